@@ -1,0 +1,1 @@
+"""Audit firm SDK, CLI and offline verifier (coming)."""

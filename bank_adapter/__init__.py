@@ -1,0 +1,1 @@
+"""Bank side of a gateway (coming)."""

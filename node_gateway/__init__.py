@@ -1,0 +1,1 @@
+"""The confirmnet member node: chain access, protocol, and (later) the gateway service."""
