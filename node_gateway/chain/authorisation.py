@@ -1,0 +1,147 @@
+"""The auditee's authorisation off chain: Merkle trees of letters and EIP-712 signatures.
+
+Mirrors ConfirmationRegistry exactly: the leaf of a letter, the tree (OpenZeppelin's sorted-pair
+MerkleProof), and the EIP-712 domain and types, so that what a signer signs here verifies there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from node_gateway.chain.contracts import Authorisation, Refusal
+
+DOMAIN_NAME = "confirmnet ConfirmationRegistry"
+DOMAIN_VERSION = "1"
+
+_AUTHORISATION_FIELDS = [
+    {"name": "requestsRoot", "type": "bytes32"},
+    {"name": "firm", "type": "uint32"},
+    {"name": "validUntil", "type": "uint64"},
+    {"name": "nonce", "type": "uint256"},
+]
+_REFUSAL_FIELDS = [
+    {"name": "requestsRoot", "type": "bytes32"},
+    {"name": "firm", "type": "uint32"},
+    {"name": "reason", "type": "uint16"},
+    {"name": "validUntil", "type": "uint64"},
+    {"name": "nonce", "type": "uint256"},
+]
+
+
+@dataclass(frozen=True)
+class LetterLeaf:
+    """What one leaf of a requests tree binds: the letter, its hash, its bank and its auditee."""
+
+    letter_id: bytes
+    letter_hash: bytes
+    bank: int
+    auditee_ref: bytes
+
+    def hash(self) -> bytes:
+        # Hashed twice so that a leaf can never be mistaken for an inner node of the tree.
+        inner = encode(
+            ["bytes32", "bytes32", "uint32", "bytes32"],
+            [self.letter_id, self.letter_hash, self.bank, self.auditee_ref],
+        )
+        return keccak(keccak(inner))
+
+
+def _pair(a: bytes, b: bytes) -> bytes:
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+class RequestsTree:
+    """A Merkle tree over letter leaves, compatible with OpenZeppelin's MerkleProof."""
+
+    def __init__(self, leaves: Sequence[LetterLeaf]) -> None:
+        if not leaves:
+            raise ValueError("a requests tree needs at least one letter")
+        self.leaves = list(leaves)
+        self._index = {leaf.letter_id: i for i, leaf in enumerate(self.leaves)}
+        if len(self._index) != len(self.leaves):
+            raise ValueError("a letter appears twice in the requests tree")
+        self._levels: list[list[bytes]] = [[leaf.hash() for leaf in self.leaves]]
+        while len(self._levels[-1]) > 1:
+            level = self._levels[-1]
+            # An unpaired last node moves up unchanged.
+            self._levels.append([_pair(*level[i : i + 2]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)])
+
+    @property
+    def root(self) -> bytes:
+        return self._levels[-1][0]
+
+    def proof(self, letter_id: bytes) -> list[bytes]:
+        """The sibling hashes from the letter's leaf up to the root."""
+        index = self._index[letter_id]
+        proof: list[bytes] = []
+        for level in self._levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                proof.append(level[sibling])
+            index //= 2
+        return proof
+
+
+def _typed_data(
+    primary: str, fields: list[dict[str, str]], message: dict[str, Any], chain_id: int, registry: str
+) -> dict[str, Any]:
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            primary: fields,
+        },
+        "primaryType": primary,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": chain_id,
+            "verifyingContract": registry,
+        },
+        "message": message,
+    }
+
+
+def authorisation_typed_data(auth: Authorisation, *, chain_id: int, registry: str) -> dict[str, Any]:
+    """The EIP-712 document a signer's wallet shows and signs for ``auth``."""
+    message = {
+        "requestsRoot": auth.requests_root,
+        "firm": auth.firm,
+        "validUntil": auth.valid_until,
+        "nonce": auth.nonce,
+    }
+    return _typed_data("Authorisation", _AUTHORISATION_FIELDS, message, chain_id, registry)
+
+
+def refusal_typed_data(refusal: Refusal, *, chain_id: int, registry: str) -> dict[str, Any]:
+    """The EIP-712 document a signer's wallet shows and signs for ``refusal``."""
+    message = {
+        "requestsRoot": refusal.requests_root,
+        "firm": refusal.firm,
+        "reason": refusal.reason,
+        "validUntil": refusal.valid_until,
+        "nonce": refusal.nonce,
+    }
+    return _typed_data("Refusal", _REFUSAL_FIELDS, message, chain_id, registry)
+
+
+def sign_typed_data(signer: LocalAccount, typed_data: dict[str, Any]) -> bytes:
+    """A 65-byte signature over an EIP-712 document."""
+    return bytes(signer.sign_message(encode_typed_data(full_message=typed_data)).signature)
+
+
+def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
+    """The EIP-712 digest of a document, as the contract computes it."""
+    signable = encode_typed_data(full_message=typed_data)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)

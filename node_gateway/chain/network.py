@@ -1,0 +1,117 @@
+"""A deployed network: its addresses in a network file, deployment, and connecting to a node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from pydantic import BaseModel, ConfigDict
+from web3 import Web3
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
+from node_gateway.chain.transactions import Call, TransactionSender
+
+
+class NetworkFile(BaseModel):
+    """What a gateway needs to find the network: written at deployment, read at start."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chain_id: int
+    rpc_url: str
+    member_registry: str
+    confirmation_registry: str
+    deployment_block: int
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> NetworkFile:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Network:
+    """The two contracts of a deployed network, bound to a node."""
+
+    w3: Web3
+    members: MemberRegistry
+    confirmations: ConfirmationRegistry
+    deployment_block: int
+
+    @classmethod
+    def attach(cls, w3: Web3, network_file: NetworkFile) -> Network:
+        return cls(
+            w3=w3,
+            members=MemberRegistry(w3, network_file.member_registry),
+            confirmations=ConfirmationRegistry(w3, network_file.confirmation_registry),
+            deployment_block=network_file.deployment_block,
+        )
+
+    def describe(self, rpc_url: str) -> NetworkFile:
+        return NetworkFile(
+            chain_id=self.w3.eth.chain_id,
+            rpc_url=rpc_url,
+            member_registry=self.members.address,
+            confirmation_registry=self.confirmations.address,
+            deployment_block=self.deployment_block,
+        )
+
+
+def connect(rpc_url: str, *, timeout_s: float = 30.0) -> Web3:
+    """A web3 client for a JSON-RPC node, tolerant of proof-of-authority (QBFT) block headers."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return w3
+
+
+def _deployment(name: str, types: list[str], args: list[object]) -> Call:
+    bytecode = HexBytes(load_artifact(name).bytecode)
+    return Call(to=None, data=HexBytes(bytecode + encode(types, args)), label=f"deploy {name}")
+
+
+def deploy_network(operator: TransactionSender, *, operator_org_id: bytes, operator_name: str) -> Network:
+    """Deploys both contracts with the sender as the consortium operator (member 1)."""
+    members_receipt = operator.send(
+        _deployment("MemberRegistry", ["address", "bytes32", "string"], [operator.address, operator_org_id, operator_name])
+    )
+    members_address: ChecksumAddress = members_receipt["contractAddress"]
+    confirmations_receipt = operator.send(_deployment("ConfirmationRegistry", ["address"], [members_address]))
+    return Network(
+        w3=operator.w3,
+        members=MemberRegistry(operator.w3, members_address),
+        confirmations=ConfirmationRegistry(operator.w3, confirmations_receipt["contractAddress"]),
+        deployment_block=members_receipt["blockNumber"],
+    )
+
+
+def fund_from_node(w3: Web3, recipients: list[str], wei: int = 10**21) -> None:
+    """Gives ether to accounts from the node's own unlocked account (development chains only).
+
+    Permissioned chains run with a zero gas price and need no funding; the in-process chain has a
+    base fee, so its test accounts are funded this way.
+    """
+    funder = w3.eth.accounts[0]
+    for recipient in recipients:
+        tx_hash = w3.eth.send_transaction({"from": funder, "to": Web3.to_checksum_address(recipient), "value": wei})
+        w3.eth.wait_for_transaction_receipt(tx_hash)
+
+
+def in_process_chain() -> Web3:
+    """A fresh in-process chain (eth-tester on py-evm), for tests and the embedded demo."""
+    from eth_tester import EthereumTester, PyEVMBackend  # the `tester` extra
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    return Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
+
+
+def sender_for(w3: Web3, account: LocalAccount) -> TransactionSender:
+    return TransactionSender(w3, account)

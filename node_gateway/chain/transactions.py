@@ -1,0 +1,194 @@
+"""Local signing and raw transactions: one nonce manager per account, reverts decoded.
+
+web3's ``transact`` asks the node for gas, nonce and chain id on every call; here the chain id and
+gas price are read once, nonces are counted locally, and transactions are signed with eth-account
+(coincurve-backed) and sent raw.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
+from hexbytes import HexBytes
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.types import BlockIdentifier, TxParams, TxReceipt
+
+from node_gateway.chain.errors import ChainError, ContractRevert, NodeUnavailable, TransactionFailed, decode_revert
+
+T = TypeVar("T")
+
+# Headroom over eth_estimateGas: the estimate is taken on the latest state, the transaction may
+# land after other steps have changed storage from zero to non-zero.
+GAS_HEADROOM = 1.25
+RECEIPT_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One contract call, encoded and ready to send (or to bundle into a Multicall)."""
+
+    to: ChecksumAddress | None  # None deploys a contract
+    data: HexBytes
+    label: str
+
+
+def revert_error(exc: ContractLogicError) -> ChainError:
+    """Our exception for web3's revert, decoded from its data when there is any."""
+    data = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+        return decode_revert(bytes.fromhex(data[2:]))
+    return TransactionFailed(str(exc.message or exc))
+
+
+class NonceManager:
+    """Hands out consecutive nonces for one account; resynchronises with the node on demand."""
+
+    def __init__(self, w3: Web3, address: ChecksumAddress) -> None:
+        self._w3 = w3
+        self._address = address
+        self._lock = threading.Lock()
+        self._next: int | None = None
+
+    def take(self) -> int:
+        with self._lock:
+            if self._next is None:
+                self._next = self._w3.eth.get_transaction_count(self._address, "pending")
+            nonce = self._next
+            self._next += 1
+            return nonce
+
+    def resync(self) -> None:
+        with self._lock:
+            self._next = None
+
+
+class TransactionSender:
+    """Signs and sends the transactions of one account."""
+
+    def __init__(self, w3: Web3, account: LocalAccount) -> None:
+        self.w3 = w3
+        self.account = account
+        self.address: ChecksumAddress = account.address
+        self.nonces = NonceManager(w3, self.address)
+        self._chain_id: int | None = None
+        self._gas_price: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = rpc(lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    @property
+    def gas_price(self) -> int:
+        if self._gas_price is None:
+            # The base fee alone, which permissioned chains set to zero; on chains that charge
+            # one, twice it, so that it may rise before the transaction is mined.
+            base_fee = rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+            self._gas_price = 2 * int(base_fee)
+        return self._gas_price
+
+    def estimate_gas(self, call: Call) -> int:
+        """The gas the call needs now; raises the contract's error if it would revert."""
+        params = _params(self.address, call)
+        estimate = rpc(lambda: self.w3.eth.estimate_gas(params))
+        return int(estimate * GAS_HEADROOM)
+
+    def sign(self, call: Call, *, gas: int | None = None) -> HexBytes:
+        """The signed raw transaction for ``call``, taking the next nonce."""
+        gas_limit = gas if gas is not None else self.estimate_gas(call)
+        tx: dict[str, Any] = {
+            **_params(self.address, call),
+            "gas": gas_limit,
+            "gasPrice": self.gas_price,
+            "nonce": self.nonces.take(),
+            "chainId": self.chain_id,
+            "value": 0,
+        }
+        return HexBytes(self.account.sign_transaction(tx).raw_transaction)
+
+    def submit(self, call: Call, *, gas: int | None = None) -> HexBytes:
+        """Signs and sends ``call`` without waiting; returns the transaction hash."""
+        raw = self.sign(call, gas=gas)
+        try:
+            # In-process chains execute on submission and raise a revert right here.
+            return rpc(lambda: self.w3.eth.send_raw_transaction(raw))
+        except Web3RPCError:
+            self.nonces.resync()
+            raise
+
+    def wait(self, tx_hash: HexBytes, call: Call | None = None) -> TxReceipt:
+        """Waits for the receipt; a reverted transaction raises its decoded error."""
+        try:
+            receipt = rpc(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S, 0.05))
+        except TimeExhausted as exc:
+            raise TransactionFailed(f"transaction {tx_hash.hex()} not mined in time") from exc
+        if receipt["status"] != 1:
+            raise self._replay_failure(call, receipt) if call else TransactionFailed(
+                f"transaction {tx_hash.hex()} reverted"
+            )
+        return receipt
+
+    def send(self, call: Call, *, gas: int | None = None) -> TxReceipt:
+        """Signs, sends and waits for ``call``."""
+        return self.wait(self.submit(call, gas=gas), call)
+
+    def _replay_failure(self, call: Call, receipt: TxReceipt) -> ChainError:
+        """Re-runs a mined, reverted call on the state before its block to learn its error."""
+        before: BlockIdentifier = max(receipt["blockNumber"] - 1, 0)
+        try:
+            rpc(lambda: self.w3.eth.call(_params(self.address, call), before))
+        except ContractRevert as exc:
+            return exc
+        return TransactionFailed(f"{call.label} reverted (out of gas or state changed in its block)")
+
+
+def _params(sender: ChecksumAddress, call: Call) -> TxParams:
+    params: TxParams = {"from": sender, "data": call.data}
+    if call.to is not None:
+        params["to"] = call.to
+    return params
+
+
+def call_view(w3: Web3, call: Call, block: BlockIdentifier = "latest") -> bytes:
+    """Runs a read-only call; a revert raises the contract's error."""
+    return bytes(rpc(lambda: w3.eth.call({"to": call.to, "data": call.data}, block)))
+
+
+def rpc(request: Callable[[], T]) -> T:
+    """Runs a node request, translating its failures into this package's exceptions."""
+    try:
+        return request()
+    except ContractLogicError as exc:
+        raise revert_error(exc) from exc
+    except (RequestsConnectionError, ConnectionError, OSError) as exc:
+        raise NodeUnavailable(str(exc)) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("eth_tester"):
+            raise _in_process_revert(exc) from exc
+        raise
+
+
+def _in_process_revert(exc: Exception) -> ChainError:
+    """eth-tester reports a revert as text ending in the repr of its data; decode that data."""
+    message = str(exc.args[0]) if exc.args else ""
+    _, _, data = message.partition("execution reverted: ")
+    if data.startswith(("b'", 'b"')):
+        revert_data = ast.literal_eval(data)
+        if isinstance(revert_data, bytes):
+            return decode_revert(revert_data)
+    return TransactionFailed(message)
+
+
+def to_hex(data: bytes) -> HexStr:
+    return HexStr("0x" + data.hex())
