@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from node_gateway.chain.contracts import Authorisation, Refusal
 
@@ -71,7 +71,12 @@ class RequestsTree:
         while len(self._levels[-1]) > 1:
             level = self._levels[-1]
             # An unpaired last node moves up unchanged.
-            self._levels.append([_pair(*level[i : i + 2]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)])
+            self._levels.append(
+                [
+                    _pair(*level[i : i + 2]) if i + 1 < len(level) else level[i]
+                    for i in range(0, len(level), 2)
+                ]
+            )
 
     @property
     def root(self) -> bytes:

@@ -123,7 +123,9 @@ class _BoundContract:
     def __init__(self, w3: Web3, address: str) -> None:
         self.w3 = w3
         self.address: ChecksumAddress = Web3.to_checksum_address(address)
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=load_artifact(self.artifact_name).abi)
+        self.contract: Contract = w3.eth.contract(
+            address=self.address, abi=load_artifact(self.artifact_name).abi
+        )
         self._events_by_topic = {
             HexBytes(Web3.keccak(text=_event_signature(item))): item["name"]
             for item in self.contract.abi
@@ -219,7 +221,9 @@ class MemberRegistry(_BoundContract):
 class ConfirmationRegistry(_BoundContract):
     artifact_name = "ConfirmationRegistry"
 
-    def request(self, *, letter_id: bytes, bank: int, auditee_ref: bytes, letter_hash: bytes, due_at: int) -> Call:
+    def request(
+        self, *, letter_id: bytes, bank: int, auditee_ref: bytes, letter_hash: bytes, due_at: int
+    ) -> Call:
         return self._call("request", letter_id, bank, auditee_ref, letter_hash, due_at)
 
     def authorise(
@@ -271,7 +275,9 @@ class ConfirmationRegistry(_BoundContract):
         status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash = self._read(
             "getLetter", letter_id, block=block
         )
-        return Letter(letter_id, LetterStatus(status), firm, bank, due_at, auditee_ref, letter_hash, reply_hash)
+        return Letter(
+            letter_id, LetterStatus(status), firm, bank, due_at, auditee_ref, letter_hash, reply_hash
+        )
 
     def is_overdue(self, letter_id: bytes) -> bool:
         return bool(self._read("isOverdue", letter_id))
@@ -279,7 +285,9 @@ class ConfirmationRegistry(_BoundContract):
     def mandate_valid_until(self, bank: int, auditee_ref: bytes, signer: str) -> int:
         return int(self._read("mandateValidUntil", bank, auditee_ref, Web3.to_checksum_address(signer)))
 
-    def authorisation_leaf(self, letter_id: bytes, letter_hash: bytes, bank: int, auditee_ref: bytes) -> bytes:
+    def authorisation_leaf(
+        self, letter_id: bytes, letter_hash: bytes, bank: int, auditee_ref: bytes
+    ) -> bytes:
         return bytes(self._read("authorisationLeaf", letter_id, letter_hash, bank, auditee_ref))
 
     def authorisation_digest(self, auth: Authorisation) -> bytes:

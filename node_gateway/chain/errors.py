@@ -1,20 +1,20 @@
 """Chain exceptions: one class per custom error of the contracts, decoded from revert data.
 
-    ChainError
-    ├── NodeUnavailable            the JSON-RPC node cannot be reached
-    ├── TransactionFailed          mined but reverted with no data we know, or never mined
-    └── ContractRevert             a custom error of the contracts (``.args`` are its arguments)
-        ├── MemberRegistryRevert   MemberRegistry's errors, e.g. MemberRegistryMemberNotActive
-        ├── ConfirmationRevert     ConfirmationRegistry's errors, e.g. ConfirmationUnexpectedStatus
-        └── LibraryRevert          errors of the OpenZeppelin code the contracts use, e.g. FailedCall
+ChainError
+├── NodeUnavailable            the JSON-RPC node cannot be reached
+├── TransactionFailed          mined but reverted with no data we know, or never mined
+└── ContractRevert             a custom error of the contracts (``.args`` are its arguments)
+    ├── MemberRegistryRevert   MemberRegistry's errors, e.g. MemberRegistryMemberNotActive
+    ├── ConfirmationRevert     ConfirmationRegistry's errors, e.g. ConfirmationUnexpectedStatus
+    └── LibraryRevert          errors of the OpenZeppelin code the contracts use, e.g. FailedCall
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_abi.abi import decode
+from eth_utils.abi import function_signature_to_4byte_selector
 
 from node_gateway.chain.artifacts import CONTRACTS, load_artifact
 
@@ -160,7 +160,9 @@ class InvalidShortString(LibraryRevert):
 
 
 _CLASSES: dict[str, type[ContractRevert]] = {
-    cls.__name__: cls for base in (MemberRegistryRevert, ConfirmationRevert, LibraryRevert) for cls in base.__subclasses__()
+    cls.__name__: cls
+    for base in (MemberRegistryRevert, ConfirmationRevert, LibraryRevert)
+    for cls in base.__subclasses__()
 }
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import TxReceipt, Wei
 
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
+from node_gateway.chain.errors import TransactionFailed
 from node_gateway.chain.transactions import Call, TransactionSender
 
 
@@ -81,16 +83,27 @@ def _deployment(name: str, types: list[str], args: list[object]) -> Call:
 def deploy_network(operator: TransactionSender, *, operator_org_id: bytes, operator_name: str) -> Network:
     """Deploys both contracts with the sender as the consortium operator (member 1)."""
     members_receipt = operator.send(
-        _deployment("MemberRegistry", ["address", "bytes32", "string"], [operator.address, operator_org_id, operator_name])
+        _deployment(
+            "MemberRegistry",
+            ["address", "bytes32", "string"],
+            [operator.address, operator_org_id, operator_name],
+        )
     )
-    members_address: ChecksumAddress = members_receipt["contractAddress"]
+    members_address = _created(members_receipt)
     confirmations_receipt = operator.send(_deployment("ConfirmationRegistry", ["address"], [members_address]))
     return Network(
         w3=operator.w3,
         members=MemberRegistry(operator.w3, members_address),
-        confirmations=ConfirmationRegistry(operator.w3, confirmations_receipt["contractAddress"]),
+        confirmations=ConfirmationRegistry(operator.w3, _created(confirmations_receipt)),
         deployment_block=members_receipt["blockNumber"],
     )
+
+
+def _created(receipt: TxReceipt) -> ChecksumAddress:
+    address: ChecksumAddress | None = receipt["contractAddress"]
+    if address is None:
+        raise TransactionFailed(f"transaction {receipt['transactionHash'].hex()} created no contract")
+    return address
 
 
 def fund_from_node(w3: Web3, recipients: list[str], wei: int = 10**21) -> None:
@@ -101,7 +114,9 @@ def fund_from_node(w3: Web3, recipients: list[str], wei: int = 10**21) -> None:
     """
     funder = w3.eth.accounts[0]
     for recipient in recipients:
-        tx_hash = w3.eth.send_transaction({"from": funder, "to": Web3.to_checksum_address(recipient), "value": wei})
+        tx_hash = w3.eth.send_transaction(
+            {"from": funder, "to": Web3.to_checksum_address(recipient), "value": Wei(wei)}
+        )
         w3.eth.wait_for_transaction_receipt(tx_hash)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ast
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -21,7 +21,13 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
-from node_gateway.chain.errors import ChainError, ContractRevert, NodeUnavailable, TransactionFailed, decode_revert
+from node_gateway.chain.errors import (
+    ChainError,
+    ContractRevert,
+    NodeUnavailable,
+    TransactionFailed,
+    decode_revert,
+)
 
 T = TypeVar("T")
 
@@ -134,8 +140,10 @@ class TransactionSender:
         except TimeExhausted as exc:
             raise TransactionFailed(f"transaction {tx_hash.hex()} not mined in time") from exc
         if receipt["status"] != 1:
-            raise self._replay_failure(call, receipt) if call else TransactionFailed(
-                f"transaction {tx_hash.hex()} reverted"
+            raise (
+                self._replay_failure(call, receipt)
+                if call
+                else TransactionFailed(f"transaction {tx_hash.hex()} reverted")
             )
         return receipt
 
@@ -154,15 +162,17 @@ class TransactionSender:
 
 
 def _params(sender: ChecksumAddress, call: Call) -> TxParams:
-    params: TxParams = {"from": sender, "data": call.data}
-    if call.to is not None:
-        params["to"] = call.to
-    return params
+    if call.to is None:
+        return {"from": sender, "data": call.data}
+    return {"from": sender, "to": call.to, "data": call.data}
 
 
 def call_view(w3: Web3, call: Call, block: BlockIdentifier = "latest") -> bytes:
     """Runs a read-only call; a revert raises the contract's error."""
-    return bytes(rpc(lambda: w3.eth.call({"to": call.to, "data": call.data}, block)))
+    if call.to is None:
+        raise ValueError("a view call needs a contract address")
+    to = call.to
+    return bytes(rpc(lambda: w3.eth.call({"to": to, "data": call.data}, block)))
 
 
 def rpc(request: Callable[[], T]) -> T:

@@ -1,0 +1,79 @@
+"""The ``confirmnet`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from node_gateway.chain.devnet import Devnet, DevnetError
+from node_gateway.chain.network import NetworkFile
+
+app = typer.Typer(help="confirmnet: bank audit confirmations on a permissioned chain.", no_args_is_help=True)
+devnet_app = typer.Typer(help="A local development chain with the contracts deployed.", no_args_is_help=True)
+app.add_typer(devnet_app, name="devnet")
+
+console = Console()
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="Where the devnet keeps its state, keys and network file.")
+]
+DEFAULT_DATA_DIR = Path(".devnet")
+
+
+def _network_table(network: NetworkFile) -> Table:
+    table = Table(show_header=False)
+    table.add_row("chain id", str(network.chain_id))
+    table.add_row("RPC URL", network.rpc_url)
+    table.add_row("MemberRegistry", network.member_registry)
+    table.add_row("ConfirmationRegistry", network.confirmation_registry)
+    table.add_row("deployment block", str(network.deployment_block))
+    return table
+
+
+@devnet_app.command("up")
+def devnet_up(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    port: Annotated[int, typer.Option(help="Loopback port for JSON-RPC (first start only).")] = 8545,
+) -> None:
+    """Start anvil on loopback (state kept in the data directory); deploy on first start."""
+    devnet = Devnet(data_dir)
+    try:
+        network = devnet.up(port=port)
+    except DevnetError as exc:
+        console.print(f"[red]devnet: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(_network_table(network))
+    console.print(f"network file: {devnet.network_file}")
+
+
+@devnet_app.command("status")
+def devnet_status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Show whether the devnet runs, its block height and its contract addresses."""
+    status = Devnet(data_dir).status()
+    if status.network is None:
+        console.print(f"no devnet in {data_dir} (run `confirmnet devnet up`)")
+        raise typer.Exit(1)
+    state = f"running (pid {status.pid}, block {status.block_number})" if status.running else "stopped"
+    console.print(f"devnet: {state}")
+    console.print(_network_table(status.network))
+    if not status.running:
+        raise typer.Exit(3)
+
+
+@devnet_app.command("down")
+def devnet_down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Stop the devnet; its state stays in the data directory for the next `up`."""
+    try:
+        stopped = Devnet(data_dir).down()
+    except DevnetError as exc:
+        console.print(f"[red]devnet: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print("devnet stopped" if stopped else "devnet was not running")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,72 @@
+"""`confirmnet devnet up | status | down`: a real anvil that keeps its contracts and state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from typer.testing import CliRunner
+
+from node_gateway.chain.contracts import Role
+from node_gateway.chain.devnet import Devnet, free_port
+from node_gateway.chain.network import Network, NetworkFile, connect
+from node_gateway.chain.transactions import TransactionSender
+from node_gateway.cli import app
+
+pytestmark = pytest.mark.anvil
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "devnet"
+    Devnet(tmp_path / "devnet").down()
+
+
+def _cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_devnet_up_status_down_keeps_contracts_and_state(data_dir: Path) -> None:
+    up = _cli("devnet", "up", "--data-dir", str(data_dir), "--port", str(free_port()))
+    network = NetworkFile.load(data_dir / "network.json")
+    assert network.member_registry in up
+    assert network.confirmation_registry in up
+
+    status = _cli("devnet", "status", "--data-dir", str(data_dir))
+    assert "running" in status
+    assert network.confirmation_registry in status
+
+    # Some state: the operator admits a bank.
+    w3 = connect(network.rpc_url)
+    chain = Network.attach(w3, network)
+    bank = Account.create()
+    operator = TransactionSender(w3, Devnet(data_dir).operator_account())
+    operator.send(
+        chain.members.admit(account=bank.address, role=Role.BANK, org_id=b"\x07" * 32, display_name="B")
+    )
+    assert chain.members.member_count() == 2
+
+    assert "devnet stopped" in _cli("devnet", "down", "--data-dir", str(data_dir))
+    stopped = runner.invoke(app, ["devnet", "status", "--data-dir", str(data_dir)])
+    assert stopped.exit_code == 3
+    assert "stopped" in stopped.output
+
+    again = _cli("devnet", "up", "--data-dir", str(data_dir))
+    assert network.member_registry in again
+    assert NetworkFile.load(data_dir / "network.json") == network
+    restarted = Network.attach(connect(network.rpc_url), network)
+    assert restarted.members.member_count() == 2
+    assert restarted.members.member_id_of(bank.address) == 2
+    assert restarted.confirmations.member_registry() == network.member_registry
+
+
+def test_status_without_devnet_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["devnet", "status", "--data-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no devnet" in result.output
