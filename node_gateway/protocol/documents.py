@@ -1,0 +1,767 @@
+"""The documents members exchange off chain: the confirmation letter (询证函) and the bank's reply (回函).
+
+Both are versioned, frozen pydantic models that forbid unknown fields: what is hashed and
+recorded on chain must be exactly what was validated, with no room for a field one side ignores.
+The letter follows the standard letter of 财会〔2020〕12号: one reference date, the 14 items in
+their order and the cash-pooling annex, each item either explicitly not applicable or a list of
+typed entries. Amounts are ``Decimal`` and travel as strings, never as binary floats.
+
+Also here: the reason codes a bank or an auditee's signer records on chain.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from node_gateway.protocol.errors import InvalidDocument
+
+# --- value types -------------------------------------------------------------------------------
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _no_binary_float(value: object) -> object:
+    # 0.1 as a float is not 0.1: an amount that went through a float may hash differently on
+    # the other side, so amounts must come as strings (or integers, or Decimals).
+    if isinstance(value, float | bool):
+        raise ValueError("give amounts and rates as strings, not floats")
+    return value
+
+
+def _finite_decimal(places: int, *, signed: bool, limit: int) -> Callable[[Decimal], Decimal]:
+    quantum = Decimal(1).scaleb(-places)
+
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        if abs(value) >= Decimal(10) ** limit:
+            raise ValueError(f"must be below 10^{limit}")
+        if not signed and value < 0:
+            raise ValueError("must not be negative")
+        if value.quantize(quantum) != value:
+            raise ValueError(f"at most {places} decimal places")
+        return value.quantize(quantum) if not value.is_zero() else Decimal(0).quantize(quantum)
+
+    return check
+
+
+def _fixed_point(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _shortest(value: Decimal) -> str:
+    # "3.450" and "3.45" are the same rate: serialise the shortest form so both hash alike.
+    return format(value.normalize(), "f")
+
+
+Amount = Annotated[
+    Decimal,
+    AfterValidator(_finite_decimal(2, signed=False, limit=18)),
+    BeforeValidator(_no_binary_float),
+    PlainSerializer(_fixed_point, return_type=str, when_used="json"),
+]
+"""A non-negative amount of money with at most 2 decimal places; JSON ``"1234.50"``."""
+
+SignedAmount = Annotated[
+    Decimal,
+    AfterValidator(_finite_decimal(2, signed=True, limit=18)),
+    BeforeValidator(_no_binary_float),
+    PlainSerializer(_fixed_point, return_type=str, when_used="json"),
+]
+"""An amount that may be negative (an overdrawn balance, money received into a pool)."""
+
+Percent = Annotated[
+    Decimal,
+    AfterValidator(_finite_decimal(6, signed=True, limit=4)),
+    BeforeValidator(_no_binary_float),
+    PlainSerializer(_shortest, return_type=str, when_used="json"),
+]
+"""A rate in per cent per year, e.g. ``"3.45"``; negative rates exist in some currencies."""
+
+ExchangeRate = Annotated[
+    Decimal,
+    AfterValidator(_finite_decimal(8, signed=False, limit=8)),
+    BeforeValidator(_no_binary_float),
+    PlainSerializer(_shortest, return_type=str, when_used="json"),
+]
+"""Units of the sold currency per unit of the bought currency."""
+
+Quantity = Annotated[
+    Decimal,
+    AfterValidator(_finite_decimal(4, signed=False, limit=18)),
+    BeforeValidator(_no_binary_float),
+    PlainSerializer(_shortest, return_type=str, when_used="json"),
+]
+"""A number of units (shares, certificates)."""
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 alphabetic code such as ``CNY`` or ``USD``."""
+
+Bytes32Hex = Annotated[str, BeforeValidator(_lower), StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
+"""32 bytes as ``0x`` and 64 lower-case hex digits (upper case is accepted and lowered)."""
+
+LetterId = Bytes32Hex
+"""The letter's id on chain (``bytes32``), chosen at random by the requesting firm."""
+
+MemberNumber = Annotated[int, Field(ge=1, le=0xFFFF_FFFF)]
+"""A member's number in the MemberRegistry (``uint32``, assigned at admission)."""
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Reference = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z\-/.]{0,63}$")]
+"""An account, contract, bill or product number as the bank writes it."""
+
+_REGISTRATION_CODE = re.compile(r"[0-9A-Z]{8,32}")
+
+
+def normalise_registration_code(code: str) -> str:
+    """Return a registration code (统一社会信用代码 or older code) in its one canonical spelling.
+
+    Codes are typed by hand on both sides, often with full-width characters, lower case or
+    separators; the auditee reference and organisation id must not depend on that.
+    """
+    text = unicodedata.normalize("NFKC", code).upper()
+    text = re.sub(r"[\s\-]", "", text)
+    if not _REGISTRATION_CODE.fullmatch(text):
+        raise ValueError("a registration code is 8 to 32 letters and digits")
+    return text
+
+
+RegistrationCode = Annotated[str, AfterValidator(normalise_registration_code)]
+
+
+def new_letter_id() -> str:
+    """A fresh random letter id; random so that ids reveal nothing and never collide."""
+    return "0x" + secrets.token_hex(32)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, serialize_by_alias=True)
+
+
+# --- parties -----------------------------------------------------------------------------------
+
+
+class AuditFirm(_Model):
+    """The requesting audit firm (会计师事务所)."""
+
+    member_no: MemberNumber
+    name: Name
+
+
+class Bank(_Model):
+    """The confirming bank (银行), optionally the branch that keeps the accounts."""
+
+    member_no: MemberNumber
+    name: Name
+    branch: Name | None = None
+
+
+class Contact(_Model):
+    """Someone at the auditee the bank may call about the letter."""
+
+    name: Name
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 \-]{4,31}$")] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None = None
+
+
+class Auditee(_Model):
+    """The audited entity (被审计单位) whose banking relations are confirmed."""
+
+    name: Name
+    registration_code: RegistrationCode
+    contact: Contact | None = None
+
+
+class Officer(_Model):
+    """A bank officer who signs off a reply."""
+
+    officer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Name
+
+
+# --- entries: one class per kind of item --------------------------------------------------------
+
+
+class DepositType(StrEnum):
+    DEMAND = "demand"  # 活期
+    TIME = "time"  # 定期
+    CALL = "call"  # 通知存款
+    MARGIN = "margin"  # 保证金
+    STRUCTURED = "structured"  # 结构性存款
+    OTHER = "other"
+
+
+class GuaranteeKind(StrEnum):
+    BY_AUDITEE = "by_auditee"  # the auditee guarantees another party, with the bank as beneficiary
+    BY_BANK = "by_bank"  # the bank guarantees for the auditee (保函 and the like)
+
+
+class GuaranteeMethod(StrEnum):
+    SURETYSHIP = "suretyship"  # 保证
+    MORTGAGE = "mortgage"  # 抵押
+    PLEDGE = "pledge"  # 质押
+    LETTER_OF_GUARANTEE = "letter_of_guarantee"  # 保函
+    OTHER = "other"
+
+
+class Entry(_Model):
+    """One line of an item.
+
+    ``figures`` names the fields the auditor states in format one and the bank fills in format
+    two: they are optional in the model and required by the letter when its format is one.
+    """
+
+    figures: ClassVar[tuple[str, ...]] = ()
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    note: Note | None = None  # 备注
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        for start, end in self.date_ranges:
+            first, last = getattr(self, start), getattr(self, end)
+            if first is not None and last is not None and first > last:
+                raise ValueError(f"{start} is after {end}")
+        return self
+
+    def missing_figures(self) -> list[str]:
+        """The figures this entry leaves for the bank to fill in."""
+        return [name for name in self.figures if getattr(self, name) is None]
+
+
+class DepositAccount(Entry):
+    """1 银行存款: an account at the bank, including zero-balance ones."""
+
+    figures: ClassVar[tuple[str, ...]] = ("balance",)
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("start_date", "end_date"),)
+
+    account_no: Reference
+    account_name: Name
+    currency: Currency
+    account_type: DepositType
+    balance: SignedAmount | None = None
+    interest_rate: Percent | None = None
+    start_date: date | None = None  # 起息日, for time deposits
+    end_date: date | None = None  # 到期日
+    restricted: bool = False  # 冻结、担保或其他使用限制
+    restriction_note: Note | None = None
+
+    @model_validator(mode="after")
+    def _restriction_explained(self) -> Self:
+        # A restriction is only useful to the auditor with what it is; a note without one is noise.
+        if self.restricted != (self.restriction_note is not None):
+            raise ValueError("a restricted account needs a restriction_note, and only a restricted one")
+        return self
+
+
+class _Borrowing(Entry):
+    figures: ClassVar[tuple[str, ...]] = ("principal", "start_date", "maturity_date")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("start_date", "maturity_date"),)
+
+    account_no: Reference
+    currency: Currency
+    principal: Amount | None = None  # outstanding at the reference date
+    start_date: date | None = None
+    maturity_date: date | None = None
+    interest_rate: Percent | None = None
+
+
+class Loan(_Borrowing):
+    """2 银行借款: a loan from the bank to the auditee."""
+
+    contract_no: Reference | None = None
+    security_note: Note | None = None  # 抵(质)押品/担保人
+
+
+class EntrustedLoanGiven(_Borrowing):
+    """4 委托贷款, the auditee as entrustor: money lent through the bank to a borrower."""
+
+    borrower_name: Name
+
+
+class EntrustedLoanTaken(_Borrowing):
+    """5 委托贷款, the auditee as borrower: money received through the bank from a lender."""
+
+    lender_name: Name
+
+
+class ClosedAccount(Entry):
+    """3 期内注销账户: an account closed between the start of the period and the reference date."""
+
+    figures: ClassVar[tuple[str, ...]] = ("closed_on",)
+
+    account_no: Reference
+    account_name: Name
+    currency: Currency
+    closed_on: date | None = None
+
+
+class Guarantee(Entry):
+    """6 担保(含保函)."""
+
+    figures: ClassVar[tuple[str, ...]] = ("amount", "end_date")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("start_date", "end_date"),)
+
+    kind: GuaranteeKind
+    counterparty_name: Name  # the party guaranteed (by_auditee) or the beneficiary (by_bank)
+    method: GuaranteeMethod
+    contract_no: Reference | None = None
+    currency: Currency
+    amount: Amount | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    purpose: Note | None = None  # 担保事由
+
+
+class BankAcceptance(Entry):
+    """7 银行承兑汇票: a bill drawn by the auditee and accepted by the bank, not yet due."""
+
+    figures: ClassVar[tuple[str, ...]] = ("face_amount", "issued_on", "due_on")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("issued_on", "due_on"),)
+
+    bill_no: Reference
+    settlement_account_no: Reference | None = None
+    currency: Currency
+    face_amount: Amount | None = None
+    issued_on: date | None = None
+    due_on: date | None = None
+    security_note: Note | None = None  # 保证金, 抵(质)押品
+
+
+class DiscountedBill(Entry):
+    """8 已贴现未到期商业汇票."""
+
+    figures: ClassVar[tuple[str, ...]] = ("face_amount", "discounted_on", "due_on")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("discounted_on", "due_on"),)
+
+    bill_no: Reference
+    acceptor_name: Name
+    currency: Currency
+    face_amount: Amount | None = None
+    discounted_on: date | None = None
+    due_on: date | None = None
+    discount_interest: Amount | None = None
+
+
+class BillForCollection(Entry):
+    """9 托收商业汇票: a bill the bank collects for the auditee."""
+
+    figures: ClassVar[tuple[str, ...]] = ("face_amount", "due_on")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("issued_on", "due_on"),)
+
+    bill_no: Reference
+    acceptor_name: Name
+    currency: Currency
+    face_amount: Amount | None = None
+    issued_on: date | None = None
+    due_on: date | None = None
+
+
+class LetterOfCredit(Entry):
+    """10 不可撤销信用证: issued by the bank at the auditee's request, not yet expired."""
+
+    figures: ClassVar[tuple[str, ...]] = ("amount", "unused_amount", "expires_on")
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("issued_on", "expires_on"),)
+
+    lc_no: Reference
+    beneficiary_name: Name
+    currency: Currency
+    amount: Amount | None = None
+    unused_amount: Amount | None = None
+    issued_on: date | None = None
+    expires_on: date | None = None
+
+
+class FxContract(Entry):
+    """11 外汇买卖合约: an FX contract not yet settled."""
+
+    figures: ClassVar[tuple[str, ...]] = ("bought_amount", "sold_amount", "rate", "settlement_date")
+
+    contract_no: Reference
+    bought_currency: Currency
+    bought_amount: Amount | None = None
+    sold_currency: Currency
+    sold_amount: Amount | None = None
+    rate: ExchangeRate | None = None
+    settlement_date: date | None = None
+
+    @model_validator(mode="after")
+    def _two_currencies(self) -> Self:
+        if self.bought_currency == self.sold_currency:
+            raise ValueError("an FX contract buys one currency and sells another")
+        return self
+
+
+class CustodyHolding(Entry):
+    """12 托管证券或其他产权文件: securities or title documents the bank holds for the auditee."""
+
+    figures: ClassVar[tuple[str, ...]] = ("quantity",)
+
+    name: Name
+    document_no: Reference | None = None
+    quantity: Quantity | None = None
+    currency: Currency | None = None
+    amount: Amount | None = None
+
+    @model_validator(mode="after")
+    def _amount_has_currency(self) -> Self:
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount needs a currency")
+        return self
+
+
+class WealthProduct(Entry):
+    """13 理财产品: a wealth-management product bought through the bank."""
+
+    figures: ClassVar[tuple[str, ...]] = ("amount",)
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("purchased_on", "matures_on"),)
+
+    product_code: Reference
+    product_name: Name
+    account_no: Reference | None = None
+    currency: Currency
+    amount: Amount | None = None  # held at the reference date
+    purchased_on: date | None = None
+    matures_on: date | None = None
+    principal_protected: bool | None = None  # 保本 or not, when the product says
+
+
+class OtherMatter(Entry):
+    """14 其他: anything else the auditor asks the bank to confirm."""
+
+    description: Note
+    currency: Currency | None = None
+    amount: SignedAmount | None = None
+
+    @model_validator(mode="after")
+    def _amount_has_currency(self) -> Self:
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount needs a currency")
+        return self
+
+
+class CashPoolAccount(Entry):
+    """Annex 资金归集(资金池): money moved between group accounts by a pooling arrangement."""
+
+    figures: ClassVar[tuple[str, ...]] = ("balance",)
+
+    provider_name: Name  # 资金提供机构
+    provider_account_no: Reference
+    user_name: Name  # 资金使用机构
+    user_account_no: Reference
+    currency: Currency
+    balance: SignedAmount | None = None  # positive: paid out by the auditee; negative: received
+
+
+# --- items -------------------------------------------------------------------------------------
+
+
+class ItemKey(StrEnum):
+    """The items of the standard letter in their order; each value is a field of the item sets."""
+
+    DEPOSITS = "deposits"
+    LOANS = "loans"
+    CLOSED_ACCOUNTS = "closed_accounts"
+    ENTRUSTED_LOANS_GIVEN = "entrusted_loans_given"
+    ENTRUSTED_LOANS_TAKEN = "entrusted_loans_taken"
+    GUARANTEES = "guarantees"
+    BANK_ACCEPTANCES = "bank_acceptances"
+    DISCOUNTED_BILLS = "discounted_bills"
+    BILLS_FOR_COLLECTION = "bills_for_collection"
+    LETTERS_OF_CREDIT = "letters_of_credit"
+    FX_CONTRACTS = "fx_contracts"
+    CUSTODY = "custody"
+    WEALTH_PRODUCTS = "wealth_products"
+    OTHER = "other"
+    CASH_POOLING = "cash_pooling"
+
+
+ITEM_TITLES: Mapping[ItemKey, str] = {
+    ItemKey.DEPOSITS: "银行存款",
+    ItemKey.LOANS: "银行借款",
+    ItemKey.CLOSED_ACCOUNTS: "期内注销账户",
+    ItemKey.ENTRUSTED_LOANS_GIVEN: "委托贷款(委托人)",
+    ItemKey.ENTRUSTED_LOANS_TAKEN: "委托贷款(借款人)",
+    ItemKey.GUARANTEES: "担保(含保函)",
+    ItemKey.BANK_ACCEPTANCES: "银行承兑汇票",
+    ItemKey.DISCOUNTED_BILLS: "已贴现未到期商业汇票",
+    ItemKey.BILLS_FOR_COLLECTION: "托收商业汇票",
+    ItemKey.LETTERS_OF_CREDIT: "不可撤销信用证",
+    ItemKey.FX_CONTRACTS: "外汇买卖合约",
+    ItemKey.CUSTODY: "托管证券或其他产权文件",
+    ItemKey.WEALTH_PRODUCTS: "理财产品",
+    ItemKey.OTHER: "其他",
+    ItemKey.CASH_POOLING: "资金归集(资金池)",
+}
+"""The Chinese title of each item, as printed on the standard letter."""
+
+EntryT = TypeVar("EntryT", bound=Entry)
+
+_MAX_ENTRIES = 10_000
+
+
+class Item(_Model, Generic[EntryT]):
+    """One item of a letter: explicitly not applicable, or its entries.
+
+    An item with neither is blank; only a format-two letter may leave an item blank, for the bank
+    to fill in.
+    """
+
+    not_applicable: bool = False
+    entries: tuple[EntryT, ...] = Field(default=(), max_length=_MAX_ENTRIES)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Self:
+        if self.not_applicable and self.entries:
+            raise ValueError("an item marked not applicable cannot have entries")
+        return self
+
+    @property
+    def blank(self) -> bool:
+        return not self.not_applicable and not self.entries
+
+
+class LetterItems(_Model):
+    """The 14 items and the annex of a letter, all present, in the order of the standard letter."""
+
+    deposits: Item[DepositAccount]
+    loans: Item[Loan]
+    closed_accounts: Item[ClosedAccount]
+    entrusted_loans_given: Item[EntrustedLoanGiven]
+    entrusted_loans_taken: Item[EntrustedLoanTaken]
+    guarantees: Item[Guarantee]
+    bank_acceptances: Item[BankAcceptance]
+    discounted_bills: Item[DiscountedBill]
+    bills_for_collection: Item[BillForCollection]
+    letters_of_credit: Item[LetterOfCredit]
+    fx_contracts: Item[FxContract]
+    custody: Item[CustodyHolding]
+    wealth_products: Item[WealthProduct]
+    other: Item[OtherMatter]
+    cash_pooling: Item[CashPoolAccount]
+
+    def by_key(self) -> list[tuple[ItemKey, Item[Any]]]:
+        """The items in letter order, with their keys."""
+        return [(key, getattr(self, key.value)) for key in ItemKey]
+
+
+class LetterFormat(StrEnum):
+    ONE = "one"  # 格式一: the auditor states the figures, the bank confirms or corrects them
+    TWO = "two"  # 格式二: the bank fills in the figures
+
+
+class ConfirmationLetter(_Model):
+    """A bank confirmation letter (询证函), as the audit firm composes it."""
+
+    schema_id: Literal["confirmnet.letter"] = Field(default="confirmnet.letter", alias="schema")
+    version: Literal[1] = 1
+    letter_id: LetterId
+    format: LetterFormat
+    reference_date: date  # 基准日
+    issued_on: date
+    audit_firm: AuditFirm
+    bank: Bank
+    auditee: Auditee
+    items: LetterItems
+
+    @model_validator(mode="after")
+    def _format_one_states_every_figure(self) -> Self:
+        if self.format is LetterFormat.TWO:
+            return self
+        for key, item in self.items.by_key():
+            if item.blank:
+                raise ValueError(f"item {key.value} is blank: list its entries or mark it not applicable")
+            for index, entry in enumerate(item.entries):
+                if missing := entry.missing_figures():
+                    raise ValueError(
+                        f"{key.value}[{index}] leaves {', '.join(missing)} blank; "
+                        "a format-one letter states every figure"
+                    )
+        return self
+
+
+# --- reply -------------------------------------------------------------------------------------
+
+
+class ItemStatus(StrEnum):
+    CONFIRMED = "confirmed"  # 信息证明无误
+    EXCEPTION = "exception"  # 信息不符
+    NOT_APPLICABLE = "not_applicable"
+
+
+class DifferenceReason(StrEnum):
+    DIFFERENT_VALUE = "different_value"  # the bank's records hold another value
+    UNKNOWN_TO_BANK = "unknown_to_bank"  # the auditor lists something the bank does not know
+    NOT_LISTED_BY_AUDITOR = "not_listed_by_auditor"  # the bank knows something the auditor left out
+    CLOSED_ACCOUNT = "closed_account"  # the auditor lists an account the bank has closed
+    OTHER = "other"
+
+
+class Difference(_Model):
+    """One stated difference (差异) between the letter and the bank's records."""
+
+    reason: DifferenceReason
+    entry: int | None = Field(default=None, ge=0)  # index into the letter item's entries
+    field: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    auditor_value: Name | None = None
+    bank_value: Name | None = None
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _complete_for_its_reason(self) -> Self:
+        reason = self.reason
+        if reason is DifferenceReason.NOT_LISTED_BY_AUDITOR:
+            if self.entry is not None:
+                raise ValueError("a difference for something the auditor did not list names no entry")
+        elif reason is not DifferenceReason.OTHER and self.entry is None:
+            raise ValueError(f"a {reason.value} difference names the entry it is about")
+        if reason is DifferenceReason.DIFFERENT_VALUE:
+            if self.field is None or self.bank_value is None:
+                raise ValueError("a different_value difference names the field and the bank's value")
+            if self.auditor_value == self.bank_value:
+                raise ValueError("the auditor's and the bank's values are the same")
+        if reason is DifferenceReason.OTHER and self.note is None:
+            raise ValueError("an 'other' difference needs a note")
+        return self
+
+
+class ItemReply(_Model, Generic[EntryT]):
+    """The bank's answer to one item.
+
+    ``entries`` holds what the bank fills in: every entry in format two, and in format one the
+    entries the auditor did not list (each with a ``not_listed_by_auditor`` difference).
+    """
+
+    status: ItemStatus
+    differences: tuple[Difference, ...] = Field(default=(), max_length=_MAX_ENTRIES)
+    entries: tuple[EntryT, ...] = Field(default=(), max_length=_MAX_ENTRIES)
+
+    @model_validator(mode="after")
+    def _consistent_with_status(self) -> Self:
+        if self.status is ItemStatus.EXCEPTION and not self.differences:
+            raise ValueError("an exception states at least one difference")
+        if self.status is not ItemStatus.EXCEPTION and self.differences:
+            raise ValueError(f"a {self.status.value} item states no differences")
+        if self.status is ItemStatus.NOT_APPLICABLE and self.entries:
+            raise ValueError("a not_applicable item has no entries")
+        return self
+
+
+class ReplyItems(_Model):
+    """The bank's answer to each of the 14 items and the annex, in letter order."""
+
+    deposits: ItemReply[DepositAccount]
+    loans: ItemReply[Loan]
+    closed_accounts: ItemReply[ClosedAccount]
+    entrusted_loans_given: ItemReply[EntrustedLoanGiven]
+    entrusted_loans_taken: ItemReply[EntrustedLoanTaken]
+    guarantees: ItemReply[Guarantee]
+    bank_acceptances: ItemReply[BankAcceptance]
+    discounted_bills: ItemReply[DiscountedBill]
+    bills_for_collection: ItemReply[BillForCollection]
+    letters_of_credit: ItemReply[LetterOfCredit]
+    fx_contracts: ItemReply[FxContract]
+    custody: ItemReply[CustodyHolding]
+    wealth_products: ItemReply[WealthProduct]
+    other: ItemReply[OtherMatter]
+    cash_pooling: ItemReply[CashPoolAccount]
+
+    def by_key(self) -> list[tuple[ItemKey, ItemReply[Any]]]:
+        """The answers in letter order, with their keys."""
+        return [(key, getattr(self, key.value)) for key in ItemKey]
+
+
+class ConfirmationReply(_Model):
+    """The bank's reply (回函) to one letter, bound to the exact letter by its hash."""
+
+    schema_id: Literal["confirmnet.reply"] = Field(default="confirmnet.reply", alias="schema")
+    version: Literal[1] = 1
+    letter_id: LetterId
+    letter_hash: Bytes32Hex  # the salted letter hash recorded on chain at request
+    bank_member_no: MemberNumber
+    replied_on: date
+    items: ReplyItems
+    preparer: Officer  # 经办人
+    reviewer: Officer  # 复核人
+    remarks: Note | None = None
+
+    @model_validator(mode="after")
+    def _four_eyes(self) -> Self:
+        if self.preparer.officer_id.casefold() == self.reviewer.officer_id.casefold():
+            raise ValueError("the reviewer must be another officer than the preparer")
+        return self
+
+    @property
+    def has_exceptions(self) -> bool:
+        return any(item.status is ItemStatus.EXCEPTION for _, item in self.items.by_key())
+
+
+Document = ConfirmationLetter | ConfirmationReply
+
+# --- reason codes recorded on chain (uint16; never renumber) -----------------------------------
+
+
+class RejectionReason(IntEnum):
+    """Why a bank rejects a letter as not compliant: ``reject(letterId, reason)``."""
+
+    INCOMPLETE = 1
+    REFERENCE_DATE_INVALID = 2
+    UNKNOWN_CUSTOMER = 3
+    AUTHORISATION_INVALID = 4
+    NOT_FROM_AUDIT_FIRM = 5
+    OTHER = 99
+
+
+class RefusalReason(IntEnum):
+    """Why the auditee's signer refuses to authorise: ``refuseAuthorisation(…, reason)``."""
+
+    NOT_OUR_AUDITOR = 1
+    WRONG_CONTENT = 2
+    OTHER = 99
+
+
+# --- parsing at the edge -----------------------------------------------------------------------
+
+DocumentT = TypeVar("DocumentT", ConfirmationLetter, ConfirmationReply)
+
+
+def _parse(model: type[DocumentT], data: str | bytes | Mapping[str, Any]) -> DocumentT:
+    try:
+        if isinstance(data, str | bytes):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        raise InvalidDocument(f"not a valid {model.__name__}: {exc}", errors) from exc
+
+
+def parse_letter(data: str | bytes | Mapping[str, Any]) -> ConfirmationLetter:
+    """Validate a letter from JSON text or a mapping; raise ``InvalidDocument`` if it is not one."""
+    return _parse(ConfirmationLetter, data)
+
+
+def parse_reply(data: str | bytes | Mapping[str, Any]) -> ConfirmationReply:
+    """Validate a reply from JSON text or a mapping; raise ``InvalidDocument`` if it is not one."""
+    return _parse(ConfirmationReply, data)

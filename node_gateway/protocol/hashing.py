@@ -1,0 +1,116 @@
+"""Canonical bytes and the salted hashes that the chain records instead of the documents.
+
+A document's bytes are RFC 8785 canonical JSON of its JSON form, so any implementation that
+parses and re-serialises a document gets the same bytes (key order, whitespace and number
+spelling do not matter). Every hash starts with a domain tag, so a letter's hash can never be
+passed off as a reply's, nor as an auditee reference, even over identical bytes. Tags end in
+NUL and contain none, so a tag is never a prefix of another tag's input.
+
+Document hashes and auditee references are salted with 32 random bytes: without the salt the
+chain's values cannot be tested against guesses (a likely auditee, a likely balance).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import NewType
+
+import rfc8785
+from eth_utils.crypto import keccak
+from pydantic import BaseModel
+
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    Document,
+    normalise_registration_code,
+)
+from node_gateway.protocol.errors import DocumentHashMismatch
+
+Hash32 = NewType("Hash32", bytes)
+"""A 32-byte keccak256 value, as stored in a ``bytes32`` on chain."""
+
+Salt = NewType("Salt", bytes)
+"""32 random bytes that blind a hash; kept off chain with the document."""
+
+SALT_LENGTH = 32
+
+LETTER_DOMAIN = b"confirmnet/letter/v1\x00"
+REPLY_DOMAIN = b"confirmnet/reply/v1\x00"
+AUDITEE_DOMAIN = b"confirmnet/auditee/v1\x00"
+ORGANISATION_DOMAIN = b"confirmnet/organisation/v1\x00"
+
+_DOCUMENT_DOMAINS: dict[type[BaseModel], bytes] = {
+    ConfirmationLetter: LETTER_DOMAIN,
+    ConfirmationReply: REPLY_DOMAIN,
+}
+
+
+def new_salt() -> Salt:
+    """Fresh salt from the operating system's CSPRNG."""
+    return Salt(secrets.token_bytes(SALT_LENGTH))
+
+
+def as_salt(value: bytes) -> Salt:
+    """Check that ``value`` has the length of a salt (e.g. one read back from storage)."""
+    if len(value) != SALT_LENGTH:
+        raise ValueError(f"a salt is {SALT_LENGTH} bytes, not {len(value)}")
+    return Salt(bytes(value))
+
+
+def as_hash32(value: bytes | str) -> Hash32:
+    """A ``Hash32`` from 32 bytes or their ``0x`` hex spelling."""
+    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    if len(raw) != 32:
+        raise ValueError(f"a hash is 32 bytes, not {len(raw)}")
+    return Hash32(raw)
+
+
+def to_hex(value: bytes) -> str:
+    """``0x`` and lower-case hex, the spelling documents and JSON-RPC use."""
+    return "0x" + value.hex()
+
+
+def canonical_bytes(document: BaseModel) -> bytes:
+    """RFC 8785 canonical JSON of a model's JSON form (decimals as strings, dates in ISO 8601)."""
+    return rfc8785.dumps(document.model_dump(mode="json", by_alias=True))
+
+
+def salted_hash(domain: bytes, salt: Salt, data: bytes) -> Hash32:
+    """keccak256(domain || salt || data): the one construction behind every salted value."""
+    return Hash32(keccak(domain + as_salt(salt) + data))
+
+
+def document_hash(document: Document, salt: Salt) -> Hash32:
+    """The hash recorded on chain for a letter (``request``) or a reply (``reply``)."""
+    return salted_hash(_DOCUMENT_DOMAINS[type(document)], salt, canonical_bytes(document))
+
+
+def verify_document_hash(document: Document, salt: Salt, expected: bytes) -> None:
+    """Raise ``DocumentHashMismatch`` unless ``document`` with ``salt`` gives ``expected``."""
+    actual = document_hash(document, salt)
+    if not hmac.compare_digest(actual, expected):
+        raise DocumentHashMismatch(
+            f"{document.schema_id} {document.letter_id} hashes to {to_hex(actual)}, "
+            f"the chain holds {to_hex(expected)}"
+        )
+
+
+def auditee_reference(registration_code: str, salt: Salt) -> Hash32:
+    """The auditee's reference on chain: a commitment to its registration code.
+
+    The bank chooses the salt once per customer and gives it to the audit firm (and the
+    auditee's signer), so all three compute the same reference; anyone without the salt cannot
+    tell which company it is or link it to the same company at another bank.
+    """
+    return salted_hash(AUDITEE_DOMAIN, salt, normalise_registration_code(registration_code).encode())
+
+
+def organisation_id(registration_code: str) -> Hash32:
+    """A member's organisation id in the MemberRegistry.
+
+    Unsalted on purpose: membership is public, and anyone must be able to check which
+    organisation a member is.
+    """
+    return Hash32(keccak(ORGANISATION_DOMAIN + normalise_registration_code(registration_code).encode()))

@@ -1,0 +1,1 @@
+"""Tests of the off-chain protocol: documents, hashing, envelopes, errors."""
