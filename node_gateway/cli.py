@@ -11,10 +11,12 @@ from rich.table import Table
 
 from node_gateway.chain.devnet import Devnet, DevnetError
 from node_gateway.chain.network import NetworkFile
+from node_gateway.gateway_cli import gateway_app
 
 app = typer.Typer(help="confirmnet: bank audit confirmations on a permissioned chain.", no_args_is_help=True)
 devnet_app = typer.Typer(help="A local development chain with the contracts deployed.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(gateway_app, name="gateway")
 
 console = Console()
 

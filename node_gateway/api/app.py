@@ -1,0 +1,83 @@
+"""The gateway application: the routes of this member's role, the peer API, and the workers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from node_gateway.api.errors import ErrorResponse, install_error_handlers
+from node_gateway.api.routes import bank, firm, letters, operator, peer, regulator, system, users
+from node_gateway.core.config import MemberRole
+from node_gateway.core.logging import current_letter
+from node_gateway.node import Node
+from node_gateway.services.delivery import DeliveryWorker
+from node_gateway.services.indexer import Indexer
+from node_gateway.services.outbox import TransactionOutbox
+from node_gateway.services.worker import BackgroundWorker
+
+log = logging.getLogger(__name__)
+
+_ROLE_ROUTERS = {
+    MemberRole.AUDIT_FIRM: [letters.router, firm.router],
+    MemberRole.BANK: [letters.router, bank.router],
+    MemberRole.REGULATOR: [regulator.router],
+    MemberRole.OPERATOR: [operator.router],
+}
+
+
+def start_workers(node: Node) -> list[BackgroundWorker]:
+    poll = node.settings.poll_interval_s
+    workers = [
+        BackgroundWorker("outbox", TransactionOutbox(node).run_once, node.waker(), poll),
+        BackgroundWorker("indexer", Indexer(node).run_once, node.waker(), poll),
+        BackgroundWorker("delivery", DeliveryWorker(node).run_once, node.waker(), poll),
+    ]
+    for worker in workers:
+        worker.start()
+    return workers
+
+
+def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        workers = start_workers(node) if run_workers else []
+        log.info("gateway of %s (%s) serving", node.settings.display_name, node.role.value)
+        yield
+        for worker in workers:
+            worker.stop()
+        node.db.dispose()
+
+    app = FastAPI(
+        title=f"confirmnet gateway — {node.role.value}",
+        version="1",
+        description="A member gateway of the confirmnet bank confirmation network.",
+        lifespan=lifespan,
+        responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 503)},
+    )
+    app.state.node = node
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(users.router)
+    app.include_router(peer.router)
+    for router in _ROLE_ROUTERS[node.role]:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        parts = request.url.path.split("/")
+        token = current_letter.set(next((p.lower() for p in parts if len(p) == 66 and p.startswith("0x")), None))
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            current_letter.reset(token)
+        node.metrics_requests[f"{response.status_code // 100}xx"] += 1
+        log.debug("%s %s %s %.1f ms", request.method, request.url.path, response.status_code,
+                  (time.perf_counter() - started) * 1000)  # fmt: skip
+        return response
+
+    return app

@@ -1,0 +1,104 @@
+"""The audit firm's user API: request letters, relay the auditee's authorisation, follow up,
+withdraw, fetch and verify replies, close."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from node_gateway.api.deps import Auditor, NodeDep, SessionDep
+from node_gateway.api.models import (
+    Accepted,
+    AuthorisationAccepted,
+    AuthorisationBundle,
+    AuthorisationRequestIn,
+    CreateLetters,
+    LetterSummary,
+    ReplyOut,
+    SignedAuthorisation,
+)
+from node_gateway.api.routes.letters import summary
+from node_gateway.chain.contracts import Authorisation, Refusal
+from node_gateway.errors import InvalidRequest
+from node_gateway.protocol.hashing import Salt, as_salt
+from node_gateway.services import letters
+
+router = APIRouter(prefix="/v1", tags=["audit firm"])
+
+
+def _salt(value: str) -> Salt:
+    try:
+        return as_salt(bytes.fromhex(value.removeprefix("0x")))
+    except ValueError as exc:
+        raise InvalidRequest(f"auditee_salt: {exc}") from exc
+
+
+def _bytes(value: str, name: str) -> bytes:
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError as exc:
+        raise InvalidRequest(f"{name} is not hex") from exc
+
+
+@router.post(
+    "/letters",
+    response_model=list[LetterSummary],
+    status_code=status.HTTP_201_CREATED,
+    summary="Request one or many letters (all or none)",
+)
+def create_letters(body: CreateLetters, node: NodeDep, session: SessionDep, _: Auditor) -> list[LetterSummary]:
+    drafts = [(d.letter, _salt(d.auditee_salt), d.due_at) for d in body.letters]
+    rows = letters.create_letters(node, session, drafts)
+    return [summary(row, 0) for row in rows]
+
+
+@router.post("/authorisations/requests", response_model=AuthorisationBundle,
+             summary="What the auditee's signer signs (EIP-712) for these letters")  # fmt: skip
+def authorisation_request(
+    body: AuthorisationRequestIn, node: NodeDep, session: SessionDep, _: Auditor
+) -> AuthorisationBundle:
+    bundle = letters.authorisation_request(
+        node, session, body.letter_ids, valid_until=body.valid_until, refusal_reason=body.refusal_reason
+    )
+    return AuthorisationBundle(**bundle)
+
+
+@router.post("/authorisations", response_model=AuthorisationAccepted, status_code=status.HTTP_202_ACCEPTED,
+             summary="Submit the auditee's signed authorisation or refusal")  # fmt: skip
+def submit_authorisation(
+    body: SignedAuthorisation, node: NodeDep, session: SessionDep, _: Auditor
+) -> AuthorisationAccepted:
+    root = _bytes(body.requests_root, "requests_root")
+    signed: Authorisation | Refusal = (
+        Authorisation(root, body.firm, body.valid_until, body.nonce)
+        if body.reason is None
+        else Refusal(root, body.firm, body.reason, body.valid_until, body.nonce)
+    )
+    signer = letters.submit_authorisation(node, session, body.letter_ids, signed, _bytes(body.signature, "signature"))
+    kind = "authorise" if body.reason is None else "refuse"
+    return AuthorisationAccepted(signer=signer, letters=len(body.letter_ids), kind=kind)
+
+
+@router.post("/letters/{letter_id}/follow-up", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def follow_up(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.follow_up(node, session, letter_id.lower())
+    return Accepted(letter_id=letter_id.lower(), queued="follow_up")
+
+
+@router.post("/letters/{letter_id}/withdraw", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def withdraw(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.withdraw(node, session, letter_id.lower())
+    return Accepted(letter_id=letter_id.lower(), queued="withdraw")
+
+
+@router.get("/letters/{letter_id}/reply", response_model=ReplyOut,
+            summary="The bank's reply, verified against its hash on chain now")  # fmt: skip
+def get_reply(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> ReplyOut:
+    reply, stored, reply_hash = letters.verified_reply(node, session, letter_id.lower())
+    return ReplyOut(letter_id=letter_id.lower(), reply=reply, salt="0x" + stored.salt.hex(),
+                    reply_hash=reply_hash, verified=True)  # fmt: skip
+
+
+@router.post("/letters/{letter_id}/close", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def close(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.close(node, session, letter_id.lower())
+    return Accepted(letter_id=letter_id.lower(), queued="close")

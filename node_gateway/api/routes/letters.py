@@ -1,0 +1,121 @@
+"""Letters as both parties see them: a list with filters, and one letter with its chain history."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from node_gateway.api.deps import CurrentUser, NodeDep, SessionDep
+from node_gateway.api.models import ChainStep, LetterDetail, LetterPage, LetterSummary, OutboxStep
+from node_gateway.node import Node
+from node_gateway.errors import NotFound
+from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
+from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
+
+router = APIRouter(prefix="/v1/letters", tags=["letters"])
+
+
+def summary(row: LetterRow, now: int) -> LetterSummary:
+    return LetterSummary(
+        letter_id=row.letter_id,
+        firm=row.firm,
+        bank=row.bank,
+        status=row.status,
+        overdue=row.status in AWAITING_BANK and now > row.due_at,
+        due_at=row.due_at,
+        letter_hash=row.letter_hash,
+        reply_hash=row.reply_hash,
+        has_letter=row.letter_sealed is not None,
+        has_reply=row.reply_sealed is not None,
+        reply_verified=row.reply_verified,
+        reason=row.reason,
+        created_at=row.created_at,
+    )
+
+
+def _mine(node: Node) -> ColumnElement[bool]:
+    me = node.member_id()
+    return or_(LetterRow.firm == me, LetterRow.bank == me)
+
+
+@router.get("", response_model=LetterPage, summary="List this member's letters")
+def list_letters(
+    node: NodeDep,
+    session: SessionDep,
+    _: CurrentUser,
+    status: Annotated[list[str] | None, Query(description="Only these statuses (e.g. REPLIED)")] = None,
+    overdue: bool | None = None,
+    due_before: int | None = None,
+    due_after: int | None = None,
+    counterparty: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> LetterPage:
+    now = int(time.time())
+    query = select(LetterRow).where(_mine(node))
+    if status:
+        query = query.where(LetterRow.status.in_([s.upper() for s in status]))
+    if overdue is not None:
+        late = LetterRow.status.in_(AWAITING_BANK) & (LetterRow.due_at < now)
+        query = query.where(late if overdue else ~late)
+    if due_before is not None:
+        query = query.where(LetterRow.due_at < due_before)
+    if due_after is not None:
+        query = query.where(LetterRow.due_at >= due_after)
+    if counterparty is not None:
+        query = query.where(or_(LetterRow.firm == counterparty, LetterRow.bank == counterparty))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(LetterRow.created_at, LetterRow.letter_id).offset(offset).limit(limit))
+    return LetterPage(items=[summary(row, now) for row in rows], total=total, offset=offset, limit=limit)
+
+
+def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
+    row = letter_row(session, letter_id)
+    me = node.member_id()
+    if me not in (row.firm, row.bank):
+        raise NotFound(f"no letter {letter_id} here")
+    events = session.scalars(
+        select(ChainEventRow)
+        .where(ChainEventRow.letter_id == row.letter_id)
+        .order_by(ChainEventRow.block_number, ChainEventRow.log_index)
+    )
+    steps = session.scalars(
+        select(OutboxTransaction).where(OutboxTransaction.letter_id == row.letter_id).order_by(OutboxTransaction.id)
+    )
+    base = summary(row, int(time.time()))
+    return LetterDetail(
+        **base.model_dump(),
+        auditee_ref=row.auditee_ref,
+        letter=stored_letter(node, row) if row.letter_sealed is not None else None,
+        authorisation=row.authorisation,
+        history=[
+            ChainStep(
+                name=e.name,
+                block_number=e.block_number,
+                block_timestamp=e.block_timestamp,
+                transaction_hash=e.transaction_hash,
+                args=e.args,
+            )
+            for e in events
+        ],
+        pending_steps=[
+            OutboxStep(
+                step=s.step,
+                state=s.state,
+                attempts=s.attempts,
+                transaction_hash=s.transaction_hash,
+                error_code=s.error_code,
+                error_message=s.error_message,
+            )
+            for s in steps
+        ],
+    )
+
+
+@router.get("/{letter_id}", response_model=LetterDetail, summary="One letter, its document and chain history")
+def show_letter(letter_id: str, node: NodeDep, session: SessionDep, _: CurrentUser) -> LetterDetail:
+    return letter_detail(node, session, letter_id.lower())

@@ -1,0 +1,92 @@
+"""The consortium operator's user API: admit, suspend, reinstate and revoke members."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, status
+from sqlalchemy import func, select
+from web3 import Web3
+
+from node_gateway.api.deps import CurrentUser, NodeDep, OperatorUser, SessionDep
+from node_gateway.api.models import Accepted, AdmitIn, MemberOut
+from node_gateway.chain.contracts import Member
+from node_gateway.core.config import MemberRole
+from node_gateway.errors import InvalidRequest
+from node_gateway.protocol.hashing import organisation_id, to_hex
+from node_gateway.services.outbox import enqueue_step
+from node_gateway.storage.models import OutboxTransaction
+
+router = APIRouter(prefix="/v1/members", tags=["operator"])
+
+
+def member_out(member: Member) -> MemberOut:
+    return MemberOut(
+        member_id=member.member_id,
+        role=member.role.name.lower(),
+        status=member.status.name.lower(),
+        account=member.account,
+        org_id=to_hex(member.org_id),
+        display_name=member.display_name,
+        endpoint=member.endpoint,
+    )
+
+
+@router.post("", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED, summary="Admit a member")
+def admit(body: AdmitIn, session: SessionDep, _: OperatorUser) -> Accepted:
+    if not Web3.is_address(body.account):
+        raise InvalidRequest(f"{body.account} is not an account address")
+    try:
+        keys = bytes.fromhex(body.encryption_keys.removeprefix("0x"))
+    except ValueError as exc:
+        raise InvalidRequest("encryption_keys is not hex") from exc
+    account = Web3.to_checksum_address(body.account)
+    enqueue_step(
+        session,
+        key=f"admit:{account}",
+        step="admit",
+        payload={
+            "account": account,
+            "role": int(MemberRole(body.role).chain_role),
+            "org_id": to_hex(organisation_id(body.registration_code)),
+            "display_name": body.display_name,
+            "endpoint": body.endpoint,
+            "encryption_keys": to_hex(keys),
+        },
+    )
+    return Accepted(letter_id="", queued=f"admit {account}")
+
+
+def _status_change(session: SessionDep, member_id: int, step: Literal["suspend", "reinstate", "revoke"]) -> Accepted:
+    enqueue_step(session, key=f"{step}:{member_id}:{_generation(session, member_id)}", step=step,
+                 payload={"member_id": member_id})  # fmt: skip
+    return Accepted(letter_id="", queued=f"{step} member {member_id}")
+
+
+def _generation(session: SessionDep, member_id: int) -> int:
+    # A member may be suspended and reinstated many times; each change is its own outbox step.
+    return session.scalar(
+        select(func.count()).where(OutboxTransaction.step.in_(["suspend", "reinstate", "revoke"]),
+                                   OutboxTransaction.payload["member_id"].as_integer() == member_id)  # fmt: skip
+    ) or 0
+
+
+@router.post("/{member_id}/suspend", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def suspend(member_id: int, session: SessionDep, _: OperatorUser) -> Accepted:
+    return _status_change(session, member_id, "suspend")
+
+
+@router.post("/{member_id}/reinstate", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def reinstate(member_id: int, session: SessionDep, _: OperatorUser) -> Accepted:
+    return _status_change(session, member_id, "reinstate")
+
+
+@router.post("/{member_id}/revoke", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def revoke(member_id: int, session: SessionDep, _: OperatorUser) -> Accepted:
+    return _status_change(session, member_id, "revoke")
+
+
+@router.get("", response_model=list[MemberOut], summary="All members, as the registry holds them now")
+def list_members(node: NodeDep, _: CurrentUser) -> list[MemberOut]:
+    count = node.network.members.member_count()
+    return [member_out(node.member(member_id, fresh=True)) for member_id in range(1, count + 1)]

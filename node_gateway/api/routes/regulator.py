@@ -1,0 +1,41 @@
+"""The regulator's user API: statistics from chain events only, and document verification."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+
+from node_gateway.api.deps import Analyst, NodeDep, SessionDep
+from node_gateway.api.models import VerifyIn
+from node_gateway.errors import InvalidRequest
+from node_gateway.services.statistics import BankStatistics, NetworkSummary, bank_statistics, network_summary
+from node_gateway.services.verification import VerificationResult, verify_document
+
+router = APIRouter(prefix="/v1", tags=["regulator"])
+
+
+@router.get("/statistics", response_model=list[BankStatistics], summary="Per bank, from chain events only")
+def statistics(session: SessionDep, _: Analyst, bank: int | None = None) -> list[BankStatistics]:
+    return bank_statistics(session, now=int(time.time()), bank=bank)
+
+
+@router.get("/statistics/summary", response_model=NetworkSummary, summary="The whole network together")
+def summary(session: SessionDep, _: Analyst) -> NetworkSummary:
+    return network_summary(session, now=int(time.time()))
+
+
+@router.post("/verify", response_model=VerificationResult, summary="Check a document and its salt against the chain")
+def verify(body: VerifyIn, node: NodeDep, _: Analyst) -> VerificationResult:
+    try:
+        salt = bytes.fromhex(body.salt.removeprefix("0x"))
+    except ValueError as exc:
+        raise InvalidRequest("salt is not hex") from exc
+    return verify_document(
+        node.network.confirmations,
+        node.network.members,
+        kind=body.kind,
+        document_json=body.document,
+        salt=salt,
+        from_block=node.network.deployment_block,
+    )

@@ -1,0 +1,124 @@
+"""Gateway configuration: a TOML file written by ``confirmnet gateway init``, overridable by
+``CONFIRMNET_*`` environment variables. The passphrase never lives in the file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from node_gateway.chain.contracts import Role
+from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
+
+
+class MemberRole(StrEnum):
+    OPERATOR = "operator"
+    AUDIT_FIRM = "audit_firm"
+    BANK = "bank"
+    REGULATOR = "regulator"
+
+    @property
+    def chain_role(self) -> Role:
+        return {
+            MemberRole.OPERATOR: Role.OPERATOR,
+            MemberRole.AUDIT_FIRM: Role.AUDIT_FIRM,
+            MemberRole.BANK: Role.BANK,
+            MemberRole.REGULATOR: Role.REGULATOR,
+        }[self]
+
+
+# Passphrases that come with examples and tutorials; a gateway refuses to run on them.
+_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "password", "passphrase", "secret", "confirmnet"})
+MIN_PASSPHRASE_LENGTH = 12
+
+
+class ConfigError(Exception):
+    """The configuration is missing something or holds an unsafe value."""
+
+
+class GatewaySettings(BaseSettings):
+    """Everything a gateway needs to start."""
+
+    model_config = SettingsConfigDict(env_prefix="CONFIRMNET_", extra="forbid")
+
+    role: MemberRole
+    display_name: str
+    registration_code: str = Field(description="The organisation's registration code (统一社会信用代码)")
+    data_dir: Path
+    network_file: Path
+    database_url: str | None = Field(None, description="SQLAlchemy URL; a SQLite file in data_dir if unset")
+    host: str = "127.0.0.1"
+    port: int = 8700
+    public_url: str | None = Field(None, description="Where other gateways reach this one (published on chain)")
+    envelope_suite: EnvelopeSuite = DEFAULT_SUITE
+    passphrase: SecretStr | None = None
+    passphrase_file: Path | None = None
+    poll_interval_s: float = 0.2
+    peer_clock_skew_s: int = 300
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def read_passphrase(self) -> str:
+        """The keystore passphrase, from the environment or a file; refuses missing or default ones."""
+        if self.passphrase is not None:
+            value = self.passphrase.get_secret_value()
+        elif self.passphrase_file is not None:
+            try:
+                value = self.passphrase_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the passphrase file {self.passphrase_file}: {exc}") from exc
+        else:
+            raise ConfigError("no passphrase: set CONFIRMNET_PASSPHRASE or CONFIRMNET_PASSPHRASE_FILE")
+        if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH:
+            raise ConfigError(f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)")
+        return value
+
+    @classmethod
+    def from_file(cls, path: Path) -> GatewaySettings:
+        """Settings from a TOML file, with CONFIRMNET_* environment variables taking precedence."""
+        if not path.exists():
+            raise ConfigError(f"no configuration file at {path}")
+
+        class _FromFile(cls):  # type: ignore[valid-type,misc]
+            @classmethod
+            def settings_customise_sources(
+                cls,
+                settings_cls: type[BaseSettings],
+                init_settings: PydanticBaseSettingsSource,
+                env_settings: PydanticBaseSettingsSource,
+                dotenv_settings: PydanticBaseSettingsSource,
+                file_secret_settings: PydanticBaseSettingsSource,
+            ) -> tuple[PydanticBaseSettingsSource, ...]:
+                return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+        loaded: GatewaySettings = _FromFile()
+        return cls.model_validate(loaded.model_dump())
+
+
+def write_config(path: Path, settings: GatewaySettings) -> None:
+    """Writes the settings as TOML, without any secret."""
+    values = settings.model_dump(mode="json", exclude={"passphrase"}, exclude_none=True)
+    lines = ["# confirmnet gateway configuration. The passphrase is never stored here."]
+    for key, value in values.items():
+        if isinstance(value, bool):
+            lines.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int | float):
+            lines.append(f"{key} = {value}")
+        else:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{key} = "{escaped}"')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,129 @@
+"""``confirmnet gateway init | serve | add-user``: set up and run a member's gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
+from node_gateway.core.keys import KeystoreError, create_keys, load_keys
+from node_gateway.core.security import ADMIN, USER_ROLES, create_user
+from node_gateway.errors import InvalidRequest
+from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
+from node_gateway.storage.db import Database
+
+gateway_app = typer.Typer(help="A member's gateway: its keys, configuration and service.", no_args_is_help=True)
+console = Console()
+
+CONFIG_NAME = "gateway.toml"
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(2)
+
+
+@gateway_app.command("init")
+def init(
+    role: Annotated[MemberRole, typer.Option(help="What kind of member this gateway serves.")],
+    name: Annotated[str, typer.Option(help="The member's display name.")],
+    registration_code: Annotated[str, typer.Option(help="The organisation's registration code.")],
+    data_dir: Annotated[Path, typer.Option(help="Where keys, database and configuration live.")],
+    network_file: Annotated[Path, typer.Option(help="The network file of the chain to join.")],
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    public_url: Annotated[str | None, typer.Option(help="URL other gateways use; default http://host:port")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default a SQLite file")] = None,
+    hybrid: Annotated[bool, typer.Option(help="Also publish an ML-KEM-768+X25519 key, preferred.")] = False,
+    keys_file: Annotated[Path | None, typer.Option(help="Also write the first API keys here (mode 600).")] = None,
+) -> None:
+    """Create the member's keys (encrypted), its configuration, its database and the first API keys.
+
+    The passphrase comes from CONFIRMNET_PASSPHRASE or CONFIRMNET_PASSPHRASE_FILE, never a flag.
+    """
+    suites = (EnvelopeSuite.MLKEM768_X25519, EnvelopeSuite.X25519) if hybrid else (DEFAULT_SUITE,)
+    settings = GatewaySettings(
+        role=role,
+        display_name=name,
+        registration_code=registration_code,
+        data_dir=data_dir.resolve(),
+        network_file=network_file.resolve(),
+        host=host,
+        port=port,
+        public_url=public_url,
+        database_url=database_url,
+        envelope_suite=suites[0],
+    )
+    try:
+        passphrase = settings.read_passphrase()
+        keys = create_keys(settings.keystore_dir, passphrase, suites)
+    except (ConfigError, KeystoreError) as exc:
+        raise _fail(str(exc)) from exc
+    config_path = settings.data_dir / CONFIG_NAME
+    write_config(config_path, settings.model_copy(update={"passphrase": None, "passphrase_file": None}))
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    api_keys: dict[str, str] = {}
+    with db.session() as session:
+        for user_role in sorted(USER_ROLES[role]):
+            api_keys[user_role] = create_user(session, role, user_role, {user_role})
+    db.dispose()
+    console.print(f"gateway of [bold]{name}[/bold] ({role.value}) initialised in {settings.data_dir}")
+    console.print(f"chain account: {keys.chain_account.address}  (the operator admits this account)")
+    console.print(f"configuration: {config_path}")
+    for user_role, key in api_keys.items():
+        console.print(f"API key for user {user_role!r}: {key}")
+    console.print("The API keys are shown once; only their hashes are kept.")
+    if keys_file is not None:
+        descriptor = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump({"account": keys.chain_account.address, "api_keys": api_keys}, handle, indent=2)
+
+
+def _settings(config: Path) -> GatewaySettings:
+    try:
+        return GatewaySettings.from_file(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@gateway_app.command("serve")
+def serve(config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")]) -> None:
+    """Run the gateway: the user API, the peer API and its workers."""
+    import uvicorn
+
+    from node_gateway.api.app import create_app
+    from node_gateway.core.logging import configure_logging
+    from node_gateway.node import Node
+
+    settings = _settings(config)
+    try:
+        keys = load_keys(settings.keystore_dir, settings.read_passphrase())
+    except (ConfigError, KeystoreError) as exc:
+        raise _fail(str(exc)) from exc
+    configure_logging(settings.display_name, settings.log_level)
+    node = Node.open(settings, keys)
+    uvicorn.run(create_app(node), host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@gateway_app.command("add-user")
+def add_user(
+    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    name: Annotated[str, typer.Option(help="The user's name.")],
+    roles: Annotated[list[str], typer.Option("--role", help="A role within the member (repeatable).")],
+) -> None:
+    """Add a user and print its API key (shown once)."""
+    settings = _settings(config)
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    try:
+        with db.session() as session:
+            key = create_user(session, settings.role, name, set(roles) or {ADMIN})
+    except InvalidRequest as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"API key for {name!r}: {key}")

@@ -1,0 +1,124 @@
+"""The member node: what every part of a gateway shares — settings, keys, database, chain."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+import time
+from dataclasses import dataclass, field
+
+from web3 import Web3
+
+from node_gateway.chain.contracts import Member, MemberStatus
+from node_gateway.chain.network import Network, NetworkFile, connect
+from node_gateway.chain.transactions import TransactionSender
+from node_gateway.core.config import GatewaySettings, MemberRole
+from node_gateway.core.keys import MemberKeys
+from node_gateway.errors import NotMember
+from node_gateway.protocol.envelopes import EncryptionPublicKey, decode_public_keys, encode_public_keys
+from node_gateway.storage.db import Database
+from node_gateway.storage.vault import Vault
+
+MEMBER_CACHE_S = 5.0  # how long a member record read from the chain is trusted
+
+
+@dataclass
+class _Cached:
+    member: Member
+    read_at: float
+
+
+@dataclass
+class Node:
+    settings: GatewaySettings
+    keys: MemberKeys
+    db: Database
+    w3: Web3
+    network: Network
+    network_file: NetworkFile
+    sender: TransactionSender = field(init=False)
+    vault: Vault = field(init=False)
+    # One event per worker, set whenever there is new work so it need not wait for its next poll.
+    _wakers: list[threading.Event] = field(default_factory=list, init=False)
+    metrics_requests: Counter[str] = field(default_factory=Counter, init=False)
+    _member_id: int | None = field(default=None, init=False)
+    _members: dict[int, _Cached] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = TransactionSender(self.w3, self.keys.chain_account)
+        self.vault = Vault(self.keys.storage_key)
+
+    @classmethod
+    def open(cls, settings: GatewaySettings, keys: MemberKeys, *, w3: Web3 | None = None) -> Node:
+        network_file = NetworkFile.load(settings.network_file)
+        w3 = w3 or connect(network_file.rpc_url)
+        db = Database(settings.effective_database_url)
+        db.migrate()
+        return cls(
+            settings=settings,
+            keys=keys,
+            db=db,
+            w3=w3,
+            network=Network.attach(w3, network_file),
+            network_file=network_file,
+        )
+
+    @property
+    def role(self) -> MemberRole:
+        return self.settings.role
+
+    @property
+    def address(self) -> str:
+        return self.keys.chain_account.address
+
+    def encryption_keys_blob(self) -> bytes:
+        return encode_public_keys(pair.public_key for pair in self.keys.encryption_keys)
+
+    def member_id(self) -> int:
+        """This member's number on chain; NotMember until the operator has admitted it."""
+        if self._member_id is None:
+            member_id = self.network.members.member_id_of(self.address)
+            if member_id == 0:
+                raise NotMember(f"account {self.address} is not admitted to the network yet")
+            self._member_id = member_id
+        return self._member_id
+
+    def is_member(self) -> bool:
+        try:
+            self.member_id()
+        except NotMember:
+            return False
+        return True
+
+    def member(self, member_id: int, *, fresh: bool = False) -> Member:
+        """A member's record, read from the chain and cached for a few seconds."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._members.get(member_id)
+        if cached is not None and not fresh and now - cached.read_at < MEMBER_CACHE_S:
+            return cached.member
+        record = self.network.members.get_member(member_id)
+        with self._lock:
+            self._members[member_id] = _Cached(record, now)
+        return record
+
+    def is_active(self, member_id: int) -> bool:
+        return self.member(member_id, fresh=True).status == MemberStatus.ACTIVE
+
+    def public_key_of(self, member_id: int) -> EncryptionPublicKey:
+        """The recipient's preferred encryption key among the suites this gateway can seal to."""
+        keys = decode_public_keys(self.member(member_id).encryption_keys)
+        if not keys:
+            raise NotMember(f"member {member_id} has published no encryption key")
+        preferred = keys.get(self.settings.envelope_suite)
+        return preferred if preferred is not None else next(iter(keys.values()))
+
+    def waker(self) -> threading.Event:
+        event = threading.Event()
+        self._wakers.append(event)
+        return event
+
+    def notify(self) -> None:
+        for event in self._wakers:
+            event.set()

@@ -1,0 +1,156 @@
+"""The delivery outbox: encrypted envelopes to other members' gateways, retried until received.
+
+An envelope is sealed when it is enqueued (so the outbox holds ciphertext only) and posted to
+the recipient's endpoint from the member registry, signed with this member's key. The recipient
+answers 409 ``chain_not_ready`` while its view of the chain lags; that and network failures are
+retried with backoff. A refusal for any other reason is final and kept with its code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node_gateway.chain.errors import ChainError
+from node_gateway.node import Node
+from node_gateway.peer.signing import sign_peer_request
+from node_gateway.protocol.envelopes import Envelope, seal
+from node_gateway.storage.models import OutboxDelivery, utcnow
+from node_gateway.storage.vault import StoredDocument
+
+log = logging.getLogger(__name__)
+
+PEER_ENVELOPES_PATH = "/peer/v1/envelopes"
+BATCH_LIMIT = 32
+MAX_BACKOFF_S = 30.0
+MAX_ATTEMPTS = 200
+_RETRYABLE_CODES = {"chain_not_ready", "not_member"}
+
+Step = Literal["letter", "reply"]
+
+
+class EnvelopeContent(BaseModel):
+    """What an envelope carries: the document's canonical JSON and the salt of its on-chain hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: str
+    salt: str
+
+    def stored(self) -> StoredDocument:
+        return StoredDocument(canonical=self.document.encode("utf-8"), salt=bytes.fromhex(self.salt))
+
+    @classmethod
+    def of(cls, stored: StoredDocument) -> EnvelopeContent:
+        return cls(document=stored.canonical.decode("utf-8"), salt=stored.salt.hex())
+
+
+def enqueue_delivery(
+    session: Session, node: Node, *, letter_id: str, step: Step, recipient: int, sealed: bytes
+) -> bool:
+    """Seals a stored document to ``recipient`` and queues it; False if it was already queued."""
+    existing = session.scalar(
+        select(OutboxDelivery.id).where(
+            OutboxDelivery.letter_id == letter_id, OutboxDelivery.step == step, OutboxDelivery.recipient == recipient
+        )
+    )
+    if existing is not None:
+        return False
+    stored = node.vault.open(letter_id, step, sealed)
+    envelope = seal(
+        EnvelopeContent.of(stored).model_dump_json().encode("utf-8"),
+        node.public_key_of(recipient),
+        letter_id=letter_id,
+        step=step,
+        sender=node.member_id(),
+        recipient=recipient,
+    )
+    session.add(
+        OutboxDelivery(
+            letter_id=letter_id, step=step, recipient=recipient, envelope=envelope.model_dump(mode="json")
+        )
+    )
+    return True
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(0.2 * 2**attempts, MAX_BACKOFF_S))
+
+
+class DeliveryWorker:
+    def __init__(self, node: Node, client: httpx.Client | None = None) -> None:
+        self.node = node
+        self.client = client or httpx.Client(timeout=httpx.Timeout(15.0, connect=3.0))
+
+    def run_once(self) -> int:
+        with self.node.db.session() as session:
+            rows = session.scalars(
+                select(OutboxDelivery)
+                .where(OutboxDelivery.state == "pending", OutboxDelivery.next_attempt_at <= utcnow())
+                .order_by(OutboxDelivery.id)
+                .limit(BATCH_LIMIT)
+            ).all()
+            work = [(row.id, row.recipient, dict(row.envelope)) for row in rows]
+        delivered = 0
+        for row_id, recipient, envelope in work:
+            outcome, detail = self._post(recipient, envelope)
+            self._settle(row_id, outcome, detail)
+            delivered += outcome == "done"
+        return delivered
+
+    def _post(self, recipient: int, envelope: dict[str, object]) -> tuple[str, str | None]:
+        try:
+            endpoint = self.node.member(recipient).endpoint.rstrip("/")
+            body = json.dumps(envelope).encode("utf-8")
+            headers = sign_peer_request(
+                self.node.keys.chain_account,
+                sender=self.node.member_id(),
+                recipient=recipient,
+                method="POST",
+                path=PEER_ENVELOPES_PATH,
+                body=body,
+            )
+            headers["Content-Type"] = "application/json"
+            response = self.client.post(endpoint + PEER_ENVELOPES_PATH, content=body, headers=headers)
+        except (httpx.HTTPError, ChainError) as exc:
+            return "retry", f"{type(exc).__name__}: {exc}"
+        if response.is_success:
+            return "done", None
+        code = _error_code(response)
+        if response.status_code >= 500 or code in _RETRYABLE_CODES:
+            return "retry", f"{response.status_code} {code}"
+        return "failed", f"{response.status_code} {code}: {response.text[:500]}"
+
+    def _settle(self, row_id: int, outcome: str, detail: str | None) -> None:
+        with self.node.db.session() as session:
+            row = session.get_one(OutboxDelivery, row_id)
+            row.attempts += 1
+            row.last_error = detail
+            if outcome == "retry" and row.attempts < MAX_ATTEMPTS:
+                row.next_attempt_at = utcnow() + _backoff(row.attempts)
+                return
+            row.state = "done" if outcome == "done" else "failed"
+            row.done_at = utcnow()
+            if row.state == "failed":
+                log.warning("delivery of %s %s to member %s failed: %s", row.step, row.letter_id, row.recipient, detail)
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "unknown"
+
+
+def parse_envelope_content(plaintext: bytes) -> EnvelopeContent:
+    return EnvelopeContent.model_validate_json(plaintext)
+
+
+__all__ = ["Envelope", "EnvelopeContent", "enqueue_delivery"]

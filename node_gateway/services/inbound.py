@@ -1,0 +1,107 @@
+"""Envelopes arriving from other members: opened, checked against the chain, then stored.
+
+The sender is already authenticated (its signature on the call, against the registry). Here the
+envelope must name that sender, the sender must be the letter's other party, and the document
+must hash to what the chain recorded; only then is it acknowledged. Receiving the same envelope
+again is acknowledged without change, so the sender's retries are harmless.
+"""
+
+from __future__ import annotations
+
+from node_gateway.chain.contracts import Letter, LetterStatus
+from node_gateway.errors import ChainNotReady, Conflict, PeerForged, PeerNotParty
+from node_gateway.node import Node
+from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, parse_letter, parse_reply
+from node_gateway.protocol.envelopes import Envelope, open_envelope
+from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
+from node_gateway.protocol.hashing import as_salt, verify_document_hash
+from node_gateway.services.delivery import parse_envelope_content
+from node_gateway.services.letters import PENDING, stored_reply
+from node_gateway.storage.models import LetterRow, utcnow
+from node_gateway.storage.vault import StoredDocument
+
+_LETTER_ARRIVES = {LetterStatus.AUTHORISED, LetterStatus.ACCEPTED, LetterStatus.REJECTED, LetterStatus.REPLIED,
+                   LetterStatus.CLOSED}  # fmt: skip
+_REPLY_ARRIVES = {LetterStatus.REPLIED, LetterStatus.CLOSED}
+
+
+def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:
+    """Accepts an envelope from ``sender``; returns "stored" or "duplicate"."""
+    me = node.member_id()
+    if envelope.sender != sender:
+        raise PeerForged(f"the envelope claims sender {envelope.sender}, the call is signed by {sender}")
+    plaintext = open_envelope(envelope, node.keys.encryption_keys, expected_recipient=me)
+    content = parse_envelope_content(plaintext)
+    stored = content.stored()
+    chain = node.network.confirmations.get_letter(bytes.fromhex(envelope.letter_id.removeprefix("0x")))
+    if envelope.step == "letter":
+        if chain.firm != sender or chain.bank != me:
+            raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
+        letter = parse_letter(stored.canonical)
+        _check_letter(letter, envelope, chain, stored)
+        return _store_letter(node, chain, envelope.letter_id, stored)
+    if chain.bank != sender or chain.firm != me:
+        raise PeerNotParty(f"member {sender} is not the bank of letter {envelope.letter_id}")
+    reply = parse_reply(stored.canonical)
+    if reply.letter_id != envelope.letter_id or reply.bank_member_no != sender:
+        raise InvalidDocument("the reply names another letter or bank than its envelope")
+    if chain.status not in _REPLY_ARRIVES:
+        raise ChainNotReady(f"the chain does not show a reply to {envelope.letter_id} yet")
+    verify_document_hash(reply, as_salt(stored.salt), chain.reply_hash)
+    return _store_reply(node, envelope.letter_id, reply, stored, chain.reply_hash)
+
+
+def _check_letter(letter: ConfirmationLetter, envelope: Envelope, chain: Letter, stored: StoredDocument) -> None:
+    if letter.letter_id != envelope.letter_id:
+        raise InvalidDocument("the letter inside names another letter id than its envelope")
+    if letter.audit_firm.member_no != chain.firm or letter.bank.member_no != chain.bank:
+        raise InvalidDocument("the letter names other parties than the chain records")
+    if chain.status == LetterStatus.REQUESTED:
+        raise ChainNotReady(f"letter {envelope.letter_id} is not authorised on chain yet")
+    if chain.status not in _LETTER_ARRIVES:
+        raise Conflict(f"letter {envelope.letter_id} is {chain.status.name} on chain; it is not delivered")
+    verify_document_hash(letter, as_salt(stored.salt), chain.letter_hash)
+
+
+def _store_letter(node: Node, chain: Letter, letter_id: str, stored: StoredDocument) -> str:
+    with node.db.session() as session:
+        row = session.get(LetterRow, letter_id, with_for_update=True)
+        if row is None:  # the envelope came before our indexer read the request
+            row = LetterRow(
+                letter_id=letter_id,
+                firm=chain.firm,
+                bank=chain.bank,
+                auditee_ref="0x" + chain.auditee_ref.hex(),
+                letter_hash="0x" + chain.letter_hash.hex(),
+                due_at=chain.due_at,
+                status=chain.status.name,
+            )
+            session.add(row)
+        elif row.letter_sealed is not None:
+            return "duplicate"
+        elif row.status in (PENDING, LetterStatus.REQUESTED.name):
+            row.status = chain.status.name
+        row.letter_sealed = node.vault.seal(letter_id, "letter", stored)
+        row.received_at = utcnow()
+    node.notify()
+    return "stored"
+
+
+def _store_reply(
+    node: Node, letter_id: str, reply: ConfirmationReply, stored: StoredDocument, reply_hash: bytes
+) -> str:
+    with node.db.session() as session:
+        row = session.get(LetterRow, letter_id, with_for_update=True)
+        if row is None:
+            raise PeerNotParty(f"this firm holds no letter {letter_id}")
+        if row.reply_sealed is not None:
+            existing, _ = stored_reply(node, row)
+            if existing != reply:
+                raise DocumentHashMismatch("a different reply to this letter was received before")
+            return "duplicate"
+        row.reply_sealed = node.vault.seal(letter_id, "reply", stored)
+        row.reply_hash = "0x" + reply_hash.hex()
+        row.reply_verified = True
+        row.received_at = utcnow()
+    node.notify()
+    return "stored"

@@ -1,0 +1,422 @@
+"""What members do with letters: the audit firm's and the bank's operations.
+
+Every operation checks what it can locally (the rules, this gateway's records and the chain as
+read now), changes the database and enqueues its chain step in one database transaction, and
+wakes the workers. The chain has the last word: a step it refuses ends as a failed outbox entry
+with the contract's error.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from node_gateway.chain.authorisation import (
+    LetterLeaf,
+    RequestsTree,
+    authorisation_typed_data,
+    refusal_typed_data,
+)
+from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
+from node_gateway.chain.errors import ChainError
+from node_gateway.errors import ChainNotReady, Conflict, Forbidden, InvalidRequest, NotFound
+from node_gateway.node import Node
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    RejectionReason,
+    normalise_registration_code,
+    parse_letter,
+    parse_reply,
+)
+from node_gateway.protocol.hashing import (
+    Salt,
+    as_salt,
+    auditee_reference,
+    canonical_bytes,
+    document_hash,
+    new_salt,
+    to_hex,
+    verify_document_hash,
+)
+from node_gateway.services.outbox import enqueue_step
+from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
+from node_gateway.storage.vault import StoredDocument
+
+PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
+AWAITING_BANK = {LetterStatus.REQUESTED.name, LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name, PENDING}
+DEFAULT_REPLY_DAYS = 14
+AUTHORISATION_VALIDITY = timedelta(days=180)  # as the mandate practice of the platforms
+
+
+def _b(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def letter_row(session: Session, letter_id: str, *, for_update: bool = False) -> LetterRow:
+    row = session.get(LetterRow, letter_id.lower(), with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"no letter {letter_id} here")
+    return row
+
+
+def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
+    if row.letter_sealed is None:
+        raise NotFound(f"the document of letter {row.letter_id} has not arrived")
+    return parse_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+
+
+def stored_reply(node: Node, row: LetterRow) -> tuple[ConfirmationReply, StoredDocument]:
+    if row.reply_sealed is None:
+        raise NotFound(f"no reply to letter {row.letter_id} here")
+    stored = node.vault.open(row.letter_id, "reply", row.reply_sealed)
+    return parse_reply(stored.canonical), stored
+
+
+# --- the audit firm ----------------------------------------------------------------------------
+
+
+def create_letters(
+    node: Node, session: Session, drafts: Sequence[tuple[ConfirmationLetter, Salt, int | None]]
+) -> list[LetterRow]:
+    """Stores letters and enqueues their requests: all of them, or none if any is wrong.
+
+    Each draft is the letter, the auditee reference salt its bank gave the auditee, and the
+    reply due time (default: two weeks).
+    """
+    me = node.member_id()
+    problems: list[str] = []
+    seen: set[str] = set()
+    for letter, _, due_at in drafts:
+        lid = letter.letter_id
+        if lid in seen or session.get(LetterRow, lid) is not None:
+            problems.append(f"{lid}: a letter with this id exists")
+        seen.add(lid)
+        if letter.audit_firm.member_no != me:
+            problems.append(f"{lid}: the letter names member {letter.audit_firm.member_no} as firm, this is {me}")
+        if due_at is not None and due_at <= _now():
+            problems.append(f"{lid}: the due time is in the past")
+        try:
+            bank = node.member(letter.bank.member_no)
+        except ChainError:
+            problems.append(f"{lid}: member {letter.bank.member_no} does not exist")
+            continue
+        if bank.role != Role.BANK or bank.status != MemberStatus.ACTIVE:
+            problems.append(f"{lid}: member {letter.bank.member_no} is not an active bank")
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+    rows = []
+    for letter, auditee_salt, due_at in drafts:
+        salt = new_salt()
+        letter_hash = to_hex(document_hash(letter, salt))
+        auditee_ref = to_hex(auditee_reference(letter.auditee.registration_code, auditee_salt))
+        due = due_at or _now() + DEFAULT_REPLY_DAYS * 86400
+        row = LetterRow(
+            letter_id=letter.letter_id,
+            firm=me,
+            bank=letter.bank.member_no,
+            auditee_ref=auditee_ref,
+            letter_hash=letter_hash,
+            due_at=due,
+            status=PENDING,
+            letter_sealed=node.vault.seal(letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)),
+        )
+        session.add(row)
+        enqueue_step(
+            session,
+            key=f"request:{letter.letter_id}",
+            step="request",
+            letter_id=letter.letter_id,
+            payload={
+                "letter_id": letter.letter_id,
+                "bank": letter.bank.member_no,
+                "auditee_ref": auditee_ref,
+                "letter_hash": letter_hash,
+                "due_at": due,
+            },
+        )
+        rows.append(row)
+    return rows
+
+
+def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> list[LetterRow]:
+    if not letter_ids:
+        raise InvalidRequest("name at least one letter")
+    if len(set(letter_ids)) != len(letter_ids):
+        raise InvalidRequest("a letter is named twice")
+    me = node.member_id()
+    rows = [letter_row(session, lid) for lid in letter_ids]
+    for row in rows:
+        if row.firm != me:
+            raise Forbidden(f"letter {row.letter_id} was not requested by this firm")
+    return rows
+
+
+def requests_tree(rows: Sequence[LetterRow]) -> RequestsTree:
+    return RequestsTree(
+        [LetterLeaf(_b(r.letter_id), _b(r.letter_hash), r.bank, _b(r.auditee_ref)) for r in rows]
+    )
+
+
+def authorisation_request(
+    node: Node, session: Session, letter_ids: Sequence[str], *, valid_until: int | None = None, refusal_reason: int | None = None
+) -> dict[str, Any]:
+    """What the auditee's signer signs for these letters: the EIP-712 document and what it covers."""
+    rows = _firm_letters(node, session, letter_ids)
+    for row in rows:
+        if row.status not in (PENDING, LetterStatus.REQUESTED.name):
+            raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
+    tree = requests_tree(rows)
+    chain_id = node.sender.chain_id
+    registry = node.network.confirmations.address
+    until = valid_until or _now() + int(AUTHORISATION_VALIDITY.total_seconds())
+    nonce = int.from_bytes(secrets.token_bytes(16), "big")
+    if refusal_reason is None:
+        auth = Authorisation(tree.root, node.member_id(), until, nonce)
+        typed = authorisation_typed_data(auth, chain_id=chain_id, registry=registry)
+    else:
+        refusal = Refusal(tree.root, node.member_id(), refusal_reason, until, nonce)
+        typed = refusal_typed_data(refusal, chain_id=chain_id, registry=registry)
+    return {
+        "typed_data": _json_typed_data(typed),
+        "letters": [
+            {"letter_id": r.letter_id, "bank": r.bank, "auditee_ref": r.auditee_ref, "letter_hash": r.letter_hash}
+            for r in rows
+        ],
+    }
+
+
+def _json_typed_data(typed: dict[str, Any]) -> dict[str, Any]:
+    message = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in typed["message"].items()}
+    return {**typed, "message": message}
+
+
+def _recover(typed: dict[str, Any], signature: bytes) -> str:
+    try:
+        return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+    except Exception as exc:  # eth-account raises several kinds for a malformed signature
+        raise InvalidRequest(f"the signature does not decode: {exc}") from exc
+
+
+def submit_authorisation(
+    node: Node,
+    session: Session,
+    letter_ids: Sequence[str],
+    auth: Authorisation | Refusal,
+    signature: bytes,
+) -> str:
+    """Checks a signed authorisation (or refusal) of these letters and enqueues it; returns the signer."""
+    rows = _firm_letters(node, session, letter_ids)
+    tree = requests_tree(rows)
+    if auth.requests_root != tree.root:
+        raise InvalidRequest("the signed requests root does not cover exactly these letters")
+    if auth.firm != node.member_id():
+        raise InvalidRequest("the authorisation names another audit firm")
+    if auth.valid_until <= _now():
+        raise InvalidRequest("the authorisation has expired")
+    chain_id, registry = node.sender.chain_id, node.network.confirmations.address
+    is_refusal = isinstance(auth, Refusal)
+    typed = (
+        refusal_typed_data(auth, chain_id=chain_id, registry=registry)
+        if isinstance(auth, Refusal)
+        else authorisation_typed_data(auth, chain_id=chain_id, registry=registry)
+    )
+    signer = _recover(typed, signature)
+    now = _now()
+    for row in rows:
+        if row.status not in (PENDING, LetterStatus.REQUESTED.name):
+            raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
+        if node.network.confirmations.mandate_valid_until(row.bank, _b(row.auditee_ref), signer) < now:
+            raise InvalidRequest(
+                f"the signer {signer} holds no valid mandate of bank {row.bank} for the auditee of {row.letter_id}"
+            )
+    step = "refuse" if is_refusal else "authorise"
+    auth_json = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in vars(auth).items()}
+    for row in rows:
+        row.authorisation = {"kind": step, "signer": signer, "signature": to_hex(signature), **auth_json}
+        enqueue_step(
+            session,
+            key=f"{step}:{row.letter_id}",
+            step=step,
+            letter_id=row.letter_id,
+            payload={
+                "letter_id": row.letter_id,
+                "refusal" if is_refusal else "authorisation": auth_json,
+                "signature": to_hex(signature),
+                "proof": [to_hex(p) for p in tree.proof(_b(row.letter_id))],
+            },
+        )
+    return signer
+
+
+def _firm_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
+    return _firm_letters(node, session, [letter_id])[0]
+
+
+def follow_up(node: Node, session: Session, letter_id: str) -> None:
+    row = _firm_letter(node, session, letter_id)
+    if row.status not in AWAITING_BANK - {PENDING}:
+        raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply is followed up")
+    count = session.scalar(
+        select(ChainEventRow.id).where(ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterFollowedUp")
+    )
+    enqueue_step(
+        session,
+        key=f"follow_up:{letter_id}:{time.time_ns()}:{count}",
+        step="follow_up",
+        letter_id=letter_id,
+        payload={"letter_id": letter_id},
+    )
+
+
+def withdraw(node: Node, session: Session, letter_id: str) -> None:
+    row = _firm_letter(node, session, letter_id)
+    if row.status not in AWAITING_BANK - {PENDING}:
+        raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply can be withdrawn")
+    enqueue_step(session, key=f"withdraw:{letter_id}", step="withdraw", letter_id=letter_id,
+                 payload={"letter_id": letter_id})  # fmt: skip
+
+
+def close(node: Node, session: Session, letter_id: str) -> None:
+    row = _firm_letter(node, session, letter_id)
+    if row.status == LetterStatus.CLOSED.name:
+        return
+    if row.status != LetterStatus.REPLIED.name or not row.reply_verified:
+        raise Conflict(f"letter {letter_id} has no verified reply yet (status {row.status})")
+    enqueue_step(session, key=f"close:{letter_id}", step="close", letter_id=letter_id,
+                 payload={"letter_id": letter_id})  # fmt: skip
+
+
+def verified_reply(node: Node, session: Session, letter_id: str) -> tuple[ConfirmationReply, StoredDocument, str]:
+    """The reply, checked again against the hash on chain right now; with the reply hash."""
+    row = _firm_letter(node, session, letter_id)
+    reply, stored = stored_reply(node, row)
+    on_chain = node.network.confirmations.get_letter(_b(letter_id))
+    verify_document_hash(reply, as_salt(stored.salt), on_chain.reply_hash)
+    return reply, stored, to_hex(on_chain.reply_hash)
+
+
+# --- the bank ----------------------------------------------------------------------------------
+
+
+def customer_salt(node: Node, registration_code: str) -> Salt:
+    """The salt of a customer's auditee reference at this bank: derived, so it needs no table,
+    and keyed, so nobody without the bank's storage key can derive it."""
+    code = normalise_registration_code(registration_code)
+    return Salt(hmac.new(node.keys.storage_key, f"confirmnet/auditee-salt/v1/{code}".encode(), sha256).digest())
+
+
+def customer_reference(node: Node, registration_code: str) -> tuple[Salt, str]:
+    salt = customer_salt(node, registration_code)
+    return salt, to_hex(auditee_reference(registration_code, salt))
+
+
+def _bank_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
+    row = letter_row(session, letter_id)
+    if row.bank != node.member_id():
+        raise Forbidden(f"letter {letter_id} is not addressed to this bank")
+    return row
+
+
+def accept(node: Node, session: Session, letter_id: str) -> None:
+    row = _bank_letter(node, session, letter_id)
+    if row.letter_sealed is None:
+        raise Conflict(f"letter {letter_id} has not been received; it cannot be accepted")
+    if row.status in (LetterStatus.ACCEPTED.name, LetterStatus.REPLIED.name, LetterStatus.CLOSED.name):
+        return
+    if row.status != LetterStatus.AUTHORISED.name:
+        raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is accepted")
+    enqueue_step(session, key=f"accept:{letter_id}", step="accept", letter_id=letter_id,
+                 payload={"letter_id": letter_id})  # fmt: skip
+
+
+def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:
+    row = _bank_letter(node, session, letter_id)
+    if reason not in RejectionReason._value2member_map_:
+        raise InvalidRequest(f"unknown rejection reason {reason}")
+    if row.status != LetterStatus.AUTHORISED.name:
+        raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is rejected")
+    enqueue_step(session, key=f"reject:{letter_id}", step="reject", letter_id=letter_id,
+                 payload={"letter_id": letter_id, "reason": reason})  # fmt: skip
+
+
+def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> LetterRow:
+    """Stores the bank's approved reply and enqueues its hash; delivery follows once it is on chain."""
+    row = _bank_letter(node, session, reply.letter_id)
+    if reply.bank_member_no != row.bank:
+        raise InvalidRequest(f"the reply names member {reply.bank_member_no} as bank, this is {row.bank}")
+    if reply.letter_hash.lower() != row.letter_hash:
+        raise InvalidRequest("the reply answers another version of the letter (its letter hash differs)")
+    if row.reply_sealed is not None:
+        existing, _ = stored_reply(node, row)
+        if existing == reply:
+            return row
+        raise Conflict(f"letter {row.letter_id} already has a different reply")
+    accepted = row.status == LetterStatus.ACCEPTED.name or (
+        row.status == LetterStatus.AUTHORISED.name and _queued(session, f"accept:{row.letter_id}")
+    )
+    if not accepted:
+        raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")
+    salt = new_salt()
+    reply_hash = to_hex(document_hash(reply, salt))
+    row.reply_sealed = node.vault.seal(row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt))
+    enqueue_step(session, key=f"reply:{row.letter_id}", step="reply", letter_id=row.letter_id,
+                 payload={"letter_id": row.letter_id, "reply_hash": reply_hash})  # fmt: skip
+    return row
+
+
+def _queued(session: Session, key: str) -> bool:
+    return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
+
+
+def register_mandate(node: Node, session: Session, registration_code: str, signer: str, valid_until: int) -> str:
+    """Lets ``signer`` authorise letters for the customer; returns the customer's auditee reference."""
+    if valid_until <= _now():
+        raise InvalidRequest("a mandate must be valid until a time in the future")
+    if not Web3.is_address(signer):
+        raise InvalidRequest(f"{signer} is not an account address")
+    signer = Web3.to_checksum_address(signer)
+    _, auditee_ref = customer_reference(node, registration_code)
+    existing = session.get(MandateRow, (auditee_ref, signer))
+    if existing is None:
+        session.add(MandateRow(auditee_ref=auditee_ref, signer=signer, valid_until=valid_until))
+    else:
+        existing.valid_until, existing.revoked = valid_until, False
+    enqueue_step(
+        session,
+        key=f"register_mandate:{auditee_ref}:{signer}:{valid_until}",
+        step="register_mandate",
+        payload={"bank": node.member_id(), "auditee_ref": auditee_ref, "signer": signer, "valid_until": valid_until},
+    )
+    return auditee_ref
+
+
+def revoke_mandate(node: Node, session: Session, registration_code: str, signer: str) -> str:
+    signer = Web3.to_checksum_address(signer)
+    _, auditee_ref = customer_reference(node, registration_code)
+    existing = session.get(MandateRow, (auditee_ref, signer))
+    if existing is None:
+        raise NotFound(f"no mandate of {signer} for this customer")
+    existing.revoked = True
+    enqueue_step(
+        session,
+        key=f"revoke_mandate:{auditee_ref}:{signer}:{time.time_ns()}",
+        step="revoke_mandate",
+        payload={"bank": node.member_id(), "auditee_ref": auditee_ref, "signer": signer},
+    )
+    return auditee_ref

@@ -1,0 +1,175 @@
+"""The transaction outbox: every chain step goes through the database before it goes to the chain.
+
+A step is enqueued in the same database transaction as the change that calls for it, so either
+both happen or neither. The worker sends due steps, bundling those to the same contract into one
+Multicall. Before a transaction is broadcast its hash is stored; after a crash the worker looks
+that hash up, and checks the chain for the step itself, so nothing is lost and nothing is done
+twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from eth_utils.crypto import keccak
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3.exceptions import TransactionNotFound
+
+from node_gateway.chain.errors import ChainError, ContractRevert
+from node_gateway.chain.transactions import Call, rpc
+from node_gateway.node import Node
+from node_gateway.services.steps import STEPS
+from node_gateway.storage.models import OutboxTransaction, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH_LIMIT = 64
+MAX_BACKOFF_S = 30.0
+
+
+def enqueue_step(
+    session: Session, *, key: str, step: str, payload: dict[str, Any], letter_id: str | None = None
+) -> bool:
+    """Adds a step unless one with the same key exists; True if it was added."""
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step}")
+    if session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None:
+        return False
+    session.add(OutboxTransaction(key=key, step=step, payload=payload, letter_id=letter_id))
+    return True
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(0.25 * 2**attempts, MAX_BACKOFF_S))
+
+
+class TransactionOutbox:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def run_once(self) -> int:
+        """Sends the due steps; returns how many it settled (done or failed)."""
+        if not self.node.is_member():
+            return 0
+        with self.node.db.session() as session:
+            rows = session.scalars(
+                select(OutboxTransaction)
+                .where(OutboxTransaction.state == "pending", OutboxTransaction.next_attempt_at <= utcnow())
+                .order_by(OutboxTransaction.id)
+                .limit(BATCH_LIMIT)
+            ).all()
+            work = [(row.id, row.step, dict(row.payload), row.transaction_hash) for row in rows]
+        if not work:
+            return 0
+        to_send: list[tuple[int, Call]] = []
+        settled = 0
+        for row_id, step, payload, tx_hash in work:
+            try:
+                if self._already_done(step, payload, tx_hash):
+                    self._finish(row_id, None)
+                    settled += 1
+                    continue
+                to_send.append((row_id, STEPS[step].build(self.node.network, payload)))
+            except ChainError as exc:
+                self._retry(row_id, exc)
+        settled += self._send(to_send)
+        return settled
+
+    def _already_done(self, step: str, payload: dict[str, Any], tx_hash: str | None) -> bool:
+        if tx_hash is not None:
+            try:
+                receipt = rpc(lambda: self.node.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+            except TransactionNotFound:
+                receipt = None
+            if receipt is not None and receipt["status"] == 1:
+                return True
+        check = STEPS[step].is_done
+        return check is not None and check(self.node.network, payload)
+
+    def _send(self, items: list[tuple[int, Call]]) -> int:
+        if not items:
+            return 0
+        groups: dict[str, list[tuple[int, Call]]] = {}
+        for row_id, call in items:
+            groups.setdefault(str(call.to), []).append((row_id, call))
+        settled = 0
+        for group in groups.values():
+            if len(group) == 1 or not self._send_group(group):
+                for row_id, call in group:
+                    self._send_group([(row_id, call)])
+            settled += len(group)
+        return settled
+
+    def _send_group(self, group: list[tuple[int, Call]]) -> bool:
+        """Sends the group as one transaction; False if a bundle failed and must go one by one."""
+        confirmations = self.node.network.confirmations
+        call = group[0][1] if len(group) == 1 else confirmations.multicall(c for _, c in group)
+        ids = [row_id for row_id, _ in group]
+        try:
+            raw = self.node.sender.sign(call)
+        except ContractRevert as exc:
+            if len(group) > 1:
+                return False
+            self._fail(ids[0], exc)
+            return True
+        except ChainError as exc:
+            for row_id in ids:
+                self._retry(row_id, exc)
+            return True
+        tx_hash = "0x" + keccak(raw).hex()
+        self._record_hash(ids, tx_hash)
+        try:
+            self.node.sender.wait(rpc(lambda: self.node.w3.eth.send_raw_transaction(raw)), call)
+        except ContractRevert as exc:
+            if len(group) > 1:
+                return False
+            self._fail(ids[0], exc)
+            return True
+        except ChainError as exc:
+            self.node.sender.nonces.resync()
+            for row_id in ids:
+                self._retry(row_id, exc)
+            return True
+        for row_id in ids:
+            self._finish(row_id, tx_hash)
+        log.info("recorded %s in %s", call.label, tx_hash)
+        return True
+
+    def _record_hash(self, ids: list[int], tx_hash: str) -> None:
+        with self.node.db.session() as session:
+            for row in session.scalars(select(OutboxTransaction).where(OutboxTransaction.id.in_(ids))):
+                row.transaction_hash = tx_hash
+                row.attempts += 1
+
+    def _finish(self, row_id: int, tx_hash: str | None) -> None:
+        with self.node.db.session() as session:
+            row = session.get_one(OutboxTransaction, row_id)
+            row.state = "done"
+            row.done_at = utcnow()
+            if tx_hash is not None:
+                row.transaction_hash = tx_hash
+
+    def _fail(self, row_id: int, exc: ContractRevert) -> None:
+        with self.node.db.session() as session:
+            row = session.get_one(OutboxTransaction, row_id)
+            # Another party may have done it meanwhile (e.g. relayed the same authorisation).
+            if self._already_done(row.step, dict(row.payload), None):
+                row.state = "done"
+            else:
+                row.state = "failed"
+                row.error_code = exc.solidity_name
+                row.error_message = str(exc)
+                log.warning("step %s of %s failed: %s", row.step, row.letter_id, exc)
+            row.done_at = utcnow()
+
+    def _retry(self, row_id: int, exc: Exception) -> None:
+        with self.node.db.session() as session:
+            row = session.get_one(OutboxTransaction, row_id)
+            row.attempts += 1
+            row.next_attempt_at = utcnow() + _backoff(row.attempts)
+            row.error_code = type(exc).__name__
+            row.error_message = str(exc)
+        log.info("step %s will be retried: %s", row_id, exc)

@@ -1,0 +1,10 @@
+"""Alembic environment: runs on the connection the gateway hands it (see ``db.migrate``)."""
+
+from alembic import context
+
+from node_gateway.storage.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

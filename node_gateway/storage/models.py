@@ -1,0 +1,172 @@
+"""The gateway's database: its letters, the chain events that concern it, its outboxes, its users.
+
+Rows stay inside the gateway: routes turn them into API models, never return them directly.
+Documents are stored only as ciphertext (see ``vault.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LetterRow(Base):
+    """A letter this member is party to (or, for a regulator, has seen on chain)."""
+
+    __tablename__ = "letters"
+
+    letter_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    firm: Mapped[int] = mapped_column(Integer)
+    bank: Mapped[int] = mapped_column(Integer)
+    auditee_ref: Mapped[str] = mapped_column(String(66))
+    letter_hash: Mapped[str] = mapped_column(String(66))
+    due_at: Mapped[int] = mapped_column(BigInteger)
+    # The chain's state as this gateway last saw it (the indexer updates it).
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # Encrypted {document, salt} of the letter and of the reply, when this member holds them.
+    letter_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reply_hash: Mapped[str | None] = mapped_column(String(66))
+    reply_verified: Mapped[bool] = mapped_column(default=False)
+    authorisation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[int | None] = mapped_column(Integer)  # rejection or refusal code
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_letters_due", "due_at"), Index("ix_letters_bank_status", "bank", "status"))
+
+
+class ChainEventRow(Base):
+    """An event of the contracts, as the indexer recorded it."""
+
+    __tablename__ = "chain_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    transaction_hash: Mapped[str] = mapped_column(String(66))
+    block_timestamp: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    letter_id: Mapped[str | None] = mapped_column(String(66), index=True)
+    firm: Mapped[int | None] = mapped_column(Integer)
+    bank: Mapped[int | None] = mapped_column(Integer, index=True)
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("block_number", "log_index", name="uq_chain_events_position"),)
+
+
+class IndexerCursor(Base):
+    """The next block the indexer reads; moved in the same transaction as the events it stores."""
+
+    __tablename__ = "indexer_cursor"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxTransaction(Base):
+    """A chain step this member must record, retried until it is on chain."""
+
+    __tablename__ = "outbox_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Enqueueing the same step twice is a no-op: the key names the step and its target.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    step: Mapped[str] = mapped_column(String(32))
+    letter_id: Mapped[str | None] = mapped_column(String(66), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    transaction_hash: Mapped[str | None] = mapped_column(String(66))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxDelivery(Base):
+    """An envelope this member must deliver to another member's gateway."""
+
+    __tablename__ = "outbox_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    letter_id: Mapped[str] = mapped_column(String(66), index=True)
+    step: Mapped[str] = mapped_column(String(12))  # letter | reply
+    recipient: Mapped[int] = mapped_column(Integer)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("letter_id", "step", "recipient", name="uq_outbox_delivery"),)
+
+
+class PeerNonce(Base):
+    """A peer request already served: the same (sender, nonce) is refused as a replay."""
+
+    __tablename__ = "peer_nonces"
+
+    sender: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class UserRow(Base):
+    """A person or system using this gateway's user API, with a hashed API key."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MandateRow(Base):
+    """A bank's mandate signer for one of its customers, as the bank registered it."""
+
+    __tablename__ = "mandates"
+
+    auditee_ref: Mapped[str] = mapped_column(String(66), primary_key=True)
+    signer: Mapped[str] = mapped_column(String(42), primary_key=True)
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
