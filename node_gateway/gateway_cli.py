@@ -17,7 +17,9 @@ from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
 from node_gateway.storage.db import Database
 
-gateway_app = typer.Typer(help="A member's gateway: its keys, configuration and service.", no_args_is_help=True)
+gateway_app = typer.Typer(
+    help="A member's gateway: its keys, configuration and service.", no_args_is_help=True
+)
 console = Console()
 
 CONFIG_NAME = "gateway.toml"
@@ -37,10 +39,14 @@ def init(
     network_file: Annotated[Path, typer.Option(help="The network file of the chain to join.")],
     host: str = "127.0.0.1",
     port: int = 8700,
-    public_url: Annotated[str | None, typer.Option(help="URL other gateways use; default http://host:port")] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="URL other gateways use; default http://host:port")
+    ] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default a SQLite file")] = None,
     hybrid: Annotated[bool, typer.Option(help="Also publish an ML-KEM-768+X25519 key, preferred.")] = False,
-    keys_file: Annotated[Path | None, typer.Option(help="Also write the first API keys here (mode 600).")] = None,
+    keys_file: Annotated[
+        Path | None, typer.Option(help="Also write the first API keys here (mode 600).")
+    ] = None,
 ) -> None:
     """Create the member's keys (encrypted), its configuration, its database and the first API keys.
 

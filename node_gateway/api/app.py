@@ -69,15 +69,22 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         parts = request.url.path.split("/")
-        token = current_letter.set(next((p.lower() for p in parts if len(p) == 66 and p.startswith("0x")), None))
+        token = current_letter.set(
+            next((p.lower() for p in parts if len(p) == 66 and p.startswith("0x")), None)
+        )
         started = time.perf_counter()
         try:
             response = await call_next(request)
         finally:
             current_letter.reset(token)
         node.metrics_requests[f"{response.status_code // 100}xx"] += 1
-        log.debug("%s %s %s %.1f ms", request.method, request.url.path, response.status_code,
-                  (time.perf_counter() - started) * 1000)  # fmt: skip
+        log.debug(
+            "%s %s %s %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     return app

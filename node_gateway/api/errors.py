@@ -1,6 +1,6 @@
 """One error shape for every failure, and the one place exceptions become HTTP responses.
 
-    {"error": {"code": "<stable machine code>", "message": "<for people>", "details": ...}}
+{"error": {"code": "<stable machine code>", "message": "<for people>", "details": ...}}
 """
 
 from __future__ import annotations

@@ -7,7 +7,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from node_gateway.chain.contracts import Role
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
@@ -51,7 +56,9 @@ class GatewaySettings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; a SQLite file in data_dir if unset")
     host: str = "127.0.0.1"
     port: int = 8700
-    public_url: str | None = Field(None, description="Where other gateways reach this one (published on chain)")
+    public_url: str | None = Field(
+        None, description="Where other gateways reach this one (published on chain)"
+    )
     envelope_suite: EnvelopeSuite = DEFAULT_SUITE
     passphrase: SecretStr | None = None
     passphrase_file: Path | None = None
@@ -83,7 +90,9 @@ class GatewaySettings(BaseSettings):
         else:
             raise ConfigError("no passphrase: set CONFIRMNET_PASSPHRASE or CONFIRMNET_PASSPHRASE_FILE")
         if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH:
-            raise ConfigError(f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)")
+            raise ConfigError(
+                f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)"
+            )
         return value
 
     @classmethod

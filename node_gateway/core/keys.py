@@ -69,7 +69,9 @@ def create_keys(directory: Path, passphrase: str, suites: tuple[EnvelopeSuite, .
         "storage_key": base64.b64encode(keys.storage_key).decode(),
     }
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    sealed = AESGCM(_kdf(passphrase, salt)).encrypt(nonce, json.dumps(secret_document).encode(), _SECRETS_FORMAT.encode())
+    sealed = AESGCM(_kdf(passphrase, salt)).encrypt(
+        nonce, json.dumps(secret_document).encode(), _SECRETS_FORMAT.encode()
+    )
     envelope = {
         "format": _SECRETS_FORMAT,
         "kdf": {"name": "scrypt", "n": _SCRYPT_N, "r": 8, "p": 1, "salt": salt.hex()},
@@ -91,7 +93,9 @@ def load_keys(directory: Path, passphrase: str) -> MemberKeys:
         account: LocalAccount = Account.from_key(Account.decrypt(chain_document, passphrase))
         key = _kdf(passphrase, bytes.fromhex(envelope["kdf"]["salt"]))
         plain = AESGCM(key).decrypt(
-            bytes.fromhex(envelope["nonce"]), base64.b64decode(envelope["ciphertext"]), _SECRETS_FORMAT.encode()
+            bytes.fromhex(envelope["nonce"]),
+            base64.b64decode(envelope["ciphertext"]),
+            _SECRETS_FORMAT.encode(),
         )
     except (ValueError, InvalidTag) as exc:
         raise KeystoreError(f"the passphrase does not open the keystores in {directory}") from exc

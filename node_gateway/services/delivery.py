@@ -58,7 +58,9 @@ def enqueue_delivery(
     """Seals a stored document to ``recipient`` and queues it; False if it was already queued."""
     existing = session.scalar(
         select(OutboxDelivery.id).where(
-            OutboxDelivery.letter_id == letter_id, OutboxDelivery.step == step, OutboxDelivery.recipient == recipient
+            OutboxDelivery.letter_id == letter_id,
+            OutboxDelivery.step == step,
+            OutboxDelivery.recipient == recipient,
         )
     )
     if existing is not None:
@@ -139,7 +141,13 @@ class DeliveryWorker:
             row.state = "done" if outcome == "done" else "failed"
             row.done_at = utcnow()
             if row.state == "failed":
-                log.warning("delivery of %s %s to member %s failed: %s", row.step, row.letter_id, row.recipient, detail)
+                log.warning(
+                    "delivery of %s %s to member %s failed: %s",
+                    row.step,
+                    row.letter_id,
+                    row.recipient,
+                    detail,
+                )
 
 
 def _error_code(response: httpx.Response) -> str:

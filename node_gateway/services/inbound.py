@@ -20,8 +20,13 @@ from node_gateway.services.letters import PENDING, stored_reply
 from node_gateway.storage.models import LetterRow, utcnow
 from node_gateway.storage.vault import StoredDocument
 
-_LETTER_ARRIVES = {LetterStatus.AUTHORISED, LetterStatus.ACCEPTED, LetterStatus.REJECTED, LetterStatus.REPLIED,
-                   LetterStatus.CLOSED}  # fmt: skip
+_LETTER_ARRIVES = {
+    LetterStatus.AUTHORISED,
+    LetterStatus.ACCEPTED,
+    LetterStatus.REJECTED,
+    LetterStatus.REPLIED,
+    LetterStatus.CLOSED,
+}
 _REPLY_ARRIVES = {LetterStatus.REPLIED, LetterStatus.CLOSED}
 
 
@@ -51,7 +56,9 @@ def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:
     return _store_reply(node, envelope.letter_id, reply, stored, chain.reply_hash)
 
 
-def _check_letter(letter: ConfirmationLetter, envelope: Envelope, chain: Letter, stored: StoredDocument) -> None:
+def _check_letter(
+    letter: ConfirmationLetter, envelope: Envelope, chain: Letter, stored: StoredDocument
+) -> None:
     if letter.letter_id != envelope.letter_id:
         raise InvalidDocument("the letter inside names another letter id than its envelope")
     if letter.audit_firm.member_no != chain.firm or letter.bank.member_no != chain.bank:

@@ -67,9 +67,9 @@ class Indexer:
         if start > latest:
             return 0
         end = min(latest, start + MAX_RANGE - 1)
-        events = self.node.network.members.get_events(start, end) + self.node.network.confirmations.get_events(
+        events = self.node.network.members.get_events(
             start, end
-        )
+        ) + self.node.network.confirmations.get_events(start, end)
         events.sort(key=lambda event: (event.block_number, event.log_index))
         me = None if self._sees_everything else self.node.member_id()
         with self.node.db.session() as session:
@@ -148,8 +148,20 @@ class Indexer:
         if me is None:
             return
         if name == "LetterAuthorised" and row.firm == me and row.letter_sealed is not None:
-            enqueue_delivery(session, self.node, letter_id=letter_id, step="letter", recipient=row.bank,
-                             sealed=row.letter_sealed)  # fmt: skip
+            enqueue_delivery(
+                session,
+                self.node,
+                letter_id=letter_id,
+                step="letter",
+                recipient=row.bank,
+                sealed=row.letter_sealed,
+            )
         elif name == "LetterReplied" and row.bank == me and row.reply_sealed is not None:
-            enqueue_delivery(session, self.node, letter_id=letter_id, step="reply", recipient=row.firm,
-                             sealed=row.reply_sealed)  # fmt: skip
+            enqueue_delivery(
+                session,
+                self.node,
+                letter_id=letter_id,
+                step="reply",
+                recipient=row.firm,
+                sealed=row.reply_sealed,
+            )

@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
@@ -30,7 +30,7 @@ from node_gateway.chain.authorisation import (
 )
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
 from node_gateway.chain.errors import ChainError
-from node_gateway.errors import ChainNotReady, Conflict, Forbidden, InvalidRequest, NotFound
+from node_gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
@@ -55,7 +55,12 @@ from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, Ou
 from node_gateway.storage.vault import StoredDocument
 
 PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
-AWAITING_BANK = {LetterStatus.REQUESTED.name, LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name, PENDING}
+AWAITING_BANK = {
+    LetterStatus.REQUESTED.name,
+    LetterStatus.AUTHORISED.name,
+    LetterStatus.ACCEPTED.name,
+    PENDING,
+}
 DEFAULT_REPLY_DAYS = 14
 AUTHORISATION_VALIDITY = timedelta(days=180)  # as the mandate practice of the platforms
 
@@ -108,7 +113,9 @@ def create_letters(
             problems.append(f"{lid}: a letter with this id exists")
         seen.add(lid)
         if letter.audit_firm.member_no != me:
-            problems.append(f"{lid}: the letter names member {letter.audit_firm.member_no} as firm, this is {me}")
+            problems.append(
+                f"{lid}: the letter names member {letter.audit_firm.member_no} as firm, this is {me}"
+            )
         if due_at is not None and due_at <= _now():
             problems.append(f"{lid}: the due time is in the past")
         try:
@@ -134,7 +141,9 @@ def create_letters(
             letter_hash=letter_hash,
             due_at=due,
             status=PENDING,
-            letter_sealed=node.vault.seal(letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)),
+            letter_sealed=node.vault.seal(
+                letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
+            ),
         )
         session.add(row)
         enqueue_step(
@@ -174,7 +183,12 @@ def requests_tree(rows: Sequence[LetterRow]) -> RequestsTree:
 
 
 def authorisation_request(
-    node: Node, session: Session, letter_ids: Sequence[str], *, valid_until: int | None = None, refusal_reason: int | None = None
+    node: Node,
+    session: Session,
+    letter_ids: Sequence[str],
+    *,
+    valid_until: int | None = None,
+    refusal_reason: int | None = None,
 ) -> dict[str, Any]:
     """What the auditee's signer signs for these letters: the EIP-712 document and what it covers."""
     rows = _firm_letters(node, session, letter_ids)
@@ -195,7 +209,12 @@ def authorisation_request(
     return {
         "typed_data": _json_typed_data(typed),
         "letters": [
-            {"letter_id": r.letter_id, "bank": r.bank, "auditee_ref": r.auditee_ref, "letter_hash": r.letter_hash}
+            {
+                "letter_id": r.letter_id,
+                "bank": r.bank,
+                "auditee_ref": r.auditee_ref,
+                "letter_hash": r.letter_hash,
+            }
             for r in rows
         ],
     }
@@ -273,7 +292,9 @@ def follow_up(node: Node, session: Session, letter_id: str) -> None:
     if row.status not in AWAITING_BANK - {PENDING}:
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply is followed up")
     count = session.scalar(
-        select(ChainEventRow.id).where(ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterFollowedUp")
+        select(ChainEventRow.id).where(
+            ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterFollowedUp"
+        )
     )
     enqueue_step(
         session,
@@ -288,8 +309,13 @@ def withdraw(node: Node, session: Session, letter_id: str) -> None:
     row = _firm_letter(node, session, letter_id)
     if row.status not in AWAITING_BANK - {PENDING}:
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply can be withdrawn")
-    enqueue_step(session, key=f"withdraw:{letter_id}", step="withdraw", letter_id=letter_id,
-                 payload={"letter_id": letter_id})  # fmt: skip
+    enqueue_step(
+        session,
+        key=f"withdraw:{letter_id}",
+        step="withdraw",
+        letter_id=letter_id,
+        payload={"letter_id": letter_id},
+    )
 
 
 def close(node: Node, session: Session, letter_id: str) -> None:
@@ -298,11 +324,14 @@ def close(node: Node, session: Session, letter_id: str) -> None:
         return
     if row.status != LetterStatus.REPLIED.name or not row.reply_verified:
         raise Conflict(f"letter {letter_id} has no verified reply yet (status {row.status})")
-    enqueue_step(session, key=f"close:{letter_id}", step="close", letter_id=letter_id,
-                 payload={"letter_id": letter_id})  # fmt: skip
+    enqueue_step(
+        session, key=f"close:{letter_id}", step="close", letter_id=letter_id, payload={"letter_id": letter_id}
+    )
 
 
-def verified_reply(node: Node, session: Session, letter_id: str) -> tuple[ConfirmationReply, StoredDocument, str]:
+def verified_reply(
+    node: Node, session: Session, letter_id: str
+) -> tuple[ConfirmationReply, StoredDocument, str]:
     """The reply, checked again against the hash on chain right now; with the reply hash."""
     row = _firm_letter(node, session, letter_id)
     reply, stored = stored_reply(node, row)
@@ -318,7 +347,9 @@ def customer_salt(node: Node, registration_code: str) -> Salt:
     """The salt of a customer's auditee reference at this bank: derived, so it needs no table,
     and keyed, so nobody without the bank's storage key can derive it."""
     code = normalise_registration_code(registration_code)
-    return Salt(hmac.new(node.keys.storage_key, f"confirmnet/auditee-salt/v1/{code}".encode(), sha256).digest())
+    return Salt(
+        hmac.new(node.keys.storage_key, f"confirmnet/auditee-salt/v1/{code}".encode(), sha256).digest()
+    )
 
 
 def customer_reference(node: Node, registration_code: str) -> tuple[Salt, str]:
@@ -341,8 +372,13 @@ def accept(node: Node, session: Session, letter_id: str) -> None:
         return
     if row.status != LetterStatus.AUTHORISED.name:
         raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is accepted")
-    enqueue_step(session, key=f"accept:{letter_id}", step="accept", letter_id=letter_id,
-                 payload={"letter_id": letter_id})  # fmt: skip
+    enqueue_step(
+        session,
+        key=f"accept:{letter_id}",
+        step="accept",
+        letter_id=letter_id,
+        payload={"letter_id": letter_id},
+    )
 
 
 def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:
@@ -351,8 +387,13 @@ def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:
         raise InvalidRequest(f"unknown rejection reason {reason}")
     if row.status != LetterStatus.AUTHORISED.name:
         raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is rejected")
-    enqueue_step(session, key=f"reject:{letter_id}", step="reject", letter_id=letter_id,
-                 payload={"letter_id": letter_id, "reason": reason})  # fmt: skip
+    enqueue_step(
+        session,
+        key=f"reject:{letter_id}",
+        step="reject",
+        letter_id=letter_id,
+        payload={"letter_id": letter_id, "reason": reason},
+    )
 
 
 def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> LetterRow:
@@ -375,8 +416,13 @@ def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> Lett
     salt = new_salt()
     reply_hash = to_hex(document_hash(reply, salt))
     row.reply_sealed = node.vault.seal(row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt))
-    enqueue_step(session, key=f"reply:{row.letter_id}", step="reply", letter_id=row.letter_id,
-                 payload={"letter_id": row.letter_id, "reply_hash": reply_hash})  # fmt: skip
+    enqueue_step(
+        session,
+        key=f"reply:{row.letter_id}",
+        step="reply",
+        letter_id=row.letter_id,
+        payload={"letter_id": row.letter_id, "reply_hash": reply_hash},
+    )
     return row
 
 
@@ -384,7 +430,9 @@ def _queued(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
 
 
-def register_mandate(node: Node, session: Session, registration_code: str, signer: str, valid_until: int) -> str:
+def register_mandate(
+    node: Node, session: Session, registration_code: str, signer: str, valid_until: int
+) -> str:
     """Lets ``signer`` authorise letters for the customer; returns the customer's auditee reference."""
     if valid_until <= _now():
         raise InvalidRequest("a mandate must be valid until a time in the future")
@@ -401,7 +449,12 @@ def register_mandate(node: Node, session: Session, registration_code: str, signe
         session,
         key=f"register_mandate:{auditee_ref}:{signer}:{valid_until}",
         step="register_mandate",
-        payload={"bank": node.member_id(), "auditee_ref": auditee_ref, "signer": signer, "valid_until": valid_until},
+        payload={
+            "bank": node.member_id(),
+            "auditee_ref": auditee_ref,
+            "signer": signer,
+            "valid_until": valid_until,
+        },
     )
     return auditee_ref
 

@@ -47,7 +47,11 @@ def _authorisation(payload: dict[str, Any]) -> Authorisation:
 def _refusal(payload: dict[str, Any]) -> Refusal:
     refusal = payload["refusal"]
     return Refusal(
-        _b(refusal["requests_root"]), refusal["firm"], refusal["reason"], refusal["valid_until"], refusal["nonce"]
+        _b(refusal["requests_root"]),
+        refusal["firm"],
+        refusal["reason"],
+        refusal["valid_until"],
+        refusal["nonce"],
     )
 
 
@@ -76,7 +80,9 @@ STEPS: dict[str, StepKind] = {
             letter_hash=_b(p["letter_hash"]),
             due_at=p["due_at"],
         ),
-        is_done=lambda n, p: n.confirmations.get_letter(_b(p["letter_id"])).letter_hash == _b(p["letter_hash"]),
+        is_done=lambda n, p: (
+            n.confirmations.get_letter(_b(p["letter_id"])).letter_hash == _b(p["letter_hash"])
+        ),
     ),
     "authorise": StepKind(
         build=lambda n, p: n.confirmations.authorise(
@@ -103,13 +109,19 @@ STEPS: dict[str, StepKind] = {
     "withdraw": StepKind(build=_letter_call("withdraw"), is_done=_in_states(LetterStatus.WITHDRAWN)),
     "follow_up": StepKind(build=_letter_call("follow_up"), is_done=None),
     "register_mandate": StepKind(
-        build=lambda n, p: n.confirmations.register_mandate(_b(p["auditee_ref"]), p["signer"], p["valid_until"]),
-        is_done=lambda n, p: n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"])
-        == p["valid_until"],
+        build=lambda n, p: n.confirmations.register_mandate(
+            _b(p["auditee_ref"]), p["signer"], p["valid_until"]
+        ),
+        is_done=lambda n, p: (
+            n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"])
+            == p["valid_until"]
+        ),
     ),
     "revoke_mandate": StepKind(
         build=lambda n, p: n.confirmations.revoke_mandate(_b(p["auditee_ref"]), p["signer"]),
-        is_done=lambda n, p: n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"]) == 0,
+        is_done=lambda n, p: (
+            n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"]) == 0
+        ),
     ),
     "admit": StepKind(
         build=lambda n, p: n.members.admit(
@@ -133,7 +145,9 @@ STEPS: dict[str, StepKind] = {
     ),
     "update_endpoint": StepKind(
         build=lambda n, p: n.members.update_endpoint(p["endpoint"], _b(p["encryption_keys"])),
-        is_done=lambda n, p: (member := n.members.get_member(p["member_id"])).endpoint == p["endpoint"]
-        and member.encryption_keys == _b(p["encryption_keys"]),
+        is_done=lambda n, p: (
+            (member := n.members.get_member(p["member_id"])).endpoint == p["endpoint"]
+            and member.encryption_keys == _b(p["encryption_keys"])
+        ),
     ),
 }

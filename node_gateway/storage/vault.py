@@ -43,7 +43,9 @@ class Vault:
         except InvalidTag as exc:
             raise VaultError(f"the stored {kind} of letter {letter_id} does not open") from exc
         content = json.loads(plain)
-        return StoredDocument(canonical=content["document"].encode("utf-8"), salt=bytes.fromhex(content["salt"]))
+        return StoredDocument(
+            canonical=content["document"].encode("utf-8"), salt=bytes.fromhex(content["salt"])
+        )
 
 
 def _aad(letter_id: str, kind: str) -> bytes:

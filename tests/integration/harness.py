@@ -71,11 +71,29 @@ class Gateway:
     def init(self) -> None:
         keys_file = self.data_dir.parent / f"{self.data_dir.name}.keys.json"
         subprocess.run(
-            [*CONFIRMNET, "gateway", "init", "--role", self.role, "--name", self.name,
-             "--registration-code", self.registration_code, "--data-dir", str(self.data_dir),
-             "--network-file", str(self.network_file), "--port", str(self.port), "--keys-file", str(keys_file)],
-            env=_env(), check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                *CONFIRMNET,
+                "gateway",
+                "init",
+                "--role",
+                self.role,
+                "--name",
+                self.name,
+                "--registration-code",
+                self.registration_code,
+                "--data-dir",
+                str(self.data_dir),
+                "--network-file",
+                str(self.network_file),
+                "--port",
+                str(self.port),
+                "--keys-file",
+                str(keys_file),
+            ],
+            env=_env(),
+            check=True,
+            capture_output=True,
+        )
         created = json.loads(keys_file.read_text())
         self.api_keys, self.account = created["api_keys"], created["account"]
 
@@ -87,8 +105,11 @@ class Gateway:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [*CONFIRMNET, "gateway", "serve", "--config", str(self.config)],
-            env=_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         wait_until(self._healthy, 60, f"{self.name} to start")
 
     def _healthy(self) -> bool:
@@ -169,10 +190,14 @@ def start_consortium(base: Path) -> Iterator[Consortium]:
     """Starts anvil and four gateways, deploys with the operator's key and admits the others."""
     network_file = base / "network.json"
     gateways = {
-        "operator": Gateway("operator", "中国银行业协会", "51100000500000074H", base / "operator", network_file),
+        "operator": Gateway(
+            "operator", "中国银行业协会", "51100000500000074H", base / "operator", network_file
+        ),
         "firm": Gateway("audit_firm", "明鉴会计师事务所", "91310000MA1FL0TE5Q", base / "firm", network_file),
         "bank": Gateway("bank", "东海银行", "91310000132206210U", base / "bank", network_file),
-        "regulator": Gateway("regulator", "财政部监督评价局", "11100000000013127B", base / "regulator", network_file),
+        "regulator": Gateway(
+            "regulator", "财政部监督评价局", "11100000000013127B", base / "regulator", network_file
+        ),
     }
     with AnvilNode(base / "chain") as anvil:
         for gateway in gateways.values():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from node_gateway.protocol.documents import AuditFirm, Bank
 from node_gateway.protocol.samples import sample_letter, sample_reply
+
 from .harness import Consortium, Gateway, start_consortium, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -45,8 +45,17 @@ def _mandated_signer(consortium: Consortium, registration_code: str) -> tuple[Lo
     signer: LocalAccount = Account.create()
     with consortium.bank.client("officer") as bank:
         reference = _ok(bank.get(f"/v1/customers/{registration_code}/reference"))
-        _ok(bank.post("/v1/mandates", json={"registration_code": registration_code, "signer": signer.address,
-                                            "valid_until": int(time.time()) + 86400 * 365}), 202)  # fmt: skip
+        _ok(
+            bank.post(
+                "/v1/mandates",
+                json={
+                    "registration_code": registration_code,
+                    "signer": signer.address,
+                    "valid_until": int(time.time()) + 86400 * 365,
+                },
+            ),
+            202,
+        )
     wait_until(lambda: _mandate_on_chain(consortium, reference["auditee_ref"], signer.address), 30, "mandate")
     salt: str = reference["salt"]
     return signer, salt
@@ -63,28 +72,57 @@ def _mandate_on_chain(consortium: Consortium, auditee_ref: str, signer: str) -> 
 
 def test_a_letter_from_request_to_close(consortium: Consortium) -> None:
     firm_id, bank_id = _member_id(consortium.firm), _member_id(consortium.bank)
-    letter = sample_letter(audit_firm=AuditFirm(member_no=firm_id, name=consortium.firm.name),
-                           bank=Bank(member_no=bank_id, name=consortium.bank.name))  # fmt: skip
+    letter = sample_letter(
+        audit_firm=AuditFirm(member_no=firm_id, name=consortium.firm.name),
+        bank=Bank(member_no=bank_id, name=consortium.bank.name),
+    )
     signer, salt = _mandated_signer(consortium, letter.auditee.registration_code)
     with consortium.firm.client("auditor") as firm:
-        created = _ok(firm.post("/v1/letters", json={"letters": [
-            {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": salt}]}), 201)  # fmt: skip
+        created = _ok(
+            firm.post(
+                "/v1/letters",
+                json={
+                    "letters": [
+                        {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": salt}
+                    ]
+                },
+            ),
+            201,
+        )
         letter_id = created[0]["letter_id"]
-        wait_until(lambda: _letter_status(consortium.firm, "auditor", letter_id) == "REQUESTED", 30, "request")
+        wait_until(
+            lambda: _letter_status(consortium.firm, "auditor", letter_id) == "REQUESTED", 30, "request"
+        )
         bundle = _ok(firm.post("/v1/authorisations/requests", json={"letter_ids": [letter_id]}))
         typed = bundle["typed_data"]
         signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
         message = typed["message"]
-        _ok(firm.post("/v1/authorisations", json={
-            "letter_ids": [letter_id], "requests_root": message["requestsRoot"], "firm": message["firm"],
-            "valid_until": message["validUntil"], "nonce": message["nonce"], "signature": "0x" + signature.hex()}),
-            202)  # fmt: skip
+        _ok(
+            firm.post(
+                "/v1/authorisations",
+                json={
+                    "letter_ids": [letter_id],
+                    "requests_root": message["requestsRoot"],
+                    "firm": message["firm"],
+                    "valid_until": message["validUntil"],
+                    "nonce": message["nonce"],
+                    "signature": "0x" + signature.hex(),
+                },
+            ),
+            202,
+        )
     with consortium.bank.client("officer") as bank:
-        wait_until(lambda: any(x["letter_id"] == letter_id for x in _ok(bank.get("/v1/inbox"))), 60, "delivery")
+        wait_until(
+            lambda: any(x["letter_id"] == letter_id for x in _ok(bank.get("/v1/inbox"))), 60, "delivery"
+        )
         _ok(bank.post(f"/v1/letters/{letter_id}/accept"), 202)
         reply = sample_reply(letter, letter_hash=bytes.fromhex(created[0]["letter_hash"][2:]))
-        _ok(bank.post(f"/v1/letters/{letter_id}/reply", json={"reply": reply.model_dump(mode="json", by_alias=True)}),
-            202)  # fmt: skip
+        _ok(
+            bank.post(
+                f"/v1/letters/{letter_id}/reply", json={"reply": reply.model_dump(mode="json", by_alias=True)}
+            ),
+            202,
+        )
     with consortium.firm.client("auditor") as firm:
         wait_until(lambda: _ok(firm.get(f"/v1/letters/{letter_id}"))["reply_verified"], 60, "reply delivered")
         fetched = _ok(firm.get(f"/v1/letters/{letter_id}/reply"))
@@ -93,4 +131,10 @@ def test_a_letter_from_request_to_close(consortium: Consortium) -> None:
         _ok(firm.post(f"/v1/letters/{letter_id}/close"), 202)
         wait_until(lambda: _letter_status(consortium.firm, "auditor", letter_id) == "CLOSED", 30, "close")
         history = [step["name"] for step in _ok(firm.get(f"/v1/letters/{letter_id}"))["history"]]
-    assert history == ["LetterRequested", "LetterAuthorised", "LetterAccepted", "LetterReplied", "LetterClosed"]
+    assert history == [
+        "LetterRequested",
+        "LetterAuthorised",
+        "LetterAccepted",
+        "LetterReplied",
+        "LetterClosed",
+    ]

@@ -26,8 +26,11 @@ from node_gateway.storage.models import LetterRow, MandateRow
 router = APIRouter(prefix="/v1", tags=["bank"])
 
 
-@router.get("/inbox", response_model=list[LetterSummary],
-            summary="Received letters awaiting acceptance or a reply, the earliest due first")  # fmt: skip
+@router.get(
+    "/inbox",
+    response_model=list[LetterSummary],
+    summary="Received letters awaiting acceptance or a reply, the earliest due first",
+)
 def inbox(node: NodeDep, session: SessionDep, _: Officer) -> list[LetterSummary]:
     rows = session.scalars(
         select(LetterRow)
@@ -55,8 +58,12 @@ def reject(letter_id: str, body: RejectIn, node: NodeDep, session: SessionDep, _
     return Accepted(letter_id=letter_id.lower(), queued="reject")
 
 
-@router.post("/letters/{letter_id}/reply", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED,
-             summary="Record an approved reply; it is delivered once its hash is on chain")  # fmt: skip
+@router.post(
+    "/letters/{letter_id}/reply",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Record an approved reply; it is delivered once its hash is on chain",
+)
 def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
     if body.reply.letter_id != letter_id.lower():
         raise InvalidRequest("the reply answers another letter than the one in the path")
@@ -64,23 +71,33 @@ def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, _: 
     return Accepted(letter_id=letter_id.lower(), queued="reply")
 
 
-@router.get("/customers/{registration_code}/reference", response_model=CustomerReference,
-            summary="The customer's auditee reference and its salt, to hand to the customer")  # fmt: skip
+@router.get(
+    "/customers/{registration_code}/reference",
+    response_model=CustomerReference,
+    summary="The customer's auditee reference and its salt, to hand to the customer",
+)
 def customer_reference(registration_code: str, node: NodeDep, _: Officer) -> CustomerReference:
     salt, ref = letters.customer_reference(node, registration_code)
     return CustomerReference(registration_code=registration_code, salt="0x" + salt.hex(), auditee_ref=ref)
 
 
-@router.post("/mandates", response_model=MandateOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Let a signer authorise letters for a customer")  # fmt: skip
+@router.post(
+    "/mandates",
+    response_model=MandateOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Let a signer authorise letters for a customer",
+)
 def register_mandate(body: MandateIn, node: NodeDep, session: SessionDep, _: Officer) -> MandateOut:
     ref = letters.register_mandate(node, session, body.registration_code, body.signer, body.valid_until)
     return MandateOut(auditee_ref=ref, signer=body.signer, valid_until=body.valid_until)
 
 
-@router.delete("/mandates/{registration_code}/{signer}", response_model=MandateOut,
-               status_code=status.HTTP_202_ACCEPTED)  # fmt: skip
-def revoke_mandate(registration_code: str, signer: str, node: NodeDep, session: SessionDep, _: Officer) -> MandateOut:
+@router.delete(
+    "/mandates/{registration_code}/{signer}", response_model=MandateOut, status_code=status.HTTP_202_ACCEPTED
+)
+def revoke_mandate(
+    registration_code: str, signer: str, node: NodeDep, session: SessionDep, _: Officer
+) -> MandateOut:
     ref = letters.revoke_mandate(node, session, registration_code, signer)
     return MandateOut(auditee_ref=ref, signer=signer, revoked=True)
 
@@ -88,5 +105,7 @@ def revoke_mandate(registration_code: str, signer: str, node: NodeDep, session: 
 @router.get("/mandates", response_model=list[MandateOut])
 def list_mandates(session: SessionDep, _: Officer) -> list[MandateOut]:
     rows = session.scalars(select(MandateRow).order_by(MandateRow.created_at))
-    return [MandateOut(auditee_ref=r.auditee_ref, signer=r.signer, valid_until=r.valid_until, revoked=r.revoked)
-            for r in rows]  # fmt: skip
+    return [
+        MandateOut(auditee_ref=r.auditee_ref, signer=r.signer, valid_until=r.valid_until, revoked=r.revoked)
+        for r in rows
+    ]

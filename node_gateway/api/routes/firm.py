@@ -45,14 +45,19 @@ def _bytes(value: str, name: str) -> bytes:
     status_code=status.HTTP_201_CREATED,
     summary="Request one or many letters (all or none)",
 )
-def create_letters(body: CreateLetters, node: NodeDep, session: SessionDep, _: Auditor) -> list[LetterSummary]:
+def create_letters(
+    body: CreateLetters, node: NodeDep, session: SessionDep, _: Auditor
+) -> list[LetterSummary]:
     drafts = [(d.letter, _salt(d.auditee_salt), d.due_at) for d in body.letters]
     rows = letters.create_letters(node, session, drafts)
     return [summary(row, 0) for row in rows]
 
 
-@router.post("/authorisations/requests", response_model=AuthorisationBundle,
-             summary="What the auditee's signer signs (EIP-712) for these letters")  # fmt: skip
+@router.post(
+    "/authorisations/requests",
+    response_model=AuthorisationBundle,
+    summary="What the auditee's signer signs (EIP-712) for these letters",
+)
 def authorisation_request(
     body: AuthorisationRequestIn, node: NodeDep, session: SessionDep, _: Auditor
 ) -> AuthorisationBundle:
@@ -62,8 +67,12 @@ def authorisation_request(
     return AuthorisationBundle(**bundle)
 
 
-@router.post("/authorisations", response_model=AuthorisationAccepted, status_code=status.HTTP_202_ACCEPTED,
-             summary="Submit the auditee's signed authorisation or refusal")  # fmt: skip
+@router.post(
+    "/authorisations",
+    response_model=AuthorisationAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Submit the auditee's signed authorisation or refusal",
+)
 def submit_authorisation(
     body: SignedAuthorisation, node: NodeDep, session: SessionDep, _: Auditor
 ) -> AuthorisationAccepted:
@@ -73,7 +82,9 @@ def submit_authorisation(
         if body.reason is None
         else Refusal(root, body.firm, body.reason, body.valid_until, body.nonce)
     )
-    signer = letters.submit_authorisation(node, session, body.letter_ids, signed, _bytes(body.signature, "signature"))
+    signer = letters.submit_authorisation(
+        node, session, body.letter_ids, signed, _bytes(body.signature, "signature")
+    )
     kind = "authorise" if body.reason is None else "refuse"
     return AuthorisationAccepted(signer=signer, letters=len(body.letter_ids), kind=kind)
 
@@ -90,12 +101,20 @@ def withdraw(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> 
     return Accepted(letter_id=letter_id.lower(), queued="withdraw")
 
 
-@router.get("/letters/{letter_id}/reply", response_model=ReplyOut,
-            summary="The bank's reply, verified against its hash on chain now")  # fmt: skip
+@router.get(
+    "/letters/{letter_id}/reply",
+    response_model=ReplyOut,
+    summary="The bank's reply, verified against its hash on chain now",
+)
 def get_reply(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> ReplyOut:
     reply, stored, reply_hash = letters.verified_reply(node, session, letter_id.lower())
-    return ReplyOut(letter_id=letter_id.lower(), reply=reply, salt="0x" + stored.salt.hex(),
-                    reply_hash=reply_hash, verified=True)  # fmt: skip
+    return ReplyOut(
+        letter_id=letter_id.lower(),
+        reply=reply,
+        salt="0x" + stored.salt.hex(),
+        reply_hash=reply_hash,
+        verified=True,
+    )
 
 
 @router.post("/letters/{letter_id}/close", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)

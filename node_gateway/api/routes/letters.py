@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import CurrentUser, NodeDep, SessionDep
 from node_gateway.api.models import ChainStep, LetterDetail, LetterPage, LetterSummary, OutboxStep
-from node_gateway.node import Node
 from node_gateway.errors import NotFound
+from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
@@ -69,7 +69,9 @@ def list_letters(
     if counterparty is not None:
         query = query.where(or_(LetterRow.firm == counterparty, LetterRow.bank == counterparty))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(LetterRow.created_at, LetterRow.letter_id).offset(offset).limit(limit))
+    rows = session.scalars(
+        query.order_by(LetterRow.created_at, LetterRow.letter_id).offset(offset).limit(limit)
+    )
     return LetterPage(items=[summary(row, now) for row in rows], total=total, offset=offset, limit=limit)
 
 
@@ -84,7 +86,9 @@ def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
         .order_by(ChainEventRow.block_number, ChainEventRow.log_index)
     )
     steps = session.scalars(
-        select(OutboxTransaction).where(OutboxTransaction.letter_id == row.letter_id).order_by(OutboxTransaction.id)
+        select(OutboxTransaction)
+        .where(OutboxTransaction.letter_id == row.letter_id)
+        .order_by(OutboxTransaction.id)
     )
     base = summary(row, int(time.time()))
     return LetterDetail(

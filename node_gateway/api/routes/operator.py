@@ -57,18 +57,29 @@ def admit(body: AdmitIn, session: SessionDep, _: OperatorUser) -> Accepted:
     return Accepted(letter_id="", queued=f"admit {account}")
 
 
-def _status_change(session: SessionDep, member_id: int, step: Literal["suspend", "reinstate", "revoke"]) -> Accepted:
-    enqueue_step(session, key=f"{step}:{member_id}:{_generation(session, member_id)}", step=step,
-                 payload={"member_id": member_id})  # fmt: skip
+def _status_change(
+    session: SessionDep, member_id: int, step: Literal["suspend", "reinstate", "revoke"]
+) -> Accepted:
+    enqueue_step(
+        session,
+        key=f"{step}:{member_id}:{_generation(session, member_id)}",
+        step=step,
+        payload={"member_id": member_id},
+    )
     return Accepted(letter_id="", queued=f"{step} member {member_id}")
 
 
 def _generation(session: SessionDep, member_id: int) -> int:
     # A member may be suspended and reinstated many times; each change is its own outbox step.
-    return session.scalar(
-        select(func.count()).where(OutboxTransaction.step.in_(["suspend", "reinstate", "revoke"]),
-                                   OutboxTransaction.payload["member_id"].as_integer() == member_id)  # fmt: skip
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(
+                OutboxTransaction.step.in_(["suspend", "reinstate", "revoke"]),
+                OutboxTransaction.payload["member_id"].as_integer() == member_id,
+            )
+        )
+        or 0
+    )
 
 
 @router.post("/{member_id}/suspend", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)

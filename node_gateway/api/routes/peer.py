@@ -16,11 +16,14 @@ from node_gateway.services.inbound import receive_envelope
 router = APIRouter(tags=["peer"])
 
 
-@router.post(PEER_ENVELOPES_PATH, summary="Deliver an encrypted letter or reply (signed by the sending member)")
+@router.post(
+    PEER_ENVELOPES_PATH, summary="Deliver an encrypted letter or reply (signed by the sending member)"
+)
 async def deliver_envelope(request: Request, node: NodeDep) -> dict[str, str]:
     body = await request.body()
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     headers = dict(request.headers)
+
     def handle() -> dict[str, str]:
         sender = verify_peer_request(
             method=request.method,

@@ -25,7 +25,9 @@ def summary(session: SessionDep, _: Analyst) -> NetworkSummary:
     return network_summary(session, now=int(time.time()))
 
 
-@router.post("/verify", response_model=VerificationResult, summary="Check a document and its salt against the chain")
+@router.post(
+    "/verify", response_model=VerificationResult, summary="Check a document and its salt against the chain"
+)
 def verify(body: VerifyIn, node: NodeDep, _: Analyst) -> VerificationResult:
     try:
         salt = bytes.fromhex(body.salt.removeprefix("0x"))

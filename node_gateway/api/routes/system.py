@@ -24,7 +24,9 @@ def health(node: NodeDep) -> dict[str, object]:
     member_id = node.member_id() if node.is_member() else None
     with node.db.session() as session:
         pending_tx = session.scalar(select(func.count()).where(OutboxTransaction.state == "pending")) or 0
-        pending_deliveries = session.scalar(select(func.count()).where(OutboxDelivery.state == "pending")) or 0
+        pending_deliveries = (
+            session.scalar(select(func.count()).where(OutboxDelivery.state == "pending")) or 0
+        )
         cursor = session.get(IndexerCursor, "events")
     return {
         "status": "ok" if block is not None else "degraded",
@@ -41,7 +43,9 @@ def health(node: NodeDep) -> dict[str, object]:
 def metrics(node: NodeDep) -> Response:
     registry = CollectorRegistry()
     outbox = Gauge("confirmnet_outbox_transactions", "Chain steps by state", ["state"], registry=registry)
-    deliveries = Gauge("confirmnet_outbox_deliveries", "Envelope deliveries by state", ["state"], registry=registry)
+    deliveries = Gauge(
+        "confirmnet_outbox_deliveries", "Envelope deliveries by state", ["state"], registry=registry
+    )
     letters = Gauge("confirmnet_letters", "Letters by status", ["status"], registry=registry)
     indexed = Gauge("confirmnet_indexed_block", "The last block the indexer has read", registry=registry)
     requests = node.metrics_requests
@@ -50,14 +54,19 @@ def metrics(node: NodeDep) -> Response:
             select(OutboxTransaction.state, func.count()).group_by(OutboxTransaction.state)
         ):
             outbox.labels(state).set(count)
-        for state, count in session.execute(select(OutboxDelivery.state, func.count()).group_by(OutboxDelivery.state)):
+        for state, count in session.execute(
+            select(OutboxDelivery.state, func.count()).group_by(OutboxDelivery.state)
+        ):
             deliveries.labels(state).set(count)
-        for status, count in session.execute(select(LetterRow.status, func.count()).group_by(LetterRow.status)):
+        for status, count in session.execute(
+            select(LetterRow.status, func.count()).group_by(LetterRow.status)
+        ):
             letters.labels(status).set(count)
         cursor = session.get(IndexerCursor, "events")
         indexed.set(cursor.next_block - 1 if cursor else 0)
-    handled = Gauge("confirmnet_http_requests", "HTTP requests handled, by status class", ["status"],
-                    registry=registry)  # fmt: skip
+    handled = Gauge(
+        "confirmnet_http_requests", "HTTP requests handled, by status class", ["status"], registry=registry
+    )
     for status_class, count in requests.items():
         handled.labels(status_class).set(count)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
