@@ -55,6 +55,7 @@ DEFAULT_CLOCK_SKEW_S = 300
 # Canonical decimals only (no sign, no leading zeros, no "1_000" that int() would take): what the
 # sender put in a header is exactly the number it signed.
 _UINT = re.compile(r"0|[1-9][0-9]{0,19}")
+_MAX_MEMBER = 0xFFFF_FFFF  # member numbers are uint32 on chain
 _NONCE = re.compile(r"[0-9a-f]{32}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 
@@ -123,6 +124,14 @@ def _header(headers: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> 
     return value
 
 
+def _member_number(headers: Mapping[str, str], name: str) -> int:
+    # Out of uint32 range a number would fail to encode for the registry call, not as "unknown".
+    number = int(_header(headers, name, _UINT))
+    if not 1 <= number <= _MAX_MEMBER:
+        raise PeerUnsigned(f"malformed header {name}")
+    return number
+
+
 def verify_peer_request(
     *,
     method: str,
@@ -143,8 +152,8 @@ def verify_peer_request(
     """
     # Starlette's headers are case-insensitive, a plain dict is not: look up lower-case names.
     lowered = {name.lower(): value for name, value in headers.items()}
-    sender = int(_header(lowered, HEADER_SENDER, _UINT))
-    recipient = int(_header(lowered, HEADER_RECIPIENT, _UINT))
+    sender = _member_number(lowered, HEADER_SENDER)
+    recipient = _member_number(lowered, HEADER_RECIPIENT)
     timestamp = int(_header(lowered, HEADER_TIMESTAMP, _UINT))
     nonce = _header(lowered, HEADER_NONCE, _NONCE)
     signature = bytes.fromhex(_header(lowered, HEADER_SIGNATURE, _SIGNATURE)[2:])

@@ -32,7 +32,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC) if value is not None else None  # PostgreSQL: the session's zone
 
 
 class Base(DeclarativeBase):

@@ -1,20 +1,46 @@
-"""The whole network over real HTTP: anvil and four gateway processes."""
+"""The whole network over real HTTP: anvil and four gateway processes on loopback.
+
+One consortium serves the module: the season test runs letters through every ending, then checks
+the regulator's statistics, every document against the chain, and that nothing on chain reveals
+a letter's data; the peer tests then attack the bank's peer API.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 
-from node_gateway.protocol.documents import AuditFirm, Bank
-from node_gateway.protocol.samples import sample_letter, sample_reply
+from node_gateway.core.keys import load_keys
+from node_gateway.peer.signing import sign_peer_request
+from node_gateway.protocol.documents import ConfirmationLetter, RefusalReason, RejectionReason
+from node_gateway.protocol.envelopes import decode_public_keys, seal
+from node_gateway.protocol.hashing import new_salt
+from node_gateway.services.delivery import PEER_ENVELOPES_PATH, EnvelopeContent
 
-from .harness import Consortium, Gateway, start_consortium, wait_until
+from .flows import (
+    accept_and_reply,
+    chain,
+    close_when_replied,
+    compose,
+    letter_view,
+    member_id,
+    new_auditee,
+    ok,
+    request,
+    sign_and_submit,
+    wait_in_inbox,
+    wait_status,
+)
+from .harness import PASSPHRASE, Consortium, start_consortium, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -24,117 +50,243 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]
     yield from start_consortium(tmp_path_factory.mktemp("consortium"))
 
 
-def _ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _member_id(gateway: Gateway) -> int:
-    member_id: int = gateway.identity()["member_id"]
-    return member_id
-
-
-def _letter_status(gateway: Gateway, user: str, letter_id: str) -> str:
-    with gateway.client(user) as client:
-        status: str = _ok(client.get(f"/v1/letters/{letter_id}"))["status"]
-        return status
-
-
-def _mandated_signer(consortium: Consortium, registration_code: str) -> tuple[LocalAccount, str]:
-    """A signer of the auditee on the bank's mandate, and the auditee's reference salt."""
-    signer: LocalAccount = Account.create()
-    with consortium.bank.client("officer") as bank:
-        reference = _ok(bank.get(f"/v1/customers/{registration_code}/reference"))
-        _ok(
-            bank.post(
-                "/v1/mandates",
-                json={
-                    "registration_code": registration_code,
-                    "signer": signer.address,
-                    "valid_until": int(time.time()) + 86400 * 365,
-                },
-            ),
-            202,
-        )
-    wait_until(lambda: _mandate_on_chain(consortium, reference["auditee_ref"], signer.address), 30, "mandate")
-    salt: str = reference["salt"]
-    return signer, salt
-
-
-def _mandate_on_chain(consortium: Consortium, auditee_ref: str, signer: str) -> bool:
-    from node_gateway.chain.network import Network, NetworkFile, connect
-
-    network_file = NetworkFile.load(consortium.network_file)
-    network = Network.attach(connect(network_file.rpc_url), network_file)
-    bank = _member_id(consortium.bank)
-    return network.confirmations.mandate_valid_until(bank, bytes.fromhex(auditee_ref[2:]), signer) > 0
-
-
-def test_a_letter_from_request_to_close(consortium: Consortium) -> None:
-    firm_id, bank_id = _member_id(consortium.firm), _member_id(consortium.bank)
-    letter = sample_letter(
-        audit_firm=AuditFirm(member_no=firm_id, name=consortium.firm.name),
-        bank=Bank(member_no=bank_id, name=consortium.bank.name),
+@pytest.fixture(scope="module")
+def season(consortium: Consortium) -> dict[str, Any]:
+    """An audit season in miniature: every way a letter can end, through the real gateways."""
+    auditee = new_auditee(consortium, 1)
+    letters = [compose(consortium, auditee) for _ in range(6)]
+    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    closed, exception, rejected, withdrawn, refused, waiting = letters
+    # One batch signature authorises five letters; the auditee refuses the sixth.
+    batch = [x.letter_id for x in (closed, exception, rejected, withdrawn, waiting)]
+    assert sign_and_submit(consortium, batch, auditee.signer)["letters"] == 5
+    sign_and_submit(
+        consortium, [refused.letter_id], auditee.signer, refusal_reason=RefusalReason.WRONG_CONTENT
     )
-    signer, salt = _mandated_signer(consortium, letter.auditee.registration_code)
-    with consortium.firm.client("auditor") as firm:
-        created = _ok(
-            firm.post(
-                "/v1/letters",
-                json={
-                    "letters": [
-                        {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": salt}
-                    ]
-                },
-            ),
-            201,
-        )
-        letter_id = created[0]["letter_id"]
-        wait_until(
-            lambda: _letter_status(consortium.firm, "auditor", letter_id) == "REQUESTED", 30, "request"
-        )
-        bundle = _ok(firm.post("/v1/authorisations/requests", json={"letter_ids": [letter_id]}))
-        typed = bundle["typed_data"]
-        signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
-        message = typed["message"]
-        _ok(
-            firm.post(
-                "/v1/authorisations",
-                json={
-                    "letter_ids": [letter_id],
-                    "requests_root": message["requestsRoot"],
-                    "firm": message["firm"],
-                    "valid_until": message["validUntil"],
-                    "nonce": message["nonce"],
-                    "signature": "0x" + signature.hex(),
-                },
-            ),
-            202,
-        )
+    wait_in_inbox(consortium, batch)
+    accept_and_reply(consortium, closed, created[closed.letter_id]["letter_hash"])
+    accept_and_reply(consortium, exception, created[exception.letter_id]["letter_hash"], with_exception=True)
     with consortium.bank.client("officer") as bank:
-        wait_until(
-            lambda: any(x["letter_id"] == letter_id for x in _ok(bank.get("/v1/inbox"))), 60, "delivery"
-        )
-        _ok(bank.post(f"/v1/letters/{letter_id}/accept"), 202)
-        reply = sample_reply(letter, letter_hash=bytes.fromhex(created[0]["letter_hash"][2:]))
-        _ok(
+        ok(
             bank.post(
-                f"/v1/letters/{letter_id}/reply", json={"reply": reply.model_dump(mode="json", by_alias=True)}
+                f"/v1/letters/{rejected.letter_id}/reject", json={"reason": RejectionReason.INCOMPLETE}
             ),
             202,
         )
     with consortium.firm.client("auditor") as firm:
-        wait_until(lambda: _ok(firm.get(f"/v1/letters/{letter_id}"))["reply_verified"], 60, "reply delivered")
-        fetched = _ok(firm.get(f"/v1/letters/{letter_id}/reply"))
-        assert fetched["verified"] is True
-        assert fetched["reply"]["letter_id"] == letter_id
-        _ok(firm.post(f"/v1/letters/{letter_id}/close"), 202)
-        wait_until(lambda: _letter_status(consortium.firm, "auditor", letter_id) == "CLOSED", 30, "close")
-        history = [step["name"] for step in _ok(firm.get(f"/v1/letters/{letter_id}"))["history"]]
-    assert history == [
-        "LetterRequested",
-        "LetterAuthorised",
-        "LetterAccepted",
-        "LetterReplied",
-        "LetterClosed",
-    ]
+        ok(firm.post(f"/v1/letters/{withdrawn.letter_id}/withdraw"), 202)
+        ok(firm.post(f"/v1/letters/{waiting.letter_id}/follow-up"), 202)
+    replies = {x.letter_id: close_when_replied(consortium, x.letter_id) for x in (closed, exception)}
+    wait_status(consortium.firm, "auditor", rejected.letter_id, "REJECTED")
+    wait_status(consortium.firm, "auditor", withdrawn.letter_id, "WITHDRAWN")
+    wait_status(consortium.firm, "auditor", refused.letter_id, "REFUSED")
+    return {"letters": letters, "created": created, "replies": replies, "auditee": auditee}
+
+
+def test_every_ending_reaches_both_parties(consortium: Consortium, season: dict[str, Any]) -> None:
+    closed, exception, rejected, withdrawn, refused, waiting = season["letters"]
+    expected = {closed: "CLOSED", exception: "CLOSED", rejected: "REJECTED", withdrawn: "WITHDRAWN",
+                refused: "REFUSED", waiting: "AUTHORISED"}  # fmt: skip
+    for letter, status in expected.items():
+        wait_status(consortium.bank, "officer", letter.letter_id, status)
+        assert letter_view(consortium.firm, "auditor", letter.letter_id)["status"] == status
+    view = letter_view(consortium.firm, "auditor", closed.letter_id)
+    assert [step["name"] for step in view["history"]] == [
+        "LetterRequested", "LetterAuthorised", "LetterAccepted", "LetterReplied", "LetterClosed"]  # fmt: skip
+    assert letter_view(consortium.firm, "auditor", rejected.letter_id)["reason"] == RejectionReason.INCOMPLETE
+    assert letter_view(consortium.firm, "auditor", refused.letter_id)["reason"] == RefusalReason.WRONG_CONTENT
+    waiting_view = letter_view(consortium.firm, "auditor", waiting.letter_id)
+    assert "LetterFollowedUp" in [step["name"] for step in waiting_view["history"]]
+    exception_reply = season["replies"][exception.letter_id]["reply"]
+    assert exception_reply["items"]["deposits"]["status"] == "exception"
+    # The bank received the refused letter's request but never its document.
+    assert letter_view(consortium.bank, "officer", refused.letter_id)["has_letter"] is False
+
+
+def test_regulator_statistics_match_what_happened(consortium: Consortium, season: dict[str, Any]) -> None:
+    bank_id = member_id(consortium.bank)
+    with consortium.firm.client("auditor") as firm:
+        statuses = [x["status"] for x in ok(firm.get("/v1/letters", params={"counterparty": bank_id,
+                                                                               "limit": 1000}))["items"]]  # fmt: skip
+    with consortium.regulator.client("analyst") as regulator:
+
+        def indexed() -> list[dict[str, Any]]:
+            stats: list[dict[str, Any]] = ok(regulator.get("/v1/statistics", params={"bank": bank_id}))
+            return stats if stats and stats[0]["letters_received"] == len(statuses) else []
+
+        stats = wait_until(indexed, 30, "the regulator to index every letter")[0]
+    assert stats["replied"] == statuses.count("CLOSED") + statuses.count("REPLIED")
+    assert stats["rejected"] == statuses.count("REJECTED")
+    assert stats["withdrawn"] == statuses.count("WITHDRAWN")
+    assert stats["refused"] == statuses.count("REFUSED")
+    assert stats["awaiting"] == statuses.count("AUTHORISED") + statuses.count("ACCEPTED")
+    assert stats["overdue"] == 0
+    assert stats["median_reply_seconds"] is not None
+
+
+def test_every_document_verifies_against_the_chain(consortium: Consortium, season: dict[str, Any]) -> None:
+    firm_keys = load_keys(consortium.firm.data_dir / "keys", PASSPHRASE)
+    with consortium.regulator.client("analyst") as regulator:
+        for letter_id, reply in season["replies"].items():
+            result = ok(regulator.post("/v1/verify", json={"kind": "reply", "document": reply["reply"],
+                                                           "salt": reply["salt"]}))  # fmt: skip
+            assert result["valid"], result
+            tampered = json.loads(json.dumps(reply["reply"]))
+            tampered["replied_on"] = "2025-01-09"
+            bad = ok(regulator.post("/v1/verify", json={"kind": "reply", "document": tampered,
+                                                        "salt": reply["salt"]}))  # fmt: skip
+            assert not bad["valid"]
+            assert bad["code"] == "hash_mismatch"
+        # The firm's evidence of each letter: its document and salt, from its encrypted store.
+        from node_gateway.storage.db import Database
+        from node_gateway.storage.models import LetterRow
+        from node_gateway.storage.vault import Vault
+
+        db = Database(f"sqlite:///{consortium.firm.data_dir / 'gateway.db'}")
+        vault = Vault(firm_keys.storage_key)
+        with db.session() as session:
+            rows = [session.get(LetterRow, x.letter_id) for x in season["letters"]]
+        db.dispose()
+        for row in rows:
+            assert row is not None and row.letter_sealed is not None
+            stored = vault.open(row.letter_id, "letter", row.letter_sealed)
+            result = ok(regulator.post("/v1/verify", json={"kind": "letter",
+                                                           "document": json.loads(stored.canonical),
+                                                           "salt": "0x" + stored.salt.hex()}))  # fmt: skip
+            assert result["valid"], result
+
+
+def _encodings(text: str) -> set[bytes]:
+    forms = {text.encode("utf-8"), text.encode("utf-16-le"), text.encode("utf-16-be"), text.encode("gb18030")}
+    forms |= {f.hex().encode() for f in list(forms)} | {base64.b64encode(f) for f in list(forms)}
+    return {f for f in forms if len(f) >= 6}
+
+
+def _amount_encodings(amount: Decimal) -> set[bytes]:
+    cents = int(amount * 100)
+    forms = _encodings(f"{amount:.2f}") | _encodings(str(cents))
+    forms |= {cents.to_bytes(32, "big"), int(amount).to_bytes(32, "big")} if cents >= 10**6 else set()
+    return forms
+
+
+def _secrets_of(letter: ConfirmationLetter) -> dict[str, set[bytes]]:
+    found = {"auditee name": _encodings(letter.auditee.name),
+             "auditee code": _encodings(letter.auditee.registration_code)}  # fmt: skip
+    for entry in letter.items.deposits.entries:
+        found[f"account {entry.account_no}"] = _encodings(entry.account_no)
+        if entry.balance is not None and entry.balance >= 10_000:
+            found[f"amount {entry.balance}"] = _amount_encodings(entry.balance)
+    for loan in letter.items.loans.entries:
+        found[f"loan {loan.account_no}"] = _encodings(loan.account_no)
+        if loan.principal is not None and loan.principal >= 10_000:
+            found[f"amount {loan.principal}"] = _amount_encodings(loan.principal)
+    return found
+
+
+def test_nothing_on_chain_reveals_a_letter(consortium: Consortium, season: dict[str, Any]) -> None:
+    network = chain(consortium)
+    w3 = network.w3
+    blobs: list[bytes] = []
+    for number in range(network.deployment_block, w3.eth.block_number + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            assert not isinstance(tx, HexBytes | bytes)
+            blobs.append(bytes(tx["input"]))
+            for log in w3.eth.get_transaction_receipt(tx["hash"])["logs"]:
+                blobs.append(bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"]))
+    everything = b"\x00".join(blobs)
+    assert len(blobs) > 20
+    for letter in season["letters"]:
+        for what, forms in _secrets_of(letter).items():
+            for form in forms:
+                assert form not in everything, f"{what} appears on chain as {form[:40]!r}"
+
+
+# --- attacks on the bank's peer API --------------------------------------------------------------
+
+
+def _peer_post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(url + PEER_ENVELOPES_PATH, content=body,
+                      headers={**headers, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
+
+
+def _envelope_for(
+    consortium: Consortium, letter: ConfirmationLetter, recipient: int, *, to_key_of: int
+) -> bytes:
+    network = chain(consortium)
+    keys = decode_public_keys(network.members.get_member(to_key_of).encryption_keys)
+    content = EnvelopeContent(document="{}", salt=new_salt().hex())
+    envelope = seal(content.model_dump_json().encode(), next(iter(keys.values())), letter_id=letter.letter_id,
+                    step="letter", sender=member_id(consortium.firm), recipient=recipient)  # fmt: skip
+    return envelope.model_dump_json().encode()
+
+
+def _signed(
+    consortium: Consortium, body: bytes, *, key: Any = None, sender: int | None = None
+) -> dict[str, str]:
+    account = key or load_keys(consortium.firm.data_dir / "keys", PASSPHRASE).chain_account
+    return sign_peer_request(account, sender=sender or member_id(consortium.firm), recipient=member_id(consortium.bank),
+                             method="POST", path=PEER_ENVELOPES_PATH, body=body)  # fmt: skip
+
+
+def _code(response: httpx.Response) -> str:
+    code: str = response.json()["error"]["code"]
+    return code
+
+
+def test_peer_api_refuses_what_it_must(consortium: Consortium, season: dict[str, Any]) -> None:
+    waiting: ConfirmationLetter = season["letters"][5]
+    bank_id, regulator_id = member_id(consortium.bank), member_id(consortium.regulator)
+    url = consortium.bank.url
+
+    body = _envelope_for(consortium, waiting, bank_id, to_key_of=bank_id)
+    assert _code(_peer_post(url, body, {})) == "peer_unsigned"
+    assert _code(_peer_post(url, body, _signed(consortium, body, key=Account.create()))) == "peer_forged"
+
+    tampered = json.loads(body)
+    ciphertext = bytearray(base64.b64decode(tampered["ciphertext"]))
+    ciphertext[0] ^= 1
+    tampered["ciphertext"] = base64.b64encode(bytes(ciphertext)).decode()
+    tampered_body = json.dumps(tampered).encode()
+    response = _peer_post(url, tampered_body, _signed(consortium, tampered_body))
+    assert (response.status_code, _code(response)) == (400, "envelope_tampered")
+
+    other = _envelope_for(consortium, waiting, regulator_id, to_key_of=regulator_id)
+    response = _peer_post(url, other, _signed(consortium, other))
+    assert (response.status_code, _code(response)) == (421, "envelope_wrong_recipient")
+
+    headers = _signed(consortium, tampered_body)
+    _peer_post(url, tampered_body, headers)
+    replayed = _peer_post(url, tampered_body, headers)
+    assert (replayed.status_code, _code(replayed)) == (409, "peer_replayed")
+
+
+def test_a_suspended_member_cannot_call_peers(consortium: Consortium, season: dict[str, Any]) -> None:
+    firm_id = member_id(consortium.firm)
+    network = chain(consortium)
+    body = _envelope_for(consortium, season["letters"][5], member_id(consortium.bank),
+                         to_key_of=member_id(consortium.bank))  # fmt: skip
+    with consortium.operator.client("operator") as operator:
+        ok(operator.post(f"/v1/members/{firm_id}/suspend"), 202)
+        wait_until(lambda: network.members.get_member(firm_id).status.name == "SUSPENDED", 30, "suspension")
+        try:
+            response = _peer_post(consortium.bank.url, body, _signed(consortium, body))
+            assert (response.status_code, _code(response)) == (403, "peer_not_active")
+        finally:
+            ok(operator.post(f"/v1/members/{firm_id}/reinstate"), 202)
+            wait_until(
+                lambda: network.members.get_member(firm_id).status.name == "ACTIVE", 30, "reinstatement"
+            )
+
+
+def test_users_need_their_role(consortium: Consortium, season: dict[str, Any]) -> None:
+    letter_id = season["letters"][5].letter_id
+    with consortium.bank.client("preparer") as preparer:
+        response = preparer.post(f"/v1/letters/{letter_id}/accept")
+        assert (response.status_code, _code(response)) == (403, "forbidden")
+    response = httpx.post(f"{consortium.bank.url}/v1/letters/{letter_id}/accept",
+                          headers={"Authorization": f"Bearer {consortium.firm.api_keys['auditor']}"})  # fmt: skip
+    assert (response.status_code, _code(response)) == (401, "not_authenticated")
+    response = httpx.get(f"{consortium.bank.url}/v1/inbox")
+    assert (response.status_code, _code(response)) == (401, "not_authenticated")
+    assert time.time() > 0

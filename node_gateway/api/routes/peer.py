@@ -21,7 +21,8 @@ router = APIRouter(tags=["peer"])
 )
 async def deliver_envelope(request: Request, node: NodeDep) -> dict[str, str]:
     body = await request.body()
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # The route's own path, not the URL's: a proxy in front may add a prefix the sender never saw.
+    path = PEER_ENVELOPES_PATH
     headers = dict(request.headers)
 
     def handle() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Tests of the member gateway: peer authentication, services, statistics, verification."""

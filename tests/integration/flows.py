@@ -1,0 +1,141 @@
+"""The steps people take, through the gateways' user APIs, for integration tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from node_gateway.chain.network import Network, NetworkFile, connect
+from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter
+from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
+
+from .harness import Consortium, Gateway, wait_until
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
+def member_id(gateway: Gateway) -> int:
+    value: int = gateway.identity()["member_id"]
+    return value
+
+
+def chain(consortium: Consortium) -> Network:
+    network_file = NetworkFile.load(consortium.network_file)
+    return Network.attach(connect(network_file.rpc_url), network_file)
+
+
+def letter_view(gateway: Gateway, user: str, letter_id: str) -> dict[str, Any]:
+    with gateway.client(user) as client:
+        view: dict[str, Any] = ok(client.get(f"/v1/letters/{letter_id}"))
+        return view
+
+
+def wait_status(gateway: Gateway, user: str, letter_id: str, status: str, timeout_s: float = 60) -> None:
+    wait_until(lambda: letter_view(gateway, user, letter_id)["status"] == status, timeout_s,
+               f"{letter_id[:10]} to be {status} at {gateway.name}")  # fmt: skip
+
+
+@dataclass
+class Auditee_:
+    """An audited company: its registration code, its signer on the bank's mandate, its salt."""
+
+    registration_code: str
+    name: str
+    signer: LocalAccount
+    salt: str
+
+
+def new_auditee(consortium: Consortium, index: int) -> Auditee_:
+    code = uscc(f"91310000MA1G{index:05d}")
+    signer: LocalAccount = Account.create()
+    with consortium.bank.client("officer") as bank:
+        reference = ok(bank.get(f"/v1/customers/{code}/reference"))
+        until = int(time.time()) + 365 * 86400
+        ok(bank.post("/v1/mandates", json={"registration_code": code, "signer": signer.address,
+                                           "valid_until": until}), 202)  # fmt: skip
+    network, bank_id = chain(consortium), member_id(consortium.bank)
+    ref = bytes.fromhex(reference["auditee_ref"][2:])
+    wait_until(
+        lambda: network.confirmations.mandate_valid_until(bank_id, ref, signer.address) > 0, 30, "mandate"
+    )
+    return Auditee_(code, f"苏州测试{index}号精密制造有限公司", signer, reference["salt"])
+
+
+def compose(consortium: Consortium, auditee: Auditee_) -> ConfirmationLetter:
+    return sample_letter(
+        audit_firm=AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name),
+        bank=Bank(member_no=member_id(consortium.bank), name=consortium.bank.name),
+        auditee=Auditee(name=auditee.name, registration_code=auditee.registration_code),
+    )
+
+
+def request(
+    consortium: Consortium, letters: list[ConfirmationLetter], auditee: Auditee_
+) -> list[dict[str, Any]]:
+    body = {"letters": [{"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": auditee.salt}
+                        for x in letters]}  # fmt: skip
+    with consortium.firm.client("auditor") as firm:
+        created: list[dict[str, Any]] = ok(firm.post("/v1/letters", json=body), 201)
+    for row in created:
+        wait_status(consortium.firm, "auditor", row["letter_id"], "REQUESTED")
+    return created
+
+
+def sign_and_submit(
+    consortium: Consortium, letter_ids: list[str], signer: LocalAccount, *, refusal_reason: int | None = None
+) -> dict[str, Any]:
+    with consortium.firm.client("auditor") as firm:
+        bundle = ok(firm.post("/v1/authorisations/requests",
+                              json={"letter_ids": letter_ids, "refusal_reason": refusal_reason}))  # fmt: skip
+        typed = bundle["typed_data"]
+        signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
+        message = typed["message"]
+        body = {
+            "letter_ids": letter_ids,
+            "requests_root": message["requestsRoot"],
+            "firm": message["firm"],
+            "valid_until": message["validUntil"],
+            "nonce": message["nonce"],
+            "signature": "0x" + signature.hex(),
+            "reason": refusal_reason,
+        }
+        result: dict[str, Any] = ok(firm.post("/v1/authorisations", json=body), 202)
+        return result
+
+
+def wait_in_inbox(consortium: Consortium, letter_ids: list[str], timeout_s: float = 60) -> None:
+    def arrived() -> bool:
+        with consortium.bank.client("officer") as bank:
+            inbox = {x["letter_id"] for x in ok(bank.get("/v1/inbox"))}
+        return set(letter_ids) <= inbox
+
+    wait_until(arrived, timeout_s, f"{len(letter_ids)} letters in the bank's inbox")
+
+
+def accept_and_reply(
+    consortium: Consortium, letter: ConfirmationLetter, letter_hash: str, **kwargs: Any
+) -> None:
+    with consortium.bank.client("officer") as bank:
+        ok(bank.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
+        reply = sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs)
+        ok(bank.post(f"/v1/letters/{letter.letter_id}/reply",
+                     json={"reply": reply.model_dump(mode="json", by_alias=True)}), 202)  # fmt: skip
+
+
+def close_when_replied(consortium: Consortium, letter_id: str) -> dict[str, Any]:
+    wait_until(
+        lambda: letter_view(consortium.firm, "auditor", letter_id)["reply_verified"], 60, "reply delivered"
+    )
+    with consortium.firm.client("auditor") as firm:
+        reply: dict[str, Any] = ok(firm.get(f"/v1/letters/{letter_id}/reply"))
+        ok(firm.post(f"/v1/letters/{letter_id}/close"), 202)
+    wait_status(consortium.firm, "auditor", letter_id, "CLOSED")
+    return reply
