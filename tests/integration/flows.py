@@ -39,12 +39,15 @@ def letter_view(gateway: Gateway, user: str, letter_id: str) -> dict[str, Any]:
 
 
 def wait_status(gateway: Gateway, user: str, letter_id: str, status: str, timeout_s: float = 60) -> None:
-    wait_until(lambda: letter_view(gateway, user, letter_id)["status"] == status, timeout_s,
-               f"{letter_id[:10]} to be {status} at {gateway.name}")  # fmt: skip
+    wait_until(
+        lambda: letter_view(gateway, user, letter_id)["status"] == status,
+        timeout_s,
+        f"{letter_id[:10]} to be {status} at {gateway.name}",
+    )
 
 
 @dataclass
-class Auditee_:
+class Customer:
     """An audited company: its registration code, its signer on the bank's mandate, its salt."""
 
     registration_code: str
@@ -53,23 +56,28 @@ class Auditee_:
     salt: str
 
 
-def new_auditee(consortium: Consortium, index: int) -> Auditee_:
+def new_auditee(consortium: Consortium, index: int) -> Customer:
     code = uscc(f"91310000MA1G{index:05d}")
     signer: LocalAccount = Account.create()
     with consortium.bank.client("officer") as bank:
         reference = ok(bank.get(f"/v1/customers/{code}/reference"))
         until = int(time.time()) + 365 * 86400
-        ok(bank.post("/v1/mandates", json={"registration_code": code, "signer": signer.address,
-                                           "valid_until": until}), 202)  # fmt: skip
+        ok(
+            bank.post(
+                "/v1/mandates",
+                json={"registration_code": code, "signer": signer.address, "valid_until": until},
+            ),
+            202,
+        )
     network, bank_id = chain(consortium), member_id(consortium.bank)
     ref = bytes.fromhex(reference["auditee_ref"][2:])
     wait_until(
         lambda: network.confirmations.mandate_valid_until(bank_id, ref, signer.address) > 0, 30, "mandate"
     )
-    return Auditee_(code, f"苏州测试{index}号精密制造有限公司", signer, reference["salt"])
+    return Customer(code, f"苏州测试{index}号精密制造有限公司", signer, reference["salt"])
 
 
-def compose(consortium: Consortium, auditee: Auditee_) -> ConfirmationLetter:
+def compose(consortium: Consortium, auditee: Customer) -> ConfirmationLetter:
     return sample_letter(
         audit_firm=AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name),
         bank=Bank(member_no=member_id(consortium.bank), name=consortium.bank.name),
@@ -78,10 +86,14 @@ def compose(consortium: Consortium, auditee: Auditee_) -> ConfirmationLetter:
 
 
 def request(
-    consortium: Consortium, letters: list[ConfirmationLetter], auditee: Auditee_
+    consortium: Consortium, letters: list[ConfirmationLetter], auditee: Customer
 ) -> list[dict[str, Any]]:
-    body = {"letters": [{"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": auditee.salt}
-                        for x in letters]}  # fmt: skip
+    body = {
+        "letters": [
+            {"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": auditee.salt}
+            for x in letters
+        ]
+    }
     with consortium.firm.client("auditor") as firm:
         created: list[dict[str, Any]] = ok(firm.post("/v1/letters", json=body), 201)
     for row in created:
@@ -93,8 +105,12 @@ def sign_and_submit(
     consortium: Consortium, letter_ids: list[str], signer: LocalAccount, *, refusal_reason: int | None = None
 ) -> dict[str, Any]:
     with consortium.firm.client("auditor") as firm:
-        bundle = ok(firm.post("/v1/authorisations/requests",
-                              json={"letter_ids": letter_ids, "refusal_reason": refusal_reason}))  # fmt: skip
+        bundle = ok(
+            firm.post(
+                "/v1/authorisations/requests",
+                json={"letter_ids": letter_ids, "refusal_reason": refusal_reason},
+            )
+        )
         typed = bundle["typed_data"]
         signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
         message = typed["message"]
@@ -126,8 +142,13 @@ def accept_and_reply(
     with consortium.bank.client("officer") as bank:
         ok(bank.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
         reply = sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs)
-        ok(bank.post(f"/v1/letters/{letter.letter_id}/reply",
-                     json={"reply": reply.model_dump(mode="json", by_alias=True)}), 202)  # fmt: skip
+        ok(
+            bank.post(
+                f"/v1/letters/{letter.letter_id}/reply",
+                json={"reply": reply.model_dump(mode="json", by_alias=True)},
+            ),
+            202,
+        )
 
 
 def close_when_replied(consortium: Consortium, letter_id: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,9 @@ from node_gateway.protocol.documents import ConfirmationLetter, RefusalReason, R
 from node_gateway.protocol.envelopes import decode_public_keys, seal
 from node_gateway.protocol.hashing import new_salt
 from node_gateway.services.delivery import PEER_ENVELOPES_PATH, EnvelopeContent
+from node_gateway.storage.db import Database
+from node_gateway.storage.models import LetterRow
+from node_gateway.storage.vault import Vault
 
 from .flows import (
     accept_and_reply,
@@ -85,14 +87,25 @@ def season(consortium: Consortium) -> dict[str, Any]:
 
 def test_every_ending_reaches_both_parties(consortium: Consortium, season: dict[str, Any]) -> None:
     closed, exception, rejected, withdrawn, refused, waiting = season["letters"]
-    expected = {closed: "CLOSED", exception: "CLOSED", rejected: "REJECTED", withdrawn: "WITHDRAWN",
-                refused: "REFUSED", waiting: "AUTHORISED"}  # fmt: skip
+    expected = {
+        closed: "CLOSED",
+        exception: "CLOSED",
+        rejected: "REJECTED",
+        withdrawn: "WITHDRAWN",
+        refused: "REFUSED",
+        waiting: "AUTHORISED",
+    }
     for letter, status in expected.items():
         wait_status(consortium.bank, "officer", letter.letter_id, status)
         assert letter_view(consortium.firm, "auditor", letter.letter_id)["status"] == status
     view = letter_view(consortium.firm, "auditor", closed.letter_id)
     assert [step["name"] for step in view["history"]] == [
-        "LetterRequested", "LetterAuthorised", "LetterAccepted", "LetterReplied", "LetterClosed"]  # fmt: skip
+        "LetterRequested",
+        "LetterAuthorised",
+        "LetterAccepted",
+        "LetterReplied",
+        "LetterClosed",
+    ]
     assert letter_view(consortium.firm, "auditor", rejected.letter_id)["reason"] == RejectionReason.INCOMPLETE
     assert letter_view(consortium.firm, "auditor", refused.letter_id)["reason"] == RefusalReason.WRONG_CONTENT
     waiting_view = letter_view(consortium.firm, "auditor", waiting.letter_id)
@@ -106,8 +119,10 @@ def test_every_ending_reaches_both_parties(consortium: Consortium, season: dict[
 def test_regulator_statistics_match_what_happened(consortium: Consortium, season: dict[str, Any]) -> None:
     bank_id = member_id(consortium.bank)
     with consortium.firm.client("auditor") as firm:
-        statuses = [x["status"] for x in ok(firm.get("/v1/letters", params={"counterparty": bank_id,
-                                                                               "limit": 1000}))["items"]]  # fmt: skip
+        statuses = [
+            x["status"]
+            for x in ok(firm.get("/v1/letters", params={"counterparty": bank_id, "limit": 1000}))["items"]
+        ]
     with consortium.regulator.client("analyst") as regulator:
 
         def indexed() -> list[dict[str, Any]]:
@@ -127,32 +142,42 @@ def test_regulator_statistics_match_what_happened(consortium: Consortium, season
 def test_every_document_verifies_against_the_chain(consortium: Consortium, season: dict[str, Any]) -> None:
     firm_keys = load_keys(consortium.firm.data_dir / "keys", PASSPHRASE)
     with consortium.regulator.client("analyst") as regulator:
-        for letter_id, reply in season["replies"].items():
-            result = ok(regulator.post("/v1/verify", json={"kind": "reply", "document": reply["reply"],
-                                                           "salt": reply["salt"]}))  # fmt: skip
+        for reply in season["replies"].values():
+            result = ok(
+                regulator.post(
+                    "/v1/verify", json={"kind": "reply", "document": reply["reply"], "salt": reply["salt"]}
+                )
+            )
             assert result["valid"], result
             tampered = json.loads(json.dumps(reply["reply"]))
             tampered["replied_on"] = "2025-01-09"
-            bad = ok(regulator.post("/v1/verify", json={"kind": "reply", "document": tampered,
-                                                        "salt": reply["salt"]}))  # fmt: skip
+            bad = ok(
+                regulator.post(
+                    "/v1/verify", json={"kind": "reply", "document": tampered, "salt": reply["salt"]}
+                )
+            )
             assert not bad["valid"]
             assert bad["code"] == "hash_mismatch"
         # The firm's evidence of each letter: its document and salt, from its encrypted store.
-        from node_gateway.storage.db import Database
-        from node_gateway.storage.models import LetterRow
-        from node_gateway.storage.vault import Vault
-
         db = Database(f"sqlite:///{consortium.firm.data_dir / 'gateway.db'}")
         vault = Vault(firm_keys.storage_key)
         with db.session() as session:
             rows = [session.get(LetterRow, x.letter_id) for x in season["letters"]]
         db.dispose()
         for row in rows:
-            assert row is not None and row.letter_sealed is not None
+            assert row is not None
+            assert row.letter_sealed is not None
             stored = vault.open(row.letter_id, "letter", row.letter_sealed)
-            result = ok(regulator.post("/v1/verify", json={"kind": "letter",
-                                                           "document": json.loads(stored.canonical),
-                                                           "salt": "0x" + stored.salt.hex()}))  # fmt: skip
+            result = ok(
+                regulator.post(
+                    "/v1/verify",
+                    json={
+                        "kind": "letter",
+                        "document": json.loads(stored.canonical),
+                        "salt": "0x" + stored.salt.hex(),
+                    },
+                )
+            )
             assert result["valid"], result
 
 
@@ -170,8 +195,10 @@ def _amount_encodings(amount: Decimal) -> set[bytes]:
 
 
 def _secrets_of(letter: ConfirmationLetter) -> dict[str, set[bytes]]:
-    found = {"auditee name": _encodings(letter.auditee.name),
-             "auditee code": _encodings(letter.auditee.registration_code)}  # fmt: skip
+    found = {
+        "auditee name": _encodings(letter.auditee.name),
+        "auditee code": _encodings(letter.auditee.registration_code),
+    }
     for entry in letter.items.deposits.entries:
         found[f"account {entry.account_no}"] = _encodings(entry.account_no)
         if entry.balance is not None and entry.balance >= 10_000:
@@ -206,8 +233,12 @@ def test_nothing_on_chain_reveals_a_letter(consortium: Consortium, season: dict[
 
 
 def _peer_post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(url + PEER_ENVELOPES_PATH, content=body,
-                      headers={**headers, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
+    return httpx.post(
+        url + PEER_ENVELOPES_PATH,
+        content=body,
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
 
 
 def _envelope_for(
@@ -216,8 +247,14 @@ def _envelope_for(
     network = chain(consortium)
     keys = decode_public_keys(network.members.get_member(to_key_of).encryption_keys)
     content = EnvelopeContent(document="{}", salt=new_salt().hex())
-    envelope = seal(content.model_dump_json().encode(), next(iter(keys.values())), letter_id=letter.letter_id,
-                    step="letter", sender=member_id(consortium.firm), recipient=recipient)  # fmt: skip
+    envelope = seal(
+        content.model_dump_json().encode(),
+        next(iter(keys.values())),
+        letter_id=letter.letter_id,
+        step="letter",
+        sender=member_id(consortium.firm),
+        recipient=recipient,
+    )
     return envelope.model_dump_json().encode()
 
 
@@ -225,8 +262,14 @@ def _signed(
     consortium: Consortium, body: bytes, *, key: Any = None, sender: int | None = None
 ) -> dict[str, str]:
     account = key or load_keys(consortium.firm.data_dir / "keys", PASSPHRASE).chain_account
-    return sign_peer_request(account, sender=sender or member_id(consortium.firm), recipient=member_id(consortium.bank),
-                             method="POST", path=PEER_ENVELOPES_PATH, body=body)  # fmt: skip
+    return sign_peer_request(
+        account,
+        sender=sender or member_id(consortium.firm),
+        recipient=member_id(consortium.bank),
+        method="POST",
+        path=PEER_ENVELOPES_PATH,
+        body=body,
+    )
 
 
 def _code(response: httpx.Response) -> str:
@@ -264,8 +307,9 @@ def test_peer_api_refuses_what_it_must(consortium: Consortium, season: dict[str,
 def test_a_suspended_member_cannot_call_peers(consortium: Consortium, season: dict[str, Any]) -> None:
     firm_id = member_id(consortium.firm)
     network = chain(consortium)
-    body = _envelope_for(consortium, season["letters"][5], member_id(consortium.bank),
-                         to_key_of=member_id(consortium.bank))  # fmt: skip
+    body = _envelope_for(
+        consortium, season["letters"][5], member_id(consortium.bank), to_key_of=member_id(consortium.bank)
+    )
     with consortium.operator.client("operator") as operator:
         ok(operator.post(f"/v1/members/{firm_id}/suspend"), 202)
         wait_until(lambda: network.members.get_member(firm_id).status.name == "SUSPENDED", 30, "suspension")
@@ -284,9 +328,10 @@ def test_users_need_their_role(consortium: Consortium, season: dict[str, Any]) -
     with consortium.bank.client("preparer") as preparer:
         response = preparer.post(f"/v1/letters/{letter_id}/accept")
         assert (response.status_code, _code(response)) == (403, "forbidden")
-    response = httpx.post(f"{consortium.bank.url}/v1/letters/{letter_id}/accept",
-                          headers={"Authorization": f"Bearer {consortium.firm.api_keys['auditor']}"})  # fmt: skip
+    response = httpx.post(
+        f"{consortium.bank.url}/v1/letters/{letter_id}/accept",
+        headers={"Authorization": f"Bearer {consortium.firm.api_keys['auditor']}"},
+    )
     assert (response.status_code, _code(response)) == (401, "not_authenticated")
     response = httpx.get(f"{consortium.bank.url}/v1/inbox")
     assert (response.status_code, _code(response)) == (401, "not_authenticated")
-    assert time.time() > 0
