@@ -29,7 +29,9 @@ def get_session(node: NodeDep) -> Iterator[Session]:
     node.notify()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit when the route returns, before the response goes out, so a client that
+# acts on the response (the next step of the same letter) always finds this one stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A user API key: `Authorization: Bearer cn_…`")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -42,14 +41,9 @@ from .flows import (
     wait_in_inbox,
     wait_status,
 )
-from .harness import PASSPHRASE, Consortium, start_consortium, wait_until
+from .harness import PASSPHRASE, Consortium, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    yield from start_consortium(tmp_path_factory.mktemp("consortium"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""Crash safety: the bank's gateway is killed with SIGKILL in the middle of receiving letters and
+again in the middle of replying; after a restart every letter completes, with no on-chain step
+twice and no envelope lost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from node_gateway.protocol.documents import ConfirmationLetter
+from node_gateway.protocol.samples import sample_reply
+
+from .flows import (
+    chain,
+    close_when_replied,
+    compose,
+    letter_view,
+    new_auditee,
+    ok,
+    request,
+    sign_and_submit,
+    wait_in_inbox,
+    wait_status,
+)
+from .harness import Consortium, Gateway, wait_until
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+LETTERS = 24
+
+
+def _inbox(bank: Gateway) -> set[str]:
+    with bank.client("officer") as client:
+        return {x["letter_id"] for x in ok(client.get("/v1/inbox"))}
+
+
+def _events(consortium: Consortium, letter_ids: set[str]) -> Counter[tuple[str, str]]:
+    network = chain(consortium)
+    counted: Counter[tuple[str, str]] = Counter()
+    for event in network.confirmations.get_events(network.deployment_block):
+        letter_id = "0x" + bytes(event.args.get("letterId", b"")).hex()
+        if letter_id in letter_ids:
+            counted[(letter_id, event.name)] += 1
+    return counted
+
+
+def _replied_on_chain(consortium: Consortium, letter_ids: set[str]) -> int:
+    return sum(1 for (_, name) in _events(consortium, letter_ids) if name == "LetterReplied")
+
+
+def test_bank_killed_while_receiving_and_while_replying(consortium: Consortium) -> None:
+    bank = consortium.bank
+    auditee = new_auditee(consortium, 2)
+    letters: list[ConfirmationLetter] = [compose(consortium, auditee) for _ in range(LETTERS)]
+    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    ids = set(created)
+
+    # Killed while the firm's gateway is delivering the authorised letters to it.
+    sign_and_submit(consortium, sorted(ids), auditee.signer)
+    arrived: set[str] = wait_until(lambda: _inbox(bank) & ids, 60, "the first delivery")
+    bank.kill()
+    assert len(arrived) < LETTERS, "every delivery finished before the kill; the test proves nothing"
+    bank.start()
+    wait_in_inbox(consortium, sorted(ids), 120)
+
+    # Killed while its outbox is recording the replies on chain.
+    with bank.client("officer") as officer:
+        for letter in letters:
+            ok(officer.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
+            reply = sample_reply(
+                letter, letter_hash=bytes.fromhex(created[letter.letter_id]["letter_hash"][2:])
+            )
+            body: dict[str, Any] = {"reply": reply.model_dump(mode="json", by_alias=True)}
+            ok(officer.post(f"/v1/letters/{letter.letter_id}/reply", json=body), 202)
+    wait_until(lambda: _replied_on_chain(consortium, ids) > 0, 60, "the first reply on chain")
+    bank.kill()
+    replied_at_kill = _replied_on_chain(consortium, ids)
+    delivered_at_kill = sum(letter_view(consortium.firm, "auditor", x)["reply_verified"] for x in ids)
+    assert min(replied_at_kill, delivered_at_kill) < LETTERS, "nothing was in flight at the kill"
+    bank.start()
+
+    for letter_id in sorted(ids):
+        close_when_replied(consortium, letter_id)
+        wait_status(bank, "officer", letter_id, "CLOSED")
+        assert letter_view(consortium.firm, "auditor", letter_id)["reply_verified"]
+    counted = _events(consortium, ids)
+    for letter_id in ids:
+        for name in (
+            "LetterRequested",
+            "LetterAuthorised",
+            "LetterAccepted",
+            "LetterReplied",
+            "LetterClosed",
+        ):
+            assert counted[(letter_id, name)] == 1, (letter_id, name, counted[(letter_id, name)])
