@@ -15,6 +15,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.core.logging import current_letter
 from node_gateway.node import Node
 from node_gateway.services.delivery import DeliveryWorker
+from node_gateway.services.housekeeping import Housekeeping
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
 from node_gateway.services.worker import BackgroundWorker
@@ -35,6 +36,7 @@ def start_workers(node: Node) -> list[BackgroundWorker]:
         BackgroundWorker("outbox", TransactionOutbox(node).run_once, node.waker(), poll),
         BackgroundWorker("indexer", Indexer(node).run_once, node.waker(), poll),
         BackgroundWorker("delivery", DeliveryWorker(node).run_once, node.waker(), poll),
+        BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
     for worker in workers:
         worker.start()

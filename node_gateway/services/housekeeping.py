@@ -1,0 +1,51 @@
+"""Slow, periodic upkeep: publish this member's endpoint and keys, and forget old peer nonces."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+
+from node_gateway.node import Node
+from node_gateway.peer.signing import prune_nonces
+from node_gateway.services.outbox import enqueue_step
+from node_gateway.storage.models import utcnow
+
+INTERVAL_S = 60.0
+
+
+class Housekeeping:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._last = 0.0
+
+    def run_once(self) -> int:
+        if time.monotonic() - self._last < INTERVAL_S or not self.node.is_member():
+            return 0
+        self._last = time.monotonic()
+        self.publish_endpoint()
+        # Past twice the allowed clock skew a replayed nonce is refused for its timestamp anyway.
+        prune_nonces(self.node.db, utcnow() - timedelta(seconds=2 * self.node.settings.peer_clock_skew_s))
+        return 0
+
+    def publish_endpoint(self) -> bool:
+        """Records this gateway's URL and public keys on chain if the registry holds others."""
+        node = self.node
+        member = node.member(node.member_id(), fresh=True)
+        endpoint, keys = node.settings.effective_public_url, node.encryption_keys_blob()
+        if member.endpoint == endpoint and member.encryption_keys == keys:
+            return False
+        version = hashlib.sha256(endpoint.encode() + keys).hexdigest()[:16]
+        with node.db.session() as session:
+            enqueue_step(
+                session,
+                key=f"update_endpoint:{version}",
+                step="update_endpoint",
+                payload={
+                    "member_id": member.member_id,
+                    "endpoint": endpoint,
+                    "encryption_keys": "0x" + keys.hex(),
+                },
+            )
+        node.notify()
+        return True
