@@ -45,18 +45,19 @@ def get_user(
 CurrentUser = Annotated[User, Depends(get_user)]
 
 
-def require(role: str) -> Callable[[User], User]:
-    """A dependency that lets through only users holding ``role`` (or admin)."""
+def require(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets through only users holding one of ``roles`` (or admin)."""
 
     def check(user: CurrentUser) -> User:
-        if not user.has(role):
-            raise Forbidden(f"user {user.name!r} lacks the role {role!r}")
+        if not any(user.has(role) for role in roles):
+            raise Forbidden(f"user {user.name!r} lacks the role {' or '.join(map(repr, roles))}")
         return user
 
     return check
 
 
 Auditor = Annotated[User, Depends(require("auditor"))]
+AuditorOrAuditee = Annotated[User, Depends(require("auditor", "auditee"))]
 Officer = Annotated[User, Depends(require("officer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from enum import StrEnum
 from pathlib import Path
 
@@ -89,7 +90,8 @@ class GatewaySettings(BaseSettings):
                 raise ConfigError(f"cannot read the passphrase file {self.passphrase_file}: {exc}") from exc
         else:
             raise ConfigError("no passphrase: set CONFIRMNET_PASSPHRASE or CONFIRMNET_PASSPHRASE_FILE")
-        if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH:
+        # A default spelled out at length ("changemechangeme") or one key held down is no secret.
+        if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH or len(set(value)) < 5:
             raise ConfigError(
                 f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)"
             )
@@ -100,6 +102,8 @@ class GatewaySettings(BaseSettings):
         """Settings from a TOML file, with CONFIRMNET_* environment variables taking precedence."""
         if not path.exists():
             raise ConfigError(f"no configuration file at {path}")
+        if "passphrase" in tomllib.loads(path.read_text(encoding="utf-8")):
+            raise ConfigError(f"{path} holds a passphrase; keep it in the environment or a passphrase file")
 
         class _FromFile(cls):  # type: ignore[valid-type,misc]
             @classmethod

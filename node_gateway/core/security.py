@@ -21,7 +21,9 @@ from node_gateway.storage.models import UserRow, utcnow
 ADMIN = "admin"
 # The roles a user can hold at each kind of member; "admin" holds them all and manages users.
 USER_ROLES: dict[MemberRole, frozenset[str]] = {
-    MemberRole.AUDIT_FIRM: frozenset({"auditor", ADMIN}),
+    # "auditee": a key an audit firm gives its client's signer, good only to submit a signed
+    # authorisation or refusal.
+    MemberRole.AUDIT_FIRM: frozenset({"auditor", "auditee", ADMIN}),
     MemberRole.BANK: frozenset({"officer", "preparer", "reviewer", ADMIN}),
     MemberRole.REGULATOR: frozenset({"analyst", ADMIN}),
     MemberRole.OPERATOR: frozenset({"operator", ADMIN}),

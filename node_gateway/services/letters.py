@@ -9,6 +9,7 @@ with the contract's error.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -206,18 +207,28 @@ def authorisation_request(
     else:
         refusal = Refusal(tree.root, node.member_id(), refusal_reason, until, nonce)
         typed = refusal_typed_data(refusal, chain_id=chain_id, registry=registry)
-    return {
-        "typed_data": _json_typed_data(typed),
-        "letters": [
+    letters = []
+    for r in rows:
+        stored = node.vault.open(r.letter_id, "letter", _sealed(r.letter_sealed, r.letter_id))
+        # The documents and salts let the signer's tool recompute every hash and the root, so it
+        # shows exactly what the signature covers.
+        letters.append(
             {
                 "letter_id": r.letter_id,
                 "bank": r.bank,
                 "auditee_ref": r.auditee_ref,
                 "letter_hash": r.letter_hash,
+                "document": json.loads(stored.canonical),
+                "salt": to_hex(stored.salt),
             }
-            for r in rows
-        ],
-    }
+        )
+    return {"typed_data": _json_typed_data(typed), "letters": letters}
+
+
+def _sealed(value: bytes | None, letter_id: str) -> bytes:
+    if value is None:
+        raise NotFound(f"this gateway holds no document of letter {letter_id}")
+    return value
 
 
 def _json_typed_data(typed: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from node_gateway.api.deps import Auditor, NodeDep, SessionDep
+from node_gateway.api.deps import Auditor, AuditorOrAuditee, NodeDep, SessionDep
 from node_gateway.api.models import (
     Accepted,
     AuthorisationAccepted,
@@ -74,7 +74,7 @@ def authorisation_request(
     summary="Submit the auditee's signed authorisation or refusal",
 )
 def submit_authorisation(
-    body: SignedAuthorisation, node: NodeDep, session: SessionDep, _: Auditor
+    body: SignedAuthorisation, node: NodeDep, session: SessionDep, _: AuditorOrAuditee
 ) -> AuthorisationAccepted:
     root = _bytes(body.requests_root, "requests_root")
     signed: Authorisation | Refusal = (

@@ -1,0 +1,252 @@
+"""A member's keys encrypted at rest, and the gateway's configuration: a passphrase only from the
+environment or a file, never a default one, never written to the configuration file."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
+from node_gateway.core.keys import (
+    CHAIN_KEYSTORE,
+    SECRETS_KEYSTORE,
+    KeystoreError,
+    MemberKeys,
+    create_keys,
+    load_keys,
+)
+from node_gateway.protocol.envelopes import EnvelopeSuite
+
+PASSPHRASE = "a long and unguessable passphrase"
+SUITES = (EnvelopeSuite.X25519,)
+
+
+@pytest.fixture(autouse=True)
+def no_confirmnet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests set the CONFIRMNET_* variables they need; none leaks in from outside."""
+    for name in list(os.environ):
+        if name.upper().startswith("CONFIRMNET_"):
+            monkeypatch.delenv(name)
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Created:
+    directory: Path
+    keys: MemberKeys
+
+
+def _create(tmp_path_factory: pytest.TempPathFactory, suites: tuple[EnvelopeSuite, ...]) -> Created:
+    directory = tmp_path_factory.mktemp("keys") / "keys"
+    return Created(directory, create_keys(directory, PASSPHRASE, suites))
+
+
+# Keys are made once per module: scrypt makes each creation and each opening take about a second.
+@pytest.fixture(scope="module")
+def default_keys(tmp_path_factory: pytest.TempPathFactory) -> Created:
+    """Keys for the default suite only."""
+    return _create(tmp_path_factory, (EnvelopeSuite.X25519,))
+
+
+@pytest.fixture(scope="module")
+def hybrid_keys(tmp_path_factory: pytest.TempPathFactory) -> Created:
+    """Keys for both suites, the post-quantum hybrid preferred."""
+    return _create(tmp_path_factory, (EnvelopeSuite.MLKEM768_X25519, EnvelopeSuite.X25519))
+
+
+@pytest.fixture(params=["default_keys", "hybrid_keys"])
+def created(request: pytest.FixtureRequest) -> Created:
+    keys: Created = request.getfixturevalue(request.param)
+    return keys
+
+
+def test_keys_open_with_their_passphrase(created: Created) -> None:
+    loaded = load_keys(created.directory, PASSPHRASE)
+    assert loaded.chain_account.address == created.keys.chain_account.address
+    assert loaded.chain_account.key == created.keys.chain_account.key
+    assert [(pair.suite, pair.private_bytes(), pair.public_key) for pair in loaded.encryption_keys] == [
+        (pair.suite, pair.private_bytes(), pair.public_key) for pair in created.keys.encryption_keys
+    ]
+    assert loaded.storage_key == created.keys.storage_key
+    assert len(loaded.storage_key) == 32
+
+
+def test_keys_hold_the_suites_in_order(default_keys: Created, hybrid_keys: Created) -> None:
+    assert [pair.suite for pair in default_keys.keys.encryption_keys] == [EnvelopeSuite.X25519]
+    assert [pair.suite for pair in hybrid_keys.keys.encryption_keys] == [
+        EnvelopeSuite.MLKEM768_X25519,
+        EnvelopeSuite.X25519,
+    ]
+
+
+def test_keys_do_not_open_with_another_passphrase(default_keys: Created) -> None:
+    with pytest.raises(KeystoreError, match="passphrase"):
+        load_keys(default_keys.directory, PASSPHRASE + "!")
+
+
+def test_keystore_files_are_private_and_hold_no_key_in_clear(created: Created) -> None:
+    keys = created.keys
+    secrets_in_clear = [
+        bytes(keys.chain_account.key),
+        keys.storage_key,
+        *(pair.private_bytes() for pair in keys.encryption_keys),
+    ]
+    spellings: list[bytes] = [PASSPHRASE.encode()]
+    for secret in secrets_in_clear:
+        spellings += [
+            secret,
+            secret.hex().encode(),
+            secret.hex().upper().encode(),
+            base64.b64encode(secret),
+            base64.urlsafe_b64encode(secret),
+        ]
+    for name in (CHAIN_KEYSTORE, SECRETS_KEYSTORE):
+        path = created.directory / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        content = path.read_bytes()
+        for spelling in spellings:
+            assert spelling not in content, f"{name} holds a key in clear"
+
+
+def test_existing_keys_are_never_overwritten(created: Created) -> None:
+    before = {name: (created.directory / name).read_bytes() for name in (CHAIN_KEYSTORE, SECRETS_KEYSTORE)}
+    with pytest.raises(KeystoreError, match="already exist"):
+        create_keys(created.directory, PASSPHRASE, SUITES)
+    assert {name: (created.directory / name).read_bytes() for name in before} == before
+
+
+@pytest.mark.parametrize("present", [CHAIN_KEYSTORE, SECRETS_KEYSTORE])
+def test_half_a_keystore_is_not_overwritten_either(tmp_path: Path, present: str) -> None:
+    (tmp_path / present).write_text("{}")
+    with pytest.raises(KeystoreError, match="already exist"):
+        create_keys(tmp_path, PASSPHRASE, SUITES)
+    assert (tmp_path / present).read_text() == "{}"
+
+
+def test_missing_keystores_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(KeystoreError, match="no keystore"):
+        load_keys(tmp_path, PASSPHRASE)
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def settings(tmp_path: Path, **values: Any) -> GatewaySettings:
+    fields: dict[str, Any] = {
+        "role": MemberRole.BANK,
+        "display_name": "东海银行",
+        "registration_code": "91310000MA1FL0000X",
+        "data_dir": tmp_path / "data",
+        "network_file": tmp_path / "network.json",
+    }
+    return GatewaySettings(**(fields | values))
+
+
+@pytest.mark.parametrize(
+    "passphrase",
+    [
+        "",
+        "changeme",
+        "ChangeMe",
+        "change-me",
+        "password",
+        "PASSWORD",
+        "passphrase",
+        "secret",
+        "confirmnet",
+        "s3cr3t-pass",
+    ],  # the last one is one character short
+)
+def test_a_default_or_short_passphrase_is_refused(tmp_path: Path, passphrase: str) -> None:
+    with pytest.raises(ConfigError, match="default or short"):
+        settings(tmp_path, passphrase=passphrase).read_passphrase()
+
+
+def test_a_missing_passphrase_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no passphrase"):
+        settings(tmp_path).read_passphrase()
+
+
+def test_the_passphrase_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
+    assert settings(tmp_path).read_passphrase() == PASSPHRASE
+
+
+def test_a_default_passphrase_in_the_environment_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE", "changeme")
+    with pytest.raises(ConfigError):
+        settings(tmp_path).read_passphrase()
+
+
+def test_the_passphrase_comes_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_file = tmp_path / "passphrase"
+    secret_file.write_text(PASSPHRASE + "\n")
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE_FILE", str(secret_file))
+    assert settings(tmp_path).read_passphrase() == PASSPHRASE
+
+
+def test_a_default_passphrase_in_a_file_is_refused(tmp_path: Path) -> None:
+    secret_file = tmp_path / "passphrase"
+    secret_file.write_text("password\n")
+    with pytest.raises(ConfigError, match="default or short"):
+        settings(tmp_path, passphrase_file=secret_file).read_passphrase()
+
+
+def test_a_missing_passphrase_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        settings(tmp_path, passphrase_file=tmp_path / "nowhere").read_passphrase()
+
+
+def test_the_configuration_file_never_holds_the_passphrase(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    original = settings(tmp_path, passphrase=PASSPHRASE, public_url="https://bank.example", port=8711)
+    write_config(config, original)
+    assert PASSPHRASE not in config.read_text(encoding="utf-8")
+    loaded = GatewaySettings.from_file(config)
+    assert loaded.passphrase is None
+    assert loaded.model_dump(exclude={"passphrase"}) == original.model_dump(exclude={"passphrase"})
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "gateway.toml"
+    write_config(path, settings(tmp_path, port=8711, envelope_suite=EnvelopeSuite.MLKEM768_X25519))
+    return path
+
+
+def test_the_environment_overrides_the_configuration_file(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFIRMNET_PORT", "9100")
+    monkeypatch.setenv("CONFIRMNET_DATABASE_URL", "postgresql+psycopg://gateway@db.internal/bank")
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
+    loaded = GatewaySettings.from_file(config_file)
+    assert loaded.port == 9100
+    assert loaded.effective_database_url == "postgresql+psycopg://gateway@db.internal/bank"
+    assert loaded.display_name == "东海银行"  # from the file
+    assert loaded.envelope_suite is EnvelopeSuite.MLKEM768_X25519
+    assert loaded.read_passphrase() == PASSPHRASE
+
+
+def test_without_the_environment_the_file_decides(config_file: Path, tmp_path: Path) -> None:
+    loaded = GatewaySettings.from_file(config_file)
+    assert loaded.port == 8711
+    assert loaded.role is MemberRole.BANK
+    assert loaded.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'gateway.db'}"
+    with pytest.raises(ConfigError, match="no passphrase"):
+        loaded.read_passphrase()
+
+
+def test_a_missing_configuration_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no configuration file"):
+        GatewaySettings.from_file(tmp_path / "gateway.toml")
