@@ -118,6 +118,32 @@ class ReplyOut(BaseModel):
     verified: bool = Field(description="The reply hashes to what the bank recorded on chain, checked now")
 
 
+class EvidenceChain(BaseModel):
+    chain_id: int
+    member_registry: str
+    confirmation_registry: str
+    deployment_block: int
+
+
+class Evidence(BaseModel):
+    """Everything needed to check one letter against the chain without trusting any gateway."""
+
+    letter_id: str
+    firm: int
+    bank: int
+    status: str
+    auditee_ref: str
+    letter_hash: str
+    letter: dict[str, Any]
+    letter_salt: str
+    reply_hash: str | None
+    reply: dict[str, Any] | None
+    reply_salt: str | None
+    authorisation: dict[str, Any] | None
+    chain: EvidenceChain
+    steps: list[ChainStep]
+
+
 class ReplyIn(_In):
     reply: ConfirmationReply
 

@@ -209,7 +209,7 @@ def authorisation_request(
         typed = refusal_typed_data(refusal, chain_id=chain_id, registry=registry)
     letters = []
     for r in rows:
-        stored = node.vault.open(r.letter_id, "letter", _sealed(r.letter_sealed, r.letter_id))
+        stored = node.vault.open(r.letter_id, "letter", sealed_or_missing(r.letter_sealed, r.letter_id))
         # The documents and salts let the signer's tool recompute every hash and the root, so it
         # shows exactly what the signature covers.
         letters.append(
@@ -225,7 +225,7 @@ def authorisation_request(
     return {"typed_data": _json_typed_data(typed), "letters": letters}
 
 
-def _sealed(value: bytes | None, letter_id: str) -> bytes:
+def sealed_or_missing(value: bytes | None, letter_id: str) -> bytes:
     if value is None:
         raise NotFound(f"this gateway holds no document of letter {letter_id}")
     return value

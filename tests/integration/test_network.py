@@ -329,3 +329,25 @@ def test_users_need_their_role(consortium: Consortium, season: dict[str, Any]) -
     assert (response.status_code, _code(response)) == (401, "not_authenticated")
     response = httpx.get(f"{consortium.bank.url}/v1/inbox")
     assert (response.status_code, _code(response)) == (401, "not_authenticated")
+
+
+def test_evidence_holds_documents_salts_and_chain_references(
+    consortium: Consortium, season: dict[str, Any]
+) -> None:
+    closed = season["letters"][0]
+    with consortium.firm.client("auditor") as firm:
+        evidence = ok(firm.get(f"/v1/letters/{closed.letter_id}/evidence"))
+    assert evidence["letter"]["letter_id"] == closed.letter_id
+    assert evidence["reply"]["letter_id"] == closed.letter_id
+    assert evidence["authorisation"]["kind"] == "authorise"
+    assert [step["name"] for step in evidence["steps"]][-1] == "LetterClosed"
+    assert evidence["chain"]["confirmation_registry"] == chain(consortium).confirmations.address
+    with consortium.regulator.client("analyst") as regulator:
+        for kind in ("letter", "reply"):
+            result = ok(
+                regulator.post(
+                    "/v1/verify",
+                    json={"kind": kind, "document": evidence[kind], "salt": evidence[f"{kind}_salt"]},
+                )
+            )
+            assert result["valid"], result

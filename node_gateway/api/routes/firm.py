@@ -3,6 +3,8 @@ withdraw, fetch and verify replies, close."""
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, status
 
 from node_gateway.api.deps import Auditor, AuditorOrAuditee, NodeDep, SessionDep
@@ -12,11 +14,13 @@ from node_gateway.api.models import (
     AuthorisationBundle,
     AuthorisationRequestIn,
     CreateLetters,
+    Evidence,
+    EvidenceChain,
     LetterSummary,
     ReplyOut,
     SignedAuthorisation,
 )
-from node_gateway.api.routes.letters import summary
+from node_gateway.api.routes.letters import letter_detail, summary
 from node_gateway.chain.contracts import Authorisation, Refusal
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.hashing import Salt, as_salt
@@ -114,6 +118,42 @@ def get_reply(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) ->
         salt="0x" + stored.salt.hex(),
         reply_hash=reply_hash,
         verified=True,
+    )
+
+
+@router.get(
+    "/letters/{letter_id}/evidence",
+    response_model=Evidence,
+    summary="The letter, its reply, their salts, the authorisation and the chain references",
+)
+def evidence(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Evidence:
+    detail = letter_detail(node, session, letter_id.lower())
+    row = letters.letter_row(session, letter_id.lower())
+    letter = node.vault.open(
+        row.letter_id, "letter", letters.sealed_or_missing(row.letter_sealed, row.letter_id)
+    )
+    reply = node.vault.open(row.letter_id, "reply", row.reply_sealed) if row.reply_sealed else None
+    network = node.network_file
+    return Evidence(
+        letter_id=row.letter_id,
+        firm=row.firm,
+        bank=row.bank,
+        status=row.status,
+        auditee_ref=row.auditee_ref,
+        letter_hash=row.letter_hash,
+        letter=json.loads(letter.canonical),
+        letter_salt="0x" + letter.salt.hex(),
+        reply_hash=row.reply_hash,
+        reply=json.loads(reply.canonical) if reply else None,
+        reply_salt="0x" + reply.salt.hex() if reply else None,
+        authorisation=row.authorisation,
+        chain=EvidenceChain(
+            chain_id=network.chain_id,
+            member_registry=network.member_registry,
+            confirmation_registry=network.confirmation_registry,
+            deployment_block=network.deployment_block,
+        ),
+        steps=detail.history,
     )
 
 
