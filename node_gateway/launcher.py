@@ -1,0 +1,293 @@
+"""A whole network on one machine: a chain, one gateway per member, the contracts, the members.
+
+Used by ``confirmnet demo``, the benchmarks and the integration tests. Each gateway is set up as a
+member would set it up (``gateway init``), then either runs as its own process
+(``gateway serve``, the default) or, for ``--embedded``, as a server thread in this process on the
+in-process chain. The operator's gateway key deploys the contracts; the other members are admitted
+through the operator's API, over HTTP, like in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.types import RPCEndpoint, RPCResponse
+
+from node_gateway.chain.devnet import AnvilNode, free_port
+from node_gateway.chain.network import connect, deploy_network, fund_from_node, in_process_chain
+from node_gateway.chain.transactions import TransactionSender
+from node_gateway.core.keys import load_keys
+from node_gateway.protocol.hashing import organisation_id
+
+CONFIRMNET = [sys.executable, "-c", "from node_gateway.cli import main; main()"]
+
+
+class LaunchError(RuntimeError):
+    """A gateway or the chain did not come up."""
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition") -> Any:
+    """Polls ``condition`` until it returns something true; returns that."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise LaunchError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    role: str  # operator | audit_firm | bank | regulator
+    name: str
+    registration_code: str
+    env: Mapping[str, str] = field(default_factory=dict)  # extra CONFIRMNET_* settings
+
+
+def _one_request_at_a_time(w3: Web3) -> Web3:
+    """The in-process chain is shared by several gateway threads and is not thread-safe."""
+    provider = w3.provider
+    request = provider.make_request
+    lock = threading.Lock()
+
+    def make_request(method: RPCEndpoint, params: Any) -> RPCResponse:
+        with lock:
+            return request(method, params)
+
+    provider.make_request = make_request  # type: ignore[method-assign]
+    return w3
+
+
+@dataclass
+class Gateway:
+    """One member's gateway: its directory, its port, its first API keys, and how it runs."""
+
+    spec: MemberSpec
+    data_dir: Path
+    network_file: Path
+    passphrase: str
+    port: int = field(default_factory=free_port)
+    api_keys: dict[str, str] = field(default_factory=dict)
+    account: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    _server: Any = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config(self) -> Path:
+        return self.data_dir / "gateway.toml"
+
+    @property
+    def role(self) -> str:
+        return self.spec.role
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def registration_code(self) -> str:
+        return self.spec.registration_code
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "CONFIRMNET_PASSPHRASE": self.passphrase, "CONFIRMNET_POLL_INTERVAL_S": "0.1",
+                **self.spec.env}  # fmt: skip
+
+    def init(self) -> None:
+        keys_file = self.data_dir.parent / f"{self.data_dir.name}.keys.json"
+        command = [*CONFIRMNET, "gateway", "init", "--role", self.role, "--name", self.name,
+                   "--registration-code", self.registration_code, "--data-dir", str(self.data_dir),
+                   "--network-file", str(self.network_file), "--port", str(self.port),
+                   "--keys-file", str(keys_file)]  # fmt: skip
+        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise LaunchError(f"gateway init of {self.name} failed: {result.stdout}{result.stderr}")
+        created = json.loads(keys_file.read_text())
+        keys_file.unlink()
+        self.api_keys, self.account = created["api_keys"], created["account"]
+
+    def chain_account(self) -> LocalAccount:
+        return load_keys(self.data_dir / "keys", self.passphrase).chain_account
+
+    def start(self, *, w3: Web3 | None = None) -> None:
+        """Runs the gateway as a process, or in this process on ``w3`` (the in-process chain)."""
+        if w3 is None:
+            self.log_path = self.data_dir / "gateway.log"
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [*CONFIRMNET, "gateway", "serve", "--config", str(self.config)],
+                    env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+        else:
+            self._start_thread(w3)
+        wait_until(self.healthy, 90, f"{self.name} to start")
+
+    def _start_thread(self, w3: Web3) -> None:
+        import uvicorn
+
+        from node_gateway.api.app import create_app
+        from node_gateway.core.config import GatewaySettings
+        from node_gateway.node import Node
+
+        # Threads share one environment: this member's own settings go straight into its settings.
+        overrides = {key.removeprefix("CONFIRMNET_").lower(): value for key, value in self.spec.env.items()}
+        from_file = GatewaySettings.from_file(self.config).model_dump()
+        settings = GatewaySettings.model_validate({**from_file, "poll_interval_s": 0.1, **overrides})
+        node = Node.open(settings, load_keys(settings.keystore_dir, self.passphrase), w3=w3)
+        config = uvicorn.Config(create_app(node), host="127.0.0.1", port=self.port, log_config=None,
+                                access_log=False)  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"gateway {self.name}", daemon=True)
+        self._thread.start()
+
+    def healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise LaunchError(f"{self.name} exited:\n{self.log_tail()}")
+        try:
+            return httpx.get(self.url + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(15)
+            self._server = None
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no shutdown, nothing flushed."""
+        if self.process is None:
+            raise LaunchError(f"{self.name} runs in this process; it cannot be killed alone")
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def client(self, user: str, timeout_s: float = 60) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_keys[user]}"},
+                            timeout=timeout_s)  # fmt: skip
+
+    def identity(self) -> dict[str, Any]:
+        response = httpx.get(self.url + "/v1/identity", timeout=10)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def member_id(self) -> int:
+        """This member's number; 0 until it is admitted."""
+        value: int | None = self.identity()["member_id"]
+        return value or 0
+
+
+class LocalNetwork:
+    """A chain and the gateways of ``members`` (the first must be the operator), set up and admitted."""
+
+    def __init__(
+        self, base: Path, members: list[MemberSpec], *, passphrase: str, embedded: bool = False
+    ) -> None:
+        if not members or members[0].role != "operator":
+            raise ValueError("the first member is the consortium operator")
+        self.base = base
+        self.embedded = embedded
+        self.network_file = base / "network.json"
+        self.gateways = [Gateway(spec, base / _slug(i, spec), self.network_file, passphrase)
+                         for i, spec in enumerate(members)]  # fmt: skip
+        self.anvil: AnvilNode | None = None
+        self.w3: Web3 | None = None
+        self.rpc_url = ""
+
+    @property
+    def operator(self) -> Gateway:
+        return self.gateways[0]
+
+    def by_role(self, role: str) -> list[Gateway]:
+        return [g for g in self.gateways if g.role == role]
+
+    def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        self.base.mkdir(parents=True, exist_ok=True)
+        progress("starting the chain")
+        if self.embedded:
+            self.w3 = _one_request_at_a_time(in_process_chain())
+            self.rpc_url = "in-process"
+        else:
+            self.anvil = AnvilNode(self.base / "chain")
+            self.anvil.start()
+            self.rpc_url = self.anvil.rpc_url
+            self.w3 = connect(self.rpc_url)
+        progress("creating the members' keys")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(Gateway.init, self.gateways))
+        if self.embedded:
+            fund_from_node(self.w3, [g.account for g in self.gateways])
+        progress("deploying the contracts")
+        operator = self.operator
+        sender = TransactionSender(self.w3, operator.chain_account())
+        network = deploy_network(sender, operator_org_id=organisation_id(operator.registration_code),
+                                 operator_name=operator.name)  # fmt: skip
+        network.describe(self.rpc_url).save(self.network_file)
+        progress("starting the gateways")
+        shared = self.w3 if self.embedded else None
+        if shared is None:
+            with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:
+                list(pool.map(lambda g: g.start(), self.gateways))
+        else:
+            for gateway in self.gateways:
+                gateway.start(w3=shared)
+        progress("admitting the members")
+        for gateway in self.gateways[1:]:
+            self.request_admission(gateway)
+        for gateway in self.gateways[1:]:
+            wait_until(gateway.member_id, 60, f"{gateway.name} to be admitted")
+
+    def request_admission(self, gateway: Gateway) -> None:
+        identity = gateway.identity()
+        with self.operator.client("operator") as client:
+            response = client.post("/v1/members", json={
+                "account": identity["account"], "role": gateway.role, "registration_code": gateway.registration_code,
+                "display_name": gateway.name, "endpoint": identity["endpoint"],
+                "encryption_keys": identity["encryption_keys"]})  # fmt: skip
+            if response.status_code != 202:
+                raise LaunchError(f"admitting {gateway.name}: {response.status_code} {response.text}")
+
+    def stop(self) -> None:
+        for gateway in reversed(self.gateways):
+            gateway.stop()
+        if self.anvil is not None:
+            self.anvil.stop()
+
+
+def _slug(index: int, spec: MemberSpec) -> str:
+    return f"{index:02d}-{spec.role}"
