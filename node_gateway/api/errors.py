@@ -52,23 +52,27 @@ def _protocol_status(exc: ProtocolError) -> int:
     return 400
 
 
+def classify(exc: GatewayError | ProtocolError | ChainError) -> tuple[int, str, Any]:
+    """The HTTP status, machine code and details of one of the package's exceptions."""
+    if isinstance(exc, GatewayError):
+        return exc.status, exc.code, None
+    if isinstance(exc, ProtocolError):
+        return _protocol_status(exc), exc.code, exc.errors if isinstance(exc, InvalidDocument) else None
+    if isinstance(exc, ContractRevert):
+        return 409, "chain_refused", {"error": exc.solidity_name}
+    if isinstance(exc, NodeUnavailable):
+        return 503, "chain_unavailable", None
+    return 502, "chain_failed", None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
-    async def _gateway(_: Request, exc: GatewayError) -> JSONResponse:
-        return _respond(exc.status, exc.code, str(exc))
-
     @app.exception_handler(ProtocolError)
-    async def _protocol(_: Request, exc: ProtocolError) -> JSONResponse:
-        details = exc.errors if isinstance(exc, InvalidDocument) else None
-        return _respond(_protocol_status(exc), exc.code, str(exc), details)
-
     @app.exception_handler(ChainError)
-    async def _chain(_: Request, exc: ChainError) -> JSONResponse:
-        if isinstance(exc, ContractRevert):
-            return _respond(409, "chain_refused", str(exc), {"error": exc.solidity_name})
-        if isinstance(exc, NodeUnavailable):
-            return _respond(503, "chain_unavailable", str(exc))
-        return _respond(502, "chain_failed", str(exc))
+    async def _known(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, GatewayError | ProtocolError | ChainError)
+        status, code, details = classify(exc)
+        return _respond(status, code, str(exc), details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

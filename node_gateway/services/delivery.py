@@ -28,7 +28,8 @@ from node_gateway.storage.vault import StoredDocument
 log = logging.getLogger(__name__)
 
 PEER_ENVELOPES_PATH = "/peer/v1/envelopes"
-BATCH_LIMIT = 32
+BATCH_LIMIT = 256
+MAX_BATCH = 64  # envelopes in one peer call
 MAX_BACKOFF_S = 30.0
 MAX_ATTEMPTS = 200
 _RETRYABLE_CODES = {"chain_not_ready", "not_member"}
@@ -100,17 +101,27 @@ class DeliveryWorker:
                 .limit(BATCH_LIMIT)
             ).all()
             work = [(row.id, row.recipient, dict(row.envelope)) for row in rows]
-        delivered = 0
+        by_recipient: dict[int, list[tuple[int, dict[str, object]]]] = {}
         for row_id, recipient, envelope in work:
-            outcome, detail = self._post(recipient, envelope)
-            self._settle(row_id, outcome, detail)
-            delivered += outcome == "done"
+            by_recipient.setdefault(recipient, []).append((row_id, envelope))
+        delivered = 0
+        for recipient, items in by_recipient.items():
+            for start in range(0, len(items), MAX_BATCH):
+                chunk = items[start : start + MAX_BATCH]
+                outcomes = self._post(recipient, [envelope for _, envelope in chunk])
+                self._settle(
+                    [(row_id, *outcome) for (row_id, _), outcome in zip(chunk, outcomes, strict=True)]
+                )
+                delivered += sum(outcome == "done" for outcome, _ in outcomes)
         return delivered
 
-    def _post(self, recipient: int, envelope: dict[str, object]) -> tuple[str, str | None]:
+    def _post(self, recipient: int, envelopes: list[dict[str, object]]) -> list[tuple[str, str | None]]:
+        """Posts envelopes to one recipient in one call; the outcome of each."""
         try:
             endpoint = self.node.member(recipient).endpoint.rstrip("/")
-            body = json.dumps(envelope).encode("utf-8")
+            body = json.dumps(envelopes[0] if len(envelopes) == 1 else {"envelopes": envelopes}).encode(
+                "utf-8"
+            )
             headers = sign_peer_request(
                 self.node.keys.chain_account,
                 sender=self.node.member_id(),
@@ -122,32 +133,45 @@ class DeliveryWorker:
             headers["Content-Type"] = "application/json"
             response = self.client.post(endpoint + PEER_ENVELOPES_PATH, content=body, headers=headers)
         except (httpx.HTTPError, ChainError) as exc:
-            return "retry", f"{type(exc).__name__}: {exc}"
-        if response.is_success:
-            return "done", None
-        code = _error_code(response)
-        if response.status_code >= 500 or code in _RETRYABLE_CODES:
-            return "retry", f"{response.status_code} {code}"
-        return "failed", f"{response.status_code} {code}: {response.text[:500]}"
+            return [("retry", f"{type(exc).__name__}: {exc}")] * len(envelopes)
+        if not response.is_success:
+            return [_outcome(response.status_code, _error_code(response), response.text)] * len(envelopes)
+        if len(envelopes) == 1:
+            return [("done", None)]
+        outcomes: list[tuple[str, str | None]] = []
+        for result in response.json()["results"]:
+            error = result.get("error")
+            outcomes.append(
+                ("done", None)
+                if error is None
+                else _outcome(error["status"], error["code"], error["message"])
+            )
+        return outcomes
 
-    def _settle(self, row_id: int, outcome: str, detail: str | None) -> None:
+    def _settle(self, outcomes: list[tuple[int, str, str | None]]) -> None:
         with self.node.db.session() as session:
-            row = session.get_one(OutboxDelivery, row_id)
-            row.attempts += 1
-            row.last_error = detail
-            if outcome == "retry" and row.attempts < MAX_ATTEMPTS:
-                row.next_attempt_at = utcnow() + _backoff(row.attempts)
-                return
-            row.state = "done" if outcome == "done" else "failed"
-            row.done_at = utcnow()
-            if row.state == "failed":
-                log.warning(
-                    "delivery of %s %s to member %s failed: %s",
-                    row.step,
-                    row.letter_id,
-                    row.recipient,
-                    detail,
-                )
+            for row_id, outcome, detail in outcomes:
+                self._settle_row(session.get_one(OutboxDelivery, row_id), outcome, detail)
+
+    @staticmethod
+    def _settle_row(row: OutboxDelivery, outcome: str, detail: str | None) -> None:
+        row.attempts += 1
+        row.last_error = detail
+        if outcome == "retry" and row.attempts < MAX_ATTEMPTS:
+            row.next_attempt_at = utcnow() + _backoff(row.attempts)
+            return
+        row.state = "done" if outcome == "done" else "failed"
+        row.done_at = utcnow()
+        if row.state == "failed":
+            log.warning(
+                "delivery of %s %s to member %s failed: %s", row.step, row.letter_id, row.recipient, detail
+            )
+
+
+def _outcome(status: int, code: str, message: str) -> tuple[str, str | None]:
+    if status >= 500 or code in _RETRYABLE_CODES:
+        return "retry", f"{status} {code}"
+    return "failed", f"{status} {code}: {message[:500]}"
 
 
 def _error_code(response: httpx.Response) -> str:

@@ -61,15 +61,17 @@ class TransactionOutbox:
                 .order_by(OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
-            work = [(row.id, row.step, dict(row.payload), row.transaction_hash) for row in rows]
+            work = [(row.id, row.step, dict(row.payload), row.transaction_hash, row.attempts) for row in rows]
         if not work:
             return 0
         to_send: list[tuple[int, Call]] = []
         settled = 0
-        for row_id, step, payload, tx_hash in work:
+        for row_id, step, payload, tx_hash, attempts in work:
             try:
-                if self._already_done(step, payload, tx_hash):
-                    self._finish(row_id, None)
+                # A step never tried before is sent without asking the chain first; if someone
+                # else recorded it meanwhile, its revert is checked against the chain then.
+                if attempts and self._already_done(step, payload, tx_hash):
+                    self._finish([row_id], None)
                     settled += 1
                     continue
                 to_send.append((row_id, STEPS[step].build(self.node.network, payload)))
@@ -133,8 +135,7 @@ class TransactionOutbox:
             for row_id in ids:
                 self._retry(row_id, exc)
             return True
-        for row_id in ids:
-            self._finish(row_id, tx_hash)
+        self._finish(ids, tx_hash)
         log.info("recorded %s in %s", call.label, tx_hash)
         return True
 
@@ -144,13 +145,13 @@ class TransactionOutbox:
                 row.transaction_hash = tx_hash
                 row.attempts += 1
 
-    def _finish(self, row_id: int, tx_hash: str | None) -> None:
+    def _finish(self, ids: list[int], tx_hash: str | None) -> None:
         with self.node.db.session() as session:
-            row = session.get_one(OutboxTransaction, row_id)
-            row.state = "done"
-            row.done_at = utcnow()
-            if tx_hash is not None:
-                row.transaction_hash = tx_hash
+            for row in session.scalars(select(OutboxTransaction).where(OutboxTransaction.id.in_(ids))):
+                row.state = "done"
+                row.done_at = utcnow()
+                if tx_hash is not None:
+                    row.transaction_hash = tx_hash
 
     def _fail(self, row_id: int, exc: ContractRevert) -> None:
         with self.node.db.session() as session:
