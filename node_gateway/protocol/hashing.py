@@ -13,8 +13,9 @@ chain's values cannot be tested against guesses (a likely auditee, a likely bala
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
-from typing import NewType
+from typing import Any, NewType
 
 import rfc8785
 from eth_utils.crypto import keccak
@@ -74,7 +75,38 @@ def to_hex(value: bytes) -> str:
 
 def canonical_bytes(document: BaseModel) -> bytes:
     """RFC 8785 canonical JSON of a model's JSON form (decimals as strings, dates in ISO 8601)."""
-    return rfc8785.dumps(document.model_dump(mode="json", by_alias=True))
+    return canonical_json(document.model_dump(mode="json", by_alias=True))
+
+
+_SAFE_INTEGER = 2**53  # beyond it RFC 8785 spells integers as ECMAScript doubles
+
+
+def _plain(value: Any) -> bool:
+    """JSON where the standard library's compact, key-sorted output is already RFC 8785."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    return isinstance(value, int) and -_SAFE_INTEGER < value < _SAFE_INTEGER
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 bytes of JSON data.
+
+    Documents hold only strings, small integers, booleans and ASCII keys; for those, Python's
+    json with sorted keys, no spaces and no ASCII escaping produces exactly the RFC 8785 bytes
+    (sorting ASCII keys by code point is sorting them by UTF-16 units; both escape control
+    characters alike), ten times faster than the general implementation used for anything else.
+    """
+    if not _plain(value):
+        return rfc8785.dumps(value)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, as rfc8785 refuses it too
+        raise rfc8785.CanonicalizationError("input contains non-UTF-8 codepoints") from exc
 
 
 def salted_hash(domain: bytes, salt: Salt, data: bytes) -> Hash32:

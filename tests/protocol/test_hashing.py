@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -35,7 +36,7 @@ from node_gateway.protocol.documents import (
     LetterFormat,
     LetterItems,
 )
-from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, salted_hash
+from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, canonical_json, salted_hash
 from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
 
 from .strategies import letters
@@ -288,3 +289,40 @@ def test_different_letters_have_different_hashes(
     if first != second:
         assert canonical_bytes(first) != canonical_bytes(second)
         assert document_hash(first, SALT) != document_hash(second, SALT)
+
+
+_json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+_json_values = st.recursive(
+    _json_leaves,
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_canonical_json_is_exactly_rfc8785(value: Any) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+def test_canonical_json_handles_what_the_fast_path_cannot() -> None:
+    # Non-ASCII keys sort by UTF-16 code units; floats take their shortest form.
+    for value in ({"\ue000": 1, "\U0001f600": 2}, {"x": 0.1}, {"控制": "\x01\n"}):
+        assert canonical_json(value) == rfc8785.dumps(value)
+    for unrepresentable in ({"n": 2**60}, {"lone surrogate": "\ud800"}):
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical_json(unrepresentable)
