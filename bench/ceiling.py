@@ -16,7 +16,12 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 
-from node_gateway.chain.authorisation import LetterLeaf, RequestsTree, authorisation_typed_data, sign_typed_data
+from node_gateway.chain.authorisation import (
+    LetterLeaf,
+    RequestsTree,
+    authorisation_typed_data,
+    sign_typed_data,
+)
 from node_gateway.chain.contracts import Authorisation, Role
 from node_gateway.chain.network import Network, deploy_network
 from node_gateway.chain.transactions import Call, TransactionSender
@@ -61,8 +66,16 @@ def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingRes
         signature = sign_typed_data(signer, typed)
         authorisations += [registry.authorise(ids[i], auth, signature, tree.proof(ids[i])) for i in group]
     phases.append((firm_sender, authorisations))
-    phases.append((bank_sender, [c for i in range(letters) for c in (registry.accept(ids[i]),
-                                                                    registry.reply(ids[i], secrets.token_bytes(32)))]))
+    phases.append(
+        (
+            bank_sender,
+            [
+                c
+                for i in range(letters)
+                for c in (registry.accept(ids[i]), registry.reply(ids[i], secrets.token_bytes(32)))
+            ],
+        )
+    )
     phases.append((firm_sender, [registry.close(i) for i in ids]))
     signed: list[HexBytes] = []
     # Gas per bundle from its size: measured per step on a first bundle would need the state.
@@ -80,10 +93,14 @@ def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingRes
     if failed:
         raise RuntimeError(f"{len(failed)} ceiling transactions reverted")
     gas = sum(r["gasUsed"] for r in receipts)
-    return CeilingResult(letters=letters, seconds=elapsed, transactions=len(signed), gas_per_letter=gas // letters)
+    return CeilingResult(
+        letters=letters, seconds=elapsed, transactions=len(signed), gas_per_letter=gas // letters
+    )
 
 
-def _setup(w3: Web3, operator: LocalAccount, firm: LocalAccount, bank: LocalAccount, signer: LocalAccount) -> Network:
+def _setup(
+    w3: Web3, operator: LocalAccount, firm: LocalAccount, bank: LocalAccount, signer: LocalAccount
+) -> Network:
     operator_sender = TransactionSender(w3, operator)
     network = deploy_network(operator_sender, operator_org_id=b"\x01" * 32, operator_name="bench operator")
     operator_sender.send(network.members.admit(account=firm.address, role=Role.AUDIT_FIRM, org_id=b"\x02" * 32,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -47,6 +48,16 @@ def init(
     keys_file: Annotated[
         Path | None, typer.Option(help="Also write the first API keys here (mode 600).")
     ] = None,
+    core_banking_url: Annotated[
+        str | None, typer.Option(help="Bank: SQLAlchemy URL of the core bank the bank adapter reads.")
+    ] = None,
+    approval_policy: Annotated[
+        Literal["manual", "straight_through"],
+        typer.Option(help="Bank: review every draft, or let clean drafts straight through."),
+    ] = "manual",
+    straight_through_limit: Annotated[
+        Decimal | None, typer.Option(help="Bank: the largest amount a straight-through reply may state.")
+    ] = None,
 ) -> None:
     """Create the member's keys (encrypted), its configuration, its database and the first API keys.
 
@@ -64,6 +75,9 @@ def init(
         public_url=public_url,
         database_url=database_url,
         envelope_suite=suites[0],
+        core_banking_url=core_banking_url,
+        approval_policy=approval_policy,
+        straight_through_limit=straight_through_limit,
     )
     try:
         passphrase = settings.read_passphrase()

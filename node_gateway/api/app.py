@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from bank_adapter import api as bank_workflow
+from bank_adapter.workflow import BankWorkflow
 from node_gateway.api.errors import ErrorResponse, install_error_handlers
 from node_gateway.api.routes import bank, firm, letters, operator, peer, regulator, system, users
 from node_gateway.core.config import MemberRole
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 _ROLE_ROUTERS = {
     MemberRole.AUDIT_FIRM: [letters.router, firm.router],
-    MemberRole.BANK: [letters.router, bank.router],
+    MemberRole.BANK: [letters.router, bank.router, bank_workflow.router],
     MemberRole.REGULATOR: [regulator.router],
     MemberRole.OPERATOR: [operator.router],
 }
@@ -38,6 +40,10 @@ def start_workers(node: Node) -> list[BackgroundWorker]:
         BackgroundWorker("delivery", DeliveryWorker(node).run_once, node.waker(), poll),
         BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
+    if node.role is MemberRole.BANK and node.settings.core_banking_url is not None:
+        workers.append(
+            BackgroundWorker("bank-workflow", BankWorkflow.for_node(node).run_once, node.waker(), poll)
+        )
     for worker in workers:
         worker.start()
     return workers

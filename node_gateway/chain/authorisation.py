@@ -94,6 +94,14 @@ class RequestsTree:
         return proof
 
 
+def process_proof(leaf_hash: bytes, proof: Sequence[bytes]) -> bytes:
+    """The root that ``proof`` leads to from a leaf's hash (OpenZeppelin's ``MerkleProof.processProof``)."""
+    computed = leaf_hash
+    for sibling in proof:
+        computed = _pair(computed, sibling)
+    return computed
+
+
 def _typed_data(
     primary: str, fields: list[dict[str, str]], message: dict[str, Any], chain_id: int, registry: str
 ) -> dict[str, Any]:

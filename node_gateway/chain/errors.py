@@ -2,6 +2,7 @@
 
 ChainError
 ├── NodeUnavailable            the JSON-RPC node cannot be reached
+├── NodeRejected               the node refused a request (nonce too low, pool full, fee too low)
 ├── TransactionFailed          mined but reverted with no data we know, or never mined
 └── ContractRevert             a custom error of the contracts (``.args`` are its arguments)
     ├── MemberRegistryRevert   MemberRegistry's errors, e.g. MemberRegistryMemberNotActive
@@ -25,6 +26,10 @@ class ChainError(Exception):
 
 class NodeUnavailable(ChainError):
     """The JSON-RPC node did not answer."""
+
+
+class NodeRejected(ChainError):
+    """The node answered with an error: a transaction it would not take, a call it refused."""
 
 
 class TransactionFailed(ChainError):

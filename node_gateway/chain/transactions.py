@@ -24,6 +24,7 @@ from web3.types import BlockIdentifier, TxParams, TxReceipt
 from node_gateway.chain.errors import (
     ChainError,
     ContractRevert,
+    NodeRejected,
     NodeUnavailable,
     TransactionFailed,
     decode_revert,
@@ -129,7 +130,7 @@ class TransactionSender:
         try:
             # In-process chains execute on submission and raise a revert right here.
             return rpc(lambda: self.w3.eth.send_raw_transaction(raw))
-        except Web3RPCError:
+        except NodeRejected:
             self.nonces.resync()
             raise
 
@@ -183,6 +184,8 @@ def rpc(request: Callable[[], T]) -> T:
         raise revert_error(exc) from exc
     except (RequestsConnectionError, ConnectionError, OSError) as exc:
         raise NodeUnavailable(str(exc)) from exc
+    except Web3RPCError as exc:
+        raise NodeRejected(str(exc)) from exc
     except Exception as exc:
         if type(exc).__module__.startswith("eth_tester"):
             raise _in_process_revert(exc) from exc

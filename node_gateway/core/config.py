@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -66,6 +68,14 @@ class GatewaySettings(BaseSettings):
     poll_interval_s: float = 0.2
     peer_clock_skew_s: int = 300
     log_level: str = "INFO"
+    # The bank adapter (bank gateways only; see bank_adapter/).
+    core_banking_url: str | None = Field(
+        None, description="SQLAlchemy URL of the core bank; unset: no automatic checks and drafts"
+    )
+    approval_policy: Literal["manual", "straight_through"] = "manual"
+    straight_through_limit: Decimal | None = Field(
+        None, ge=0, description="The largest amount a reply may state and still go straight through"
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -59,6 +59,7 @@ class Gateway:
     account: str = ""
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    init_options: list[str] = field(default_factory=list)  # more `gateway init` options
 
     @property
     def url(self) -> str:
@@ -89,6 +90,7 @@ class Gateway:
                 str(self.port),
                 "--keys-file",
                 str(keys_file),
+                *self.init_options,
             ],
             env=_env(),
             check=True,

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import bank_adapter.models  # noqa: F401  -- the bank workflow's tables live on the same Base
 from node_gateway.storage.models import Base
 
 connection = context.config.attributes["connection"]

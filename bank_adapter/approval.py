@@ -1,0 +1,294 @@
+"""Maker–checker approval of reply drafts, the approval policies, and the decision log.
+
+A draft names its preparer (经办人): the system drafter for drafts made on arrival, or the officer
+who drafted by hand. A reviewer (复核人) approves it, which makes the reply, or returns it with a
+note; the reviewer is never the preparer. A letter has one live draft at a time: a new version
+supersedes the one before.
+
+Policies: ``manual`` — a person reviews every draft; ``straight_through`` — a draft the system
+made on arrival with no exception, nothing flagged for attention and no amount above the limit
+is approved at once by the system reviewer (``system:straight-through``), so the reply records a
+system preparer and a distinct system reviewer. Everything else waits for a person.
+
+Every decision (compliance, drafting, approval, return, rejection) is logged with who and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bank_adapter.drafting import Draft
+from bank_adapter.errors import DraftNotPending, SameOfficer
+from bank_adapter.models import DecisionRow, DraftRow
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    Entry,
+    Officer,
+)
+from node_gateway.storage.models import utcnow
+from node_gateway.storage.vault import StoredDocument, Vault
+
+SYSTEM_PREFIX = "system:"
+SYSTEM_COMPLIANCE = Officer(officer_id="system:compliance", name="合规检查(系统)")
+SYSTEM_DRAFTER = Officer(officer_id="system:drafter", name="自动制函(系统)")
+STRAIGHT_THROUGH = Officer(officer_id="system:straight-through", name="直通复核(系统)")
+SYSTEM_WORKFLOW = Officer(officer_id="system:workflow", name="流程(系统)")  # housekeeping of drafts
+
+# The money fields of the entries, whatever the item: what an approval limit is about.
+AMOUNT_FIELDS = frozenset(
+    {
+        "balance",
+        "principal",
+        "amount",
+        "face_amount",
+        "unused_amount",
+        "bought_amount",
+        "sold_amount",
+        "discount_interest",
+    }
+)
+
+
+class DraftStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    RETURNED = "returned"  # sent back to the preparers with a note
+    APPROVED = "approved"  # the reply was made from it
+    SUPERSEDED = "superseded"  # a newer version replaced it, or the letter ended otherwise
+
+
+class Action(StrEnum):
+    COMPLIANCE_PASSED = "compliance_passed"
+    REJECTED = "rejected"
+    DRAFTED = "drafted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    SUPERSEDED = "superseded"
+
+
+def largest_amount(entries: Iterable[Entry]) -> Decimal:
+    """The largest amount of money among ``entries`` (in any currency), zero if none."""
+    amounts = [
+        abs(value)
+        for entry in entries
+        for name in AMOUNT_FIELDS & type(entry).model_fields.keys()
+        if (value := getattr(entry, name)) is not None
+    ]
+    return max(amounts, default=Decimal(0))
+
+
+def _entries(letter: ConfirmationLetter, content: Draft) -> list[Entry]:
+    stated = [entry for _, item in letter.items.by_key() for entry in item.entries]
+    return stated + [entry for _, item in content.items.by_key() for entry in item.entries]
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Which drafts need a person; ``limit`` caps any single amount in a straight-through reply."""
+
+    mode: Literal["manual", "straight_through"] = "manual"
+    limit: Decimal | None = None
+
+    def needs_review(self, letter: ConfirmationLetter, content: Draft, preparer_id: str) -> str | None:
+        """Why the draft waits for a reviewer, or None if it may go straight through."""
+        if self.mode == "manual":
+            return "the policy is manual: every draft is reviewed"
+        if preparer_id != SYSTEM_DRAFTER.officer_id:
+            return "an officer drafted it: a person reviews what a person wrote"
+        if content.exceptions:
+            return f"{content.exceptions} item(s) with exceptions"
+        if content.attention:
+            return f"{len(content.attention)} point(s) for attention"
+        if self.limit is not None and largest_amount(_entries(letter, content)) > self.limit:
+            return f"an amount above the straight-through limit of {self.limit}"
+        return None
+
+
+def officer_of(row: DraftRow, *, reviewer: bool = False) -> Officer:
+    if reviewer:
+        if row.reviewer_id is None or row.reviewer_name is None:
+            raise ValueError(f"draft {row.id} has no reviewer")
+        return Officer(officer_id=row.reviewer_id, name=row.reviewer_name)
+    return Officer(officer_id=row.preparer_id, name=row.preparer_name)
+
+
+# --- the decision log -------------------------------------------------------------------------
+
+_NOTE_KIND = "decision-note"
+
+
+def log_decision(
+    session: Session,
+    vault: Vault,
+    *,
+    letter_id: str,
+    action: Action,
+    actor: Officer,
+    draft_id: int | None = None,
+    reason: int | None = None,
+    note: str | None = None,
+) -> DecisionRow:
+    row = DecisionRow(
+        letter_id=letter_id,
+        draft_id=draft_id,
+        action=action.value,
+        actor_id=actor.officer_id,
+        actor_name=actor.name,
+        reason=reason,
+        note_sealed=None
+        if note is None
+        else vault.seal(letter_id, _NOTE_KIND, StoredDocument(note.encode(), b"")),
+        at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def decision_note(vault: Vault, row: DecisionRow) -> str | None:
+    if row.note_sealed is None:
+        return None
+    return vault.open(row.letter_id, _NOTE_KIND, row.note_sealed).canonical.decode()
+
+
+def decisions(session: Session, letter_id: str | None = None, *, limit: int = 1000) -> list[DecisionRow]:
+    query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(limit)
+    if letter_id is not None:
+        query = query.where(DecisionRow.letter_id == letter_id)
+    return list(reversed(session.scalars(query).all()))
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+
+def _kind(version: int) -> str:
+    return f"draft/{version}"
+
+
+def open_content(vault: Vault, row: DraftRow) -> Draft:
+    stored = vault.open(row.letter_id, _kind(row.version), row.content_sealed)
+    return Draft.model_validate_json(stored.canonical)
+
+
+def current_draft(session: Session, letter_id: str) -> DraftRow | None:
+    """The letter's live draft: its newest version unless superseded."""
+    row = session.scalars(
+        select(DraftRow).where(DraftRow.letter_id == letter_id).order_by(DraftRow.version.desc()).limit(1)
+    ).first()
+    return None if row is None or row.status == DraftStatus.SUPERSEDED else row
+
+
+def _decide(
+    session: Session,
+    vault: Vault,
+    row: DraftRow,
+    status: DraftStatus,
+    actor: Officer,
+    *,
+    note: str | None = None,
+    as_reviewer: bool = False,
+) -> None:
+    """Moves the draft to ``status`` and logs who did it (as its reviewer, when they review)."""
+    row.status = status
+    row.decided_at = utcnow()
+    if as_reviewer:
+        row.reviewer_id, row.reviewer_name = actor.officer_id, actor.name
+    action = {
+        DraftStatus.SUPERSEDED: Action.SUPERSEDED,
+        DraftStatus.APPROVED: Action.APPROVED,
+        DraftStatus.RETURNED: Action.RETURNED,
+    }[status]
+    log_decision(
+        session, vault, letter_id=row.letter_id, action=action, actor=actor, draft_id=row.id, note=note
+    )
+
+
+def supersede(session: Session, vault: Vault, row: DraftRow, *, actor: Officer, why: str) -> None:
+    _decide(session, vault, row, DraftStatus.SUPERSEDED, actor, note=why)
+
+
+def save_draft(
+    session: Session,
+    vault: Vault,
+    *,
+    letter_id: str,
+    letter_hash: str,
+    bank_member_no: int,
+    content: Draft,
+    preparer: Officer,
+) -> DraftRow:
+    """Stores a new version of the letter's draft, superseding the live one."""
+    live = current_draft(session, letter_id)
+    if live is not None:
+        if live.status == DraftStatus.APPROVED:
+            raise DraftNotPending(f"letter {letter_id} already has an approved reply")
+        supersede(
+            session, vault, live, actor=preparer, why=f"replaced by a new draft from {preparer.officer_id}"
+        )
+    version = (
+        session.scalar(select(func.max(DraftRow.version)).where(DraftRow.letter_id == letter_id)) or 0
+    ) + 1
+    row = DraftRow(
+        letter_id=letter_id,
+        version=version,
+        status=DraftStatus.PENDING_REVIEW,
+        letter_hash=letter_hash,
+        bank_member_no=bank_member_no,
+        content_sealed=vault.seal(
+            letter_id, _kind(version), StoredDocument(content.model_dump_json().encode(), b"")
+        ),
+        exceptions=content.exceptions,
+        attention=len(content.attention),
+        preparer_id=preparer.officer_id,
+        preparer_name=preparer.name,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    log_decision(session, vault, letter_id=letter_id, action=Action.DRAFTED, actor=preparer, draft_id=row.id)
+    return row
+
+
+def _review(row: DraftRow, reviewer: Officer) -> None:
+    if row.status != DraftStatus.PENDING_REVIEW:
+        raise DraftNotPending(
+            f"draft {row.version} of letter {row.letter_id} is {row.status}, not awaiting review"
+        )
+    if reviewer.officer_id.casefold() == row.preparer_id.casefold():
+        raise SameOfficer(
+            f"{reviewer.officer_id} prepared draft {row.version}; another officer must review it"
+        )
+
+
+def approve(
+    session: Session, vault: Vault, row: DraftRow, reviewer: Officer, *, replied_on: date
+) -> ConfirmationReply:
+    """Approves the draft and returns the reply made from it (the caller submits it)."""
+    _review(row, reviewer)
+    content = open_content(vault, row)
+    made = ConfirmationReply(
+        letter_id=row.letter_id,
+        letter_hash=row.letter_hash,
+        bank_member_no=row.bank_member_no,
+        replied_on=replied_on,
+        items=content.items,
+        preparer=officer_of(row),
+        reviewer=reviewer,
+        remarks=content.remarks,
+    )
+    _decide(session, vault, row, DraftStatus.APPROVED, reviewer, as_reviewer=True)
+    return made
+
+
+def return_draft(session: Session, vault: Vault, row: DraftRow, reviewer: Officer, *, note: str) -> None:
+    """Sends the draft back to the preparers with the reviewer's note."""
+    _review(row, reviewer)
+    _decide(session, vault, row, DraftStatus.RETURNED, reviewer, note=note, as_reviewer=True)

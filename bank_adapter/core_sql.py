@@ -1,0 +1,368 @@
+"""The reference core bank: customers, accounts, balances and the other relations, on SQL.
+
+It stands in for a bank's core-banking system: its own database (SQLite by default, PostgreSQL by
+URL), its own schema, created here and never part of the gateway's migrations. Each table is
+derived from its row model in ``core_rows``, so the import format, the generator and the schema
+cannot drift apart. Amounts are stored exactly: ``NUMERIC`` on PostgreSQL, canonical decimal text
+on SQLite, whose numeric columns are binary floats.
+
+What counts at a reference date (the end of that day):
+- an account opened on or before it and not closed by then is a deposit, with the latest balance
+  on or before the date (zero without one); an account closed on or before it is a closed account;
+- a loan that started on or before it and was not repaid by then, with its latest balance;
+- a guarantee or letter of credit in force on that day (validity dates inclusive, not released
+  or closed by then); a bill booked on or before it and not yet due or settled; an FX contract
+  traded on or before it and settling after it; custody and wealth holdings held at that date;
+- each cash-pooling link with its latest balance on or before the date.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Engine,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Join
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from bank_adapter.core_rows import (
+    ROW_TYPES,
+    AccountRow,
+    BalanceRow,
+    BillKind,
+    BillRow,
+    CashPoolRow,
+    CoreDataset,
+    CoreRow,
+    CustodyRow,
+    CustomerRow,
+    FxContractRow,
+    GuaranteeRow,
+    LetterOfCreditRow,
+    LoanRow,
+    WealthHoldingRow,
+)
+from bank_adapter.port import CoreBankingError, CoreSnapshot, CustomerRecord, UnknownCustomer
+from node_gateway.protocol.documents import (
+    BankAcceptance,
+    BillForCollection,
+    DiscountedBill,
+    EntrustedLoanGiven,
+    EntrustedLoanTaken,
+    Loan,
+    normalise_registration_code,
+)
+from node_gateway.storage.db import make_engine
+
+TABLE_PREFIX = "core_"
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A decimal that reads back exactly as written, on every backend."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(value, "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+def _column_type(annotation: Any) -> tuple[TypeEngine[Any], bool]:
+    """The SQL type of a row field and whether it may be NULL."""
+    nullable = False
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(options) < len(typing.get_args(annotation))
+        (annotation,) = options
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if annotation is date:
+        return Date(), nullable
+    if annotation is bool:
+        return Boolean(), nullable
+    if annotation is Decimal:
+        return ExactDecimal(), nullable
+    if annotation is str or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return Text(), nullable
+    raise TypeError(f"no column type for {annotation!r}")
+
+
+def _table(metadata: MetaData, row_type: type[CoreRow]) -> Table:
+    columns: list[Column[Any]] = []
+    for name, field in row_type.model_fields.items():
+        sql_type, nullable = _column_type(field.annotation)
+        columns.append(Column(name, sql_type, primary_key=name in row_type.key, nullable=nullable))
+    table = Table(TABLE_PREFIX + row_type.table, metadata, *columns)
+    if "customer_code" in row_type.model_fields and "customer_code" not in row_type.key:
+        Index(f"ix_{table.name}_customer", table.c.customer_code)
+    return table
+
+
+metadata = MetaData()
+TABLES: dict[type[CoreRow], Table] = {row_type: _table(metadata, row_type) for row_type in ROW_TYPES}
+
+RowT = TypeVar("RowT", bound=CoreRow)
+
+
+def _active(started: ColumnElement[Any], ended: ColumnElement[Any], as_of: date) -> ColumnElement[bool]:
+    """Begun on or before ``as_of`` and not ended by its end."""
+    return and_(started <= as_of, or_(ended.is_(None), ended > as_of))
+
+
+def _in_force(table: Table, start: str, expiry: str, ended: str, as_of: date) -> ColumnElement[bool]:
+    """Valid on ``as_of`` (both validity dates count) and not released or closed by its end."""
+    return and_(_active(table.c[start], table.c[ended], as_of), table.c[expiry] >= as_of)
+
+
+class CoreBank:
+    """The reference core bank; a :class:`~bank_adapter.port.CoreBankingPort`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        try:
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise CoreBankingError(f"the core bank at {self.engine.url!r} is not reachable: {exc}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _rows(self, connection: Connection, row_type: type[RowT], *where: ColumnElement[bool]) -> list[RowT]:
+        table = TABLES[row_type]
+        query = select(table).where(*where).order_by(*(table.c[name] for name in row_type.key))
+        rows = []
+        for record in connection.execute(query).mappings():
+            try:
+                rows.append(row_type.model_validate(dict(record)))
+            except ValidationError as exc:
+                key = ", ".join(str(record[name]) for name in row_type.key)
+                raise CoreBankingError(f"the core's {row_type.table} record {key} is invalid: {exc}") from exc
+        return rows
+
+    def customer(self, registration_code: str) -> CustomerRecord | None:
+        code = normalise_registration_code(registration_code)
+        try:
+            with self.engine.connect() as connection:
+                found = self._rows(connection, CustomerRow, TABLES[CustomerRow].c.registration_code == code)
+        except SQLAlchemyError as exc:
+            raise CoreBankingError(f"the core bank did not answer: {exc}") from exc
+        return CustomerRecord(found[0].registration_code, found[0].name) if found else None
+
+    def snapshot(self, registration_code: str, as_of: date) -> CoreSnapshot:
+        code = normalise_registration_code(registration_code)
+        try:
+            with self.engine.connect() as connection:
+                return self._snapshot(connection, code, as_of)
+        except SQLAlchemyError as exc:
+            raise CoreBankingError(f"the core bank did not answer: {exc}") from exc
+
+    @staticmethod
+    def _latest(table: Table, keys: Sequence[str], as_of: date) -> Join:
+        """For each distinct ``keys`` the latest row of a dated table on or before ``as_of``."""
+        latest = (
+            select(*(table.c[k] for k in keys), func.max(table.c.as_of).label("as_of"))
+            .where(table.c.as_of <= as_of)
+            .group_by(*(table.c[k] for k in keys))
+            .subquery()
+        )
+        on = and_(*(table.c[k] == latest.c[k] for k in (*keys, "as_of")))
+        return table.join(latest, on)
+
+    def _balances(
+        self, connection: Connection, account_nos: Iterable[str], as_of: date
+    ) -> dict[tuple[str, str], Decimal]:
+        numbers = sorted(set(account_nos))
+        if not numbers:
+            return {}
+        table = TABLES[BalanceRow]
+        joined = self._latest(table, ("account_no", "currency"), as_of)
+        query = select(table.c.account_no, table.c.currency, table.c.balance).select_from(joined)
+        result: dict[tuple[str, str], Decimal] = {}
+        for chunk_start in range(0, len(numbers), 500):  # bound the IN list
+            chunk = numbers[chunk_start : chunk_start + 500]
+            for account_no, currency, balance in connection.execute(
+                query.where(table.c.account_no.in_(chunk))
+            ):
+                result[(account_no, currency)] = balance
+        return result
+
+    def _snapshot(self, connection: Connection, code: str, as_of: date) -> CoreSnapshot:
+        customers = self._rows(connection, CustomerRow, TABLES[CustomerRow].c.registration_code == code)
+        if not customers:
+            raise UnknownCustomer(f"the core knows no customer {code}")
+        customer = CustomerRecord(customers[0].registration_code, customers[0].name)
+
+        def of_customer(row_type: type[RowT], *where: ColumnElement[bool]) -> list[RowT]:
+            return self._rows(connection, row_type, TABLES[row_type].c.customer_code == code, *where)
+
+        accounts_t, loans_t = TABLES[AccountRow], TABLES[LoanRow]
+        accounts = of_customer(AccountRow, accounts_t.c.opened_on <= as_of)
+        loans = of_customer(LoanRow, _active(loans_t.c.start_date, loans_t.c.settled_on, as_of))
+        balances = self._balances(
+            connection, [a.account_no for a in accounts] + [x.account_no for x in loans], as_of
+        )
+
+        def balance(account_no: str, currency: str) -> Decimal:
+            return balances.get((account_no, currency), Decimal(0))
+
+        open_accounts = [a for a in accounts if a.closed_on is None or a.closed_on > as_of]
+        closed = [a for a in accounts if a.closed_on is not None and a.closed_on <= as_of]
+        loan_entries = [x.entry(balance(x.account_no, x.currency)) for x in loans]
+
+        guarantees = of_customer(
+            GuaranteeRow, _in_force(TABLES[GuaranteeRow], "start_date", "end_date", "released_on", as_of)
+        )
+        bills_t = TABLES[BillRow]
+        bills = [
+            bill
+            for bill in of_customer(
+                BillRow,
+                bills_t.c.due_on > as_of,
+                or_(bills_t.c.settled_on.is_(None), bills_t.c.settled_on > as_of),
+            )
+            if bill.booked_on <= as_of
+        ]
+        lcs = of_customer(
+            LetterOfCreditRow,
+            _in_force(TABLES[LetterOfCreditRow], "issued_on", "expires_on", "closed_on", as_of),
+        )
+        fx_t = TABLES[FxContractRow]
+        fx = of_customer(FxContractRow, fx_t.c.trade_date <= as_of, fx_t.c.settlement_date > as_of)
+        custody_t = TABLES[CustodyRow]
+        custody = of_customer(CustodyRow, _active(custody_t.c.deposited_on, custody_t.c.withdrawn_on, as_of))
+        wealth_t = TABLES[WealthHoldingRow]
+        wealth = of_customer(
+            WealthHoldingRow, _active(wealth_t.c.purchased_on, wealth_t.c.redeemed_on, as_of)
+        )
+        pool_t = TABLES[CashPoolRow]
+        pool_keys = ("provider_account_no", "user_account_no", "currency")
+        pooled = [
+            CashPoolRow.model_validate(dict(record))
+            for record in connection.execute(
+                select(pool_t)
+                .select_from(self._latest(pool_t, pool_keys, as_of))
+                .where(pool_t.c.customer_code == code)
+                .order_by(*(pool_t.c[k] for k in pool_keys))
+            ).mappings()
+        ]
+        return CoreSnapshot(
+            customer=customer,
+            as_of=as_of,
+            deposits=tuple(a.deposit(balance(a.account_no, a.currency)) for a in open_accounts),
+            closed_accounts=tuple(a.closed() for a in closed),
+            loans=tuple(x for x in loan_entries if isinstance(x, Loan)),
+            entrusted_loans_given=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanGiven)),
+            entrusted_loans_taken=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanTaken)),
+            guarantees=tuple(g.as_entry() for g in guarantees),
+            bank_acceptances=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.ACCEPTANCE and isinstance(e := b.as_entry(), BankAcceptance)
+            ),
+            discounted_bills=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.DISCOUNTED and isinstance(e := b.as_entry(), DiscountedBill)
+            ),
+            bills_for_collection=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.COLLECTION and isinstance(e := b.as_entry(), BillForCollection)
+            ),
+            letters_of_credit=tuple(x.as_entry() for x in lcs),
+            fx_contracts=tuple(x.as_entry() for x in fx),
+            custody=tuple(x.as_entry() for x in custody),
+            wealth_products=tuple(x.as_entry() for x in wealth),
+            cash_pooling=tuple(x.as_entry() for x in pooled),
+        )
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def existing(self, row_type: type[RowT], keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], RowT]:
+        """The rows of this kind the core already holds, among ``keys`` (natural keys)."""
+        table = TABLES[row_type]
+        wanted = sorted(set(keys))
+        columns = [table.c[name] for name in row_type.key]
+        found: dict[tuple[Any, ...], RowT] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 200):
+                chunk = wanted[start : start + 200]
+                match = or_(*(and_(*(c == v for c, v in zip(columns, key, strict=True))) for key in chunk))
+                found |= {row.key_value(): row for row in self._rows(connection, row_type, match)}
+        return found
+
+    def load(self, dataset: CoreDataset) -> dict[str, int]:
+        """Writes the rows in one transaction (a row with a known key replaces it); counts by table."""
+        counts: dict[str, int] = {}
+        try:
+            with self.engine.begin() as connection:
+                for row_type in ROW_TYPES:
+                    rows = dataset.get(row_type.table, [])
+                    if rows:
+                        _upsert(connection, row_type, [row.model_dump() for row in rows])
+                        counts[row_type.table] = len(rows)
+        except SQLAlchemyError as exc:
+            raise CoreBankingError(f"the core bank refused the data: {exc}") from exc
+        return counts
+
+
+def _upsert(connection: Connection, row_type: type[CoreRow], values: list[dict[str, Any]]) -> None:
+    table = TABLES[row_type]
+    dialect = connection.dialect.name
+    for start in range(0, len(values), 1000):
+        chunk = values[start : start + 1000]
+        if dialect in ("sqlite", "postgresql"):
+            module: Any = sqlite if dialect == "sqlite" else postgresql
+            statement = module.insert(table)
+            updates = {
+                c.name: statement.excluded[c.name] for c in table.columns if c.name not in row_type.key
+            }
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=list(row_type.key), set_=updates), chunk
+            )
+        else:  # portable: replace by key
+            for value in chunk:
+                connection.execute(
+                    delete(table).where(*(table.c[name] == value[name] for name in row_type.key))
+                )
+            connection.execute(insert(table), chunk)

@@ -1,0 +1,286 @@
+"""Drafting a reply from the core's records, item by item.
+
+Format one (the auditor states the figures): every entry the auditor listed is matched with the
+bank's record and every value the auditor wrote is compared with the bank's. An item is confirmed
+when everything agrees, otherwise it is an exception that states each difference: another value,
+a record the bank does not know, an account the bank has closed, or a record the bank holds that
+the auditor did not list (the bank's entry travels with the reply).
+
+Format two (the bank fills in): the reply carries every record the bank holds, item by item;
+entries the auditor did list are still checked as above.
+
+Matching uses the natural identifiers of each kind of entry (account number and currency,
+contract, bill or product number…), falling back to descriptive fields where the auditor left an
+optional identifier out. Names compare without regard to full-width forms, case or spaces.
+Free-text fields (notes, purposes, security descriptions) are never compared: they are prose,
+not figures. Item 14 (other matters) cannot be answered from records; such entries are drafted as
+exceptions for a person to answer, and flagged for attention.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bank_adapter.deadlines import period_start
+from bank_adapter.port import CoreSnapshot
+from node_gateway.protocol.documents import (
+    ClosedAccount,
+    ConfirmationLetter,
+    DepositAccount,
+    Difference,
+    DifferenceReason,
+    Entry,
+    Item,
+    ItemKey,
+    ItemReply,
+    ItemStatus,
+    LetterFormat,
+    Note,
+    ReplyItems,
+)
+
+MATCH_KEYS: dict[ItemKey, tuple[tuple[str, ...], ...]] = {
+    ItemKey.DEPOSITS: (("account_no", "currency"),),
+    ItemKey.LOANS: (("account_no",), ("contract_no",)),
+    ItemKey.CLOSED_ACCOUNTS: (("account_no", "currency"),),
+    ItemKey.ENTRUSTED_LOANS_GIVEN: (("account_no",),),
+    ItemKey.ENTRUSTED_LOANS_TAKEN: (("account_no",),),
+    ItemKey.GUARANTEES: (("contract_no",), ("kind", "counterparty_name", "currency")),
+    ItemKey.BANK_ACCEPTANCES: (("bill_no",),),
+    ItemKey.DISCOUNTED_BILLS: (("bill_no",),),
+    ItemKey.BILLS_FOR_COLLECTION: (("bill_no",),),
+    ItemKey.LETTERS_OF_CREDIT: (("lc_no",),),
+    ItemKey.FX_CONTRACTS: (("contract_no",),),
+    ItemKey.CUSTODY: (("document_no",), ("name",)),
+    ItemKey.WEALTH_PRODUCTS: (("product_code", "account_no"), ("product_code",)),
+    ItemKey.CASH_POOLING: (("provider_account_no", "user_account_no", "currency"),),
+}
+"""How an auditor's entry finds the bank's record: the first key whose fields the auditor gave."""
+
+FREE_TEXT = frozenset({"note", "restriction_note", "security_note", "purpose"})
+NOT_RECORDED = "not recorded"
+NOT_CLOSED = "not closed"
+
+
+class Draft(BaseModel):
+    """A drafted answer to every item, what a person must look at before it goes out, remarks.
+
+    Stored sealed as a draft's content; a preparer's manual draft has the same shape.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    items: ReplyItems
+    attention: tuple[Annotated[str, StringConstraints(max_length=500)], ...] = Field(
+        default=(), max_length=1000
+    )
+    remarks: Note | None = None
+
+    @property
+    def exceptions(self) -> int:
+        return sum(1 for _, item in self.items.by_key() if item.status is ItemStatus.EXCEPTION)
+
+
+def normalise_text(text: str) -> str:
+    """Text as compared: full-width forms folded (NFKC), case folded, spaces removed."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _same(auditor: Any, bank: Any) -> bool:
+    if isinstance(auditor, str) and isinstance(bank, str):
+        return normalise_text(auditor) == normalise_text(bank)
+    return bool(auditor == bank)
+
+
+def _shown(entry: Entry, name: str) -> str:
+    """A value as the reply states it: its canonical JSON form (amounts as "1234.50")."""
+    value = entry.model_dump(mode="json")[name]
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)[:200]
+
+
+def _label(entry: Entry, keys: tuple[tuple[str, ...], ...]) -> str:
+    """The entry's identifiers, as the first key it has them for."""
+    for fields in keys:
+        values = [getattr(entry, name) for name in fields]
+        if all(v is not None for v in values):
+            return " ".join(str(v) for v in values)
+    return ""
+
+
+def _find(
+    entry: Entry, candidates: Sequence[Entry], keys: tuple[tuple[str, ...], ...], taken: set[int]
+) -> int | None:
+    for fields in keys:
+        wanted = [getattr(entry, name) for name in fields]
+        if any(v is None for v in wanted):
+            continue
+        for index, candidate in enumerate(candidates):
+            if index not in taken and all(
+                _same(w, getattr(candidate, name)) for w, name in zip(wanted, fields, strict=True)
+            ):
+                return index
+    return None
+
+
+def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]:
+    """A difference for every value the auditor stated that the bank's record does not hold."""
+    differences = []
+    for name in type(auditor).model_fields:
+        stated = getattr(auditor, name)
+        if name in FREE_TEXT or stated is None or _same(stated, getattr(bank, name)):
+            continue
+        differences.append(
+            Difference(
+                reason=DifferenceReason.DIFFERENT_VALUE,
+                entry=index,
+                field=name,
+                auditor_value=_shown(auditor, name),
+                bank_value=_shown(bank, name),
+            )
+        )
+    return differences
+
+
+Unmatched = Callable[[int, Entry], Difference]
+
+
+def _unknown(index: int, _: Entry) -> Difference:
+    return Difference(
+        reason=DifferenceReason.UNKNOWN_TO_BANK,
+        entry=index,
+        note="the bank holds no such record at the reference date",
+    )
+
+
+def answer_item(
+    item: Item[Any],
+    bank_entries: Sequence[Entry],
+    keys: tuple[tuple[str, ...], ...],
+    *,
+    letter_format: LetterFormat,
+    candidates: Sequence[Entry] | None = None,
+    unmatched: Unmatched = _unknown,
+) -> ItemReply[Any]:
+    """The answer to one item.
+
+    ``bank_entries`` are the records the bank reports for the item; ``candidates`` (default the
+    same) the records an auditor's entry may match, which for closed accounts include accounts
+    closed before the period.
+    """
+    pool = list(bank_entries if candidates is None else candidates)
+    taken: set[int] = set()
+    differences: list[Difference] = []
+    for index, entry in enumerate(item.entries):
+        found = _find(entry, pool, keys, taken)
+        if found is None:
+            differences.append(unmatched(index, entry))
+            continue
+        taken.add(found)
+        differences += compare_entries(index, entry, pool[found])
+    matched = [pool[i] for i in taken]
+    unlisted = [e for e in bank_entries if not any(e is m for m in matched)]
+    # In format two the bank fills the item in, so what the auditor did not list is no exception,
+    # unless the auditor declared the item not applicable.
+    report_unlisted = letter_format is LetterFormat.ONE or item.not_applicable
+    if report_unlisted:
+        for position, entry in enumerate(unlisted):
+            label = _label(entry, keys)
+            differences.append(
+                Difference(
+                    reason=DifferenceReason.NOT_LISTED_BY_AUDITOR, note=f"entries[{position}]: {label}"[:2000]
+                )
+            )
+    entries = tuple(unlisted) if letter_format is LetterFormat.ONE else tuple(bank_entries)
+    if differences:
+        return ItemReply(status=ItemStatus.EXCEPTION, differences=tuple(differences), entries=entries)
+    if item.entries or entries:
+        return ItemReply(status=ItemStatus.CONFIRMED, entries=entries)
+    return ItemReply(status=ItemStatus.NOT_APPLICABLE)
+
+
+def _account_elsewhere(
+    accounts: Sequence[DepositAccount | ClosedAccount], difference: Callable[[int, Entry, Any], Difference]
+) -> Unmatched:
+    """For an account the auditor lists under the wrong item: ``difference`` with the bank's record."""
+    keys = MATCH_KEYS[ItemKey.DEPOSITS]  # closed and open accounts alike: number and currency
+
+    def unmatched(index: int, entry: Entry) -> Difference:
+        found = _find(entry, accounts, keys, set())
+        return _unknown(index, entry) if found is None else difference(index, entry, accounts[found])
+
+    return unmatched
+
+
+def _closed(index: int, _: Entry, account: ClosedAccount) -> Difference:
+    return Difference(
+        reason=DifferenceReason.CLOSED_ACCOUNT,
+        entry=index,
+        field="closed_on",
+        bank_value=_shown(account, "closed_on"),
+        note=f"the account was closed on {account.closed_on}",
+    )
+
+
+def _not_closed(index: int, entry: Entry, _: DepositAccount) -> Difference:
+    return Difference(
+        reason=DifferenceReason.DIFFERENT_VALUE,
+        entry=index,
+        field="closed_on",
+        auditor_value=_shown(entry, "closed_on"),
+        bank_value=NOT_CLOSED,
+        note="the account is open at the reference date",
+    )
+
+
+def _other_matters(item: Item[Any]) -> tuple[ItemReply[Any], list[str]]:
+    if not item.entries:
+        return ItemReply(status=ItemStatus.NOT_APPLICABLE), []
+    differences = tuple(
+        Difference(
+            reason=DifferenceReason.OTHER,
+            entry=index,
+            note="the bank's records hold nothing to confirm this against; to be answered by an officer",
+        )
+        for index in range(len(item.entries))
+    )
+    return (
+        ItemReply(status=ItemStatus.EXCEPTION, differences=differences),
+        [f"other[{i}]: answer by hand" for i in range(len(item.entries))],
+    )
+
+
+def draft_reply(letter: ConfirmationLetter, snapshot: CoreSnapshot) -> Draft:
+    """Answers every item of ``letter`` from ``snapshot`` (the auditee's records at its reference date)."""
+    if snapshot.as_of != letter.reference_date:
+        raise ValueError("the snapshot is not of the letter's reference date")
+    start: date = period_start(letter.reference_date)
+    answers: dict[str, ItemReply[Any]] = {}
+    attention: list[str] = []
+    for key, item in letter.items.by_key():
+        if key is ItemKey.OTHER:
+            answers[key.value], notes = _other_matters(item)
+            attention += notes
+            continue
+        options: dict[str, Any] = {}
+        bank_entries: Sequence[Entry] = getattr(snapshot, key.value)
+        if key is ItemKey.DEPOSITS:
+            options["unmatched"] = _account_elsewhere(snapshot.closed_accounts, _closed)
+        elif key is ItemKey.CLOSED_ACCOUNTS:
+            bank_entries = snapshot.closed_in_period(start)
+            options["candidates"] = snapshot.closed_accounts
+            options["unmatched"] = _account_elsewhere(snapshot.deposits, _not_closed)
+        answers[key.value] = answer_item(
+            item, bank_entries, MATCH_KEYS[key], letter_format=letter.format, **options
+        )
+    if not _same(letter.auditee.name, snapshot.customer.name):
+        attention.append("the letter names the auditee differently from the bank's records")
+    return Draft(items=ReplyItems.model_validate(answers), attention=tuple(attention))

@@ -1,0 +1,43 @@
+"""The bank adapter's exceptions: branches of the gateway's tree, so the gateway's one handler maps
+them to HTTP with their own stable codes.
+
+    GatewayError (node_gateway.errors)
+    ├── Forbidden
+    │   └── SameOfficer          same_officer        403  the reviewer prepared the draft
+    ├── Conflict
+    │   ├── DraftNotPending      draft_not_pending   409  the draft is not awaiting review
+    │   ├── DraftChanged         draft_changed       409  a newer draft replaced the one named
+    │   └── NotReadyToDraft      not_ready_to_draft  409  the letter cannot be drafted now
+    ├── InvalidRequest
+    │   └── DraftInconsistent    draft_inconsistent  422  a manual draft contradicts the letter
+    └── CoreUnavailable          core_unavailable    503  no core bank, or it did not answer
+"""
+
+from __future__ import annotations
+
+from node_gateway.errors import Conflict, Forbidden, GatewayError, InvalidRequest
+
+
+class SameOfficer(Forbidden):
+    code = "same_officer"
+
+
+class DraftNotPending(Conflict):
+    code = "draft_not_pending"
+
+
+class DraftChanged(Conflict):
+    code = "draft_changed"
+
+
+class NotReadyToDraft(Conflict):
+    code = "not_ready_to_draft"
+
+
+class DraftInconsistent(InvalidRequest):
+    code = "draft_inconsistent"
+
+
+class CoreUnavailable(GatewayError):
+    code = "core_unavailable"
+    status = 503

@@ -1,0 +1,373 @@
+"""The bank's workflow: from a received letter to a submitted reply, and the worker that drives it.
+
+For each letter that arrives (stored, authorised on chain, not yet decided) the worker runs the
+compliance check and records ``reject(reason)`` or ``accept``; it then drafts the reply from the
+core bank as the system drafter, and applies the approval policy: a draft the policy lets
+through is approved by the system reviewer and the reply submitted at once; any other waits for
+a person (see ``api``). Drafts of letters that ended otherwise (withdrawn, answered by hand) are
+marked superseded. Each letter is handled in its own database transaction, under a row lock, so
+the officers' API and the worker never act on a letter at the same time; a letter whose round
+fails (the core is down) is retried with a growing pause.
+
+The operations are functions of (node, session, …) so the API uses the same ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from web3 import Web3
+
+from bank_adapter.approval import (
+    STRAIGHT_THROUGH,
+    SYSTEM_COMPLIANCE,
+    SYSTEM_DRAFTER,
+    SYSTEM_WORKFLOW,
+    Action,
+    ApprovalPolicy,
+    DraftStatus,
+    approve,
+    log_decision,
+    save_draft,
+    supersede,
+)
+from bank_adapter.compliance import LetterFacts, check_letter
+from bank_adapter.core_sql import CoreBank
+from bank_adapter.deadlines import Deadlines, today
+from bank_adapter.drafting import Draft, draft_reply
+from bank_adapter.errors import CoreUnavailable, NotReadyToDraft
+from bank_adapter.models import ComplianceCheckRow, DraftRow
+from bank_adapter.port import CoreBankingError, CoreBankingPort
+from node_gateway.chain.contracts import LetterStatus, MemberStatus, Role
+from node_gateway.errors import Conflict
+from node_gateway.node import Node
+from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
+from node_gateway.services import letters
+from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
+
+log = logging.getLogger(__name__)
+
+PASSED, REJECTED = "passed", "rejected"
+_BATCH = 50
+_MAX_PAUSE_S = 60.0
+_OPEN = (LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name)
+
+
+@functools.cache
+def _core_bank(url: str) -> CoreBank:
+    return CoreBank(url)
+
+
+def core_for(url: str | None) -> CoreBank | None:
+    """The core bank at ``url`` (one engine per process and URL), or None when there is none."""
+    return None if url is None else _core_bank(url)
+
+
+def policy_of(node: Node) -> ApprovalPolicy:
+    return ApprovalPolicy(mode=node.settings.approval_policy, limit=node.settings.straight_through_limit)
+
+
+def received_at(row: LetterRow) -> datetime:
+    return row.received_at or row.created_at
+
+
+def _queued(session: Session, key: str) -> bool:
+    return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
+
+
+# --- compliance ---------------------------------------------------------------------------------
+
+
+def letter_facts(
+    node: Node, session: Session, row: LetterRow, letter: ConfirmationLetter, core: CoreBankingPort
+) -> LetterFacts | None:
+    """The facts about a received letter, or None until this gateway has indexed its authorisation."""
+    event = session.scalars(
+        select(ChainEventRow)
+        .where(ChainEventRow.letter_id == row.letter_id, ChainEventRow.name == "LetterAuthorised")
+        .order_by(ChainEventRow.id.desc())
+    ).first()
+    if event is None:
+        return None
+    signer = Web3.to_checksum_address(event.args["signer"])
+    requester = node.member(row.firm, fresh=True)
+    code = letter.auditee.registration_code
+    mandate = session.get(MandateRow, (row.auditee_ref, signer))
+    try:
+        known = core.customer(code) is not None
+    except CoreBankingError as exc:
+        raise CoreUnavailable(str(exc)) from exc
+    return LetterFacts(
+        bank_member_no=node.member_id(),
+        requested_by=row.firm,
+        requester_is_active_firm=requester.role == Role.AUDIT_FIRM
+        and requester.status == MemberStatus.ACTIVE,
+        auditee_ref=row.auditee_ref,
+        bank_auditee_ref=letters.customer_reference(node, code)[1],
+        customer_known=known,
+        signer=signer,
+        mandate_valid_until=node.network.confirmations.mandate_valid_until(
+            row.bank, bytes.fromhex(row.auditee_ref.removeprefix("0x")), signer
+        ),
+        mandate_revoked=mandate is not None and mandate.revoked,
+        now=int(time.time()),
+        today=today(),
+    )
+
+
+def _record_check(
+    session: Session, row: LetterRow, *, outcome: str, reason: int | None, detail: str, by: Officer
+) -> ComplianceCheckRow:
+    deadlines = Deadlines.for_receipt(received_at(row))
+    check = ComplianceCheckRow(
+        letter_id=row.letter_id,
+        received_at=received_at(row),
+        compliance_due=deadlines.compliance_due,
+        reply_due=deadlines.reply_due,
+        outcome=outcome,
+        reason=reason,
+        detail=detail,
+        decided_by=by.officer_id,
+        checked_at=datetime.now(UTC),
+    )
+    session.add(check)
+    return check
+
+
+def reject_letter(
+    node: Node, session: Session, row: LetterRow, reason: RejectionReason, *, by: Officer, detail: str
+) -> None:
+    """Records the rejection on chain (through the outbox), the check and the decision."""
+    if session.get(ComplianceCheckRow, row.letter_id) is not None:
+        raise Conflict(f"letter {row.letter_id} was checked already; an accepted letter is answered")
+    letters.reject(node, session, row.letter_id, int(reason))
+    _record_check(session, row, outcome=REJECTED, reason=int(reason), detail=detail, by=by)
+    log_decision(
+        session,
+        node.vault,
+        letter_id=row.letter_id,
+        action=Action.REJECTED,
+        actor=by,
+        reason=int(reason),
+        note=detail,
+    )
+
+
+def check_arrival(node: Node, session: Session, row: LetterRow, core: CoreBankingPort) -> bool:
+    """Checks a received letter and accepts or rejects it; False if it cannot be decided yet."""
+    accepted_by_hand = row.status == LetterStatus.ACCEPTED.name or _queued(session, f"accept:{row.letter_id}")
+    if accepted_by_hand or _queued(session, f"reject:{row.letter_id}"):
+        # An officer decided through the plain letter routes; record it so the letter moves on.
+        outcome = PASSED if accepted_by_hand else REJECTED
+        detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
+        _record_check(session, row, outcome=outcome, reason=None, detail=detail, by=SYSTEM_WORKFLOW)
+        return True
+    letter = letters.stored_letter(node, row)
+    facts = letter_facts(node, session, row, letter, core)
+    if facts is None:
+        return False
+    result = check_letter(letter, facts)
+    if result.reason is not None:
+        reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
+    else:
+        letters.accept(node, session, row.letter_id)
+        _record_check(session, row, outcome=PASSED, reason=None, detail=result.detail, by=SYSTEM_COMPLIANCE)
+        log_decision(
+            session,
+            node.vault,
+            letter_id=row.letter_id,
+            action=Action.COMPLIANCE_PASSED,
+            actor=SYSTEM_COMPLIANCE,
+        )
+    return True
+
+
+# --- drafting and approval ----------------------------------------------------------------------
+
+
+def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
+    """The letter, locked, if it is this bank's, received, accepted (or being) and not answered."""
+    row = letters.letter_row(session, letter_id, for_update=True)
+    if row.bank != node.member_id():
+        raise NotReadyToDraft(f"letter {letter_id} is not addressed to this bank")
+    if row.letter_sealed is None:
+        raise NotReadyToDraft(f"letter {letter_id} has not been received")
+    if row.reply_sealed is not None or row.status not in _OPEN:
+        raise NotReadyToDraft(f"letter {letter_id} is {row.status}; it takes no reply now")
+    check = session.get(ComplianceCheckRow, letter_id)
+    if check is not None and check.outcome == REJECTED:
+        raise NotReadyToDraft(f"letter {letter_id} was rejected as not compliant")
+    if row.status != LetterStatus.ACCEPTED.name and not _queued(session, f"accept:{letter_id}"):
+        raise NotReadyToDraft(f"accept letter {letter_id} before drafting its reply")
+    return row
+
+
+def draft_from_core(node: Node, session: Session, row: LetterRow, core: CoreBankingPort | None) -> Draft:
+    if core is None:
+        raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
+    letter = letters.stored_letter(node, row)
+    try:
+        snapshot = core.snapshot(letter.auditee.registration_code, letter.reference_date)
+    except CoreBankingError as exc:
+        raise CoreUnavailable(str(exc)) from exc
+    return draft_reply(letter, snapshot)
+
+
+def store_draft(node: Node, session: Session, row: LetterRow, draft: Draft, preparer: Officer) -> DraftRow:
+    return save_draft(
+        session,
+        node.vault,
+        letter_id=row.letter_id,
+        letter_hash=row.letter_hash,
+        bank_member_no=row.bank,
+        content=draft,
+        preparer=preparer,
+    )
+
+
+def approve_and_submit(node: Node, session: Session, draft: DraftRow, reviewer: Officer) -> ConfirmationReply:
+    """Approves the draft and submits the reply it makes, in the caller's transaction."""
+    reply = approve(session, node.vault, draft, reviewer, replied_on=today())
+    letters.submit_reply(node, session, reply)
+    return reply
+
+
+# --- the worker ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BankWorkflow:
+    """The background work of a bank gateway with a core bank; ``run_once`` is one round."""
+
+    node: Node
+    core_url: str
+    policy: ApprovalPolicy
+    _pause: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @classmethod
+    def for_node(cls, node: Node) -> BankWorkflow:
+        url = node.settings.core_banking_url
+        if url is None:
+            raise ValueError("the bank workflow needs core_banking_url")
+        return cls(node=node, core_url=url, policy=policy_of(node))
+
+    @property
+    def core(self) -> CoreBankingPort:
+        # Connected on first use, so a core that is down at start delays the work, not the gateway.
+        return _core_bank(self.core_url)
+
+    def run_once(self) -> int:
+        if not self.node.is_member():
+            return 0
+        return self._check_arrivals() + self._draft_accepted() + self._retire_drafts()
+
+    def _due(self, letter_id: str) -> bool:
+        paused = self._pause.get(letter_id)
+        return paused is None or paused[1] <= time.monotonic()
+
+    def _each(self, letter_ids: Sequence[str], step: str, work: Callable[[Session, str], bool]) -> int:
+        done = 0
+        for letter_id in letter_ids:
+            if not self._due(letter_id):
+                continue
+            try:
+                with self.node.db.session() as session:
+                    acted = work(session, letter_id)
+            except Exception as exc:  # one letter's failure (the core is down) must not stop the others
+                attempts = self._pause.get(letter_id, (0, 0.0))[0] + 1
+                pause = min(0.5 * 2**attempts, _MAX_PAUSE_S)
+                self._pause[letter_id] = (attempts, time.monotonic() + pause)
+                log.warning(
+                    "%s of %s failed (attempt %d, next in %.0f s): %s", step, letter_id, attempts, pause, exc
+                )
+                continue
+            self._pause.pop(letter_id, None)
+            done += 1 if acted else 0
+        if done:
+            self.node.notify()
+        return done
+
+    def _awaiting(self, *conditions: ColumnElement[bool]) -> Sequence[str]:
+        """Received letters still to answer that meet ``conditions``, the earliest received first."""
+        with self.node.db.session() as session:
+            return session.scalars(
+                select(LetterRow.letter_id)
+                .where(
+                    LetterRow.bank == self.node.member_id(),
+                    LetterRow.letter_sealed.is_not(None),
+                    LetterRow.reply_sealed.is_(None),
+                    LetterRow.status.in_(_OPEN),
+                    *conditions,
+                )
+                .order_by(LetterRow.received_at)
+                .limit(_BATCH)
+            ).all()
+
+    def _check_arrivals(self) -> int:
+        ids = self._awaiting(~exists().where(ComplianceCheckRow.letter_id == LetterRow.letter_id))
+
+        def check(session: Session, letter_id: str) -> bool:
+            row = letters.letter_row(session, letter_id, for_update=True)
+            if session.get(ComplianceCheckRow, letter_id) is not None or row.status not in _OPEN:
+                return False
+            return check_arrival(self.node, session, row, self.core)
+
+        return self._each(ids, "compliance check", check)
+
+    def _draft_accepted(self) -> int:
+        ids = self._awaiting(
+            exists().where(
+                ComplianceCheckRow.letter_id == LetterRow.letter_id, ComplianceCheckRow.outcome == PASSED
+            ),
+            ~exists().where(DraftRow.letter_id == LetterRow.letter_id),
+        )
+
+        def draft(session: Session, letter_id: str) -> bool:
+            try:
+                row = draftable_letter(self.node, session, letter_id)
+            except NotReadyToDraft:
+                return False
+            if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
+                return False  # an officer drafted it meanwhile
+            content = draft_from_core(self.node, session, row, self.core)
+            stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
+            why = self.policy.needs_review(
+                letters.stored_letter(self.node, row), content, SYSTEM_DRAFTER.officer_id
+            )
+            if why is None:
+                approve_and_submit(self.node, session, stored, STRAIGHT_THROUGH)
+            else:
+                log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
+            return True
+
+        return self._each(ids, "drafting", draft)
+
+    def _retire_drafts(self) -> int:
+        """Supersedes live drafts of letters that no longer take a reply from them."""
+        with self.node.db.session() as session:
+            rows = session.scalars(
+                select(DraftRow)
+                .join(LetterRow, LetterRow.letter_id == DraftRow.letter_id)
+                .where(
+                    DraftRow.status.in_([DraftStatus.PENDING_REVIEW, DraftStatus.RETURNED]),
+                    (LetterRow.reply_sealed.is_not(None)) | LetterRow.status.not_in(_OPEN),
+                )
+                .limit(_BATCH)
+            ).all()
+            for row in rows:
+                supersede(
+                    session,
+                    self.node.vault,
+                    row,
+                    actor=SYSTEM_WORKFLOW,
+                    why="the letter was answered or ended otherwise",
+                )
+        return len(rows)

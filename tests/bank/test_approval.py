@@ -1,0 +1,205 @@
+"""Maker–checker approval, the approval policies and the decision log, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from bank_adapter.approval import (
+    STRAIGHT_THROUGH,
+    SYSTEM_DRAFTER,
+    Action,
+    ApprovalPolicy,
+    DraftStatus,
+    approve,
+    current_draft,
+    decision_note,
+    decisions,
+    open_content,
+    return_draft,
+    save_draft,
+)
+from bank_adapter.core_sql import CoreBank
+from bank_adapter.drafting import Draft, draft_reply
+from bank_adapter.errors import DraftNotPending, SameOfficer
+from bank_adapter.models import DecisionRow, DraftRow
+from node_gateway.protocol.documents import ConfirmationLetter, LetterFormat, Officer, OtherMatter
+from node_gateway.protocol.hashing import document_hash, new_salt, to_hex
+from node_gateway.protocol.samples import PREPARER, REVIEWER, sample_letter
+from node_gateway.storage.db import Database
+from node_gateway.storage.vault import Vault
+
+CHEN = Officer(officer_id="chen", name="陈晓明")
+LIU = Officer(officer_id="liu", name="刘建国")
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return Vault(secrets.token_bytes(32))
+
+
+@pytest.fixture
+def clean(sample_core: CoreBank, letter: ConfirmationLetter) -> Draft:
+    return draft_reply(letter, sample_core.snapshot(letter.auditee.registration_code, letter.reference_date))
+
+
+def _save(
+    database: Database, vault: Vault, letter: ConfirmationLetter, draft: Draft, preparer: Officer
+) -> int:
+    with database.session() as session:
+        row = save_draft(
+            session,
+            vault,
+            letter_id=letter.letter_id,
+            letter_hash=to_hex(document_hash(letter, new_salt())),
+            bank_member_no=letter.bank.member_no,
+            content=draft,
+            preparer=preparer,
+        )
+        return row.id
+
+
+def test_a_reviewer_approves_and_the_reply_names_both(
+    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    draft_id = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
+    with database.session() as session:
+        row = session.get_one(DraftRow, draft_id)
+        reply = approve(session, vault, row, LIU, replied_on=date(2025, 1, 8))
+    assert (reply.preparer, reply.reviewer) == (SYSTEM_DRAFTER, LIU)
+    assert reply.items == clean.items
+    assert (reply.letter_id, reply.bank_member_no, reply.replied_on) == (
+        letter.letter_id,
+        letter.bank.member_no,
+        date(2025, 1, 8),
+    )
+    with database.session() as session:
+        row = session.get_one(DraftRow, draft_id)
+        assert (row.status, row.reviewer_id) == (DraftStatus.APPROVED, "liu")
+        assert [(d.action, d.actor_id) for d in decisions(session, letter.letter_id)] == [
+            (Action.DRAFTED, "system:drafter"),
+            (Action.APPROVED, "liu"),
+        ]
+        with pytest.raises(DraftNotPending):
+            approve(session, vault, row, CHEN, replied_on=date(2025, 1, 8))
+
+
+@pytest.mark.parametrize("reviewer", [CHEN, Officer(officer_id="CHEN", name="陈晓明(复核)")])
+def test_the_preparer_never_reviews_their_own_draft(
+    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft, reviewer: Officer
+) -> None:
+    draft_id = _save(database, vault, letter, clean, CHEN)
+    with database.session() as session:
+        row = session.get_one(DraftRow, draft_id)
+        with pytest.raises(SameOfficer):
+            approve(session, vault, row, reviewer, replied_on=date(2025, 1, 8))
+        with pytest.raises(SameOfficer):
+            return_draft(session, vault, row, reviewer, note="自己退回")
+    with database.session() as session:
+        assert session.get_one(DraftRow, draft_id).status == DraftStatus.PENDING_REVIEW
+
+
+def test_returned_then_redrafted(
+    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    first = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
+    note = "账户 31050161373600001234 余额请再核对"
+    with database.session() as session:
+        return_draft(session, vault, session.get_one(DraftRow, first), LIU, note=note)
+        with pytest.raises(DraftNotPending):
+            approve(session, vault, session.get_one(DraftRow, first), LIU, replied_on=date(2025, 1, 8))
+    revised = clean.model_copy(update={"remarks": "已复核"})
+    second = _save(database, vault, letter, revised, CHEN)
+    with database.session() as session:
+        live = current_draft(session, letter.letter_id)
+        assert live is not None
+        assert (live.id, live.version) == (second, 2)
+        assert session.get_one(DraftRow, first).status == DraftStatus.SUPERSEDED
+        assert open_content(vault, live).remarks == "已复核"
+        reply = approve(session, vault, live, LIU, replied_on=date(2025, 1, 9))
+        assert (reply.preparer, reply.remarks) == (CHEN, "已复核")
+        log = decisions(session, letter.letter_id)
+        assert [(d.action, d.actor_id) for d in log] == [
+            (Action.DRAFTED, "system:drafter"),
+            (Action.RETURNED, "liu"),
+            (Action.SUPERSEDED, "chen"),
+            (Action.DRAFTED, "chen"),
+            (Action.APPROVED, "liu"),
+        ]
+        assert decision_note(vault, log[1]) == note
+        # Notes and drafts may hold the letter's data: they are sealed at rest.
+        sealed = session.scalars(select(DecisionRow.note_sealed).where(DecisionRow.id == log[1].id)).one()
+        assert sealed is not None
+        assert note.encode() not in sealed
+        assert b"31050161373600001234" not in session.get_one(DraftRow, second).content_sealed
+
+
+def test_an_approved_draft_is_not_replaced(
+    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    draft_id = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
+    with database.session() as session:
+        approve(session, vault, session.get_one(DraftRow, draft_id), LIU, replied_on=date(2025, 1, 8))
+    with pytest.raises(DraftNotPending):
+        _save(database, vault, letter, clean, CHEN)
+
+
+def test_the_system_sign_offs_are_two_officers() -> None:
+    assert SYSTEM_DRAFTER.officer_id != STRAIGHT_THROUGH.officer_id
+    assert {PREPARER.officer_id, REVIEWER.officer_id}.isdisjoint(
+        {SYSTEM_DRAFTER.officer_id, STRAIGHT_THROUGH.officer_id}
+    )
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def test_manual_reviews_everything(letter: ConfirmationLetter, clean: Draft) -> None:
+    assert ApprovalPolicy("manual").needs_review(letter, clean, SYSTEM_DRAFTER.officer_id) is not None
+
+
+def test_straight_through_takes_clean_system_drafts_within_the_limit(
+    letter: ConfirmationLetter, clean: Draft
+) -> None:
+    policy = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+    assert policy.needs_review(letter, clean, SYSTEM_DRAFTER.officer_id) is None
+    assert ApprovalPolicy("straight_through").needs_review(letter, clean, SYSTEM_DRAFTER.officer_id) is None
+
+
+def test_straight_through_leaves_the_rest_to_a_person(
+    sample_core: CoreBank, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    policy = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+    # The sample's largest figure is the 30 million loan.
+    assert "limit" in str(
+        ApprovalPolicy("straight_through", limit=Decimal("29999999.99")).needs_review(
+            letter, clean, SYSTEM_DRAFTER.officer_id
+        )
+    )
+    assert "officer" in str(policy.needs_review(letter, clean, "chen"))
+    other = letter.items.model_dump() | {"other": {"entries": [OtherMatter(description="其他事项")]}}
+    asking = letter.model_copy(update={"items": type(letter.items).model_validate(other)})
+    drafted = draft_reply(
+        asking, sample_core.snapshot(letter.auditee.registration_code, letter.reference_date)
+    )
+    assert "exception" in str(policy.needs_review(asking, drafted, SYSTEM_DRAFTER.officer_id))
+    flagged = clean.model_copy(update={"attention": ("the auditee's name differs",)})
+    assert "attention" in str(policy.needs_review(letter, flagged, SYSTEM_DRAFTER.officer_id))
+
+
+def test_the_limit_counts_what_the_bank_fills_in(sample_core: CoreBank, letter: ConfirmationLetter) -> None:
+    blank = sample_letter(
+        letter_format=LetterFormat.TWO, auditee=letter.auditee, reference_date=letter.reference_date
+    )
+    draft = draft_reply(blank, sample_core.snapshot(letter.auditee.registration_code, letter.reference_date))
+    assert draft.exceptions == 0
+    assert draft.items.loans.entries  # the 30 million loan, from the bank
+    assert "limit" in str(
+        ApprovalPolicy("straight_through", limit=Decimal("29000000.00")).needs_review(
+            blank, draft, "system:drafter"
+        )
+    )

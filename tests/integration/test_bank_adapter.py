@@ -1,0 +1,322 @@
+"""The bank adapter through real gateways: a second bank gateway process with a core bank and the
+straight-through policy joins the session's consortium; the audit firm's gateway sends it letters.
+
+The core bank is loaded from CSV files with ``confirmnet bank import`` and the customers'
+mandates with ``confirmnet bank mandates import``; officers act through the bank's HTTP API and
+its CLI. Letters with matching figures go out with no human step; a changed balance, an unknown
+account and an unlisted account each wait for a reviewer with the right exception; the preparer
+cannot approve their own draft; an incomplete letter and a stranger's letter are rejected with
+their reason codes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from typer.testing import CliRunner
+
+from bank_adapter.generator import dataset_from_letter
+from bank_adapter.importer import export_csv
+from node_gateway.cli import app
+from node_gateway.protocol.documents import (
+    Auditee,
+    AuditFirm,
+    Bank,
+    ConfirmationLetter,
+    DepositAccount,
+    LetterItems,
+    RejectionReason,
+)
+from node_gateway.protocol.samples import sample_letter, uscc
+
+from .flows import (
+    Customer,
+    chain,
+    close_when_replied,
+    letter_view,
+    member_id,
+    ok,
+    request,
+    sign_and_submit,
+    wait_status,
+)
+from .harness import Consortium, Gateway, wait_until
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+LIMIT = "50000000.00"  # above every amount of the sample letter
+
+
+@dataclass
+class AdapterBank:
+    gateway: Gateway
+    core_url: str
+    member_no: int
+    workdir: Path
+
+    def cli(self, user: str, *args: str) -> str:
+        """Runs ``confirmnet bank …`` as ``user`` against this gateway; its output."""
+        result = CliRunner().invoke(
+            app, ["bank", "--gateway", self.gateway.url, "--api-key", self.gateway.api_keys[user], *args]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def case(self, letter_id: str) -> dict[str, Any]:
+        with self.gateway.client("officer") as client:
+            view: dict[str, Any] = ok(client.get(f"/v1/bank/letters/{letter_id}"))
+            return view
+
+    def wait_stage(self, letter_id: str, stage: str) -> dict[str, Any]:
+        found: dict[str, Any] = wait_until(
+            lambda: (case := self.case(letter_id))["stage"] == stage and case,
+            60,
+            f"{letter_id[:10]} to reach {stage}",
+        )
+        return found
+
+
+@pytest.fixture(scope="module")
+def adapter_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterBank]:
+    base = tmp_path_factory.mktemp("adapter-bank")
+    core_url = f"sqlite:///{base / 'core.db'}"
+    gateway = Gateway(
+        "bank",
+        "南湖银行",
+        uscc("91330000MA2J8K4P1"),
+        base / "gateway",
+        consortium.network_file,
+        init_options=[
+            "--core-banking-url",
+            core_url,
+            "--approval-policy",
+            "straight_through",
+            "--straight-through-limit",
+            LIMIT,
+        ],
+    )
+    gateway.init()
+    gateway.start()
+    try:
+        yield AdapterBank(gateway, core_url, consortium.admit(gateway), base)
+    finally:
+        gateway.stop()
+
+
+def _compose(consortium: Consortium, bank: AdapterBank, customer: Customer) -> ConfirmationLetter:
+    return sample_letter(
+        audit_firm=AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name),
+        bank=Bank(member_no=bank.member_no, name=bank.gateway.name),
+        auditee=Auditee(name=customer.name, registration_code=customer.registration_code),
+    )
+
+
+def _customer(consortium: Consortium, bank: AdapterBank, code: str, name: str) -> Customer:
+    """A customer with a signer on the bank's mandate, imported with the CLI and seen on chain."""
+    signer = Account.create()
+    mandates = bank.workdir / f"mandates-{code}.csv"
+    until = (date.today() + timedelta(days=365)).isoformat()
+    mandates.write_text(f"registration_code,signer,valid_until\n{code},{signer.address},{until}\n")
+    assert "1 mandate(s) registered" in bank.cli("officer", "mandates", "import", str(mandates))
+    with bank.gateway.client("officer") as client:
+        reference = ok(client.get(f"/v1/customers/{code}/reference"))
+    network, ref = chain(consortium), bytes.fromhex(reference["auditee_ref"][2:])
+    wait_until(
+        lambda: network.confirmations.mandate_valid_until(bank.member_no, ref, signer.address) > time.time(),
+        30,
+        "the mandate on chain",
+    )
+    return Customer(code, name, signer, reference["salt"])
+
+
+def _with_deposits(letter: ConfirmationLetter, deposits: list[DepositAccount]) -> ConfirmationLetter:
+    items = letter.items.model_dump() | {"deposits": {"entries": deposits}}
+    return letter.model_copy(update={"items": LetterItems.model_validate(items)})
+
+
+@dataclass
+class Season:
+    customer: Customer
+    letters: dict[str, ConfirmationLetter]
+
+
+@pytest.fixture(scope="module")
+def season(consortium: Consortium, adapter_bank: AdapterBank) -> Season:
+    """Letters for one customer whose core records are the sample letter's, and one stranger's."""
+    customer = _customer(consortium, adapter_bank, uscc("91310000MA1K00001"), "嘉兴南湖精工机械股份有限公司")
+    clean = _compose(consortium, adapter_bank, customer)
+    csv_dir = adapter_bank.workdir / "core-csv"
+    files = export_csv(dataset_from_letter(clean), csv_dir)
+    result = CliRunner().invoke(
+        app, ["bank", "import", *map(str, files), "--core-url", adapter_bank.core_url]
+    )
+    assert result.exit_code == 0, result.output
+
+    deposits = list(clean.items.deposits.entries)
+    changed = deposits[0].model_copy(update={"balance": deposits[0].balance + Decimal("100.00")})  # type: ignore[operator]
+    unknown = deposits[1].model_copy(update={"account_no": "31050161373600009999"})
+    undated = deposits[2].model_copy(update={"start_date": None, "end_date": None})
+    letters = {
+        "clean": clean,
+        "changed": _with_deposits(_compose(consortium, adapter_bank, customer), [changed, *deposits[1:]]),
+        "unknown": _with_deposits(_compose(consortium, adapter_bank, customer), [*deposits, unknown]),
+        "unlisted": _with_deposits(_compose(consortium, adapter_bank, customer), deposits[:4]),
+        "incomplete": _with_deposits(
+            _compose(consortium, adapter_bank, customer), [*deposits[:2], undated, *deposits[3:]]
+        ),
+    }
+    request(consortium, list(letters.values()), customer)
+    sign_and_submit(consortium, [x.letter_id for x in letters.values()], customer.signer)
+
+    stranger = _customer(consortium, adapter_bank, uscc("91310000MA1K00002"), "无名贸易有限公司")
+    letters["stranger"] = _compose(consortium, adapter_bank, stranger)
+    request(consortium, [letters["stranger"]], stranger)
+    sign_and_submit(consortium, [letters["stranger"].letter_id], stranger.signer)
+    return Season(customer, letters)
+
+
+def _deposits_answer(reply: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = reply["reply"]["items"]["deposits"]
+    return answer
+
+
+def test_a_clean_letter_goes_straight_through(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    letter = season.letters["clean"]
+    reply = close_when_replied(consortium, letter.letter_id)["reply"]
+    assert {item["status"] for item in reply["items"].values()} == {"confirmed", "not_applicable"}
+    assert reply["preparer"]["officer_id"] == "system:drafter"
+    assert reply["reviewer"]["officer_id"] == "system:straight-through"
+    actions = [(d["action"], d["actor_id"]) for d in adapter_bank.case(letter.letter_id)["decisions"]]
+    assert actions == [
+        ("compliance_passed", "system:compliance"),
+        ("drafted", "system:drafter"),
+        ("approved", "system:straight-through"),
+    ]
+
+
+def test_an_incomplete_letter_and_a_strangers_are_rejected(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    for name, reason in (
+        ("incomplete", RejectionReason.INCOMPLETE),
+        ("stranger", RejectionReason.UNKNOWN_CUSTOMER),
+    ):
+        letter_id = season.letters[name].letter_id
+        wait_status(consortium.firm, "auditor", letter_id, "REJECTED")
+        assert letter_view(consortium.firm, "auditor", letter_id)["reason"] == reason
+        case = adapter_bank.case(letter_id)
+        assert case["stage"] == "rejected"
+        assert case["compliance"]["reason"] == reason
+        assert case["compliance"]["decided_by"] == "system:compliance"
+    detail = adapter_bank.case(season.letters["incomplete"].letter_id)["compliance"]["detail"]
+    assert "deposits[2]" in detail
+
+
+def test_a_changed_balance_waits_and_its_preparer_cannot_approve(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    letter_id = season.letters["changed"].letter_id
+    case = adapter_bank.wait_stage(letter_id, "awaiting_review")
+    (difference,) = case["current_draft"]["items"]["deposits"]["differences"]
+    assert difference | {"note": None} == {
+        "reason": "different_value",
+        "entry": 0,
+        "field": "balance",
+        "auditor_value": "12345778.90",
+        "bank_value": "12345678.90",
+        "note": None,
+    }
+    gateway = adapter_bank.gateway
+    with gateway.client("admin") as admin:  # admin holds every role: preparer and reviewer
+        ok(admin.post(f"/v1/bank/letters/{letter_id}/draft", json={}), 201)
+        refused = admin.post(f"/v1/bank/letters/{letter_id}/approve", json={})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "same_officer")
+    with gateway.client("preparer") as preparer:
+        refused = preparer.post(f"/v1/bank/letters/{letter_id}/approve", json={})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    with gateway.client("reviewer") as reviewer:
+        stale = reviewer.post(f"/v1/bank/letters/{letter_id}/approve", json={"draft_version": 1})
+        assert stale.json()["error"]["code"] == "draft_changed"
+        approved = ok(reviewer.post(f"/v1/bank/letters/{letter_id}/approve", json={"draft_version": 2}), 202)
+    assert (approved["preparer"]["officer_id"], approved["reviewer"]["officer_id"]) == ("admin", "reviewer")
+    reply = close_when_replied(consortium, letter_id)
+    assert _deposits_answer(reply)["status"] == "exception"
+    assert (reply["reply"]["preparer"]["officer_id"], reply["reply"]["reviewer"]["officer_id"]) == (
+        "admin",
+        "reviewer",
+    )
+    log = [
+        (d["action"], d["actor_id"], d["draft_version"]) for d in adapter_bank.case(letter_id)["decisions"]
+    ]
+    assert log[1:] == [
+        ("drafted", "system:drafter", 1),
+        ("superseded", "admin", 1),
+        ("drafted", "admin", 2),
+        ("approved", "reviewer", 2),
+    ]
+
+
+def test_an_unknown_account_is_returned_redrafted_and_approved_with_the_cli(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    letter_id = season.letters["unknown"].letter_id
+    case = adapter_bank.wait_stage(letter_id, "awaiting_review")
+    differences = case["current_draft"]["items"]["deposits"]["differences"]
+    assert [(d["reason"], d["entry"]) for d in differences] == [("unknown_to_bank", 5)]
+    assert "exception" in adapter_bank.cli("officer", "show", letter_id)
+
+    adapter_bank.cli("reviewer", "return", letter_id, "--note", "state which USD account the auditor means")
+    assert adapter_bank.case(letter_id)["stage"] == "returned"
+    items = adapter_bank.workdir / "answers.json"
+    items.write_text(json.dumps({"items": case["current_draft"]["items"]}), encoding="utf-8")
+    adapter_bank.cli(
+        "preparer", "draft", letter_id, "--items", str(items), "--remarks", "账户 9999 非本行账户"
+    )
+    assert "approved by reviewer" in adapter_bank.cli("reviewer", "approve", letter_id)
+    reply = close_when_replied(consortium, letter_id)["reply"]
+    assert reply["remarks"] == "账户 9999 非本行账户"
+    assert reply["preparer"]["officer_id"] == "preparer"
+    notes = [d["note"] for d in adapter_bank.case(letter_id)["decisions"] if d["action"] == "returned"]
+    assert notes == ["state which USD account the auditor means"]
+
+
+def test_an_unlisted_account_comes_with_the_banks_entry(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    letter_id = season.letters["unlisted"].letter_id
+    case = adapter_bank.wait_stage(letter_id, "awaiting_review")
+    answer = case["current_draft"]["items"]["deposits"]
+    assert [d["reason"] for d in answer["differences"]] == ["not_listed_by_auditor"]
+    assert [e["account_no"] for e in answer["entries"]] == ["31050161373600007890"]
+
+    with adapter_bank.gateway.client("officer") as officer:
+        reply_due = date.fromisoformat(case["reply_due"])
+        near = ok(officer.get("/v1/bank/deadlines", params={"on": reply_due.isoformat()}))
+        late = ok(
+            officer.get("/v1/bank/deadlines", params={"on": (reply_due + timedelta(days=1)).isoformat()})
+        )
+    assert letter_id in {x["letter_id"] for x in near["near_due"]}
+    assert letter_id in {x["letter_id"] for x in late["overdue"]}
+
+    with adapter_bank.gateway.client("officer") as officer:
+        # The check accepted it: an officer can no longer reject it.
+        refused = officer.post(f"/v1/bank/letters/{letter_id}/reject", json={"reason": 1})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (409, "conflict")
+    for command in (["inbox"], ["deadlines", "--within", "10"], ["log", letter_id]):
+        adapter_bank.cli("officer", *command)  # the officers' views run against the real API
+    with adapter_bank.gateway.client("reviewer") as reviewer:
+        ok(reviewer.post(f"/v1/bank/letters/{letter_id}/approve", json={}), 202)
+    reply = close_when_replied(consortium, letter_id)
+    assert _deposits_answer(reply)["entries"][0]["balance"] == "0.00"
+    assert reply["reply"]["preparer"]["officer_id"] == "system:drafter"
