@@ -32,7 +32,7 @@ contracts: setup
 	$(BIN)/python -m node_gateway.chain.compile
 
 demo: setup
-	@echo "make demo is coming with the demo issue; for now: $(BIN)/confirmnet devnet up"
+	$(BIN)/confirmnet demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

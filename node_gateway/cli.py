@@ -83,5 +83,27 @@ def devnet_down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     console.print("devnet stopped" if stopped else "devnet was not running")
 
 
+@app.command("demo")
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the demo network keeps its files (wiped first).")
+    ] = Path(".demo"),
+    letters: Annotated[int, typer.Option(min=20, max=5000, help="How many letters the season has.")] = 300,
+    embedded: Annotated[
+        bool, typer.Option(help="Everything in this process, on the in-process chain.")
+    ] = False,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop the network after the summary.")] = False,
+) -> None:
+    """Run a whole network on this machine and an audit season through it."""
+    import shutil
+
+    from node_gateway.demo import run_demo
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    summary = run_demo(data_dir.resolve(), letters=letters, embedded=embedded, keep_running=not exit_after)
+    if summary.verification_failures:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -110,15 +110,34 @@ class Gateway:
         return self.spec.registration_code
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "CONFIRMNET_PASSPHRASE": self.passphrase, "CONFIRMNET_POLL_INTERVAL_S": "0.1",
-                **self.spec.env}  # fmt: skip
+        return {
+            **os.environ,
+            "CONFIRMNET_PASSPHRASE": self.passphrase,
+            "CONFIRMNET_POLL_INTERVAL_S": "0.1",
+            **self.spec.env,
+        }
 
     def init(self) -> None:
         keys_file = self.data_dir.parent / f"{self.data_dir.name}.keys.json"
-        command = [*CONFIRMNET, "gateway", "init", "--role", self.role, "--name", self.name,
-                   "--registration-code", self.registration_code, "--data-dir", str(self.data_dir),
-                   "--network-file", str(self.network_file), "--port", str(self.port),
-                   "--keys-file", str(keys_file)]  # fmt: skip
+        command = [
+            *CONFIRMNET,
+            "gateway",
+            "init",
+            "--role",
+            self.role,
+            "--name",
+            self.name,
+            "--registration-code",
+            self.registration_code,
+            "--data-dir",
+            str(self.data_dir),
+            "--network-file",
+            str(self.network_file),
+            "--port",
+            str(self.port),
+            "--keys-file",
+            str(keys_file),
+        ]
         result = subprocess.run(command, env=self.env(), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise LaunchError(f"gateway init of {self.name} failed: {result.stdout}{result.stderr}")
@@ -136,8 +155,11 @@ class Gateway:
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [*CONFIRMNET, "gateway", "serve", "--config", str(self.config)],
-                    env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )  # fmt: skip
+                    env=self.env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
         else:
             self._start_thread(w3)
         wait_until(self.healthy, 90, f"{self.name} to start")
@@ -154,8 +176,9 @@ class Gateway:
         from_file = GatewaySettings.from_file(self.config).model_dump()
         settings = GatewaySettings.model_validate({**from_file, "poll_interval_s": 0.1, **overrides})
         node = Node.open(settings, load_keys(settings.keystore_dir, self.passphrase), w3=w3)
-        config = uvicorn.Config(create_app(node), host="127.0.0.1", port=self.port, log_config=None,
-                                access_log=False)  # fmt: skip
+        config = uvicorn.Config(
+            create_app(node), host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"gateway {self.name}", daemon=True)
         self._thread.start()
@@ -197,8 +220,9 @@ class Gateway:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def client(self, user: str, timeout_s: float = 60) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_keys[user]}"},
-                            timeout=timeout_s)  # fmt: skip
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.api_keys[user]}"}, timeout=timeout_s
+        )
 
     def identity(self) -> dict[str, Any]:
         response = httpx.get(self.url + "/v1/identity", timeout=10)
@@ -223,8 +247,10 @@ class LocalNetwork:
         self.base = base
         self.embedded = embedded
         self.network_file = base / "network.json"
-        self.gateways = [Gateway(spec, base / _slug(i, spec), self.network_file, passphrase)
-                         for i, spec in enumerate(members)]  # fmt: skip
+        self.gateways = [
+            Gateway(spec, base / _slug(i, spec), self.network_file, passphrase)
+            for i, spec in enumerate(members)
+        ]
         self.anvil: AnvilNode | None = None
         self.w3: Web3 | None = None
         self.rpc_url = ""
@@ -255,8 +281,9 @@ class LocalNetwork:
         progress("deploying the contracts")
         operator = self.operator
         sender = TransactionSender(self.w3, operator.chain_account())
-        network = deploy_network(sender, operator_org_id=organisation_id(operator.registration_code),
-                                 operator_name=operator.name)  # fmt: skip
+        network = deploy_network(
+            sender, operator_org_id=organisation_id(operator.registration_code), operator_name=operator.name
+        )
         network.describe(self.rpc_url).save(self.network_file)
         progress("starting the gateways")
         shared = self.w3 if self.embedded else None
@@ -275,10 +302,17 @@ class LocalNetwork:
     def request_admission(self, gateway: Gateway) -> None:
         identity = gateway.identity()
         with self.operator.client("operator") as client:
-            response = client.post("/v1/members", json={
-                "account": identity["account"], "role": gateway.role, "registration_code": gateway.registration_code,
-                "display_name": gateway.name, "endpoint": identity["endpoint"],
-                "encryption_keys": identity["encryption_keys"]})  # fmt: skip
+            response = client.post(
+                "/v1/members",
+                json={
+                    "account": identity["account"],
+                    "role": gateway.role,
+                    "registration_code": gateway.registration_code,
+                    "display_name": gateway.name,
+                    "endpoint": identity["endpoint"],
+                    "encryption_keys": identity["encryption_keys"],
+                },
+            )
             if response.status_code != 202:
                 raise LaunchError(f"admitting {gateway.name}: {response.status_code} {response.text}")
 

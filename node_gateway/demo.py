@@ -1,0 +1,547 @@
+"""``confirmnet demo``: a whole network on this machine and an audit season running through it.
+
+An operator, two audit firms, three banks with generated core-banking data (answering through the
+bank adapter, straight-through for clean replies) and a regulator. The firms request a few hundred
+letters, composed from the auditees' books; the auditees authorise them (a group's signer covers
+all its subsidiaries' letters with one signature); the banks check, draft and reply; reviewers
+approve the replies with exceptions; the firms close. On the way: one letter rejected as
+incomplete, one withdrawn, one refused by the auditee, a few left overdue with the auditee. At the
+end: a summary set against the regulator's statistics, and the regulator's offline verification
+of a sample of evidence packages against the chain.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
+from node_gateway.protocol.documents import (
+    Auditee,
+    AuditFirm,
+    Bank,
+    ConfirmationLetter,
+    DepositAccount,
+    DepositType,
+    Item,
+    LetterFormat,
+    LetterItems,
+    RefusalReason,
+    new_letter_id,
+)
+
+REFERENCE_DATE = date(2025, 12, 31)
+OVERDUE_AFTER_S = 20
+STRAIGHT_THROUGH_LIMIT = "100000000000"
+
+OPERATOR = MemberSpec("operator", "中国银行业协会", "51100000500000074H")
+FIRMS = [
+    MemberSpec("audit_firm", "明鉴会计师事务所", "91310000MA1FL0TE5Q"),
+    MemberSpec("audit_firm", "信诚会计师事务所", "91110000MA01C8Q77X"),
+]
+BANK_NAMES = [
+    ("东海银行", "91310000132206210U"),
+    ("南湖银行", "91330000MA27U0E43L"),
+    ("西山银行", "91510000MA61R2XG4N"),
+]
+REGULATOR = MemberSpec("regulator", "财政部监督评价局", "11100000000013127B")
+
+
+@dataclass
+class Customer:
+    """An auditee: a customer of one bank, audited by one firm, in a group with one signer."""
+
+    code: str
+    name: str
+    bank: Gateway
+    core_url: str
+    firm: Gateway
+    signer: LocalAccount
+    salt: str = ""
+
+
+@dataclass
+class Season:
+    letters: dict[str, tuple[ConfirmationLetter, Customer]] = field(default_factory=dict)
+    exceptions_planned: set[str] = field(default_factory=set)
+    rejected: str = ""
+    withdrawn: str = ""
+    refused: str = ""
+    overdue: set[str] = field(default_factory=set)
+
+
+class DemoSummary(BaseModel):
+    letters: int
+    by_status: dict[str, int]
+    replied: int
+    reply_rate: float | None
+    median_reply_seconds: int | None
+    p95_reply_seconds: int | None
+    exceptions: int
+    overdue: int
+    verified_packages: int
+    verified_letters: int
+    verification_failures: int
+    regulator: dict[str, Any]
+    seconds: float
+
+
+def members(base: Path) -> list[MemberSpec]:
+    banks = [
+        MemberSpec(
+            "bank",
+            name,
+            code,
+            env={
+                "CONFIRMNET_CORE_BANKING_URL": f"sqlite:///{base / f'core-{index}.db'}",
+                "CONFIRMNET_APPROVAL_POLICY": "straight_through",
+                "CONFIRMNET_STRAIGHT_THROUGH_LIMIT": STRAIGHT_THROUGH_LIMIT,
+            },
+        )
+        for index, (name, code) in enumerate(BANK_NAMES)
+    ]
+    return [OPERATOR, *FIRMS, *banks, REGULATOR]
+
+
+@contextmanager
+def _bar(progress: Progress, what: str, total: int) -> Iterator[Callable[[int], None]]:
+    task = progress.add_task(what, total=total)
+
+    def advance(steps: int = 1) -> None:
+        progress.advance(task, steps)
+
+    yield advance
+    progress.update(task, completed=total)
+
+
+def load_core_banks(network: LocalNetwork, customers_per_bank: int) -> dict[str, list[tuple[str, str]]]:
+    """Generates each bank's core data; the customers (code, name) of each bank by its name."""
+    from bank_adapter.core_rows import CustomerRow, rows_of
+    from bank_adapter.core_sql import CoreBank
+    from bank_adapter.generator import generate
+
+    found: dict[str, list[tuple[str, str]]] = {}
+    for index, bank in enumerate(network.by_role("bank")):
+        dataset = generate(customers=customers_per_bank, seed=index + 1, reference_date=REFERENCE_DATE)
+        core = CoreBank(bank.spec.env["CONFIRMNET_CORE_BANKING_URL"])
+        core.load(dataset)
+        found[bank.name] = [(row.registration_code, row.name) for row in rows_of(dataset, CustomerRow)]
+        core.dispose()
+    return found
+
+
+def compose(
+    customer: Customer, firm_no: int, bank_no: int, *, exception: bool, incomplete: bool
+) -> ConfirmationLetter:
+    """A format-one letter stating what the auditee's books say (its bank's records, as of the date)."""
+    from bank_adapter.core_sql import CoreBank
+    from bank_adapter.deadlines import period_start
+
+    core = CoreBank(customer.core_url)
+    try:
+        snapshot = core.snapshot(customer.code, REFERENCE_DATE)
+    finally:
+        core.dispose()
+    items: dict[str, Any] = {}
+    for key in LetterItems.model_fields:
+        if key == "other":
+            entries: tuple[Any, ...] = ()
+        elif key == "closed_accounts":
+            entries = snapshot.closed_in_period(period_start(REFERENCE_DATE))
+        else:
+            entries = getattr(snapshot, key)
+        items[key] = Item(entries=entries) if entries else Item(not_applicable=True)
+    deposits: list[DepositAccount] = list(snapshot.deposits)
+    if exception and deposits:
+        first = deposits[0]
+        deposits[0] = first.model_copy(update={"balance": (first.balance or Decimal(0)) + Decimal("1234.56")})
+        items["deposits"] = Item(entries=tuple(deposits))
+    if incomplete:
+        # A time deposit without its start and end dates: the template's columns are not filled.
+        undated = DepositAccount(
+            account_no="6222000000000000001",
+            account_name=customer.name,
+            currency="CNY",
+            account_type=DepositType.TIME,
+            balance=Decimal("1000000.00"),
+        )
+        items["deposits"] = Item(entries=(*deposits, undated))
+    return ConfirmationLetter(
+        letter_id=new_letter_id(),
+        format=LetterFormat.ONE,
+        reference_date=REFERENCE_DATE,
+        issued_on=date.today(),
+        audit_firm=AuditFirm(member_no=firm_no, name=customer.firm.name),
+        bank=Bank(member_no=bank_no, name=customer.bank.name),
+        auditee=Auditee(name=customer.name, registration_code=customer.code),
+        items=LetterItems.model_validate(items),
+    )
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
+    return response.json()
+
+
+def register_mandates(customers: Sequence[Customer], tick: Callable[[int], None]) -> None:
+    """Each bank gives its customers their auditee-reference salts and registers their signers."""
+    until = int(time.time()) + 365 * 86400
+    for customer in customers:
+        with customer.bank.client("officer") as bank:
+            customer.salt = _ok(bank.get(f"/v1/customers/{customer.code}/reference"))["salt"]
+            _ok(
+                bank.post(
+                    "/v1/mandates",
+                    json={
+                        "registration_code": customer.code,
+                        "signer": customer.signer.address,
+                        "valid_until": until,
+                    },
+                ),
+                202,
+            )
+        tick(1)
+
+
+def _sign(client: Any, letter_ids: list[str], signer: LocalAccount, refusal: int | None = None) -> None:
+    bundle = _ok(client.post("/v1/authorisations/requests", json={"letter_ids": letter_ids}))
+    typed = bundle["typed_data"]
+    message = typed["message"]
+    if refusal is not None:
+        typed = {**typed, "primaryType": "Refusal", "message": {**message, "reason": refusal}}
+        typed["types"] = {
+            **typed["types"],
+            "Refusal": [
+                {"name": "requestsRoot", "type": "bytes32"},
+                {"name": "firm", "type": "uint32"},
+                {"name": "reason", "type": "uint16"},
+                {"name": "validUntil", "type": "uint64"},
+                {"name": "nonce", "type": "uint256"},
+            ],
+        }
+        del typed["types"]["Authorisation"]
+    signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
+    _ok(
+        client.post(
+            "/v1/authorisations",
+            json={
+                "letter_ids": letter_ids,
+                "requests_root": message["requestsRoot"],
+                "firm": message["firm"],
+                "valid_until": message["validUntil"],
+                "nonce": message["nonce"],
+                "signature": "0x" + signature.hex(),
+                "reason": refusal,
+            },
+        ),
+        202,
+    )
+
+
+def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for firm in network.by_role("audit_firm"):
+        with firm.client("auditor") as client:
+            offset = 0
+            while True:
+                page = _ok(client.get("/v1/letters", params={"offset": offset, "limit": 1000}))
+                found.update({x["letter_id"]: x["status"] for x in page["items"] if x["letter_id"] in ids})
+                offset += len(page["items"])
+                if offset >= page["total"] or not page["items"]:
+                    break
+    return found
+
+
+def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Season:
+    banks, firms = network.by_role("bank"), network.by_role("audit_firm")
+    numbers = {g.name: g.member_id() for g in network.gateways}
+    per_bank = math.ceil(letters / len(banks)) + 2
+    with _bar(progress, "generating core-banking data", len(banks)) as tick:
+        books = load_core_banks(network, per_bank)
+        tick(len(banks))
+    customers: list[Customer] = []
+    for bank in banks:
+        for index, (code, name) in enumerate(books[bank.name]):
+            firm = firms[index % len(firms)]
+            customers.append(
+                Customer(
+                    code, name, bank, bank.spec.env["CONFIRMNET_CORE_BANKING_URL"], firm, Account.create()
+                )
+            )
+    # A group's signer authorises all its subsidiaries' letters with one signature (as 函证e信).
+    for group_start in range(0, len(customers), 4):
+        group = [c for c in customers[group_start : group_start + 4] if c.firm is customers[group_start].firm]
+        for member in group[1:]:
+            member.signer = group[0].signer
+    with _bar(progress, "banks register their customers' signers", len(customers)) as tick:
+        register_mandates(customers, tick)
+    season = Season()
+    chosen = customers[:letters]
+    with _bar(progress, "auditors compose letters from the books", len(chosen)) as tick:
+        for index, customer in enumerate(chosen):
+            exception = index % 9 == 4
+            letter = compose(
+                customer,
+                numbers[customer.firm.name],
+                numbers[customer.bank.name],
+                exception=exception,
+                incomplete=index == 7,
+            )
+            season.letters[letter.letter_id] = (letter, customer)
+            if exception:
+                season.exceptions_planned.add(letter.letter_id)
+            tick(1)
+    ids = list(season.letters)
+    season.rejected, season.withdrawn, season.refused = ids[7], ids[11], ids[13]
+    season.overdue = set(ids[-3:])
+    with _bar(progress, "firms request the letters", len(ids)) as tick:
+        for firm in firms:
+            mine = [(letter, c) for letter, c in season.letters.values() if c.firm is firm]
+            drafts = []
+            for letter, customer in mine:
+                due = int(time.time()) + (
+                    OVERDUE_AFTER_S if letter.letter_id in season.overdue else 14 * 86400
+                )
+                drafts.append(
+                    {
+                        "letter": letter.model_dump(mode="json", by_alias=True),
+                        "auditee_salt": customer.salt,
+                        "due_at": due,
+                    }
+                )
+            with firm.client("auditor") as client:
+                for start in range(0, len(drafts), 100):
+                    _ok(client.post("/v1/letters", json={"letters": drafts[start : start + 100]}), 201)
+                    tick(len(drafts[start : start + 100]))
+        wait_until(
+            lambda: list(_firm_statuses(network, set(ids)).values()).count("REQUESTED") == len(ids),
+            600,
+            "every request on chain",
+        )
+    with _bar(progress, "auditees authorise (one signature per group)", len(ids)) as tick:
+        withdrawn_firm = season.letters[season.withdrawn][1].firm
+        with withdrawn_firm.client("auditor") as client:
+            _ok(client.post(f"/v1/letters/{season.withdrawn}/withdraw"), 202)
+        tick(1)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for letter_id, (_, customer) in season.letters.items():
+            if letter_id in season.overdue or letter_id == season.withdrawn:
+                continue
+            key = (customer.firm.name, customer.signer.address)
+            groups.setdefault(key, []).append(letter_id)
+        refuser = season.letters[season.refused][1]
+        with refuser.firm.client("auditor") as client:
+            _sign(client, [season.refused], refuser.signer, refusal=RefusalReason.WRONG_CONTENT)
+        for (firm_name, _), letter_ids in groups.items():
+            letter_ids = [x for x in letter_ids if x != season.refused]
+            if not letter_ids:
+                continue
+            firm = next(f for f in firms if f.name == firm_name)
+            signer = season.letters[letter_ids[0]][1].signer
+            with firm.client("auditor") as client:
+                _sign(client, letter_ids, signer)
+            tick(len(letter_ids))
+    awaited = set(ids) - season.overdue - {season.withdrawn, season.refused, season.rejected}
+    with _bar(progress, "banks check, draft and reply", len(awaited)) as tick:
+        done = 0
+        deadline = time.monotonic() + 900
+        while done < len(awaited) and time.monotonic() < deadline:
+            approve_exceptions(banks)
+            statuses = _firm_statuses(network, awaited)
+            now_done = sum(1 for s in statuses.values() if s in ("REPLIED", "CLOSED"))
+            tick(now_done - done)
+            done = now_done
+            time.sleep(0.5)
+    with _bar(progress, "firms check the replies and close", len(awaited)) as tick:
+        for letter_id in awaited:
+            firm = season.letters[letter_id][1].firm
+            with firm.client("auditor") as client:
+                wait_until(partial(_reply_verified, client, letter_id), 120, f"the reply to {letter_id}")
+                _ok(client.post(f"/v1/letters/{letter_id}/close"), 202)
+            tick(1)
+        wait_until(
+            lambda: all(s in ("CLOSED",) for s in _firm_statuses(network, awaited).values()),
+            300,
+            "every letter closed",
+        )
+    return season
+
+
+def _reply_verified(client: Any, letter_id: str) -> bool:
+    return bool(_ok(client.get(f"/v1/letters/{letter_id}"))["reply_verified"])
+
+
+def approve_exceptions(banks: Sequence[Gateway]) -> None:
+    """The banks' reviewers look at the drafts with exceptions and approve them."""
+    for bank in banks:
+        with bank.client("reviewer") as reviewer:
+            for case in _ok(reviewer.get("/v1/bank/drafts")):
+                version = case["draft"]["version"] if case["draft"] else None
+                reviewer.post(
+                    f"/v1/bank/letters/{case['letter_id']}/approve", json={"draft_version": version}
+                )
+
+
+def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSummary:
+    ids = set(season.letters)
+    statuses = _firm_statuses(network, ids)
+    exceptions = 0
+    for letter_id, (_, customer) in season.letters.items():
+        if statuses.get(letter_id) == "CLOSED":
+            with customer.firm.client("auditor") as client:
+                reply = _ok(client.get(f"/v1/letters/{letter_id}/reply"))["reply"]
+            exceptions += any(item["status"] == "exception" for item in reply["items"].values())
+    regulator = network.by_role("regulator")[0]
+    with regulator.client("analyst") as client:
+        stats = wait_until(
+            lambda: (s := _ok(client.get("/v1/statistics/summary")))["letters_received"] == len(ids) and s,
+            120,
+            "the regulator to see every letter",
+        )
+    return DemoSummary(
+        letters=len(ids),
+        by_status=dict(Counter(statuses.values())),
+        replied=sum(1 for s in statuses.values() if s in ("REPLIED", "CLOSED")),
+        reply_rate=stats["reply_rate"],
+        median_reply_seconds=stats["median_reply_seconds"],
+        p95_reply_seconds=stats["p95_reply_seconds"],
+        exceptions=exceptions,
+        overdue=stats["overdue"],
+        verified_packages=0,
+        verified_letters=0,
+        verification_failures=0,
+        regulator=stats,
+        seconds=time.monotonic() - started,
+    )
+
+
+def verify_sample(
+    network: LocalNetwork, season: Season, summary: DemoSummary, out: Path, size: int = 12
+) -> DemoSummary:
+    """The regulator checks a sample of evidence packages against the chain, trusting no gateway."""
+    from auditor_client.evidence import build_package
+    from auditor_client.sdk import Client
+    from auditor_client.verifier import verify_package
+
+    closed = [i for i, s in _firm_statuses(network, set(season.letters)).items() if s == "CLOSED"]
+    sample = random.Random(7).sample(closed, min(size, len(closed)))  # noqa: S311 -- a sample, not a secret
+    packages = letters = failures = 0
+    assert network.w3 is not None
+    for firm in network.by_role("audit_firm"):
+        mine = [i for i in sample if season.letters[i][1].firm is firm]
+        if not mine:
+            continue
+        with Client(firm.url, api_key=firm.api_keys["auditor"]) as client:
+            package = build_package(
+                [client.get_evidence(i) for i in mine],
+                identity=client.identity(),
+                gateway=firm.url,
+                engagement=f"demo season {REFERENCE_DATE}",
+            )
+        package.save(out / f"evidence-{firm.member_id()}.json")
+        report = verify_package(package, network.w3)
+        packages += 1
+        letters += len(mine)
+        failures += len(report.failures)
+    return summary.model_copy(
+        update={"verified_packages": packages, "verified_letters": letters, "verification_failures": failures}
+    )
+
+
+def print_summary(console: Console, summary: DemoSummary) -> None:
+    table = Table(title="The season", show_header=False)
+    table.add_row("letters", str(summary.letters))
+    for status, count in sorted(summary.by_status.items()):
+        table.add_row(f"  {status.lower()}", str(count))
+    table.add_row(
+        "reply rate (regulator)", f"{summary.reply_rate:.1%}" if summary.reply_rate is not None else "–"
+    )
+    table.add_row(
+        "reply time, median / p95", f"{summary.median_reply_seconds} s / {summary.p95_reply_seconds} s"
+    )
+    table.add_row("replies with exceptions", str(summary.exceptions))
+    table.add_row("overdue (awaiting the auditee)", str(summary.overdue))
+    table.add_row(
+        "evidence verified offline",
+        f"{summary.verified_letters} letters in {summary.verified_packages} "
+        f"packages, {summary.verification_failures} failures",
+    )
+    table.add_row("wall time", f"{summary.seconds:.0f} s")
+    console.print(table)
+
+
+def print_access(console: Console, network: LocalNetwork) -> None:
+    table = Table(title="Gateways (API keys are for this demo only)")
+    for column in ("member", "role", "URL", "API keys"):
+        table.add_column(column)
+    for gateway in network.gateways:
+        keys = "\n".join(f"{user}: {key}" for user, key in gateway.api_keys.items())
+        table.add_row(gateway.name, gateway.role, gateway.url, keys)
+    console.print(table)
+    console.print(f"chain: {network.rpc_url}   network file: {network.network_file}")
+
+
+def run_demo(
+    base: Path,
+    *,
+    letters: int = 300,
+    embedded: bool = False,
+    keep_running: bool = True,
+    console: Console | None = None,
+) -> DemoSummary:
+    console = console or Console()
+    started = time.monotonic()
+    base.mkdir(parents=True, exist_ok=True)
+    passphrase = secrets.token_urlsafe(24)  # this run's only; never written to the repository
+    network = LocalNetwork(base, members(base), passphrase=passphrase, embedded=embedded)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with (
+            Progress(*columns, console=console) as progress,
+            _bar(progress, "starting the network", 5) as tick,
+        ):
+
+            def step(what: str) -> None:
+                tick(1)
+                console.log(what)
+
+            network.start(progress=step)
+        with Progress(*columns, console=console) as progress:
+            season = run_season(network, letters, progress)
+            time.sleep(max(0.0, OVERDUE_AFTER_S - (time.monotonic() - started)))
+            summary = summarise(network, season, started)
+            summary = verify_sample(network, season, summary, base)
+        print_summary(console, summary)
+        (base / "summary.json").write_text(summary.model_dump_json(indent=2))
+        if keep_running:
+            print_access(console, network)
+            console.print("[bold]The gateways keep running; press Ctrl-C to stop.[/bold]")
+            while True:
+                time.sleep(3600)
+        return summary
+    except KeyboardInterrupt:
+        return DemoSummary.model_validate_json((base / "summary.json").read_text())
+    finally:
+        network.stop()
