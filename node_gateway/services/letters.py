@@ -278,7 +278,15 @@ def submit_authorisation(
     step = "refuse" if is_refusal else "authorise"
     auth_json = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in vars(auth).items()}
     for row in rows:
-        row.authorisation = {"kind": step, "signer": signer, "signature": to_hex(signature), **auth_json}
+        proof = [to_hex(p) for p in tree.proof(_b(row.letter_id))]
+        # The proof goes into the letter's evidence: it shows the signature covers this letter.
+        row.authorisation = {
+            "kind": step,
+            "signer": signer,
+            "signature": to_hex(signature),
+            **auth_json,
+            "proof": proof,
+        }
         enqueue_step(
             session,
             key=f"{step}:{row.letter_id}",
@@ -288,7 +296,7 @@ def submit_authorisation(
                 "letter_id": row.letter_id,
                 "refusal" if is_refusal else "authorisation": auth_json,
                 "signature": to_hex(signature),
-                "proof": [to_hex(p) for p in tree.proof(_b(row.letter_id))],
+                "proof": proof,
             },
         )
     return signer

@@ -18,7 +18,7 @@ Verification stops at the first failed check; ``code`` then says why, stably:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn
 
@@ -124,31 +124,70 @@ def verify_document(
     ``from_block`` is where to look for the recording event: the network's deployment block.
     Chain errors (an unreachable node) propagate; everything about the document is in the result.
     """
+
+    def checks(checks: _Checks, found: dict[str, Any]) -> None:
+        document = _parse(checks, kind, document_json)
+        letter = confirmations.get_letter(bytes.fromhex(document.letter_id.removeprefix("0x")))
+        _check_record(checks, found, kind, document, salt, letter)
+        found["recorded"] = _recording(checks, confirmations, members, kind, letter.letter_id, from_block)
+
+    return _verify(kind, checks)
+
+
+def verify_against_record(
+    letter: Letter, *, kind: DocumentKind, document_json: bytes | str | Mapping[str, Any], salt: bytes
+) -> VerificationResult:
+    """The checks of :func:`verify_document` that need only the letter's record on chain.
+
+    For verifiers that read many records at once and establish who recorded each step themselves
+    (the offline evidence verifier): no chain access here. The document must be ``letter``'s.
+    """
+
+    def checks(checks: _Checks, found: dict[str, Any]) -> None:
+        document = _parse(checks, kind, document_json)
+        if document.letter_id != to_hex(letter.letter_id):
+            checks.fail(
+                "letter_id",
+                f"the document is letter {document.letter_id}, not {to_hex(letter.letter_id)}",
+                "document_mismatch",
+            )
+        _check_record(checks, found, kind, document, salt, letter)
+
+    return _verify(kind, checks)
+
+
+def _verify(kind: DocumentKind, run: Callable[[_Checks, dict[str, Any]], None]) -> VerificationResult:
     checks = _Checks()
     found: dict[str, Any] = {}
     try:
-        document = _parse(checks, kind, document_json)
-        digest = document_hash(document, _salt(checks, salt))
-        letter_id = bytes.fromhex(document.letter_id.removeprefix("0x"))
-        found |= {"letter_id": document.letter_id, "document_hash": to_hex(digest)}
-
-        letter = confirmations.get_letter(letter_id)
-        if letter.status == LetterStatus.NONE:
-            checks.fail("letter_on_chain", "no such letter on chain", "unknown_letter")
-        found["letter_status"] = _status(letter)
-        checks.passed("letter_on_chain", f"the letter is {_status(letter)}")
-        if kind == "reply":
-            if not any(letter.reply_hash):
-                checks.fail(
-                    "reply_on_chain", f"no reply recorded: the letter is {_status(letter)}", "not_replied"
-                )
-            checks.passed("reply_on_chain", "the bank recorded a reply")
-        _check_hash(checks, kind, letter, digest)
-        _check_consistency(checks, document, letter)
-        found["recorded"] = _recording(checks, confirmations, members, kind, letter_id, from_block)
+        run(checks, found)
     except _Failed as failure:
         return VerificationResult(valid=False, code=failure.code, kind=kind, checks=checks.items, **found)
     return VerificationResult(valid=True, kind=kind, checks=checks.items, **found)
+
+
+def _check_record(
+    checks: _Checks,
+    found: dict[str, Any],
+    kind: DocumentKind,
+    document: ConfirmationLetter | ConfirmationReply,
+    salt: bytes,
+    letter: Letter,
+) -> None:
+    digest = document_hash(document, _salt(checks, salt))
+    found |= {"letter_id": document.letter_id, "document_hash": to_hex(digest)}
+    if letter.status == LetterStatus.NONE:
+        checks.fail("letter_on_chain", "no such letter on chain", "unknown_letter")
+    found["letter_status"] = _status(letter)
+    checks.passed("letter_on_chain", f"the letter is {_status(letter)}")
+    if kind == "reply":
+        if not any(letter.reply_hash):
+            checks.fail(
+                "reply_on_chain", f"no reply recorded: the letter is {_status(letter)}", "not_replied"
+            )
+        checks.passed("reply_on_chain", "the bank recorded a reply")
+    _check_hash(checks, kind, letter, digest)
+    _check_consistency(checks, document, letter)
 
 
 def _status(letter: Letter) -> str:

@@ -1,0 +1,108 @@
+"""What the auditor, authorise and verify commands share: options, the client, errors, progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from auditor_client.sdk import APIError, Client, ConfirmnetError
+from auditor_client.verifier import CHINA
+
+console = Console()
+errors = Console(stderr=True)
+
+# Exit codes: 0 done, 1 refused or failed (an API error, a failed verification), 2 unusable input.
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+
+GatewayOption = Annotated[
+    str, typer.Option("--gateway", envvar="CONFIRMNET_GATEWAY", help="The audit firm's gateway URL.")
+]
+ApiKeyOption = Annotated[
+    str,
+    typer.Option("--api-key", envvar="CONFIRMNET_API_KEY", help="A user API key (cn_…).", show_default=False),
+]
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    errors.print(f"[red]{message}[/red]")
+    raise typer.Exit(code)
+
+
+def describe(exc: ConfirmnetError) -> str:
+    if isinstance(exc, APIError):
+        detail = f"{exc.message}"
+        if isinstance(exc.details, list):
+            detail += "".join(
+                f"\n  {'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}"
+                for d in exc.details[:20]
+                if isinstance(d, dict)
+            )
+        return f"the gateway refused ({exc.code}, HTTP {exc.status}): {detail}"
+    return str(exc)
+
+
+@contextmanager
+def gateway_errors() -> Iterator[None]:
+    """Turns SDK exceptions into a red message and exit code 1."""
+    try:
+        yield
+    except ConfirmnetError as exc:
+        fail(describe(exc))
+
+
+def client(gateway: str, api_key: str) -> Client:
+    return Client(gateway, api_key=api_key)
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
+
+
+def parse_day(text: str | None, *, end: bool = False) -> int | None:
+    """A date (YYYY-MM-DD, China time) as unix seconds: its start, or with ``end`` its last second."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        fail(f"{text!r} is not a date (YYYY-MM-DD)", EXIT_INPUT)
+    return int(datetime.combine(day, time(23, 59, 59) if end else time(0), CHINA).timestamp())
+
+
+def when(timestamp: int | None) -> str:
+    if timestamp is None:
+        return "—"
+    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def hex_salts(values: list[str] | None) -> list[bytes]:
+    salts = []
+    for value in values or []:
+        try:
+            raw = bytes.fromhex(value.removeprefix("0x"))
+        except ValueError:
+            fail(f"{value!r} is not a hex salt", EXIT_INPUT)
+        if len(raw) != 32:
+            fail(f"a salt is 32 bytes (64 hex digits); {value!r} is {len(raw)}", EXIT_INPUT)
+        salts.append(raw)
+    return salts

@@ -1,0 +1,469 @@
+"""``confirmnet auditor …``: the audit firm's staff at their gateway."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from auditor_client.bulk import BulkPlan, SheetError, plan_file, write_template
+from auditor_client.cli._common import (
+    EXIT_FAILED,
+    EXIT_INPUT,
+    ApiKeyOption,
+    GatewayOption,
+    client,
+    console,
+    fail,
+    gateway_errors,
+    hex_salts,
+    parse_day,
+    progress,
+    when,
+    write_json,
+)
+from auditor_client.evidence import export_package
+from auditor_client.sdk import LetterDraft, LetterFilter, LetterSummary
+from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
+from node_gateway.protocol.documents import AuditFirm
+
+auditor_app = typer.Typer(
+    help="The audit firm: send letters (one by one or from CSV/Excel), follow them, fetch replies, "
+    "close, and export evidence.",
+    no_args_is_help=True,
+)
+
+UPLOAD_BATCH = 500  # letters per request: each request is all-or-none at the gateway
+
+LetterIds = Annotated[list[str], typer.Argument(help="Letter ids (0x…).", show_default=False)]
+
+
+def _firm(gateway: str, api_key: str) -> AuditFirm:
+    with gateway_errors(), client(gateway, api_key) as api:
+        identity = api.identity()
+    if identity.role != "audit_firm" or identity.member_id is None:
+        fail(f"{gateway} is the gateway of a {identity.role}, not of an admitted audit firm")
+    return AuditFirm(member_no=identity.member_id, name=identity.display_name)
+
+
+# --- creating letters ----------------------------------------------------------------------------
+
+
+@auditor_app.command("template")
+def template(output: Annotated[Path, typer.Argument(help="The CSV file to write.")]) -> None:
+    """Write a CSV with every column and example rows (docs/AUDITOR_CLIENT.md explains the layout)."""
+    if output.exists():
+        fail(f"{output} exists", EXIT_INPUT)
+    write_template(output)
+    console.print(f"template written to {output}")
+
+
+def _show_plan_issues(plan: BulkPlan) -> None:
+    issues = plan.issues_by_row()
+    table = Table(title=f"{plan.source}: {len(plan.issues)} problem(s); nothing was sent", show_lines=False)
+    table.add_column("row", justify="right")
+    table.add_column("letter")
+    table.add_column("item")
+    table.add_column("verdict")
+    for number in sorted(issues.keys() - {row.number for row in plan.rows}):
+        table.add_row(
+            str(number), "", "", "[red]" + "; ".join(f"{i.column or ''}: {i.message}" for i in issues[number])
+        )
+    for row in plan.rows:
+        found = issues.get(row.number, [])
+        verdict = (
+            "[green]ok"
+            if not found
+            else "[red]" + "; ".join(f"{i.column or '—'}: {i.message}" for i in found)
+        )
+        table.add_row(str(row.number), row.letter_key[:40], row.cells.get("item", ""), verdict)
+    console.print(table)
+
+
+def _write_report(path: Path, plan: BulkPlan) -> None:
+    issues = plan.issues_by_row()
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "letter_key", "item", "verdict", "column", "message"])
+        for number in sorted(issues.keys() - {row.number for row in plan.rows}):
+            for issue in issues[number]:
+                writer.writerow([number, "", "", "error", issue.column or "", issue.message])
+        for row in plan.rows:
+            found = issues.get(row.number, [])
+            if not found:
+                writer.writerow([row.number, row.letter_key, row.cells.get("item", ""), "ok", "", ""])
+            for issue in found:
+                writer.writerow(
+                    [
+                        row.number,
+                        row.letter_key,
+                        row.cells.get("item", ""),
+                        "error",
+                        issue.column or "",
+                        issue.message,
+                    ]
+                )
+
+
+@auditor_app.command("upload")
+def upload(
+    sheet_file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file, one row per account or item entry.")
+    ],
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    sheet: Annotated[str | None, typer.Option(help="The Excel sheet (default: the first).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check every row and stop; send nothing.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Also write the row-by-row report here (CSV).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the created letters (key, id, hash) here (CSV).")
+    ] = None,
+) -> None:
+    """Create letters in bulk: every row is checked first; any problem and nothing is sent."""
+    firm = _firm(gateway, api_key)
+    try:
+        plan = plan_file(sheet_file, audit_firm=firm, sheet=sheet)
+    except (SheetError, OSError) as exc:
+        fail(str(exc), EXIT_INPUT)
+    if report is not None:
+        _write_report(report, plan)
+    if not plan.ok:
+        _show_plan_issues(plan)
+        raise typer.Exit(EXIT_INPUT)
+    console.print(
+        f"{len(plan.rows)} rows checked: {len(plan.letters)} letters from {firm.name} (member {firm.member_no})"
+    )
+    if dry_run:
+        console.print("dry run: nothing sent")
+        return
+    created: list[tuple[str, LetterSummary]] = []
+    with gateway_errors(), client(gateway, api_key) as api, progress() as bar:
+        task = bar.add_task("sending letters", total=len(plan.letters))
+        for start in range(0, len(plan.letters), UPLOAD_BATCH):
+            batch = plan.letters[start : start + UPLOAD_BATCH]
+            try:
+                summaries = api.create_letters([planned.draft() for planned in batch])
+            except Exception:
+                if created:
+                    console.print(
+                        f"[red]{len(created)} letters were created before this failure; see --output"
+                    )
+                    _write_created(output, created)
+                raise
+            created += [(planned.key, summary) for planned, summary in zip(batch, summaries, strict=True)]
+            bar.advance(task, len(batch))
+    _write_created(output, created)
+    table = Table(title=f"{len(created)} letters created")
+    for column in ("letter key", "letter id", "status", "due"):
+        table.add_column(column)
+    for key, summary in created[:50]:
+        table.add_row(key[:50], summary.letter_id, summary.status, when(summary.due_at))
+    console.print(table)
+    if len(created) > 50:
+        console.print(f"… and {len(created) - 50} more" + (f"; all in {output}" if output else ""))
+
+
+def _write_created(path: Path | None, created: list[tuple[str, LetterSummary]]) -> None:
+    if path is None:
+        return
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["letter_key", "letter_id", "letter_hash", "bank", "due_at", "status"])
+        for key, s in created:
+            writer.writerow([key, s.letter_id, s.letter_hash, s.bank, s.due_at, s.status])
+
+
+@auditor_app.command("create")
+def create(
+    letters: Annotated[
+        list[Path], typer.Argument(help="Letter documents (JSON); a missing letter_id is drawn.")
+    ],
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    auditee_salt: Annotated[
+        str, typer.Option(help="The auditee reference salt the bank gave the auditee (hex).")
+    ],
+    due: Annotated[str | None, typer.Option(help="Reply due date (YYYY-MM-DD); default two weeks.")] = None,
+) -> None:
+    """Create letters one by one from their JSON documents (all or none)."""
+    firm = _firm(gateway, api_key)
+    hex_salts([auditee_salt])
+    drafts = []
+    for path in letters:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            document.setdefault("letter_id", new_letter_id())
+            document.setdefault("audit_firm", firm.model_dump())
+            letter = parse_letter(document)
+        except (OSError, ValueError) as exc:
+            fail(f"{path}: {exc}", EXIT_INPUT)
+        except InvalidDocument as exc:
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors[:10])
+            fail(f"{path} is not a valid letter: {where}", EXIT_INPUT)
+        drafts.append(LetterDraft(letter=letter, auditee_salt=auditee_salt, due_at=parse_day(due, end=True)))
+    with gateway_errors(), client(gateway, api_key) as api:
+        created = api.create_letters(drafts)
+    for path, summary in zip(letters, created, strict=True):
+        console.print(f"{path}: letter {summary.letter_id} ({summary.status}, due {when(summary.due_at)})")
+
+
+# --- following letters -----------------------------------------------------------------------------
+
+
+@auditor_app.command("status")
+def status(
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    state: Annotated[
+        list[str] | None, typer.Option("--status", help="Only letters in this status (repeatable).")
+    ] = None,
+    overdue: Annotated[
+        bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue letters, or none.")
+    ] = None,
+    bank: Annotated[int | None, typer.Option(help="Only letters to this bank (member number).")] = None,
+    due_before: Annotated[str | None, typer.Option(help="Due before this date (YYYY-MM-DD).")] = None,
+    due_after: Annotated[str | None, typer.Option(help="Due on or after this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+) -> None:
+    """List this firm's letters with their status, overdue ones in red."""
+    where = LetterFilter(
+        status=state or (),
+        overdue=overdue,
+        due_before=parse_day(due_before),
+        due_after=parse_day(due_after),
+        counterparty=bank,
+    )
+    with gateway_errors(), client(gateway, api_key) as api:
+        page = api.list_letters(where, limit=min(limit, 1000))
+        items = page.items[:limit]
+    if as_json:
+        for item in items:
+            console.print_json(item.model_dump_json())
+        return
+    table = Table(title=f"{len(items)} of {page.total} letters")
+    for column in ("letter id", "bank", "status", "due", "reply", "created"):
+        table.add_column(column)
+    for item in items:
+        state_text = f"[red]{item.status} OVERDUE" if item.overdue else item.status
+        reply = "verified" if item.reply_verified else ("received" if item.has_reply else "—")
+        table.add_row(
+            item.letter_id,
+            str(item.bank),
+            state_text,
+            when(item.due_at),
+            reply,
+            f"{item.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@auditor_app.command("show")
+def show(letter_id: Annotated[str, typer.Argument()], gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """One letter: its parties, status and every step on chain."""
+    with gateway_errors(), client(gateway, api_key) as api:
+        detail = api.get_letter(letter_id)
+    console.print(
+        f"letter {detail.letter_id}: [bold]{detail.status}[/bold]"
+        + (" [red]OVERDUE" if detail.overdue else "")
+    )
+    if detail.letter is not None:
+        console.print(
+            f"{detail.letter.auditee.name} ({detail.letter.auditee.registration_code}) at "
+            f"{detail.letter.bank.name}, reference date {detail.letter.reference_date}, format {detail.letter.format.value}"
+        )
+    console.print(
+        f"due {when(detail.due_at)}; letter hash {detail.letter_hash}; reply hash {detail.reply_hash or '—'}"
+    )
+    table = Table(title="on chain")
+    for column in ("step", "block", "time", "transaction"):
+        table.add_column(column)
+    for step in detail.history:
+        table.add_row(step.name, str(step.block_number), when(step.block_timestamp), step.transaction_hash)
+    console.print(table)
+    for pending in detail.pending_steps:
+        if pending.state != "done":
+            console.print(
+                f"pending: {pending.step} ({pending.state}, {pending.attempts} attempts) {pending.error_message or ''}"
+            )
+
+
+def _each(letter_ids: list[str], gateway: str, api_key: str, action: str) -> None:
+    failures = 0
+    with client(gateway, api_key) as api:
+        for letter_id in letter_ids:
+            try:
+                getattr(api, action)(letter_id)
+                console.print(f"{letter_id}: {action.replace('_', '-')} queued")
+            except Exception as exc:  # one refused letter does not stop the others
+                failures += 1
+                console.print(f"[red]{letter_id}: {exc}")
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@auditor_app.command("follow-up")
+def follow_up(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """Record a follow-up of letters awaiting the bank."""
+    _each(letter_ids, gateway, api_key, "follow_up")
+
+
+@auditor_app.command("withdraw")
+def withdraw(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """Withdraw letters before their reply."""
+    _each(letter_ids, gateway, api_key, "withdraw")
+
+
+@auditor_app.command("close")
+def close(
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all-replied.")] = None,
+    all_replied: Annotated[bool, typer.Option(help="Close every letter with a verified reply.")] = False,
+) -> None:
+    """Close letters whose reply was verified against the chain."""
+    ids = list(letter_ids or [])
+    if all_replied:
+        with gateway_errors(), client(gateway, api_key) as api:
+            ids += [
+                x.letter_id for x in api.iter_letters(LetterFilter(status=["REPLIED"])) if x.reply_verified
+            ]
+    if not ids:
+        fail("name letters or pass --all-replied", EXIT_INPUT)
+    _each(ids, gateway, api_key, "close")
+
+
+@auditor_app.command("reply")
+def reply(
+    letter_id: Annotated[str, typer.Argument()],
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the reply and its salt here (JSON).")
+    ] = None,
+) -> None:
+    """Fetch a bank's reply, verified against its hash on chain, item by item."""
+    with gateway_errors(), client(gateway, api_key) as api:
+        answer = api.get_reply(letter_id)
+    if output is not None:
+        write_json(output, answer.model_dump(mode="json", by_alias=True))
+    table = Table(
+        title=f"reply to {answer.letter_id} ({'verified on chain' if answer.verified else 'NOT verified'})"
+    )
+    for column in ("item", "status", "differences"):
+        table.add_column(column)
+    for key, item in answer.reply.items.by_key():
+        differences = "; ".join(
+            f"{d.reason.value} {d.field or ''} {d.auditor_value or ''}→{d.bank_value or ''} {d.note or ''}".strip()
+            for d in item.differences
+        )
+        colour = (
+            "red"
+            if item.status.value == "exception"
+            else "green"
+            if item.status.value == "confirmed"
+            else "dim"
+        )
+        table.add_row(key.value, f"[{colour}]{item.status.value}", differences)
+    console.print(table)
+    console.print(
+        f"prepared by {answer.reply.preparer.name}, reviewed by {answer.reply.reviewer.name}, dated {answer.reply.replied_on}"
+    )
+
+
+# --- the auditee's authorisation ---------------------------------------------------------------------
+
+
+@auditor_app.command("authorisation-request")
+def authorisation_request(
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The bundle file to hand to the auditee's signer.")
+    ],
+    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all-requested.")] = None,
+    all_requested: Annotated[bool, typer.Option(help="Every letter awaiting authorisation.")] = False,
+    valid_days: Annotated[
+        int | None, typer.Option(help="How long the authorisation holds (default 180 days).")
+    ] = None,
+) -> None:
+    """Prepare what the auditee's signer signs: one bundle, one signature over all its letters."""
+    ids = list(letter_ids or [])
+    with gateway_errors(), client(gateway, api_key) as api:
+        if all_requested:
+            ids += [x.letter_id for x in api.iter_letters(LetterFilter(status=["REQUESTED"]))]
+        if not ids:
+            fail("name letters or pass --all-requested", EXIT_INPUT)
+        until = int(time.time()) + valid_days * 86400 if valid_days else None
+        bundle = api.authorisation_request(ids, valid_until=until)
+    write_json(output, bundle.model_dump(mode="json"))
+    console.print(
+        f"bundle of {len(bundle.letters)} letters written to {output}; the signer runs `confirmnet authorise sign`"
+    )
+
+
+# --- evidence ------------------------------------------------------------------------------------------
+
+
+@auditor_app.command("evidence")
+def evidence(
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The evidence package to write (JSON).")],
+    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all / --status.")] = None,
+    all_letters: Annotated[bool, typer.Option("--all", help="Every letter of this firm.")] = False,
+    state: Annotated[
+        list[str] | None, typer.Option("--status", help="Every letter in this status (repeatable).")
+    ] = None,
+    engagement: Annotated[
+        str | None, typer.Option(help="The engagement's name, printed on the summary.")
+    ] = None,
+    auditee_salt: Annotated[
+        list[str] | None, typer.Option(help="Auditee salts (hex, repeatable): opens the auditee references.")
+    ] = None,
+    split: Annotated[
+        Path | None, typer.Option(help="Also write one package per letter into this folder.")
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF summary for the working papers.")] = None,
+) -> None:
+    """Export the evidence of letters: documents, salts, authorisation and chain references."""
+    salts = hex_salts(auditee_salt)
+    with gateway_errors(), client(gateway, api_key) as api:
+        ids = list(letter_ids or [])
+        if all_letters or state:
+            ids += [
+                x.letter_id
+                for x in api.iter_letters(LetterFilter(status=state or ()))
+                if x.status != "PENDING"
+            ]
+        if not ids:
+            fail("name letters, or pass --all or --status", EXIT_INPUT)
+        identity = api.identity()
+        with progress() as bar:
+            task = bar.add_task("fetching evidence", total=len(ids))
+            package = export_package(
+                api.get_evidence,
+                list(dict.fromkeys(ids)),
+                identity=identity,
+                gateway=gateway,
+                engagement=engagement,
+                auditee_salts=salts,
+                progress=lambda n: bar.advance(task, n),
+            )
+    package.save(output)
+    console.print(f"evidence of {len(package.letters)} letters written to {output}")
+    if split is not None:
+        split.mkdir(parents=True, exist_ok=True)
+        for single in package.split():
+            single.save(split / f"{single.letters[0].letter_id}.json")
+        console.print(f"one package per letter in {split}")
+    if pdf is not None:
+        from auditor_client.pdf import write_summary
+
+        write_summary(package, output, pdf)
+        console.print(f"summary written to {pdf}")

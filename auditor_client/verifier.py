@@ -1,0 +1,1024 @@
+"""Offline verification: an evidence package against any node of the network, with no gateway.
+
+What is checked, and the name each check carries in the report (``docs/EVIDENCE.md`` explains
+each one):
+
+- network: ``chain_id``; ``contract.MemberRegistry`` and ``contract.ConfirmationRegistry`` (the
+  code at each address is the committed build, immutables bound to this network);
+  ``registry_link`` (the ConfirmationRegistry uses this MemberRegistry); ``deployment_block``;
+- per letter: ``letter.*`` and ``reply.*`` (each document with its salt hashes to what the chain
+  recorded, and names the record's parties: :func:`verify_against_record`); ``record`` (the
+  package's ids, parties, commitments and due time are the chain's); ``step N <Event>`` for every
+  step (the event is on chain in that transaction and block at that time, with those arguments,
+  sent by the account of the member that the step belongs to, which held the right role and was
+  Active at that point of the chain); ``lifecycle`` (the steps are a valid sequence ending in the
+  package's status); ``timestamps``; ``authorisation`` (the auditee's signature recovers to the
+  signer the chain recorded, over the root the chain recorded, the Merkle proof leads from this
+  letter's leaf to that root, and the signer's mandate held at that block); ``auditee_ref``.
+
+Membership "at that time" is the MemberRegistry's events (admissions, status changes, account
+rotations) replayed up to the step's position (block, log index): exact within a block, and
+needing no historical state, which not every node keeps. The mandate check reads state at the
+step's block and says so when the node keeps no history.
+
+Speed: logs are read once per contract (letter ids as OR-ed topics), records and blocks in JSON-RPC
+batches, each block once, each signature recovered once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+from eth_abi.abi import decode, encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint
+
+from auditor_client.evidence import (
+    EvidenceAuthorisation,
+    EvidenceLetter,
+    EvidenceNetwork,
+    EvidencePackage,
+    EvidenceStep,
+)
+from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.authorisation import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    LetterLeaf,
+    authorisation_typed_data,
+    process_proof,
+    refusal_typed_data,
+)
+from node_gateway.chain.contracts import (
+    Authorisation,
+    ChainEvent,
+    ConfirmationRegistry,
+    Letter,
+    LetterStatus,
+    MemberRegistry,
+    MemberStatus,
+    Refusal,
+    Role,
+)
+from node_gateway.chain.network import NetworkFile
+from node_gateway.protocol import as_salt, auditee_reference, to_hex
+from node_gateway.services.indexer import STATUS_AFTER
+from node_gateway.services.verification import verify_against_record
+
+Verdict = Literal["pass", "fail", "note"]
+CHINA = timezone(timedelta(hours=8))
+NETWORK = "network"
+BATCH = 200  # JSON-RPC requests per HTTP batch
+TOPIC_CHUNK = 200  # letter ids per eth_getLogs
+
+# Who records each step: the member named in the event, with the role it must hold. Authorisations
+# are relayed by anyone; the auditee's signature is what counts (the ``authorisation`` check).
+_ACTOR: dict[str, tuple[str, Role] | None] = {
+    "LetterRequested": ("firm", Role.AUDIT_FIRM),
+    "LetterAuthorised": None,
+    "AuthorisationRefused": None,
+    "LetterAccepted": ("bank", Role.BANK),
+    "LetterRejected": ("bank", Role.BANK),
+    "LetterReplied": ("bank", Role.BANK),
+    "LetterClosed": ("firm", Role.AUDIT_FIRM),
+    "LetterWithdrawn": ("firm", Role.AUDIT_FIRM),
+    "LetterFollowedUp": ("firm", Role.AUDIT_FIRM),
+}
+# The states each step may follow (the contract's transition guard); follow-ups change nothing.
+_AWAITING = {LetterStatus.REQUESTED, LetterStatus.AUTHORISED, LetterStatus.ACCEPTED}
+_ALLOWED_FROM: dict[str, set[LetterStatus]] = {
+    "LetterRequested": {LetterStatus.NONE},
+    "LetterAuthorised": {LetterStatus.REQUESTED},
+    "AuthorisationRefused": {LetterStatus.REQUESTED},
+    "LetterAccepted": {LetterStatus.AUTHORISED},
+    "LetterRejected": {LetterStatus.AUTHORISED},
+    "LetterReplied": {LetterStatus.ACCEPTED},
+    "LetterClosed": {LetterStatus.REPLIED},
+    "LetterWithdrawn": _AWAITING,
+    "LetterFollowedUp": _AWAITING,
+}
+
+
+class VerifierError(Exception):
+    """The node cannot be asked (unreachable, or it refuses the requests); nothing was judged."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict: ``subject`` is ``network`` or a letter id."""
+
+    subject: str
+    name: str
+    verdict: Verdict
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    letters: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict == "fail"]
+
+    def subjects(self) -> dict[str, list[Check]]:
+        grouped: dict[str, list[Check]] = {}
+        for check in self.checks:
+            grouped.setdefault(check.subject, []).append(check)
+        return grouped
+
+
+class _Checks:
+    def __init__(self, subject: str, report: Report) -> None:
+        self.subject, self.report = subject, report
+
+    def add(self, name: str, ok: bool, detail: str) -> bool:
+        self.report.checks.append(Check(self.subject, name, "pass" if ok else "fail", detail))
+        return ok
+
+    def note(self, name: str, detail: str) -> None:
+        self.report.checks.append(Check(self.subject, name, "note", detail))
+
+
+def _hex(value: Any) -> str:
+    return to_hex(bytes(value)) if isinstance(value, bytes | bytearray | HexBytes) else str(value)
+
+
+def _bytes(text: str | None) -> bytes | None:
+    try:
+        return bytes.fromhex((text or "").removeprefix("0x"))
+    except ValueError:
+        return None
+
+
+def _when(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d %H:%M:%S +08:00")
+
+
+def _jsonable(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _hex(value) if isinstance(value, bytes | HexBytes) else value for key, value in args.items()}
+
+
+# --- the node ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Block:
+    timestamp: int
+    senders: dict[str, str]  # transaction hash -> sender, both lower-case hex
+
+
+class _Node:
+    """Raw JSON-RPC, batched where the provider can, with errors kept per request."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._batching = isinstance(w3.provider, HTTPProvider)
+
+    def many(self, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        """Each request's result, or an ``RpcFailure`` in its place."""
+        results: list[Any] = []
+        for start in range(0, len(requests), BATCH):
+            chunk = [(RPCEndpoint(method), params) for method, params in requests[start : start + BATCH]]
+            try:
+                if self._batching:
+                    responses = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+                    if not isinstance(responses, list):
+                        raise VerifierError(f"the node refused a batch: {responses.get('error')}")
+                else:
+                    responses = [self.w3.provider.make_request(method, params) for method, params in chunk]
+            except OSError as exc:  # requests' connection errors are OSErrors too
+                raise VerifierError(f"the node does not answer: {exc}") from exc
+            results += [RpcFailure(r["error"]) if "error" in r else r.get("result") for r in responses]
+        return results
+
+    def one(self, method: str, params: list[Any]) -> Any:
+        result = self.many([(method, params)])[0]
+        if isinstance(result, RpcFailure):
+            raise VerifierError(f"{method}: {result}")
+        return result
+
+    def logs(self, address: str, from_block: int, topics: list[Any] | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"address": address, "fromBlock": hex(from_block), "toBlock": "latest"}
+        if topics is not None:
+            params["topics"] = topics
+        result = self.one("eth_getLogs", [params])
+        return list(result)
+
+    def blocks(self, numbers: Iterable[int]) -> dict[int, _Block]:
+        wanted = sorted(set(numbers))
+        found: dict[int, _Block] = {}
+        for number, block in zip(
+            wanted, self.many([("eth_getBlockByNumber", [hex(n), True]) for n in wanted]), strict=True
+        ):
+            if isinstance(block, RpcFailure) or block is None:
+                continue
+            senders = {tx["hash"].lower(): tx["from"].lower() for tx in block["transactions"]}
+            found[number] = _Block(int(block["timestamp"], 16), senders)
+        return found
+
+
+@dataclass(frozen=True)
+class RpcFailure:
+    error: Any
+
+    def __str__(self) -> str:
+        message = self.error.get("message") if isinstance(self.error, dict) else self.error
+        return str(message)
+
+
+class _Abi:
+    """A contract's events and view functions, decoded and encoded with eth-abi directly.
+
+    web3's contract objects look the ABI up on every call; for thousands of logs and calls that
+    lookup is most of the time, so it is done once here.
+    """
+
+    def __init__(self, contract: MemberRegistry | ConfirmationRegistry) -> None:
+        self.address = contract.address
+        self.events: dict[bytes, tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = {}
+        self.functions: dict[str, tuple[bytes, list[str], list[str]]] = {}
+        abi: list[dict[str, Any]] = load_artifact(contract.artifact_name).abi
+        for item in abi:
+            if item["type"] == "event":
+                params = item["inputs"]
+                topic = keccak(text=f"{item['name']}({','.join(_abi_type(p) for p in params)})")
+                indexed = [(p["name"], _abi_type(p)) for p in params if p["indexed"]]
+                data = [(p["name"], _abi_type(p)) for p in params if not p["indexed"]]
+                self.events[topic] = (item["name"], indexed, data)
+            elif item["type"] == "function" and item["stateMutability"] in ("view", "pure"):
+                inputs = [_abi_type(p) for p in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(inputs)})")[:4]
+                self.functions[item["name"]] = (selector, inputs, [_abi_type(o) for o in item["outputs"]])
+
+    def call(self, function: str, *args: Any) -> dict[str, Any]:
+        selector, inputs, _ = self.functions[function]
+        return {"to": self.address, "data": to_hex(selector + encode(inputs, list(args)))}
+
+    def result(self, function: str, raw: Any) -> Any:
+        if isinstance(raw, RpcFailure) or raw is None:
+            return None
+        data = bytes(HexBytes(raw))
+        return decode(self.functions[function][2], data) if data else None
+
+    def decode_logs(self, logs: Iterable[dict[str, Any]]) -> list[ChainEvent]:
+        events = []
+        for log in logs:
+            topics = [bytes(HexBytes(t)) for t in log["topics"]]
+            known = self.events.get(topics[0]) if topics else None
+            if known is None or Web3.to_checksum_address(log["address"]) != self.address:
+                continue
+            name, indexed, data = known
+            args = {n: decode([t], topic)[0] for (n, t), topic in zip(indexed, topics[1:], strict=True)}
+            args |= dict(
+                zip(
+                    [n for n, _ in data],
+                    decode([t for _, t in data], bytes(HexBytes(log["data"]))),
+                    strict=True,
+                )
+            )
+            events.append(
+                ChainEvent(
+                    name=name,
+                    args=args,
+                    address=self.address,
+                    block_number=int(log["blockNumber"], 16),
+                    transaction_hash=bytes(HexBytes(log["transactionHash"])),
+                    log_index=int(log["logIndex"], 16),
+                )
+            )
+        events.sort(key=lambda e: (e.block_number, e.log_index))
+        return events
+
+
+def _abi_type(item: Mapping[str, Any]) -> str:
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + kind[5:]
+    return kind
+
+
+# --- membership over time ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberState:
+    member_id: int
+    role: Role
+    status: MemberStatus
+    account: str  # lower-case
+
+
+class MembershipHistory:
+    """Every member's record after each MemberRegistry event, to look up at any point of the chain."""
+
+    def __init__(self, events: Sequence[ChainEvent]) -> None:
+        self._timeline: dict[int, list[tuple[tuple[int, int], MemberState]]] = {}
+        for event in events:
+            member_id = int(event.args.get("memberId", 0))
+            history = self._timeline.setdefault(member_id, [])
+            before = history[-1][1] if history else None
+            state = self._apply(event, member_id, before)
+            if state is not None:
+                history.append(((event.block_number, event.log_index), state))
+
+    @staticmethod
+    def _apply(event: ChainEvent, member_id: int, before: MemberState | None) -> MemberState | None:
+        args = event.args
+        if event.name == "MemberAdmitted":
+            return MemberState(
+                member_id, Role(args["role"]), MemberStatus.ACTIVE, str(args["account"]).lower()
+            )
+        if before is None:
+            return None
+        if event.name == "MemberStatusChanged":
+            return MemberState(member_id, before.role, MemberStatus(args["status"]), before.account)
+        if event.name == "MemberAccountRotated":
+            return MemberState(member_id, before.role, before.status, str(args["newAccount"]).lower())
+        return None
+
+    def at(self, member_id: int, position: tuple[int, int]) -> MemberState | None:
+        """The member's record just before ``position`` (block number, log index)."""
+        history = self._timeline.get(member_id, [])
+        index = bisect.bisect_left([p for p, _ in history], position)
+        return history[index - 1][1] if index else None
+
+    @property
+    def member_ids(self) -> list[int]:
+        return sorted(self._timeline)
+
+    @property
+    def first_position(self) -> tuple[int, int] | None:
+        positions = [history[0][0] for history in self._timeline.values() if history]
+        return min(positions) if positions else None
+
+
+# --- the contracts' code -----------------------------------------------------------------------
+
+
+def _runtime_slots(code: bytes) -> list[int]:
+    """Offsets of the zero PUSH32 operands of a runtime build: where the deployer writes immutables."""
+    slots, index = [], 0
+    while index < len(code):
+        opcode = code[index]
+        if 0x60 <= opcode <= 0x7F:
+            width = opcode - 0x5F
+            if width == 32 and not any(code[index + 1 : index + 33]):
+                slots.append(index + 1)
+            index += width
+        index += 1
+    return slots
+
+
+def immutable_values(name: str, *, chain_id: int, address: str, member_registry: str) -> set[bytes]:
+    """The values the deployment must have written into a contract's immutables on this network."""
+    if name != "ConfirmationRegistry":
+        return set()
+
+    def word(value: int | bytes) -> bytes:
+        return value.to_bytes(32, "big") if isinstance(value, int) else value.rjust(32, b"\0")
+
+    def short_string(text: str) -> bytes:  # OpenZeppelin ShortStrings: the bytes, then the length
+        raw = text.encode()
+        return raw.ljust(31, b"\0") + bytes([len(raw)])
+
+    this = bytes.fromhex(address.removeprefix("0x"))
+    hashed_name, hashed_version = keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION)
+    type_hash = keccak(
+        text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    )
+    separator = keccak(type_hash + hashed_name + hashed_version + word(chain_id) + word(this))
+    return {
+        word(bytes.fromhex(member_registry.removeprefix("0x"))),
+        separator,
+        word(chain_id),
+        word(this),
+        hashed_name,
+        hashed_version,
+        short_string(DOMAIN_NAME),
+        short_string(DOMAIN_VERSION),
+    }
+
+
+def compare_code(name: str, deployed: bytes, *, allowed: set[bytes]) -> str | None:
+    """None if ``deployed`` is the committed runtime build of ``name`` with ``allowed`` immutables;
+    else what differs."""
+    build = bytes.fromhex(load_artifact(name).deployed_bytecode.removeprefix("0x"))
+    if not deployed:
+        return "there is no contract at the address"
+    if len(deployed) != len(build):
+        return f"the code is {len(deployed)} bytes, the committed build {len(build)}"
+    patched = bytearray(build)
+    for offset in _runtime_slots(build):
+        value = deployed[offset : offset + 32]
+        if value in allowed:
+            patched[offset : offset + 32] = value
+    if bytes(patched) != deployed:
+        first = next(i for i, (a, b) in enumerate(zip(patched, deployed, strict=True)) if a != b)
+        return f"the code differs from the committed build from byte {first} on"
+    return None
+
+
+def _check_contracts(
+    node: _Node, network: EvidenceNetwork | NetworkFile, chain_id: int, checks: _Checks
+) -> bool:
+    addresses = {
+        "MemberRegistry": network.member_registry,
+        "ConfirmationRegistry": network.confirmation_registry,
+    }
+    if not all(Web3.is_address(a) for a in addresses.values()):
+        bad = [name for name, a in addresses.items() if not Web3.is_address(a)]
+        for name in bad:
+            checks.add(f"contract.{name}", False, f"{addresses[name]!r} is not an address")
+        return False
+    codes = node.many([("eth_getCode", [a, "latest"]) for a in addresses.values()])
+    ok = True
+    for (name, address), code in zip(addresses.items(), codes, strict=True):
+        allowed = immutable_values(
+            name, chain_id=chain_id, address=address, member_registry=network.member_registry
+        )
+        problem = (
+            "the node does not say"
+            if isinstance(code, RpcFailure)
+            else compare_code(name, bytes(HexBytes(code)), allowed=allowed)
+        )
+        ok &= checks.add(
+            f"contract.{name}",
+            problem is None,
+            f"{name} at {address}: " + (problem or "the committed build, immutables bound to this network"),
+        )
+    return ok
+
+
+def verify_contracts(w3: Web3, network: NetworkFile) -> Report:
+    """Checks that the deployed contracts are the committed build (``confirmnet verify contracts``)."""
+    started = time.perf_counter()
+    report = Report()
+    checks = _Checks(NETWORK, report)
+    node = _Node(w3)
+    chain_id = int(node.one("eth_chainId", []), 16)
+    if checks.add(
+        "chain_id",
+        chain_id == network.chain_id,
+        f"the node is chain {chain_id}, the network file says {network.chain_id}",
+    ) and _check_contracts(node, network, chain_id, checks):
+        _check_link(node, network, checks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_link(node: _Node, network: EvidenceNetwork | NetworkFile, checks: _Checks) -> bool:
+    abi = _Abi(ConfirmationRegistry(node.w3, network.confirmation_registry))
+    linked = abi.result(
+        "memberRegistry", node.many([("eth_call", [abi.call("memberRegistry"), "latest"])])[0]
+    )
+    linked_to = str(linked[0]).lower() if linked else "nothing"
+    return checks.add(
+        "registry_link",
+        linked_to == network.member_registry.lower(),
+        f"the ConfirmationRegistry uses the MemberRegistry at {linked_to}",
+    )
+
+
+# --- the package -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Chain:
+    """What the verifier read from the node for a package."""
+
+    members: MembershipHistory
+    names: dict[int, str]
+    events: dict[str, list[ChainEvent]]
+    records: dict[str, Letter | None]
+    blocks: dict[int, _Block]
+    mandates: dict[tuple[int, str, str, int], int | RpcFailure]
+    chain_id: int
+    registry: str
+
+
+def verify_package(
+    package: EvidencePackage, w3: Web3, *, progress: Callable[[int], None] = lambda _: None
+) -> Report:
+    """Checks every document and chain reference of ``package`` against the node behind ``w3``."""
+    started = time.perf_counter()
+    report = Report(letters=len(package.letters))
+    checks = _Checks(NETWORK, report)
+    node = _Node(w3)
+    network = package.network
+    chain_id = int(node.one("eth_chainId", []), 16)
+    sound = checks.add(
+        "chain_id",
+        chain_id == network.chain_id,
+        f"the node is chain {chain_id}, the package says {network.chain_id}",
+    )
+    sound = sound and _check_contracts(node, network, chain_id, checks) and _check_link(node, network, checks)
+    if not sound:
+        checks.note("letters", "not checked: the package's network is not the node's")
+        report.seconds = time.perf_counter() - started
+        return report
+    chain = _read_chain(node, package)
+    first = chain.members.first_position
+    checks.add(
+        "deployment_block",
+        first is not None and first[0] == network.deployment_block,
+        f"the MemberRegistry was deployed in block {first[0] if first else '?'}, the package says "
+        f"{network.deployment_block}",
+    )
+    signatures: dict[tuple[Any, ...], str | None] = {}
+    for entry in package.letters:
+        report.documents += 1 + (entry.reply is not None)
+        _verify_letter(entry, chain, _Checks(entry.letter_id, report), signatures)
+        progress(1)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_chain(node: _Node, package: EvidencePackage) -> _Chain:
+    network = package.network
+    members = _Abi(MemberRegistry(node.w3, network.member_registry))
+    confirmations = _Abi(ConfirmationRegistry(node.w3, network.confirmation_registry))
+    member_events = members.decode_logs(node.logs(members.address, 0))
+    history = MembershipHistory(member_events)
+    ids = sorted({e.letter_id.lower() for e in package.letters if len(_bytes(e.letter_id) or b"") == 32})
+    start = member_events[0].block_number if member_events else network.deployment_block
+    events: dict[str, list[ChainEvent]] = {i: [] for i in ids}
+    for offset in range(0, len(ids), TOPIC_CHUNK):
+        logs = node.logs(confirmations.address, start, [None, ids[offset : offset + TOPIC_CHUNK]])
+        for event in confirmations.decode_logs(logs):
+            letter_id = _hex(event.args.get("letterId", b""))
+            if letter_id in events:
+                events[letter_id].append(event)
+    raw = node.many(
+        [("eth_call", [confirmations.call("getLetter", bytes.fromhex(i[2:])), "latest"]) for i in ids]
+    )
+    records: dict[str, Letter | None] = {}
+    for letter_id, result in zip(ids, raw, strict=True):
+        decoded = confirmations.result("getLetter", result)
+        if decoded is None:
+            records[letter_id] = None
+            continue
+        status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash = decoded[0]
+        records[letter_id] = Letter(
+            bytes.fromhex(letter_id[2:]),
+            LetterStatus(status),
+            firm,
+            bank,
+            due_at,
+            auditee_ref,
+            letter_hash,
+            reply_hash,
+        )
+    step_blocks = {e.block_number for found in events.values() for e in found}
+    blocks = node.blocks(step_blocks)
+    member_ids = history.member_ids
+    raw = node.many(
+        [("eth_call", [members.call("getMember", member_id), "latest"]) for member_id in member_ids]
+    )
+    names = {}
+    for member_id, result in zip(member_ids, raw, strict=True):
+        decoded = members.result("getMember", result)
+        names[member_id] = str(decoded[0][4]) if decoded else f"member {member_id}"
+    return _Chain(
+        members=history,
+        names=names,
+        events=events,
+        records=records,
+        blocks=blocks,
+        mandates=_read_mandates(node, confirmations, events, records),
+        chain_id=int(node.one("eth_chainId", []), 16),
+        registry=confirmations.address,
+    )
+
+
+def _read_mandates(
+    node: _Node,
+    confirmations: _Abi,
+    events: Mapping[str, list[ChainEvent]],
+    records: Mapping[str, Letter | None],
+) -> dict[tuple[int, str, str, int], int | RpcFailure]:
+    """Each authorising signer's mandate, read at the block of its authorisation."""
+    keys: set[tuple[int, str, str, int]] = set()
+    for letter_id, found in events.items():
+        record = records.get(letter_id)
+        for event in found:
+            if record is not None and event.name in ("LetterAuthorised", "AuthorisationRefused"):
+                keys.add(
+                    (record.bank, to_hex(record.auditee_ref), str(event.args["signer"]), event.block_number)
+                )
+    ordered = sorted(keys)
+    results = node.many(
+        [
+            (
+                "eth_call",
+                [confirmations.call("mandateValidUntil", bank, bytes.fromhex(ref[2:]), signer), hex(block)],
+            )
+            for bank, ref, signer, block in ordered
+        ]
+    )
+    mandates: dict[tuple[int, str, str, int], int | RpcFailure] = {}
+    for key, result in zip(ordered, results, strict=True):
+        decoded = confirmations.result("mandateValidUntil", result)
+        mandates[key] = (
+            int(decoded[0])
+            if decoded
+            else (result if isinstance(result, RpcFailure) else RpcFailure("empty"))
+        )
+    return mandates
+
+
+# --- one letter --------------------------------------------------------------------------------
+
+
+def _verify_letter(
+    entry: EvidenceLetter, chain: _Chain, checks: _Checks, signatures: dict[tuple[Any, ...], str | None]
+) -> None:
+    letter_id = entry.letter_id.lower()
+    record = chain.records.get(letter_id)
+    if record is None or record.status == LetterStatus.NONE:
+        checks.add("record", False, f"no letter {entry.letter_id} on chain")
+        return
+    _check_documents(entry, record, checks)
+    _check_record(entry, record, checks)
+    events = chain.events.get(letter_id, [])
+    matched = _check_steps(entry, events, chain, checks)
+    _check_lifecycle(entry, record, events, checks)
+    _check_timestamps(entry, matched, checks)
+    _check_authorisation(entry, record, matched, chain, checks, signatures)
+    _check_auditee(entry, record, checks)
+
+
+def _check_documents(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
+    documents: list[tuple[Literal["letter", "reply"], dict[str, Any] | None, str | None, str | None]] = [
+        ("letter", entry.letter, entry.letter_salt, entry.letter_hash)
+    ]
+    if entry.reply is not None or any(record.reply_hash):
+        documents.append(("reply", entry.reply, entry.reply_salt, entry.reply_hash))
+    for kind, document, salt_text, stated_hash in documents:
+        if document is None:
+            checks.add(f"{kind}.document", False, f"the chain records a {kind}; the package holds none")
+            continue
+        salt = _bytes(salt_text)
+        if salt is None:
+            checks.add(f"{kind}.salt", False, f"the {kind} salt is not hex")
+            continue
+        result = verify_against_record(record, kind=kind, document_json=document, salt=salt)
+        for check in result.checks:
+            altered = check.name == "hash" and not check.ok
+            detail = check.detail + (f" (the {kind} document or its salt was altered)" if altered else "")
+            checks.add(f"{kind}.{check.name}", check.ok, detail)
+        if result.valid and (stated_hash or "").lower() != result.document_hash:
+            checks.add(
+                f"{kind}.hash",
+                False,
+                f"the package states the {kind} hash {stated_hash}, the document gives {result.document_hash}",
+            )
+
+
+def _check_record(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
+    stated = {
+        "firm": entry.firm,
+        "bank": entry.bank,
+        "auditee_ref": entry.auditee_ref.lower(),
+        "due_at": entry.due_at,
+        "letter_hash": entry.letter_hash.lower(),
+    }
+    on_chain = {
+        "firm": record.firm,
+        "bank": record.bank,
+        "auditee_ref": to_hex(record.auditee_ref),
+        "due_at": record.due_at,
+        "letter_hash": to_hex(record.letter_hash),
+    }
+    if entry.reply_hash is not None or any(record.reply_hash):
+        stated["reply_hash"] = (entry.reply_hash or "").lower()
+        on_chain["reply_hash"] = to_hex(record.reply_hash)
+    wrong = [
+        f"{key}: package {stated[key]}, chain {on_chain[key]}"
+        for key in stated
+        if stated[key] != on_chain[key]
+    ]
+    checks.add(
+        "record",
+        not wrong,
+        "; ".join(wrong)
+        or f"firm {record.firm} to bank {record.bank}, auditee reference, letter hash and due time as on chain",
+    )
+
+
+def _position(event: ChainEvent) -> tuple[int, int]:
+    return (event.block_number, event.log_index)
+
+
+def _check_steps(
+    entry: EvidenceLetter, events: Sequence[ChainEvent], chain: _Chain, checks: _Checks
+) -> list[tuple[EvidenceStep, ChainEvent]]:
+    matched = []
+    for index, step in enumerate(entry.steps, start=1):
+        name = f"step {index} {step.name}"
+        event = events[index - 1] if index <= len(events) else None
+        if event is None:
+            checks.add(name, False, "the chain has no such step of this letter")
+            continue
+        block = chain.blocks.get(event.block_number)
+        wrong = []
+        if step.name != event.name:
+            wrong.append(f"event: package {step.name}, chain {event.name}")
+        if step.transaction_hash.lower() != to_hex(event.transaction_hash):
+            wrong.append(
+                f"transaction hash: package {step.transaction_hash}, chain {to_hex(event.transaction_hash)}"
+            )
+        if step.block_number != event.block_number:
+            wrong.append(f"block: package {step.block_number}, chain {event.block_number}")
+        if block is None:
+            wrong.append(f"block {event.block_number} cannot be read")
+        elif step.block_timestamp != block.timestamp:
+            wrong.append(
+                f"timestamp: package {step.block_timestamp}, chain {block.timestamp} ({_when(block.timestamp)})"
+            )
+        chain_args = _jsonable(event.args)
+        if _normal_args(step.args) != _normal_args(chain_args):
+            differing = sorted(
+                k
+                for k in set(step.args) | set(chain_args)
+                if _normal(step.args.get(k)) != _normal(chain_args.get(k))
+            )
+            wrong.append(f"arguments {', '.join(differing)} differ from the chain's")
+        if wrong:
+            checks.add(name, False, "; ".join(wrong))
+            continue
+        matched.append((step, event))
+        assert block is not None
+        checks.add(name, *_recorded_by(event, block, chain))
+    for event in events[len(entry.steps) :]:
+        checks.note(f"later {event.name}", f"on chain after the package was made: block {event.block_number}")
+    return matched
+
+
+def _normal(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _normal_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _normal(value) for key, value in args.items()}
+
+
+def _recorded_by(event: ChainEvent, block: _Block, chain: _Chain) -> tuple[bool, str]:
+    sender = block.senders.get(to_hex(event.transaction_hash))
+    where = (
+        f"block {event.block_number} at {_when(block.timestamp)}, tx {to_hex(event.transaction_hash)[:12]}…"
+    )
+    actor = _ACTOR.get(event.name)
+    if sender is None:
+        return False, f"{where}: the transaction is not in its block"
+    if actor is None:
+        signer = event.args.get("signer")
+        return True, f"{where}: signed by {signer}, relayed by {sender}"
+    party, role = actor
+    member_id = int(event.args[party])
+    state = chain.members.at(member_id, _position(event))
+    name = chain.names.get(member_id, f"member {member_id}")
+    if state is None:
+        return False, f"{where}: member {member_id} was not admitted at that point"
+    problems = []
+    if state.role != role:
+        problems.append(f"was a {state.role.name.lower()}, not a {role.name.lower()}")
+    if state.status != MemberStatus.ACTIVE:
+        problems.append(f"was {state.status.name.lower()}")
+    if state.account != sender:
+        problems.append(f"the transaction came from {sender}, not the member's account {state.account}")
+    who = f"{role.name.lower()} {name!r} (member {member_id})"
+    if problems:
+        return False, f"{where}: {who} " + "; ".join(problems)
+    return (
+        True,
+        f"{where}: sent by {who}, {state.status.name.lower()} at that point, from its account {sender}",
+    )
+
+
+def _check_lifecycle(
+    entry: EvidenceLetter, record: Letter, events: Sequence[ChainEvent], checks: _Checks
+) -> None:
+    status, problems = LetterStatus.NONE, []
+    for index, step in enumerate(entry.steps, start=1):
+        allowed = _ALLOWED_FROM.get(step.name)
+        if allowed is None:
+            problems.append(f"step {index} {step.name} is no step of a letter")
+            continue
+        if status not in allowed:
+            problems.append(f"step {index} {step.name} cannot follow {status.name.lower()}")
+        status = STATUS_AFTER.get(step.name, status)
+    if entry.status.upper() != status.name:
+        problems.append(f"the package says {entry.status.lower()}, its steps end {status.name.lower()}")
+    if problems:
+        checks.add("lifecycle", False, "; ".join(problems))
+        return
+    detail = " → ".join(s.name.removeprefix("Letter") for s in entry.steps) + f": {status.name.lower()}"
+    if record.status != status:
+        detail += f"; the chain has since moved on to {record.status.name.lower()}"
+    checks.add("lifecycle", True, detail)
+
+
+def _chinese_date(timestamp: int) -> date:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(CHINA).date()
+
+
+def _check_timestamps(
+    entry: EvidenceLetter, matched: Sequence[tuple[EvidenceStep, ChainEvent]], checks: _Checks
+) -> None:
+    at = {step.name: step.block_timestamp for step, _ in matched}
+    problems, notes = [], []
+    stamps = [step.block_timestamp for step, _ in matched]
+    if stamps != sorted(stamps):
+        problems.append("the steps' times go backwards")
+    letter_date = entry.letter.get("issued_on")
+    if "LetterRequested" in at and isinstance(letter_date, str):
+        recorded = _chinese_date(at["LetterRequested"])
+        if letter_date > recorded.isoformat():
+            problems.append(f"the letter is dated {letter_date}, after it was recorded ({recorded})")
+    replied_on = entry.reply.get("replied_on") if entry.reply else None
+    if "LetterReplied" in at and isinstance(replied_on, str):
+        recorded = _chinese_date(at["LetterReplied"])
+        if replied_on > recorded.isoformat():
+            problems.append(f"the reply is dated {replied_on}, after it was recorded ({recorded})")
+        if isinstance(letter_date, str) and replied_on < letter_date:
+            # Content to look into, not a broken proof: the hashes still hold.
+            checks.note("dates", f"the reply is dated {replied_on}, before the letter ({letter_date})")
+        if entry.due_at is not None:
+            late = at["LetterReplied"] - entry.due_at
+            notes.append(
+                f"replied late by {_span(late)}"
+                if late > 0
+                else f"replied {_span(-late)} before the due time"
+            )
+    if "LetterRequested" in at and "LetterReplied" in at:
+        notes.append(f"request to reply {_span(at['LetterReplied'] - at['LetterRequested'])}")
+    checks.add("timestamps", not problems, "; ".join(problems or notes or ["in chain order"]))
+
+
+def _span(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days} d {hours} h {rest // 60} min" if days else f"{hours} h {rest // 60} min {rest % 60} s"
+
+
+def _recover(typed: dict[str, Any], signature: bytes) -> str | None:
+    try:
+        return str(
+            Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
+        ).lower()
+    except Exception:  # eth-account raises several kinds for a malformed signature
+        return None
+
+
+def _check_authorisation(
+    entry: EvidenceLetter,
+    record: Letter,
+    matched: Sequence[tuple[EvidenceStep, ChainEvent]],
+    chain: _Chain,
+    checks: _Checks,
+    signatures: dict[tuple[Any, ...], str | None],
+) -> None:
+    event = next((e for _, e in matched if e.name in ("LetterAuthorised", "AuthorisationRefused")), None)
+    auth = entry.authorisation
+    if event is None:
+        if auth is not None:
+            checks.add("authorisation", False, "the package holds an authorisation the chain does not record")
+        elif any(s.name in ("LetterAuthorised", "AuthorisationRefused") for s in entry.steps):
+            checks.add("authorisation", False, "the authorisation step does not match the chain")
+        else:
+            checks.note("authorisation", "not authorised when the package was made")
+        return
+    if auth is None:
+        checks.add(
+            "authorisation", False, f"the chain records {event.name}; the package holds no authorisation"
+        )
+        return
+    problems = _authorisation_problems(auth, entry, record, event, chain, signatures)
+    mandate = chain.mandates.get(
+        (record.bank, to_hex(record.auditee_ref), str(event.args["signer"]), event.block_number)
+    )
+    block = chain.blocks.get(event.block_number)
+    mandate_note = ""
+    if isinstance(mandate, RpcFailure) or mandate is None:
+        mandate_note = "; the node keeps no state of that block, so the mandate was not re-read"
+    elif block is not None and mandate < block.timestamp:
+        problems.append(
+            f"the signer's mandate at bank {record.bank} did not hold at block {event.block_number}"
+        )
+    kind = "refused" if auth.kind == "refuse" else "authorised"
+    how = (
+        "with the Merkle proof"
+        if auth.proof is not None
+        else "(no proof in the package; the contract checked coverage)"
+    )
+    checks.add(
+        "authorisation",
+        not problems,
+        "; ".join(problems)
+        or f"{kind} by {auth.signer}, mandated by bank {record.bank}, signature over root {auth.requests_root[:12]}… {how}"
+        + mandate_note,
+    )
+
+
+def _authorisation_problems(
+    auth: EvidenceAuthorisation,
+    entry: EvidenceLetter,
+    record: Letter,
+    event: ChainEvent,
+    chain: _Chain,
+    signatures: dict[tuple[Any, ...], str | None],
+) -> list[str]:
+    problems = []
+    expected_kind = "refuse" if event.name == "AuthorisationRefused" else "authorise"
+    if auth.kind != expected_kind:
+        problems.append(f"the package says {auth.kind}, the chain records {event.name}")
+    root, signature = _bytes(auth.requests_root), _bytes(auth.signature)
+    if root is None or len(root) != 32 or signature is None:
+        return [*problems, "the requests root or the signature is not hex"]
+    key = (
+        auth.kind,
+        auth.requests_root.lower(),
+        auth.firm,
+        auth.valid_until,
+        auth.nonce,
+        auth.reason,
+        auth.signature.lower(),
+    )
+    if key not in signatures:
+        if auth.kind == "refuse":
+            typed = refusal_typed_data(
+                Refusal(root, auth.firm, auth.reason or 0, auth.valid_until, auth.nonce),
+                chain_id=chain.chain_id,
+                registry=chain.registry,
+            )
+        else:
+            typed = authorisation_typed_data(
+                Authorisation(root, auth.firm, auth.valid_until, auth.nonce),
+                chain_id=chain.chain_id,
+                registry=chain.registry,
+            )
+        signatures[key] = _recover(typed, signature)
+    recovered = signatures[key]
+    chain_signer = str(event.args["signer"]).lower()
+    if recovered != chain_signer:
+        problems.append(
+            f"the signature recovers to {recovered or 'nothing'}, the chain's signer is {chain_signer}"
+        )
+    if auth.signer.lower() != chain_signer:
+        problems.append(f"the package names signer {auth.signer}, the chain {chain_signer}")
+    if event.name == "LetterAuthorised" and to_hex(bytes(event.args["requestsRoot"])) != to_hex(root):
+        problems.append(
+            f"the signed root {auth.requests_root} is not the chain's {to_hex(bytes(event.args['requestsRoot']))}"
+        )
+    if event.name == "AuthorisationRefused" and auth.reason != event.args.get("reason"):
+        problems.append(f"the package's reason {auth.reason} is not the chain's {event.args.get('reason')}")
+    if auth.firm != record.firm:
+        problems.append(f"the authorisation is for firm {auth.firm}, the letter's firm is {record.firm}")
+    block = chain.blocks.get(event.block_number)
+    if block is not None and auth.valid_until < block.timestamp:
+        problems.append(f"it expired ({_when(auth.valid_until)}) before it was recorded")
+    if auth.proof is not None:
+        proof = [_bytes(p) for p in auth.proof]
+        leaf = LetterLeaf(record.letter_id, record.letter_hash, record.bank, record.auditee_ref).hash()
+        if (
+            any(p is None or len(p) != 32 for p in proof)
+            or process_proof(leaf, [p for p in proof if p]) != root
+        ):
+            problems.append("the Merkle proof does not lead from this letter's leaf to the signed root")
+    return problems
+
+
+def _check_auditee(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
+    if entry.auditee_salt is None:
+        checks.note("auditee_ref", "not opened: the package holds no auditee salt")
+        return
+    code = entry.letter.get("auditee", {}).get("registration_code", "")
+    salt = _bytes(entry.auditee_salt)
+    try:
+        opened = to_hex(auditee_reference(code, as_salt(salt or b"")))
+    except ValueError as exc:
+        checks.add("auditee_ref", False, f"the auditee salt or code is malformed: {exc}")
+        return
+    checks.add(
+        "auditee_ref",
+        opened == to_hex(record.auditee_ref),
+        f"the auditee reference {'opens' if opened == to_hex(record.auditee_ref) else 'does not open'} to {code} with the package's auditee salt",
+    )

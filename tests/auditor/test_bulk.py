@@ -1,0 +1,152 @@
+"""Letters from CSV and Excel: the layout, grouping, and a row-by-row report that stops everything."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from auditor_client.bulk import COLUMNS, SheetError, plan_file, template_rows, write_template
+from node_gateway.protocol.documents import AuditFirm, ItemKey, LetterFormat
+from node_gateway.protocol.samples import uscc
+
+FIRM = AuditFirm(member_no=2, name="明鉴会计师事务所")
+TODAY = date(2025, 1, 6)
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], *, encoding: str = "utf-8-sig") -> Path:
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def letter_rows(code: str = uscc("91310115MA1H7Q3K2"), **extra: str) -> list[dict[str, str]]:
+    return [{**row, "auditee_code": code, **extra} for row in template_rows()]
+
+
+def test_the_template_is_one_valid_letter(tmp_path: Path) -> None:
+    path = tmp_path / "template.csv"
+    write_template(path)
+    with path.open(encoding="utf-8-sig") as handle:
+        assert next(csv.reader(handle)) == list(COLUMNS)
+    plan = plan_file(path, audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    (planned,) = plan.letters
+    letter = planned.letter
+    assert planned.rows == (2, 3, 4, 5)
+    assert [e.balance for e in letter.items.deposits.entries] == [Decimal("12345678.90"), Decimal("0.00")]
+    assert letter.items.loans.entries[0].interest_rate == Decimal("3.45")
+    assert letter.items.guarantees.not_applicable
+    assert letter.items.custody.not_applicable  # not mentioned: not applicable in format one
+    assert (letter.audit_firm, letter.reference_date, letter.issued_on) == (FIRM, date(2024, 12, 31), TODAY)
+
+
+def test_rows_group_into_letters_by_auditee_bank_date_and_format(tmp_path: Path) -> None:
+    second = uscc("91310000MA1G00007")
+    rows = letter_rows() + letter_rows(second) + letter_rows(letter_format="two", auditee_name="x公司")[:1]
+    rows[-1]["balance"] = ""
+    plan = plan_file(write_csv(tmp_path / "three.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    assert len(plan.letters) == 3
+    assert {p.letter.auditee.registration_code for p in plan.letters} == {
+        letter_rows()[0]["auditee_code"],
+        second,
+    }
+    two = next(p.letter for p in plan.letters if p.letter.format is LetterFormat.TWO)
+    assert two.items.loans.blank  # format two leaves unlisted items for the bank
+    assert len({p.letter.letter_id for p in plan.letters}) == 3
+
+
+def test_letter_key_splits_otherwise_identical_letters(tmp_path: Path) -> None:
+    rows = letter_rows(letter_key="A") + letter_rows(letter_key="B")
+    plan = plan_file(write_csv(tmp_path / "keys.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert [p.key for p in plan.letters] == ["A", "B"]
+
+
+def test_bad_rows_are_reported_one_by_one_and_no_letter_is_planned(tmp_path: Path) -> None:
+    rows = letter_rows()
+    rows[0]["balance"] = "12,345.6"  # row 2: not an amount
+    rows[1]["account_type"] = "savings"  # row 3: not a deposit type
+    rows[2]["closed_on"] = "2024-03-01"  # row 4: a column of another item
+    rows[3]["item"] = "99"  # row 5: no such item
+    rows.append({**letter_rows()[0], "balance": ""})  # row 6: format one leaves a figure blank
+    rows.append({**letter_rows()[0], "bank_name": "另一家银行"})  # row 7: disagrees with its letter
+    plan = plan_file(write_csv(tmp_path / "bad.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert not plan.ok
+    assert plan.letters == []
+    with pytest.raises(ValueError, match="nothing may be sent"):
+        plan.drafts()
+    issues = {(i.row, i.column) for i in plan.issues}
+    assert {
+        (2, "balance"),
+        (3, "account_type"),
+        (4, "closed_on"),
+        (5, "item"),
+        (6, "balance"),
+        (7, "bank_name"),
+    } <= issues
+    assert set(plan.issues_by_row()) == {2, 3, 4, 5, 6, 7}
+
+
+def test_header_problems_stop_before_the_rows(tmp_path: Path) -> None:
+    rows = [{**row, "acount_no": "1"} for row in letter_rows()]
+    for row in rows:
+        del row["auditee_salt"]
+    plan = plan_file(write_csv(tmp_path / "header.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert {(i.row, i.column) for i in plan.issues} == {(1, "acount_no"), (1, "auditee_salt")}
+    assert "did you mean account_no" in str(plan.issues[0]) or "did you mean" in str(plan.issues[1])
+
+
+def test_letter_level_rules(tmp_path: Path) -> None:
+    rows = letter_rows(reply_due="2024-12-01", auditee_salt="0x1234")
+    rows.append({**letter_rows()[3], "account_no": "1"})  # not applicable with an entry value
+    plan = plan_file(write_csv(tmp_path / "rules.csv", rows), audit_firm=FIRM, today=TODAY)
+    columns = {i.column for i in plan.issues}
+    assert {"reply_due", "auditee_salt", "account_no"} <= columns
+
+
+def test_excel_with_numbers_and_dates_as_cells(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "函证"
+    columns = list(COLUMNS)
+    sheet.append(columns)
+    for row in letter_rows():
+        values: list[object] = [row.get(c) or None for c in columns]
+        values[columns.index("reference_date")] = date(2024, 12, 31)
+        values[columns.index("bank_member_no")] = 3
+        if row.get("balance"):
+            values[columns.index("balance")] = float(row["balance"])
+        sheet.append(values)
+    path = tmp_path / "letters.xlsx"
+    workbook.save(path)
+    plan = plan_file(path, audit_firm=FIRM, sheet="函证", today=TODAY)
+    assert plan.ok, plan.issues
+    assert plan.letters[0].letter.items.deposits.entries[0].balance == Decimal("12345678.90")
+    with pytest.raises(SheetError, match="no sheet"):
+        plan_file(path, audit_firm=FIRM, sheet="missing")
+
+
+def test_a_csv_saved_by_chinese_excel_is_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "gbk.csv", letter_rows(), encoding="gb18030")
+    plan = plan_file(path, audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    assert plan.letters[0].letter.items.by_key()[0][0] is ItemKey.DEPOSITS
+    assert plan.letters[0].letter.auditee.name == "上海江南精密机械股份有限公司"
+
+
+def test_files_that_are_no_sheet(tmp_path: Path) -> None:
+    with pytest.raises(SheetError):
+        plan_file(tmp_path.joinpath("x.json"), audit_firm=FIRM)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(SheetError, match="empty"):
+        plan_file(empty, audit_firm=FIRM)

@@ -1,0 +1,266 @@
+"""Offline verification on a real anvil: a sound package passes, and any altered byte of a
+document, a salt or a chain reference fails and names what is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from auditor_client.evidence import EvidencePackage
+from auditor_client.verifier import (
+    MembershipHistory,
+    Report,
+    compare_code,
+    immutable_values,
+    verify_contracts,
+    verify_package,
+)
+from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.contracts import ChainEvent, MemberStatus, Role
+from node_gateway.chain.network import NetworkFile, connect
+
+from .conftest import Letters
+
+pytestmark = pytest.mark.anvil
+
+Change = Callable[[dict[str, Any]], None]
+
+
+def verify(recorded: Letters, package: EvidencePackage | dict[str, Any]) -> Report:
+    if isinstance(package, dict):
+        package = EvidencePackage.model_validate(package)
+    return verify_package(package, connect(recorded.network_file.rpc_url))
+
+
+def failed(report: Report) -> dict[str, str]:
+    return {f"{c.subject[:6]}:{c.name}": c.detail for c in report.failures}
+
+
+def test_a_sound_package_passes_every_check(recorded: Letters) -> None:
+    report = verify(recorded, recorded.package)
+    assert report.ok, failed(report)
+    assert report.documents == 6 + 4  # six letters, four replies
+    by_subject = report.subjects()
+    closed = {c.name: c for c in by_subject[recorded.package.letters[0].letter_id]}
+    assert [name for name in closed if name.startswith("step")] == [
+        "step 1 LetterRequested",
+        "step 2 LetterAuthorised",
+        "step 3 LetterAccepted",
+        "step 4 LetterReplied",
+        "step 5 LetterClosed",
+    ]
+    assert "bank '东海银行' (member 3), active" in closed["step 4 LetterReplied"].detail
+    assert closed["lifecycle"].detail.endswith(": closed")
+    assert "with the Merkle proof" in closed["authorisation"].detail
+    refused = {c.name: c for c in by_subject[recorded.package.letters[-1].letter_id]}
+    assert refused["authorisation"].verdict == "pass"
+    assert refused["authorisation"].detail.startswith("refused by")
+    assert {c.name for c in by_subject["network"]} == {
+        "chain_id",
+        "contract.MemberRegistry",
+        "contract.ConfirmationRegistry",
+        "registry_link",
+        "deployment_block",
+    }
+
+
+def first(package: dict[str, Any]) -> dict[str, Any]:
+    letter: dict[str, Any] = package["letters"][0]
+    return letter
+
+
+def flip(text: str) -> str:
+    return text[:-1] + ("1" if text[-1] == "0" else "0")
+
+
+TAMPERING: dict[str, tuple[Change, str]] = {
+    "letter byte": (
+        lambda p: first(p)["letter"]["items"]["loans"]["entries"][0].update(principal="30000000.01"),
+        "letter.hash",
+    ),
+    "letter id in the letter": (
+        lambda p: first(p)["letter"].update(letter_id=p["letters"][1]["letter_id"]),
+        "letter.letter_id",
+    ),
+    "reply byte": (lambda p: first(p)["reply"]["preparer"].update(name="陈晓"), "reply.hash"),
+    "letter salt": (lambda p: first(p).update(letter_salt=flip(first(p)["letter_salt"])), "letter.hash"),
+    "reply salt": (lambda p: first(p).update(reply_salt=flip(first(p)["reply_salt"])), "reply.hash"),
+    "short salt": (lambda p: first(p).update(letter_salt=first(p)["letter_salt"][:-2]), "letter.salt"),
+    "auditee salt": (lambda p: first(p).update(auditee_salt=flip(first(p)["auditee_salt"])), "auditee_ref"),
+    "stated letter hash": (lambda p: first(p).update(letter_hash=flip(first(p)["letter_hash"])), "record"),
+    "transaction hash": (
+        lambda p: first(p)["steps"][2].update(
+            transaction_hash=flip(first(p)["steps"][2]["transaction_hash"])
+        ),
+        "step 3 LetterAccepted",
+    ),
+    "block number": (
+        lambda p: first(p)["steps"][1].update(block_number=first(p)["steps"][1]["block_number"] - 1),
+        "step 2 LetterAuthorised",
+    ),
+    "block timestamp": (
+        lambda p: first(p)["steps"][4].update(block_timestamp=first(p)["steps"][4]["block_timestamp"] + 1),
+        "step 5 LetterClosed",
+    ),
+    "event argument": (
+        lambda p: first(p)["steps"][3]["args"].update(
+            replyHash=flip(first(p)["steps"][3]["args"]["replyHash"])
+        ),
+        "step 4 LetterReplied",
+    ),
+    "a step dropped": (lambda p: first(p)["steps"].pop(2), "step 3 LetterReplied"),
+    "status": (lambda p: first(p).update(status="WITHDRAWN"), "lifecycle"),
+    "confirmation registry": (
+        lambda p: p["network"].update(confirmation_registry=flip(p["network"]["confirmation_registry"])),
+        "contract.ConfirmationRegistry",
+    ),
+    "member registry": (
+        lambda p: p["network"].update(member_registry=flip(p["network"]["member_registry"])),
+        "contract.MemberRegistry",
+    ),
+    "chain id": (lambda p: p["network"].update(chain_id=1), "chain_id"),
+    "deployment block": (
+        lambda p: p["network"].update(deployment_block=p["network"]["deployment_block"] + 1),
+        "deployment_block",
+    ),
+    "signature": (
+        lambda p: first(p)["authorisation"].update(
+            signature=flip(first(p)["authorisation"]["signature"][:-2]) + "1b"
+        ),
+        "authorisation",
+    ),
+    "requests root": (
+        lambda p: first(p)["authorisation"].update(
+            requests_root=flip(first(p)["authorisation"]["requests_root"])
+        ),
+        "authorisation",
+    ),
+    "merkle proof": (
+        lambda p: first(p)["authorisation"]["proof"].__setitem__(
+            0, flip(first(p)["authorisation"]["proof"][0])
+        ),
+        "authorisation",
+    ),
+    "signer": (lambda p: first(p)["authorisation"].update(signer="0x" + "11" * 20), "authorisation"),
+    "authorisation expiry": (
+        lambda p: first(p)["authorisation"].update(valid_until=first(p)["authorisation"]["valid_until"] + 1),
+        "authorisation",
+    ),
+    "reply removed": (lambda p: first(p).update(reply=None), "reply.document"),
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPERING))
+def test_tampering_fails_and_names_the_check(recorded: Letters, what: str) -> None:
+    change, expected = TAMPERING[what]
+    package = json.loads(recorded.package.model_dump_json())
+    change(package)
+    report = verify(recorded, package)
+    assert not report.ok
+    names = {c.name for c in report.failures}
+    assert expected in names, failed(report)
+    if not expected.startswith(("contract", "chain_id", "deployment")):
+        # Only the altered letter fails.
+        assert {c.subject for c in report.failures} == {recorded.package.letters[0].letter_id}, failed(report)
+
+
+def test_a_package_made_before_later_steps_still_verifies(recorded: Letters) -> None:
+    package = json.loads(recorded.package.model_dump_json())
+    closed = first(package)
+    closed["steps"].pop()  # exported when the letter was replied, before it was closed
+    closed["status"] = "REPLIED"
+    report = verify(recorded, package)
+    assert report.ok, failed(report)
+    notes = [c for c in report.checks if c.verdict == "note" and c.subject == closed["letter_id"]]
+    assert any(c.name == "later LetterClosed" for c in notes)
+
+
+def test_membership_is_replayed_to_the_point_of_each_step() -> None:
+    def event(name: str, block: int, index: int, **args: Any) -> ChainEvent:
+        return ChainEvent(name, args, Web3.to_checksum_address("0x" + "00" * 20), block, b"\0" * 32, index)
+
+    history = MembershipHistory(
+        [
+            event("MemberAdmitted", 5, 0, memberId=3, account="0x" + "aa" * 20, role=Role.BANK, orgId=b""),
+            event(
+                "MemberStatusChanged", 9, 1, memberId=3, status=MemberStatus.SUSPENDED, by="0x" + "01" * 20
+            ),
+            event("MemberStatusChanged", 9, 4, memberId=3, status=MemberStatus.ACTIVE, by="0x" + "01" * 20),
+            event(
+                "MemberAccountRotated",
+                12,
+                0,
+                memberId=3,
+                previousAccount="0x" + "aa" * 20,
+                newAccount="0x" + "BB" * 20,
+            ),
+        ]
+    )
+    assert history.at(3, (5, 0)) is None  # not before its own admission
+    active = history.at(3, (9, 0))
+    assert active is not None
+    assert (active.role, active.status) == (Role.BANK, MemberStatus.ACTIVE)
+    suspended = history.at(3, (9, 2))
+    assert suspended is not None
+    assert suspended.status is MemberStatus.SUSPENDED
+    reinstated = history.at(3, (11, 0))
+    assert reinstated is not None
+    assert (reinstated.status, reinstated.account) == (
+        MemberStatus.ACTIVE,
+        "0x" + "aa" * 20,
+    )
+    rotated = history.at(3, (12, 1))
+    assert rotated is not None
+    assert rotated.account == "0x" + "bb" * 20
+    assert history.at(4, (99, 0)) is None
+
+
+def test_the_deployed_contracts_are_the_committed_build(recorded: Letters) -> None:
+    report = verify_contracts(connect(recorded.network_file.rpc_url), recorded.network_file)
+    assert report.ok, failed(report)
+    wrong_chain = recorded.network_file.model_copy(update={"chain_id": 5})
+    assert {
+        c.name for c in verify_contracts(connect(recorded.network_file.rpc_url), wrong_chain).failures
+    } == {"chain_id"}
+
+
+def test_code_comparison_binds_the_immutables_to_the_network(recorded: Letters) -> None:
+    network: NetworkFile = recorded.network_file
+    address = network.confirmation_registry
+    deployed = bytes(recorded.w3.eth.get_code(Web3.to_checksum_address(address)))
+    values = immutable_values(
+        "ConfirmationRegistry",
+        chain_id=network.chain_id,
+        address=address,
+        member_registry=network.member_registry,
+    )
+    assert compare_code("ConfirmationRegistry", deployed, allowed=values) is None
+    # Another member registry, another chain or another byte: not this network's build.
+    other = immutable_values(
+        "ConfirmationRegistry", chain_id=network.chain_id, address=address, member_registry="0x" + "12" * 20
+    )
+    assert compare_code("ConfirmationRegistry", deployed, allowed=other) is not None
+    other_chain = immutable_values(
+        "ConfirmationRegistry", chain_id=1, address=address, member_registry=network.member_registry
+    )
+    assert compare_code("ConfirmationRegistry", deployed, allowed=other_chain) is not None
+    changed = bytearray(deployed)
+    changed[100] ^= 1
+    assert "from byte 100" in (compare_code("ConfirmationRegistry", bytes(changed), allowed=values) or "")
+    member_code = bytes(recorded.w3.eth.get_code(Web3.to_checksum_address(network.member_registry)))
+    assert member_code.hex() == load_artifact("MemberRegistry").deployed_bytecode.removeprefix("0x")
+    assert compare_code("MemberRegistry", b"", allowed=set()) == "there is no contract at the address"
+
+
+def test_thousands_of_documents_verify_in_seconds(recorded: Letters) -> None:
+    # The same six letters many times over: what costs is per document, the chain is read once.
+    package = recorded.package.model_copy(update={"letters": recorded.package.letters * 100})
+    report = verify(recorded, package)
+    assert report.ok
+    rate = report.documents / report.seconds
+    print(f"\n{report.documents} documents verified in {report.seconds:.2f} s: {rate:.0f} documents/s")
+    assert rate > 50  # about 1,000/s on an idle 2-core machine; RFC 8785 in pure Python is half of it
