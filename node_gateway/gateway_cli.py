@@ -11,9 +11,10 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
-from node_gateway.core.keys import KeystoreError, create_keys, load_keys
-from node_gateway.core.security import ADMIN, USER_ROLES, create_user
+from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole
+from node_gateway.core.keys import KeystoreError, load_keys
+from node_gateway.core.provision import provision
+from node_gateway.core.security import ADMIN, create_user
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
 from node_gateway.storage.db import Database
@@ -22,8 +23,6 @@ gateway_app = typer.Typer(
     help="A member's gateway: its keys, configuration and service.", no_args_is_help=True
 )
 console = Console()
-
-CONFIG_NAME = "gateway.toml"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -80,29 +79,19 @@ def init(
         straight_through_limit=straight_through_limit,
     )
     try:
-        passphrase = settings.read_passphrase()
-        keys = create_keys(settings.keystore_dir, passphrase, suites)
+        done = provision(settings, settings.read_passphrase(), suites)
     except (ConfigError, KeystoreError) as exc:
         raise _fail(str(exc)) from exc
-    config_path = settings.data_dir / CONFIG_NAME
-    write_config(config_path, settings.model_copy(update={"passphrase": None, "passphrase_file": None}))
-    db = Database(settings.effective_database_url)
-    db.migrate()
-    api_keys: dict[str, str] = {}
-    with db.session() as session:
-        for user_role in sorted(USER_ROLES[role]):
-            api_keys[user_role] = create_user(session, role, user_role, {user_role})
-    db.dispose()
     console.print(f"gateway of [bold]{name}[/bold] ({role.value}) initialised in {settings.data_dir}")
-    console.print(f"chain account: {keys.chain_account.address}  (the operator admits this account)")
-    console.print(f"configuration: {config_path}")
-    for user_role, key in api_keys.items():
+    console.print(f"chain account: {done.account}  (the operator admits this account)")
+    console.print(f"configuration: {done.config_path}")
+    for user_role, key in done.api_keys.items():
         console.print(f"API key for user {user_role!r}: {key}")
     console.print("The API keys are shown once; only their hashes are kept.")
     if keys_file is not None:
         descriptor = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            json.dump({"account": keys.chain_account.address, "api_keys": api_keys}, handle, indent=2)
+            json.dump({"account": done.account, "api_keys": done.api_keys}, handle, indent=2)
 
 
 def _settings(config: Path) -> GatewaySettings:

@@ -9,7 +9,6 @@ through the operator's API, over HTTP, like in production.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -30,7 +29,10 @@ from web3.types import RPCEndpoint, RPCResponse
 from node_gateway.chain.devnet import AnvilNode, free_port
 from node_gateway.chain.network import connect, deploy_network, fund_from_node, in_process_chain
 from node_gateway.chain.transactions import TransactionSender
+from node_gateway.core.config import GatewaySettings
 from node_gateway.core.keys import load_keys
+from node_gateway.core.provision import provision
+from node_gateway.protocol.envelopes import DEFAULT_SUITE
 from node_gateway.protocol.hashing import organisation_id
 
 CONFIRMNET = [sys.executable, "-c", "from node_gateway.cli import main; main()"]
@@ -117,33 +119,25 @@ class Gateway:
             **self.spec.env,
         }
 
+    def settings(self) -> GatewaySettings:
+        """What ``gateway init`` would be given, with this member's own settings from ``spec.env``."""
+        extra = {key.removeprefix("CONFIRMNET_").lower(): value for key, value in self.spec.env.items()}
+        return GatewaySettings.model_validate(
+            {
+                "role": self.role,
+                "display_name": self.name,
+                "registration_code": self.registration_code,
+                "data_dir": self.data_dir,
+                "network_file": self.network_file,
+                "port": self.port,
+                **extra,
+            }
+        )
+
     def init(self) -> None:
-        keys_file = self.data_dir.parent / f"{self.data_dir.name}.keys.json"
-        command = [
-            *CONFIRMNET,
-            "gateway",
-            "init",
-            "--role",
-            self.role,
-            "--name",
-            self.name,
-            "--registration-code",
-            self.registration_code,
-            "--data-dir",
-            str(self.data_dir),
-            "--network-file",
-            str(self.network_file),
-            "--port",
-            str(self.port),
-            "--keys-file",
-            str(keys_file),
-        ]
-        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise LaunchError(f"gateway init of {self.name} failed: {result.stdout}{result.stderr}")
-        created = json.loads(keys_file.read_text())
-        keys_file.unlink()
-        self.api_keys, self.account = created["api_keys"], created["account"]
+        """Sets the gateway up as ``confirmnet gateway init`` does (in this process: it is faster)."""
+        done = provision(self.settings(), self.passphrase, (DEFAULT_SUITE,))
+        self.api_keys, self.account = done.api_keys, done.account
 
     def chain_account(self) -> LocalAccount:
         return load_keys(self.data_dir / "keys", self.passphrase).chain_account
@@ -168,13 +162,9 @@ class Gateway:
         import uvicorn
 
         from node_gateway.api.app import create_app
-        from node_gateway.core.config import GatewaySettings
         from node_gateway.node import Node
 
-        # Threads share one environment: this member's own settings go straight into its settings.
-        overrides = {key.removeprefix("CONFIRMNET_").lower(): value for key, value in self.spec.env.items()}
-        from_file = GatewaySettings.from_file(self.config).model_dump()
-        settings = GatewaySettings.model_validate({**from_file, "poll_interval_s": 0.1, **overrides})
+        settings = GatewaySettings.from_file(self.config).model_copy(update={"poll_interval_s": 0.1})
         node = Node.open(settings, load_keys(settings.keystore_dir, self.passphrase), w3=w3)
         config = uvicorn.Config(
             create_app(node), host="127.0.0.1", port=self.port, log_config=None, access_log=False
