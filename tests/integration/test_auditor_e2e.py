@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +23,12 @@ from node_gateway.cli import app
 from node_gateway.protocol.documents import ConfirmationLetter
 
 from .flows import Customer, accept_and_reply, letter_view, member_id, new_auditee, ok, wait_in_inbox
-from .harness import Consortium, start_consortium, wait_until
+from .harness import Consortium, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 LETTERS = 50
 PASSPHRASE = "the auditee signer's passphrase"
-
-
-@pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    """This module's own consortium, not the session's: the crash test fails when it is not the
-    first to use the session's one (its kill lands too late once the gateways carry history)."""
-    yield from start_consortium(tmp_path_factory.mktemp("auditor-consortium"))
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Any:

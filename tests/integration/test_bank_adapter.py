@@ -49,7 +49,7 @@ from .flows import (
     sign_and_submit,
     wait_status,
 )
-from .harness import Consortium, Gateway, wait_until
+from .harness import Consortium, Gateway, cli_gateway, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -89,7 +89,7 @@ class AdapterBank:
 def adapter_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterBank]:
     base = tmp_path_factory.mktemp("adapter-bank")
     core_url = f"sqlite:///{base / 'core.db'}"
-    gateway = Gateway(
+    gateway = cli_gateway(
         "bank",
         "南湖银行",
         uscc("91330000MA2J8K4P1"),

@@ -28,7 +28,7 @@ from .harness import Consortium, Gateway, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-LETTERS = 24
+LETTERS = 40  # one delivery batch: the bank stores them one by one for a second or two
 
 
 def _inbox(bank: Gateway) -> set[str]:
@@ -44,10 +44,6 @@ def _events(consortium: Consortium, letter_ids: set[str]) -> Counter[tuple[str, 
         if letter_id in letter_ids:
             counted[(letter_id, event.name)] += 1
     return counted
-
-
-def _replied_on_chain(consortium: Consortium, letter_ids: set[str]) -> int:
-    return sum(1 for (_, name) in _events(consortium, letter_ids) if name == "LetterReplied")
 
 
 def test_bank_killed_while_receiving_and_while_replying(consortium: Consortium) -> None:
@@ -74,11 +70,10 @@ def test_bank_killed_while_receiving_and_while_replying(consortium: Consortium) 
             )
             body: dict[str, Any] = {"reply": reply.model_dump(mode="json", by_alias=True)}
             ok(officer.post(f"/v1/letters/{letter.letter_id}/reply", json=body), 202)
-    wait_until(lambda: _replied_on_chain(consortium, ids) > 0, 60, "the first reply on chain")
+    # Killed at once: its outbox and delivery are busy with the replies just stored.
     bank.kill()
-    replied_at_kill = _replied_on_chain(consortium, ids)
     delivered_at_kill = sum(letter_view(consortium.firm, "auditor", x)["reply_verified"] for x in ids)
-    assert min(replied_at_kill, delivered_at_kill) < LETTERS, "nothing was in flight at the kill"
+    assert delivered_at_kill < LETTERS, "every reply was delivered before the kill; the test proves nothing"
     bank.start()
 
     for letter_id in sorted(ids):
