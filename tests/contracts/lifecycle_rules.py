@@ -1,0 +1,238 @@
+"""A small Python model of ConfirmationRegistry's rules, written from DESIGN.md §4.
+
+For an action by an actor on a letter, the model names the outcome: the next status, or the
+custom error and its arguments. Checks run in the contract's order: the acting member (known,
+Active, right role) → the letter exists → it is the acting member's letter → the state guard.
+The lifecycle table and the state machine test compare the contracts against it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from node_gateway.chain.contracts import LetterStatus, MemberStatus, Role, status_bitmap
+from node_gateway.chain.errors import (
+    ConfirmationNotAddressedBank,
+    ConfirmationNotRequestingFirm,
+    ConfirmationUnexpectedStatus,
+    ConfirmationUnknownLetter,
+    ContractRevert,
+    MemberRegistryMemberNotActive,
+    MemberRegistryUnknownAccount,
+    MemberRegistryUnknownMember,
+    MemberRegistryWrongRole,
+)
+from node_gateway.chain.transactions import Call
+
+if TYPE_CHECKING:
+    from conftest import Deployment, LetterRef
+
+
+class Action(StrEnum):
+    REQUEST = "request"
+    AUTHORISE = "authorise"
+    REFUSE = "refuse"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    REPLY = "reply"
+    CLOSE = "close"
+    WITHDRAW = "withdraw"
+    FOLLOW_UP = "followUp"
+
+
+AWAITING_BANK = (LetterStatus.REQUESTED, LetterStatus.AUTHORISED, LetterStatus.ACCEPTED)
+
+# The states each action starts from, and where it leads (None: the state does not change).
+ALLOWED: dict[Action, tuple[LetterStatus, ...]] = {
+    Action.REQUEST: (LetterStatus.NONE,),
+    Action.AUTHORISE: (LetterStatus.REQUESTED,),
+    Action.REFUSE: (LetterStatus.REQUESTED,),
+    Action.ACCEPT: (LetterStatus.AUTHORISED,),
+    Action.REJECT: (LetterStatus.AUTHORISED,),
+    Action.REPLY: (LetterStatus.ACCEPTED,),
+    Action.CLOSE: (LetterStatus.REPLIED,),
+    Action.WITHDRAW: AWAITING_BANK,
+    Action.FOLLOW_UP: AWAITING_BANK,
+}
+NEXT: dict[Action, LetterStatus | None] = {
+    Action.REQUEST: LetterStatus.REQUESTED,
+    Action.AUTHORISE: LetterStatus.AUTHORISED,
+    Action.REFUSE: LetterStatus.REFUSED,
+    Action.ACCEPT: LetterStatus.ACCEPTED,
+    Action.REJECT: LetterStatus.REJECTED,
+    Action.REPLY: LetterStatus.REPLIED,
+    Action.CLOSE: LetterStatus.CLOSED,
+    Action.WITHDRAW: LetterStatus.WITHDRAWN,
+    Action.FOLLOW_UP: None,
+}
+# The role of the one party that may take each action; None: relayed, anyone may send it.
+ACTING_ROLE: dict[Action, Role | None] = {
+    Action.REQUEST: Role.AUDIT_FIRM,
+    Action.AUTHORISE: None,
+    Action.REFUSE: None,
+    Action.ACCEPT: Role.BANK,
+    Action.REJECT: Role.BANK,
+    Action.REPLY: Role.BANK,
+    Action.CLOSE: Role.AUDIT_FIRM,
+    Action.WITHDRAW: Role.AUDIT_FIRM,
+    Action.FOLLOW_UP: Role.AUDIT_FIRM,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sends the transaction, as the member registry sees it."""
+
+    address: str
+    member_id: int  # 0: no member
+    role: Role
+    status: MemberStatus = MemberStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """A letter as the contract stores it (firm and bank 0 when it does not exist)."""
+
+    letter_id: bytes
+    status: LetterStatus
+    firm: int
+    bank: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Either ``error(*values)`` or success leading to ``status``."""
+
+    status: LetterStatus | None = None
+    error: type[ContractRevert] | None = None
+    values: tuple[object, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __str__(self) -> str:
+        if self.error is None:
+            return f"ok → {self.status.name if self.status is not None else '?'}"
+        return f"{self.error.__name__}{self.values}"
+
+
+def _fail(error: type[ContractRevert], *values: object) -> Outcome:
+    return Outcome(error=error, values=values)
+
+
+def _active_account(actor: Actor, role: Role) -> Outcome | None:
+    """MemberRegistry.requireActiveAccount: known, then Active, then the role."""
+    if actor.member_id == 0:
+        return _fail(MemberRegistryUnknownAccount, actor.address.lower())
+    if actor.status != MemberStatus.ACTIVE:
+        return _fail(MemberRegistryMemberNotActive, actor.member_id, int(actor.status))
+    if actor.role != role:
+        return _fail(MemberRegistryWrongRole, actor.member_id, int(role), int(actor.role))
+    return None
+
+
+def _guard(letter: LetterFacts, action: Action) -> Outcome:
+    allowed = ALLOWED[action]
+    if letter.status not in allowed:
+        return _fail(
+            ConfirmationUnexpectedStatus, letter.letter_id, int(letter.status), status_bitmap(*allowed)
+        )
+    return Outcome(status=NEXT[action] or letter.status)
+
+
+def expected_outcome(
+    action: Action,
+    actor: Actor,
+    letter: LetterFacts,
+    *,
+    request_bank: Actor | None = None,
+) -> Outcome:
+    """What the contract does when ``actor`` takes ``action`` on ``letter``.
+
+    For ``request``, ``request_bank`` is the bank the request addresses. For ``authorise`` and
+    ``refuse`` the model assumes a signature by a mandated signer that covers the letter.
+    """
+    role = ACTING_ROLE[action]
+    if action == Action.REQUEST:
+        assert request_bank is not None
+        failure = _active_account(actor, Role.AUDIT_FIRM)
+        if failure is None and request_bank.member_id == 0:
+            failure = _fail(MemberRegistryUnknownMember, 0)
+        if failure is None and request_bank.status != MemberStatus.ACTIVE:
+            failure = _fail(MemberRegistryMemberNotActive, request_bank.member_id, int(request_bank.status))
+        if failure is None and request_bank.role != Role.BANK:
+            failure = _fail(
+                MemberRegistryWrongRole, request_bank.member_id, int(Role.BANK), int(request_bank.role)
+            )
+        return failure or _guard(letter, action)
+    if role is not None:
+        failure = _active_account(actor, role)
+        if failure is not None:
+            return failure
+    if letter.status == LetterStatus.NONE:
+        return _fail(ConfirmationUnknownLetter, letter.letter_id)
+    if role == Role.BANK and letter.bank != actor.member_id:
+        return _fail(ConfirmationNotAddressedBank, letter.letter_id, actor.address.lower())
+    if role == Role.AUDIT_FIRM and letter.firm != actor.member_id:
+        return _fail(ConfirmationNotRequestingFirm, letter.letter_id, actor.address.lower())
+    return _guard(letter, action)
+
+
+def is_overdue(status: LetterStatus, due_at: int, now: int) -> bool:
+    """Overdue: awaiting the auditee or the bank past the due time; never stored."""
+    return status in AWAITING_BANK and now > due_at
+
+
+# The event each action emits; every one also carries letterId, firm and bank.
+EVENT: dict[Action, str] = {
+    Action.REQUEST: "LetterRequested",
+    Action.AUTHORISE: "LetterAuthorised",
+    Action.REFUSE: "AuthorisationRefused",
+    Action.ACCEPT: "LetterAccepted",
+    Action.REJECT: "LetterRejected",
+    Action.REPLY: "LetterReplied",
+    Action.CLOSE: "LetterClosed",
+    Action.WITHDRAW: "LetterWithdrawn",
+    Action.FOLLOW_UP: "LetterFollowedUp",
+}
+
+
+def action_call(deployment: Deployment, action: Action, letter: LetterRef) -> tuple[Call, dict[str, object]]:
+    """The call that takes ``action`` on ``letter`` and the arguments its event should carry
+    besides letterId, firm and bank. Authorisations and refusals are signed by the mandated signer.
+    """
+    c = deployment.confirmations
+    lid = letter.letter_id
+    if action == Action.REQUEST:
+        extra: dict[str, object] = {
+            "auditeeRef": letter.auditee_ref,
+            "letterHash": letter.letter_hash,
+            "dueAt": letter.due_at,
+        }
+        return deployment.request_call(letter), extra
+    if action == Action.AUTHORISE:
+        signed = deployment.sign_authorisation([letter])
+        root = signed.message.requests_root
+        return deployment.authorise_call(letter, signed), {
+            "signer": deployment.signer.address,
+            "requestsRoot": root,
+        }
+    if action == Action.REFUSE:
+        signed = deployment.sign_refusal([letter], reason=3)
+        return deployment.refuse_call(letter, signed), {"signer": deployment.signer.address, "reason": 3}
+    if action == Action.REJECT:
+        return c.reject(lid, 11), {"reason": 11}
+    if action == Action.REPLY:
+        reply_hash = os.urandom(32)
+        return c.reply(lid, reply_hash), {"replyHash": reply_hash}
+    simple = {
+        Action.ACCEPT: c.accept,
+        Action.CLOSE: c.close,
+        Action.WITHDRAW: c.withdraw,
+        Action.FOLLOW_UP: c.follow_up,
+    }
+    return simple[action](lid), {}
