@@ -370,3 +370,19 @@ def test_multicall_keeps_the_sender_so_parties_cannot_borrow_rights(deployment: 
         [d.confirmations.follow_up(letter.letter_id), d.confirmations.accept(letter.letter_id)]
     )
     d.assert_reverts(d.firm, call, MemberRegistryWrongRole, d.firm.member_id, Role.BANK, Role.AUDIT_FIRM)
+
+
+def test_a_revert_decodes_the_same_on_every_path(deployment: Deployment) -> None:
+    """eth_call, the gas estimate, and a transaction mined with a fixed gas limit all raise the
+    contract's own error with its arguments."""
+    d = deployment
+    letter = d.letter_in(LetterStatus.REQUESTED)
+    call = d.confirmations.close(letter.letter_id)
+    expected = (letter.letter_id, LetterStatus.REQUESTED, status_bitmap(LetterStatus.REPLIED))
+    d.assert_reverts(d.firm, call, ConfirmationUnexpectedStatus, *expected)
+    with pytest.raises(ConfirmationUnexpectedStatus) as estimated:
+        d.firm.sender.estimate_gas(call)
+    with pytest.raises(ConfirmationUnexpectedStatus) as mined:
+        d.firm.sender.send(call, gas=200_000)
+    assert estimated.value.values == mined.value.values == expected
+    assert d.status(letter) == LetterStatus.REQUESTED

@@ -59,6 +59,7 @@ DAY = 24 * HOUR
 # block adds never decide whether a letter is overdue.
 DUE_IN = (HOUR + HOUR // 2, DAY + HOUR // 2, 3 * DAY + HOUR // 2)
 TRAVEL = (HOUR, DAY, 2 * DAY)
+MAX_LETTERS = 6  # per example: the rules then work on the letters there are
 PARTIES = ("firm", "firm2", "bank", "bank2", "regulator", "operator", "stranger")
 MEMBERS = ("firm", "firm2", "bank", "bank2", "regulator")
 RELAYED = (Action.AUTHORISE,) * 3 + (Action.REFUSE,)
@@ -156,6 +157,7 @@ class LetterLifecycle(RuleBasedStateMachine):
     def first_request(self) -> LetterRef:
         return self._request("firm", "bank", DUE_IN[0])
 
+    @precondition(lambda self: len(self.model) < MAX_LETTERS)
     @rule(target=letters, party=REQUESTER, bank=ADDRESSEE, due_in=st.sampled_from(DUE_IN))
     def request(self, party: str, bank: str, due_in: int) -> LetterRef:
         return self._request(party, bank, due_in)
@@ -196,10 +198,14 @@ class LetterLifecycle(RuleBasedStateMachine):
     @rule(letter=letters, until=st.sampled_from(STOP_AT))
     def usual_steps(self, letter: LetterRef, until: LetterStatus) -> None:
         """The usual next steps of the letter until it is ``until``, each by the party whose turn it is."""
-        while (known := self.model.get(letter.letter_id)) is not None and known.status < until:
-            if known.status not in USUAL_NEXT:
+        for _ in range(len(USUAL_NEXT)):
+            known = self.model.get(letter.letter_id)
+            if known is None or known.status >= until or known.status not in USUAL_NEXT:
                 return
-            self.act(letter, "rightful", USUAL_NEXT[known.status])
+            before = known.status
+            self.act(letter, "rightful", USUAL_NEXT[before])
+            if known.status == before:  # refused, e.g. because the party is suspended
+                return
 
     @precondition(lambda self: any(letter.status in OPEN for letter in self.model.values()))
     @rule(data=st.data(), party=ACTING_PARTY, action=st.sampled_from(ANY_ACTION))
