@@ -1,0 +1,68 @@
+"""`confirmnet demo`, run to completion without a person, on the in-process chain and on anvil;
+its summary is checked against what the chain and the gateways report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from node_gateway.chain.contracts import LetterStatus
+from node_gateway.chain.network import Network, NetworkFile
+from node_gateway.demo import DemoSummary, run_demo
+from node_gateway.launcher import LocalNetwork
+
+pytestmark = pytest.mark.slow
+
+
+def _check(network: LocalNetwork, summary: DemoSummary) -> None:
+    assert network.w3 is not None
+    chain = Network.attach(network.w3, NetworkFile.load(network.network_file))
+    events = chain.confirmations.get_events(chain.deployment_block)
+    requested = [e.args["letterId"] for e in events if e.name == "LetterRequested"]
+    statuses = Counter(chain.confirmations.get_letter(letter_id).status.name for letter_id in requested)
+    assert summary.letters == len(requested)
+    assert summary.by_status == dict(statuses)
+    assert summary.replied == sum(1 for e in events if e.name == "LetterReplied")
+    assert statuses[LetterStatus.REJECTED.name] == 1
+    assert statuses[LetterStatus.WITHDRAWN.name] == 1
+    assert statuses[LetterStatus.REFUSED.name] == 1
+    overdue = sum(chain.confirmations.is_overdue(letter_id) for letter_id in requested)
+    assert summary.overdue == overdue > 0
+    assert 0 < summary.exceptions < summary.replied
+    regulator = network.by_role("regulator")[0]
+    with regulator.client("analyst") as client:
+        stats = client.get("/v1/statistics/summary").json()
+    assert stats["letters_received"] == summary.letters
+    assert stats["reply_rate"] == summary.reply_rate
+    firms_total = 0
+    for firm in network.by_role("audit_firm"):
+        with firm.client("auditor") as client:
+            firms_total += client.get("/v1/letters", params={"limit": 1}).json()["total"]
+    assert firms_total == summary.letters
+    assert summary.verified_letters > 0
+    assert summary.verification_failures == 0
+
+
+@pytest.mark.parametrize(
+    "embedded", [True, pytest.param(False, marks=pytest.mark.anvil)], ids=["in_process", "anvil"]
+)
+def test_demo_runs_a_season_to_the_end(tmp_path: Path, embedded: bool) -> None:
+    checked: list[DemoSummary] = []
+
+    def inspect(network: LocalNetwork, summary: DemoSummary) -> None:
+        _check(network, summary)
+        checked.append(summary)
+
+    summary = run_demo(
+        tmp_path / "demo",
+        letters=24,
+        embedded=embedded,
+        keep_running=False,
+        console=Console(quiet=True),
+        inspect=inspect,
+    )
+    assert checked == [summary]
+    assert (tmp_path / "demo" / "summary.json").exists()
