@@ -42,14 +42,16 @@ class LaunchError(RuntimeError):
     """A gateway or the chain did not come up."""
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition") -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition", *, poll_s: float = 0.05
+) -> Any:
     """Polls ``condition`` until it returns something true; returns that."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.05)
+        time.sleep(poll_s)
     raise LaunchError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 

@@ -59,6 +59,7 @@ def require(*roles: str) -> Callable[[User], User]:
 Auditor = Annotated[User, Depends(require("auditor"))]
 AuditorOrAuditee = Annotated[User, Depends(require("auditor", "auditee"))]
 Officer = Annotated[User, Depends(require("officer"))]
+Reviewer = Annotated[User, Depends(require("reviewer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]
 Admin = Annotated[User, Depends(require("admin"))]

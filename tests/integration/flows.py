@@ -11,7 +11,14 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from node_gateway.chain.network import Network, NetworkFile, connect
-from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter
+from node_gateway.protocol.documents import (
+    Auditee,
+    AuditFirm,
+    Bank,
+    ConfirmationLetter,
+    ConfirmationReply,
+    Officer,
+)
 from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
 
 from .harness import Consortium, Gateway, wait_until
@@ -136,12 +143,18 @@ def wait_in_inbox(consortium: Consortium, letter_ids: list[str], timeout_s: floa
     wait_until(arrived, timeout_s, f"{len(letter_ids)} letters in the bank's inbox")
 
 
+def reviewed(reply: ConfirmationReply) -> ConfirmationReply:
+    """The reply as the bank's user "reviewer" approves it (the API records the caller as checker)."""
+    return reply.model_copy(update={"reviewer": Officer(officer_id="reviewer", name="复核人")})
+
+
 def accept_and_reply(
     consortium: Consortium, letter: ConfirmationLetter, letter_hash: str, **kwargs: Any
 ) -> None:
     with consortium.bank.client("officer") as bank:
         ok(bank.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
-        reply = sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs)
+    reply = reviewed(sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs))
+    with consortium.bank.client("reviewer") as bank:
         ok(
             bank.post(
                 f"/v1/letters/{letter.letter_id}/reply",

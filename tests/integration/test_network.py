@@ -22,6 +22,7 @@ from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.documents import ConfirmationLetter, RefusalReason, RejectionReason
 from node_gateway.protocol.envelopes import decode_public_keys, seal
 from node_gateway.protocol.hashing import new_salt
+from node_gateway.protocol.samples import sample_reply
 from node_gateway.services.delivery import PEER_ENVELOPES_PATH, EnvelopeContent
 from node_gateway.storage.db import Database
 from node_gateway.storage.models import LetterRow
@@ -351,3 +352,17 @@ def test_evidence_holds_documents_salts_and_chain_references(
                 )
             )
             assert result["valid"], result
+
+
+def test_only_its_reviewer_records_a_reply(consortium: Consortium, season: dict[str, Any]) -> None:
+    waiting: ConfirmationLetter = season["letters"][5]
+    letter_hash = season["created"][waiting.letter_id]["letter_hash"]
+    reply = sample_reply(waiting, letter_hash=bytes.fromhex(letter_hash[2:]))
+    body = {"reply": reply.model_dump(mode="json", by_alias=True)}
+    with consortium.bank.client("officer") as officer:
+        response = officer.post(f"/v1/letters/{waiting.letter_id}/reply", json=body)
+        assert (response.status_code, _code(response)) == (403, "forbidden")
+    with consortium.bank.client("reviewer") as reviewer:
+        # A reviewer cannot record a reply that names somebody else as its reviewer.
+        response = reviewer.post(f"/v1/letters/{waiting.letter_id}/reply", json=body)
+        assert (response.status_code, _code(response)) == (403, "forbidden")

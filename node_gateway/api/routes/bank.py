@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from node_gateway.api.deps import NodeDep, Officer, SessionDep
+from node_gateway.api.deps import NodeDep, Officer, Reviewer, SessionDep
 from node_gateway.api.models import (
     Accepted,
     CustomerReference,
@@ -19,7 +19,7 @@ from node_gateway.api.models import (
 )
 from node_gateway.api.routes.letters import summary
 from node_gateway.chain.contracts import LetterStatus
-from node_gateway.errors import InvalidRequest
+from node_gateway.errors import Forbidden, InvalidRequest
 from node_gateway.services import letters
 from node_gateway.storage.models import LetterRow, MandateRow
 
@@ -62,11 +62,15 @@ def reject(letter_id: str, body: RejectIn, node: NodeDep, session: SessionDep, _
     "/letters/{letter_id}/reply",
     response_model=Accepted,
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Record an approved reply; it is delivered once its hash is on chain",
+    summary="Record a reply its reviewer approves; it is delivered once its hash is on chain",
 )
-def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
+def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, user: Reviewer) -> Accepted:
     if body.reply.letter_id != letter_id.lower():
         raise InvalidRequest("the reply answers another letter than the one in the path")
+    # The caller is the checker: the reply must name them as its reviewer (and, by the reply's own
+    # rule, another officer as preparer). Banks with a core bank reply through drafts instead.
+    if body.reply.reviewer.officer_id != user.name:
+        raise Forbidden(f"user {user.name!r} may only record a reply that names them as its reviewer")
     letters.submit_reply(node, session, body.reply)
     return Accepted(letter_id=letter_id.lower(), queued="reply")
 
