@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import DAY, Deployment, LetterRef
+from conftest import DAY, Chain, Deployment, LetterRef
 from web3.types import TxReceipt
 
+from node_gateway.chain.network import in_process_chain
 from node_gateway.protocol import (
     ConfirmationLetter,
     ConfirmationReply,
@@ -53,6 +54,16 @@ def request(deployment: Deployment, letter: ConfirmationLetter, salt: Salt) -> t
         due_at=deployment.now() + 30 * DAY,
     )
     return ref, deployment.send(deployment.firm, deployment.request_call(ref))
+
+
+@pytest.fixture(scope="module")
+def deployment(chain: Chain) -> Deployment:
+    """A deployment of this module's own, on a fresh in-process chain: verification reads the
+    letter's logs from the deployment block, and eth-tester scans every block since then (on
+    the session's chain, thousands)."""
+    return Deployment.create(
+        Chain(in_process_chain(), "in_process") if chain.backend == "in_process" else chain
+    )
 
 
 @pytest.fixture(scope="module")
