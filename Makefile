@@ -34,5 +34,16 @@ contracts: setup
 demo: setup
 	$(BIN)/confirmnet demo $(DEMO_ARGS)
 
+# The benchmarks (docs/BENCHMARKS.md): QUICK=1 for a short run (under two minutes).
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): pyproject.toml $(PY_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: setup $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick --out bench/results/quick.json,--out bench/results/latest.json --plot bench/results/latest.png) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -5,9 +5,11 @@ compliance check and records ``reject(reason)`` or ``accept``; it then drafts th
 core bank as the system drafter, and applies the approval policy: a draft the policy lets
 through is approved by the system reviewer and the reply submitted at once; any other waits for
 a person (see ``api``). Drafts of letters that ended otherwise (withdrawn, answered by hand) are
-marked superseded. Each letter is handled in its own database transaction, under a row lock, so
-the officers' API and the worker never act on a letter at the same time; a letter whose round
-fails (the core is down) is retried with a growing pause.
+marked superseded. A round handles its letters in one database transaction, each under a row
+lock, so the officers' API and the worker never act on a letter at the same time; a letter that
+passes the check is drafted in the same transaction, so its accept and its reply reach the chain
+together. If one letter fails (the core is down), the round is done again one letter per
+transaction, and the failing letter is retried with a growing pause.
 
 The operations are functions of (node, session, …) so the API uses the same ones.
 """
@@ -46,7 +48,7 @@ from bank_adapter.drafting import Draft, draft_reply
 from bank_adapter.errors import CoreUnavailable, NotReadyToDraft
 from bank_adapter.models import ComplianceCheckRow, DraftRow
 from bank_adapter.port import CoreBankingError, CoreBankingPort
-from node_gateway.chain.contracts import LetterStatus, MemberStatus, Role
+from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Role
 from node_gateway.errors import Conflict
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
@@ -56,7 +58,7 @@ from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, Ou
 log = logging.getLogger(__name__)
 
 PASSED, REJECTED = "passed", "rejected"
-_BATCH = 50
+_BATCH = 64  # letters per round and per database transaction, as the outbox bundles steps
 _MAX_PAUSE_S = 60.0
 _OPEN = (LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name)
 
@@ -83,13 +85,48 @@ def _queued(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
 
 
+@dataclass
+class RoundReads:
+    """What the letters of one round share, read once: a firm's record and a signer's mandate
+    from the chain (fresh when the round starts), and each letter's parsed document."""
+
+    node: Node
+    _members: dict[int, Member] = field(default_factory=dict)
+    _mandates: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    _letters: dict[str, ConfirmationLetter] = field(default_factory=dict)
+
+    def member(self, member_id: int) -> Member:
+        if member_id not in self._members:
+            self._members[member_id] = self.node.member(member_id, fresh=True)
+        return self._members[member_id]
+
+    def mandate_valid_until(self, bank: int, auditee_ref: str, signer: str) -> int:
+        key = (bank, auditee_ref.lower(), signer)
+        if key not in self._mandates:
+            self._mandates[key] = self.node.network.confirmations.mandate_valid_until(
+                bank, bytes.fromhex(auditee_ref.removeprefix("0x")), signer
+            )
+        return self._mandates[key]
+
+    def letter(self, row: LetterRow) -> ConfirmationLetter:
+        if row.letter_id not in self._letters:
+            self._letters[row.letter_id] = letters.stored_letter(self.node, row)
+        return self._letters[row.letter_id]
+
+
 # --- compliance ---------------------------------------------------------------------------------
 
 
 def letter_facts(
-    node: Node, session: Session, row: LetterRow, letter: ConfirmationLetter, core: CoreBankingPort
+    node: Node,
+    session: Session,
+    row: LetterRow,
+    letter: ConfirmationLetter,
+    core: CoreBankingPort,
+    reads: RoundReads | None = None,
 ) -> LetterFacts | None:
     """The facts about a received letter, or None until this gateway has indexed its authorisation."""
+    reads = reads or RoundReads(node)
     event = session.scalars(
         select(ChainEventRow)
         .where(ChainEventRow.letter_id == row.letter_id, ChainEventRow.name == "LetterAuthorised")
@@ -98,7 +135,7 @@ def letter_facts(
     if event is None:
         return None
     signer = Web3.to_checksum_address(event.args["signer"])
-    requester = node.member(row.firm, fresh=True)
+    requester = reads.member(row.firm)
     code = letter.auditee.registration_code
     mandate = session.get(MandateRow, (row.auditee_ref, signer))
     try:
@@ -114,9 +151,7 @@ def letter_facts(
         bank_auditee_ref=letters.customer_reference(node, code)[1],
         customer_known=known,
         signer=signer,
-        mandate_valid_until=node.network.confirmations.mandate_valid_until(
-            row.bank, bytes.fromhex(row.auditee_ref.removeprefix("0x")), signer
-        ),
+        mandate_valid_until=reads.mandate_valid_until(row.bank, row.auditee_ref, signer),
         mandate_revoked=mandate is not None and mandate.revoked,
         now=int(time.time()),
         today=today(),
@@ -161,8 +196,11 @@ def reject_letter(
     )
 
 
-def check_arrival(node: Node, session: Session, row: LetterRow, core: CoreBankingPort) -> bool:
+def check_arrival(
+    node: Node, session: Session, row: LetterRow, core: CoreBankingPort, reads: RoundReads | None = None
+) -> bool:
     """Checks a received letter and accepts or rejects it; False if it cannot be decided yet."""
+    reads = reads or RoundReads(node)
     accepted_by_hand = row.status == LetterStatus.ACCEPTED.name or _queued(session, f"accept:{row.letter_id}")
     if accepted_by_hand or _queued(session, f"reject:{row.letter_id}"):
         # An officer decided through the plain letter routes; record it so the letter moves on.
@@ -170,8 +208,8 @@ def check_arrival(node: Node, session: Session, row: LetterRow, core: CoreBankin
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
         _record_check(session, row, outcome=outcome, reason=None, detail=detail, by=SYSTEM_WORKFLOW)
         return True
-    letter = letters.stored_letter(node, row)
-    facts = letter_facts(node, session, row, letter, core)
+    letter = reads.letter(row)
+    facts = letter_facts(node, session, row, letter, core, reads)
     if facts is None:
         return False
     result = check_letter(letter, facts)
@@ -210,10 +248,16 @@ def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
     return row
 
 
-def draft_from_core(node: Node, session: Session, row: LetterRow, core: CoreBankingPort | None) -> Draft:
+def draft_from_core(
+    node: Node,
+    session: Session,
+    row: LetterRow,
+    core: CoreBankingPort | None,
+    reads: RoundReads | None = None,
+) -> Draft:
     if core is None:
         raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
-    letter = letters.stored_letter(node, row)
+    letter = (reads or RoundReads(node)).letter(row)
     try:
         snapshot = core.snapshot(letter.auditee.registration_code, letter.reference_date)
     except CoreBankingError as exc:
@@ -267,17 +311,34 @@ class BankWorkflow:
     def run_once(self) -> int:
         if not self.node.is_member():
             return 0
-        return self._check_arrivals() + self._draft_accepted() + self._retire_drafts()
+        reads = RoundReads(self.node)
+        return self._check_arrivals(reads) + self._draft_accepted(reads) + self._retire_drafts()
 
     def _due(self, letter_id: str) -> bool:
         paused = self._pause.get(letter_id)
         return paused is None or paused[1] <= time.monotonic()
 
     def _each(self, letter_ids: Sequence[str], step: str, work: Callable[[Session, str], bool]) -> int:
+        """Does ``work`` for each letter: all in one database transaction, or, when one letter
+        fails and so rolls the others back, again one letter per transaction."""
+        due = [letter_id for letter_id in letter_ids if self._due(letter_id)]
+        if not due:
+            return 0
+        try:
+            with self.node.db.session() as session:
+                done = sum(1 for letter_id in due if work(session, letter_id))
+        except Exception:
+            done = self._one_by_one(due, step, work)
+        else:
+            for letter_id in due:
+                self._pause.pop(letter_id, None)
+        if done:
+            self.node.notify()
+        return done
+
+    def _one_by_one(self, letter_ids: Sequence[str], step: str, work: Callable[[Session, str], bool]) -> int:
         done = 0
         for letter_id in letter_ids:
-            if not self._due(letter_id):
-                continue
             try:
                 with self.node.db.session() as session:
                     acted = work(session, letter_id)
@@ -291,8 +352,6 @@ class BankWorkflow:
                 continue
             self._pause.pop(letter_id, None)
             done += 1 if acted else 0
-        if done:
-            self.node.notify()
         return done
 
     def _awaiting(self, *conditions: ColumnElement[bool]) -> Sequence[str]:
@@ -311,44 +370,53 @@ class BankWorkflow:
                 .limit(_BATCH)
             ).all()
 
-    def _check_arrivals(self) -> int:
+    def _check_arrivals(self, reads: RoundReads) -> int:
         ids = self._awaiting(~exists().where(ComplianceCheckRow.letter_id == LetterRow.letter_id))
 
         def check(session: Session, letter_id: str) -> bool:
             row = letters.letter_row(session, letter_id, for_update=True)
             if session.get(ComplianceCheckRow, letter_id) is not None or row.status not in _OPEN:
                 return False
-            return check_arrival(self.node, session, row, self.core)
+            if not check_arrival(self.node, session, row, self.core, reads):
+                return False
+            # Drafted in the same transaction when it can be, so the accept and the reply go to the
+            # chain together (one Multicall); if not (the core is down), the drafting pass retries.
+            self._draft(session, letter_id, reads, eager=True)
+            return True
 
         return self._each(ids, "compliance check", check)
 
-    def _draft_accepted(self) -> int:
+    def _draft_accepted(self, reads: RoundReads) -> int:
         ids = self._awaiting(
             exists().where(
                 ComplianceCheckRow.letter_id == LetterRow.letter_id, ComplianceCheckRow.outcome == PASSED
             ),
             ~exists().where(DraftRow.letter_id == LetterRow.letter_id),
         )
+        return self._each(ids, "drafting", lambda session, letter_id: self._draft(session, letter_id, reads))
 
-        def draft(session: Session, letter_id: str) -> bool:
-            try:
-                row = draftable_letter(self.node, session, letter_id)
-            except NotReadyToDraft:
+    def _draft(self, session: Session, letter_id: str, reads: RoundReads, *, eager: bool = False) -> bool:
+        """Drafts the reply from the core and, if the policy lets it through, approves and submits
+        it. ``eager``: right after the check, where a failing core leaves it to the drafting pass."""
+        try:
+            row = draftable_letter(self.node, session, letter_id)
+        except NotReadyToDraft:
+            return False
+        if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
+            return False  # an officer drafted it meanwhile
+        try:
+            content = draft_from_core(self.node, session, row, self.core, reads)
+        except CoreUnavailable:
+            if eager:
                 return False
-            if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
-                return False  # an officer drafted it meanwhile
-            content = draft_from_core(self.node, session, row, self.core)
-            stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
-            why = self.policy.needs_review(
-                letters.stored_letter(self.node, row), content, SYSTEM_DRAFTER.officer_id
-            )
-            if why is None:
-                approve_and_submit(self.node, session, stored, STRAIGHT_THROUGH)
-            else:
-                log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
-            return True
-
-        return self._each(ids, "drafting", draft)
+            raise
+        stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
+        why = self.policy.needs_review(reads.letter(row), content, SYSTEM_DRAFTER.officer_id)
+        if why is None:
+            approve_and_submit(self.node, session, stored, STRAIGHT_THROUGH)
+        else:
+            log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
+        return True
 
     def _retire_drafts(self) -> int:
         """Supersedes live drafts of letters that no longer take a reply from them."""

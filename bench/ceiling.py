@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -27,6 +28,7 @@ from node_gateway.chain.network import Network, deploy_network
 from node_gateway.chain.transactions import Call, TransactionSender
 
 BATCH = 64  # as the gateways' outbox bundles steps
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ class CeilingResult:
         return self.letters / self.seconds
 
 
-def _chunks(calls: list[Call], size: int) -> list[list[Call]]:
-    return [calls[i : i + size] for i in range(0, len(calls), size)]
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -15,7 +16,12 @@ from node_gateway.chain.transactions import TransactionSender
 from node_gateway.core.config import GatewaySettings, MemberRole
 from node_gateway.core.keys import MemberKeys
 from node_gateway.errors import NotMember
-from node_gateway.protocol.envelopes import EncryptionPublicKey, decode_public_keys, encode_public_keys
+from node_gateway.protocol.envelopes import (
+    EncryptionPublicKey,
+    EnvelopeSuite,
+    decode_public_keys,
+    encode_public_keys,
+)
 from node_gateway.storage.db import Database
 from node_gateway.storage.vault import Vault
 
@@ -26,6 +32,20 @@ MEMBER_CACHE_S = 5.0  # how long a member record read from the chain is trusted
 class _Cached:
     member: Member
     read_at: float
+
+
+@functools.lru_cache(maxsize=256)
+def _public_keys(blob: bytes) -> dict[EnvelopeSuite, EncryptionPublicKey]:
+    """A member's published keys, decoded once per blob (every envelope sealed to it needs them)."""
+    return decode_public_keys(blob)
+
+
+def _without_chain_id_checks(w3: Web3) -> None:
+    """Drops web3's validation middleware: before every ``eth_call`` and ``eth_estimateGas`` it
+    asks the node for its chain id, to check a ``chainId`` field those requests never carry here
+    (transactions are signed locally with the chain id read once) — a second round trip per read."""
+    if any(name == "validation" for _, name in w3.middleware_onion.middleware):
+        w3.middleware_onion.remove("validation")
 
 
 @dataclass
@@ -46,6 +66,7 @@ class Node:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
+        _without_chain_id_checks(self.w3)
         self.sender = TransactionSender(self.w3, self.keys.chain_account)
         self.vault = Vault(self.keys.storage_key)
 
@@ -108,7 +129,7 @@ class Node:
 
     def public_key_of(self, member_id: int) -> EncryptionPublicKey:
         """The recipient's preferred encryption key among the suites this gateway can seal to."""
-        keys = decode_public_keys(self.member(member_id).encryption_keys)
+        keys = _public_keys(self.member(member_id).encryption_keys)
         if not keys:
             raise NotMember(f"member {member_id} has published no encryption key")
         preferred = keys.get(self.settings.envelope_suite)

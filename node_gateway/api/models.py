@@ -86,6 +86,10 @@ class AuthorisationRequestIn(_In):
     refusal_reason: int | None = Field(None, description="Set to prepare a refusal instead")
 
 
+class CloseLetters(_In):
+    letter_ids: list[str] = Field(min_length=1, max_length=5000)
+
+
 class AuthorisationBundle(BaseModel):
     typed_data: dict[str, Any]
     letters: list[dict[str, Any]]

@@ -7,19 +7,26 @@ own exceptions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
-from web3.types import BlockIdentifier, LogReceipt, TxReceipt
+from web3.exceptions import BadFunctionCallOutput
+from web3.types import BlockIdentifier, FilterParams, LogReceipt, RPCEndpoint, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import Call, rpc
+from node_gateway.chain.errors import NodeRejected
+from node_gateway.chain.transactions import Call, call_view, rpc
 
 
 class Role(IntEnum):
@@ -115,6 +122,129 @@ class ChainEvent:
     block_number: int
     transaction_hash: bytes
     log_index: int
+    block_timestamp: int | None = None  # when the node includes it in the log (most do)
+
+
+READ_BATCH = 256  # reads bundled into one eth_call
+
+
+def abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical type of an ABI input or output, tuples spelled out: ``(bytes32,uint32)[]``."""
+    kind: str = item["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(abi_type(c) for c in item["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: str) -> ChecksumAddress:
+    """EIP-55 costs a keccak per address; the same few members' addresses recur in every event."""
+    return Web3.to_checksum_address(address)
+
+
+def _checksummed(item: Mapping[str, Any], value: Any) -> Any:
+    """A decoded value with its addresses in checksum form, as web3 returns them."""
+    kind: str = item["type"]
+    if kind.endswith("]"):
+        inner = {**item, "type": kind[: kind.rindex("[")]}
+        return [_checksummed(inner, v) for v in value]
+    if kind == "address":
+        return _checksum(value)
+    if kind == "tuple":
+        return tuple(_checksummed(c, v) for c, v in zip(item["components"], value, strict=True))
+    return value
+
+
+def _has_address(item: Mapping[str, Any]) -> bool:
+    return item["type"].startswith("address") or any(_has_address(c) for c in item.get("components", ()))
+
+
+@dataclass(frozen=True)
+class _Function:
+    """A function's selector and types, to encode calls and decode results without web3's lookups."""
+
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: list[dict[str, Any]]
+    output_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> _Function:
+        inputs = tuple(abi_type(i) for i in item["inputs"])
+        return cls(
+            selector=keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
+            inputs=inputs,
+            outputs=list(item.get("outputs", [])),
+            output_types=tuple(abi_type(o) for o in item.get("outputs", [])),
+        )
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        for kind, value in zip(self.inputs, args, strict=True):
+            _check_fixed_bytes(kind, value)
+        return self.selector + abi_encode(self.inputs, list(args))
+
+    def decode(self, data: bytes) -> Any:
+        """The result as web3 gives it: one value, or a tuple of several; addresses checksummed."""
+        try:
+            values = abi_decode(self.output_types, data)
+        except DecodingError as exc:
+            raise BadFunctionCallOutput(f"could not decode {data.hex()} as {self.output_types}") from exc
+        values = tuple(
+            _checksummed(o, v) if _has_address(o) else v for o, v in zip(self.outputs, values, strict=True)
+        )
+        return values[0] if len(values) == 1 else values
+
+
+def _check_fixed_bytes(kind: str, value: Any) -> None:
+    """bytesN arguments must be exactly N bytes (eth-abi would pad a shorter value silently)."""
+    fixed = kind.startswith("bytes") and kind[5:].isdigit() and isinstance(value, bytes | bytearray)
+    if fixed and len(value) != int(kind[5:]):
+        raise ValueError(f"a {kind} argument must be {kind[5:]} bytes, not {len(value)}")
+
+
+@dataclass(frozen=True)
+class _Event:
+    """An event's name and how its topics and data decode."""
+
+    name: str
+    topics: list[dict[str, Any]]  # the indexed inputs, in order
+    data: list[dict[str, Any]]  # the others, in order
+    data_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> _Event:
+        data = [i for i in item["inputs"] if not i["indexed"]]
+        return cls(
+            name=item["name"],
+            topics=[i for i in item["inputs"] if i["indexed"]],
+            data=data,
+            data_types=tuple(abi_type(i) for i in data),
+        )
+
+    def args(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
+        """The event's arguments as web3 decodes them: the indexed first, then the others."""
+        if len(topics) != len(self.topics):
+            raise ValueError(f"{self.name} has {len(self.topics)} indexed inputs, the log {len(topics)}")
+        args: dict[str, Any] = {}
+        for item, topic in zip(self.topics, topics, strict=True):
+            kind = abi_type(item)
+            dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+            value = topic if dynamic else abi_decode([kind], topic)[0]  # a dynamic value's hash
+            args[item["name"]] = _checksummed(item, value) if kind == "address" else value
+        for item, value in zip(self.data, abi_decode(self.data_types, data), strict=True):
+            args[item["name"]] = _checksummed(item, value) if _has_address(item) else value
+        return args
+
+
+def _raw(value: Any) -> bytes:
+    """Log data and topics, whether formatted by web3 (bytes) or as on the wire (0x-hex)."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 class _BoundContract:
@@ -123,37 +253,59 @@ class _BoundContract:
     def __init__(self, w3: Web3, address: str) -> None:
         self.w3 = w3
         self.address: ChecksumAddress = Web3.to_checksum_address(address)
-        self.contract: Contract = w3.eth.contract(
-            address=self.address, abi=load_artifact(self.artifact_name).abi
-        )
-        self._events_by_topic = {
-            HexBytes(Web3.keccak(text=_event_signature(item))): item["name"]
-            for item in self.contract.abi
-            if item["type"] == "event"
+        self._address_lower = self.address.lower()
+        abi = load_artifact(self.artifact_name).abi
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=abi)
+        self._functions = {item["name"]: _Function.of(item) for item in abi if item["type"] == "function"}
+        self._events = {
+            keccak(text=_event_signature(item)): _Event.of(item) for item in abi if item["type"] == "event"
         }
+        self._events_by_topic = {HexBytes(topic): event.name for topic, event in self._events.items()}
 
     def _call(self, function: str, *args: Any) -> Call:
-        data = self.contract.encode_abi(function, args=list(args))
+        data = self._functions[function].encode(args)
         return Call(to=self.address, data=HexBytes(data), label=f"{self.artifact_name}.{function}")
 
     def _read(self, function: str, *args: Any, block: BlockIdentifier = "latest") -> Any:
-        return rpc(lambda: self.contract.functions[function](*args).call(block_identifier=block))
+        abi = self._functions[function]
+        call = Call(to=self.address, data=HexBytes(abi.encode(args)), label=function)
+        return abi.decode(call_view(self.w3, call, block))
 
-    def decode_log(self, log: LogReceipt) -> ChainEvent | None:
-        """The event in ``log``, or None if the log is not one of this contract's events."""
-        if not log["topics"] or Web3.to_checksum_address(log["address"]) != self.address:
+    def _read_many(
+        self, requests: Sequence[tuple[str, Sequence[Any]]], block: BlockIdentifier = "latest"
+    ) -> list[Any]:
+        """Several reads of this contract in one ``eth_call``, through its Multicall."""
+        if not requests:
+            return []
+        encoded = [self._functions[name].encode(args) for name, args in requests]
+        multicall = self._functions["multicall"]
+        call = Call(to=self.address, data=HexBytes(multicall.encode([encoded])), label="multicall")
+        results = multicall.decode(call_view(self.w3, call, block))
+        return [
+            self._functions[name].decode(bytes(result))
+            for (name, _), result in zip(requests, results, strict=True)
+        ]
+
+    def decode_log(self, log: LogReceipt | Mapping[str, Any]) -> ChainEvent | None:
+        """The event in ``log``, or None if the log is not one of this contract's events.
+
+        ``log`` is as web3 formats it or as the node sent it (hex strings).
+        """
+        topics = log["topics"]
+        if not topics or str(log["address"]).lower() != self._address_lower:
             return None
-        name = self._events_by_topic.get(HexBytes(log["topics"][0]))
-        if name is None:
+        event = self._events.get(_raw(topics[0]))
+        if event is None:
             return None
-        decoded = self.contract.events[name]().process_log(log)
+        timestamp = log.get("blockTimestamp")
         return ChainEvent(
-            name=name,
-            args=dict(decoded["args"]),
+            name=event.name,
+            args=event.args([_raw(t) for t in topics[1:]], _raw(log["data"])),
             address=self.address,
-            block_number=log["blockNumber"],
-            transaction_hash=bytes(log["transactionHash"]),
-            log_index=log["logIndex"],
+            block_number=_int(log["blockNumber"]),
+            transaction_hash=_raw(log["transactionHash"]),
+            log_index=_int(log["logIndex"]),
+            block_timestamp=None if timestamp is None else _int(timestamp),
         )
 
     def events_in(self, receipt: TxReceipt) -> list[ChainEvent]:
@@ -162,8 +314,47 @@ class _BoundContract:
 
     def get_events(self, from_block: int, to_block: BlockIdentifier = "latest") -> list[ChainEvent]:
         """This contract's events in a block range, in chain order."""
-        logs = self.w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": to_block})
-        return [event for log in logs if (event := self.decode_log(log)) is not None]
+        return read_events(self.w3, [self], from_block, to_block)
+
+
+def read_events(
+    w3: Web3, contracts: Sequence[_BoundContract], from_block: int, to_block: BlockIdentifier = "latest"
+) -> list[ChainEvent]:
+    """The events of several contracts in a block range, with one ``eth_getLogs``, in chain order."""
+    by_address = {contract.address.lower(): contract for contract in contracts}
+    params: FilterParams = {
+        "address": [contract.address for contract in contracts],
+        "fromBlock": from_block,
+        "toBlock": to_block,
+    }
+    events = []
+    for log in _get_logs(w3, params):
+        contract = by_address.get(str(log["address"]).lower())
+        if contract is not None and (event := contract.decode_log(log)) is not None:
+            events.append(event)
+    events.sort(key=lambda event: (event.block_number, event.log_index))
+    return events
+
+
+def _get_logs(w3: Web3, params: FilterParams) -> Sequence[Mapping[str, Any]]:
+    """``eth_getLogs``; from a JSON-RPC node the logs as sent (web3's formatting of every field of
+    every log costs more than decoding them), from the in-process chain as web3 gives them."""
+    if not isinstance(w3.provider, HTTPProvider):
+        return rpc(lambda: w3.eth.get_logs(params))
+    wire = {
+        "address": params["address"],
+        "fromBlock": _block_param(params["fromBlock"]),
+        "toBlock": _block_param(params["toBlock"]),
+    }
+    response = rpc(lambda: w3.provider.make_request(RPCEndpoint("eth_getLogs"), [wire]))
+    if "error" in response:
+        raise NodeRejected(f"eth_getLogs: {response['error']}")
+    logs: list[Mapping[str, Any]] = response["result"]
+    return logs
+
+
+def _block_param(block: Any) -> Any:
+    return hex(block) if isinstance(block, int) else block
 
 
 def _event_signature(item: Mapping[str, Any]) -> str:
@@ -278,6 +469,22 @@ class ConfirmationRegistry(_BoundContract):
         return Letter(
             letter_id, LetterStatus(status), firm, bank, due_at, auditee_ref, letter_hash, reply_hash
         )
+
+    def get_letters(self, letter_ids: Sequence[bytes], block: BlockIdentifier = "latest") -> list[Letter]:
+        """Several letters, in order, read in one ``eth_call`` per 256 (through Multicall)."""
+        found: list[Letter] = []
+        for start in range(0, len(letter_ids), READ_BATCH):
+            chunk = letter_ids[start : start + READ_BATCH]
+            results = self._read_many([("getLetter", [letter_id]) for letter_id in chunk], block)
+            found += [
+                Letter(
+                    letter_id, LetterStatus(status), firm, bank, due_at, auditee_ref, letter_hash, reply_hash
+                )
+                for letter_id, (status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash) in zip(
+                    chunk, results, strict=True
+                )
+            ]
+        return found
 
     def is_overdue(self, letter_id: bytes) -> bool:
         return bool(self._read("isOverdue", letter_id))

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import ast
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from requests.exceptions import ConnectionError as RequestsConnectionError
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
-from web3.types import BlockIdentifier, TxParams, TxReceipt
+from web3.types import BlockIdentifier, RPCEndpoint, TxParams, TxReceipt
 
 from node_gateway.chain.errors import (
     ChainError,
@@ -36,6 +37,7 @@ T = TypeVar("T")
 # land after other steps have changed storage from zero to non-zero.
 GAS_HEADROOM = 1.25
 RECEIPT_TIMEOUT_S = 120.0
+RECEIPT_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class TransactionSender:
         self.nonces = NonceManager(w3, self.address)
         self._chain_id: int | None = None
         self._gas_price: int | None = None
+        self._block_gas_limit: int | None = None
 
     @property
     def chain_id(self) -> int:
@@ -105,15 +108,32 @@ class TransactionSender:
             self._gas_price = 2 * int(base_fee)
         return self._gas_price
 
+    @property
+    def in_process(self) -> bool:
+        """True on the in-process chain (eth-tester, py-evm)."""
+        return type(self.w3.provider).__module__.startswith("web3.providers.eth_tester")
+
     def estimate_gas(self, call: Call) -> int:
         """The gas the call needs now; raises the contract's error if it would revert."""
         params = _params(self.address, call)
         estimate = rpc(lambda: self.w3.eth.estimate_gas(params))
         return int(estimate * GAS_HEADROOM)
 
+    def _gas_limit(self, call: Call) -> int:
+        if self.in_process and call.to is not None:
+            # py-evm estimates by a binary search over whole executions (a dozen runs of the
+            # call): one run tells whether it reverts, as the estimate would, and the block's
+            # limit bounds its gas.
+            params = _params(self.address, call)
+            rpc(lambda: self.w3.eth.call(params))
+            if self._block_gas_limit is None:
+                self._block_gas_limit = int(rpc(lambda: self.w3.eth.get_block("latest"))["gasLimit"])
+            return self._block_gas_limit
+        return self.estimate_gas(call)
+
     def sign(self, call: Call, *, gas: int | None = None) -> HexBytes:
         """The signed raw transaction for ``call``, taking the next nonce."""
-        gas_limit = gas if gas is not None else self.estimate_gas(call)
+        gas_limit = gas if gas is not None else self._gas_limit(call)
         tx: dict[str, Any] = {
             **_params(self.address, call),
             "gas": gas_limit,
@@ -126,11 +146,15 @@ class TransactionSender:
 
     def submit(self, call: Call, *, gas: int | None = None) -> HexBytes:
         """Signs and sends ``call`` without waiting; returns the transaction hash."""
-        raw = self.sign(call, gas=gas)
+        return self.broadcast(self.sign(call, gas=gas))
+
+    def broadcast(self, raw: HexBytes) -> HexBytes:
+        """Sends a signed transaction; returns its hash. If the node refuses it, the nonces are
+        read again (the one it took is unused)."""
         try:
             # In-process chains execute on submission and raise a revert right here.
             return rpc(lambda: self.w3.eth.send_raw_transaction(raw))
-        except NodeRejected:
+        except ChainError:
             self.nonces.resync()
             raise
 
@@ -147,6 +171,33 @@ class TransactionSender:
                 else TransactionFailed(f"transaction {tx_hash.hex()} reverted")
             )
         return receipt
+
+    def confirm(self, tx_hash: HexBytes, call: Call | None = None) -> int:
+        """Waits until the transaction is mined; returns its block. A reverted one raises its
+        decoded error. Like ``wait``, but from a JSON-RPC node it reads the receipt as sent: web3
+        formats every log of it, and a bundle's receipt holds a log per step."""
+        if not isinstance(self.w3.provider, HTTPProvider):
+            return int(self.wait(tx_hash, call)["blockNumber"])
+        provider = self.w3.provider
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_S
+        while True:
+            response = rpc(
+                lambda: provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [to_hex(tx_hash)])
+            )
+            if "error" in response:
+                raise NodeRejected(f"eth_getTransactionReceipt: {response['error']}")
+            receipt = response.get("result")
+            if receipt is not None:
+                break
+            if time.monotonic() > deadline:
+                raise TransactionFailed(f"transaction {tx_hash.hex()} not mined in time")
+            time.sleep(RECEIPT_POLL_S)
+        block = int(receipt["blockNumber"], 16)
+        if int(receipt["status"], 16) != 1:
+            if call is None:
+                raise TransactionFailed(f"transaction {tx_hash.hex()} reverted")
+            raise self._replay_failure(call, cast(TxReceipt, {"blockNumber": block}))
+        return block
 
     def send(self, call: Call, *, gas: int | None = None) -> TxReceipt:
         """Signs, sends and waits for ``call``."""

@@ -3,17 +3,24 @@
 The sender is already authenticated (its signature on the call, against the registry). Here the
 envelope must name that sender, the sender must be the letter's other party, and the document
 must hash to what the chain recorded; only then is it acknowledged. Receiving the same envelope
-again is acknowledged without change, so the sender's retries are harmless.
+again is acknowledged without change, so the sender's retries are harmless. A batch of envelopes
+reads its letters from the chain in one call and is stored in one database transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
 from node_gateway.chain.contracts import Letter, LetterStatus
-from node_gateway.errors import ChainNotReady, Conflict, PeerForged, PeerNotParty
+from node_gateway.chain.errors import ChainError
+from node_gateway.errors import ChainNotReady, Conflict, GatewayError, PeerForged, PeerNotParty
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, parse_letter, parse_reply
 from node_gateway.protocol.envelopes import Envelope, open_envelope
-from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
+from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument, ProtocolError
 from node_gateway.protocol.hashing import as_salt, verify_document_hash
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, stored_reply
@@ -32,19 +39,84 @@ _REPLY_ARRIVES = {LetterStatus.REPLIED, LetterStatus.CLOSED}
 
 def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:
     """Accepts an envelope from ``sender``; returns "stored" or "duplicate"."""
+    result = receive_envelopes(node, sender, [envelope])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def receive_envelopes(
+    node: Node, sender: int, envelopes: Sequence[Envelope]
+) -> list[str | GatewayError | ProtocolError | ChainError]:
+    """Accepts several envelopes from ``sender``; for each "stored", "duplicate", or why it is
+    refused. Their letters are read from the chain in one call and the accepted ones stored in
+    one database transaction; one envelope's refusal does not affect the others."""
+    results: list[str | GatewayError | ProtocolError | ChainError] = []
+    ready: list[tuple[int, _Arrival]] = []
+    try:
+        chains: list[Letter | None] = list(
+            node.network.confirmations.get_letters([_id(e) for e in envelopes])
+        )
+    except ChainError:
+        chains = [None] * len(envelopes)  # each envelope reads its letter alone, and fails alone
+    for index, (envelope, chain) in enumerate(zip(envelopes, chains, strict=True)):
+        try:
+            ready.append((index, _open(node, sender, envelope, chain)))
+            results.append("")
+        except (GatewayError, ProtocolError, ChainError) as exc:
+            results.append(exc)
+    if not ready:
+        return results
+    try:
+        with node.db.session() as session:
+            for index, arrival in ready:
+                results[index] = arrival.store(node, session)
+    except Exception:
+        # One arrival's failure rolled the others back: store each in its own transaction.
+        for index, arrival in ready:
+            try:
+                with node.db.session() as session:
+                    results[index] = arrival.store(node, session)
+            except (GatewayError, ProtocolError, ChainError) as exc:
+                results[index] = exc
+    node.notify()
+    return results
+
+
+def _id(envelope: Envelope) -> bytes:
+    return bytes.fromhex(envelope.letter_id.removeprefix("0x"))
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """An envelope opened and checked against the chain, ready to store."""
+
+    letter_id: str
+    chain: Letter
+    stored: StoredDocument
+    reply: ConfirmationReply | None  # None for a letter
+
+    def store(self, node: Node, session: Session) -> str:
+        if self.reply is None:
+            return _store_letter(node, session, self.chain, self.letter_id, self.stored)
+        return _store_reply(node, session, self.letter_id, self.reply, self.stored, self.chain.reply_hash)
+
+
+def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> _Arrival:
     me = node.member_id()
     if envelope.sender != sender:
         raise PeerForged(f"the envelope claims sender {envelope.sender}, the call is signed by {sender}")
     plaintext = open_envelope(envelope, node.keys.encryption_keys, expected_recipient=me)
     content = parse_envelope_content(plaintext)
     stored = content.stored()
-    chain = node.network.confirmations.get_letter(bytes.fromhex(envelope.letter_id.removeprefix("0x")))
+    if chain is None:
+        chain = node.network.confirmations.get_letter(_id(envelope))
     if envelope.step == "letter":
         if chain.firm != sender or chain.bank != me:
             raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
         letter = parse_letter(stored.canonical)
         _check_letter(letter, envelope, chain, stored)
-        return _store_letter(node, chain, envelope.letter_id, stored)
+        return _Arrival(envelope.letter_id, chain, stored, None)
     if chain.bank != sender or chain.firm != me:
         raise PeerNotParty(f"member {sender} is not the bank of letter {envelope.letter_id}")
     reply = parse_reply(stored.canonical)
@@ -53,7 +125,7 @@ def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:
     if chain.status not in _REPLY_ARRIVES:
         raise ChainNotReady(f"the chain does not show a reply to {envelope.letter_id} yet")
     verify_document_hash(reply, as_salt(stored.salt), chain.reply_hash)
-    return _store_reply(node, envelope.letter_id, reply, stored, chain.reply_hash)
+    return _Arrival(envelope.letter_id, chain, stored, reply)
 
 
 def _check_letter(
@@ -70,45 +142,46 @@ def _check_letter(
     verify_document_hash(letter, as_salt(stored.salt), chain.letter_hash)
 
 
-def _store_letter(node: Node, chain: Letter, letter_id: str, stored: StoredDocument) -> str:
-    with node.db.session() as session:
-        row = session.get(LetterRow, letter_id, with_for_update=True)
-        if row is None:  # the envelope came before our indexer read the request
-            row = LetterRow(
-                letter_id=letter_id,
-                firm=chain.firm,
-                bank=chain.bank,
-                auditee_ref="0x" + chain.auditee_ref.hex(),
-                letter_hash="0x" + chain.letter_hash.hex(),
-                due_at=chain.due_at,
-                status=chain.status.name,
-            )
-            session.add(row)
-        elif row.letter_sealed is not None:
-            return "duplicate"
-        elif row.status in (PENDING, LetterStatus.REQUESTED.name):
-            row.status = chain.status.name
-        row.letter_sealed = node.vault.seal(letter_id, "letter", stored)
-        row.received_at = utcnow()
-    node.notify()
+def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, stored: StoredDocument) -> str:
+    row = session.get(LetterRow, letter_id, with_for_update=True)
+    if row is None:  # the envelope came before our indexer read the request
+        row = LetterRow(
+            letter_id=letter_id,
+            firm=chain.firm,
+            bank=chain.bank,
+            auditee_ref="0x" + chain.auditee_ref.hex(),
+            letter_hash="0x" + chain.letter_hash.hex(),
+            due_at=chain.due_at,
+            status=chain.status.name,
+        )
+        session.add(row)
+    elif row.letter_sealed is not None:
+        return "duplicate"
+    elif row.status in (PENDING, LetterStatus.REQUESTED.name):
+        row.status = chain.status.name
+    row.letter_sealed = node.vault.seal(letter_id, "letter", stored)
+    row.received_at = utcnow()
     return "stored"
 
 
 def _store_reply(
-    node: Node, letter_id: str, reply: ConfirmationReply, stored: StoredDocument, reply_hash: bytes
+    node: Node,
+    session: Session,
+    letter_id: str,
+    reply: ConfirmationReply,
+    stored: StoredDocument,
+    reply_hash: bytes,
 ) -> str:
-    with node.db.session() as session:
-        row = session.get(LetterRow, letter_id, with_for_update=True)
-        if row is None:
-            raise PeerNotParty(f"this firm holds no letter {letter_id}")
-        if row.reply_sealed is not None:
-            existing, _ = stored_reply(node, row)
-            if existing != reply:
-                raise DocumentHashMismatch("a different reply to this letter was received before")
-            return "duplicate"
-        row.reply_sealed = node.vault.seal(letter_id, "reply", stored)
-        row.reply_hash = "0x" + reply_hash.hex()
-        row.reply_verified = True
-        row.received_at = utcnow()
-    node.notify()
+    row = session.get(LetterRow, letter_id, with_for_update=True)
+    if row is None:
+        raise PeerNotParty(f"this firm holds no letter {letter_id}")
+    if row.reply_sealed is not None:
+        existing, _ = stored_reply(node, row)
+        if existing != reply:
+            raise DocumentHashMismatch("a different reply to this letter was received before")
+        return "duplicate"
+    row.reply_sealed = node.vault.seal(letter_id, "reply", stored)
+    row.reply_hash = "0x" + reply_hash.hex()
+    row.reply_verified = True
+    row.received_at = utcnow()
     return "stored"

@@ -51,7 +51,7 @@ from node_gateway.protocol.hashing import (
     to_hex,
     verify_document_hash,
 )
-from node_gateway.services.outbox import enqueue_step
+from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 
@@ -81,6 +81,14 @@ def letter_row(session: Session, letter_id: str, *, for_update: bool = False) ->
     return row
 
 
+def _load(session: Session, letter_ids: Sequence[str]) -> None:
+    """Reads these letters' rows into the session with one query per 500, so that looking each up
+    by its id after that asks the database nothing."""
+    ids = [letter_id.lower() for letter_id in letter_ids]
+    for start in range(0, len(ids), 500):
+        session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(ids[start : start + 500]))).all()
+
+
 def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
     if row.letter_sealed is None:
         raise NotFound(f"the document of letter {row.letter_id} has not arrived")
@@ -108,6 +116,7 @@ def create_letters(
     me = node.member_id()
     problems: list[str] = []
     seen: set[str] = set()
+    _load(session, [letter.letter_id for letter, _, _ in drafts])
     for letter, _, due_at in drafts:
         lid = letter.letter_id
         if lid in seen or session.get(LetterRow, lid) is not None:
@@ -129,6 +138,7 @@ def create_letters(
     if problems:
         raise InvalidRequest("; ".join(problems))
     rows = []
+    steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     for letter, auditee_salt, due_at in drafts:
         salt = new_salt()
         letter_hash = to_hex(document_hash(letter, salt))
@@ -147,20 +157,16 @@ def create_letters(
             ),
         )
         session.add(row)
-        enqueue_step(
-            session,
-            key=f"request:{letter.letter_id}",
-            step="request",
-            letter_id=letter.letter_id,
-            payload={
-                "letter_id": letter.letter_id,
-                "bank": letter.bank.member_no,
-                "auditee_ref": auditee_ref,
-                "letter_hash": letter_hash,
-                "due_at": due,
-            },
-        )
+        payload = {
+            "letter_id": letter.letter_id,
+            "bank": letter.bank.member_no,
+            "auditee_ref": auditee_ref,
+            "letter_hash": letter_hash,
+            "due_at": due,
+        }
+        steps.append((f"request:{letter.letter_id}", "request", payload, letter.letter_id))
         rows.append(row)
+    enqueue_steps(session, steps)
     return rows
 
 
@@ -170,6 +176,7 @@ def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> li
     if len(set(letter_ids)) != len(letter_ids):
         raise InvalidRequest("a letter is named twice")
     me = node.member_id()
+    _load(session, letter_ids)
     rows = [letter_row(session, lid) for lid in letter_ids]
     for row in rows:
         if row.firm != me:
@@ -268,15 +275,22 @@ def submit_authorisation(
     )
     signer = _recover(typed, signature)
     now = _now()
+    mandates: dict[tuple[int, str], int] = {}  # one read per bank and auditee, not per letter
     for row in rows:
         if row.status not in (PENDING, LetterStatus.REQUESTED.name):
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
-        if node.network.confirmations.mandate_valid_until(row.bank, _b(row.auditee_ref), signer) < now:
+        key = (row.bank, row.auditee_ref)
+        if key not in mandates:
+            mandates[key] = node.network.confirmations.mandate_valid_until(
+                row.bank, _b(row.auditee_ref), signer
+            )
+        if mandates[key] < now:
             raise InvalidRequest(
                 f"the signer {signer} holds no valid mandate of bank {row.bank} for the auditee of {row.letter_id}"
             )
     step = "refuse" if is_refusal else "authorise"
     auth_json = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in vars(auth).items()}
+    steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     for row in rows:
         proof = [to_hex(p) for p in tree.proof(_b(row.letter_id))]
         # The proof goes into the letter's evidence: it shows the signature covers this letter.
@@ -287,18 +301,14 @@ def submit_authorisation(
             **auth_json,
             "proof": proof,
         }
-        enqueue_step(
-            session,
-            key=f"{step}:{row.letter_id}",
-            step=step,
-            letter_id=row.letter_id,
-            payload={
-                "letter_id": row.letter_id,
-                "refusal" if is_refusal else "authorisation": auth_json,
-                "signature": to_hex(signature),
-                "proof": proof,
-            },
-        )
+        payload = {
+            "letter_id": row.letter_id,
+            "refusal" if is_refusal else "authorisation": auth_json,
+            "signature": to_hex(signature),
+            "proof": proof,
+        }
+        steps.append((f"{step}:{row.letter_id}", step, payload, row.letter_id))
+    enqueue_steps(session, steps)
     return signer
 
 
@@ -338,14 +348,19 @@ def withdraw(node: Node, session: Session, letter_id: str) -> None:
 
 
 def close(node: Node, session: Session, letter_id: str) -> None:
-    row = _firm_letter(node, session, letter_id)
-    if row.status == LetterStatus.CLOSED.name:
-        return
-    if row.status != LetterStatus.REPLIED.name or not row.reply_verified:
-        raise Conflict(f"letter {letter_id} has no verified reply yet (status {row.status})")
-    enqueue_step(
-        session, key=f"close:{letter_id}", step="close", letter_id=letter_id, payload={"letter_id": letter_id}
-    )
+    close_many(node, session, [letter_id])
+
+
+def close_many(node: Node, session: Session, letter_ids: Sequence[str]) -> None:
+    """Closes letters whose replies this gateway has verified: all of them, or none if any has none."""
+    steps: list[tuple[str, str, dict[str, Any], str | None]] = []
+    for row in _firm_letters(node, session, letter_ids):
+        if row.status == LetterStatus.CLOSED.name:
+            continue
+        if row.status != LetterStatus.REPLIED.name or not row.reply_verified:
+            raise Conflict(f"letter {row.letter_id} has no verified reply yet (status {row.status})")
+        steps.append((f"close:{row.letter_id}", "close", {"letter_id": row.letter_id}, row.letter_id))
+    enqueue_steps(session, steps)
 
 
 def verified_reply(

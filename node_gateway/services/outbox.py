@@ -2,7 +2,8 @@
 
 A step is enqueued in the same database transaction as the change that calls for it, so either
 both happen or neither. The worker sends due steps, bundling those to the same contract into one
-Multicall. Before a transaction is broadcast its hash is stored; after a crash the worker looks
+Multicall, and while steps keep coming it lets them gather for a moment, so that they share a
+transaction. Before a transaction is broadcast its hash is stored; after a crash the worker looks
 that hash up, and checks the chain for the step itself, so nothing is lost and nothing is done
 twice.
 """
@@ -10,6 +11,8 @@ twice.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +30,10 @@ from node_gateway.storage.models import OutboxTransaction, utcnow
 log = logging.getLogger(__name__)
 
 BATCH_LIMIT = 64
+# While steps keep coming, at most one transaction per LINGER_S unless a bundle is full: many
+# small transactions cost every member's indexer a round each, and on a chain with block times
+# each waits for its own block.
+LINGER_S = 0.05
 MAX_BACKOFF_S = 30.0
 
 
@@ -42,6 +49,32 @@ def enqueue_step(
     return True
 
 
+def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, Any], str | None]]) -> int:
+    """Adds many steps (key, step, payload, letter id), skipping keys that exist; how many it added.
+
+    One query for the existing keys instead of one per step, each of which would flush the steps
+    added before it.
+    """
+    for _, step, _, _ in steps:
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step}")
+    keys = [key for key, _, _, _ in steps]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(
+            session.scalars(select(OutboxTransaction.key).where(OutboxTransaction.key.in_(chunk)))
+        )
+    added = 0
+    for key, step, payload, letter_id in steps:
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(OutboxTransaction(key=key, step=step, payload=payload, letter_id=letter_id))
+        added += 1
+    return added
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(0.25 * 2**attempts, MAX_BACKOFF_S))
 
@@ -49,11 +82,9 @@ def _backoff(attempts: int) -> timedelta:
 class TransactionOutbox:
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._sent_at: float | None = None  # when the last transaction was sent (monotonic)
 
-    def run_once(self) -> int:
-        """Sends the due steps; returns how many it settled (done or failed)."""
-        if not self.node.is_member():
-            return 0
+    def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
         with self.node.db.session() as session:
             rows = session.scalars(
                 select(OutboxTransaction)
@@ -61,9 +92,21 @@ class TransactionOutbox:
                 .order_by(OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
-            work = [(row.id, row.step, dict(row.payload), row.transaction_hash, row.attempts) for row in rows]
+            return [(row.id, row.step, dict(row.payload), row.transaction_hash, row.attempts) for row in rows]
+
+    def run_once(self) -> int:
+        """Sends the due steps; returns how many it settled (done or failed)."""
+        if not self.node.is_member():
+            return 0
+        work = self._due()
         if not work:
             return 0
+        since = None if self._sent_at is None else time.monotonic() - self._sent_at
+        if len(work) < BATCH_LIMIT and since is not None and since < LINGER_S:
+            # Steps keep coming: gather them a moment longer, so that they share a transaction
+            # (a quiet gateway's first step goes at once).
+            time.sleep(LINGER_S - since)
+            work = self._due()
         to_send: list[tuple[int, Call]] = []
         settled = 0
         for row_id, step, payload, tx_hash, attempts in work:
@@ -98,8 +141,9 @@ class TransactionOutbox:
         for row_id, call in items:
             groups.setdefault(str(call.to), []).append((row_id, call))
         settled = 0
-        for group in groups.values():
-            if len(group) == 1 or not self._send_group(group):
+        bundles = self.node.network.confirmations.address  # the contract with a Multicall
+        for to, group in groups.items():
+            if len(group) == 1 or to != bundles or not self._send_group(group):
                 for row_id, call in group:
                     self._send_group([(row_id, call)])
             settled += len(group)
@@ -123,8 +167,9 @@ class TransactionOutbox:
             return True
         tx_hash = "0x" + keccak(raw).hex()
         self._record_hash(ids, tx_hash)
+        self._sent_at = time.monotonic()
         try:
-            self.node.sender.wait(rpc(lambda: self.node.w3.eth.send_raw_transaction(raw)), call)
+            self.node.sender.confirm(self.node.sender.broadcast(raw), call)
         except ContractRevert as exc:
             if len(group) > 1:
                 return False

@@ -22,7 +22,7 @@ from node_gateway.peer.signing import sql_nonce_store
 from node_gateway.protocol.documents import new_letter_id
 from node_gateway.protocol.hashing import canonical_bytes, new_salt
 from node_gateway.protocol.samples import sample_letter
-from node_gateway.services.outbox import enqueue_step
+from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import MIGRATIONS, Database
 from node_gateway.storage.models import (
     Base,
@@ -177,6 +177,20 @@ def test_enqueueing_a_step_twice_keeps_one(database: Database) -> None:
         rows = session.scalars(select(OutboxTransaction)).all()
         assert [(row.key, row.state, row.attempts) for row in rows] == [(key, "pending", 0)]
         assert rows[0].payload == _request_payload(letter_id)
+
+
+def test_enqueueing_many_steps_skips_the_keys_there_are(database: Database) -> None:
+    ids = [new_letter_id() for _ in range(3)]
+    steps = [(f"request:{i}", "request", _request_payload(i), i) for i in ids]
+    with database.session() as session:
+        assert enqueue_steps(session, steps[:1]) == 1
+    with database.session() as session:
+        assert enqueue_steps(session, [*steps, steps[2]]) == 2  # one there already, one named twice
+    with database.session() as session:
+        keys = session.scalars(select(OutboxTransaction.key).order_by(OutboxTransaction.id)).all()
+        assert keys == [f"request:{i}" for i in ids]
+    with pytest.raises(ValueError, match="unknown step"), database.session() as session:
+        enqueue_steps(session, [("teleport:1", "teleport", {}, None)])
 
 
 def test_an_unknown_step_is_refused(database: Database) -> None:

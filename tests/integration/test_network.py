@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from eth_account import Account
 from hexbytes import HexBytes
+from sqlalchemy import select
 
 from node_gateway.core.keys import load_keys
 from node_gateway.peer.signing import sign_peer_request
@@ -25,7 +27,7 @@ from node_gateway.protocol.hashing import new_salt
 from node_gateway.protocol.samples import sample_reply
 from node_gateway.services.delivery import PEER_ENVELOPES_PATH, EnvelopeContent
 from node_gateway.storage.db import Database
-from node_gateway.storage.models import LetterRow
+from node_gateway.storage.models import LetterRow, OutboxDelivery
 from node_gateway.storage.vault import Vault
 
 from .flows import (
@@ -297,6 +299,63 @@ def test_peer_api_refuses_what_it_must(consortium: Consortium, season: dict[str,
     _peer_post(url, tampered_body, headers)
     replayed = _peer_post(url, tampered_body, headers)
     assert (replayed.status_code, _code(replayed)) == (409, "peer_replayed")
+
+
+def test_a_batch_of_envelopes_is_answered_envelope_by_envelope(
+    consortium: Consortium, season: dict[str, Any]
+) -> None:
+    closed, waiting = season["letters"][0], season["letters"][5]
+    bank_id, regulator_id = member_id(consortium.bank), member_id(consortium.regulator)
+    db = Database(f"sqlite:///{consortium.firm.data_dir / 'gateway.db'}")
+    try:
+        with db.session() as session:
+            delivered = session.scalars(
+                select(OutboxDelivery.envelope).where(
+                    OutboxDelivery.letter_id == closed.letter_id, OutboxDelivery.step == "letter"
+                )
+            ).one()
+    finally:
+        db.dispose()
+    tampered = json.loads(_envelope_for(consortium, waiting, bank_id, to_key_of=bank_id))
+    ciphertext = bytearray(base64.b64decode(tampered["ciphertext"]))
+    ciphertext[0] ^= 1
+    tampered["ciphertext"] = base64.b64encode(bytes(ciphertext)).decode()
+    other = json.loads(_envelope_for(consortium, waiting, regulator_id, to_key_of=regulator_id))
+    body = json.dumps({"envelopes": [tampered, delivered, other]}).encode()
+    response = _peer_post(consortium.bank.url, body, _signed(consortium, body))
+    assert response.status_code == 200, response.text
+    first, second, third = response.json()["results"]
+    assert (first["error"]["status"], first["error"]["code"]) == (400, "envelope_tampered")
+    assert second == {"result": "duplicate"}  # received before: acknowledged, nothing changes
+    assert (third["error"]["status"], third["error"]["code"]) == (421, "envelope_wrong_recipient")
+
+
+def _reply_verified(consortium: Consortium, letter_id: str) -> bool:
+    return bool(letter_view(consortium.firm, "auditor", letter_id)["reply_verified"])
+
+
+def test_a_firm_closes_many_letters_in_one_call(consortium: Consortium) -> None:
+    auditee = new_auditee(consortium, 3)
+    letters = [compose(consortium, auditee) for _ in range(3)]
+    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    ids = [x.letter_id for x in letters]
+    sign_and_submit(consortium, ids, auditee.signer)
+    wait_in_inbox(consortium, ids)
+    for letter in letters[:2]:
+        accept_and_reply(consortium, letter, created[letter.letter_id]["letter_hash"])
+    for letter_id in ids[:2]:
+        wait_until(partial(_reply_verified, consortium, letter_id), 60, "the reply")
+    with consortium.firm.client("auditor") as firm:
+        refused = firm.post("/v1/letters/close", json={"letter_ids": ids})
+        assert (refused.status_code, _code(refused)) == (409, "conflict")  # the third has no reply
+        steps = letter_view(consortium.firm, "auditor", ids[0])["pending_steps"]
+        assert all(step["step"] != "close" for step in steps)  # all or none
+        upper = ["0x" + letter_id[2:].upper() for letter_id in ids[:2]]
+        queued = ok(firm.post("/v1/letters/close", json={"letter_ids": upper}), 202)
+    assert [x["letter_id"] for x in queued] == ids[:2]
+    for letter_id in ids[:2]:
+        wait_status(consortium.firm, "auditor", letter_id, "CLOSED")
+    assert letter_view(consortium.firm, "auditor", ids[2])["status"] == "AUTHORISED"
 
 
 def test_a_suspended_member_cannot_call_peers(consortium: Consortium, season: dict[str, Any]) -> None:

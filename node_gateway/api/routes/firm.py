@@ -13,6 +13,7 @@ from node_gateway.api.models import (
     AuthorisationAccepted,
     AuthorisationBundle,
     AuthorisationRequestIn,
+    CloseLetters,
     CreateLetters,
     Evidence,
     EvidenceChain,
@@ -155,6 +156,18 @@ def evidence(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> 
         ),
         steps=detail.history,
     )
+
+
+@router.post(
+    "/letters/close",
+    response_model=list[Accepted],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Close many letters whose replies are verified (all or none)",
+)
+def close_letters(body: CloseLetters, node: NodeDep, session: SessionDep, _: Auditor) -> list[Accepted]:
+    letter_ids = [letter_id.lower() for letter_id in body.letter_ids]
+    letters.close_many(node, session, letter_ids)
+    return [Accepted(letter_id=letter_id, queued="close") for letter_id in letter_ids]
 
 
 @router.post("/letters/{letter_id}/close", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)

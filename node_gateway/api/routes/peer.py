@@ -15,10 +15,10 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.errors import GatewayError
 from node_gateway.node import Node
 from node_gateway.peer.signing import sql_nonce_store, verify_peer_request
-from node_gateway.protocol.envelopes import parse_envelope
+from node_gateway.protocol.envelopes import Envelope, parse_envelope
 from node_gateway.protocol.errors import EnvelopeMalformed, ProtocolError
 from node_gateway.services.delivery import MAX_BATCH, PEER_ENVELOPES_PATH
-from node_gateway.services.inbound import receive_envelope
+from node_gateway.services.inbound import receive_envelope, receive_envelopes
 
 router = APIRouter(tags=["peer"])
 
@@ -45,7 +45,7 @@ async def deliver_envelope(request: Request, node: NodeDep) -> dict[str, Any]:
             clock_skew_s=node.settings.peer_clock_skew_s,
         )
         if body.lstrip().startswith(b'{"envelopes"'):
-            return {"results": [_receive_one(node, sender, item) for item in _batch(body)]}
+            return {"results": _receive_batch(node, sender, _batch(body))}
         return {"result": receive_envelope(node, sender, parse_envelope(body))}
 
     return await run_in_threadpool(handle)
@@ -61,10 +61,22 @@ def _batch(body: bytes) -> list[str]:
     return [json.dumps(item) for item in items]
 
 
-def _receive_one(node: Node, sender: int, item: str) -> dict[str, Any]:
-    """One envelope of a batch: its result, or its error, without failing the others."""
-    try:
-        return {"result": receive_envelope(node, sender, parse_envelope(item))}
-    except (GatewayError, ProtocolError, ChainError) as exc:
-        status, code, _ = classify(exc)
-        return {"error": {"status": status, "code": code, "message": str(exc)}}
+def _receive_batch(node: Node, sender: int, items: list[str]) -> list[dict[str, Any]]:
+    """Each envelope of a batch: its result, or its error, without failing the others."""
+    results: list[dict[str, Any] | None] = []
+    envelopes: list[tuple[int, Envelope]] = []
+    for index, item in enumerate(items):
+        try:
+            envelopes.append((index, parse_envelope(item)))
+            results.append(None)
+        except ProtocolError as exc:
+            results.append(_error(exc))
+    received = receive_envelopes(node, sender, [envelope for _, envelope in envelopes])
+    for (index, _), outcome in zip(envelopes, received, strict=True):
+        results[index] = _error(outcome) if isinstance(outcome, Exception) else {"result": outcome}
+    return [result for result in results if result is not None]
+
+
+def _error(exc: GatewayError | ProtocolError | ChainError) -> dict[str, Any]:
+    status, code, _ = classify(exc)
+    return {"error": {"status": status, "code": code, "message": str(exc)}}

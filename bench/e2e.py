@@ -1,0 +1,577 @@
+"""End to end: complete letters through real gateways, at an offered load, timed on the chain.
+
+A network of an operator, one audit firm and one bank with a core bank and the straight-through
+policy (``LocalNetwork``: gateway processes on anvil, or threads on the in-process chain). A driver
+plays the auditors and the auditee's signer over the firm's HTTP API:
+
+- the *injector* creates letters in chunks at the offered rate (one ``POST /v1/letters`` per
+  chunk), asks for what the signer signs, signs it (one EIP-712 signature per chunk, as a group's
+  signer does) and hands it back;
+- the *closer* lists the firm's replied letters and closes those whose reply the gateway has
+  verified, as they arrive.
+
+Everything between — the firm's outbox and indexer, delivery to the bank, the bank's compliance
+check, accept, draft from the core, straight-through approval, reply, delivery back — is the
+gateways' own work. A *watcher* follows the chain's blocks and the registry's events and notes the
+wall-clock time at which each block was first seen; a letter's steps are timed by the blocks of
+its events, from the moment its chunk was sent to the firm.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint
+
+from node_gateway.chain.artifacts import load_artifact
+from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
+from node_gateway.protocol.documents import new_letter_id
+
+REFERENCE_DATE = date(2025, 12, 31)
+STRAIGHT_THROUGH_LIMIT = "100000000000"
+PASSPHRASE_BYTES = 24
+MAX_CHUNK = 64  # letters per create call and per signature, as the outbox bundles steps
+
+OPERATOR = MemberSpec("operator", "基准运营方", "51100000500000074H")
+FIRM = MemberSpec("audit_firm", "基准会计师事务所", "91310000MA1FL0TE5Q")
+BANK_NAME, BANK_CODE = "基准银行", "91310000132206210U"
+
+# The milestones of one letter, in order: when the driver sent it, then its events on chain.
+MILESTONES = ("LetterRequested", "LetterAuthorised", "LetterAccepted", "LetterReplied", "LetterClosed")
+STEPS = ("request", "authorise", "deliver+accept", "draft+reply", "reply+close")
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run as planned."""
+
+
+def _ok(response: httpx.Response, status: int = 200) -> Any:
+    if response.status_code != status:
+        raise BenchError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
+    return response.json()
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchNetwork:
+    """A running network and what the driver needs: the firm, the bank, letter templates, a signer."""
+
+    network: LocalNetwork
+    firm: Gateway
+    bank: Gateway
+    firm_no: int
+    bank_no: int
+    signer: LocalAccount
+    templates: list[tuple[dict[str, Any], str]]  # a letter as JSON (its id replaced per use), auditee salt
+
+    @property
+    def w3(self) -> Web3:
+        assert self.network.w3 is not None
+        return self.network.w3
+
+    def stop(self) -> None:
+        self.network.stop()
+
+
+def members(base: Path) -> list[MemberSpec]:
+    bank = MemberSpec(
+        "bank",
+        BANK_NAME,
+        BANK_CODE,
+        env={
+            "CONFIRMNET_CORE_BANKING_URL": f"sqlite:///{base / 'core.db'}",
+            "CONFIRMNET_APPROVAL_POLICY": "straight_through",
+            "CONFIRMNET_STRAIGHT_THROUGH_LIMIT": STRAIGHT_THROUGH_LIMIT,
+        },
+    )
+    return [OPERATOR, FIRM, bank]
+
+
+def start_network(base: Path, *, embedded: bool, customers: int = 24, passphrase: str) -> BenchNetwork:
+    """Starts the network, loads the bank's core and registers one signer for every customer."""
+    network = LocalNetwork(base, members(base), passphrase=passphrase, embedded=embedded)
+    try:
+        network.start()
+        firm, bank = network.gateways[1], network.gateways[2]
+        signer: LocalAccount = Account.create()
+        templates = _prepare(network, firm, bank, signer, customers)
+    except BaseException:
+        network.stop()
+        raise
+    return BenchNetwork(network, firm, bank, firm.member_id(), bank.member_id(), signer, templates)
+
+
+def _prepare(
+    network: LocalNetwork, firm: Gateway, bank: Gateway, signer: LocalAccount, customers: int
+) -> list[tuple[dict[str, Any], str]]:
+    from bank_adapter.approval import SYSTEM_DRAFTER, ApprovalPolicy
+    from bank_adapter.core_rows import CustomerRow, rows_of
+    from bank_adapter.core_sql import CoreBank
+    from bank_adapter.drafting import draft_reply
+    from bank_adapter.generator import generate
+    from node_gateway.demo import Customer, compose
+
+    core_url = bank.spec.env["CONFIRMNET_CORE_BANKING_URL"]
+    dataset = generate(customers=customers, seed=1, reference_date=REFERENCE_DATE)
+    core = CoreBank(core_url)
+    core.load(dataset)
+    firm_no, bank_no = firm.member_id(), bank.member_id()
+    policy = ApprovalPolicy(mode="straight_through", limit=Decimal(STRAIGHT_THROUGH_LIMIT))
+    templates: list[tuple[dict[str, Any], str]] = []
+    until = int(time.time()) + 365 * 86400
+    try:
+        with bank.client("officer") as officer:
+            for row in rows_of(dataset, CustomerRow):
+                customer = Customer(row.registration_code, row.name, bank, core_url, firm, signer)
+                letter = compose(customer, firm_no, bank_no, exception=False, incomplete=False)
+                draft = draft_reply(letter, core.snapshot(row.registration_code, REFERENCE_DATE))
+                if policy.needs_review(letter, draft, SYSTEM_DRAFTER.officer_id) is not None:
+                    continue  # the bench measures the straight-through path only
+                salt = _ok(officer.get(f"/v1/customers/{row.registration_code}/reference"))["salt"]
+                _ok(
+                    officer.post(
+                        "/v1/mandates",
+                        json={"registration_code": row.registration_code, "signer": signer.address,
+                              "valid_until": until},
+                    ),
+                    202,
+                )  # fmt: skip
+                templates.append((letter.model_dump(mode="json", by_alias=True), salt))
+    finally:
+        core.dispose()
+    if not templates:
+        raise BenchError("no generated customer's letter goes straight through")
+    _wait_for_mandates(network, len(templates))
+    return templates
+
+
+def _wait_for_mandates(network: LocalNetwork, count: int) -> None:
+    from node_gateway.chain.contracts import ConfirmationRegistry
+
+    assert network.w3 is not None
+    registry = ConfirmationRegistry(network.w3, _registry_address(network))
+
+    def registered() -> bool:
+        return sum(e.name == "MandateRegistered" for e in registry.get_events(0)) >= count
+
+    wait_until(registered, 120, "the mandates on chain")
+
+
+def _registry_address(network: LocalNetwork) -> str:
+    from node_gateway.chain.network import NetworkFile
+
+    return NetworkFile.load(network.network_file).confirmation_registry
+
+
+# --- the watcher --------------------------------------------------------------------------------
+
+
+def _event_topics() -> dict[str, str]:
+    """topic0 (hex) -> event name, for the ConfirmationRegistry's events."""
+    topics: dict[str, str] = {}
+    for item in load_artifact("ConfirmationRegistry").abi:
+        if item["type"] == "event":
+            signature = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
+            topics["0x" + keccak(text=signature).hex()] = item["name"]
+    return topics
+
+
+@dataclass
+class Transaction:
+    events: set[str] = field(default_factory=set)
+    letters: set[str] = field(default_factory=set)
+
+
+class ChainWatcher:
+    """Notes when each block is first seen and which letter events it holds."""
+
+    def __init__(self, w3: Web3, registry: str, poll_s: float) -> None:
+        self.w3 = w3
+        self._raw = isinstance(w3.provider, HTTPProvider)
+        self.registry = registry
+        self.poll_s = poll_s
+        self.topics = _event_topics()
+        self.start_block = self._block_number()
+        self.last_block = self.start_block
+        self.block_seen: dict[int, float] = {}
+        self.letters: dict[str, dict[str, float]] = {}
+        self.transactions: dict[str, Transaction] = {}
+        self.closed = 0
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chain watcher", daemon=True)
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(RPCEndpoint(method), params)
+        if "error" in response:
+            raise BenchError(f"{method}: {response['error']}")
+        return response["result"]
+
+    def _block_number(self) -> int:
+        if not self._raw:
+            return int(self.w3.eth.block_number)
+        return int(self._rpc("eth_blockNumber", []), 16)
+
+    def _logs(self, first: int, last: int) -> list[dict[str, Any]]:
+        """The registry's logs, as on the wire (the in-process chain's through web3, made alike)."""
+        if self._raw:
+            logs: list[dict[str, Any]] = self._rpc(
+                "eth_getLogs", [{"address": self.registry, "fromBlock": hex(first), "toBlock": hex(last)}]
+            )
+            return logs
+        found = self.w3.eth.get_logs({"address": [self.registry], "fromBlock": first, "toBlock": last})  # type: ignore[typeddict-item]
+        return [
+            {
+                "topics": ["0x" + bytes(t).hex() for t in log["topics"]],
+                "transactionHash": "0x" + bytes(log["transactionHash"]).hex(),
+            }
+            for log in found
+        ]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.poll_s)
+
+    def poll(self) -> None:
+        latest = self._block_number()
+        if latest <= self.last_block:
+            return
+        seen = time.monotonic()
+        logs = self._logs(self.last_block + 1, latest)
+        with self._changed:
+            for number in range(self.last_block + 1, latest + 1):
+                self.block_seen[number] = seen
+            for log in logs:
+                name = self.topics.get(log["topics"][0])
+                if name is None or len(log["topics"]) < 2:
+                    continue
+                letter_id = log["topics"][1].lower()
+                tx = self.transactions.setdefault(log["transactionHash"].lower(), Transaction())
+                tx.events.add(name)
+                tx.letters.add(letter_id)
+                times = self.letters.setdefault(letter_id, {})
+                if name not in times:
+                    times[name] = seen
+                    self.closed += name == "LetterClosed"
+            self.last_block = latest
+            self._changed.notify_all()
+
+    def wait_closed(self, count: int, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while self.closed < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+        return True
+
+    def gas(self, hashes: Sequence[str]) -> dict[str, int]:
+        """gasUsed of each transaction."""
+        found: dict[str, int] = {}
+        for tx_hash in hashes:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            found[tx_hash] = int(receipt["gasUsed"])
+        return found
+
+
+# --- the driver ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Percentiles:
+    p50: float
+    p95: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Percentiles | None:
+        if not values:
+            return None
+        ordered = sorted(values)
+        return cls(p50=_quantile(ordered, 0.5), p95=_quantile(ordered, 0.95), n=len(ordered))
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (as numpy's default)."""
+    if len(ordered) == 1:
+        return ordered[0]
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class RunResult:
+    offered: float | None  # letters per second offered; None: as fast as the driver can
+    letters: int
+    closed: int
+    injected_seconds: float
+    seconds: float  # from the first letter sent to the last closed on chain
+    closing_seconds: float  # from the first letter closed on chain to the last
+    chunk: int
+    step_samples: dict[str, list[float]]  # seconds, one per closed letter
+    total_samples: list[float]
+    gas_per_letter: float
+    gas_by_step: dict[str, float]  # per letter
+    transactions: int
+
+    @property
+    def steps(self) -> dict[str, Percentiles | None]:
+        return {step: Percentiles.of(values) for step, values in self.step_samples.items()}
+
+    @property
+    def total(self) -> Percentiles | None:
+        return Percentiles.of(self.total_samples)
+
+    @property
+    def throughput(self) -> float:
+        """Letters closed per second of the run's wall time (the pipeline's fill and drain included)."""
+        return self.closed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def closing_rate(self) -> float:
+        """Letters closed per second while they were closing: the steady rate, without the fill."""
+        return (self.closed - 1) / self.closing_seconds if self.closing_seconds > 0 else 0.0
+
+    @property
+    def injected_rate(self) -> float:
+        return self.letters / self.injected_seconds if self.injected_seconds > 0 else 0.0
+
+
+def _category(events: set[str]) -> str:
+    if events <= {"LetterRequested"}:
+        return "request"
+    if events <= {"LetterAuthorised"}:
+        return "authorise"
+    if events <= {"LetterAccepted", "LetterReplied"}:
+        return "accept+reply"
+    if events <= {"LetterClosed"}:
+        return "close"
+    return "mixed"
+
+
+class Driver:
+    """Plays the auditors and the auditee's signer against the firm's gateway."""
+
+    def __init__(self, bench: BenchNetwork, *, poll_s: float = 0.05, injectors: int = 2) -> None:
+        self.bench = bench
+        self.poll_s = poll_s
+        self.injectors = injectors
+        self.sent_at: dict[str, float] = {}
+        self.closed_ids: list[str] = []  # every letter closed so far, in the order of the runs
+        self._bulk_close = True
+        self._lock = threading.Lock()
+        self._template = 0
+
+    def _drafts(self, count: int) -> list[dict[str, Any]]:
+        due = int(time.time()) + 14 * 86400
+        drafts = []
+        for _ in range(count):
+            letter, salt = self.bench.templates[self._template % len(self.bench.templates)]
+            self._template += 1
+            drafts.append(
+                {"letter": {**letter, "letter_id": new_letter_id()}, "auditee_salt": salt, "due_at": due}
+            )
+        return drafts
+
+    def _inject(self, client: httpx.Client, drafts: list[dict[str, Any]]) -> None:
+        ids = [d["letter"]["letter_id"] for d in drafts]
+        sent = time.monotonic()
+        with self._lock:
+            self.sent_at.update(dict.fromkeys(ids, sent))
+        _ok(client.post("/v1/letters", json={"letters": drafts}), 201)
+        bundle = _ok(client.post("/v1/authorisations/requests", json={"letter_ids": ids}))
+        typed, message = bundle["typed_data"], bundle["typed_data"]["message"]
+        signature = self.bench.signer.sign_message(encode_typed_data(full_message=typed)).signature
+        _ok(
+            client.post(
+                "/v1/authorisations",
+                json={
+                    "letter_ids": ids,
+                    "requests_root": message["requestsRoot"],
+                    "firm": message["firm"],
+                    "valid_until": message["validUntil"],
+                    "nonce": message["nonce"],
+                    "signature": "0x" + signature.hex(),
+                },
+            ),
+            202,
+        )
+
+    def _close_loop(self, ids: set[str], stop: threading.Event) -> None:
+        closing: set[str] = set()
+        with self.bench.firm.client("auditor") as client:
+            while not stop.is_set() and len(closing) < len(ids):
+                page = _ok(client.get("/v1/letters", params={"status": "REPLIED", "limit": 1000}))
+                ready = [
+                    x["letter_id"]
+                    for x in page["items"]
+                    if x["reply_verified"] and x["letter_id"] in ids and x["letter_id"] not in closing
+                ]
+                if ready:
+                    self._close(client, ready)
+                closing.update(ready)
+                if not ready:
+                    stop.wait(self.poll_s)
+
+    def _close(self, client: httpx.Client, letter_ids: list[str]) -> None:
+        if self._bulk_close:
+            response = client.post("/v1/letters/close", json={"letter_ids": letter_ids})
+            if response.status_code not in (404, 405):
+                _ok(response, 202)
+                return
+            self._bulk_close = False  # a gateway from before the bulk close: one call per letter
+        for letter_id in letter_ids:
+            _ok(client.post(f"/v1/letters/{letter_id}/close"), 202)
+
+    def run(self, letters: int, *, rate: float | None, timeout_s: float | None = None) -> RunResult:
+        chunk = MAX_CHUNK if rate is None else max(1, min(MAX_CHUNK, round(rate / 4)))
+        chunks = [self._drafts(min(chunk, letters - i)) for i in range(0, letters, chunk)]
+        ids = {d["letter"]["letter_id"] for c in chunks for d in c}
+        w3 = self.bench.w3
+        watcher = ChainWatcher(
+            w3, _registry_address(self.bench.network), 0.01 if not self.bench.network.embedded else 0.03
+        )
+        watcher.start()
+        stop = threading.Event()
+        closer = threading.Thread(target=self._close_loop, args=(ids, stop), daemon=True)
+        closer.start()
+        started = time.monotonic()
+        clients = [self.bench.firm.client("auditor", timeout_s=300) for _ in range(self.injectors)]
+        try:
+            with ThreadPoolExecutor(self.injectors) as pool:
+                futures = []
+                for index, drafts in enumerate(chunks):
+                    if rate is not None:
+                        wait = started + index * chunk / rate - time.monotonic()
+                        if wait > 0:
+                            time.sleep(wait)
+                    futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts))
+                    if rate is None:
+                        # As fast as it goes, but no further ahead than the injectors can work.
+                        while sum(not f.done() for f in futures) >= self.injectors:
+                            time.sleep(0.005)
+                for future in futures:
+                    future.result()
+            injected = time.monotonic() - started
+            budget = timeout_s if timeout_s is not None else max(120.0, letters / 5)
+            watcher.wait_closed(len(ids), budget)
+        finally:
+            stop.set()
+            closer.join(10)
+            watcher.stop()
+            for client in clients:
+                client.close()
+        return self._result(watcher, ids, rate, chunk, started, injected)
+
+    def _result(
+        self,
+        watcher: ChainWatcher,
+        ids: set[str],
+        rate: float | None,
+        chunk: int,
+        started: float,
+        injected: float,
+    ) -> RunResult:
+        steps: dict[str, list[float]] = {s: [] for s in STEPS}
+        totals: list[float] = []
+        last = started
+        first = math.inf
+        closed = 0
+        for letter_id in ids:
+            times = watcher.letters.get(letter_id, {})
+            if "LetterClosed" not in times:
+                continue
+            closed += 1
+            self.closed_ids.append(letter_id)
+            marks = [self.sent_at[letter_id], *(times[m] for m in MILESTONES)]
+            for step, (a, b) in zip(STEPS, itertools.pairwise(marks), strict=True):
+                steps[step].append(max(0.0, b - a))
+            totals.append(marks[-1] - marks[0])
+            last = max(last, marks[-1])
+            first = min(first, marks[-1])
+        ours = [h for h, tx in watcher.transactions.items() if tx.letters & ids]
+        gas = watcher.gas(ours)
+        by_step: dict[str, float] = {}
+        for tx_hash in ours:
+            category = _category(watcher.transactions[tx_hash].events)
+            by_step[category] = by_step.get(category, 0) + gas[tx_hash]
+        count = max(1, len(ids))
+        return RunResult(
+            offered=rate,
+            letters=len(ids),
+            closed=closed,
+            injected_seconds=injected,
+            seconds=last - started,
+            closing_seconds=last - first if closed > 1 else 0.0,
+            chunk=chunk,
+            step_samples=steps,
+            total_samples=totals,
+            gas_per_letter=sum(gas.values()) / count,
+            gas_by_step={k: v / count for k, v in sorted(by_step.items())},
+            transactions=len(ours),
+        )
+
+
+def unloaded(driver: Driver, letters: int) -> RunResult:
+    """One letter at a time: each is sent when the one before is closed."""
+    results = [driver.run(1, rate=None, timeout_s=60) for _ in range(letters)]
+    return merge(results)
+
+
+def merge(results: Sequence[RunResult]) -> RunResult:
+    """Several runs as one: summed counts, times and gas; the samples of all letters."""
+    letters = sum(r.letters for r in results)
+    gas_by_step: dict[str, float] = {}
+    for r in results:
+        for step, gas in r.gas_by_step.items():
+            gas_by_step[step] = gas_by_step.get(step, 0.0) + gas * r.letters / letters
+    return RunResult(
+        offered=results[0].offered,
+        letters=letters,
+        closed=sum(r.closed for r in results),
+        injected_seconds=sum(r.injected_seconds for r in results),
+        seconds=sum(r.seconds for r in results),
+        closing_seconds=0.0,
+        chunk=results[0].chunk,
+        step_samples={s: [v for r in results for v in r.step_samples[s]] for s in STEPS},
+        total_samples=[v for r in results for v in r.total_samples],
+        gas_per_letter=sum(r.gas_per_letter * r.letters for r in results) / letters,
+        gas_by_step=gas_by_step,
+        transactions=sum(r.transactions for r in results),
+    )
+
+
+def mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
