@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from eth_abi.abi import decode, encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
@@ -293,77 +292,27 @@ class RpcFailure:
 
 
 class _Abi:
-    """A contract's events and view functions, decoded and encoded with eth-abi directly.
-
-    web3's contract objects look the ABI up on every call; for thousands of logs and calls that
-    lookup is most of the time, so it is done once here.
-    """
+    """A contract's view calls and events in the wire's form the batched node answers with,
+    through the contract wrapper's own codec (web3's contract objects look the ABI up on every
+    call and format every log, which for thousands of them is most of the time)."""
 
     def __init__(self, contract: MemberRegistry | ConfirmationRegistry) -> None:
+        self.contract = contract
         self.address = contract.address
-        self.events: dict[bytes, tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = {}
-        self.functions: dict[str, tuple[bytes, list[str], list[str]]] = {}
-        abi: list[dict[str, Any]] = load_artifact(contract.artifact_name).abi
-        for item in abi:
-            if item["type"] == "event":
-                params = item["inputs"]
-                topic = keccak(text=f"{item['name']}({','.join(_abi_type(p) for p in params)})")
-                indexed = [(p["name"], _abi_type(p)) for p in params if p["indexed"]]
-                data = [(p["name"], _abi_type(p)) for p in params if not p["indexed"]]
-                self.events[topic] = (item["name"], indexed, data)
-            elif item["type"] == "function" and item["stateMutability"] in ("view", "pure"):
-                inputs = [_abi_type(p) for p in item["inputs"]]
-                selector = keccak(text=f"{item['name']}({','.join(inputs)})")[:4]
-                self.functions[item["name"]] = (selector, inputs, [_abi_type(o) for o in item["outputs"]])
 
     def call(self, function: str, *args: Any) -> dict[str, Any]:
-        selector, inputs, _ = self.functions[function]
-        return {
-            "to": self.address,
-            "data": to_hex(selector + encode(inputs, list(args))),
-        }
+        return {"to": self.address, "data": to_hex(self.contract.encode_call(function, *args))}
 
-    def result(self, function: str, raw: Any) -> Any:
+    def result(self, function: str, raw: Any) -> tuple[Any, ...] | None:
         if isinstance(raw, RpcFailure) or raw is None:
             return None
         data = bytes(HexBytes(raw))
-        return decode(self.functions[function][2], data) if data else None
+        return self.contract.decode_result(function, data) if data else None
 
     def decode_logs(self, logs: Iterable[dict[str, Any]]) -> list[ChainEvent]:
-        events = []
-        for log in logs:
-            topics = [bytes(HexBytes(t)) for t in log["topics"]]
-            known = self.events.get(topics[0]) if topics else None
-            if known is None or Web3.to_checksum_address(log["address"]) != self.address:
-                continue
-            name, indexed, data = known
-            args = {n: decode([t], topic)[0] for (n, t), topic in zip(indexed, topics[1:], strict=True)}
-            args |= dict(
-                zip(
-                    [n for n, _ in data],
-                    decode([t for _, t in data], bytes(HexBytes(log["data"]))),
-                    strict=True,
-                )
-            )
-            events.append(
-                ChainEvent(
-                    name=name,
-                    args=args,
-                    address=self.address,
-                    block_number=int(log["blockNumber"], 16),
-                    transaction_hash=bytes(HexBytes(log["transactionHash"])),
-                    log_index=int(log["logIndex"], 16),
-                )
-            )
+        events = [event for log in logs if (event := self.contract.decode_log(log)) is not None]
         events.sort(key=lambda e: (e.block_number, e.log_index))
         return events
-
-
-def _abi_type(item: Mapping[str, Any]) -> str:
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + kind[5:]
-    return kind
 
 
 # --- membership over time ----------------------------------------------------------------------

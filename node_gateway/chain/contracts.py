@@ -185,14 +185,18 @@ class _Function:
 
     def decode(self, data: bytes) -> Any:
         """The result as web3 gives it: one value, or a tuple of several; addresses checksummed."""
+        values = self.decode_all(data)
+        return values[0] if len(values) == 1 else values
+
+    def decode_all(self, data: bytes) -> tuple[Any, ...]:
+        """Every output value, in a tuple even when there is one; addresses checksummed."""
         try:
             values = abi_decode(self.output_types, data)
         except DecodingError as exc:
             raise BadFunctionCallOutput(f"could not decode {data.hex()} as {self.output_types}") from exc
-        values = tuple(
+        return tuple(
             _checksummed(o, v) if _has_address(o) else v for o, v in zip(self.outputs, values, strict=True)
         )
-        return values[0] if len(values) == 1 else values
 
 
 def _check_fixed_bytes(kind: str, value: Any) -> None:
@@ -229,11 +233,46 @@ class _Event:
         for item, topic in zip(self.topics, topics, strict=True):
             kind = abi_type(item)
             dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
-            value = topic if dynamic else abi_decode([kind], topic)[0]  # a dynamic value's hash
-            args[item["name"]] = _checksummed(item, value) if kind == "address" else value
-        for item, value in zip(self.data, abi_decode(self.data_types, data), strict=True):
+            args[item["name"]] = (
+                topic if dynamic else _decode_words((kind,), topic)[0]
+            )  # a dynamic one's hash
+        for item, value in zip(self.data, _decode_words(self.data_types, data), strict=True):
             args[item["name"]] = _checksummed(item, value) if _has_address(item) else value
         return args
+
+
+def _decode_words(types: tuple[str, ...], data: bytes) -> tuple[Any, ...]:
+    """ABI-decodes ``data``; values of static elementary types (every event of ours) are read
+    straight from their 32-byte words, which is many times faster than eth-abi's decoder."""
+    if len(data) != 32 * len(types) or not all(_static_word(kind) for kind in types):
+        return tuple(abi_decode(types, data))
+    return tuple(_word(kind, data[32 * i : 32 * i + 32]) for i, kind in enumerate(types))
+
+
+@functools.lru_cache(maxsize=256)
+def _static_word(kind: str) -> bool:
+    size = kind.removeprefix("uint").removeprefix("int").removeprefix("bytes")
+    return kind in ("address", "bool") or (size != kind and size.isdigit())
+
+
+def _word(kind: str, word: bytes) -> Any:
+    """One static value from its word, refusing the dirty padding eth-abi refuses."""
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        value: Any = word[:size]
+        clean = not any(word[size:])
+    elif kind == "address":
+        value, clean = _checksum("0x" + word[12:].hex()), not any(word[:12])
+    elif kind == "bool":
+        value, clean = word[31] == 1, not any(word[:31]) and word[31] in (0, 1)
+    else:
+        signed = kind.startswith("int")
+        bits = int(kind[3 if signed else 4 :])
+        value = int.from_bytes(word, "big", signed=signed)
+        clean = -(2 ** (bits - 1)) <= value < 2 ** (bits - 1) if signed else value < 2**bits
+    if not clean:
+        raise BadFunctionCallOutput(f"the word {word.hex()} is not a clean {kind}")
+    return value
 
 
 def _raw(value: Any) -> bytes:
@@ -265,6 +304,14 @@ class _BoundContract:
     def _call(self, function: str, *args: Any) -> Call:
         data = self._functions[function].encode(args)
         return Call(to=self.address, data=HexBytes(data), label=f"{self.artifact_name}.{function}")
+
+    def encode_call(self, function: str, *args: Any) -> bytes:
+        """The call data of ``function(args)``, for callers that batch their own JSON-RPC."""
+        return self._functions[function].encode(args)
+
+    def decode_result(self, function: str, data: bytes) -> tuple[Any, ...]:
+        """The outputs of ``function`` from the bytes an ``eth_call`` returned."""
+        return self._functions[function].decode_all(data)
 
     def _read(self, function: str, *args: Any, block: BlockIdentifier = "latest") -> Any:
         abi = self._functions[function]

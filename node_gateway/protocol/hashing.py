@@ -82,14 +82,27 @@ _SAFE_INTEGER = 2**53  # beyond it RFC 8785 spells integers as ECMAScript double
 
 
 def _plain(value: Any) -> bool:
-    """JSON where the standard library's compact, key-sorted output is already RFC 8785."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return True
-    return isinstance(value, int) and -_SAFE_INTEGER < value < _SAFE_INTEGER
+    """JSON where the standard library's compact, key-sorted output is already RFC 8785.
+
+    Exact types only (a subclass takes the general path); a loop, not recursion, as it runs
+    over every value of every document hashed.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str and key.isascii() for key in item):
+                return False
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is int:
+            if not -_SAFE_INTEGER < item < _SAFE_INTEGER:
+                return False
+        elif not (kind is str or kind is bool or item is None):
+            return False
+    return True
 
 
 def canonical_json(value: Any) -> bytes:

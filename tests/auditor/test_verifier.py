@@ -256,11 +256,11 @@ def test_code_comparison_binds_the_immutables_to_the_network(recorded: Letters) 
     assert compare_code("MemberRegistry", b"", allowed=set()) == "there is no contract at the address"
 
 
-def test_thousands_of_documents_verify_in_seconds(recorded: Letters) -> None:
-    # The same six letters many times over: what costs is per document, the chain is read once.
+def test_a_package_of_thousands_of_documents_verifies(recorded: Letters) -> None:
+    # The same six letters many times over: every copy's documents are checked, the chain is read
+    # once. (How fast is measured by `make bench`, not asserted here.)
     package = recorded.package.model_copy(update={"letters": recorded.package.letters * 100})
     report = verify(recorded, package)
     assert report.ok
-    rate = report.documents / report.seconds
-    print(f"\n{report.documents} documents verified in {report.seconds:.2f} s: {rate:.0f} documents/s")
-    assert rate > 50  # about 1,000/s on an idle 2-core machine; RFC 8785 in pure Python is half of it
+    assert report.letters == 600
+    assert report.documents == sum(1 + (entry.reply is not None) for entry in package.letters)

@@ -5,11 +5,17 @@ Multicall answer as single reads do."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+from web3.exceptions import BadFunctionCallOutput
 
-from node_gateway.chain.contracts import Authorisation, LetterStatus, Role, read_events
+from node_gateway.chain.contracts import Authorisation, LetterStatus, Role, _decode_words, read_events
 
 if TYPE_CHECKING:
     from conftest import Deployment
@@ -91,3 +97,43 @@ def test_events_decode_as_web3_decodes(deployment: Deployment) -> None:
         assert list(event.args) == list(expected["args"])
         assert (event.block_number, event.log_index) == (log["blockNumber"], log["logIndex"])
         assert event.transaction_hash == bytes(log["transactionHash"])
+
+
+_STATIC = ["uint8", "uint32", "uint64", "uint256", "int64", "bytes4", "bytes32", "address", "bool"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(_STATIC), min_size=1, max_size=6),
+    words=st.lists(st.binary(min_size=32, max_size=32), min_size=6, max_size=6),
+    encoded=st.booleans(),
+)
+def test_static_words_decode_as_eth_abi_decodes(kinds: list[str], words: list[bytes], encoded: bool) -> None:
+    types = tuple(kinds)
+    if encoded:  # clean values, as a contract emits them; otherwise arbitrary (mostly dirty) words
+        words = [abi_encode([kind], [_value(kind, word)]) for kind, word in zip(kinds, words, strict=False)]
+    data = b"".join(words[: len(kinds)])
+    try:
+        expected: tuple[Any, ...] | None = tuple(abi_decode(types, data, strict=True))
+    except Exception:
+        expected = None
+    if expected is None:
+        with pytest.raises(BadFunctionCallOutput):
+            _decode_words(types, data)
+    else:
+        normal = tuple(
+            Web3.to_checksum_address(v) if k == "address" else v for k, v in zip(kinds, expected, strict=True)
+        )
+        assert _decode_words(types, data) == normal
+
+
+def _value(kind: str, word: bytes) -> object:
+    """A value of ``kind`` made from the word's bytes."""
+    if kind.startswith("bytes"):
+        return word[: int(kind[5:])]
+    if kind == "bool":
+        return bool(word[0] & 1)
+    if kind == "address":
+        return Web3.to_checksum_address(word[12:])
+    size = int(kind.removeprefix("u")[3:]) // 8
+    return int.from_bytes(word[32 - size :], "big", signed=kind.startswith("int"))
