@@ -539,6 +539,16 @@ class ConfirmationRegistry(_BoundContract):
     def mandate_valid_until(self, bank: int, auditee_ref: bytes, signer: str) -> int:
         return int(self._read("mandateValidUntil", bank, auditee_ref, Web3.to_checksum_address(signer)))
 
+    def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: str) -> list[int]:
+        """``signer``'s mandates from several (bank, auditee reference) pairs, in order, read in one
+        ``eth_call`` per 256."""
+        account = Web3.to_checksum_address(signer)
+        found: list[int] = []
+        for start in range(0, len(mandates), READ_BATCH):
+            chunk = mandates[start : start + READ_BATCH]
+            found += map(int, self._read_many([("mandateValidUntil", [b, ref, account]) for b, ref in chunk]))
+        return found
+
     def authorisation_leaf(
         self, letter_id: bytes, letter_hash: bytes, bank: int, auditee_ref: bytes
     ) -> bytes:

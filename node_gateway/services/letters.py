@@ -275,16 +275,15 @@ def submit_authorisation(
     )
     signer = _recover(typed, signature)
     now = _now()
-    mandates: dict[tuple[int, str], int] = {}  # one read per bank and auditee, not per letter
     for row in rows:
         if row.status not in (PENDING, LetterStatus.REQUESTED.name):
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
-        key = (row.bank, row.auditee_ref)
-        if key not in mandates:
-            mandates[key] = node.network.confirmations.mandate_valid_until(
-                row.bank, _b(row.auditee_ref), signer
-            )
-        if mandates[key] < now:
+    # One read for every bank and auditee the letters name, not one per letter.
+    pairs = sorted({(row.bank, row.auditee_ref) for row in rows})
+    valid = node.network.confirmations.mandates_valid_until([(bank, _b(ref)) for bank, ref in pairs], signer)
+    mandates = dict(zip(pairs, valid, strict=True))
+    for row in rows:
+        if mandates[(row.bank, row.auditee_ref)] < now:
             raise InvalidRequest(
                 f"the signer {signer} holds no valid mandate of bank {row.bank} for the auditee of {row.letter_id}"
             )

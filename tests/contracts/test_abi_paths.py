@@ -78,6 +78,11 @@ def test_many_reads_in_one_call_answer_as_single_reads(deployment: Deployment) -
     ids = [letter.letter_id for letter in letters] + [unknown]
     assert d.confirmations.get_letters(ids) == [d.confirmations.get_letter(i) for i in ids]
     assert d.confirmations.get_letters([]) == []
+    bank, other = d.bank.member_id, d.firm.member_id
+    pairs = [(bank, d.auditee_ref), (bank, unknown), (other, d.auditee_ref)]
+    single = [d.confirmations.mandate_valid_until(b, ref, d.signer.address) for b, ref in pairs]
+    assert single[0] > 0
+    assert d.confirmations.mandates_valid_until(pairs, d.signer.address) == single
 
 
 def test_events_decode_as_web3_decodes(deployment: Deployment) -> None:
