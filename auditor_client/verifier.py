@@ -68,6 +68,7 @@ from node_gateway.chain.contracts import (
     MemberStatus,
     Refusal,
     Role,
+    block_windows,
 )
 from node_gateway.chain.network import NetworkFile
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
@@ -236,11 +237,20 @@ class _Node:
         return result
 
     def logs(self, address: str, from_block: int, topics: list[Any] | None = None) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"address": address, "fromBlock": hex(from_block), "toBlock": "latest"}
-        if topics is not None:
-            params["topics"] = topics
-        result = self.one("eth_getLogs", [params])
-        return list(result)
+        """The logs since ``from_block``, asked for in windows a node accepts, in one batch."""
+        latest = int(self.one("eth_blockNumber", []), 16)
+        requests = []
+        for first, last in block_windows(from_block, latest):
+            params: dict[str, Any] = {"address": address, "fromBlock": hex(first), "toBlock": hex(last)}
+            if topics is not None:
+                params["topics"] = topics
+            requests.append(("eth_getLogs", [params]))
+        found: list[dict[str, Any]] = []
+        for result in self.many(requests):
+            if isinstance(result, RpcFailure):
+                raise VerifierError(f"eth_getLogs: {result}")
+            found += result
+        return found
 
     def blocks(self, numbers: Iterable[int]) -> dict[int, _Block]:
         wanted = sorted(set(numbers))

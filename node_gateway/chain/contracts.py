@@ -126,6 +126,13 @@ class ChainEvent:
 
 
 READ_BATCH = 256  # reads bundled into one eth_call
+# Blocks per eth_getLogs: Besu refuses wider ranges by default (rpc-max-logs-range).
+LOG_WINDOW = 5000
+
+
+def block_windows(first: int, last: int) -> list[tuple[int, int]]:
+    """[first, last] cut into consecutive inclusive ranges of at most ``LOG_WINDOW`` blocks."""
+    return [(start, min(start + LOG_WINDOW - 1, last)) for start in range(first, last + 1, LOG_WINDOW)]
 
 
 def abi_type(item: Mapping[str, Any]) -> str:

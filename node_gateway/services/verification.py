@@ -20,10 +20,12 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal, NoReturn
 
 from eth_typing import HexStr
 from pydantic import BaseModel, ConfigDict
+from web3.types import FilterParams, LogReceipt
 
 from node_gateway.chain.contracts import (
     ChainEvent,
@@ -31,7 +33,9 @@ from node_gateway.chain.contracts import (
     Letter,
     LetterStatus,
     MemberRegistry,
+    block_windows,
 )
+from node_gateway.chain.transactions import rpc
 from node_gateway.protocol import (
     ConfirmationLetter,
     ConfirmationReply,
@@ -283,13 +287,15 @@ def _letter_events(
 ) -> list[ChainEvent]:
     """The letter's events, filtered by the node on the indexed letter id (the first topic after
     the event's own) instead of reading every event of the contract since ``from_block``."""
-    logs = confirmations.w3.eth.get_logs(
-        {
+    w3 = confirmations.w3
+    logs: list[LogReceipt] = []
+    for first, last in block_windows(from_block, rpc(lambda: w3.eth.block_number)):
+        window: FilterParams = {
             "address": confirmations.address,
-            "fromBlock": from_block,
-            "toBlock": "latest",
+            "fromBlock": first,
+            "toBlock": last,
             "topics": [None, HexStr(to_hex(letter_id))],
         }
-    )
+        logs += rpc(partial(w3.eth.get_logs, window))
     events = (confirmations.decode_log(log) for log in logs)
     return [e for e in events if e is not None and e.args.get("letterId") == letter_id]

@@ -264,3 +264,15 @@ def test_a_package_of_thousands_of_documents_verifies(recorded: Letters) -> None
     assert report.ok
     assert report.letters == 600
     assert report.documents == sum(1 + (entry.reply is not None) for entry in package.letters)
+
+
+def test_logs_are_read_in_windows_a_node_accepts(recorded: Letters, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Besu refuses eth_getLogs over more than 5,000 blocks; with windows of 3 blocks the package
+    # needs many of them and still verifies alike.
+    whole = verify(recorded, recorded.package)
+    monkeypatch.setattr("node_gateway.chain.contracts.LOG_WINDOW", 3)
+    windowed = verify(recorded, recorded.package)
+    assert windowed.ok
+    assert [(c.subject, c.name, c.verdict) for c in windowed.checks] == [
+        (c.subject, c.name, c.verdict) for c in whole.checks
+    ]

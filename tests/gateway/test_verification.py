@@ -11,6 +11,7 @@ import pytest
 from conftest import DAY, Chain, Deployment, LetterRef
 from web3.types import TxReceipt
 
+from node_gateway.chain.contracts import block_windows
 from node_gateway.chain.network import in_process_chain
 from node_gateway.protocol import (
     ConfirmationLetter,
@@ -264,3 +265,20 @@ def test_a_search_starting_after_the_recording_finds_no_record(
         from_block=recorded.request_receipt["blockNumber"] + 1,
     )
     assert_fails(result, "not_recorded", "recorded")
+
+
+def test_the_recording_is_found_through_narrow_log_windows(
+    deployment: Deployment, recorded: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("node_gateway.chain.contracts.LOG_WINDOW", 2)
+    result = verify(deployment, "reply", recorded.reply, recorded.reply_salt)
+    assert result.valid, result.checks
+    assert result.recorded is not None
+    assert result.recorded.event == "LetterReplied"
+
+
+def test_block_windows_cover_a_range_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("node_gateway.chain.contracts.LOG_WINDOW", 5000)
+    assert block_windows(10, 9) == []
+    assert block_windows(0, 0) == [(0, 0)]
+    assert block_windows(7, 12_006) == [(7, 5006), (5007, 10_006), (10_007, 12_006)]
