@@ -195,9 +195,6 @@ rpc-http-host="{validator.rpc_ip}"
 rpc-http-port={RPC_PORT}
 rpc-http-api={_toml_list(["ETH", "NET", "WEB3", "QBFT"])}
 host-allowlist={_toml_list([validator.name, validator.rpc_ip])}
-# Gateways and verifiers read a letter's events from the deployment block on (topic-filtered);
-# Besu's default refuses eth_getLogs over more than 5000 blocks (under 3 hours of 2 s blocks).
-rpc-max-logs-range=0
 # Reverted transactions keep their revert data, so the gateways decode the contracts' errors.
 revert-reason-enabled=true
 
