@@ -38,6 +38,7 @@ T = TypeVar("T")
 GAS_HEADROOM = 1.25
 RECEIPT_TIMEOUT_S = 120.0
 RECEIPT_POLL_S = 0.05
+GAS_PRICE_TTL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class TransactionSender:
         self.nonces = NonceManager(w3, self.address)
         self._chain_id: int | None = None
         self._gas_price: int | None = None
+        self._gas_price_read_at = 0.0
         self._block_gas_limit: int | None = None
 
     @property
@@ -101,12 +103,15 @@ class TransactionSender:
 
     @property
     def gas_price(self) -> int:
-        if self._gas_price is None:
-            # The base fee alone, which permissioned chains set to zero; on chains that charge
-            # one, twice it, so that it may rise before the transaction is mined.
+        """The base fee alone, which permissioned chains set to zero (then read once); on chains
+        that charge one, twice it, so that it may rise before the transaction is mined, read
+        again every GAS_PRICE_TTL_S as the base fee moves."""
+        price = self._gas_price
+        if price is None or (price > 0 and time.monotonic() - self._gas_price_read_at > GAS_PRICE_TTL_S):
             base_fee = rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
-            self._gas_price = 2 * int(base_fee)
-        return self._gas_price
+            price = self._gas_price = 2 * int(base_fee)
+            self._gas_price_read_at = time.monotonic()
+        return price
 
     @property
     def in_process(self) -> bool:
