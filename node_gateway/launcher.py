@@ -32,6 +32,7 @@ from node_gateway.chain.transactions import TransactionSender
 from node_gateway.core.config import GatewaySettings
 from node_gateway.core.keys import load_keys
 from node_gateway.core.provision import provision
+from node_gateway.gateway_cli import LAUNCHER_PID
 from node_gateway.protocol.envelopes import DEFAULT_SUITE
 from node_gateway.protocol.hashing import organisation_id
 
@@ -118,6 +119,7 @@ class Gateway:
             **os.environ,
             "CONFIRMNET_PASSPHRASE": self.passphrase,
             "CONFIRMNET_POLL_INTERVAL_S": "0.1",
+            LAUNCHER_PID: str(os.getpid()),
             **self.spec.env,
         }
 
