@@ -57,8 +57,10 @@ def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingRes
     bank_sender.send(registry.register_mandate(auditee_ref, signer.address, now + 86400 * 365))
     ids = [secrets.token_bytes(32) for _ in range(letters)]
     hashes = [secrets.token_bytes(32) for _ in range(letters)]
-    requests = [registry.request(letter_id=i, bank=3, auditee_ref=auditee_ref, letter_hash=h, due_at=now + 86400 * 14)
-                for i, h in zip(ids, hashes, strict=True)]  # fmt: skip
+    requests = [
+        registry.request(letter_id=i, bank=3, auditee_ref=auditee_ref, letter_hash=h, due_at=now + 86400 * 14)
+        for i, h in zip(ids, hashes, strict=True)
+    ]
     phases: list[tuple[TransactionSender, list[Call]]] = [(firm_sender, requests)]
     authorisations: list[Call] = []
     for group in _chunks(list(range(letters)), batch):
@@ -105,8 +107,14 @@ def _setup(
 ) -> Network:
     operator_sender = TransactionSender(w3, operator)
     network = deploy_network(operator_sender, operator_org_id=b"\x01" * 32, operator_name="bench operator")
-    operator_sender.send(network.members.admit(account=firm.address, role=Role.AUDIT_FIRM, org_id=b"\x02" * 32,
-                                               display_name="bench firm"))  # fmt: skip
-    operator_sender.send(network.members.admit(account=bank.address, role=Role.BANK, org_id=b"\x03" * 32,
-                                               display_name="bench bank"))  # fmt: skip
+    operator_sender.send(
+        network.members.admit(
+            account=firm.address, role=Role.AUDIT_FIRM, org_id=b"\x02" * 32, display_name="bench firm"
+        )
+    )
+    operator_sender.send(
+        network.members.admit(
+            account=bank.address, role=Role.BANK, org_id=b"\x03" * 32, display_name="bench bank"
+        )
+    )
     return network

@@ -152,11 +152,14 @@ def _prepare(
                 _ok(
                     officer.post(
                         "/v1/mandates",
-                        json={"registration_code": row.registration_code, "signer": signer.address,
-                              "valid_until": until},
+                        json={
+                            "registration_code": row.registration_code,
+                            "signer": signer.address,
+                            "valid_until": until,
+                        },
                     ),
                     202,
-                )  # fmt: skip
+                )
                 templates.append((letter.model_dump(mode="json", by_alias=True), salt))
     finally:
         core.dispose()
