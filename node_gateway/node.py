@@ -73,7 +73,7 @@ class Node:
     @classmethod
     def open(cls, settings: GatewaySettings, keys: MemberKeys, *, w3: Web3 | None = None) -> Node:
         network_file = NetworkFile.load(settings.network_file)
-        w3 = w3 or connect(network_file.rpc_url)
+        w3 = w3 or connect(settings.rpc_url or network_file.rpc_url)
         db = Database(settings.effective_database_url)
         db.migrate()
         return cls(

@@ -56,6 +56,9 @@ class GatewaySettings(BaseSettings):
     registration_code: str = Field(description="The organisation's registration code (统一社会信用代码)")
     data_dir: Path
     network_file: Path
+    rpc_url: str | None = Field(
+        None, description="This gateway's own JSON-RPC endpoint (its node); the network file's if unset"
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; a SQLite file in data_dir if unset")
     host: str = "127.0.0.1"
     port: int = 8700

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import rlp  # type: ignore[import-untyped]
+import yaml
 from coincurve import PrivateKey
 from eth_account import Account
 from hexbytes import HexBytes
@@ -298,7 +299,6 @@ def test_compose_addresses_match_the_enodes_and_node_configurations(kit: Path) -
 
 
 def test_compose_file_parses_and_wires_each_gateway_to_its_own_node() -> None:
-    yaml = pytest.importorskip("yaml", reason="PyYAML is not a dependency of the project")
     compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     services = compose["services"]
     gateways = {name: s for name, s in services.items() if name.startswith("gateway-")}
@@ -311,6 +311,11 @@ def test_compose_file_parses_and_wires_each_gateway_to_its_own_node() -> None:
         (secret,) = service["secrets"]
         assert secret in compose["secrets"]
         assert service["environment"]["CONFIRMNET_PASSPHRASE_FILE"] == f"/run/secrets/{secret}"
+        assert (
+            service["environment"]["CONFIRMNET_RPC_URL"]
+            == f"http://validator-{nodes[0].removeprefix('node-')}:8545"
+        )
+        assert "./network/gateways:/config:ro" in service["volumes"]
         assert service["command"][-3:] == ["serve", "--config", "/data/gateway.toml"]
         assert all(port.startswith("127.0.0.1:") for port in service["ports"])
     assert compose["networks"]["chain"]["internal"] is True

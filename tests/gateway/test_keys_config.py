@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from node_gateway.chain.network import NetworkFile
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
 from node_gateway.core.keys import (
     CHAIN_KEYSTORE,
@@ -21,6 +22,7 @@ from node_gateway.core.keys import (
     create_keys,
     load_keys,
 )
+from node_gateway.node import Node
 from node_gateway.protocol.envelopes import EnvelopeSuite
 
 PASSPHRASE = "a long and unguessable passphrase"
@@ -250,3 +252,41 @@ def test_without_the_environment_the_file_decides(config_file: Path, tmp_path: P
 def test_a_missing_configuration_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no configuration file"):
         GatewaySettings.from_file(tmp_path / "gateway.toml")
+
+
+@pytest.mark.parametrize(
+    ("own", "used"), [(None, "http://shared:8545"), ("http://own:8545", "http://own:8545")]
+)
+def test_a_gateway_reaches_the_chain_through_its_own_rpc_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: str | None, used: str
+) -> None:
+    # Each member runs its own node: the one network file names a shared URL, a gateway its own.
+    NetworkFile(
+        chain_id=1,
+        rpc_url="http://shared:8545",
+        member_registry="0x" + "11" * 20,
+        confirmation_registry="0x" + "22" * 20,
+        deployment_block=0,
+    ).save(tmp_path / "network.json")
+    if own is not None:
+        monkeypatch.setenv("CONFIRMNET_RPC_URL", own)
+    connected: list[str] = []
+
+    class Connected(Exception):
+        pass
+
+    def connect(url: str) -> None:
+        connected.append(url)
+        raise Connected
+
+    monkeypatch.setattr("node_gateway.node.connect", connect)
+    configured = GatewaySettings(
+        role=MemberRole.BANK,
+        display_name="东海银行",
+        registration_code="91310000MA1FL0000X",
+        data_dir=tmp_path / "data",
+        network_file=tmp_path / "network.json",
+    )
+    with pytest.raises(Connected):
+        Node.open(configured, create_keys(tmp_path / "keys", PASSPHRASE, SUITES))
+    assert connected == [used]
