@@ -13,12 +13,13 @@ from auditor_client.cli import auditor_app, authorise_app, verify_app
 from bank_adapter.cli import bank_app
 from node_gateway.chain.devnet import Devnet, DevnetError
 from node_gateway.chain.network import NetworkFile
-from node_gateway.gateway_cli import gateway_app
+from node_gateway.gateway_cli import gateway_app, network_app
 
 app = typer.Typer(help="confirmnet: bank audit confirmations on a permissioned chain.", no_args_is_help=True)
 devnet_app = typer.Typer(help="A local development chain with the contracts deployed.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(network_app, name="network")
 app.add_typer(bank_app, name="bank")
 app.add_typer(auditor_app, name="auditor")
 app.add_typer(authorise_app, name="authorise")

@@ -143,6 +143,54 @@ def serve(config: Annotated[Path, typer.Option(help="The gateway.toml written by
     uvicorn.run(create_app(node), host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
+network_app = typer.Typer(help="The consortium's network: its contracts on the chain.", no_args_is_help=True)
+
+
+@network_app.command("deploy")
+def network_deploy(
+    config: Annotated[Path, typer.Option(help="The operator gateway's gateway.toml.")],
+    rpc_url: Annotated[str, typer.Option(help="JSON-RPC of a node of the chain.")],
+    out: Annotated[Path, typer.Option(help="Where to write the network file every gateway reads.")],
+    chain_id: Annotated[
+        int | None, typer.Option(help="Refuse to deploy unless the node is on this chain.")
+    ] = None,
+) -> None:
+    """Deploy the contracts with the operator gateway's own key and write the network file.
+
+    The operator's account becomes member 1; on a chain with a zero gas price it needs no funds.
+    """
+    from node_gateway.chain.errors import ChainError
+    from node_gateway.chain.network import connect, deploy_network
+    from node_gateway.chain.transactions import TransactionSender, rpc
+    from node_gateway.protocol.hashing import organisation_id
+
+    settings = _settings(config)
+    if settings.role is not MemberRole.OPERATOR:
+        raise _fail(f"{config} is the gateway of a {settings.role.value}, not of the operator")
+    if out.exists():
+        raise _fail(f"{out} exists: the contracts are deployed already")
+    try:
+        keys = load_keys(settings.keystore_dir, settings.read_passphrase())
+        w3 = connect(rpc_url)
+        found = rpc(lambda: w3.eth.chain_id)
+        if chain_id is not None and found != chain_id:
+            raise _fail(f"the node at {rpc_url} is on chain {found}, not {chain_id}")
+        network = deploy_network(
+            TransactionSender(w3, keys.chain_account),
+            operator_org_id=organisation_id(settings.registration_code),
+            operator_name=settings.display_name,
+        )
+    except (ConfigError, KeystoreError, ChainError) as exc:
+        raise _fail(str(exc)) from exc
+    network.describe(rpc_url).save(out)
+    console.print(
+        f"chain {found}, deployed at block {network.deployment_block} by {keys.chain_account.address}"
+    )
+    console.print(f"MemberRegistry        {network.members.address}")
+    console.print(f"ConfirmationRegistry  {network.confirmations.address}")
+    console.print(f"network file          {out}")
+
+
 @gateway_app.command("add-user")
 def add_user(
     config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],

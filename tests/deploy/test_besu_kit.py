@@ -43,7 +43,6 @@ from node_gateway.core.keys import load_keys
 ROOT = Path(__file__).resolve().parents[2]
 KIT = ROOT / "deploy" / "besu"
 GENERATOR = KIT / "generate.py"
-DEPLOY_STEP = KIT / "deploy_contracts.py"
 COMPOSE = KIT / "docker-compose.yml"
 BUILD_INFO = ROOT / "contracts" / "build" / "build-info.json"
 
@@ -336,22 +335,32 @@ def test_operator_deploys_with_its_gateway_key_on_a_zero_fee_chain(
     with AnvilNode() as anvil:
 
         def deploy(*extra: str) -> int:
-            step = _load(DEPLOY_STEP)
-            result: int = step.main(
-                ["--config", str(config), "--rpc-url", anvil.rpc_url, "--out", str(out), *extra]
+            done = CliRunner().invoke(
+                app,
+                [
+                    "network",
+                    "deploy",
+                    "--config",
+                    str(config),
+                    "--rpc-url",
+                    anvil.rpc_url,
+                    "--out",
+                    str(out),
+                    *extra,
+                ],
             )
-            return result
+            return done.exit_code
 
-        assert deploy("--chain-id", "1") == 1  # anvil is chain 31337
+        assert deploy("--chain-id", "1") == 2  # anvil is chain 31337
         assert not out.exists()
-        assert deploy() == 0
+        assert deploy("--chain-id", "31337") == 0
         w3 = connect(anvil.rpc_url)
         operator = Network.attach(w3, NetworkFile.load(out)).members.get_member(1)
         assert operator.account == keys.chain_account.address
         assert operator.role is Role.OPERATOR
         assert operator.display_name == "Consortium Operator"
         assert w3.eth.get_balance(operator.account) == 0  # free gas: deployed without funds
-        assert deploy() == 1  # never twice
+        assert deploy() == 2  # never twice
 
 
 # A QBFT block as Besu returns it: extraData holds the validators, the round and the seals.
