@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole
-from node_gateway.core.keys import KeystoreError, load_keys
+from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, check_passphrase
+from node_gateway.core.keys import KeystoreError, change_passphrase, load_keys
 from node_gateway.core.provision import provision
 from node_gateway.core.security import ADMIN, create_user
 from node_gateway.errors import InvalidRequest
@@ -189,6 +189,35 @@ def network_deploy(
     console.print(f"MemberRegistry        {network.members.address}")
     console.print(f"ConfirmationRegistry  {network.confirmations.address}")
     console.print(f"network file          {out}")
+
+
+@gateway_app.command("change-passphrase")
+def change_passphrase_command(
+    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    new_passphrase_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding the new passphrase (else CONFIRMNET_NEW_PASSPHRASE, else asked)."),
+    ] = None,
+) -> None:
+    """Encrypt the gateway's keys under a new passphrase (the keys themselves stay).
+
+    The current passphrase comes as for serve; give the new one to the gateway's next start.
+    """
+    settings = _settings(config)
+    try:
+        if new_passphrase_file is not None:
+            new = new_passphrase_file.read_text(encoding="utf-8").strip()
+        else:
+            new = os.environ.get("CONFIRMNET_NEW_PASSPHRASE") or typer.prompt(
+                "New passphrase", hide_input=True, confirmation_prompt=True
+            )
+        check_passphrase(new)
+        keys = change_passphrase(settings.keystore_dir, settings.read_passphrase(), new)
+    except OSError as exc:
+        raise _fail(f"cannot read the new passphrase: {exc}") from exc
+    except (ConfigError, KeystoreError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"the keys of {keys.chain_account.address} are now encrypted under the new passphrase")
 
 
 @gateway_app.command("add-user")

@@ -46,6 +46,16 @@ class ConfigError(Exception):
     """The configuration is missing something or holds an unsafe value."""
 
 
+def check_passphrase(value: str) -> str:
+    """``value``, unless it is a default, short or one key held down (ConfigError)."""
+    # A default spelled out at length ("changemechangeme") or one key held down is no secret.
+    if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH or len(set(value)) < 5:
+        raise ConfigError(
+            f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)"
+        )
+    return value
+
+
 class GatewaySettings(BaseSettings):
     """Everything a gateway needs to start."""
 
@@ -103,12 +113,7 @@ class GatewaySettings(BaseSettings):
                 raise ConfigError(f"cannot read the passphrase file {self.passphrase_file}: {exc}") from exc
         else:
             raise ConfigError("no passphrase: set CONFIRMNET_PASSPHRASE or CONFIRMNET_PASSPHRASE_FILE")
-        # A default spelled out at length ("changemechangeme") or one key held down is no secret.
-        if value.lower() in _DEFAULT_SECRETS or len(value) < MIN_PASSPHRASE_LENGTH or len(set(value)) < 5:
-            raise ConfigError(
-                f"refusing a default or short passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)"
-            )
-        return value
+        return check_passphrase(value)
 
     @classmethod
     def from_file(cls, path: Path) -> GatewaySettings:

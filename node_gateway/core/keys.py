@@ -26,6 +26,7 @@ CHAIN_KEYSTORE = "chain.keystore.json"
 SECRETS_KEYSTORE = "secrets.keystore.json"
 _SCRYPT_N = 2**15
 _SECRETS_FORMAT = "confirmnet-secrets-v1"
+_NEXT = ".next"  # a keystore written by a passphrase change, not yet in place
 
 
 class KeystoreError(Exception):
@@ -48,19 +49,44 @@ def _write_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def create_keys(directory: Path, passphrase: str, suites: tuple[EnvelopeSuite, ...]) -> MemberKeys:
     """Creates a member's keys and writes them encrypted; refuses to overwrite existing ones."""
     if (directory / CHAIN_KEYSTORE).exists() or (directory / SECRETS_KEYSTORE).exists():
         raise KeystoreError(f"keys already exist in {directory}")
-    account: LocalAccount = Account.create()
     keys = MemberKeys(
-        chain_account=account,
+        chain_account=Account.create(),
         encryption_keys=tuple(EncryptionKeyPair.generate(suite) for suite in suites),
         storage_key=secrets.token_bytes(32),
     )
-    _write_private(directory / CHAIN_KEYSTORE, json.dumps(Account.encrypt(account.key, passphrase)))
+    _write_keystores(directory, keys, passphrase, suffix="")
+    return keys
+
+
+def change_passphrase(directory: Path, old: str, new: str) -> MemberKeys:
+    """Encrypts the member's keys under ``new`` instead of ``old``: the same keys, new keystores.
+
+    Crash-safe: both keystores are written beside the old ones first, then moved into place, the
+    chain keystore first. ``load_keys`` completes a change the crash left half-moved (only the
+    secrets remain to move) and forgets one that had moved nothing.
+    """
+    keys = load_keys(directory, old)
+    for name in (CHAIN_KEYSTORE, SECRETS_KEYSTORE):
+        (directory / (name + _NEXT)).unlink(missing_ok=True)
+    _write_keystores(directory, keys, new, suffix=_NEXT)
+    for name in (CHAIN_KEYSTORE, SECRETS_KEYSTORE):
+        os.replace(directory / (name + _NEXT), directory / name)
+    _sync_directory(directory)
+    return keys
+
+
+def _write_keystores(directory: Path, keys: MemberKeys, passphrase: str, *, suffix: str) -> None:
+    _write_private(
+        directory / (CHAIN_KEYSTORE + suffix), json.dumps(Account.encrypt(keys.chain_account.key, passphrase))
+    )
     secret_document = {
         "encryption_keys": [
             {"suite": pair.suite.value, "private": base64.b64encode(pair.private_bytes()).decode()}
@@ -78,12 +104,32 @@ def create_keys(directory: Path, passphrase: str, suites: tuple[EnvelopeSuite, .
         "nonce": nonce.hex(),
         "ciphertext": base64.b64encode(sealed).decode(),
     }
-    _write_private(directory / SECRETS_KEYSTORE, json.dumps(envelope, indent=2))
-    return keys
+    _write_private(directory / (SECRETS_KEYSTORE + suffix), json.dumps(envelope, indent=2))
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _settle_interrupted_change(directory: Path) -> None:
+    """After a crash in ``change_passphrase``: roll forward if the chain keystore had moved (only
+    the secrets wait), back if nothing had."""
+    chain_next, secrets_next = directory / (CHAIN_KEYSTORE + _NEXT), directory / (SECRETS_KEYSTORE + _NEXT)
+    if secrets_next.exists() and not chain_next.exists():
+        os.replace(secrets_next, directory / SECRETS_KEYSTORE)
+        _sync_directory(directory)
+    else:
+        chain_next.unlink(missing_ok=True)
+        secrets_next.unlink(missing_ok=True)
 
 
 def load_keys(directory: Path, passphrase: str) -> MemberKeys:
     """Opens a member's keystores with its passphrase."""
+    _settle_interrupted_change(directory)
     try:
         chain_document = json.loads((directory / CHAIN_KEYSTORE).read_text(encoding="utf-8"))
         envelope = json.loads((directory / SECRETS_KEYSTORE).read_text(encoding="utf-8"))

@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from node_gateway.chain.network import NetworkFile
+from node_gateway.cli import app
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
 from node_gateway.core.keys import (
     CHAIN_KEYSTORE,
     SECRETS_KEYSTORE,
     KeystoreError,
     MemberKeys,
+    change_passphrase,
     create_keys,
     load_keys,
 )
@@ -290,3 +293,102 @@ def test_a_gateway_reaches_the_chain_through_its_own_rpc_url(
     with pytest.raises(Connected):
         Node.open(configured, create_keys(tmp_path / "keys", PASSPHRASE, SUITES))
     assert connected == [used]
+
+
+# --- changing the passphrase ---------------------------------------------------------------------
+
+NEW_PASSPHRASE = "another long and unguessable one"
+
+
+def _same(a: MemberKeys, b: MemberKeys) -> bool:
+    return (
+        a.chain_account.address == b.chain_account.address
+        and a.storage_key == b.storage_key
+        and [p.private_bytes() for p in a.encryption_keys] == [p.private_bytes() for p in b.encryption_keys]
+    )
+
+
+def test_a_new_passphrase_opens_the_same_keys_and_the_old_no_longer(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    original = create_keys(directory, PASSPHRASE, SUITES)
+    change_passphrase(directory, PASSPHRASE, NEW_PASSPHRASE)
+    assert _same(load_keys(directory, NEW_PASSPHRASE), original)
+    with pytest.raises(KeystoreError, match="does not open"):
+        load_keys(directory, PASSPHRASE)
+    assert sorted(p.name for p in directory.iterdir()) == [CHAIN_KEYSTORE, SECRETS_KEYSTORE]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in directory.iterdir())
+    with pytest.raises(KeystoreError, match="does not open"):
+        change_passphrase(directory, PASSPHRASE, "a third passphrase, never set")
+
+
+def _interrupted(directory: Path, *, moved: int) -> MemberKeys:
+    """A passphrase change stopped by a crash after moving ``moved`` of its two keystores (the
+    chain keystore moves first)."""
+    original = create_keys(directory, PASSPHRASE, SUITES)
+    names = (CHAIN_KEYSTORE, SECRETS_KEYSTORE)
+    old = {name: (directory / name).read_bytes() for name in names}
+    change_passphrase(directory, PASSPHRASE, NEW_PASSPHRASE)
+    # Back to the moment before the moves: the old keystores in place, the new ones beside them.
+    for name in names:
+        (directory / (name + ".next")).write_bytes((directory / name).read_bytes())
+        (directory / name).write_bytes(old[name])
+    for name in names[:moved]:
+        (directory / (name + ".next")).replace(directory / name)
+    return original
+
+
+def test_a_change_cut_short_after_the_first_move_is_completed(tmp_path: Path) -> None:
+    original = _interrupted(tmp_path / "keys", moved=1)
+    assert _same(load_keys(tmp_path / "keys", NEW_PASSPHRASE), original)
+    assert not list((tmp_path / "keys").glob("*.next"))
+
+
+def test_a_change_cut_short_before_any_move_is_forgotten(tmp_path: Path) -> None:
+    original = _interrupted(tmp_path / "keys", moved=0)
+    assert _same(load_keys(tmp_path / "keys", PASSPHRASE), original)
+    assert not list((tmp_path / "keys").glob("*.next"))
+    with pytest.raises(KeystoreError):
+        load_keys(tmp_path / "keys", NEW_PASSPHRASE)
+
+
+def test_the_command_changes_the_passphrase_and_refuses_a_weak_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
+    runner = CliRunner()
+    init = runner.invoke(
+        app,
+        [
+            "gateway",
+            "init",
+            "--role",
+            "bank",
+            "--name",
+            "东海银行",
+            "--registration-code",
+            "91310000MA1FL0000X",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--network-file",
+            str(tmp_path / "network.json"),
+        ],
+    )
+    assert init.exit_code == 0, init.output
+    config = tmp_path / "data" / "gateway.toml"
+    address = load_keys(tmp_path / "data" / "keys", PASSPHRASE).chain_account.address
+    monkeypatch.setenv("CONFIRMNET_NEW_PASSPHRASE", "changeme")
+    weak = runner.invoke(app, ["gateway", "change-passphrase", "--config", str(config)])
+    assert weak.exit_code == 2
+    assert "refusing a default or short passphrase" in weak.output
+    assert load_keys(tmp_path / "data" / "keys", PASSPHRASE).chain_account.address == address
+    new_file = tmp_path / "new-passphrase"
+    new_file.write_text(NEW_PASSPHRASE + "\n", encoding="utf-8")
+    done = runner.invoke(
+        app, ["gateway", "change-passphrase", "--config", str(config), "--new-passphrase-file", str(new_file)]
+    )
+    assert done.exit_code == 0, done.output
+    assert load_keys(tmp_path / "data" / "keys", NEW_PASSPHRASE).chain_account.address == address
+    monkeypatch.setenv("CONFIRMNET_NEW_PASSPHRASE", "yet another long passphrase")
+    again = runner.invoke(app, ["gateway", "change-passphrase", "--config", str(config)])  # the old one, gone
+    assert again.exit_code == 2
+    assert "does not open" in again.output
