@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, check_passphrase
-from node_gateway.core.keys import KeystoreError, change_passphrase, load_keys
+from node_gateway.core.keys import KeystoreError, change_passphrase, load_keys, pending_account
 from node_gateway.core.provision import provision
 from node_gateway.core.security import ADMIN, create_user
 from node_gateway.errors import InvalidRequest
@@ -133,6 +133,8 @@ def serve(config: Annotated[Path, typer.Option(help="The gateway.toml written by
     from node_gateway.node import Node
 
     settings = _settings(config)
+    if pending_account(settings.keystore_dir) is not None:
+        raise _fail("an account rotation is pending: finish it with `confirmnet gateway rotate-account`")
     try:
         keys = load_keys(settings.keystore_dir, settings.read_passphrase())
     except (ConfigError, KeystoreError) as exc:
@@ -218,6 +220,28 @@ def change_passphrase_command(
     except (ConfigError, KeystoreError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"the keys of {keys.chain_account.address} are now encrypted under the new passphrase")
+
+
+@gateway_app.command("rotate-account")
+def rotate_account_command(
+    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+) -> None:
+    """Move the member's chain account to a new key; its member number and history stay.
+
+    Stop the gateway first. If this is cut short, run it again: it finishes what it began.
+    """
+    from node_gateway.chain.errors import ChainError
+    from node_gateway.chain.network import Network, NetworkFile, connect
+    from node_gateway.core.rotation import rotate_account
+
+    settings = _settings(config)
+    try:
+        network_file = NetworkFile.load(settings.network_file)
+        network = Network.attach(connect(settings.rpc_url or network_file.rpc_url), network_file)
+        old, new = rotate_account(settings.keystore_dir, settings.read_passphrase(), network)
+    except (ConfigError, KeystoreError, ChainError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"the member's account moved from {old} to {new}; back up {settings.keystore_dir} now")
 
 
 @gateway_app.command("add-user")

@@ -27,6 +27,7 @@ SECRETS_KEYSTORE = "secrets.keystore.json"
 _SCRYPT_N = 2**15
 _SECRETS_FORMAT = "confirmnet-secrets-v1"
 _NEXT = ".next"  # a keystore written by a passphrase change, not yet in place
+PENDING_ACCOUNT = CHAIN_KEYSTORE + ".pending"  # the account a rotation moves to, until it has
 
 
 class KeystoreError(Exception):
@@ -73,6 +74,10 @@ def change_passphrase(directory: Path, old: str, new: str) -> MemberKeys:
     chain keystore first. ``load_keys`` completes a change the crash left half-moved (only the
     secrets remain to move) and forgets one that had moved nothing.
     """
+    if pending_account(directory) is not None:
+        raise KeystoreError(
+            "an account rotation is pending: finish it first (confirmnet gateway rotate-account)"
+        )
     keys = load_keys(directory, old)
     for name in (CHAIN_KEYSTORE, SECRETS_KEYSTORE):
         (directory / (name + _NEXT)).unlink(missing_ok=True)
@@ -154,3 +159,38 @@ def load_keys(directory: Path, passphrase: str) -> MemberKeys:
         ),
         storage_key=base64.b64decode(secret_document["storage_key"]),
     )
+
+
+# --- rotating the chain account ------------------------------------------------------------------
+# The new account's keystore is written before the chain is told, and moved into place only after
+# the chain has the new account: a crash between leaves the pending keystore, and the rotation is
+# finished (or its transaction sent again) by running it again; never a member without its key.
+
+
+def pending_account(directory: Path) -> str | None:
+    """The address a rotation begun here moves to, or None."""
+    try:
+        document = json.loads((directory / PENDING_ACCOUNT).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return "0x" + str(document["address"]).removeprefix("0x").lower()
+
+
+def write_pending_account(directory: Path, account: LocalAccount, passphrase: str) -> None:
+    _write_private(directory / PENDING_ACCOUNT, json.dumps(Account.encrypt(account.key, passphrase)))
+    _sync_directory(directory)
+
+
+def open_pending_account(directory: Path, passphrase: str) -> LocalAccount:
+    document = json.loads((directory / PENDING_ACCOUNT).read_text(encoding="utf-8"))
+    try:
+        account: LocalAccount = Account.from_key(Account.decrypt(document, passphrase))
+    except ValueError as exc:
+        raise KeystoreError(f"the passphrase does not open {directory / PENDING_ACCOUNT}") from exc
+    return account
+
+
+def commit_pending_account(directory: Path) -> None:
+    """The pending account becomes the member's: its keystore replaces the chain keystore."""
+    os.replace(directory / PENDING_ACCOUNT, directory / CHAIN_KEYSTORE)
+    _sync_directory(directory)
