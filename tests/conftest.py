@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from typer.testing import CliRunner
 from web3 import Web3
 from web3.types import TxParams, TxReceipt
 
@@ -532,3 +534,29 @@ def in_process() -> Chain:
 def deployment(chain: Chain) -> Deployment:
     """A network deployed once per backend and shared by the session."""
     return Deployment.create(chain)
+
+
+def init_bank_gateway(runner: CliRunner, base: Path) -> Path:
+    """`confirmnet gateway init` of a bank in ``base``/data (CONFIRMNET_PASSPHRASE set by the
+    caller); the configuration file's path."""
+    from node_gateway.cli import app
+
+    init = runner.invoke(
+        app,
+        [
+            "gateway",
+            "init",
+            "--role",
+            "bank",
+            "--name",
+            "东海银行",
+            "--registration-code",
+            "91310000MA1FL0000X",
+            "--data-dir",
+            str(base / "data"),
+            "--network-file",
+            str(base / "network.json"),
+        ],
+    )
+    assert init.exit_code == 0, init.output
+    return base / "data" / "gateway.toml"

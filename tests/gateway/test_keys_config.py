@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import init_bank_gateway
 from typer.testing import CliRunner
 
 from node_gateway.chain.network import NetworkFile
@@ -356,25 +357,7 @@ def test_the_command_changes_the_passphrase_and_refuses_a_weak_one(
 ) -> None:
     monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
     runner = CliRunner()
-    init = runner.invoke(
-        app,
-        [
-            "gateway",
-            "init",
-            "--role",
-            "bank",
-            "--name",
-            "东海银行",
-            "--registration-code",
-            "91310000MA1FL0000X",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--network-file",
-            str(tmp_path / "network.json"),
-        ],
-    )
-    assert init.exit_code == 0, init.output
-    config = tmp_path / "data" / "gateway.toml"
+    config = init_bank_gateway(runner, tmp_path)
     address = load_keys(tmp_path / "data" / "keys", PASSPHRASE).chain_account.address
     monkeypatch.setenv("CONFIRMNET_NEW_PASSPHRASE", "changeme")
     weak = runner.invoke(app, ["gateway", "change-passphrase", "--config", str(config)])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import init_bank_gateway
 from eth_account import Account
 from typer.testing import CliRunner
 
@@ -108,25 +109,8 @@ def test_a_gateway_does_not_start_with_a_rotation_pending(
 ) -> None:
     monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
     runner = CliRunner()
-    init = runner.invoke(
-        app,
-        [
-            "gateway",
-            "init",
-            "--role",
-            "bank",
-            "--name",
-            "东海银行",
-            "--registration-code",
-            "91310000MA1FL0000X",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--network-file",
-            str(tmp_path / "network.json"),
-        ],
-    )
-    assert init.exit_code == 0, init.output
+    config = init_bank_gateway(runner, tmp_path)
     write_pending_account(tmp_path / "data" / "keys", Account.create(), PASSPHRASE)
-    serve = runner.invoke(app, ["gateway", "serve", "--config", str(tmp_path / "data" / "gateway.toml")])
+    serve = runner.invoke(app, ["gateway", "serve", "--config", str(config)])
     assert serve.exit_code == 2
     assert "rotation is pending" in serve.output
