@@ -393,7 +393,6 @@ class Driver:
         self.injectors = injectors
         self.sent_at: dict[str, float] = {}
         self.closed_ids: list[str] = []  # every letter closed so far, in the order of the runs
-        self._bulk_close = True
         self._lock = threading.Lock()
         self._template = 0
 
@@ -449,14 +448,7 @@ class Driver:
                     stop.wait(self.poll_s)
 
     def _close(self, client: httpx.Client, letter_ids: list[str]) -> None:
-        if self._bulk_close:
-            response = client.post("/v1/letters/close", json={"letter_ids": letter_ids})
-            if response.status_code not in (404, 405):
-                _ok(response, 202)
-                return
-            self._bulk_close = False  # a gateway from before the bulk close: one call per letter
-        for letter_id in letter_ids:
-            _ok(client.post(f"/v1/letters/{letter_id}/close"), 202)
+        _ok(client.post("/v1/letters/close", json={"letter_ids": letter_ids}), 202)
 
     def run(self, letters: int, *, rate: float | None, timeout_s: float | None = None) -> RunResult:
         chunk = MAX_CHUNK if rate is None else max(1, min(MAX_CHUNK, round(rate / 4)))
