@@ -15,7 +15,13 @@ import typer
 from rich.console import Console
 
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, check_passphrase
-from node_gateway.core.keys import KeystoreError, change_passphrase, load_keys, pending_account
+from node_gateway.core.keys import (
+    KeystoreError,
+    change_passphrase,
+    load_keys,
+    pending_account,
+    rotate_encryption_keys,
+)
 from node_gateway.core.provision import provision
 from node_gateway.core.security import ADMIN, create_user
 from node_gateway.errors import InvalidRequest
@@ -242,6 +248,24 @@ def rotate_account_command(
     except (ConfigError, KeystoreError, ChainError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"the member's account moved from {old} to {new}; back up {settings.keystore_dir} now")
+
+
+@gateway_app.command("rotate-encryption-keys")
+def rotate_encryption_keys_command(
+    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+) -> None:
+    """New envelope keys for the same suites; the gateway publishes them when it next starts.
+
+    The replaced keys are kept to open envelopes sealed to them before peers saw the new ones;
+    the next rotation drops them.
+    """
+    settings = _settings(config)
+    try:
+        keys = rotate_encryption_keys(settings.keystore_dir, settings.read_passphrase())
+    except (ConfigError, KeystoreError) as exc:
+        raise _fail(str(exc)) from exc
+    suites = ", ".join(pair.suite.value for pair in keys.encryption_keys)
+    console.print(f"new envelope keys ({suites}); restart the gateway to publish them, then back up its keys")
 
 
 @gateway_app.command("add-user")

@@ -39,6 +39,13 @@ class MemberKeys:
     chain_account: LocalAccount
     encryption_keys: tuple[EncryptionKeyPair, ...]  # the preferred suite first
     storage_key: bytes
+    # The keys the last rotation replaced: envelopes sealed to them before peers saw the new ones
+    # still open.
+    retired_keys: tuple[EncryptionKeyPair, ...] = ()
+
+    @property
+    def decryption_keys(self) -> tuple[EncryptionKeyPair, ...]:
+        return self.encryption_keys + self.retired_keys
 
 
 def _kdf(passphrase: str, salt: bytes) -> bytes:
@@ -92,11 +99,20 @@ def _write_keystores(directory: Path, keys: MemberKeys, passphrase: str, *, suff
     _write_private(
         directory / (CHAIN_KEYSTORE + suffix), json.dumps(Account.encrypt(keys.chain_account.key, passphrase))
     )
+    _write_secrets(directory / (SECRETS_KEYSTORE + suffix), keys, passphrase)
+
+
+def _pairs(pairs: tuple[EncryptionKeyPair, ...]) -> list[dict[str, str]]:
+    return [
+        {"suite": pair.suite.value, "private": base64.b64encode(pair.private_bytes()).decode()}
+        for pair in pairs
+    ]
+
+
+def _write_secrets(path: Path, keys: MemberKeys, passphrase: str) -> None:
     secret_document = {
-        "encryption_keys": [
-            {"suite": pair.suite.value, "private": base64.b64encode(pair.private_bytes()).decode()}
-            for pair in keys.encryption_keys
-        ],
+        "encryption_keys": _pairs(keys.encryption_keys),
+        "retired_keys": _pairs(keys.retired_keys),
         "storage_key": base64.b64encode(keys.storage_key).decode(),
     }
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
@@ -109,7 +125,28 @@ def _write_keystores(directory: Path, keys: MemberKeys, passphrase: str, *, suff
         "nonce": nonce.hex(),
         "ciphertext": base64.b64encode(sealed).decode(),
     }
-    _write_private(directory / (SECRETS_KEYSTORE + suffix), json.dumps(envelope, indent=2))
+    _write_private(path, json.dumps(envelope, indent=2))
+
+
+def rotate_encryption_keys(directory: Path, passphrase: str) -> MemberKeys:
+    """New envelope keys for the same suites; the current ones are kept as retired (those retired
+    before are dropped). The gateway publishes the new ones when it next starts.
+
+    The secrets keystore is written beside the old one and moved into place, one atomic step.
+    """
+    keys = load_keys(directory, passphrase)
+    rotated = MemberKeys(
+        chain_account=keys.chain_account,
+        encryption_keys=tuple(EncryptionKeyPair.generate(pair.suite) for pair in keys.encryption_keys),
+        storage_key=keys.storage_key,
+        retired_keys=keys.encryption_keys,
+    )
+    written = directory / (SECRETS_KEYSTORE + ".rotating")
+    written.unlink(missing_ok=True)  # what a crash left half-written
+    _write_secrets(written, rotated, passphrase)
+    os.replace(written, directory / SECRETS_KEYSTORE)
+    _sync_directory(directory)
+    return rotated
 
 
 def _sync_directory(directory: Path) -> None:
@@ -153,11 +190,9 @@ def load_keys(directory: Path, passphrase: str) -> MemberKeys:
     secret_document = json.loads(plain)
     return MemberKeys(
         chain_account=account,
-        encryption_keys=tuple(
-            EncryptionKeyPair(EnvelopeSuite(item["suite"]), base64.b64decode(item["private"]))
-            for item in secret_document["encryption_keys"]
-        ),
+        encryption_keys=_key_pairs(secret_document["encryption_keys"]),
         storage_key=base64.b64decode(secret_document["storage_key"]),
+        retired_keys=_key_pairs(secret_document.get("retired_keys", [])),
     )
 
 
@@ -194,3 +229,9 @@ def commit_pending_account(directory: Path) -> None:
     """The pending account becomes the member's: its keystore replaces the chain keystore."""
     os.replace(directory / PENDING_ACCOUNT, directory / CHAIN_KEYSTORE)
     _sync_directory(directory)
+
+
+def _key_pairs(items: list[dict[str, str]]) -> tuple[EncryptionKeyPair, ...]:
+    return tuple(
+        EncryptionKeyPair(EnvelopeSuite(item["suite"]), base64.b64decode(item["private"])) for item in items
+    )

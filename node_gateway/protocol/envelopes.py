@@ -317,16 +317,18 @@ def open_envelope(
             f"envelope for member {envelope.recipient}, this is member {expected_recipient}"
         )
     keys = [recipient_keys] if isinstance(recipient_keys, EncryptionKeyPair) else list(recipient_keys)
-    key = next((k for k in keys if k.suite is envelope.suite), None)
-    if key is None:
+    candidates = [k for k in keys if k.suite is envelope.suite]  # the current key, then retired ones
+    if not candidates:
         raise UnsupportedSuite(f"no private key for suite {envelope.suite}")
     spec = _SPECS[envelope.suite]
     if len(envelope.enc) != spec.enc_length:
         raise EnvelopeTampered(f"enc is {len(envelope.enc)} bytes, {spec.enc_length} expected")
-    try:
-        return spec.hpke_suite.decrypt(envelope.enc + envelope.ciphertext, key._key, info=envelope.info())
-    except (InvalidTag, ValueError) as exc:
-        raise EnvelopeTampered(
-            f"envelope for letter {envelope.letter_id} ({envelope.step}) does not open: "
-            "altered in transit, or not sealed to this key"
-        ) from exc
+    for key in candidates:
+        try:
+            return spec.hpke_suite.decrypt(envelope.enc + envelope.ciphertext, key._key, info=envelope.info())
+        except (InvalidTag, ValueError):
+            continue
+    raise EnvelopeTampered(
+        f"envelope for letter {envelope.letter_id} ({envelope.step}) does not open: "
+        "altered in transit, or not sealed to this key"
+    )

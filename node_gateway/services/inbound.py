@@ -106,7 +106,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
     me = node.member_id()
     if envelope.sender != sender:
         raise PeerForged(f"the envelope claims sender {envelope.sender}, the call is signed by {sender}")
-    plaintext = open_envelope(envelope, node.keys.encryption_keys, expected_recipient=me)
+    plaintext = open_envelope(envelope, node.keys.decryption_keys, expected_recipient=me)
     content = parse_envelope_content(plaintext)
     stored = content.stored()
     if chain is None:

@@ -25,9 +25,11 @@ from node_gateway.core.keys import (
     change_passphrase,
     create_keys,
     load_keys,
+    rotate_encryption_keys,
 )
 from node_gateway.node import Node
-from node_gateway.protocol.envelopes import EnvelopeSuite
+from node_gateway.protocol.envelopes import EncryptionKeyPair, Envelope, EnvelopeSuite, open_envelope, seal
+from node_gateway.protocol.errors import EnvelopeTampered
 
 PASSPHRASE = "a long and unguessable passphrase"
 SUITES = (EnvelopeSuite.X25519,)
@@ -375,3 +377,66 @@ def test_the_command_changes_the_passphrase_and_refuses_a_weak_one(
     again = runner.invoke(app, ["gateway", "change-passphrase", "--config", str(config)])  # the old one, gone
     assert again.exit_code == 2
     assert "does not open" in again.output
+
+
+# --- rotating the envelope keys ------------------------------------------------------------------
+
+
+def _sealed(plaintext: bytes, to: EncryptionKeyPair) -> Envelope:
+    return seal(plaintext, to.public_key, letter_id="0x" + "ab" * 32, step="letter", sender=2, recipient=3)
+
+
+def test_rotated_envelope_keys_open_what_was_sealed_to_the_old_ones(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    before = create_keys(directory, PASSPHRASE, (EnvelopeSuite.MLKEM768_X25519, EnvelopeSuite.X25519))
+    in_flight = _sealed(b"sealed before the rotation", before.encryption_keys[1])
+    after = rotate_encryption_keys(directory, PASSPHRASE)
+    assert [p.private_bytes() for p in load_keys(directory, PASSPHRASE).decryption_keys] == [
+        p.private_bytes() for p in after.decryption_keys
+    ]
+    assert [p.suite for p in after.encryption_keys] == [p.suite for p in before.encryption_keys]
+    assert not {p.private_bytes() for p in after.encryption_keys} & {
+        p.private_bytes() for p in before.encryption_keys
+    }
+    assert [p.private_bytes() for p in after.retired_keys] == [
+        p.private_bytes() for p in before.encryption_keys
+    ]
+    assert (after.chain_account.address, after.storage_key) == (
+        before.chain_account.address,
+        before.storage_key,
+    )
+    assert (
+        open_envelope(in_flight, after.decryption_keys, expected_recipient=3) == b"sealed before the rotation"
+    )
+    with pytest.raises(EnvelopeTampered):
+        open_envelope(in_flight, after.encryption_keys, expected_recipient=3)  # only the new keys
+    fresh = _sealed(b"sealed after", after.encryption_keys[0])
+    assert open_envelope(fresh, after.decryption_keys, expected_recipient=3) == b"sealed after"
+    again = rotate_encryption_keys(directory, PASSPHRASE)  # the keys retired before are dropped
+    assert [p.private_bytes() for p in again.retired_keys] == [
+        p.private_bytes() for p in after.encryption_keys
+    ]
+    with pytest.raises(EnvelopeTampered):
+        open_envelope(in_flight, again.decryption_keys, expected_recipient=3)
+
+
+def test_a_keystore_from_before_rotation_loads_with_no_retired_keys(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    create_keys(directory, PASSPHRASE, SUITES)
+    keys = load_keys(directory, PASSPHRASE)
+    assert keys.retired_keys == ()
+    assert keys.decryption_keys == keys.encryption_keys
+
+
+def test_the_command_rotates_the_envelope_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIRMNET_PASSPHRASE", PASSPHRASE)
+    runner = CliRunner()
+    config = init_bank_gateway(runner, tmp_path)
+    before = load_keys(tmp_path / "data" / "keys", PASSPHRASE)
+    done = runner.invoke(app, ["gateway", "rotate-encryption-keys", "--config", str(config)])
+    assert done.exit_code == 0, done.output
+    after = load_keys(tmp_path / "data" / "keys", PASSPHRASE)
+    assert [p.private_bytes() for p in after.retired_keys] == [
+        p.private_bytes() for p in before.encryption_keys
+    ]
+    assert not list((tmp_path / "data" / "keys").glob("*.rotating"))
