@@ -127,9 +127,9 @@ class Node:
     def is_active(self, member_id: int) -> bool:
         return self.member(member_id, fresh=True).status == MemberStatus.ACTIVE
 
-    def public_key_of(self, member_id: int) -> EncryptionPublicKey:
+    def public_key_of(self, member_id: int, *, fresh: bool = False) -> EncryptionPublicKey:
         """The recipient's preferred encryption key among the suites this gateway can seal to."""
-        keys = _public_keys(self.member(member_id).encryption_keys)
+        keys = _public_keys(self.member(member_id, fresh=fresh).encryption_keys)
         if not keys:
             raise NotMember(f"member {member_id} has published no encryption key")
         preferred = keys.get(self.settings.envelope_suite)

@@ -3,7 +3,9 @@
 An envelope is sealed when it is enqueued (so the outbox holds ciphertext only) and posted to
 the recipient's endpoint from the member registry, signed with this member's key. The recipient
 answers 409 ``chain_not_ready`` while its view of the chain lags; that and network failures are
-retried with backoff. A refusal for any other reason is final and kept with its code.
+retried with backoff. An envelope the recipient cannot open (it has rotated its keys since) is
+sealed again to the keys it publishes now, a few times at most. A refusal for any other reason is
+final and kept with its code.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.node import Node
 from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.envelopes import Envelope, seal
-from node_gateway.storage.models import OutboxDelivery, utcnow
+from node_gateway.storage.models import LetterRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import StoredDocument
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ MAX_BATCH = 64  # envelopes in one peer call
 MAX_BACKOFF_S = 30.0
 MAX_ATTEMPTS = 200
 _RETRYABLE_CODES = {"chain_not_ready", "not_member"}
+_RESEAL_CODES = {"envelope_tampered", "unsupported_suite"}  # perhaps sealed to keys since rotated
+MAX_RESEALS = 3
 
 Step = Literal["letter", "reply"]
 
@@ -66,21 +70,25 @@ def enqueue_delivery(
     )
     if existing is not None:
         return False
+    envelope = _sealed_envelope(node, letter_id, step, recipient, sealed)
+    session.add(OutboxDelivery(letter_id=letter_id, step=step, recipient=recipient, envelope=envelope))
+    return True
+
+
+def _sealed_envelope(
+    node: Node, letter_id: str, step: Step, recipient: int, sealed: bytes, *, fresh: bool = False
+) -> dict[str, object]:
+    """The stored document sealed to the recipient's published key (read anew if ``fresh``)."""
     stored = node.vault.open(letter_id, step, sealed)
     envelope = seal(
         EnvelopeContent.of(stored).model_dump_json().encode("utf-8"),
-        node.public_key_of(recipient),
+        node.public_key_of(recipient, fresh=fresh),
         letter_id=letter_id,
         step=step,
         sender=node.member_id(),
         recipient=recipient,
     )
-    session.add(
-        OutboxDelivery(
-            letter_id=letter_id, step=step, recipient=recipient, envelope=envelope.model_dump(mode="json")
-        )
-    )
-    return True
+    return envelope.model_dump(mode="json")
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -151,7 +159,24 @@ class DeliveryWorker:
     def _settle(self, outcomes: list[tuple[int, str, str | None]]) -> None:
         with self.node.db.session() as session:
             for row_id, outcome, detail in outcomes:
-                self._settle_row(session.get_one(OutboxDelivery, row_id), outcome, detail)
+                row = session.get_one(OutboxDelivery, row_id)
+                if outcome == "reseal":
+                    outcome = "retry" if self._reseal(session, row) else "failed"
+                self._settle_row(row, outcome, detail)
+
+    def _reseal(self, session: Session, row: OutboxDelivery) -> bool:
+        """Seals the envelope again to the recipient's current keys; False once that was tried
+        MAX_RESEALS times, or if the document is gone."""
+        row.reseals += 1
+        letter = session.get(LetterRow, row.letter_id)
+        sealed = (
+            None if letter is None else letter.letter_sealed if row.step == "letter" else letter.reply_sealed
+        )
+        if row.reseals > MAX_RESEALS or sealed is None:
+            return False
+        step: Step = "letter" if row.step == "letter" else "reply"
+        row.envelope = _sealed_envelope(self.node, row.letter_id, step, row.recipient, sealed, fresh=True)
+        return True
 
     @staticmethod
     def _settle_row(row: OutboxDelivery, outcome: str, detail: str | None) -> None:
@@ -171,6 +196,8 @@ class DeliveryWorker:
 def _outcome(status: int, code: str, message: str) -> tuple[str, str | None]:
     if status >= 500 or code in _RETRYABLE_CODES:
         return "retry", f"{status} {code}"
+    if code in _RESEAL_CODES:
+        return "reseal", f"{status} {code}: {message[:500]}"
     return "failed", f"{status} {code}: {message[:500]}"
 
 

@@ -128,6 +128,8 @@ class OutboxDelivery(Base):
     envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|done|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Sealed again to the recipient's current keys after it could not open the envelope.
+    reseals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -27,7 +27,7 @@ from node_gateway.protocol.hashing import new_salt
 from node_gateway.protocol.samples import sample_reply
 from node_gateway.services.delivery import PEER_ENVELOPES_PATH, EnvelopeContent
 from node_gateway.storage.db import Database
-from node_gateway.storage.models import LetterRow, OutboxDelivery
+from node_gateway.storage.models import LetterRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import Vault
 
 from .flows import (
@@ -328,6 +328,39 @@ def test_a_batch_of_envelopes_is_answered_envelope_by_envelope(
     assert (first["error"]["status"], first["error"]["code"]) == (400, "envelope_tampered")
     assert second == {"result": "duplicate"}  # received before: acknowledged, nothing changes
     assert (third["error"]["status"], third["error"]["code"]) == (421, "envelope_wrong_recipient")
+
+
+def test_an_envelope_the_recipient_cannot_open_is_sealed_again_to_its_keys(
+    consortium: Consortium, season: dict[str, Any]
+) -> None:
+    # As if the bank had rotated its envelope keys after the firm sealed: the bank cannot open the
+    # envelope, the firm seals it again to the keys the bank publishes now, and it lands.
+    closed = season["letters"][0]
+    bank_id, regulator_id = member_id(consortium.bank), member_id(consortium.regulator)
+    stale = json.loads(_envelope_for(consortium, closed, bank_id, to_key_of=regulator_id))
+    db = Database(f"sqlite:///{consortium.firm.data_dir / 'gateway.db'}")
+
+    def delivery() -> OutboxDelivery:
+        with db.session() as session:
+            row = session.scalars(
+                select(OutboxDelivery).where(
+                    OutboxDelivery.letter_id == closed.letter_id, OutboxDelivery.step == "letter"
+                )
+            ).one()
+            session.expunge(row)
+            return row
+
+    try:
+        with db.session() as session:
+            row = session.get_one(OutboxDelivery, delivery().id)
+            row.envelope, row.state, row.attempts, row.reseals = stale, "pending", 0, 0
+            row.next_attempt_at, row.done_at = utcnow(), None
+        wait_until(lambda: delivery().state != "pending", 60, "the redelivery")
+        settled = delivery()
+        assert (settled.state, settled.reseals) == ("done", 1), settled.last_error  # refused once
+        assert settled.envelope != stale
+    finally:
+        db.dispose()
 
 
 def _reply_verified(consortium: Consortium, letter_id: str) -> bool:
