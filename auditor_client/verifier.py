@@ -39,7 +39,6 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
 from auditor_client.evidence import (
@@ -71,6 +70,7 @@ from node_gateway.chain.contracts import (
     block_windows,
 )
 from node_gateway.chain.network import NetworkFile
+from node_gateway.chain.transactions import speaks_json_rpc
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
 from node_gateway.services.indexer import STATUS_AFTER
 from node_gateway.services.verification import verify_against_record
@@ -190,7 +190,7 @@ class _Node:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        self._batching = isinstance(w3.provider, HTTPProvider)
+        self._batching = speaks_json_rpc(w3)
         self._caller = None if self._batching else w3.eth.accounts[0]
 
     def many(self, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]:

@@ -37,10 +37,10 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint
+from web3 import Web3
 
 from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.transactions import speaks_json_rpc, wire_rpc
 from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.protocol.documents import new_letter_id
 
@@ -211,7 +211,7 @@ class ChainWatcher:
 
     def __init__(self, w3: Web3, registry: str, poll_s: float) -> None:
         self.w3 = w3
-        self._raw = isinstance(w3.provider, HTTPProvider)
+        self._raw = speaks_json_rpc(w3)
         self.registry = registry
         self.poll_s = poll_s
         self.topics = _event_topics()
@@ -225,22 +225,18 @@ class ChainWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chain watcher", daemon=True)
 
-    def _rpc(self, method: str, params: list[Any]) -> Any:
-        response = self.w3.provider.make_request(RPCEndpoint(method), params)
-        if "error" in response:
-            raise BenchError(f"{method}: {response['error']}")
-        return response["result"]
-
     def _block_number(self) -> int:
         if not self._raw:
             return int(self.w3.eth.block_number)
-        return int(self._rpc("eth_blockNumber", []), 16)
+        return int(wire_rpc(self.w3, "eth_blockNumber", []), 16)
 
     def _logs(self, first: int, last: int) -> list[dict[str, Any]]:
         """The registry's logs, as on the wire (the in-process chain's through web3, made alike)."""
         if self._raw:
-            logs: list[dict[str, Any]] = self._rpc(
-                "eth_getLogs", [{"address": self.registry, "fromBlock": hex(first), "toBlock": hex(last)}]
+            logs: list[dict[str, Any]] = wire_rpc(
+                self.w3,
+                "eth_getLogs",
+                [{"address": self.registry, "fromBlock": hex(first), "toBlock": hex(last)}],
             )
             return logs
         found = self.w3.eth.get_logs({"address": [self.registry], "fromBlock": first, "toBlock": last})  # type: ignore[typeddict-item]

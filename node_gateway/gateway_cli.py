@@ -17,6 +17,7 @@ from rich.console import Console
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, check_passphrase
 from node_gateway.core.keys import (
     KeystoreError,
+    MemberKeys,
     change_passphrase,
     load_keys,
     pending_account,
@@ -32,6 +33,9 @@ gateway_app = typer.Typer(
     help="A member's gateway: its keys, configuration and service.", no_args_is_help=True
 )
 console = Console()
+
+
+ConfigFile = Annotated[Path, typer.Option("--config", help="The gateway.toml written by init.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -103,6 +107,13 @@ def init(
             json.dump({"account": done.account, "api_keys": done.api_keys}, handle, indent=2)
 
 
+def _keys(settings: GatewaySettings) -> MemberKeys:
+    try:
+        return load_keys(settings.keystore_dir, settings.read_passphrase())
+    except (ConfigError, KeystoreError) as exc:
+        raise _fail(str(exc)) from exc
+
+
 def _settings(config: Path) -> GatewaySettings:
     try:
         return GatewaySettings.from_file(config)
@@ -130,7 +141,7 @@ def exit_with_launcher(poll_s: float = 1.0) -> None:
 
 
 @gateway_app.command("serve")
-def serve(config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")]) -> None:
+def serve(config: ConfigFile) -> None:
     """Run the gateway: the user API, the peer API and its workers."""
     import uvicorn
 
@@ -141,10 +152,7 @@ def serve(config: Annotated[Path, typer.Option(help="The gateway.toml written by
     settings = _settings(config)
     if pending_account(settings.keystore_dir) is not None:
         raise _fail("an account rotation is pending: finish it with `confirmnet gateway rotate-account`")
-    try:
-        keys = load_keys(settings.keystore_dir, settings.read_passphrase())
-    except (ConfigError, KeystoreError) as exc:
-        raise _fail(str(exc)) from exc
+    keys = _keys(settings)
     configure_logging(settings.display_name, settings.log_level)
     node = Node.open(settings, keys)
     exit_with_launcher()
@@ -177,8 +185,8 @@ def network_deploy(
         raise _fail(f"{config} is the gateway of a {settings.role.value}, not of the operator")
     if out.exists():
         raise _fail(f"{out} exists: the contracts are deployed already")
+    keys = _keys(settings)
     try:
-        keys = load_keys(settings.keystore_dir, settings.read_passphrase())
         w3 = connect(rpc_url)
         found = rpc(lambda: w3.eth.chain_id)
         if chain_id is not None and found != chain_id:
@@ -188,7 +196,7 @@ def network_deploy(
             operator_org_id=organisation_id(settings.registration_code),
             operator_name=settings.display_name,
         )
-    except (ConfigError, KeystoreError, ChainError) as exc:
+    except ChainError as exc:
         raise _fail(str(exc)) from exc
     network.describe(rpc_url).save(out)
     console.print(
@@ -201,7 +209,7 @@ def network_deploy(
 
 @gateway_app.command("change-passphrase")
 def change_passphrase_command(
-    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    config: ConfigFile,
     new_passphrase_file: Annotated[
         Path | None,
         typer.Option(help="A file holding the new passphrase (else CONFIRMNET_NEW_PASSPHRASE, else asked)."),
@@ -230,20 +238,19 @@ def change_passphrase_command(
 
 @gateway_app.command("rotate-account")
 def rotate_account_command(
-    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    config: ConfigFile,
 ) -> None:
     """Move the member's chain account to a new key; its member number and history stay.
 
     Stop the gateway first. If this is cut short, run it again: it finishes what it began.
     """
     from node_gateway.chain.errors import ChainError
-    from node_gateway.chain.network import Network, NetworkFile, connect
     from node_gateway.core.rotation import rotate_account
+    from node_gateway.node import attach_network
 
     settings = _settings(config)
     try:
-        network_file = NetworkFile.load(settings.network_file)
-        network = Network.attach(connect(settings.rpc_url or network_file.rpc_url), network_file)
+        _, network = attach_network(settings)
         old, new = rotate_account(settings.keystore_dir, settings.read_passphrase(), network)
     except (ConfigError, KeystoreError, ChainError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from exc
@@ -252,7 +259,7 @@ def rotate_account_command(
 
 @gateway_app.command("rotate-encryption-keys")
 def rotate_encryption_keys_command(
-    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    config: ConfigFile,
 ) -> None:
     """New envelope keys for the same suites; the gateway publishes them when it next starts.
 
@@ -270,7 +277,7 @@ def rotate_encryption_keys_command(
 
 @gateway_app.command("add-user")
 def add_user(
-    config: Annotated[Path, typer.Option(help="The gateway.toml written by init.")],
+    config: ConfigFile,
     name: Annotated[str, typer.Option(help="The user's name.")],
     roles: Annotated[list[str], typer.Option("--role", help="A role within the member (repeatable).")],
 ) -> None:

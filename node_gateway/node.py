@@ -48,6 +48,13 @@ def _without_chain_id_checks(w3: Web3) -> None:
         w3.middleware_onion.remove("validation")
 
 
+def attach_network(settings: GatewaySettings, w3: Web3 | None = None) -> tuple[NetworkFile, Network]:
+    """The gateway's network, through ``w3`` or else its own node if it names one (``rpc_url``),
+    else the network file's."""
+    network_file = NetworkFile.load(settings.network_file)
+    return network_file, Network.attach(w3 or connect(settings.rpc_url or network_file.rpc_url), network_file)
+
+
 @dataclass
 class Node:
     settings: GatewaySettings
@@ -72,17 +79,11 @@ class Node:
 
     @classmethod
     def open(cls, settings: GatewaySettings, keys: MemberKeys, *, w3: Web3 | None = None) -> Node:
-        network_file = NetworkFile.load(settings.network_file)
-        w3 = w3 or connect(settings.rpc_url or network_file.rpc_url)
+        network_file, network = attach_network(settings, w3)
         db = Database(settings.effective_database_url)
         db.migrate()
         return cls(
-            settings=settings,
-            keys=keys,
-            db=db,
-            w3=w3,
-            network=Network.attach(w3, network_file),
-            network_file=network_file,
+            settings=settings, keys=keys, db=db, w3=network.w3, network=network, network_file=network_file
         )
 
     @property

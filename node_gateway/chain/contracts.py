@@ -19,14 +19,13 @@ from eth_abi.exceptions import DecodingError
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput
-from web3.types import BlockIdentifier, FilterParams, LogReceipt, RPCEndpoint, TxReceipt
+from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.errors import NodeRejected
-from node_gateway.chain.transactions import Call, call_view, rpc
+from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, wire_rpc
 
 
 class Role(IntEnum):
@@ -393,17 +392,14 @@ def read_events(
 def _get_logs(w3: Web3, params: FilterParams) -> Sequence[Mapping[str, Any]]:
     """``eth_getLogs``; from a JSON-RPC node the logs as sent (web3's formatting of every field of
     every log costs more than decoding them), from the in-process chain as web3 gives them."""
-    if not isinstance(w3.provider, HTTPProvider):
+    if not speaks_json_rpc(w3):
         return rpc(lambda: w3.eth.get_logs(params))
     wire = {
         "address": params["address"],
         "fromBlock": _block_param(params["fromBlock"]),
         "toBlock": _block_param(params["toBlock"]),
     }
-    response = rpc(lambda: w3.provider.make_request(RPCEndpoint("eth_getLogs"), [wire]))
-    if "error" in response:
-        raise NodeRejected(f"eth_getLogs: {response['error']}")
-    logs: list[Mapping[str, Any]] = response["result"]
+    logs: list[Mapping[str, Any]] = wire_rpc(w3, "eth_getLogs", [wire])
     return logs
 
 

@@ -181,17 +181,11 @@ class TransactionSender:
         """Waits until the transaction is mined; returns its block. A reverted one raises its
         decoded error. Like ``wait``, but from a JSON-RPC node it reads the receipt as sent: web3
         formats every log of it, and a bundle's receipt holds a log per step."""
-        if not isinstance(self.w3.provider, HTTPProvider):
+        if not speaks_json_rpc(self.w3):
             return int(self.wait(tx_hash, call)["blockNumber"])
-        provider = self.w3.provider
         deadline = time.monotonic() + RECEIPT_TIMEOUT_S
         while True:
-            response = rpc(
-                lambda: provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [to_hex(tx_hash)])
-            )
-            if "error" in response:
-                raise NodeRejected(f"eth_getTransactionReceipt: {response['error']}")
-            receipt = response.get("result")
+            receipt = wire_rpc(self.w3, "eth_getTransactionReceipt", [to_hex(tx_hash)])
             if receipt is not None:
                 break
             if time.monotonic() > deadline:
@@ -230,6 +224,20 @@ def call_view(w3: Web3, call: Call, block: BlockIdentifier = "latest") -> bytes:
         raise ValueError("a view call needs a contract address")
     to = call.to
     return bytes(rpc(lambda: w3.eth.call({"to": to, "data": call.data}, block)))
+
+
+def speaks_json_rpc(w3: Web3) -> bool:
+    """True for a node over HTTP; False for the in-process chain, whose answers are Python values."""
+    return isinstance(w3.provider, HTTPProvider)
+
+
+def wire_rpc(w3: Web3, method: str, params: list[Any]) -> Any:
+    """The result of a JSON-RPC call as the node sent it (hex strings), without web3's formatting
+    of every field, which costs more than the call when the answer holds hundreds of logs."""
+    response = rpc(lambda: w3.provider.make_request(RPCEndpoint(method), params))
+    if "error" in response:
+        raise NodeRejected(f"{method}: {response['error']}")
+    return response.get("result")
 
 
 def rpc(request: Callable[[], T]) -> T:

@@ -10,20 +10,19 @@ authorised letter to its bank, a bank delivers its recorded reply to the firm.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from hexbytes import HexBytes
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from web3 import HTTPProvider
-from web3.types import RPCEndpoint
 
 from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
-from node_gateway.chain.errors import NodeRejected
-from node_gateway.chain.transactions import rpc
+from node_gateway.chain.transactions import rpc, speaks_json_rpc, wire_rpc
 from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
 from node_gateway.services.delivery import enqueue_delivery
+from node_gateway.services.letters import letter_rows
 from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,9 @@ class Indexer:
                     )
                 )
             }
-            letters = self._letters(session, mine)
+            letters = letter_rows(
+                session, [_jsonable(e.args["letterId"]) for e in mine if "letterId" in e.args]
+            )
             for event in mine:
                 if (event.block_number, event.log_index) not in stored:
                     self._store(session, event, timestamps[event.block_number], letters, me)
@@ -103,13 +104,9 @@ class Indexer:
 
     def _latest(self) -> int:
         """The chain's head; from a JSON-RPC node without web3's middleware (asked every round)."""
-        provider = self.node.w3.provider
-        if not isinstance(provider, HTTPProvider):
+        if not speaks_json_rpc(self.node.w3):
             return rpc(lambda: self.node.w3.eth.block_number)
-        response = rpc(lambda: provider.make_request(RPCEndpoint("eth_blockNumber"), []))
-        if "error" in response:
-            raise NodeRejected(f"eth_blockNumber: {response['error']}")
-        return int(response["result"], 16)
+        return int(wire_rpc(self.node.w3, "eth_blockNumber", []), 16)
 
     @staticmethod
     def _concerns(event: ChainEvent, me: int) -> bool:
@@ -121,44 +118,27 @@ class Indexer:
     def _timestamps(self, events: list[ChainEvent]) -> dict[int, int]:
         """The timestamp of each block with events: from the logs when the node includes it there,
         else read (in one batch where the provider can)."""
-        found: dict[int, int] = {}
-        for event in events:
-            if event.block_timestamp is not None:
-                found[event.block_number] = event.block_timestamp
-        missing = sorted({e.block_number for e in events} - found.keys() - self._timestamps_cache.keys())
+        known = self._timestamps_cache
+        if len(known) > 10_000:
+            known.clear()
+        known.update({e.block_number: e.block_timestamp for e in events if e.block_timestamp is not None})
+        missing = sorted({e.block_number for e in events} - known.keys())
         if missing:
-            w3 = self.node.w3
-            if isinstance(w3.provider, HTTPProvider):
+            known.update(zip(missing, self._read_timestamps(missing), strict=True))
+        return {e.block_number: known[e.block_number] for e in events}
 
-                def batch() -> list[Any]:
-                    with w3.batch_requests() as requests:
-                        for number in missing:
-                            requests.add(w3.eth.get_block(number))
-                        return list(requests.execute())
+    def _read_timestamps(self, numbers: list[int]) -> list[int]:
+        w3 = self.node.w3
+        if not speaks_json_rpc(w3):
+            return [int(rpc(partial(w3.eth.get_block, number))["timestamp"]) for number in numbers]
 
-                blocks = rpc(batch)
-            else:
-                blocks = [self._block(number) for number in missing]
-            for number, block in zip(missing, blocks, strict=True):
-                self._timestamps_cache[number] = int(block["timestamp"])
-        for event in events:
-            if event.block_number not in found:
-                found[event.block_number] = self._timestamps_cache[event.block_number]
-        if len(self._timestamps_cache) > 10_000:
-            self._timestamps_cache.clear()
-        return found
+        def batch() -> list[Any]:
+            with w3.batch_requests() as requests:
+                for number in numbers:
+                    requests.add(w3.eth.get_block(number))
+                return list(requests.execute())
 
-    def _block(self, number: int) -> Any:
-        return rpc(lambda: self.node.w3.eth.get_block(number))
-
-    @staticmethod
-    def _letters(session: Session, events: list[ChainEvent]) -> dict[str, LetterRow]:
-        ids = sorted({_jsonable(e.args["letterId"]) for e in events if "letterId" in e.args})
-        found: dict[str, LetterRow] = {}
-        for chunk in range(0, len(ids), 500):
-            rows = session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(ids[chunk : chunk + 500])))
-            found.update({row.letter_id: row for row in rows})
-        return found
+        return [int(block["timestamp"]) for block in rpc(batch)]
 
     def _store(
         self,

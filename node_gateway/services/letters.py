@@ -52,6 +52,7 @@ from node_gateway.protocol.hashing import (
     verify_document_hash,
 )
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 
@@ -81,12 +82,15 @@ def letter_row(session: Session, letter_id: str, *, for_update: bool = False) ->
     return row
 
 
-def _load(session: Session, letter_ids: Sequence[str]) -> None:
-    """Reads these letters' rows into the session with one query per 500, so that looking each up
-    by its id after that asks the database nothing."""
-    ids = [letter_id.lower() for letter_id in letter_ids]
-    for start in range(0, len(ids), 500):
-        session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(ids[start : start + 500]))).all()
+def letter_rows(session: Session, letter_ids: Sequence[str]) -> dict[str, LetterRow]:
+    """The rows of those of these letters held here, read with one query per IN list; looking
+    one up by its id in the session afterwards asks the database nothing."""
+    ids = sorted({letter_id.lower() for letter_id in letter_ids})
+    return {
+        row.letter_id: row
+        for batch in in_batches(ids)
+        for row in session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(batch)))
+    }
 
 
 def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
@@ -116,7 +120,7 @@ def create_letters(
     me = node.member_id()
     problems: list[str] = []
     seen: set[str] = set()
-    _load(session, [letter.letter_id for letter, _, _ in drafts])
+    letter_rows(session, [letter.letter_id for letter, _, _ in drafts])
     for letter, _, due_at in drafts:
         lid = letter.letter_id
         if lid in seen or session.get(LetterRow, lid) is not None:
@@ -176,7 +180,7 @@ def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> li
     if len(set(letter_ids)) != len(letter_ids):
         raise InvalidRequest("a letter is named twice")
     me = node.member_id()
-    _load(session, letter_ids)
+    letter_rows(session, letter_ids)
     rows = [letter_row(session, lid) for lid in letter_ids]
     for row in rows:
         if row.firm != me:

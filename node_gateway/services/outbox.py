@@ -25,6 +25,7 @@ from node_gateway.chain.errors import ChainError, ContractRevert
 from node_gateway.chain.transactions import Call, rpc
 from node_gateway.node import Node
 from node_gateway.services.steps import STEPS
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import OutboxTransaction, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,7 @@ def enqueue_step(
     session: Session, *, key: str, step: str, payload: dict[str, Any], letter_id: str | None = None
 ) -> bool:
     """Adds a step unless one with the same key exists; True if it was added."""
-    if step not in STEPS:
-        raise ValueError(f"unknown step {step}")
-    if session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None:
-        return False
-    session.add(OutboxTransaction(key=key, step=step, payload=payload, letter_id=letter_id))
-    return True
+    return enqueue_steps(session, [(key, step, payload, letter_id)]) == 1
 
 
 def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, Any], str | None]]) -> int:
@@ -58,12 +54,10 @@ def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, An
     for _, step, _, _ in steps:
         if step not in STEPS:
             raise ValueError(f"unknown step {step}")
-    keys = [key for key, _, _, _ in steps]
     existing: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for batch in in_batches([key for key, _, _, _ in steps]):
         existing.update(
-            session.scalars(select(OutboxTransaction.key).where(OutboxTransaction.key.in_(chunk)))
+            session.scalars(select(OutboxTransaction.key).where(OutboxTransaction.key.in_(batch)))
         )
     added = 0
     for key, step, payload, letter_id in steps:

@@ -4,10 +4,10 @@ it), PostgreSQL by URL."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -44,6 +44,16 @@ def migrate(engine: Engine) -> None:
     with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+T = TypeVar("T")
+IN_LIST_LIMIT = 500  # values per IN (...) list: SQLite and the drivers bound a statement's parameters
+
+
+def in_batches(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices short enough for one IN (...) list each."""
+    for start in range(0, len(values), IN_LIST_LIMIT):
+        yield values[start : start + IN_LIST_LIMIT]
 
 
 class Database:
