@@ -4,6 +4,12 @@ Run as ``python -m node_gateway.chain.compile`` (``make contracts``). It drives 
 ``solc`` through py-solc-x and ``tools/solcjs``, hands the compiler every source by content (so
 nothing depends on where the checkout lives), and writes one artifact per contract plus
 ``build-info.json`` with the compiler, its settings and a hash of every source.
+
+Each artifact also holds where the deployer writes the immutables into the runtime code:
+``immutableReferences`` is solc's ``evm.deployedBytecode.immutableReferences`` (AST id → byte
+ranges, which are zero in ``deployedBytecode``), and ``immutableNames`` names each of those AST ids
+``Contract.variable`` (e.g. ``EIP712._cachedChainId``), read from the AST's immutable variable
+declarations. ``confirmnet verify contracts`` checks each range against its variable's value.
 """
 
 from __future__ import annotations
@@ -27,7 +33,17 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 1000},
     "metadata": {"bytecodeHash": "none", "appendCBOR": False},
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {
+        "*": {
+            "": ["ast"],
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ],
+        }
+    },
 }
 
 _IMPORT = re.compile(r'^import\s+(?:\{[^}]*\}\s+from\s+)?"([^"]+)";', re.MULTILINE)
@@ -68,6 +84,22 @@ def collect_sources() -> dict[str, str]:
     return dict(sorted(sources.items()))
 
 
+def immutable_names(ast: Any, contract: str = "") -> dict[str, str]:
+    """Every immutable state variable declared in ``ast``: its AST id → ``Contract.variable``."""
+    names: dict[str, str] = {}
+    if isinstance(ast, dict):
+        if ast.get("nodeType") == "ContractDefinition":
+            contract = ast["name"]
+        if ast.get("nodeType") == "VariableDeclaration" and ast.get("mutability") == "immutable":
+            names[str(ast["id"])] = f"{contract}.{ast['name']}"
+        for value in ast.values():
+            names.update(immutable_names(value, contract))
+    elif isinstance(ast, list):
+        for item in ast:
+            names.update(immutable_names(item, contract))
+    return names
+
+
 def build() -> None:
     sources = collect_sources()
     standard_input = {
@@ -78,13 +110,17 @@ def build() -> None:
     output = solcx.compile_standard(standard_input, solc_binary=SOLC_WRAPPER)
     version = str(solcx.wrapper.get_solc_version(SOLC_WRAPPER, with_commit_hash=True))
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    declared = immutable_names([unit["ast"] for unit in output["sources"].values()])
     for name in CONTRACTS:
         compiled = output["contracts"][f"{name}.sol"][name]
+        references = compiled["evm"]["deployedBytecode"].get("immutableReferences", {})
         artifact = {
             "contractName": name,
             "abi": compiled["abi"],
             "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+            "immutableReferences": references,
+            "immutableNames": {ast_id: declared[ast_id] for ast_id in references},
         }
         _write(BUILD_DIR / f"{name}.json", artifact)
     info = {
