@@ -8,6 +8,7 @@
     ├── Conflict                     conflict                 409  the letter is not in a state that allows it
     ├── ChainNotReady                chain_not_ready          409  the chain does not show the step yet; retry
     ├── NotMember                    not_member               503  this gateway's account is not (yet) admitted
+    ├── EndpointRefused              endpoint_refused         422  a peer endpoint the network's policy forbids
     └── PeerError                    peer_error               401
         ├── PeerUnsigned             peer_unsigned            401  a peer call without a valid signature
         ├── PeerForged               peer_forged              401  signed by someone else than it claims
@@ -62,6 +63,11 @@ class ChainNotReady(GatewayError):
 class NotMember(GatewayError):
     code = "not_member"
     status = 503
+
+
+class EndpointRefused(GatewayError):
+    code = "endpoint_refused"
+    status = 422
 
 
 class PeerError(GatewayError):

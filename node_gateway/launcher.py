@@ -27,7 +27,13 @@ from web3 import Web3
 from web3.types import RPCEndpoint, RPCResponse
 
 from node_gateway.chain.devnet import AnvilNode, free_port
-from node_gateway.chain.network import connect, deploy_network, fund_from_node, in_process_chain
+from node_gateway.chain.network import (
+    EndpointPolicy,
+    connect,
+    deploy_network,
+    fund_from_node,
+    in_process_chain,
+)
 from node_gateway.chain.transactions import TransactionSender
 from node_gateway.core.config import GatewaySettings
 from node_gateway.core.keys import load_keys
@@ -278,7 +284,7 @@ class LocalNetwork:
         network = deploy_network(
             sender, operator_org_id=organisation_id(operator.registration_code), operator_name=operator.name
         )
-        network.describe(self.rpc_url).save(self.network_file)
+        network.describe(self.rpc_url, peer_endpoints=EndpointPolicy.DEVELOPMENT).save(self.network_file)
         progress("starting the gateways")
         shared = self.w3 if self.embedded else None
         if shared is None:

@@ -23,7 +23,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from node_gateway.chain.artifacts import BUILD_DIR
-from node_gateway.chain.network import NetworkFile, connect, deploy_network
+from node_gateway.chain.network import EndpointPolicy, NetworkFile, connect, deploy_network
 from node_gateway.chain.transactions import TransactionSender
 
 ANVIL = BUILD_DIR.parents[1] / "node_modules" / ".bin" / "anvil"
@@ -179,7 +179,7 @@ class Devnet:
         operator = TransactionSender(connect(rpc_url), self._operator_account())
         org_id = Web3.keccak(text=OPERATOR_ORG_CODE)
         network = deploy_network(operator, operator_org_id=org_id, operator_name="confirmnet devnet operator")
-        described = network.describe(rpc_url)
+        described = network.describe(rpc_url, peer_endpoints=EndpointPolicy.DEVELOPMENT)
         described.save(self.network_file)
         return described
 

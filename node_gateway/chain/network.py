@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from eth_abi.abi import encode
@@ -20,6 +21,14 @@ from node_gateway.chain.errors import TransactionFailed
 from node_gateway.chain.transactions import Call, TransactionSender
 
 
+class EndpointPolicy(StrEnum):
+    """Where members' gateways may live (node_gateway.peer.endpoints holds deliveries to it)."""
+
+    PUBLIC = "public"  # https to globally routable addresses
+    PRIVATE = "private"  # https, private ranges too: a consortium on a closed network
+    DEVELOPMENT = "development"  # http and loopback too: a local chain, the tests
+
+
 class NetworkFile(BaseModel):
     """What a gateway needs to find the network: written at deployment, read at start."""
 
@@ -30,6 +39,7 @@ class NetworkFile(BaseModel):
     member_registry: str
     confirmation_registry: str
     deployment_block: int
+    peer_endpoints: EndpointPolicy = EndpointPolicy.PUBLIC
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +68,11 @@ class Network:
             deployment_block=network_file.deployment_block,
         )
 
-    def describe(self, rpc_url: str) -> NetworkFile:
+    def describe(
+        self, rpc_url: str, *, peer_endpoints: EndpointPolicy = EndpointPolicy.PUBLIC
+    ) -> NetworkFile:
         return NetworkFile(
+            peer_endpoints=peer_endpoints,
             chain_id=self.w3.eth.chain_id,
             rpc_url=rpc_url,
             member_registry=self.members.address,

@@ -21,7 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.errors import ChainError
+from node_gateway.errors import EndpointRefused
 from node_gateway.node import Node
+from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.envelopes import Envelope, seal
 from node_gateway.storage.models import LetterRow, OutboxDelivery, utcnow
@@ -127,6 +129,8 @@ class DeliveryWorker:
         """Posts envelopes to one recipient in one call; the outcome of each."""
         try:
             endpoint = self.node.member(recipient).endpoint.rstrip("/")
+            # Retried, not failed: the member may correct its endpoint.
+            check_endpoint(endpoint, self.node.network_file.peer_endpoints)
             body = json.dumps(envelopes[0] if len(envelopes) == 1 else {"envelopes": envelopes}).encode(
                 "utf-8"
             )
@@ -142,6 +146,9 @@ class DeliveryWorker:
             response = self.client.post(endpoint + PEER_ENVELOPES_PATH, content=body, headers=headers)
         except (httpx.HTTPError, ChainError) as exc:
             return [("retry", f"{type(exc).__name__}: {exc}")] * len(envelopes)
+        except EndpointRefused as exc:
+            log.warning("not delivering to member %s: %s", recipient, exc)
+            return [("retry", f"{exc.code}: {exc}")] * len(envelopes)
         if not response.is_success:
             return [_outcome(response.status_code, _error_code(response), response.text)] * len(envelopes)
         if len(envelopes) == 1:

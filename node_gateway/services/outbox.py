@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionNotFound, Web3ValidationError
 
 from node_gateway.chain.errors import ChainError, ContractRevert
 from node_gateway.chain.transactions import Call, rpc
@@ -36,6 +37,8 @@ BATCH_LIMIT = 64
 # each waits for its own block.
 LINGER_S = 0.05
 MAX_BACKOFF_S = 30.0
+# What a step's payload can raise when it is encoded: it will never be sent, so it fails for good.
+_UNENCODABLE = (EncodingError, Web3ValidationError, ValueError, TypeError, OverflowError, KeyError)
 
 
 def enqueue_step(
@@ -67,6 +70,19 @@ def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, An
         session.add(OutboxTransaction(key=key, step=step, payload=payload, letter_id=letter_id))
         added += 1
     return added
+
+
+# A pending step tried this often, or waiting this long, is stuck: /health says so.
+STUCK_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def stuck_steps(session: Session) -> int:
+    """How many pending steps have been retried or waited so long that someone should look."""
+    stuck = (OutboxTransaction.attempts >= STUCK_ATTEMPTS) | (
+        OutboxTransaction.created_at < utcnow() - STUCK_AFTER
+    )
+    return session.scalar(select(func.count()).where(OutboxTransaction.state == "pending", stuck)) or 0
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -114,6 +130,9 @@ class TransactionOutbox:
                 to_send.append((row_id, STEPS[step].build(self.node.network, payload)))
             except ChainError as exc:
                 self._retry(row_id, exc)
+            except _UNENCODABLE as exc:
+                self._give_up(row_id, "unencodable_step", f"the step cannot be encoded: {exc}")
+                settled += 1
         settled += self._send(to_send)
         return settled
 
@@ -126,7 +145,12 @@ class TransactionOutbox:
             if receipt is not None and receipt["status"] == 1:
                 return True
         check = STEPS[step].is_done
-        return check is not None and check(self.node.network, payload)
+        if check is None:
+            return False
+        try:
+            return check(self.node.network, payload)
+        except ContractRevert:
+            return False  # the chain will not even answer for its target (an unknown member)
 
     def _send(self, items: list[tuple[int, Call]]) -> int:
         if not items:
@@ -195,15 +219,22 @@ class TransactionOutbox:
     def _fail(self, row_id: int, exc: ContractRevert) -> None:
         with self.node.db.session() as session:
             row = session.get_one(OutboxTransaction, row_id)
-            # Another party may have done it meanwhile (e.g. relayed the same authorisation).
-            if self._already_done(row.step, dict(row.payload), None):
-                row.state = "done"
-            else:
-                row.state = "failed"
-                row.error_code = exc.solidity_name
-                row.error_message = str(exc)
-                log.warning("step %s of %s failed: %s", row.step, row.letter_id, exc)
+            step, payload = row.step, dict(row.payload)
+        # Another party may have done it meanwhile (e.g. relayed the same authorisation).
+        if self._already_done(step, payload, None):
+            self._finish([row_id], None)
+        else:
+            self._give_up(row_id, exc.solidity_name, str(exc))
+
+    def _give_up(self, row_id: int, code: str, message: str) -> None:
+        """Marks a step failed for good with its reason; the steps behind it go on."""
+        with self.node.db.session() as session:
+            row = session.get_one(OutboxTransaction, row_id)
+            row.state = "failed"
+            row.error_code = code
+            row.error_message = message
             row.done_at = utcnow()
+            log.warning("step %s of %s failed: %s", row.step, row.letter_id or "the network", message)
 
     def _retry(self, row_id: int, exc: Exception) -> None:
         with self.node.db.session() as session:

@@ -35,7 +35,14 @@ from node_gateway.chain.authorisation import (
 )
 from node_gateway.chain.contracts import Authorisation, Refusal, Role
 from node_gateway.chain.devnet import AnvilNode
-from node_gateway.chain.network import Network, NetworkFile, connect, deploy_network, fund_from_node
+from node_gateway.chain.network import (
+    EndpointPolicy,
+    Network,
+    NetworkFile,
+    connect,
+    deploy_network,
+    fund_from_node,
+)
 from node_gateway.chain.transactions import TransactionSender
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter, ConfirmationReply
 from node_gateway.protocol.hashing import (
@@ -229,7 +236,7 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
                 steps=steps,
             )
         )
-    network_file = network.describe(rpc_url)
+    network_file = network.describe(rpc_url, peer_endpoints=EndpointPolicy.DEVELOPMENT)
     package = EvidencePackage(
         scope="engagement",
         engagement="2024 年报审计",

@@ -9,14 +9,25 @@ one backend.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from node_gateway.chain.contracts import Role
+from node_gateway.chain.network import EndpointPolicy, NetworkFile
+from node_gateway.core.config import GatewaySettings
+from node_gateway.core.keys import MemberKeys
+from node_gateway.node import Node
+from node_gateway.protocol.envelopes import DEFAULT_SUITE, EncryptionKeyPair
 from node_gateway.storage.db import Database
 
 from .postgres import PostgresCluster, PostgresUnavailable
+
+if TYPE_CHECKING:
+    from conftest import Deployment, Party
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -52,3 +63,38 @@ def database(database_url: str) -> Iterator[Database]:
     db.migrate()
     yield db
     db.dispose()
+
+
+def gateway_node(
+    deployment: Deployment,
+    party: Party,
+    tmp_path: Path,
+    *,
+    peer_endpoints: EndpointPolicy = EndpointPolicy.DEVELOPMENT,
+) -> Node:
+    """A member's node on a test deployment, sharing the party's transaction sender."""
+    network = deployment.network
+    network_file = NetworkFile(
+        chain_id=deployment.chain.chain_id,
+        rpc_url="in-process",
+        member_registry=network.members.address,
+        confirmation_registry=network.confirmations.address,
+        deployment_block=network.deployment_block,
+        peer_endpoints=peer_endpoints,
+    )
+    roles = {Role.OPERATOR: "operator", Role.AUDIT_FIRM: "audit_firm", Role.BANK: "bank"}
+    settings = GatewaySettings(
+        role=roles[party.role],
+        display_name=party.name,
+        registration_code="91310000MA1FL0TE5Q",
+        data_dir=tmp_path,
+        network_file=tmp_path / "network.json",
+    )
+    db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
+    db.migrate()
+    keys = MemberKeys(party.sender.account, (EncryptionKeyPair.generate(DEFAULT_SUITE),), os.urandom(32))
+    node = Node(
+        settings=settings, keys=keys, db=db, w3=deployment.w3, network=network, network_file=network_file
+    )
+    node.sender = party.sender  # one nonce counter per account: the tests' and the node's
+    return node

@@ -9,46 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eth_account import Account
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from node_gateway.api.app import create_app
 from node_gateway.chain.contracts import LetterStatus, Role
-from node_gateway.chain.network import NetworkFile
-from node_gateway.core.config import GatewaySettings
-from node_gateway.core.keys import MemberKeys
 from node_gateway.node import Node
-from node_gateway.protocol.envelopes import DEFAULT_SUITE, EncryptionKeyPair
-from node_gateway.services.outbox import TransactionOutbox, enqueue_steps
-from node_gateway.storage.db import Database
+from node_gateway.services.outbox import STUCK_ATTEMPTS, TransactionOutbox, enqueue_steps
 from node_gateway.storage.models import OutboxTransaction
 
+from .conftest import gateway_node
+
 if TYPE_CHECKING:
-    from conftest import Chain, Deployment, Party
-
-
-def _node(deployment: Deployment, party: Party, tmp_path: Path) -> Node:
-    network = deployment.network
-    network_file = NetworkFile(
-        chain_id=deployment.chain.chain_id,
-        rpc_url="in-process",
-        member_registry=network.members.address,
-        confirmation_registry=network.confirmations.address,
-        deployment_block=network.deployment_block,
-    )
-    settings = GatewaySettings(
-        role="operator" if party.role == Role.OPERATOR else "audit_firm",
-        display_name=party.name,
-        registration_code="91310000MA1FL0TE5Q",
-        data_dir=tmp_path,
-        network_file=tmp_path / "network.json",
-    )
-    db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
-    db.migrate()
-    keys = MemberKeys(party.sender.account, (EncryptionKeyPair.generate(DEFAULT_SUITE),), os.urandom(32))
-    node = Node(
-        settings=settings, keys=keys, db=db, w3=deployment.w3, network=network, network_file=network_file
-    )
-    node.sender = party.sender  # one nonce counter per account: the tests' and the node's
-    return node
+    from conftest import Chain
 
 
 def _steps(node: Node) -> list[tuple[str, str | None]]:
@@ -59,7 +32,7 @@ def _steps(node: Node) -> list[tuple[str, str | None]]:
 
 def test_member_registry_steps_go_one_transaction_each(in_process: Chain, tmp_path: Path) -> None:
     deployment = in_process.deploy()
-    node = _node(deployment, deployment.operator, tmp_path)
+    node = gateway_node(deployment, deployment.operator, tmp_path)
     accounts = [Account.create().address for _ in range(2)]
     with node.db.session() as session:
         enqueue_steps(
@@ -86,7 +59,7 @@ def test_letter_steps_share_a_transaction_and_a_reverting_one_goes_alone(
     in_process: Chain, tmp_path: Path
 ) -> None:
     deployment = in_process.deploy()
-    node = _node(deployment, deployment.firm, tmp_path)
+    node = gateway_node(deployment, deployment.firm, tmp_path)
     good = [deployment.plan_letter() for _ in range(2)]
     late = deployment.plan_letter()
     now = deployment.now()
@@ -111,3 +84,55 @@ def test_letter_steps_share_a_transaction_and_a_reverting_one_goes_alone(
     states = [state for state, _ in _steps(node)[2:]]
     assert states == ["done", "failed"]
     assert all(deployment.status(x) == LetterStatus.REQUESTED for x in good)
+
+
+def _member_step(step: str, member_id: int, generation: int = 0) -> tuple[str, str, dict[str, object], None]:
+    return f"{step}:{member_id}:{generation}", step, {"member_id": member_id}, None
+
+
+def _rows(node: Node) -> list[tuple[str, str, str | None]]:
+    with node.db.session() as session:
+        rows = session.scalars(select(OutboxTransaction).order_by(OutboxTransaction.id)).all()
+        return [(row.step, row.state, row.error_code) for row in rows]
+
+
+def test_a_step_that_cannot_succeed_fails_with_its_reason_and_blocks_nothing(
+    in_process: Chain, tmp_path: Path
+) -> None:
+    # A reinstatement of a member that does not exist reverts, and so does the check whether it
+    # is done; a negative id cannot even be encoded. Neither may keep the real suspension behind
+    # them from the chain.
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path)
+    bank = deployment.bank.member_id
+    with node.db.session() as session:
+        enqueue_steps(
+            session,
+            [_member_step("reinstate", 999), _member_step("suspend", -1), _member_step("suspend", bank)],
+        )
+    outbox = TransactionOutbox(node)
+    for _ in range(3):
+        outbox.run_once()
+    assert _rows(node) == [
+        ("reinstate", "failed", "MemberRegistryUnknownMember"),
+        ("suspend", "failed", "unencodable_step"),
+        ("suspend", "done", None),
+    ]
+    assert deployment.members.get_member(bank).status.name == "SUSPENDED"
+
+
+def test_health_reports_a_stuck_outbox(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path)
+    client = TestClient(create_app(node, run_workers=False))
+    with node.db.session() as session:
+        enqueue_steps(session, [_member_step("suspend", deployment.bank.member_id)])
+    assert client.get("/health").json()["status"] == "ok"  # pending, but not for long
+    with node.db.session() as session:
+        session.scalars(select(OutboxTransaction)).one().attempts = STUCK_ATTEMPTS
+    health = client.get("/health").json()
+    assert (health["status"], health["problems"], health["stuck_transactions"]) == (
+        "degraded",
+        ["outbox_stuck"],
+        1,
+    )

@@ -458,3 +458,23 @@ def test_only_its_reviewer_records_a_reply(consortium: Consortium, season: dict[
         # A reviewer cannot record a reply that names somebody else as its reviewer.
         response = reviewer.post(f"/v1/letters/{waiting.letter_id}/reply", json=body)
         assert (response.status_code, _code(response)) == (403, "forbidden")
+
+
+def test_the_operator_refuses_what_the_chain_would_refuse(consortium: Consortium) -> None:
+    # Once queued, such a step used to stop every operator step behind it, for good.
+    firm_id = member_id(consortium.firm)
+    network = chain(consortium)
+    with consortium.operator.client("operator") as operator:
+        for path, status, code in [
+            ("/v1/members/999/reinstate", 404, "not_found"),
+            (f"/v1/members/{firm_id}/reinstate", 409, "conflict"),  # it is active
+        ]:
+            response = operator.post(path)
+            assert (response.status_code, _code(response)) == (status, code), path
+        assert operator.post("/v1/members/-1/suspend").status_code in (404, 422)
+        ok(operator.post(f"/v1/members/{firm_id}/suspend"), 202)
+        ok(operator.post(f"/v1/members/{firm_id}/reinstate"), 202)  # follows the queued suspension
+        wait_until(lambda: operator.get("/health").json()["pending_transactions"] == 0, 30, "the outbox")
+        health = operator.get("/health").json()
+    assert (health["status"], health["stuck_transactions"], health["failed_transactions"]) == ("ok", 0, 0)
+    assert network.members.get_member(firm_id).status.name == "ACTIVE"

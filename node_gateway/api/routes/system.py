@@ -10,6 +10,7 @@ from node_gateway.api.deps import NodeDep
 from node_gateway.api.models import Identity
 from node_gateway.chain.errors import ChainError
 from node_gateway.errors import NotMember
+from node_gateway.services.outbox import stuck_steps
 from node_gateway.storage.models import IndexerCursor, LetterRow, OutboxDelivery, OutboxTransaction
 
 router = APIRouter(tags=["system"])
@@ -27,14 +28,22 @@ def health(node: NodeDep) -> dict[str, object]:
         pending_deliveries = (
             session.scalar(select(func.count()).where(OutboxDelivery.state == "pending")) or 0
         )
+        failed_tx = session.scalar(select(func.count()).where(OutboxTransaction.state == "failed")) or 0
+        stuck_tx = stuck_steps(session)
         cursor = session.get(IndexerCursor, "events")
+    problems = [
+        name for name, bad in (("chain_unreachable", block is None), ("outbox_stuck", stuck_tx)) if bad
+    ]
     return {
-        "status": "ok" if block is not None else "degraded",
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
         "role": node.role.value,
         "member_id": member_id,
         "chain_block": block,
         "indexed_to_block": cursor.next_block - 1 if cursor else None,
         "pending_transactions": pending_tx,
+        "stuck_transactions": stuck_tx,
+        "failed_transactions": failed_tx,
         "pending_deliveries": pending_deliveries,
     }
 
