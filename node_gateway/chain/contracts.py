@@ -369,6 +369,25 @@ class _BoundContract:
         """This contract's events in a block range, in chain order."""
         return read_events(self.w3, [self], from_block, to_block)
 
+    def find_events(
+        self, name: str, indexed: Sequence[Sequence[bytes] | None], from_block: int, to_block: int
+    ) -> list[ChainEvent]:
+        """The events ``name`` whose indexed arguments are among ``indexed`` (one list of 32-byte
+        topics per argument, None for any), in windows a node serves, in chain order."""
+        topic = next(t for t, event in self._events.items() if event.name == name)
+        topics: list[Any] = [HexBytes(topic), *([HexBytes(t) for t in ts] if ts else None for ts in indexed)]
+        events = []
+        for first, last in block_windows(from_block, to_block):
+            params: FilterParams = {
+                "address": self.address,
+                "fromBlock": first,
+                "toBlock": last,
+                "topics": topics,
+            }
+            logs = rpc(functools.partial(self.w3.eth.get_logs, params))
+            events += [event for log in logs if (event := self.decode_log(log)) is not None]
+        return events
+
 
 def read_events(
     w3: Web3, contracts: Sequence[_BoundContract], from_block: int, to_block: BlockIdentifier = "latest"
@@ -541,6 +560,25 @@ class ConfirmationRegistry(_BoundContract):
 
     def mandate_valid_until(self, bank: int, auditee_ref: bytes, signer: str) -> int:
         return int(self._read("mandateValidUntil", bank, auditee_ref, Web3.to_checksum_address(signer)))
+
+    def mandated_references(
+        self, pairs: Sequence[tuple[int, bytes]], from_block: int
+    ) -> set[tuple[int, bytes]]:
+        """Of these (bank, auditee reference) pairs, those the bank ever registered a mandate for:
+        the reference is one it gave its customer."""
+        banks = sorted({bank for bank, _ in pairs})
+        references = sorted({reference for _, reference in pairs})
+        latest = rpc(lambda: self.w3.eth.block_number)
+        found = {
+            (event.args["bank"], bytes(event.args["auditeeRef"]))
+            for event in self.find_events(
+                "MandateRegistered",
+                [[bank.to_bytes(32, "big") for bank in banks], references],
+                from_block,
+                latest,
+            )
+        }
+        return found & set(pairs)
 
     def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: str) -> list[int]:
         """``signer``'s mandates from several (bank, auditee reference) pairs, in order, read in one

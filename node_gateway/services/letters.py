@@ -139,14 +139,17 @@ def create_letters(
             continue
         if bank.role != Role.BANK or bank.status != MemberStatus.ACTIVE:
             problems.append(f"{lid}: member {letter.bank.member_no} is not an active bank")
+    references = [auditee_reference(letter.auditee.registration_code, salt) for letter, salt, _ in drafts]
+    if not problems:
+        problems += _foreign_references(node, [letter for letter, _, _ in drafts], references)
     if problems:
         raise InvalidRequest("; ".join(problems))
     rows = []
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
-    for letter, auditee_salt, due_at in drafts:
+    for (letter, _, due_at), reference in zip(drafts, references, strict=True):
         salt = new_salt()
         letter_hash = to_hex(document_hash(letter, salt))
-        auditee_ref = to_hex(auditee_reference(letter.auditee.registration_code, auditee_salt))
+        auditee_ref = to_hex(reference)
         due = due_at or _now() + DEFAULT_REPLY_DAYS * 86400
         row = LetterRow(
             letter_id=letter.letter_id,
@@ -172,6 +175,24 @@ def create_letters(
         rows.append(row)
     enqueue_steps(session, steps)
     return rows
+
+
+def _foreign_references(
+    node: Node, letters: Sequence[ConfirmationLetter], references: Sequence[bytes]
+) -> list[str]:
+    """A problem for each letter whose auditee reference its bank never registered a mandate for:
+    a salt another bank gave, or a mistyped one, would put a reference on chain that no signer
+    can authorise and that links the auditee to the wrong bank."""
+    pairs = [
+        (letter.bank.member_no, reference) for letter, reference in zip(letters, references, strict=True)
+    ]
+    mandated = node.network.confirmations.mandated_references(pairs, node.network.deployment_block)
+    return [
+        f"{letter.letter_id}: bank {letter.bank.member_no} holds no mandate for this auditee reference; "
+        f"the auditee's salt must be the one bank {letter.bank.member_no} gave it"
+        for letter, pair in zip(letters, pairs, strict=True)
+        if pair not in mandated
+    ]
 
 
 def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> list[LetterRow]:

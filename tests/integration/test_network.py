@@ -478,3 +478,19 @@ def test_the_operator_refuses_what_the_chain_would_refuse(consortium: Consortium
         health = operator.get("/health").json()
     assert (health["status"], health["stuck_transactions"], health["failed_transactions"]) == ("ok", 0, 0)
     assert network.members.get_member(firm_id).status.name == "ACTIVE"
+
+
+def test_the_firm_refuses_an_auditee_reference_its_bank_never_gave(consortium: Consortium) -> None:
+    # The salt is one the bank gave; the auditee's registration code is one it did not give it
+    # for: the reference commits to no mandate at the addressed bank.
+    auditee = new_auditee(consortium, 60)
+    stranger = new_auditee(consortium, 61)
+    letter = compose(consortium, auditee)
+    body = {
+        "letters": [{"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": stranger.salt}]
+    }
+    with consortium.firm.client("auditor") as firm:
+        response = firm.post("/v1/letters", json=body)
+        assert (response.status_code, _code(response)) == (422, "invalid_request")
+        assert "holds no mandate" in response.json()["error"]["message"]
+        assert firm.get(f"/v1/letters/{letter.letter_id}").status_code == 404  # nothing was stored
