@@ -18,7 +18,8 @@ bank, the reference date and the format. Letter columns must agree between the r
 bank to fill in in format two.
 
 Every row is checked and every letter assembled before anything is sent: the plan holds either
-letters ready to upload or the issues, row by row, and never both.
+letters ready to upload or the issues, row by row, and never both. Given a way to look members up
+on the network, the check includes that each letter's bank is an active bank member.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
+import functools
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -54,6 +56,9 @@ from node_gateway.protocol.documents import (
     normalise_registration_code,
 )
 from node_gateway.protocol.hashing import SALT_LENGTH, to_hex
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 CHINA = timezone(timedelta(hours=8))
 MAX_ROWS = 200_000
@@ -112,6 +117,54 @@ _FORMATS |= {"two": LetterFormat.TWO, "2": LetterFormat.TWO, "格式二": Letter
 _TRUE = {"yes", "y", "true", "1", "是", "x"}
 _FALSE = {"no", "n", "false", "0", "否", ""}
 _YES_NO = {"是": "yes", "否": "no", "x": "yes", "X": "yes"}
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """A member as the network's member registry holds it."""
+
+    role: str  # operator | audit_firm | bank | regulator
+    status: str  # active | suspended | revoked
+    name: str
+
+
+MemberLookup = Callable[[int], MemberInfo | None]
+"""A member by its number; None if the network has no such member."""
+
+_ROLE_NAMES = {
+    "operator": "the consortium operator",
+    "audit_firm": "an audit firm",
+    "regulator": "a regulator",
+}
+_MAX_MEMBER_NO = 0xFFFF_FFFF
+
+
+def registry_lookup(w3: Web3, member_registry: str) -> MemberLookup:
+    """Members read from the network's MemberRegistry contract (at ``member_registry``) through a
+    node; raises ChainError if the node does not answer."""
+    from node_gateway.chain.contracts import MemberRegistry
+
+    registry = MemberRegistry(w3, member_registry)
+    registry.member_count()  # a node that does not answer, or no registry there, fails here
+
+    def lookup(number: int) -> MemberInfo | None:
+        if not 1 <= number <= registry.member_count():
+            return None
+        member = registry.get_member(number)
+        return MemberInfo(member.role.name.lower(), member.status.name.lower(), member.display_name)
+
+    return lookup
+
+
+def bank_problem(number: int, member: MemberInfo | None) -> str | None:
+    """Why member ``number`` cannot receive letters, if it cannot."""
+    if member is None:
+        return f"the network has no member {number}"
+    if member.role != "bank":
+        return f"member {number} ({member.name}) is {_ROLE_NAMES.get(member.role, member.role)}, not a bank"
+    if member.status != "active":
+        return f"bank {number} ({member.name}) is {member.status}: it receives no letters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -367,7 +420,7 @@ def _due_at(text: str, today: date) -> int:
 
 
 def _assemble(
-    key: str, rows: Sequence[SheetRow], audit_firm: AuditFirm, today: date
+    key: str, rows: Sequence[SheetRow], audit_firm: AuditFirm, today: date, members: MemberLookup | None
 ) -> tuple[PlannedLetter | None, list[RowIssue]]:
     issues: list[RowIssue] = []
     values = _letter_values(rows, issues)
@@ -394,6 +447,14 @@ def _assemble(
     reference_date = parse("reference_date", _date)
     issued_on = parse("letter_date", _date) or today
     bank_member_no = parse("bank_member_no", int)
+    # A number out of range is no member's: the letter's own check says so (member_no).
+    addressable = bank_member_no is not None and 1 <= bank_member_no <= _MAX_MEMBER_NO
+    if (
+        members is not None
+        and addressable
+        and (problem := bank_problem(bank_member_no, members(bank_member_no)))
+    ):
+        issues.append(RowIssue(first, "bank_member_no", problem))
     if reference_date is not None and reference_date > issued_on:
         issues.append(RowIssue(first, "reference_date", "the reference date is after the letter's date"))
     by_item: dict[ItemKey, list[SheetRow]] = {}
@@ -468,9 +529,12 @@ def plan_rows(
     audit_firm: AuditFirm,
     source: str = "sheet",
     today: date | None = None,
+    members: MemberLookup | None = None,
 ) -> BulkPlan:
-    """Checks every row and assembles the letters; issues leave the plan without letters."""
+    """Checks every row and assembles the letters; issues leave the plan without letters. With
+    ``members``, each letter's bank must be an active bank member of the network."""
     today = today or datetime.now(UTC).astimezone(CHINA).date()
+    lookup = functools.cache(members) if members is not None else None  # once per bank
     plan = BulkPlan(source=source, issues=_check_header(header))
     for number, values in rows:
         cells = {name: _cell(value) for name, value in zip(header, values, strict=False) if name}
@@ -500,7 +564,7 @@ def plan_rows(
         row.letter_key = _letter_key(row)
         groups.setdefault(row.letter_key, []).append(row)
     for key, group in groups.items():
-        planned, issues = _assemble(key, group, audit_firm, today)
+        planned, issues = _assemble(key, group, audit_firm, today, lookup)
         plan.issues += issues
         if planned is not None:
             plan.letters.append(planned)
@@ -511,11 +575,16 @@ def plan_rows(
 
 
 def plan_file(
-    path: Path, *, audit_firm: AuditFirm, sheet: str | None = None, today: date | None = None
+    path: Path,
+    *,
+    audit_firm: AuditFirm,
+    sheet: str | None = None,
+    today: date | None = None,
+    members: MemberLookup | None = None,
 ) -> BulkPlan:
     """Reads and checks a CSV or Excel file of letters (see the module's docstring for the layout)."""
     header, rows = read_rows(path, sheet=sheet)
-    return plan_rows(header, rows, audit_firm=audit_firm, source=str(path), today=today)
+    return plan_rows(header, rows, audit_firm=audit_firm, source=str(path), today=today, members=members)
 
 
 def template_rows() -> list[dict[str, str]]:

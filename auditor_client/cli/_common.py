@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -11,7 +12,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.segment import Segments
+from rich.table import Table
 
 from auditor_client.sdk import APIError, Client, ConfirmnetError
 from auditor_client.verifier import CHINA
@@ -32,9 +36,47 @@ ApiKeyOption = Annotated[
 ]
 
 
+_LETTER_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+_LETTER_ID_FORM = "0x and 64 hex digits"
+
+
+def check_letter_ids(values: list[str] | None) -> list[str] | None:
+    """A command's letter ids, lower case; a malformed one is a usage error (exit code 2) that
+    names it, before anything is asked of the gateway."""
+    if values is None:
+        return None
+    bad = [value for value in values if not _LETTER_ID.fullmatch(value)]
+    if len(bad) == 1:
+        raise typer.BadParameter(f"{bad[0]!r} is not a letter id ({_LETTER_ID_FORM})")
+    if bad:
+        raise typer.BadParameter(f"not letter ids ({_LETTER_ID_FORM}): {', '.join(map(repr, bad))}")
+    return [value.lower() for value in values]
+
+
+def check_letter_id(value: str) -> str:
+    return (check_letter_ids([value]) or [value])[0]
+
+
+LetterIdArgument = Annotated[
+    str,
+    typer.Argument(help=f"The letter id ({_LETTER_ID_FORM}).", metavar="LETTER_ID", callback=check_letter_id),
+]
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     errors.print(f"[red]{message}[/red]")
     raise typer.Exit(code)
+
+
+def print_table(table: Table, out: Console = console) -> None:
+    """Prints ``table`` whole: never squeezed into a narrow terminal, nor into the 80 columns rich
+    assumes for a file or a pipe, where it would cut the ids and keys in it with "…" or break them
+    over lines; they are there to be copied. Too wide a table is printed at its own width."""
+    natural = Measurement.get(out, out.options.update_width(100_000), table).maximum
+    if natural <= out.width:
+        out.print(table)
+    else:
+        out.print(Segments(out.render(table, out.options.update_width(natural))), crop=False)
 
 
 def describe(exc: ConfirmnetError) -> str:

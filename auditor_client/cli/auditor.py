@@ -9,26 +9,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter
 from rich.table import Table
 
-from auditor_client.bulk import BulkPlan, SheetError, plan_file, write_template
+from auditor_client.bulk import (
+    BulkPlan,
+    MemberInfo,
+    MemberLookup,
+    SheetError,
+    plan_file,
+    registry_lookup,
+    write_template,
+)
 from auditor_client.cli._common import (
     EXIT_FAILED,
     EXIT_INPUT,
     ApiKeyOption,
     GatewayOption,
+    LetterIdArgument,
+    check_letter_ids,
     client,
     console,
     fail,
     gateway_errors,
     hex_salts,
     parse_day,
+    print_table,
     progress,
     when,
     write_json,
 )
 from auditor_client.evidence import export_package
-from auditor_client.sdk import LetterDraft, LetterFilter, LetterSummary
+from auditor_client.sdk import (
+    Call,
+    Client,
+    Identity,
+    LetterDraft,
+    LetterFilter,
+    LetterSummary,
+    PermissionDenied,
+)
+from node_gateway.api.models import MemberOut
+from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
 from node_gateway.protocol.documents import AuditFirm
 
@@ -40,15 +62,27 @@ auditor_app = typer.Typer(
 
 UPLOAD_BATCH = 500  # letters per request: each request is all-or-none at the gateway
 
-LetterIds = Annotated[list[str], typer.Argument(help="Letter ids (0x…).", show_default=False)]
+LetterIds = Annotated[
+    list[str], typer.Argument(help="Letter ids (0x…).", show_default=False, callback=check_letter_ids)
+]
+RpcOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rpc",
+        envvar="CONFIRMNET_RPC_URL",
+        help="A JSON-RPC node of the network: the banks the letters address are looked up in its "
+        "member registry (by default they are asked of the gateway, if it lists members to its users).",
+    ),
+]
+_MEMBERS = TypeAdapter(list[MemberOut])
 
 
-def _firm(gateway: str, api_key: str) -> AuditFirm:
+def _firm(gateway: str, api_key: str) -> tuple[AuditFirm, Identity]:
     with gateway_errors(), client(gateway, api_key) as api:
         identity = api.identity()
     if identity.role != "audit_firm" or identity.member_id is None:
         fail(f"{gateway} is the gateway of a {identity.role}, not of an admitted audit firm")
-    return AuditFirm(member_no=identity.member_id, name=identity.display_name)
+    return AuditFirm(member_no=identity.member_id, name=identity.display_name), identity
 
 
 # --- creating letters ----------------------------------------------------------------------------
@@ -82,7 +116,7 @@ def _show_plan_issues(plan: BulkPlan) -> None:
             else "[red]" + "; ".join(f"{i.column or '—'}: {i.message}" for i in found)
         )
         table.add_row(str(row.number), row.letter_key[:40], row.cells.get("item", ""), verdict)
-    console.print(table)
+    print_table(table)
 
 
 def _write_report(path: Path, plan: BulkPlan) -> None:
@@ -110,6 +144,32 @@ def _write_report(path: Path, plan: BulkPlan) -> None:
                 )
 
 
+def _member_lookup(api: Client, identity: Identity, rpc: str | None) -> MemberLookup | None:
+    """How to look up the banks the letters address: in the member registry through ``rpc``, or in
+    the gateway's list of members; None if the gateway keeps that list to the operator."""
+    if rpc is None:
+        try:
+            listed = api.send(Call("GET", "/v1/members", _MEMBERS.validate_python, idempotent=True))
+        except PermissionDenied:
+            return None
+        members = {m.member_id: MemberInfo(m.role, m.status, m.display_name) for m in listed}
+        return members.get
+    from node_gateway.chain.network import connect
+
+    try:
+        lookup = registry_lookup(connect(rpc), identity.member_registry)
+    except ChainError as exc:
+        fail(f"cannot read the member registry through {rpc}: {exc}")
+
+    def checked(number: int) -> MemberInfo | None:
+        try:
+            return lookup(number)
+        except ChainError as exc:
+            fail(f"cannot read member {number} through {rpc}: {exc}")
+
+    return checked
+
+
 @auditor_app.command("upload")
 def upload(
     sheet_file: Annotated[
@@ -118,16 +178,27 @@ def upload(
     gateway: GatewayOption,
     api_key: ApiKeyOption,
     sheet: Annotated[str | None, typer.Option(help="The Excel sheet (default: the first).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Check every row and stop; send nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Check every row, and the banks it addresses, and stop; send nothing.")
+    ] = False,
     report: Annotated[Path | None, typer.Option(help="Also write the row-by-row report here (CSV).")] = None,
     output: Annotated[
         Path | None, typer.Option(help="Write the created letters (key, id, hash) here (CSV).")
     ] = None,
+    rpc: RpcOption = None,
 ) -> None:
-    """Create letters in bulk: every row is checked first; any problem and nothing is sent."""
-    firm = _firm(gateway, api_key)
+    """Create letters in bulk: every row is checked first, and that each letter's bank is an active
+    bank of the network; any problem and nothing is sent."""
+    firm, identity = _firm(gateway, api_key)
+    with gateway_errors(), client(gateway, api_key) as api:
+        members = _member_lookup(api, identity, rpc)
+    if members is None and dry_run:
+        fail(
+            "the dry run cannot check that the letters' banks are active banks: this gateway lists "
+            "members to the operator only; give --rpc (or CONFIRMNET_RPC_URL), a node of the network"
+        )
     try:
-        plan = plan_file(sheet_file, audit_firm=firm, sheet=sheet)
+        plan = plan_file(sheet_file, audit_firm=firm, sheet=sheet, members=members)
     except (SheetError, OSError) as exc:
         fail(str(exc), EXIT_INPUT)
     if report is not None:
@@ -138,6 +209,8 @@ def upload(
     console.print(
         f"{len(plan.rows)} rows checked: {len(plan.letters)} letters from {firm.name} (member {firm.member_no})"
     )
+    if members is None:
+        console.print("the banks were not checked here (give --rpc); the gateway checks them as it creates")
     if dry_run:
         console.print("dry run: nothing sent")
         return
@@ -163,7 +236,7 @@ def upload(
         table.add_column(column)
     for key, summary in created[:50]:
         table.add_row(key[:50], summary.letter_id, summary.status, when(summary.due_at))
-    console.print(table)
+    print_table(table)
     if len(created) > 50:
         console.print(f"… and {len(created) - 50} more" + (f"; all in {output}" if output else ""))
 
@@ -191,7 +264,7 @@ def create(
     due: Annotated[str | None, typer.Option(help="Reply due date (YYYY-MM-DD); default two weeks.")] = None,
 ) -> None:
     """Create letters one by one from their JSON documents (all or none)."""
-    firm = _firm(gateway, api_key)
+    firm, _ = _firm(gateway, api_key)
     hex_salts([auditee_salt])
     drafts = []
     for path in letters:
@@ -260,11 +333,11 @@ def status(
             reply,
             f"{item.created_at:%Y-%m-%d %H:%M}",
         )
-    console.print(table)
+    print_table(table)
 
 
 @auditor_app.command("show")
-def show(letter_id: Annotated[str, typer.Argument()], gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+def show(letter_id: LetterIdArgument, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
     """One letter: its parties, status and every step on chain."""
     with gateway_errors(), client(gateway, api_key) as api:
         detail = api.get_letter(letter_id)
@@ -285,7 +358,7 @@ def show(letter_id: Annotated[str, typer.Argument()], gateway: GatewayOption, ap
         table.add_column(column)
     for step in detail.history:
         table.add_row(step.name, str(step.block_number), when(step.block_timestamp), step.transaction_hash)
-    console.print(table)
+    print_table(table)
     for pending in detail.pending_steps:
         if pending.state != "done":
             console.print(
@@ -323,7 +396,9 @@ def withdraw(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOptio
 def close(
     gateway: GatewayOption,
     api_key: ApiKeyOption,
-    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all-replied.")] = None,
+    letter_ids: Annotated[
+        list[str] | None, typer.Argument(help="Letter ids; or --all-replied.", callback=check_letter_ids)
+    ] = None,
     all_replied: Annotated[bool, typer.Option(help="Close every letter with a verified reply.")] = False,
 ) -> None:
     """Close letters whose reply was verified against the chain."""
@@ -340,7 +415,7 @@ def close(
 
 @auditor_app.command("reply")
 def reply(
-    letter_id: Annotated[str, typer.Argument()],
+    letter_id: LetterIdArgument,
     gateway: GatewayOption,
     api_key: ApiKeyOption,
     output: Annotated[
@@ -386,7 +461,9 @@ def authorisation_request(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="The bundle file to hand to the auditee's signer.")
     ],
-    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all-requested.")] = None,
+    letter_ids: Annotated[
+        list[str] | None, typer.Argument(help="Letter ids; or --all-requested.", callback=check_letter_ids)
+    ] = None,
     all_requested: Annotated[bool, typer.Option(help="Every letter awaiting authorisation.")] = False,
     valid_days: Annotated[
         int | None, typer.Option(help="How long the authorisation holds (default 180 days).")
@@ -415,7 +492,9 @@ def evidence(
     gateway: GatewayOption,
     api_key: ApiKeyOption,
     output: Annotated[Path, typer.Option("-o", "--output", help="The evidence package to write (JSON).")],
-    letter_ids: Annotated[list[str] | None, typer.Argument(help="Letter ids; or --all / --status.")] = None,
+    letter_ids: Annotated[
+        list[str] | None, typer.Argument(help="Letter ids; or --all / --status.", callback=check_letter_ids)
+    ] = None,
     all_letters: Annotated[bool, typer.Option("--all", help="Every letter of this firm.")] = False,
     state: Annotated[
         list[str] | None, typer.Option("--status", help="Every letter in this status (repeatable).")

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auditor_client.bulk import COLUMNS, SheetError, plan_file, template_rows, write_template
+from auditor_client.bulk import COLUMNS, MemberInfo, SheetError, plan_file, template_rows, write_template
 from node_gateway.protocol.documents import AuditFirm, ItemKey, LetterFormat
 from node_gateway.protocol.samples import uscc
 
@@ -150,3 +150,46 @@ def test_files_that_are_no_sheet(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(SheetError, match="empty"):
         plan_file(empty, audit_firm=FIRM)
+
+
+def test_each_letter_s_bank_must_be_an_active_bank_member(tmp_path: Path) -> None:
+    network = {
+        2: MemberInfo("audit_firm", "active", "明鉴会计师事务所"),
+        3: MemberInfo("bank", "active", "东海银行"),
+        4: MemberInfo("bank", "revoked", "南湖银行"),
+    }
+    asked: list[int] = []
+
+    def members(number: int) -> MemberInfo | None:
+        asked.append(number)
+        return network.get(number)
+
+    rows = (
+        letter_rows(letter_key="A", bank_member_no="3")  # rows 2-5: fine
+        + letter_rows(letter_key="B", bank_member_no="4")  # rows 6-9: a revoked bank
+        + letter_rows(letter_key="C", bank_member_no="2")  # rows 10-13: an audit firm
+        + letter_rows(letter_key="D", bank_member_no="8")  # rows 14-17: nobody
+        + letter_rows(letter_key="E", bank_member_no="3")  # rows 18-21: fine, the same bank again
+    )
+    rows[1]["balance"] = "12,345.6"  # row 3: reported too, with the banks
+    plan = plan_file(write_csv(tmp_path / "banks.csv", rows), audit_firm=FIRM, today=TODAY, members=members)
+    assert plan.letters == []
+    found = {(i.row, i.column): i.message for i in plan.issues}
+    assert set(found) == {
+        (3, "balance"),
+        (6, "bank_member_no"),
+        (10, "bank_member_no"),
+        (14, "bank_member_no"),
+    }
+    assert found[(6, "bank_member_no")] == "bank 4 (南湖银行) is revoked: it receives no letters"
+    assert found[(10, "bank_member_no")] == "member 2 (明鉴会计师事务所) is an audit firm, not a bank"
+    assert found[(14, "bank_member_no")] == "the network has no member 8"
+    assert sorted(asked) == [2, 3, 4, 8]  # each bank looked up once
+
+    fine = plan_file(
+        write_csv(tmp_path / "fine.csv", letter_rows(bank_member_no="3")),
+        audit_firm=FIRM,
+        today=TODAY,
+        members=members,
+    )
+    assert fine.ok, fine.issues
