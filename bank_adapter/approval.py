@@ -10,6 +10,13 @@ made on arrival with no exception, nothing flagged for attention and no amount a
 is approved at once by the system reviewer (``system:straight-through``), so the reply records a
 system preparer and a distinct system reviewer. Everything else waits for a person.
 
+Who signs off a reply (``check_sign_offs``, on every approval): two active users of this gateway,
+a preparer (the ``preparer`` role) who drafted it — the decision log holds their ``drafted`` entry
+for that very draft — and another, a reviewer (the ``reviewer`` role). The only stand-in is the
+bank's declared automated control: the system drafter and the straight-through reviewer, for a
+draft the straight-through policy lets through. A system draft that waits for a person is no
+preparer's sign-off: a preparer drafts it again as their own before another officer approves it.
+
 Every decision (compliance, drafting, approval, return, rejection) is logged with who and when.
 """
 
@@ -26,15 +33,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank_adapter.drafting import Draft
-from bank_adapter.errors import DraftNotPending, SameOfficer
+from bank_adapter.errors import (
+    DraftNotPending,
+    PreparerDidNotAct,
+    PreparerNotOfficer,
+    ReviewerNotOfficer,
+    SameOfficer,
+    SystemSignOff,
+)
 from bank_adapter.models import DecisionRow, DraftRow
+from node_gateway.core.security import User
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
     Entry,
     Officer,
 )
-from node_gateway.storage.models import utcnow
+from node_gateway.storage.models import UserRow, utcnow
 from node_gateway.storage.vault import StoredDocument, Vault
 
 SYSTEM_PREFIX = "system:"
@@ -42,6 +57,8 @@ SYSTEM_COMPLIANCE = Officer(officer_id="system:compliance", name="合规检查(�
 SYSTEM_DRAFTER = Officer(officer_id="system:drafter", name="自动制函(系统)")
 STRAIGHT_THROUGH = Officer(officer_id="system:straight-through", name="直通复核(系统)")
 SYSTEM_WORKFLOW = Officer(officer_id="system:workflow", name="流程(系统)")  # housekeeping of drafts
+# The user roles that sign off a reply: its preparer's (经办) and its reviewer's (复核).
+PREPARER_ROLE, REVIEWER_ROLE = "preparer", "reviewer"
 
 # The money fields of the entries, whatever the item: what an approval limit is about.
 AMOUNT_FIELDS = frozenset(
@@ -112,12 +129,91 @@ class ApprovalPolicy:
         return None
 
 
+MANUAL = ApprovalPolicy()
+
+
 def officer_of(row: DraftRow, *, reviewer: bool = False) -> Officer:
     if reviewer:
         if row.reviewer_id is None or row.reviewer_name is None:
             raise ValueError(f"draft {row.id} has no reviewer")
         return Officer(officer_id=row.reviewer_id, name=row.reviewer_name)
     return Officer(officer_id=row.preparer_id, name=row.preparer_name)
+
+
+# --- who signs off -----------------------------------------------------------------------------
+
+
+def is_system(officer_id: str) -> bool:
+    """Whether ``officer_id`` is one of the system's own sign-offs, never a person's."""
+    return officer_id.casefold().startswith(SYSTEM_PREFIX)
+
+
+def _active_user(session: Session, name: str) -> User | None:
+    row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.revoked_at.is_(None)))
+    return None if row is None else User(id=row.id, name=row.name, roles=frozenset(row.roles.split()))
+
+
+def _person(session: Session, officer_id: str, role: str) -> bool:
+    if is_system(officer_id):
+        raise SystemSignOff(
+            f"{officer_id!r} is one of the system's sign-offs: people sign off replies, the system only "
+            "a clean reply under the straight-through policy"
+        )
+    user = _active_user(session, officer_id)
+    return user is not None and user.has(role)
+
+
+def check_preparer(session: Session, officer_id: str) -> None:
+    """A reply's preparer is an active user of this gateway with the preparer role."""
+    if not _person(session, officer_id, PREPARER_ROLE):
+        raise PreparerNotOfficer(
+            f"the preparer {officer_id!r} is no active user of this gateway with the {PREPARER_ROLE!r} role"
+        )
+
+
+def check_reviewer(session: Session, officer_id: str) -> None:
+    """A reply's reviewer is an active user of this gateway with the reviewer role."""
+    if not _person(session, officer_id, REVIEWER_ROLE):
+        raise ReviewerNotOfficer(
+            f"the reviewer {officer_id!r} is no active user of this gateway with the {REVIEWER_ROLE!r} role"
+        )
+
+
+def prepared(session: Session, row: DraftRow) -> bool:
+    """Whether the decision log records the draft's preparer drafting it."""
+    found = session.scalar(
+        select(DecisionRow.id)
+        .where(
+            DecisionRow.draft_id == row.id,
+            DecisionRow.action == Action.DRAFTED.value,
+            DecisionRow.actor_id == row.preparer_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def check_sign_offs(session: Session, row: DraftRow, reviewer: Officer, *, automated: bool) -> None:
+    """Refuses the sign-offs of a reply made from ``row`` unless they are two active users, its
+    preparer (who drafted it, as the decision log records) and another, its reviewer; or, when
+    ``automated`` (the straight-through policy lets the draft through), the system drafter and the
+    straight-through reviewer. The caller has checked the reviewer is not the preparer."""
+    if is_system(row.preparer_id) or is_system(reviewer.officer_id):
+        control = (SYSTEM_DRAFTER.officer_id, STRAIGHT_THROUGH.officer_id)
+        if not automated or (row.preparer_id, reviewer.officer_id) != control:
+            raise SystemSignOff(
+                f"draft {row.version} of letter {row.letter_id} is prepared by {row.preparer_id} and "
+                f"would be reviewed by {reviewer.officer_id}: the system signs off only a clean reply "
+                "under the straight-through policy; otherwise a preparer drafts the reply as their own "
+                "and another officer reviews it"
+            )
+    else:
+        check_preparer(session, row.preparer_id)
+        check_reviewer(session, reviewer.officer_id)
+    if not prepared(session, row):
+        raise PreparerDidNotAct(
+            f"the decision log has no draft {row.version} of letter {row.letter_id} by {row.preparer_id}"
+        )
 
 
 # --- the decision log -------------------------------------------------------------------------
@@ -268,13 +364,9 @@ def _review(row: DraftRow, reviewer: Officer) -> None:
         )
 
 
-def approve(
-    session: Session, vault: Vault, row: DraftRow, reviewer: Officer, *, replied_on: date
-) -> ConfirmationReply:
-    """Approves the draft and returns the reply made from it (the caller submits it)."""
-    _review(row, reviewer)
-    content = open_content(vault, row)
-    made = ConfirmationReply(
+def reply_of(row: DraftRow, content: Draft, reviewer: Officer, replied_on: date) -> ConfirmationReply:
+    """The reply that approving the draft (its ``content``) as ``reviewer`` makes."""
+    return ConfirmationReply(
         letter_id=row.letter_id,
         letter_hash=row.letter_hash,
         bank_member_no=row.bank_member_no,
@@ -284,6 +376,33 @@ def approve(
         reviewer=reviewer,
         remarks=content.remarks,
     )
+
+
+def approve(
+    session: Session,
+    vault: Vault,
+    row: DraftRow,
+    reviewer: Officer,
+    *,
+    replied_on: date,
+    policy: ApprovalPolicy = MANUAL,
+    letter: ConfirmationLetter | None = None,
+) -> ConfirmationReply:
+    """Approves the draft and returns the reply made from it (the caller submits it).
+
+    The sign-offs are checked (``check_sign_offs``); the system's stand in only where ``policy``
+    lets the draft of ``letter`` straight through.
+    """
+    _review(row, reviewer)
+    content = open_content(vault, row)
+    automated = (
+        (is_system(row.preparer_id) or is_system(reviewer.officer_id))
+        and letter is not None
+        and letter.letter_id == row.letter_id
+        and policy.needs_review(letter, content, row.preparer_id) is None
+    )
+    check_sign_offs(session, row, reviewer, automated=automated)
+    made = reply_of(row, content, reviewer, replied_on)
     _decide(session, vault, row, DraftStatus.APPROVED, reviewer, as_reviewer=True)
     return made
 

@@ -11,7 +11,9 @@ passes the check is drafted in the same transaction, so its accept and its reply
 together. If one letter fails (the core is down), the round is done again one letter per
 transaction, and the failing letter is retried with a growing pause.
 
-The operations are functions of (node, session, …) so the API uses the same ones.
+The operations are functions of (node, session, …) so the API uses the same ones. Every reply
+goes out through ``approve_and_submit``, whose approval checks who signs it off (see
+``approval``): the gateway's own reply route (``approve_posted_reply``) included.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -37,7 +39,12 @@ from bank_adapter.approval import (
     ApprovalPolicy,
     DraftStatus,
     approve,
+    check_preparer,
+    check_reviewer,
+    current_draft,
     log_decision,
+    open_content,
+    reply_of,
     save_draft,
     supersede,
 )
@@ -45,11 +52,11 @@ from bank_adapter.compliance import LetterFacts, check_letter
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.deadlines import Deadlines, today
 from bank_adapter.drafting import Draft, draft_reply
-from bank_adapter.errors import CoreUnavailable, NotReadyToDraft
+from bank_adapter.errors import CoreUnavailable, NotReadyToDraft, PreparerDidNotAct
 from bank_adapter.models import ComplianceCheckRow, DraftRow
 from bank_adapter.port import CoreBankingError, CoreBankingPort
 from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Role
-from node_gateway.errors import Conflict
+from node_gateway.errors import Conflict, InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
 from node_gateway.services import letters
@@ -277,11 +284,66 @@ def store_draft(node: Node, session: Session, row: LetterRow, draft: Draft, prep
     )
 
 
-def approve_and_submit(node: Node, session: Session, draft: DraftRow, reviewer: Officer) -> ConfirmationReply:
-    """Approves the draft and submits the reply it makes, in the caller's transaction."""
-    reply = approve(session, node.vault, draft, reviewer, replied_on=today())
+def approve_and_submit(
+    node: Node,
+    session: Session,
+    draft: DraftRow,
+    reviewer: Officer,
+    *,
+    policy: ApprovalPolicy | None = None,
+    letter: ConfirmationLetter | None = None,
+    replied_on: date | None = None,
+) -> ConfirmationReply:
+    """Approves the draft and submits the reply it makes, in the caller's transaction. The policy
+    (the node's unless given) and the letter (read unless given) decide whether the system may
+    sign it off; the reply is dated today unless ``replied_on`` says otherwise."""
+    if letter is None:
+        letter = letters.stored_letter(node, letters.letter_row(session, draft.letter_id))
+    reply = approve(
+        session,
+        node.vault,
+        draft,
+        reviewer,
+        replied_on=replied_on or today(),
+        policy=policy or policy_of(node),
+        letter=letter,
+    )
     letters.submit_reply(node, session, reply)
     return reply
+
+
+def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply) -> None:
+    """The reviewer's half of a reply posted whole (the gateway's ``POST /v1/letters/{id}/reply``).
+
+    The reply must be the letter's live draft exactly as its preparer drafted it (``POST
+    /v1/bank/letters/{id}/draft``); it is then that draft approved by the reviewer it names, with
+    its date, and submitted. The same reply posted again is a retry; the caller has checked the
+    reviewer it names is the user posting it.
+    """
+    row = letters.letter_row(session, reply.letter_id, for_update=True)
+    if row.reply_sealed is not None:
+        letters.submit_reply(node, session, reply)  # the stored reply again: a retry; another: refused
+        return
+    check_reviewer(session, reply.reviewer.officer_id)
+    check_preparer(session, reply.preparer.officer_id)
+    row = draftable_letter(node, session, reply.letter_id)
+    if reply.bank_member_no != row.bank:
+        raise InvalidRequest(f"the reply names member {reply.bank_member_no} as bank, this is {row.bank}")
+    if reply.letter_hash != row.letter_hash:
+        raise InvalidRequest("the reply answers another version of the letter (its letter hash differs)")
+    preparer = reply.preparer.officer_id
+    live = current_draft(session, row.letter_id)
+    if live is None or live.status != DraftStatus.PENDING_REVIEW or live.preparer_id != preparer:
+        raise PreparerDidNotAct(
+            f"{preparer} has no draft of letter {row.letter_id} awaiting review: the preparer drafts the "
+            f"reply (POST /v1/bank/letters/{row.letter_id}/draft), then another officer approves it"
+        )
+    if reply != reply_of(live, open_content(node.vault, live), reply.reviewer, reply.replied_on):
+        raise PreparerDidNotAct(
+            f"the reply is not draft {live.version} of letter {row.letter_id} as {preparer} prepared it "
+            "(its items, remarks or the preparer's name differ)"
+        )
+    approve_and_submit(node, session, live, reply.reviewer, replied_on=reply.replied_on)
 
 
 # --- the worker ---------------------------------------------------------------------------------
@@ -413,7 +475,9 @@ class BankWorkflow:
         stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
         why = self.policy.needs_review(reads.letter(row), content, SYSTEM_DRAFTER.officer_id)
         if why is None:
-            approve_and_submit(self.node, session, stored, STRAIGHT_THROUGH)
+            approve_and_submit(
+                self.node, session, stored, STRAIGHT_THROUGH, policy=self.policy, letter=reads.letter(row)
+            )
         else:
             log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
         return True

@@ -1,4 +1,7 @@
-"""Maker–checker approval, the approval policies and the decision log, on SQLite and PostgreSQL."""
+"""Maker–checker approval, the approval policies and the decision log, on SQLite and PostgreSQL.
+
+The officers who sign off are users of the gateway: ``staff`` adds them (chen prepares, liu reviews).
+"""
 
 from __future__ import annotations
 
@@ -25,8 +28,17 @@ from bank_adapter.approval import (
 )
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.drafting import Draft, draft_reply
-from bank_adapter.errors import DraftNotPending, SameOfficer
+from bank_adapter.errors import (
+    DraftNotPending,
+    PreparerDidNotAct,
+    PreparerNotOfficer,
+    ReviewerNotOfficer,
+    SameOfficer,
+    SystemSignOff,
+)
 from bank_adapter.models import DecisionRow, DraftRow
+from node_gateway.core.config import MemberRole
+from node_gateway.core.security import create_user, revoke_user
 from node_gateway.protocol.documents import ConfirmationLetter, LetterFormat, Officer, OtherMatter
 from node_gateway.protocol.hashing import document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import PREPARER, REVIEWER, sample_letter
@@ -40,6 +52,16 @@ LIU = Officer(officer_id="liu", name="刘建国")
 @pytest.fixture
 def vault() -> Vault:
     return Vault(secrets.token_bytes(32))
+
+
+@pytest.fixture
+def staff(database: Database) -> Database:
+    """The bank's users who sign off: chen a preparer, liu a reviewer, wu an officer."""
+    with database.session() as session:
+        create_user(session, MemberRole.BANK, "chen", {"preparer"})
+        create_user(session, MemberRole.BANK, "liu", {"reviewer"})
+        create_user(session, MemberRole.BANK, "wu", {"officer"})
+    return database
 
 
 @pytest.fixture
@@ -64,13 +86,14 @@ def _save(
 
 
 def test_a_reviewer_approves_and_the_reply_names_both(
-    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
 ) -> None:
-    draft_id = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
+    database = staff
+    draft_id = _save(database, vault, letter, clean, CHEN)
     with database.session() as session:
         row = session.get_one(DraftRow, draft_id)
         reply = approve(session, vault, row, LIU, replied_on=date(2025, 1, 8))
-    assert (reply.preparer, reply.reviewer) == (SYSTEM_DRAFTER, LIU)
+    assert (reply.preparer, reply.reviewer) == (CHEN, LIU)
     assert reply.items == clean.items
     assert (reply.letter_id, reply.bank_member_no, reply.replied_on) == (
         letter.letter_id,
@@ -81,11 +104,11 @@ def test_a_reviewer_approves_and_the_reply_names_both(
         row = session.get_one(DraftRow, draft_id)
         assert (row.status, row.reviewer_id) == (DraftStatus.APPROVED, "liu")
         assert [(d.action, d.actor_id) for d in decisions(session, letter.letter_id)] == [
-            (Action.DRAFTED, "system:drafter"),
+            (Action.DRAFTED, "chen"),
             (Action.APPROVED, "liu"),
         ]
         with pytest.raises(DraftNotPending):
-            approve(session, vault, row, CHEN, replied_on=date(2025, 1, 8))
+            approve(session, vault, row, LIU, replied_on=date(2025, 1, 8))
 
 
 @pytest.mark.parametrize("reviewer", [CHEN, Officer(officer_id="CHEN", name="陈晓明(复核)")])
@@ -104,8 +127,9 @@ def test_the_preparer_never_reviews_their_own_draft(
 
 
 def test_returned_then_redrafted(
-    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
 ) -> None:
+    database = staff
     first = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
     note = "账户 31050161373600001234 余额请再核对"
     with database.session() as session:
@@ -139,13 +163,92 @@ def test_returned_then_redrafted(
 
 
 def test_an_approved_draft_is_not_replaced(
-    database: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
 ) -> None:
-    draft_id = _save(database, vault, letter, clean, SYSTEM_DRAFTER)
-    with database.session() as session:
+    draft_id = _save(staff, vault, letter, clean, CHEN)
+    with staff.session() as session:
         approve(session, vault, session.get_one(DraftRow, draft_id), LIU, replied_on=date(2025, 1, 8))
     with pytest.raises(DraftNotPending):
-        _save(database, vault, letter, clean, CHEN)
+        _save(staff, vault, letter, clean, SYSTEM_DRAFTER)
+
+
+# --- who signs off (security finding 14) ---------------------------------------------------------
+
+ON = date(2025, 1, 8)
+STRAIGHT = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+
+
+def test_only_the_straight_through_policy_signs_for_the_system(
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    """The system drafter and the straight-through reviewer sign off together, and only a clean
+    draft the straight-through policy lets through; never with a person, never otherwise."""
+    system_draft = _save(staff, vault, letter, clean, SYSTEM_DRAFTER)
+    with staff.session() as session:
+        row = session.get_one(DraftRow, system_draft)
+        refused: list[tuple[Officer, ApprovalPolicy, ConfirmationLetter | None]] = [
+            (LIU, STRAIGHT, letter),  # a person alone after the system drafter
+            (STRAIGHT_THROUGH, ApprovalPolicy("manual"), letter),  # the policy is manual
+            (STRAIGHT_THROUGH, STRAIGHT, None),  # the letter, and so its amounts, unknown
+            (STRAIGHT_THROUGH, STRAIGHT, sample_letter()),  # another letter
+            (STRAIGHT_THROUGH, ApprovalPolicy("straight_through", limit=Decimal(1)), letter),  # above
+        ]
+        for reviewer, policy, of in refused:
+            with pytest.raises(SystemSignOff):
+                approve(session, vault, row, reviewer, replied_on=ON, policy=policy, letter=of)
+        with pytest.raises(SystemSignOff):  # nobody passes for the system
+            approve(
+                session, vault, row, Officer(officer_id="system:straight-through", name="x"), replied_on=ON
+            )
+        assert row.status == DraftStatus.PENDING_REVIEW
+        reply = approve(session, vault, row, STRAIGHT_THROUGH, replied_on=ON, policy=STRAIGHT, letter=letter)
+        assert (reply.preparer, reply.reviewer) == (SYSTEM_DRAFTER, STRAIGHT_THROUGH)
+
+    flagged = clean.model_copy(update={"attention": ("the auditee's name differs",)})
+    other = sample_letter()
+    with staff.session() as session:
+        row = session.get_one(DraftRow, _save(staff, vault, other, flagged, SYSTEM_DRAFTER))
+        with pytest.raises(SystemSignOff):  # not clean
+            approve(session, vault, row, STRAIGHT_THROUGH, replied_on=ON, policy=STRAIGHT, letter=other)
+    third = sample_letter()
+    with staff.session() as session:
+        row = session.get_one(DraftRow, _save(staff, vault, third, clean, CHEN))
+        with pytest.raises(SystemSignOff):  # a person's draft is reviewed by a person
+            approve(session, vault, row, STRAIGHT_THROUGH, replied_on=ON, policy=STRAIGHT, letter=third)
+
+
+def test_the_officers_are_active_users_in_their_roles(
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    cases: list[tuple[Officer, Officer, type[Exception]]] = [
+        (Officer(officer_id="zhao", name="赵"), LIU, PreparerNotOfficer),  # no such user
+        (Officer(officer_id="wu", name="吴"), LIU, PreparerNotOfficer),  # an officer, not a preparer
+        (Officer(officer_id="liu", name="刘"), Officer(officer_id="chen", name="陈"), PreparerNotOfficer),
+        (CHEN, Officer(officer_id="zhao", name="赵"), ReviewerNotOfficer),
+        (CHEN, Officer(officer_id="wu", name="吴"), ReviewerNotOfficer),
+    ]
+    for preparer, reviewer, refusal in cases:
+        one = sample_letter()
+        draft_id = _save(staff, vault, one, clean, preparer)
+        with staff.session() as session, pytest.raises(refusal):
+            approve(session, vault, session.get_one(DraftRow, draft_id), reviewer, replied_on=ON)
+    draft_id = _save(staff, vault, letter, clean, CHEN)
+    with staff.session() as session:
+        revoke_user(session, "chen")
+    with staff.session() as session, pytest.raises(PreparerNotOfficer):
+        approve(session, vault, session.get_one(DraftRow, draft_id), LIU, replied_on=ON)
+
+
+def test_the_preparer_acted_as_the_decision_log_records(
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    draft_id = _save(staff, vault, letter, clean, SYSTEM_DRAFTER)
+    with staff.session() as session:
+        # A draft whose preparer was changed behind the log's back: chen never drafted it.
+        row = session.get_one(DraftRow, draft_id)
+        row.preparer_id, row.preparer_name = CHEN.officer_id, CHEN.name
+    with staff.session() as session, pytest.raises(PreparerDidNotAct):
+        approve(session, vault, session.get_one(DraftRow, draft_id), LIU, replied_on=ON)
 
 
 def test_the_system_sign_offs_are_two_officers() -> None:

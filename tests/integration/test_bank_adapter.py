@@ -5,8 +5,8 @@ The core bank is loaded from CSV files with ``confirmnet bank import`` and the c
 mandates with ``confirmnet bank mandates import``; officers act through the bank's HTTP API and
 its CLI. Letters with matching figures go out with no human step; a changed balance, an unknown
 account and an unlisted account each wait for a reviewer with the right exception; the preparer
-cannot approve their own draft; an incomplete letter and a stranger's letter are rejected with
-their reason codes.
+cannot approve their own draft, nor a reviewer a system draft alone; an incomplete letter and a
+stranger's letter are rejected with their reason codes.
 """
 
 from __future__ import annotations
@@ -315,8 +315,20 @@ def test_an_unlisted_account_comes_with_the_banks_entry(
         assert (refused.status_code, refused.json()["error"]["code"]) == (409, "conflict")
     for command in (["inbox"], ["deadlines", "--within", "10"], ["log", letter_id]):
         adapter_bank.cli("officer", *command)  # the officers' views run against the real API
+    # The system drafted it, but only a clean reply goes out on the system's sign-offs: a person
+    # prepares it (again from the core) before another approves it.
+    with adapter_bank.gateway.client("reviewer") as reviewer:
+        refused = reviewer.post(f"/v1/bank/letters/{letter_id}/approve", json={})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "system_sign_off")
+    with adapter_bank.gateway.client("preparer") as preparer:
+        ok(preparer.post(f"/v1/bank/letters/{letter_id}/draft", json={}), 201)
     with adapter_bank.gateway.client("reviewer") as reviewer:
         ok(reviewer.post(f"/v1/bank/letters/{letter_id}/approve", json={}), 202)
     reply = close_when_replied(consortium, letter_id)
     assert _deposits_answer(reply)["entries"][0]["balance"] == "0.00"
-    assert reply["reply"]["preparer"]["officer_id"] == "system:drafter"
+    assert (reply["reply"]["preparer"]["officer_id"], reply["reply"]["reviewer"]["officer_id"]) == (
+        "preparer",
+        "reviewer",
+    )
+    log = [(d["action"], d["actor_id"]) for d in adapter_bank.case(letter_id)["decisions"]]
+    assert log[-3:] == [("superseded", "preparer"), ("drafted", "preparer"), ("approved", "reviewer")]
