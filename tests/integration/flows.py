@@ -148,12 +148,24 @@ def reviewed(reply: ConfirmationReply) -> ConfirmationReply:
     return reply.model_copy(update={"reviewer": Officer(officer_id="reviewer", name="复核人")})
 
 
+def prepared(bank: Gateway, reply: ConfirmationReply) -> ConfirmationReply:
+    """The maker's half: the bank's user "preparer" drafts ``reply`` (the letter accepted); the
+    reply as it then names them, and "reviewer" as the checker who posts it to
+    ``/v1/letters/{id}/reply``."""
+    body = {"items": reply.items.model_dump(mode="json"), "remarks": reply.remarks}
+    with bank.client("preparer") as client:
+        draft = ok(client.post(f"/v1/bank/letters/{reply.letter_id}/draft", json=body), 201)
+    return reviewed(reply.model_copy(update={"preparer": Officer.model_validate(draft["preparer"])}))
+
+
 def accept_and_reply(
     consortium: Consortium, letter: ConfirmationLetter, letter_hash: str, **kwargs: Any
 ) -> None:
     with consortium.bank.client("officer") as bank:
         ok(bank.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
-    reply = reviewed(sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs))
+    reply = prepared(
+        consortium.bank, sample_reply(letter, letter_hash=bytes.fromhex(letter_hash[2:]), **kwargs)
+    )
     with consortium.bank.client("reviewer") as bank:
         ok(
             bank.post(

@@ -6,7 +6,8 @@ mandates with ``confirmnet bank mandates import``; officers act through the bank
 its CLI. Letters with matching figures go out with no human step; a changed balance, an unknown
 account and an unlisted account each wait for a reviewer with the right exception; the preparer
 cannot approve their own draft, nor a reviewer a system draft alone; an incomplete letter and a
-stranger's letter are rejected with their reason codes.
+stranger's letter are rejected with their reason codes. The consortium's own bank, with no core
+bank, replies by hand with a preparer and a reviewer.
 """
 
 from __future__ import annotations
@@ -36,17 +37,22 @@ from node_gateway.protocol.documents import (
     LetterItems,
     RejectionReason,
 )
-from node_gateway.protocol.samples import sample_letter, uscc
+from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
 
 from .flows import (
     Customer,
+    accept_and_reply,
     chain,
     close_when_replied,
+    compose,
     letter_view,
     member_id,
+    new_auditee,
     ok,
     request,
+    reviewed,
     sign_and_submit,
+    wait_in_inbox,
     wait_status,
 )
 from .harness import Consortium, Gateway, cli_gateway, wait_until
@@ -332,3 +338,29 @@ def test_an_unlisted_account_comes_with_the_banks_entry(
     )
     log = [(d["action"], d["actor_id"]) for d in adapter_bank.case(letter_id)["decisions"]]
     assert log[-3:] == [("superseded", "preparer"), ("drafted", "preparer"), ("approved", "reviewer")]
+
+
+def test_a_bank_without_a_core_replies_with_a_maker_and_a_checker(consortium: Consortium) -> None:
+    """The consortium's bank has no core bank: its reviewer records a reply through
+    ``/v1/letters/{id}/reply`` only once its preparer has drafted exactly that reply."""
+    auditee = new_auditee(consortium, 14)
+    letter = compose(consortium, auditee)
+    (created,) = request(consortium, [letter], auditee)
+    sign_and_submit(consortium, [letter.letter_id], auditee.signer)
+    wait_in_inbox(consortium, [letter.letter_id])
+    alone = reviewed(sample_reply(letter, letter_hash=bytes.fromhex(created["letter_hash"][2:])))
+    with consortium.bank.client("officer") as officer:
+        ok(officer.post(f"/v1/letters/{letter.letter_id}/accept"), 202)
+    with consortium.bank.client("reviewer") as reviewer:
+        refused = reviewer.post(
+            f"/v1/letters/{letter.letter_id}/reply",
+            json={"reply": alone.model_dump(mode="json", by_alias=True)},
+        )
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "preparer_not_officer")
+
+    accept_and_reply(consortium, letter, created["letter_hash"])  # accepted already: a no-op
+    reply = close_when_replied(consortium, letter.letter_id)["reply"]
+    assert (reply["preparer"]["officer_id"], reply["reviewer"]["officer_id"]) == ("preparer", "reviewer")
+    with consortium.bank.client("officer") as officer:
+        log = ok(officer.get("/v1/bank/decisions", params={"letter_id": letter.letter_id}))
+    assert [(d["action"], d["actor_id"]) for d in log] == [("drafted", "preparer"), ("approved", "reviewer")]

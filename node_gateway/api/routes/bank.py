@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
+from bank_adapter.workflow import approve_posted_reply
 from node_gateway.api.deps import NodeDep, Officer, Reviewer, SessionDep
 from node_gateway.api.models import (
     Accepted,
@@ -62,16 +63,17 @@ def reject(letter_id: str, body: RejectIn, node: NodeDep, session: SessionDep, _
     "/letters/{letter_id}/reply",
     response_model=Accepted,
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Record a reply its reviewer approves; it is delivered once its hash is on chain",
+    summary="Approve, as its reviewer, the reply a preparer drafted; it is delivered once its hash is on chain",
 )
 def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, user: Reviewer) -> Accepted:
     if body.reply.letter_id != letter_id.lower():
         raise InvalidRequest("the reply answers another letter than the one in the path")
-    # The caller is the checker: the reply must name them as its reviewer (and, by the reply's own
-    # rule, another officer as preparer). Banks with a core bank reply through drafts instead.
+    # Maker–checker: the caller is the checker, and the reply must name them as its reviewer. Its
+    # preparer is another user who drafted exactly this reply (POST /v1/bank/letters/{id}/draft);
+    # the reply is that draft approved, through the bank adapter's one approval path.
     if body.reply.reviewer.officer_id != user.name:
         raise Forbidden(f"user {user.name!r} may only record a reply that names them as its reviewer")
-    letters.submit_reply(node, session, body.reply)
+    approve_posted_reply(node, session, body.reply)
     return Accepted(letter_id=letter_id.lower(), queued="reply")
 
 
