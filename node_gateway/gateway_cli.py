@@ -170,10 +170,18 @@ def network_deploy(
     chain_id: Annotated[
         int | None, typer.Option(help="Refuse to deploy unless the node is on this chain.")
     ] = None,
+    governance_delay: Annotated[
+        int,
+        typer.Option(
+            min=3600,
+            help="Seconds every member has to see a change to the operators coming (fixed for good).",
+        ),
+    ] = 2 * 24 * 3600,  # network.DEFAULT_GOVERNANCE_DELAY; web3 is not imported at start
 ) -> None:
     """Deploy the contracts with the operator gateway's own key and write the network file.
 
     The operator's account becomes member 1; on a chain with a zero gas price it needs no funds.
+    Further operators are admitted by proposal, quorum and delay (docs/SECURITY.md, Governance).
     """
     from node_gateway.chain.errors import ChainError
     from node_gateway.chain.network import connect, deploy_network
@@ -195,6 +203,7 @@ def network_deploy(
             TransactionSender(w3, keys.chain_account),
             operator_org_id=organisation_id(settings.registration_code),
             operator_name=settings.display_name,
+            governance_delay=governance_delay,
         )
     except ChainError as exc:
         raise _fail(str(exc)) from exc
@@ -204,6 +213,7 @@ def network_deploy(
     )
     console.print(f"MemberRegistry        {network.members.address}")
     console.print(f"ConfirmationRegistry  {network.confirmations.address}")
+    console.print(f"governance delay      {governance_delay} s")
     console.print(f"network file          {out}")
 
 

@@ -43,7 +43,14 @@ from node_gateway.chain.contracts import (
     Role,
 )
 from node_gateway.chain.errors import ContractRevert
-from node_gateway.chain.network import Network, connect, deploy_network, fund_from_node, in_process_chain
+from node_gateway.chain.network import (
+    DEFAULT_GOVERNANCE_DELAY,
+    Network,
+    connect,
+    deploy_network,
+    fund_from_node,
+    in_process_chain,
+)
 from node_gateway.chain.transactions import Call, TransactionSender, rpc
 
 HOUR = 3600
@@ -94,9 +101,9 @@ class Chain:
             self._party_senders = dict(zip(PARTY_ROLES, self.new_senders(len(PARTY_ROLES)), strict=True))
         return self._party_senders
 
-    def deploy(self) -> Deployment:
+    def deploy(self, *, governance_delay: int = DEFAULT_GOVERNANCE_DELAY) -> Deployment:
         """A fresh network with the standard parties (the same accounts every time)."""
-        return Deployment.create(self)
+        return Deployment.create(self, governance_delay=governance_delay)
 
     def now(self) -> int:
         """The timestamp of the latest block."""
@@ -198,11 +205,14 @@ class Deployment:
     extra_members: list[Party] = field(default_factory=list)
 
     @classmethod
-    def create(cls, chain: Chain) -> Deployment:
+    def create(cls, chain: Chain, *, governance_delay: int = DEFAULT_GOVERNANCE_DELAY) -> Deployment:
         senders = chain.party_senders()
         operator_sender = senders["operator"]
         network = deploy_network(
-            operator_sender, operator_org_id=random_bytes32(), operator_name="Consortium operator"
+            operator_sender,
+            operator_org_id=random_bytes32(),
+            operator_name="Consortium operator",
+            governance_delay=governance_delay,
         )
         parties = {"operator": Party("operator", operator_sender, 1, Role.OPERATOR)}
         for name, role in PARTY_ROLES.items():

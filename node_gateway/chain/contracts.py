@@ -43,6 +43,31 @@ class MemberStatus(IntEnum):
     REVOKED = 3
 
 
+class OperatorAction(IntEnum):
+    """A change to the operators, which takes a proposal (MemberRegistry's governance)."""
+
+    NONE = 0
+    ADMIT = 1
+    SUSPEND = 2
+    REINSTATE = 3
+    REVOKE = 4
+
+
+class ProposalState(IntEnum):
+    """Where a proposal stands; WAITING becomes READY once the governance delay has passed."""
+
+    NONE = 0
+    WAITING = 1
+    READY = 2
+    EXECUTED = 3
+    CANCELLED = 4
+
+
+def proposal_state_bitmap(*states: ProposalState) -> bytes:
+    """The ``expectedStates`` bitmap of MemberRegistryUnexpectedProposalState for ``states``."""
+    return sum(1 << state for state in states).to_bytes(32, "big")
+
+
 class LetterStatus(IntEnum):
     NONE = 0
     REQUESTED = 1
@@ -70,6 +95,20 @@ class Member:
     display_name: str
     endpoint: str
     encryption_keys: bytes
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed change to the operators, its state as of the block it was read at."""
+
+    proposal_id: int
+    action: OperatorAction
+    state: ProposalState
+    member_id: int  # the operator concerned; for an admission 0 until executed
+    proposer: int
+    ready_at: int  # the earliest time it can be executed
+    approvers: tuple[int, ...]  # member numbers, the proposer first
+    candidate: Member | None  # an admission's new operator (status NONE until admitted)
 
 
 @dataclass(frozen=True)
@@ -455,6 +494,34 @@ class MemberRegistry(_BoundContract):
     def revoke(self, member_id: int) -> Call:
         return self._call("revoke", member_id)
 
+    def propose_operator_admission(
+        self,
+        *,
+        account: str,
+        org_id: bytes,
+        display_name: str,
+        endpoint: str = "",
+        encryption_keys: bytes = b"",
+    ) -> Call:
+        """Proposes a new operator (the caller's approval counts); see docs/SECURITY.md, Governance."""
+        account = Web3.to_checksum_address(account)
+        return self._call(
+            "proposeOperatorAdmission", account, org_id, display_name, endpoint, encryption_keys
+        )
+
+    def propose_operator_status_change(self, member_id: int, status: MemberStatus) -> Call:
+        """Proposes to suspend (SUSPENDED), reinstate (ACTIVE) or revoke (REVOKED) an operator."""
+        return self._call("proposeOperatorStatusChange", member_id, int(status))
+
+    def approve_proposal(self, proposal_id: int) -> Call:
+        return self._call("approveProposal", proposal_id)
+
+    def execute_proposal(self, proposal_id: int) -> Call:
+        return self._call("executeProposal", proposal_id)
+
+    def cancel_proposal(self, proposal_id: int) -> Call:
+        return self._call("cancelProposal", proposal_id)
+
     def update_endpoint(self, endpoint: str, encryption_keys: bytes) -> Call:
         return self._call("updateEndpoint", endpoint, encryption_keys)
 
@@ -476,6 +543,44 @@ class MemberRegistry(_BoundContract):
 
     def require_active_member(self, member_id: int, role: Role) -> None:
         self._read("requireActiveMember", member_id, int(role))
+
+    def governance_delay(self) -> int:
+        """Seconds between a proposal to change the operators and its earliest execution."""
+        return int(self._read("governanceDelay"))
+
+    def active_operator_count(self, block: BlockIdentifier = "latest") -> int:
+        return int(self._read("activeOperatorCount", block=block))
+
+    def proposal_count(self, block: BlockIdentifier = "latest") -> int:
+        return int(self._read("proposalCount", block=block))
+
+    def get_proposal(self, proposal_id: int, block: BlockIdentifier = "latest") -> Proposal:
+        action, state, member_id, proposer, ready_at, approvers, candidate = self._read(
+            "getProposal", proposal_id, block=block
+        )
+        role, status, account, org_id, name, endpoint, keys = candidate
+        return Proposal(
+            proposal_id=proposal_id,
+            action=OperatorAction(action),
+            state=ProposalState(state),
+            member_id=member_id,
+            proposer=proposer,
+            ready_at=ready_at,
+            approvers=tuple(approvers),
+            candidate=(
+                Member(member_id, Role(role), MemberStatus(status), account, org_id, name, endpoint, keys)
+                if action == OperatorAction.ADMIT
+                else None
+            ),
+        )
+
+    def has_approved(self, proposal_id: int, member_id: int) -> bool:
+        return bool(self._read("hasApproved", proposal_id, member_id))
+
+    def proposal_approvals(self, proposal_id: int, block: BlockIdentifier = "latest") -> tuple[int, int]:
+        """The approvals that count now (of operators still active) and the quorum needed now."""
+        approvals, quorum = self._read("proposalApprovals", proposal_id, block=block)
+        return int(approvals), int(quorum)
 
 
 class ConfirmationRegistry(_BoundContract):

@@ -29,6 +29,9 @@ from node_gateway.chain.transactions import TransactionSender
 ANVIL = BUILD_DIR.parents[1] / "node_modules" / ".bin" / "anvil"
 DEVNET_CHAIN_ID = 31337
 OPERATOR_ORG_CODE = "confirmnet-devnet-operator"
+# A change to the operators waits this long on the devnet (2 days on a real network), so that the
+# governance procedure can be tried out in minutes; anvil's evm_increaseTime skips it, too.
+DEVNET_GOVERNANCE_DELAY = 600
 
 
 class DevnetError(RuntimeError):
@@ -178,7 +181,12 @@ class Devnet:
         rpc_url = f"http://127.0.0.1:{port}"
         operator = TransactionSender(connect(rpc_url), self._operator_account())
         org_id = Web3.keccak(text=OPERATOR_ORG_CODE)
-        network = deploy_network(operator, operator_org_id=org_id, operator_name="confirmnet devnet operator")
+        network = deploy_network(
+            operator,
+            operator_org_id=org_id,
+            operator_name="confirmnet devnet operator",
+            governance_delay=DEVNET_GOVERNANCE_DELAY,
+        )
         described = network.describe(rpc_url, peer_endpoints=EndpointPolicy.DEVELOPMENT)
         described.save(self.network_file)
         return described

@@ -104,6 +104,26 @@ class MemberRegistryInvalidStatusChange(MemberRegistryRevert):
     """The status change is not allowed from the current status."""
 
 
+class MemberRegistryOperatorChangeNeedsProposal(MemberRegistryRevert):
+    """Admitting an operator or changing an operator's status takes a proposal, not one operator."""
+
+
+class MemberRegistryUnexpectedProposalState(MemberRegistryRevert):
+    """The proposal is not in a state the step allows (unknown, still waiting, executed, cancelled)."""
+
+
+class MemberRegistryProposalAlreadyApproved(MemberRegistryRevert):
+    """The operator has approved the proposal already."""
+
+
+class MemberRegistryConcernedOperator(MemberRegistryRevert):
+    """The operator a proposal concerns can neither propose nor approve it."""
+
+
+class MemberRegistryQuorumNotReached(MemberRegistryRevert):
+    """Too few active operators approve the proposal."""
+
+
 class ConfirmationUnexpectedStatus(ConfirmationRevert):
     """The letter is not in a state the action allows."""
 

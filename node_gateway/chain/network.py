@@ -93,13 +93,27 @@ def _deployment(name: str, types: list[str], args: list[object]) -> Call:
     return Call(to=None, data=HexBytes(bytecode + encode(types, args)), label=f"deploy {name}")
 
 
-def deploy_network(operator: TransactionSender, *, operator_org_id: bytes, operator_name: str) -> Network:
-    """Deploys both contracts with the sender as the consortium operator (member 1)."""
+# Between a proposal to change the operators and its earliest execution (docs/SECURITY.md, Governance).
+DEFAULT_GOVERNANCE_DELAY = 2 * 24 * 3600
+
+
+def deploy_network(
+    operator: TransactionSender,
+    *,
+    operator_org_id: bytes,
+    operator_name: str,
+    governance_delay: int = DEFAULT_GOVERNANCE_DELAY,
+) -> Network:
+    """Deploys both contracts with the sender as the consortium operator (member 1).
+
+    ``governance_delay`` (seconds) is fixed for good: the time every member has to see a change to
+    the operators coming before it can be made.
+    """
     members_receipt = operator.send(
         _deployment(
             "MemberRegistry",
-            ["address", "bytes32", "string"],
-            [operator.address, operator_org_id, operator_name],
+            ["address", "bytes32", "string", "uint64"],
+            [operator.address, operator_org_id, operator_name, governance_delay],
         )
     )
     members_address = _created(members_receipt)

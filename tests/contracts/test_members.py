@@ -17,6 +17,7 @@ from node_gateway.chain.errors import (
     MemberRegistryInvalidAdmission,
     MemberRegistryInvalidStatusChange,
     MemberRegistryMemberNotActive,
+    MemberRegistryOperatorChangeNeedsProposal,
     MemberRegistryOrganisationInUse,
     MemberRegistryUnauthorized,
     MemberRegistryUnknownAccount,
@@ -187,48 +188,17 @@ def test_status_change_errors(deployment: Deployment) -> None:
         (m.reinstate(revoked.member_id), (revoked.member_id, REVOKED, ACTIVE)),  # revoked is final
         (m.suspend(revoked.member_id), (revoked.member_id, REVOKED, SUSPENDED)),
         (m.revoke(revoked.member_id), (revoked.member_id, REVOKED, REVOKED)),
-        # The operator cannot suspend or revoke itself.
-        (m.suspend(d.operator.member_id), (d.operator.member_id, ACTIVE, SUSPENDED)),
-        (m.revoke(d.operator.member_id), (d.operator.member_id, ACTIVE, REVOKED)),
     ]
     for call, values in cases:
         d.assert_reverts(d.operator, call, MemberRegistryInvalidStatusChange, *values)
+    # An operator's status, its own included, is changed only by proposal (test_governance).
+    for call in (m.suspend(d.operator.member_id), m.revoke(d.operator.member_id)):
+        d.assert_reverts(d.operator, call, MemberRegistryOperatorChangeNeedsProposal, d.operator.member_id)
     for unknown in (0, m.member_count() + 1):
         for call in (m.suspend(unknown), m.reinstate(unknown), m.revoke(unknown)):
             d.assert_reverts(d.operator, call, MemberRegistryUnknownMember, unknown)
         with pytest.raises(MemberRegistryUnknownMember):
             m.get_member(unknown)
-
-
-def test_suspended_operator_cannot_act_as_operator(deployment: Deployment) -> None:
-    d = deployment
-    second = d.new_member(Role.OPERATOR, "operator-2")
-    d.send(
-        second,
-        d.members.admit(
-            account=Account.create().address, role=Role.BANK, org_id=os.urandom(32), display_name="x"
-        ),
-    )
-    d.send(d.operator, d.members.suspend(second.member_id))
-    d.assert_reverts(
-        second, d.members.reinstate(second.member_id), MemberRegistryUnauthorized, second.address
-    )
-    d.send(d.operator, d.members.reinstate(second.member_id))
-    # Reinstated, it acts as operator again, but still cannot suspend itself.
-    d.send(
-        second,
-        d.members.admit(
-            account=Account.create().address, role=Role.BANK, org_id=os.urandom(32), display_name="y"
-        ),
-    )
-    d.assert_reverts(
-        second,
-        d.members.suspend(second.member_id),
-        MemberRegistryInvalidStatusChange,
-        second.member_id,
-        MemberStatus.ACTIVE,
-        MemberStatus.SUSPENDED,
-    )
 
 
 # --- members that are not Active cannot act ----------------------------------------------------

@@ -37,6 +37,12 @@ def member_out(member: Member) -> MemberOut:
 
 @router.post("", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED, summary="Admit a member")
 def admit(body: AdmitIn, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
+    if MemberRole(body.role) is MemberRole.OPERATOR:
+        raise InvalidRequest(
+            "no single operator admits an operator: propose it on chain (MemberRegistry."
+            "proposeOperatorAdmission), have a quorum of the other operators approve it and execute it "
+            "once the governance delay has passed (docs/SECURITY.md, Governance)"
+        )
     if not Web3.is_address(body.account):
         raise InvalidRequest(f"{body.account} is not an account address")
     if body.endpoint:  # resolved again at each delivery: a name may point elsewhere later
