@@ -51,3 +51,18 @@ def test_admitting_an_operator_is_refused_with_the_governance_path(in_process: C
     # Ordinary members are admitted by the one operator as before.
     bank = admit("bank")
     assert bank[0] == 202, bank
+
+
+def test_suspending_an_operator_is_refused_before_it_is_queued(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path)
+    with node.db.session() as session:
+        key = create_user(session, MemberRole.OPERATOR, "operator", {"operator"})
+    client = TestClient(create_app(node, run_workers=False))
+    headers = {"Authorization": f"Bearer {key}"}
+    for step in ("suspend", "revoke"):
+        response = client.post(f"/v1/members/{deployment.operator.member_id}/{step}", headers=headers)
+        assert response.status_code == 422, response.text
+        assert "proposeOperatorStatusChange" in response.json()["error"]["message"]
+    with node.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxTransaction)) == 0

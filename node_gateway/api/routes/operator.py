@@ -11,7 +11,7 @@ from web3 import Web3
 
 from node_gateway.api.deps import CurrentUser, NodeDep, OperatorUser, SessionDep
 from node_gateway.api.models import Accepted, AdmitIn, MemberOut
-from node_gateway.chain.contracts import Member, MemberStatus
+from node_gateway.chain.contracts import Member, MemberStatus, Role
 from node_gateway.core.config import MemberRole
 from node_gateway.errors import Conflict, InvalidRequest, NotFound
 from node_gateway.node import Node
@@ -83,7 +83,13 @@ def _status_change(
     if not 0 < member_id <= node.network.members.member_count():
         raise NotFound(f"no member {member_id}")
     allowed, after = _CHANGES[step]
-    status = _status_after_queued(session, member_id) or node.member(member_id, fresh=True).status
+    member = node.member(member_id, fresh=True)
+    if member.role is Role.OPERATOR:
+        raise InvalidRequest(
+            f"no single operator can {step} an operator: propose it on chain (MemberRegistry."
+            "proposeOperatorStatusChange) for a quorum of the other operators (docs/SECURITY.md, Governance)"
+        )
+    status = _status_after_queued(session, member_id) or member.status
     if status not in allowed:
         raise Conflict(f"member {member_id} is {status.name.lower()}: it cannot be {after.name.lower()}")
     enqueue_step(
