@@ -177,6 +177,13 @@ def network_deploy(
             help="Seconds every member has to see a change to the operators coming (fixed for good).",
         ),
     ] = 2 * 24 * 3600,  # network.DEFAULT_GOVERNANCE_DELAY; web3 is not imported at start
+    peer_endpoints: Annotated[
+        Literal["public", "private", "development"],
+        typer.Option(
+            help="Where members' gateways may live: public https addresses only; private ranges too "
+            "(a closed network); or plain http and loopback too (development only).",
+        ),
+    ] = "public",
 ) -> None:
     """Deploy the contracts with the operator gateway's own key and write the network file.
 
@@ -184,7 +191,7 @@ def network_deploy(
     Further operators are admitted by proposal, quorum and delay (docs/SECURITY.md, Governance).
     """
     from node_gateway.chain.errors import ChainError
-    from node_gateway.chain.network import connect, deploy_network
+    from node_gateway.chain.network import EndpointPolicy, connect, deploy_network
     from node_gateway.chain.transactions import TransactionSender, rpc
     from node_gateway.protocol.hashing import organisation_id
 
@@ -207,13 +214,14 @@ def network_deploy(
         )
     except ChainError as exc:
         raise _fail(str(exc)) from exc
-    network.describe(rpc_url).save(out)
+    network.describe(rpc_url, peer_endpoints=EndpointPolicy(peer_endpoints)).save(out)
     console.print(
         f"chain {found}, deployed at block {network.deployment_block} by {keys.chain_account.address}"
     )
     console.print(f"MemberRegistry        {network.members.address}")
     console.print(f"ConfirmationRegistry  {network.confirmations.address}")
     console.print(f"governance delay      {governance_delay} s")
+    console.print(f"peer endpoints        {peer_endpoints}")
     console.print(f"network file          {out}")
 
 

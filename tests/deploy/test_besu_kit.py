@@ -36,7 +36,7 @@ from web3.exceptions import ExtraDataLengthError
 
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.devnet import AnvilNode
-from node_gateway.chain.network import Network, NetworkFile, connect
+from node_gateway.chain.network import EndpointPolicy, Network, NetworkFile, connect
 from node_gateway.cli import app
 from node_gateway.core.keys import load_keys
 
@@ -353,7 +353,9 @@ def test_operator_deploys_with_its_gateway_key_on_a_zero_fee_chain(
 
         assert deploy("--chain-id", "1") == 2  # anvil is chain 31337
         assert not out.exists()
-        assert deploy("--chain-id", "31337") == 0
+        assert deploy("--peer-endpoints", "anywhere") == 2
+        assert deploy("--chain-id", "31337", "--peer-endpoints", "private") == 0
+        assert NetworkFile.load(out).peer_endpoints is EndpointPolicy.PRIVATE
         w3 = connect(anvil.rpc_url)
         operator = Network.attach(w3, NetworkFile.load(out)).members.get_member(1)
         assert operator.account == keys.chain_account.address
