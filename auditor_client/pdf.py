@@ -134,12 +134,15 @@ def write_summary(
         ),
         Paragraph(f"证据文件 Package: {package_path.name} | SHA-256 {digest}", styles["small"]),
         Paragraph(
-            f"链 Chain {package.network.chain_id} | MemberRegistry {package.network.member_registry} | "
+            f"证据文件所称的链 Network as the package states it: chain {package.network.chain_id} | "
+            f"MemberRegistry {package.network.member_registry} | "
             f"ConfirmationRegistry {package.network.confirmation_registry} | "
             f"deployed in block {package.network.deployment_block}",
             styles["small"],
         ),
     ]
+    if report is not None and report.anchor is not None:
+        story.append(Paragraph(f"核验信任锚 Verified from the {report.anchor.describe()}", styles["small"]))
     verdicts: dict[str, bool] = {}
     if report is not None:
         by_subject = report.subjects()

@@ -1,10 +1,17 @@
 """Offline verification: an evidence package against any node of the network, with no gateway.
 
+Verification starts from a trust anchor the verifier already holds, never from the package: the
+network file (or addresses pinned by hand) naming the chain id and the two contracts
+(:class:`Anchor`). Anyone who can deploy on the chain can deploy a byte-identical copy of the
+contracts, admit keys under real members' names and record anything there; only the anchor tells
+the real deployment from such a clone.
+
 What is checked, and the name each check carries in the report (``docs/EVIDENCE.md`` explains
 each one):
 
-- network: ``chain_id``; ``contract.MemberRegistry`` and ``contract.ConfirmationRegistry`` (the
-  code at each address is the committed build, immutables bound to this network);
+- network: ``anchor`` (the package names the anchor's chain id, contracts and deployment block);
+  ``chain_id``; ``contract.MemberRegistry`` and ``contract.ConfirmationRegistry`` (the code at
+  each address is the committed build, each immutable holding its own value on this network);
   ``registry_link`` (the ConfirmationRegistry uses this MemberRegistry); ``deployment_block``;
 - per letter: ``letter.*`` and ``reply.*`` (each document with its salt hashes to what the chain
   recorded, and names the record's parties: :func:`verify_against_record`); ``record`` (the
@@ -28,10 +35,12 @@ batches, each block once, each signature recovered once.
 from __future__ import annotations
 
 import bisect
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cache
 from typing import Any, Literal
 
 from eth_account import Account
@@ -48,7 +57,7 @@ from auditor_client.evidence import (
     EvidencePackage,
     EvidenceStep,
 )
-from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.artifacts import BUILD_DIR, load_artifact
 from node_gateway.chain.authorisation import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -123,12 +132,63 @@ class Check:
     detail: str
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The network a verification trusts: what the verifier held before it read any package (the
+    network file, or addresses pinned by hand), never the package's own statement."""
+
+    chain_id: int
+    member_registry: str
+    confirmation_registry: str
+    deployment_block: int | None = None  # None: not pinned (the package's is checked against the chain)
+    source: str = "pinned addresses"
+
+    @classmethod
+    def of(cls, network: Anchor | NetworkFile, *, source: str = "network file") -> Anchor:
+        if isinstance(network, Anchor):
+            return network
+        return cls(
+            network.chain_id,
+            network.member_registry,
+            network.confirmation_registry,
+            network.deployment_block,
+            source,
+        )
+
+    def describe(self) -> str:
+        block = "" if self.deployment_block is None else f", deployed in block {self.deployment_block}"
+        return (
+            f"trusted anchor: {self.source}, MemberRegistry {self.member_registry}, "
+            f"ConfirmationRegistry {self.confirmation_registry}, chain id {self.chain_id}{block}"
+        )
+
+    def differences(self, network: EvidenceNetwork) -> list[str]:
+        """Where the package's network is not this one."""
+        pairs: list[tuple[str, object, object]] = [
+            ("chain id", network.chain_id, self.chain_id),
+            ("MemberRegistry", network.member_registry.lower(), self.member_registry.lower()),
+            (
+                "ConfirmationRegistry",
+                network.confirmation_registry.lower(),
+                self.confirmation_registry.lower(),
+            ),
+        ]
+        if self.deployment_block is not None:
+            pairs.append(("deployment block", network.deployment_block, self.deployment_block))
+        return [
+            f"{what}: package {stated}, anchor {trusted}"
+            for what, stated, trusted in pairs
+            if stated != trusted
+        ]
+
+
 @dataclass
 class Report:
     checks: list[Check] = field(default_factory=list)
     letters: int = 0
     documents: int = 0
     seconds: float = 0.0
+    anchor: Anchor | None = None
 
     @property
     def ok(self) -> bool:
@@ -143,6 +203,14 @@ class Report:
         for check in self.checks:
             grouped.setdefault(check.subject, []).append(check)
         return grouped
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.ok,
+            "anchor": asdict(self.anchor) if self.anchor else None,
+            "seconds": self.seconds,
+            "checks": [vars(c) for c in self.checks],
+        }
 
 
 class _Checks:
@@ -383,75 +451,84 @@ class MembershipHistory:
 # --- the contracts' code -----------------------------------------------------------------------
 
 
-def _runtime_slots(code: bytes) -> list[int]:
-    """Offsets of the zero PUSH32 operands of a runtime build: where the deployer writes immutables."""
-    slots, index = [], 0
-    while index < len(code):
-        opcode = code[index]
-        if 0x60 <= opcode <= 0x7F:
-            width = opcode - 0x5F
-            if width == 32 and not any(code[index + 1 : index + 33]):
-                slots.append(index + 1)
-            index += width
-        index += 1
-    return slots
+@cache
+def immutable_layout(name: str) -> dict[str, list[tuple[int, int]]]:
+    """Where the committed runtime build of ``name`` holds each immutable, by ``Contract.variable``:
+    solc's ``immutableReferences`` (byte ranges, zero in the build), named from the AST by
+    ``node_gateway.chain.compile``."""
+    document = json.loads((BUILD_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    if "immutableReferences" not in document or "immutableNames" not in document:
+        raise VerifierError(f"contracts/build/{name}.json lists no immutables: rebuild it (make contracts)")
+    names: dict[str, str] = document["immutableNames"]
+    return {
+        names[ast_id]: [(int(r["start"]), int(r["length"])) for r in ranges]
+        for ast_id, ranges in document["immutableReferences"].items()
+    }
 
 
-def immutable_values(name: str, *, chain_id: int, address: str, member_registry: str) -> set[bytes]:
-    """The values the deployment must have written into a contract's immutables on this network."""
-    if name != "ConfirmationRegistry":
-        return set()
+def immutable_values(*, chain_id: int, address: str, member_registry: str) -> dict[str, bytes]:
+    """What the deployment of the contract at ``address`` must have written into each immutable on
+    this network, by ``Contract.variable`` (OpenZeppelin's EIP712 domain and our own)."""
 
     def word(value: int | bytes) -> bytes:
         return value.to_bytes(32, "big") if isinstance(value, int) else value.rjust(32, b"\0")
 
     def short_string(text: str) -> bytes:  # OpenZeppelin ShortStrings: the bytes, then the length
         raw = text.encode()
-        return raw.ljust(31, b"\0") + bytes([len(raw)])
+        return raw.ljust(31, b"\0") + bytes([len(raw)]) if len(raw) < 32 else word(0xFF)  # else in storage
 
-    this = bytes.fromhex(address.removeprefix("0x"))
+    this = word(bytes.fromhex(address.removeprefix("0x")))
     hashed_name, hashed_version = keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION)
     type_hash = keccak(
         text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     )
-    separator = keccak(type_hash + hashed_name + hashed_version + word(chain_id) + word(this))
     return {
-        word(bytes.fromhex(member_registry.removeprefix("0x"))),
-        separator,
-        word(chain_id),
-        word(this),
-        hashed_name,
-        hashed_version,
-        short_string(DOMAIN_NAME),
-        short_string(DOMAIN_VERSION),
+        "ConfirmationRegistry._memberRegistry": word(bytes.fromhex(member_registry.removeprefix("0x"))),
+        "EIP712._cachedDomainSeparator": keccak(
+            type_hash + hashed_name + hashed_version + word(chain_id) + this
+        ),
+        "EIP712._cachedChainId": word(chain_id),
+        "EIP712._cachedThis": this,
+        "EIP712._hashedName": hashed_name,
+        "EIP712._hashedVersion": hashed_version,
+        "EIP712._name": short_string(DOMAIN_NAME),
+        "EIP712._version": short_string(DOMAIN_VERSION),
     }
 
 
-def compare_code(name: str, deployed: bytes, *, allowed: set[bytes]) -> str | None:
-    """None if ``deployed`` is the committed runtime build of ``name`` with ``allowed`` immutables;
-    else what differs."""
+def compare_code(name: str, deployed: bytes, *, immutables: Mapping[str, bytes]) -> str | None:
+    """None if ``deployed`` is the committed runtime build of ``name`` with each immutable holding
+    its own value in ``immutables``; else what differs."""
     build = bytes.fromhex(load_artifact(name).deployed_bytecode.removeprefix("0x"))
+    layout = immutable_layout(name)
     if not deployed:
         return "there is no contract at the address"
     if len(deployed) != len(build):
         return f"the code is {len(deployed)} bytes, the committed build {len(build)}"
-    patched = bytearray(build)
-    for offset in _runtime_slots(build):
-        value = deployed[offset : offset + 32]
-        if value in allowed:
-            patched[offset : offset + 32] = value
+    unknown = sorted(set(layout) - set(immutables))
+    if unknown:
+        return f"the build has immutables this verifier knows no value for: {', '.join(unknown)}"
+    patched = bytearray(build)  # the build with the deployed immutables: every other byte must match
+    for ranges in layout.values():
+        for start, length in ranges:
+            patched[start : start + length] = deployed[start : start + length]
     if bytes(patched) != deployed:
         first = next(i for i, (a, b) in enumerate(zip(patched, deployed, strict=True)) if a != b)
         return f"the code differs from the committed build from byte {first} on"
+    wrong = sorted(
+        variable
+        for variable, ranges in layout.items()
+        if any(deployed[start : start + length] != immutables[variable] for start, length in ranges)
+    )
+    if wrong:
+        return f"immutables not this network's values: {', '.join(wrong)}"
     return None
 
 
-def _check_contracts(
-    node: _Node, network: EvidenceNetwork | NetworkFile, chain_id: int, checks: _Checks
-) -> bool:
+def _check_contracts(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
     addresses = {
-        "MemberRegistry": network.member_registry,
-        "ConfirmationRegistry": network.confirmation_registry,
+        "MemberRegistry": anchor.member_registry,
+        "ConfirmationRegistry": anchor.confirmation_registry,
     }
     if not all(Web3.is_address(a) for a in addresses.values()):
         bad = [name for name, a in addresses.items() if not Web3.is_address(a)]
@@ -461,48 +538,55 @@ def _check_contracts(
     codes = node.many([("eth_getCode", [a, "latest"]) for a in addresses.values()])
     ok = True
     for (name, address), code in zip(addresses.items(), codes, strict=True):
-        allowed = immutable_values(
-            name, chain_id=chain_id, address=address, member_registry=network.member_registry
+        immutables = immutable_values(
+            chain_id=anchor.chain_id, address=address, member_registry=anchor.member_registry
         )
         problem = (
             "the node does not say"
             if isinstance(code, RpcFailure)
-            else compare_code(name, bytes(HexBytes(code)), allowed=allowed)
+            else compare_code(name, bytes(HexBytes(code)), immutables=immutables)
         )
         ok &= checks.add(
             f"contract.{name}",
             problem is None,
-            f"{name} at {address}: " + (problem or "the committed build, immutables bound to this network"),
+            f"{name} at {address}: "
+            + (problem or "the committed build, each immutable its own value on this network"),
         )
     return ok
 
 
-def verify_contracts(w3: Web3, network: NetworkFile) -> Report:
-    """Checks that the deployed contracts are the committed build (``confirmnet verify contracts``)."""
+def verify_contracts(w3: Web3, anchor: Anchor | NetworkFile) -> Report:
+    """Checks that the anchor's contracts on the node are the committed build, bound to this
+    network (``confirmnet verify contracts``)."""
     started = time.perf_counter()
-    report = Report()
+    anchor = Anchor.of(anchor)
+    report = Report(anchor=anchor)
     checks = _Checks(NETWORK, report)
     node = _Node(w3)
-    chain_id = int(node.one("eth_chainId", []), 16)
-    if checks.add(
-        "chain_id",
-        chain_id == network.chain_id,
-        f"the node is chain {chain_id}, the network file says {network.chain_id}",
-    ) and _check_contracts(node, network, chain_id, checks):
-        _check_link(node, network, checks)
+    if _check_chain_id(node, anchor, checks) and _check_contracts(node, anchor, checks):
+        _check_link(node, anchor, checks)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _check_link(node: _Node, network: EvidenceNetwork | NetworkFile, checks: _Checks) -> bool:
-    abi = _Abi(ConfirmationRegistry(node.w3, network.confirmation_registry))
+def _check_chain_id(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
+    chain_id = int(node.one("eth_chainId", []), 16)
+    return checks.add(
+        "chain_id",
+        chain_id == anchor.chain_id,
+        f"the node is chain {chain_id}, the trusted anchor says {anchor.chain_id}",
+    )
+
+
+def _check_link(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
+    abi = _Abi(ConfirmationRegistry(node.w3, anchor.confirmation_registry))
     linked = abi.result(
         "memberRegistry", node.many([("eth_call", [abi.call("memberRegistry"), "latest"])])[0]
     )
     linked_to = str(linked[0]).lower() if linked else "nothing"
     return checks.add(
         "registry_link",
-        linked_to == network.member_registry.lower(),
+        linked_to == anchor.member_registry.lower(),
         f"the ConfirmationRegistry uses the MemberRegistry at {linked_to}",
     )
 
@@ -525,26 +609,40 @@ class _Chain:
 
 
 def verify_package(
-    package: EvidencePackage, w3: Web3, *, progress: Callable[[int], None] = lambda _: None
+    package: EvidencePackage,
+    w3: Web3,
+    *,
+    anchor: Anchor | NetworkFile,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> Report:
-    """Checks every document and chain reference of ``package`` against the node behind ``w3``."""
+    """Checks every document and chain reference of ``package`` against the node behind ``w3``,
+    on the network of ``anchor`` (a network file or pinned addresses the caller already trusts):
+    a package naming any other network fails the ``anchor`` check and nothing else is read."""
     started = time.perf_counter()
-    report = Report(letters=len(package.letters))
+    anchor = Anchor.of(anchor)
+    report = Report(letters=len(package.letters), anchor=anchor)
     checks = _Checks(NETWORK, report)
     node = _Node(w3)
     network = package.network
-    chain_id = int(node.one("eth_chainId", []), 16)
-    sound = checks.add(
-        "chain_id",
-        chain_id == network.chain_id,
-        f"the node is chain {chain_id}, the package says {network.chain_id}",
+    differences = anchor.differences(network)
+    checks.add(
+        "anchor",
+        not differences,
+        "not the trusted network: " + "; ".join(differences)
+        if differences
+        else f"the package names the trusted network ({anchor.source})",
     )
-    sound = sound and _check_contracts(node, network, chain_id, checks) and _check_link(node, network, checks)
+    sound = (
+        not differences
+        and _check_chain_id(node, anchor, checks)
+        and _check_contracts(node, anchor, checks)
+        and _check_link(node, anchor, checks)
+    )
     if not sound:
-        checks.note("letters", "not checked: the package's network is not the node's")
+        checks.note("letters", "not checked: the package's network is not the trusted one on this node")
         report.seconds = time.perf_counter() - started
         return report
-    chain = _read_chain(node, package)
+    chain = _read_chain(node, package, anchor)
     first = chain.members.first_position
     checks.add(
         "deployment_block",
@@ -561,14 +659,13 @@ def verify_package(
     return report
 
 
-def _read_chain(node: _Node, package: EvidencePackage) -> _Chain:
-    network = package.network
-    members = _Abi(MemberRegistry(node.w3, network.member_registry))
-    confirmations = _Abi(ConfirmationRegistry(node.w3, network.confirmation_registry))
+def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain:
+    members = _Abi(MemberRegistry(node.w3, anchor.member_registry))
+    confirmations = _Abi(ConfirmationRegistry(node.w3, anchor.confirmation_registry))
     member_events = members.decode_logs(node.logs(members.address, 0))
     history = MembershipHistory(member_events)
     ids = sorted({e.letter_id.lower() for e in package.letters if len(_bytes(e.letter_id) or b"") == 32})
-    start = member_events[0].block_number if member_events else network.deployment_block
+    start = member_events[0].block_number if member_events else package.network.deployment_block
     events: dict[str, list[ChainEvent]] = {i: [] for i in ids}
     for offset in range(0, len(ids), TOPIC_CHUNK):
         logs = node.logs(confirmations.address, start, [None, ids[offset : offset + TOPIC_CHUNK]])

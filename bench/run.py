@@ -210,7 +210,7 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         closed = driver.closed_ids[-plan.verify_letters :]
         console.log(f"offline verification: the evidence of {len(closed)} closed letters")
         path = export_package(bench.firm, closed, work / "evidence.json")
-        verified = measure_verification(path, bench.w3)
+        verified = measure_verification(path, bench.w3, network_file=bench.network.network_file)
         result["verification"] = _verify_json(verified)
     finally:
         bench.stop()

@@ -482,6 +482,7 @@ def verify_sample(
     from auditor_client.evidence import build_package
     from auditor_client.sdk import Client
     from auditor_client.verifier import verify_package
+    from node_gateway.chain.network import NetworkFile
 
     closed = [i for i, s in _firm_statuses(network, set(season.letters)).items() if s == "CLOSED"]
     sample = random.Random(7).sample(closed, min(size, len(closed)))  # noqa: S311 -- a sample, not a secret
@@ -499,7 +500,7 @@ def verify_sample(
                 engagement=f"demo season {REFERENCE_DATE}",
             )
         package.save(out / f"evidence-{firm.member_id()}.json")
-        report = verify_package(package, network.w3)
+        report = verify_package(package, network.w3, anchor=NetworkFile.load(network.network_file))
         packages += 1
         letters += len(mine)
         failures += len(report.failures)

@@ -84,7 +84,7 @@ def test_a_package_is_built_from_the_gateway_s_evidence(recorded: Letters) -> No
     built = package.letters[0]
     assert built.auditee_salt == entry.auditee_salt  # the salt that opens its reference is found
     assert built.due_at == entry.due_at  # read from the LetterRequested step
-    assert verify_package(package, connect(recorded.network_file.rpc_url)).ok
+    assert verify_package(package, connect(recorded.network_file.rpc_url), anchor=recorded.network_file).ok
 
 
 def test_verify_cli_passes_a_sound_package_and_fails_a_tampered_one(
@@ -92,9 +92,22 @@ def test_verify_cli_passes_a_sound_package_and_fails_a_tampered_one(
 ) -> None:
     path, report, pdf = tmp_path / "package.json", tmp_path / "report.json", tmp_path / "summary.pdf"
     recorded.package.save(path)
-    rpc = recorded.network_file.rpc_url
+    rpc, network = recorded.network_file.rpc_url, tmp_path / "network.json"
+    recorded.network_file.save(network)
     result = runner.invoke(
-        app, ["verify", str(path), "--rpc", rpc, "--report", str(report), "--pdf", str(pdf)]
+        app,
+        [
+            "verify",
+            str(path),
+            "--rpc",
+            rpc,
+            "--network",
+            str(network),
+            "--report",
+            str(report),
+            "--pdf",
+            str(pdf),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "VALID" in result.output
@@ -103,20 +116,32 @@ def test_verify_cli_passes_a_sound_package_and_fails_a_tampered_one(
     document = json.loads(path.read_text())
     document["letters"][2]["reply_salt"] = "0x" + "00" * 32
     path.write_text(json.dumps(document, ensure_ascii=False))
-    result = runner.invoke(app, ["verify", "evidence", str(path), "--rpc", rpc])
+    result = runner.invoke(app, ["verify", "evidence", str(path), "--rpc", rpc, "--network", str(network)])
     assert result.exit_code == 1
     assert "reply.hash" in result.output
     assert "INVALID" in result.output
 
 
 def test_verify_cli_on_what_cannot_be_verified(recorded: Letters, tmp_path: Path) -> None:
+    network = tmp_path / "network.json"
+    recorded.network_file.save(network)
     missing = runner.invoke(
-        app, ["verify", str(tmp_path / "none.json"), "--rpc", recorded.network_file.rpc_url]
+        app,
+        [
+            "verify",
+            str(tmp_path / "none.json"),
+            "--rpc",
+            recorded.network_file.rpc_url,
+            "--network",
+            str(network),
+        ],
     )
     assert missing.exit_code == 2
     path = tmp_path / "package.json"
     recorded.package.save(path)
-    unreachable = runner.invoke(app, ["verify", str(path), "--rpc", "http://127.0.0.1:9"])
+    unreachable = runner.invoke(
+        app, ["verify", str(path), "--rpc", "http://127.0.0.1:9", "--network", str(network)]
+    )
     assert unreachable.exit_code == 2
     assert "cannot verify" in unreachable.output
 
@@ -141,7 +166,9 @@ def test_verify_contracts_cli(recorded: Letters, tmp_path: Path) -> None:
 def test_the_pdf_summary_lists_every_letter(recorded: Letters, tmp_path: Path) -> None:
     path, pdf = tmp_path / "package.json", tmp_path / "summary.pdf"
     recorded.package.save(path)
-    report = verify_package(recorded.package, connect(recorded.network_file.rpc_url))
+    report = verify_package(
+        recorded.package, connect(recorded.network_file.rpc_url), anchor=recorded.network_file
+    )
     write_summary(recorded.package, path, pdf, report=report)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")

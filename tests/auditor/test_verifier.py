@@ -1,5 +1,7 @@
 """Offline verification on a real anvil: a sound package passes, and any altered byte of a
-document, a salt or a chain reference fails and names what is wrong."""
+document, a salt or a chain reference fails and names what is wrong; deployed code passes only
+with every immutable holding its own value. (Forged evidence on a cloned deployment:
+``test_forged_evidence.py``.)"""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 
 from auditor_client.evidence import EvidencePackage
 from auditor_client.verifier import (
+    Anchor,
     MembershipHistory,
     Report,
     compare_code,
@@ -19,9 +25,11 @@ from auditor_client.verifier import (
     verify_contracts,
     verify_package,
 )
-from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.artifacts import BUILD_DIR, load_artifact
+from node_gateway.chain.authorisation import DOMAIN_NAME, DOMAIN_VERSION
 from node_gateway.chain.contracts import ChainEvent, MemberStatus, Role
 from node_gateway.chain.network import NetworkFile, connect
+from node_gateway.chain.transactions import Call
 
 from .conftest import Letters
 
@@ -30,10 +38,14 @@ pytestmark = pytest.mark.anvil
 Change = Callable[[dict[str, Any]], None]
 
 
-def verify(recorded: Letters, package: EvidencePackage | dict[str, Any]) -> Report:
+def verify(
+    recorded: Letters, package: EvidencePackage | dict[str, Any], anchor: Anchor | None = None
+) -> Report:
     if isinstance(package, dict):
         package = EvidencePackage.model_validate(package)
-    return verify_package(package, connect(recorded.network_file.rpc_url))
+    return verify_package(
+        package, connect(recorded.network_file.rpc_url), anchor=anchor or recorded.network_file
+    )
 
 
 def failed(report: Report) -> dict[str, str]:
@@ -60,6 +72,7 @@ def test_a_sound_package_passes_every_check(recorded: Letters) -> None:
     assert refused["authorisation"].verdict == "pass"
     assert refused["authorisation"].detail.startswith("refused by")
     assert {c.name for c in by_subject["network"]} == {
+        "anchor",
         "chain_id",
         "contract.MemberRegistry",
         "contract.ConfirmationRegistry",
@@ -116,16 +129,16 @@ TAMPERING: dict[str, tuple[Change, str]] = {
     "status": (lambda p: first(p).update(status="WITHDRAWN"), "lifecycle"),
     "confirmation registry": (
         lambda p: p["network"].update(confirmation_registry=flip(p["network"]["confirmation_registry"])),
-        "contract.ConfirmationRegistry",
+        "anchor",
     ),
     "member registry": (
         lambda p: p["network"].update(member_registry=flip(p["network"]["member_registry"])),
-        "contract.MemberRegistry",
+        "anchor",
     ),
-    "chain id": (lambda p: p["network"].update(chain_id=1), "chain_id"),
+    "chain id": (lambda p: p["network"].update(chain_id=1), "anchor"),
     "deployment block": (
         lambda p: p["network"].update(deployment_block=p["network"]["deployment_block"] + 1),
-        "deployment_block",
+        "anchor",
     ),
     "signature": (
         lambda p: first(p)["authorisation"].update(
@@ -163,9 +176,38 @@ def test_tampering_fails_and_names_the_check(recorded: Letters, what: str) -> No
     assert not report.ok
     names = {c.name for c in report.failures}
     assert expected in names, failed(report)
-    if not expected.startswith(("contract", "chain_id", "deployment")):
+    if expected != "anchor":
         # Only the altered letter fails.
         assert {c.subject for c in report.failures} == {recorded.package.letters[0].letter_id}, failed(report)
+
+
+def test_the_anchor_not_the_package_decides_which_contracts_are_read(recorded: Letters) -> None:
+    network = recorded.network_file
+    # Pinned by hand, without a deployment block: the chain's is checked against the package's.
+    pinned = Anchor(network.chain_id, network.member_registry.lower(), network.confirmation_registry)
+    report = verify(recorded, recorded.package, pinned)
+    assert report.ok, failed(report)
+    assert report.anchor == pinned
+    assert pinned.describe().startswith("trusted anchor: pinned addresses, MemberRegistry 0x")
+    package = json.loads(recorded.package.model_dump_json())
+    package["network"]["deployment_block"] += 1
+    assert {c.name for c in verify(recorded, package, pinned).failures} == {"deployment_block"}
+    # An anchor naming other contracts: the package (naming the real ones) is refused, nothing read.
+    other = Anchor(network.chain_id, network.member_registry, "0x" + "12" * 20, source="a wrong file")
+    report = verify(recorded, recorded.package, other)
+    assert [(c.name, c.detail) for c in report.failures] == [
+        (
+            "anchor",
+            f"not the trusted network: ConfirmationRegistry: package {network.confirmation_registry.lower()}, "
+            f"anchor {'0x' + '12' * 20}",
+        )
+    ]
+    assert not any(c.subject != "network" for c in report.checks)
+    # The anchor's contracts are checked on the node, whatever the package says.
+    wrong_code = Anchor(network.chain_id, network.confirmation_registry, network.confirmation_registry)
+    package = json.loads(recorded.package.model_dump_json())
+    package["network"]["member_registry"] = network.confirmation_registry
+    assert "contract.MemberRegistry" in {c.name for c in verify(recorded, package, wrong_code).failures}
 
 
 def test_a_package_made_before_later_steps_still_verifies(recorded: Letters) -> None:
@@ -222,6 +264,7 @@ def test_membership_is_replayed_to_the_point_of_each_step() -> None:
 def test_the_deployed_contracts_are_the_committed_build(recorded: Letters) -> None:
     report = verify_contracts(connect(recorded.network_file.rpc_url), recorded.network_file)
     assert report.ok, failed(report)
+    assert report.anchor == Anchor.of(recorded.network_file)
     wrong_chain = recorded.network_file.model_copy(update={"chain_id": 5})
     assert {
         c.name for c in verify_contracts(connect(recorded.network_file.rpc_url), wrong_chain).failures
@@ -233,27 +276,88 @@ def test_code_comparison_binds_the_immutables_to_the_network(recorded: Letters) 
     address = network.confirmation_registry
     deployed = bytes(recorded.w3.eth.get_code(Web3.to_checksum_address(address)))
     values = immutable_values(
-        "ConfirmationRegistry",
-        chain_id=network.chain_id,
-        address=address,
-        member_registry=network.member_registry,
+        chain_id=network.chain_id, address=address, member_registry=network.member_registry
     )
-    assert compare_code("ConfirmationRegistry", deployed, allowed=values) is None
+    assert compare_code("ConfirmationRegistry", deployed, immutables=values) is None
     # Another member registry, another chain or another byte: not this network's build.
-    other = immutable_values(
-        "ConfirmationRegistry", chain_id=network.chain_id, address=address, member_registry="0x" + "12" * 20
+    other = immutable_values(chain_id=network.chain_id, address=address, member_registry="0x" + "12" * 20)
+    assert compare_code("ConfirmationRegistry", deployed, immutables=other) == (
+        "immutables not this network's values: ConfirmationRegistry._memberRegistry"
     )
-    assert compare_code("ConfirmationRegistry", deployed, allowed=other) is not None
-    other_chain = immutable_values(
-        "ConfirmationRegistry", chain_id=1, address=address, member_registry=network.member_registry
+    other_chain = immutable_values(chain_id=1, address=address, member_registry=network.member_registry)
+    assert compare_code("ConfirmationRegistry", deployed, immutables=other_chain) == (
+        "immutables not this network's values: EIP712._cachedChainId, EIP712._cachedDomainSeparator"
     )
-    assert compare_code("ConfirmationRegistry", deployed, allowed=other_chain) is not None
     changed = bytearray(deployed)
     changed[100] ^= 1
-    assert "from byte 100" in (compare_code("ConfirmationRegistry", bytes(changed), allowed=values) or "")
+    assert "from byte 100" in (compare_code("ConfirmationRegistry", bytes(changed), immutables=values) or "")
+    unknown = {k: v for k, v in values.items() if k != "EIP712._hashedName"}
+    assert "knows no value for: EIP712._hashedName" in (
+        compare_code("ConfirmationRegistry", deployed, immutables=unknown) or ""
+    )
     member_code = bytes(recorded.w3.eth.get_code(Web3.to_checksum_address(network.member_registry)))
     assert member_code.hex() == load_artifact("MemberRegistry").deployed_bytecode.removeprefix("0x")
-    assert compare_code("MemberRegistry", b"", allowed=set()) == "there is no contract at the address"
+    assert compare_code("MemberRegistry", b"", immutables={}) == "there is no contract at the address"
+
+
+def _immutable_offsets(variable: str) -> list[int]:
+    """Where the committed build holds ``variable`` (``Contract.variable``), from the artifact."""
+    artifact = json.loads((BUILD_DIR / "ConfirmationRegistry.json").read_text(encoding="utf-8"))
+    return [
+        reference["start"]
+        for ast_id, references in artifact["immutableReferences"].items()
+        if artifact["immutableNames"][ast_id] == variable
+        for reference in references
+    ]
+
+
+def _swap_hashed_name_and_version(code: bytearray, chain_id: int, address: str) -> None:
+    for offset in _immutable_offsets("EIP712._hashedName"):
+        code[offset : offset + 32] = keccak(text=DOMAIN_VERSION)
+    for offset in _immutable_offsets("EIP712._hashedVersion"):
+        code[offset : offset + 32] = keccak(text=DOMAIN_NAME)
+
+
+def _zero_cached_chain_id(code: bytearray, chain_id: int, address: str) -> None:
+    for offset in _immutable_offsets("EIP712._cachedChainId"):
+        code[offset : offset + 32] = bytes(32)
+
+
+def _cached_this_is_the_chain_id(code: bytearray, chain_id: int, address: str) -> None:
+    for offset in _immutable_offsets("EIP712._cachedThis"):
+        code[offset : offset + 32] = chain_id.to_bytes(32, "big")
+
+
+VARIANTS = {
+    "hashed name and version swapped": (_swap_hashed_name_and_version, "EIP712._hashedName"),
+    "cached chain id zeroed": (_zero_cached_chain_id, "EIP712._cachedChainId"),
+    "cached address holds the chain id": (_cached_this_is_the_chain_id, "EIP712._cachedThis"),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_code_with_a_wrong_eip712_immutable_is_not_the_deployment(recorded: Letters, variant: str) -> None:
+    # A ConfirmationRegistry of our own on the real MemberRegistry passes; with one EIP-712
+    # immutable changed (each value still one that some immutable of this network holds, or zero)
+    # its code is no longer the deployment.
+    network = recorded.network_file
+    bytecode = HexBytes(load_artifact("ConfirmationRegistry").bytecode)
+    receipt = recorded.firm.sender.send(
+        Call(
+            to=None, data=HexBytes(bytecode + encode(["address"], [network.member_registry])), label="deploy"
+        )
+    )
+    address = str(receipt["contractAddress"])
+    anchor = network.model_copy(update={"confirmation_registry": address})
+    w3 = connect(network.rpc_url)
+    assert verify_contracts(w3, anchor).ok
+    change, variable = VARIANTS[variant]
+    code = bytearray(w3.eth.get_code(Web3.to_checksum_address(address)))
+    change(code, network.chain_id, address)
+    w3.provider.make_request("anvil_setCode", [address, "0x" + code.hex()])  # type: ignore[arg-type]
+    failures = {c.name: c.detail for c in verify_contracts(w3, anchor).failures}
+    assert set(failures) == {"contract.ConfirmationRegistry"}
+    assert variable in failures["contract.ConfirmationRegistry"]
 
 
 def test_a_package_of_thousands_of_documents_verifies(recorded: Letters) -> None:
