@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
+from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec
 from node_gateway.protocol.documents import (
     Auditee,
     AuditFirm,
@@ -301,10 +301,10 @@ def _request(
             for start in range(0, len(drafts), 100):
                 _ok(client.post("/v1/letters", json={"letters": drafts[start : start + 100]}), 201)
                 tick(len(drafts[start : start + 100]))
-    wait_until(
+    network.wait_until(
         lambda: list(_firm_statuses(network, set(ids)).values()).count("REQUESTED") == len(ids),
-        600,
         "every request on chain",
+        poll_s=0.5,
     )
 
 
@@ -387,39 +387,42 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
             tick(len(letter_ids))
     awaited = set(ids) - season.overdue - {season.withdrawn, season.refused, season.rejected}
     with _bar(progress, "banks check, draft and reply", len(awaited)) as tick:
-        done = 0
-        deadline = time.monotonic() + 900
-        while done < len(awaited) and time.monotonic() < deadline:
+        replied = 0
+
+        def all_replied() -> bool:
+            nonlocal replied
             approve_exceptions(banks)
             statuses = _firm_statuses(network, awaited)
-            now_done = sum(1 for s in statuses.values() if s in ("REPLIED", "CLOSED"))
-            tick(now_done - done)
-            done = now_done
-            time.sleep(0.5)
+            now_replied = sum(1 for s in statuses.values() if s in ("REPLIED", "CLOSED"))
+            tick(now_replied - replied)
+            replied = now_replied
+            return replied == len(awaited)
+
+        network.wait_until(all_replied, "the banks' replies", poll_s=0.5)
     with _bar(progress, "firms check the replies and close", len(awaited)) as tick:
         for letter_id in awaited:
             firm = season.letters[letter_id][1].firm
             with firm.client("auditor") as client:
-                wait_until(partial(_reply_verified, client, letter_id), 120, f"the reply to {letter_id}")
+                network.wait_until(partial(_reply_verified, client, letter_id), f"the reply to {letter_id}")
                 _ok(client.post(f"/v1/letters/{letter_id}/close"), 202)
             tick(1)
-        wait_until(
+        network.wait_until(
             lambda: all(s in ("CLOSED",) for s in _firm_statuses(network, awaited).values()),
-            300,
             "every letter closed",
+            poll_s=0.5,
         )
-    follow_up_overdue(season)
+    follow_up_overdue(network, season)
     return season
 
 
-def follow_up_overdue(season: Season) -> None:
+def follow_up_overdue(network: LocalNetwork, season: Season) -> None:
     """Once the auditee-bound letters are past due, their auditors follow them up (on chain)."""
     # Past due by the wall clock (which the regulator's statistics use) is past due on chain too.
     time.sleep(max(0.0, season.overdue_due_at + 1 - time.time()))
     for letter_id in sorted(season.overdue):
         with season.letters[letter_id][1].firm.client("auditor") as client:
             _ok(client.post(f"/v1/letters/{letter_id}/follow-up"), 202)
-            wait_until(partial(_followed_up, client, letter_id), 60, f"the follow-up of {letter_id}")
+            network.wait_until(partial(_followed_up, client, letter_id), f"the follow-up of {letter_id}")
 
 
 def _followed_up(client: Any, letter_id: str) -> bool:
@@ -453,9 +456,8 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
             exceptions += any(item["status"] == "exception" for item in reply["items"].values())
     regulator = network.by_role("regulator")[0]
     with regulator.client("analyst") as client:
-        stats = wait_until(
+        stats = network.wait_until(
             lambda: (s := _ok(client.get("/v1/statistics/summary")))["letters_received"] == len(ids) and s,
-            120,
             "the regulator to see every letter",
         )
     return DemoSummary(
@@ -532,14 +534,19 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
 
 
 def print_access(console: Console, network: LocalNetwork) -> None:
+    """The gateways' URLs and API keys, whole whatever the width of the terminal, or none (a file):
+    they are there to be copied."""
+    from auditor_client.cli._common import print_table
+
     table = Table(title="Gateways (API keys are for this demo only)")
     for column in ("member", "role", "URL", "API keys"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "member")
     for gateway in network.gateways:
         keys = "\n".join(f"{user}: {key}" for user, key in gateway.api_keys.items())
         table.add_row(gateway.name, gateway.role, gateway.url, keys)
-    console.print(table)
-    console.print(f"chain: {network.rpc_url}   network file: {network.network_file}")
+    print_table(table, console)
+    console.print(f"chain: {network.rpc_url}", soft_wrap=True)
+    console.print(f"network file: {network.network_file}", soft_wrap=True)
 
 
 def run_demo(

@@ -5,6 +5,10 @@ member would set it up (``gateway init``), then either runs as its own process
 (``gateway serve``, the default) or, for ``--embedded``, as a server thread in this process on the
 in-process chain. The operator's gateway key deploys the contracts; the other members are admitted
 through the operator's API, over HTTP, like in production.
+
+Waits follow progress rather than a clock: a loaded machine makes everything slow, not stuck. A
+wait gives up only when nothing it can see has moved for a long stretch (a starting gateway's CPU
+time and log; the network's chain head, indexers and outboxes), or at once when a process died.
 """
 
 from __future__ import annotations
@@ -45,21 +49,76 @@ from node_gateway.protocol.hashing import organisation_id
 CONFIRMNET = [sys.executable, "-c", "from node_gateway.cli import main; main()"]
 
 
+# How long the launcher's own waits (a gateway starting, a member being admitted) go on with nothing
+# moving before they give up.
+STALL_S = 180.0
+# How often a wait looks for progress (which may ask every gateway for its /health).
+PROGRESS_SAMPLE_S = 1.0
+
+
 class LaunchError(RuntimeError):
     """A gateway or the chain did not come up."""
 
 
+class Stalled(LaunchError):
+    """A wait saw nothing move for as long as it was allowed to."""
+
+
 def wait_until(
-    condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition", *, poll_s: float = 0.05
+    condition: Callable[[], Any],
+    timeout_s: float = 60.0,
+    what: str = "condition",
+    *,
+    progress: Callable[[], object] | None = None,
+    poll_s: float = 0.05,
 ) -> Any:
-    """Polls ``condition`` until it returns something true; returns that."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    """Polls ``condition`` until it returns something true; returns that.
+
+    With ``progress``, ``timeout_s`` is how long the wait may go on with nothing moving, not how
+    long it may take: ``progress()`` is looked at every second or so, and any change in what it
+    returns (a log that grew, a block number that rose, an outbox that emptied) counts as
+    progress. ``progress`` raises to end the wait at once (a process it waits for died). Without
+    it, ``timeout_s`` is a plain deadline.
+    """
+    seen = progress() if progress is not None else None
+    moved_at = sampled_at = time.monotonic()
+    while True:
         value = condition()
         if value:
             return value
+        now = time.monotonic()
+        if progress is not None and now - sampled_at >= PROGRESS_SAMPLE_S:
+            sampled_at = now
+            latest = progress()
+            if latest != seen:
+                seen, moved_at = latest, now
+        if now - moved_at > timeout_s:
+            break
         time.sleep(poll_s)
-    raise LaunchError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+    if progress is None:
+        raise Stalled(f"timed out after {timeout_s:.0f} s waiting for {what}")
+    raise Stalled(f"nothing moved for {timeout_s:.0f} s while waiting for {what} (last seen: {seen!r})")
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first); None without /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """The CPU time a process has used (user and system, in clock ticks); None where unknown."""
+    fields = _proc_stat(pid)
+    return int(fields[11]) + int(fields[12]) if fields else None
+
+
+def _stopped(pid: int) -> bool:
+    """Frozen by SIGSTOP (a test freezes a gateway to kill it mid-way)."""
+    fields = _proc_stat(pid)
+    return fields is not None and fields[0] in ("T", "t")
 
 
 @dataclass(frozen=True)
@@ -99,6 +158,7 @@ class Gateway:
     log_path: Path | None = None
     _server: Any = None
     _thread: threading.Thread | None = None
+    _health: object = None  # the last /health figures it answered with
 
     @property
     def url(self) -> str:
@@ -166,7 +226,47 @@ class Gateway:
                 )
         else:
             self._start_thread(w3)
-        wait_until(self.healthy, 90, f"{self.name} to start")
+        self.wait_started()
+
+    def wait_started(self) -> None:
+        """Waits until the gateway answers, for as long as it is visibly busy getting there."""
+        try:
+            wait_until(self.healthy, STALL_S, f"{self.name} to start", progress=self.starting)
+        except Stalled as exc:
+            raise LaunchError(f"{exc}; the end of its log:\n{self.log_tail()}") from exc
+
+    def starting(self) -> object:
+        """What shows a starting gateway at work: the CPU time its process has used (importing,
+        opening its keys, migrating its database) and the length of its log (migrations, the
+        first chain reads); raises if it exited. In-process gateways show nothing of their own."""
+        self._check_running()
+        if self.process is None:
+            return None
+        size = self.log_path.stat().st_size if self.log_path is not None and self.log_path.exists() else 0
+        return cpu_ticks(self.process.pid), size
+
+    def activity(self) -> object:
+        """What shows a running gateway at work: its /health figures (chain head, how far its
+        indexer has read, its membership, its outboxes); the last ones it gave while it does not
+        answer (busy, or stopped or killed by a test). Raises if its process died unasked."""
+        self._check_running()
+        if self.process is not None and _stopped(self.process.pid):
+            return self._health  # a frozen gateway would only queue the question
+        if self.process is None and self._thread is None:
+            return self._health
+        try:
+            health = httpx.get(self.url + "/health", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return self._health
+        keys = ("chain_block", "indexed_to_block", "member_id", "pending_transactions", "pending_deliveries")
+        self._health = tuple(health.get(key) for key in keys)
+        return self._health
+
+    def _check_running(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise LaunchError(f"{self.name} exited with code {self.process.returncode}:\n{self.log_tail()}")
+        if self._thread is not None and not self._thread.is_alive():
+            raise LaunchError(f"{self.name}'s server thread ended")
 
     def _start_thread(self, w3: Web3) -> None:
         import uvicorn
@@ -184,8 +284,7 @@ class Gateway:
         self._thread.start()
 
     def healthy(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise LaunchError(f"{self.name} exited:\n{self.log_tail()}")
+        self._check_running()
         try:
             return httpx.get(self.url + "/health", timeout=2).status_code == 200
         except httpx.HTTPError:
@@ -262,6 +361,16 @@ class LocalNetwork:
     def by_role(self, role: str) -> list[Gateway]:
         return [g for g in self.gateways if g.role == role]
 
+    def activity(self) -> object:
+        """What shows the network at work: every gateway's :meth:`Gateway.activity`."""
+        return tuple(gateway.activity() for gateway in self.gateways)
+
+    def wait_until(
+        self, condition: Callable[[], Any], what: str, *, stall_s: float = STALL_S, poll_s: float = 0.2
+    ) -> Any:
+        """:func:`wait_until` ``condition``, for as long as the network shows progress."""
+        return wait_until(condition, stall_s, what, progress=self.activity, poll_s=poll_s)
+
     def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
         progress("starting the chain")
@@ -297,7 +406,7 @@ class LocalNetwork:
         for gateway in self.gateways[1:]:
             self.request_admission(gateway)
         for gateway in self.gateways[1:]:
-            wait_until(gateway.member_id, 60, f"{gateway.name} to be admitted")
+            self.wait_until(gateway.member_id, f"{gateway.name} to be admitted")
 
     def request_admission(self, gateway: Gateway) -> None:
         identity = gateway.identity()

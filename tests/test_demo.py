@@ -1,8 +1,11 @@
 """`confirmnet demo`, run to completion without a person, on the in-process chain and on anvil;
-its summary is checked against what the chain and the gateways report."""
+its summary is checked against what the chain and the gateways report. Its table of URLs and
+API keys is whole also in a file."""
 
 from __future__ import annotations
 
+import io
+import secrets
 from collections import Counter
 from pathlib import Path
 
@@ -11,10 +14,8 @@ from rich.console import Console
 
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.chain.network import Network, NetworkFile
-from node_gateway.demo import DemoSummary, run_demo
+from node_gateway.demo import DemoSummary, members, print_access, run_demo
 from node_gateway.launcher import LocalNetwork
-
-pytestmark = pytest.mark.slow
 
 
 def _check(network: LocalNetwork, summary: DemoSummary) -> None:
@@ -46,6 +47,7 @@ def _check(network: LocalNetwork, summary: DemoSummary) -> None:
     assert summary.verification_failures == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "embedded", [True, pytest.param(False, marks=pytest.mark.anvil)], ids=["in_process", "anvil"]
 )
@@ -66,3 +68,20 @@ def test_demo_runs_a_season_to_the_end(tmp_path: Path, embedded: bool) -> None:
     )
     assert checked == [summary]
     assert (tmp_path / "demo" / "summary.json").exists()
+
+
+def test_the_key_table_is_whole_in_a_file(tmp_path: Path) -> None:
+    network = LocalNetwork(tmp_path, members(tmp_path), passphrase="unused")
+    for gateway in network.gateways:
+        gateway.api_keys = {
+            user: f"cn_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}" for user in ("officer", "reviewer")
+        }
+    out = io.StringIO()
+    print_access(Console(file=out, width=80), network)  # what rich assumes for a file
+    lines = out.getvalue().splitlines()
+    assert "…" not in out.getvalue()
+    for gateway in network.gateways:
+        assert any(gateway.url in line for line in lines)
+        for user, key in gateway.api_keys.items():
+            assert any(f"{user}: {key}" in line for line in lines), out.getvalue()
+    assert any(str(network.network_file) in line for line in lines)

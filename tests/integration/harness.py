@@ -3,19 +3,24 @@ member, over real HTTP (``node_gateway.launcher`` does the work, as for the demo
 
 ``Gateway`` here is set up through the command line, ``confirmnet gateway init`` with its options,
 as a member would do it; tests use it for members that join an existing consortium.
+
+``wait_until`` here follows the running consortium's progress (``LocalNetwork.activity``): its
+``timeout_s`` is how long the network may show nothing moving, not how long the wait may take, so
+that a loaded machine makes the tests slow rather than failed.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from node_gateway import launcher
 from node_gateway.chain.devnet import AnvilNode
-from node_gateway.launcher import CONFIRMNET, LaunchError, LocalNetwork, MemberSpec, wait_until
+from node_gateway.launcher import CONFIRMNET, LaunchError, LocalNetwork, MemberSpec
 
 PASSPHRASE = "integration test passphrase, never used elsewhere"
 
@@ -31,6 +36,16 @@ __all__ = [
 
 
 Gateway = launcher.Gateway
+_running: list[LocalNetwork] = []  # the consortium that is up
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition", *, poll_s: float = 0.05
+) -> Any:
+    """Polls ``condition`` until it returns something true, for as long as the running consortium
+    shows progress; gives up once nothing has moved in it for ``timeout_s``."""
+    progress = _running[-1].activity if _running else None
+    return launcher.wait_until(condition, timeout_s, what, progress=progress, poll_s=poll_s)
 
 
 @dataclass
@@ -122,6 +137,9 @@ def start_consortium(base: Path) -> Iterator[Consortium]:
     network = LocalNetwork(base, MEMBERS, passphrase=PASSPHRASE)
     try:
         network.start()
+        _running.append(network)
         yield Consortium(network)
     finally:
+        if network in _running:
+            _running.remove(network)
         network.stop()
