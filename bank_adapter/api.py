@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,9 @@ from bank_adapter.workflow import (
     store_draft,
 )
 from node_gateway.api.deps import NodeDep, SessionDep, require
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import MandateOut
+from node_gateway.api.types import INT64_MAX, LetterId, Version
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.core.security import User
 from node_gateway.errors import Forbidden, NotFound
@@ -55,7 +57,12 @@ from node_gateway.protocol.documents import (
 from node_gateway.services import letters
 from node_gateway.storage.models import LetterRow
 
-router = APIRouter(prefix="/v1/bank", tags=["bank workflow"])
+router = APIRouter(
+    prefix="/v1/bank",
+    tags=["bank workflow"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+)
 
 AnyBankUser = Annotated[User, Depends(require("officer", "preparer", "reviewer"))]
 Preparer = Annotated[User, Depends(require("preparer"))]
@@ -158,7 +165,9 @@ class DraftIn(_In):
 
 
 class ReviewIn(_In):
-    draft_version: int | None = Field(None, description="The version reviewed; refused if a newer one exists")
+    draft_version: Version | None = Field(
+        None, description="The version reviewed; refused if a newer one exists"
+    )
 
 
 class ReturnIn(ReviewIn):
@@ -193,8 +202,16 @@ class DeadlineLists(BaseModel):
     near_due: list[Deadlined]
 
 
+def _storable(record: MandateRecord) -> MandateRecord:
+    if not 0 <= record.valid_until <= INT64_MAX:
+        raise ValueError(f"valid_until {record.valid_until} is out of range (0 to {INT64_MAX})")
+    return record
+
+
 class MandateImport(_In):
-    mandates: list[MandateRecord] = Field(min_length=1, max_length=10_000)
+    mandates: list[Annotated[MandateRecord, AfterValidator(_storable)]] = Field(
+        min_length=1, max_length=10_000
+    )
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -332,7 +349,7 @@ def list_drafts(node: NodeDep, session: SessionDep, user: AnyBankUser) -> list[C
 @router.get(
     "/letters/{letter_id}", response_model=CaseDetail, summary="A letter, its check, drafts and decisions"
 )
-def show_case(letter_id: str, node: NodeDep, session: SessionDep, _: AnyBankUser) -> CaseDetail:
+def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBankUser) -> CaseDetail:
     row = _own_letter(node, session, letter_id)
     summary = _summary(session, row, today())
     check = session.get(ComplianceCheckRow, row.letter_id)
@@ -382,7 +399,9 @@ def _check_manual_draft(letter: ConfirmationLetter, items: ReplyItems) -> None:
     status_code=status.HTTP_201_CREATED,
     summary="Draft the reply: again from the core, or with the preparer's own answers",
 )
-def draft(letter_id: str, body: DraftIn, node: NodeDep, session: SessionDep, user: Preparer) -> DraftSummary:
+def draft(
+    letter_id: LetterId, body: DraftIn, node: NodeDep, session: SessionDep, user: Preparer
+) -> DraftSummary:
     preparer = officer(user)
     row = draftable_letter(node, session, letter_id.lower())
     if body.items is None:
@@ -422,14 +441,18 @@ def _reviewed(row: DraftRow) -> ReviewOut:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Approve the draft; the reply is recorded on chain and delivered",
 )
-def approve(letter_id: str, body: ReviewIn, node: NodeDep, session: SessionDep, user: Reviewer) -> ReviewOut:
+def approve(
+    letter_id: LetterId, body: ReviewIn, node: NodeDep, session: SessionDep, user: Reviewer
+) -> ReviewOut:
     live = _live_draft(node, session, letter_id, body.draft_version)
     approve_and_submit(node, session, live, officer(user))
     return _reviewed(live)
 
 
 @router.post("/letters/{letter_id}/return", response_model=ReviewOut, summary="Return the draft with a note")
-def return_(letter_id: str, body: ReturnIn, node: NodeDep, session: SessionDep, user: Reviewer) -> ReviewOut:
+def return_(
+    letter_id: LetterId, body: ReturnIn, node: NodeDep, session: SessionDep, user: Reviewer
+) -> ReviewOut:
     live = _live_draft(node, session, letter_id, body.draft_version)
     return_draft(session, node.vault, live, officer(user), note=body.note)
     return _reviewed(live)
@@ -442,7 +465,7 @@ def return_(letter_id: str, body: ReturnIn, node: NodeDep, session: SessionDep, 
     summary="Reject the letter as not compliant, with its reason code",
 )
 def reject(
-    letter_id: str, body: RejectLetterIn, node: NodeDep, session: SessionDep, user: BankOfficer
+    letter_id: LetterId, body: RejectLetterIn, node: NodeDep, session: SessionDep, user: BankOfficer
 ) -> ComplianceOut:
     by = officer(user)
     row = letters.letter_row(session, letter_id.lower(), for_update=True)
@@ -493,10 +516,10 @@ def decision_log(
     node: NodeDep,
     session: SessionDep,
     _: AnyBankUser,
-    letter_id: str | None = None,
+    letter_id: LetterId | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[DecisionOut]:
-    rows = approval.decisions(session, letter_id.lower() if letter_id else None, limit=limit)
+    rows = approval.decisions(session, letter_id, limit=limit)
     return [_decision_out(node, session, row) for row in rows]
 
 

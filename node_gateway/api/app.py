@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 
 from bank_adapter import api as bank_workflow
 from bank_adapter.workflow import BankWorkflow
-from node_gateway.api.errors import ErrorResponse, install_error_handlers
+from node_gateway.api.errors import install_error_handlers
 from node_gateway.api.routes import bank, firm, letters, operator, peer, regulator, system, users
 from node_gateway.core.config import MemberRole
 from node_gateway.core.logging import current_letter
@@ -64,7 +64,6 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
         version="1",
         description="A member gateway of the confirmnet bank confirmation network.",
         lifespan=lifespan,
-        responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 503)},
     )
     app.state.node = node
     install_error_handlers(app)

@@ -1,4 +1,9 @@
-"""Request dependencies: the node, a database session per request, the authenticated user."""
+"""Request dependencies: the node, a database session per request, the authenticated user.
+
+Every user route names the roles it serves with one of the aliases below (``require``); none takes
+just any signed-in user, so a key handed out for one purpose (the firm's ``auditee`` key) opens
+nothing else. ``tests/gateway/test_api_roles.py`` holds every route against a table of its roles.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from node_gateway.core.security import User, authenticate
+from node_gateway.core.security import ADMIN, USER_ROLES, User, authenticate
 from node_gateway.errors import Forbidden
 from node_gateway.node import Node
 
@@ -47,6 +52,9 @@ CurrentUser = Annotated[User, Depends(get_user)]
 
 def require(*roles: str) -> Callable[[User], User]:
     """A dependency that lets through only users holding one of ``roles`` (or admin)."""
+    known = set().union(*USER_ROLES.values())
+    if not roles or not known.issuperset(roles):
+        raise ValueError(f"unknown roles {sorted(set(roles) - known)}; roles are among {sorted(known)}")
 
     def check(user: CurrentUser) -> User:
         if not any(user.has(role) for role in roles):
@@ -58,8 +66,10 @@ def require(*roles: str) -> Callable[[User], User]:
 
 Auditor = Annotated[User, Depends(require("auditor"))]
 AuditorOrAuditee = Annotated[User, Depends(require("auditor", "auditee"))]
+# The member's letters: the firm's auditors and the bank's staff, never the firm's auditee key.
+LetterReader = Annotated[User, Depends(require("auditor", "officer", "preparer", "reviewer"))]
 Officer = Annotated[User, Depends(require("officer"))]
 Reviewer = Annotated[User, Depends(require("reviewer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]
-Admin = Annotated[User, Depends(require("admin"))]
+Admin = Annotated[User, Depends(require(ADMIN))]

@@ -1,17 +1,27 @@
 """One error shape for every failure, and the one place exceptions become HTTP responses.
 
 {"error": {"code": "<stable machine code>", "message": "<for people>", "details": ...}}
+
+The package's exceptions carry their code and status (``node_gateway.errors``); Starlette's own
+answers (an unknown route, a method the route does not take, a body it cannot read) get the same
+shape with the codes of ``HTTP_CODES``. A body that is not JSON is reported only once the caller
+is authenticated (``GatewayRoute``), so nobody learns more than 401 without a key.
 """
 
 from __future__ import annotations
 
+import email.message
 import logging
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from pydantic_core import from_json
+from starlette.exceptions import HTTPException
 
 from node_gateway.chain.errors import ChainError, ContractRevert, NodeUnavailable
 from node_gateway.errors import GatewayError
@@ -37,9 +47,100 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def _respond(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+class PayloadTooLarge(GatewayError):
+    """A request body over the route's limit (the peer API's: ``peer_max_body_bytes``)."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+# Starlette's own answers: their stable codes.
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: PayloadTooLarge.code,
+    415: "unsupported_media_type",
+}
+
+_DESCRIPTIONS = {
+    400: "The request cannot be read (a malformed envelope on the peer API)",
+    401: "No valid credentials: an API key (`Authorization: Bearer cn_…`), or a peer's signature",
+    403: "The credentials do not allow this (the user lacks the role, or a peer is not active or no party)",
+    404: "No such resource here",
+    409: "The resource's state does not allow it now (or the chain refused it, or not yet)",
+    413: "The request body is larger than the gateway accepts",
+    421: "An envelope addressed to another member",
+    422: "The request does not match the API schema, or contradicts the rules",
+    502: "The chain node answered with an error",
+    503: "The chain is unreachable, or this gateway is not (yet) a member",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of the errors a route gives, all in the one error shape."""
+    return {status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+def _respond(
+    status: int, code: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
+
+
+# Where GatewayRoute keeps what was wrong with a body that is not JSON, for the 422 after auth.
+UNPARSED_BODY = "confirmnet_unparsed_body"
+
+
+class _Unparsed:
+    """Stands for a body that is not JSON: it validates as no model, so the route's dependencies
+    (authentication first) run as for any request, and then its body fails validation."""
+
+
+def _is_json(request: Request) -> bool:
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+class GatewayRoute(APIRoute):
+    """A route that reports a body that is not JSON only after it has authenticated the caller.
+
+    FastAPI parses a JSON body before it runs a route's dependencies, so a request without a key
+    but with a broken body would hear 422 rather than 401. Here the body is parsed first; if it
+    does not parse, a stand-in that no model accepts takes its place and the error is kept for
+    the 422 that follows the dependencies.
+
+    The parser is pydantic-core's, which refuses nesting deeper than 200 levels: the standard
+    library's recurses in C up to the interpreter's recursion limit, which py-evm and py_ecc
+    (imported with web3 and eth-account) raise to 100,000, so a body of some 100 KB of ``[``
+    would overflow the C stack and crash the gateway.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def handle(request: Request) -> Response:
+            body = await request.body()
+            if body and _is_json(request):
+                try:
+                    request._json = from_json(body)
+                except ValueError as exc:
+                    problem = {"loc": ["body"], "msg": f"not JSON: {exc}", "type": "json_invalid"}
+                    setattr(request.state, UNPARSED_BODY, problem)
+                    request._json = _Unparsed()
+            return await handler(request)
+
+        return handle
 
 
 def _protocol_status(exc: ProtocolError) -> int:
@@ -75,9 +176,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(status, code, str(exc), details)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unparsed: dict[str, Any] | None = getattr(request.state, UNPARSED_BODY, None)
+        if unparsed is not None:  # the caller is authenticated by now: tell what is wrong with the body
+            return _respond(422, "invalid_request", "the request body is not valid JSON", [unparsed])
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return _respond(422, "invalid_request", "the request does not match the API schema", details)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return _respond(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from node_gateway.api.types import Address, LetterId, MemberId, Nonce, ReasonCode, RegistrationCode, UnixTime
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply
 
 Hex32 = str  # "0x" and 64 hex digits
@@ -22,7 +23,7 @@ class _In(BaseModel):
 class LetterDraft(_In):
     letter: ConfirmationLetter
     auditee_salt: str = Field(description="The auditee reference salt the bank gave the auditee (hex)")
-    due_at: int | None = Field(None, description="Reply due time, unix seconds; default two weeks")
+    due_at: UnixTime | None = Field(None, description="Reply due time, unix seconds; default two weeks")
 
 
 class CreateLetters(_In):
@@ -81,13 +82,13 @@ class LetterPage(BaseModel):
 
 
 class AuthorisationRequestIn(_In):
-    letter_ids: list[str] = Field(min_length=1, max_length=5000)
-    valid_until: int | None = None
-    refusal_reason: int | None = Field(None, description="Set to prepare a refusal instead")
+    letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
+    valid_until: UnixTime | None = None
+    refusal_reason: ReasonCode | None = Field(None, description="Set to prepare a refusal instead")
 
 
 class CloseLetters(_In):
-    letter_ids: list[str] = Field(min_length=1, max_length=5000)
+    letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
 
 
 class AuthorisationBundle(BaseModel):
@@ -96,13 +97,13 @@ class AuthorisationBundle(BaseModel):
 
 
 class SignedAuthorisation(_In):
-    letter_ids: list[str] = Field(min_length=1, max_length=5000)
+    letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
     requests_root: Hex32
-    firm: int
-    valid_until: int
-    nonce: int
+    firm: MemberId
+    valid_until: UnixTime
+    nonce: Nonce
     signature: str
-    reason: int | None = Field(None, description="Present for a refusal: its reason code")
+    reason: ReasonCode | None = Field(None, description="Present for a refusal: its reason code")
 
 
 class AuthorisationAccepted(BaseModel):
@@ -153,7 +154,7 @@ class ReplyIn(_In):
 
 
 class RejectIn(_In):
-    reason: int
+    reason: ReasonCode
 
 
 class Accepted(BaseModel):
@@ -165,9 +166,9 @@ class Accepted(BaseModel):
 
 
 class MandateIn(_In):
-    registration_code: str
-    signer: str
-    valid_until: int
+    registration_code: RegistrationCode
+    signer: Address
+    valid_until: UnixTime
 
 
 class MandateOut(BaseModel):
@@ -187,9 +188,9 @@ class CustomerReference(BaseModel):
 
 
 class AdmitIn(_In):
-    account: str
+    account: Address
     role: Literal["operator", "audit_firm", "bank", "regulator"]
-    registration_code: str
+    registration_code: RegistrationCode
     display_name: str
     endpoint: str = ""
     encryption_keys: str = Field("0x", description="The member's encryptionKeys blob (hex)")

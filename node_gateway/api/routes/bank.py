@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bank_adapter.workflow import approve_posted_reply
 from node_gateway.api.deps import NodeDep, Officer, Reviewer, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import (
     Accepted,
     CustomerReference,
@@ -19,12 +20,18 @@ from node_gateway.api.models import (
     ReplyIn,
 )
 from node_gateway.api.routes.letters import summary
+from node_gateway.api.types import Address, LetterId, RegistrationCode
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.errors import Forbidden, InvalidRequest
 from node_gateway.services import letters
 from node_gateway.storage.models import LetterRow, MandateRow
 
-router = APIRouter(prefix="/v1", tags=["bank"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["bank"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+)
 
 
 @router.get(
@@ -48,15 +55,15 @@ def inbox(node: NodeDep, session: SessionDep, _: Officer) -> list[LetterSummary]
 
 
 @router.post("/letters/{letter_id}/accept", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def accept(letter_id: str, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
-    letters.accept(node, session, letter_id.lower())
-    return Accepted(letter_id=letter_id.lower(), queued="accept")
+def accept(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
+    letters.accept(node, session, letter_id)
+    return Accepted(letter_id=letter_id, queued="accept")
 
 
 @router.post("/letters/{letter_id}/reject", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def reject(letter_id: str, body: RejectIn, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
-    letters.reject(node, session, letter_id.lower(), body.reason)
-    return Accepted(letter_id=letter_id.lower(), queued="reject")
+def reject(letter_id: LetterId, body: RejectIn, node: NodeDep, session: SessionDep, _: Officer) -> Accepted:
+    letters.reject(node, session, letter_id, body.reason)
+    return Accepted(letter_id=letter_id, queued="reject")
 
 
 @router.post(
@@ -65,7 +72,7 @@ def reject(letter_id: str, body: RejectIn, node: NodeDep, session: SessionDep, _
     status_code=status.HTTP_202_ACCEPTED,
     summary="Approve, as its reviewer, the reply a preparer drafted; it is delivered once its hash is on chain",
 )
-def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, user: Reviewer) -> Accepted:
+def reply(letter_id: LetterId, body: ReplyIn, node: NodeDep, session: SessionDep, user: Reviewer) -> Accepted:
     if body.reply.letter_id != letter_id.lower():
         raise InvalidRequest("the reply answers another letter than the one in the path")
     # Maker–checker: the caller is the checker, and the reply must name them as its reviewer. Its
@@ -82,7 +89,7 @@ def reply(letter_id: str, body: ReplyIn, node: NodeDep, session: SessionDep, use
     response_model=CustomerReference,
     summary="The customer's auditee reference and its salt, to hand to the customer",
 )
-def customer_reference(registration_code: str, node: NodeDep, _: Officer) -> CustomerReference:
+def customer_reference(registration_code: RegistrationCode, node: NodeDep, _: Officer) -> CustomerReference:
     salt, ref = letters.customer_reference(node, registration_code)
     return CustomerReference(registration_code=registration_code, salt="0x" + salt.hex(), auditee_ref=ref)
 
@@ -102,7 +109,7 @@ def register_mandate(body: MandateIn, node: NodeDep, session: SessionDep, _: Off
     "/mandates/{registration_code}/{signer}", response_model=MandateOut, status_code=status.HTTP_202_ACCEPTED
 )
 def revoke_mandate(
-    registration_code: str, signer: str, node: NodeDep, session: SessionDep, _: Officer
+    registration_code: RegistrationCode, signer: Address, node: NodeDep, session: SessionDep, _: Officer
 ) -> MandateOut:
     ref = letters.revoke_mandate(node, session, registration_code, signer)
     return MandateOut(auditee_ref=ref, signer=signer, revoked=True)

@@ -8,6 +8,7 @@ import json
 from fastapi import APIRouter, status
 
 from node_gateway.api.deps import Auditor, AuditorOrAuditee, NodeDep, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import (
     Accepted,
     AuthorisationAccepted,
@@ -22,12 +23,18 @@ from node_gateway.api.models import (
     SignedAuthorisation,
 )
 from node_gateway.api.routes.letters import letter_detail, summary
+from node_gateway.api.types import LetterId
 from node_gateway.chain.contracts import Authorisation, Refusal
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.hashing import Salt, as_salt
 from node_gateway.services import letters
 
-router = APIRouter(prefix="/v1", tags=["audit firm"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["audit firm"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+)
 
 
 def _salt(value: str) -> Salt:
@@ -95,15 +102,15 @@ def submit_authorisation(
 
 
 @router.post("/letters/{letter_id}/follow-up", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def follow_up(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.follow_up(node, session, letter_id.lower())
-    return Accepted(letter_id=letter_id.lower(), queued="follow_up")
+def follow_up(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.follow_up(node, session, letter_id)
+    return Accepted(letter_id=letter_id, queued="follow_up")
 
 
 @router.post("/letters/{letter_id}/withdraw", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def withdraw(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.withdraw(node, session, letter_id.lower())
-    return Accepted(letter_id=letter_id.lower(), queued="withdraw")
+def withdraw(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.withdraw(node, session, letter_id)
+    return Accepted(letter_id=letter_id, queued="withdraw")
 
 
 @router.get(
@@ -111,10 +118,10 @@ def withdraw(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> 
     response_model=ReplyOut,
     summary="The bank's reply, verified against its hash on chain now",
 )
-def get_reply(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> ReplyOut:
-    reply, stored, reply_hash = letters.verified_reply(node, session, letter_id.lower())
+def get_reply(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> ReplyOut:
+    reply, stored, reply_hash = letters.verified_reply(node, session, letter_id)
     return ReplyOut(
-        letter_id=letter_id.lower(),
+        letter_id=letter_id,
         reply=reply,
         salt="0x" + stored.salt.hex(),
         reply_hash=reply_hash,
@@ -127,9 +134,9 @@ def get_reply(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) ->
     response_model=Evidence,
     summary="The letter, its reply, their salts, the authorisation and the chain references",
 )
-def evidence(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Evidence:
-    detail = letter_detail(node, session, letter_id.lower())
-    row = letters.letter_row(session, letter_id.lower())
+def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Evidence:
+    detail = letter_detail(node, session, letter_id)
+    row = letters.letter_row(session, letter_id)
     letter = node.vault.open(
         row.letter_id, "letter", letters.sealed_or_missing(row.letter_sealed, row.letter_id)
     )
@@ -165,12 +172,11 @@ def evidence(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> 
     summary="Close many letters whose replies are verified (all or none)",
 )
 def close_letters(body: CloseLetters, node: NodeDep, session: SessionDep, _: Auditor) -> list[Accepted]:
-    letter_ids = [letter_id.lower() for letter_id in body.letter_ids]
-    letters.close_many(node, session, letter_ids)
-    return [Accepted(letter_id=letter_id, queued="close") for letter_id in letter_ids]
+    letters.close_many(node, session, body.letter_ids)
+    return [Accepted(letter_id=letter_id, queued="close") for letter_id in body.letter_ids]
 
 
 @router.post("/letters/{letter_id}/close", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def close(letter_id: str, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.close(node, session, letter_id.lower())
-    return Accepted(letter_id=letter_id.lower(), queued="close")
+def close(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
+    letters.close(node, session, letter_id)
+    return Accepted(letter_id=letter_id, queued="close")

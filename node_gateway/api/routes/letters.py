@@ -9,14 +9,21 @@ from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from node_gateway.api.deps import CurrentUser, NodeDep, SessionDep
+from node_gateway.api.deps import LetterReader, NodeDep, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import ChainStep, LetterDetail, LetterPage, LetterSummary, OutboxStep
+from node_gateway.api.types import LetterId, MemberId, Offset, UnixTime
 from node_gateway.errors import NotFound
 from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
-router = APIRouter(prefix="/v1/letters", tags=["letters"])
+router = APIRouter(
+    prefix="/v1/letters",
+    tags=["letters"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 
 
 def summary(row: LetterRow, now: int) -> LetterSummary:
@@ -46,13 +53,15 @@ def _mine(node: Node) -> ColumnElement[bool]:
 def list_letters(
     node: NodeDep,
     session: SessionDep,
-    _: CurrentUser,
-    status: Annotated[list[str] | None, Query(description="Only these statuses (e.g. REPLIED)")] = None,
+    _: LetterReader,
+    status: Annotated[
+        list[str] | None, Query(max_length=16, description="Only these statuses (e.g. REPLIED)")
+    ] = None,
     overdue: bool | None = None,
-    due_before: int | None = None,
-    due_after: int | None = None,
-    counterparty: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    due_before: UnixTime | None = None,
+    due_after: UnixTime | None = None,
+    counterparty: MemberId | None = None,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LetterPage:
     now = int(time.time())
@@ -121,5 +130,5 @@ def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
 
 
 @router.get("/{letter_id}", response_model=LetterDetail, summary="One letter, its document and chain history")
-def show_letter(letter_id: str, node: NodeDep, session: SessionDep, _: CurrentUser) -> LetterDetail:
-    return letter_detail(node, session, letter_id.lower())
+def show_letter(letter_id: LetterId, node: NodeDep, session: SessionDep, _: LetterReader) -> LetterDetail:
+    return letter_detail(node, session, letter_id)

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from node_gateway.api.deps import CurrentUser, NodeDep, OperatorUser, SessionDep
+from node_gateway.api.deps import NodeDep, OperatorUser, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import Accepted, AdmitIn, MemberOut
+from node_gateway.api.types import MemberId
 from node_gateway.chain.contracts import Member, MemberStatus, Role
 from node_gateway.core.config import MemberRole
 from node_gateway.errors import Conflict, InvalidRequest, NotFound
@@ -20,7 +22,12 @@ from node_gateway.protocol.hashing import organisation_id, to_hex
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import OutboxTransaction
 
-router = APIRouter(prefix="/v1/members", tags=["operator"])
+router = APIRouter(
+    prefix="/v1/members",
+    tags=["operator"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+)
 
 
 def member_out(member: Member) -> MemberOut:
@@ -130,21 +137,21 @@ def _generation(session: SessionDep, member_id: int) -> int:
 
 
 @router.post("/{member_id}/suspend", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def suspend(member_id: int, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
+def suspend(member_id: MemberId, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
     return _status_change(node, session, member_id, "suspend")
 
 
 @router.post("/{member_id}/reinstate", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def reinstate(member_id: int, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
+def reinstate(member_id: MemberId, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
     return _status_change(node, session, member_id, "reinstate")
 
 
 @router.post("/{member_id}/revoke", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def revoke(member_id: int, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
+def revoke(member_id: MemberId, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
     return _status_change(node, session, member_id, "revoke")
 
 
 @router.get("", response_model=list[MemberOut], summary="All members, as the registry holds them now")
-def list_members(node: NodeDep, _: CurrentUser) -> list[MemberOut]:
+def list_members(node: NodeDep, _: OperatorUser) -> list[MemberOut]:
     count = node.network.members.member_count()
     return [member_out(node.member(member_id, fresh=True)) for member_id in range(1, count + 1)]

@@ -7,16 +7,23 @@ import time
 from fastapi import APIRouter
 
 from node_gateway.api.deps import Analyst, NodeDep, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import VerifyIn
+from node_gateway.api.types import MemberId
 from node_gateway.errors import InvalidRequest
 from node_gateway.services.statistics import BankStatistics, NetworkSummary, bank_statistics, network_summary
 from node_gateway.services.verification import VerificationResult, verify_document
 
-router = APIRouter(prefix="/v1", tags=["regulator"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["regulator"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 422, 502, 503),
+)
 
 
 @router.get("/statistics", response_model=list[BankStatistics], summary="Per bank, from chain events only")
-def statistics(session: SessionDep, _: Analyst, bank: int | None = None) -> list[BankStatistics]:
+def statistics(session: SessionDep, _: Analyst, bank: MemberId | None = None) -> list[BankStatistics]:
     return bank_statistics(session, now=int(time.time()), bank=bank)
 
 

@@ -7,13 +7,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from sqlalchemy import func, select
 
 from node_gateway.api.deps import NodeDep
+from node_gateway.api.errors import GatewayRoute
 from node_gateway.api.models import Identity
 from node_gateway.chain.errors import ChainError
 from node_gateway.errors import NotMember
 from node_gateway.services.outbox import stuck_steps
 from node_gateway.storage.models import IndexerCursor, LetterRow, OutboxDelivery, OutboxTransaction
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=GatewayRoute)
 
 
 @router.get("/health", summary="Liveness and the state of chain, membership and outboxes")
@@ -48,7 +49,12 @@ def health(node: NodeDep) -> dict[str, object]:
     }
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
 def metrics(node: NodeDep) -> Response:
     registry = CollectorRegistry()
     outbox = Gauge("confirmnet_outbox_transactions", "Chain steps by state", ["state"], registry=registry)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from node_gateway.api.deps import Admin, NodeDep, SessionDep
+from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import UserCreated, UserIn
 from node_gateway.core.security import create_user, revoke_user
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(
+    prefix="/v1/users",
+    tags=["users"],
+    route_class=GatewayRoute,
+    responses=error_responses(401, 403, 422),
+)
 
 
 @router.post("", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
