@@ -80,6 +80,12 @@ class GatewaySettings(BaseSettings):
     passphrase_file: Path | None = None
     poll_interval_s: float = 0.2
     peer_clock_skew_s: int = 300
+    peer_max_body_bytes: int | None = Field(
+        None,
+        ge=1024,
+        description="The largest body the peer API reads (413 beyond); unset: a full batch of the "
+        "largest envelopes (node_gateway/api/routes/peer.py, DEFAULT_MAX_BODY_BYTES)",
+    )
     log_level: str = "INFO"
     # The bank adapter (bank gateways only; see bank_adapter/).
     core_banking_url: str | None = Field(
