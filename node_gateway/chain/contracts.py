@@ -25,7 +25,7 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, wire_rpc
+from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, to_hex, wire_rpc
 
 
 class Role(IntEnum):
@@ -414,7 +414,8 @@ class _BoundContract:
         """The events ``name`` whose indexed arguments are among ``indexed`` (one list of 32-byte
         topics per argument, None for any), in windows a node serves, in chain order."""
         topic = next(t for t, event in self._events.items() if event.name == name)
-        topics: list[Any] = [HexBytes(topic), *([HexBytes(t) for t in ts] if ts else None for ts in indexed)]
+        # Hex strings: the in-process chain matches no topic given as bytes.
+        topics: list[Any] = [to_hex(topic), *([to_hex(t) for t in ts] if ts else None for ts in indexed)]
         events = []
         for first, last in block_windows(from_block, to_block):
             params: FilterParams = {
