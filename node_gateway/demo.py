@@ -589,7 +589,9 @@ def run_demo(
             while True:
                 time.sleep(3600)
         return summary
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM or SIGHUP (the launcher stops on those too)
+        if not (base / "summary.json").exists():
+            raise  # stopped before the season ended: there is no summary to give
         return DemoSummary.model_validate_json((base / "summary.json").read_text())
     finally:
         network.stop()

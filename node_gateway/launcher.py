@@ -9,6 +9,11 @@ through the operator's API, over HTTP, like in production.
 Waits follow progress rather than a clock: a loaded machine makes everything slow, not stuck. A
 wait gives up only when nothing it can see has moved for a long stretch (a starting gateway's CPU
 time and log; the network's chain head, indexers and outboxes), or at once when a process died.
+
+Whatever this process started ends with it: SIGTERM and SIGHUP stop it as Ctrl-C does (through the
+``finally`` of whoever started the network), the gateways stop themselves once their launcher is
+gone (``CONFIRMNET_LAUNCHER_PID``), and anvil gets SIGTERM from the kernel when it dies
+(``AnvilNode``), even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ CONFIRMNET = [sys.executable, "-c", "from node_gateway.cli import main; main()"]
 STALL_S = 180.0
 # How often a wait looks for progress (which may ask every gateway for its /health).
 PROGRESS_SAMPLE_S = 1.0
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class LaunchError(RuntimeError):
@@ -119,6 +125,10 @@ def _stopped(pid: int) -> bool:
     """Frozen by SIGSTOP (a test freezes a gateway to kill it mid-way)."""
     fields = _proc_stat(pid)
     return fields is not None and fields[0] in ("T", "t")
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
 
 @dataclass(frozen=True)
@@ -353,6 +363,7 @@ class LocalNetwork:
         self.anvil: AnvilNode | None = None
         self.w3: Web3 | None = None
         self.rpc_url = ""
+        self._signal_handlers: dict[int, Any] = {}
 
     @property
     def operator(self) -> Gateway:
@@ -373,6 +384,7 @@ class LocalNetwork:
 
     def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
+        self._trap_stop_signals()
         progress("starting the chain")
         if self.embedded:
             self.w3 = _one_request_at_a_time(in_process_chain())
@@ -426,10 +438,30 @@ class LocalNetwork:
                 raise LaunchError(f"admitting {gateway.name}: {response.status_code} {response.text}")
 
     def stop(self) -> None:
-        for gateway in reversed(self.gateways):
-            gateway.stop()
-        if self.anvil is not None:
-            self.anvil.stop()
+        try:
+            for gateway in reversed(self.gateways):
+                gateway.stop()
+        finally:
+            if self.anvil is not None:
+                self.anvil.stop()
+            self._restore_signals()
+
+    def _trap_stop_signals(self) -> None:
+        """SIGTERM and SIGHUP (what a service manager, ``kill`` or a closed terminal send) stop
+        this process as Ctrl-C does, so that whoever started the network goes through its
+        ``finally`` and stops it; their default would end the process at once. Only where the
+        default is in force (``nohup`` ignores SIGHUP: so be it), and only from the main thread,
+        which alone receives signals."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in _STOP_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                self._signal_handlers[signum] = signal.signal(signum, _interrupt)
+
+    def _restore_signals(self) -> None:
+        while self._signal_handlers:
+            signum, handler = self._signal_handlers.popitem()
+            signal.signal(signum, handler)
 
 
 def _slug(index: int, spec: MemberSpec) -> str:

@@ -1,8 +1,10 @@
 """The launcher's waits follow progress: a gateway busy starting is waited for however long it
 takes, one that shows no progress is given up with its log, one that died is reported at once.
 
-Gateways started by a launcher stop when the launcher dies, even by SIGKILL, when it cannot
-stop them itself (a killed test run or demo would otherwise leave them polling the chain)."""
+Every process a launcher starts ends when the launcher ends, however it ends: SIGTERM and
+SIGHUP stop it as Ctrl-C does (it stops its network), and when it is killed outright (SIGKILL) the
+gateways stop themselves once their launcher is gone and anvil gets SIGTERM from the kernel;
+otherwise a killed test run or demo would leave them running, anvil with its state."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import pytest
 
 from node_gateway import launcher
 from node_gateway.gateway_cli import LAUNCHER_PID
-from node_gateway.launcher import wait_until
+from node_gateway.launcher import cpu_ticks, wait_until
 
 # A gateway stand-in: it counts the watch's checks (each asks os.getppid()) and says when ten
 # have passed, its launcher alive.
@@ -46,6 +48,26 @@ LAUNCHER = (
     f"child = subprocess.Popen([sys.executable, '-c', {CHILD!r}], env={{**os.environ, {LAUNCHER_PID!r}: str(os.getpid())}}); "
     "print(child.pid, flush=True); time.sleep(120)"
 )
+# A launcher as the demo is one: a network started, then waiting to be stopped.
+NETWORK = """
+import signal, sys, time
+from pathlib import Path
+from node_gateway.launcher import LocalNetwork, MemberSpec
+
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in a terminal, whatever ran the tests
+members = [
+    MemberSpec("operator", "中国银行业协会", "51100000500000074H"),
+    MemberSpec("bank", "东海银行", "91310000132206210U"),
+]
+network = LocalNetwork(Path(sys.argv[1]), members, passphrase="launcher test passphrase")
+try:
+    network.start()
+    print("up", flush=True)
+    while True:
+        time.sleep(3600)
+finally:
+    network.stop()
+"""
 
 
 def _alive(pid: int) -> bool:
@@ -59,6 +81,25 @@ def _alive(pid: int) -> bool:
 
 def _still_running(pids: set[int]) -> frozenset[int]:
     return frozenset(pid for pid in pids if _alive(pid))
+
+
+def _children(parent: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return "(gone)"
 
 
 # --- waits that follow progress ----------------------------------------------------------------
@@ -174,3 +215,43 @@ def test_without_a_launcher_nothing_watches() -> None:
     code = "import threading; from node_gateway.gateway_cli import exit_with_launcher; exit_with_launcher(); print(threading.active_count())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+@pytest.mark.anvil
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["SIGTERM", "SIGHUP", "SIGKILL"]
+)
+def test_nothing_a_launcher_started_outlives_it(tmp_path: Path, signum: signal.Signals) -> None:
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", NETWORK, str(tmp_path / "network")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert launcher.stdout is not None
+    started: set[int] = set()
+    try:
+        assert launcher.stdout.readline().strip() == "up", launcher.communicate()[1]
+        started = _children(launcher.pid)
+        assert len(started) == 3, [_command(pid) for pid in started]  # anvil and two gateways
+        launcher.send_signal(signum)
+        wait_until(
+            lambda: not _still_running(started),
+            60,
+            "the launcher's processes to end",
+            progress=lambda: _still_running(started),
+        )
+        wait_until(
+            lambda: launcher.poll() is not None,
+            60,
+            "the launcher to end",
+            progress=lambda: cpu_ticks(launcher.pid),
+        )
+    except Exception as exc:
+        left = {pid: _command(pid) for pid in _still_running(started)}
+        raise AssertionError(f"{exc}; still running: {left}") from exc
+    finally:
+        launcher.kill()
+        for pid in _still_running(started):
+            os.kill(pid, signal.SIGKILL)
