@@ -146,7 +146,7 @@ def _write_report(path: Path, plan: BulkPlan) -> None:
 
 def _member_lookup(api: Client, identity: Identity, rpc: str | None) -> MemberLookup | None:
     """How to look up the banks the letters address: in the member registry through ``rpc``, or in
-    the gateway's list of members; None if the gateway keeps that list to the operator."""
+    the gateway's list of members; None if this key may not read that list (only auditors may)."""
     if rpc is None:
         try:
             listed = api.send(Call("GET", "/v1/members", _MEMBERS.validate_python, idempotent=True))
@@ -194,8 +194,8 @@ def upload(
         members = _member_lookup(api, identity, rpc)
     if members is None and dry_run:
         fail(
-            "the dry run cannot check that the letters' banks are active banks: this gateway lists "
-            "members to the operator only; give --rpc (or CONFIRMNET_RPC_URL), a node of the network"
+            "the dry run cannot check that the letters' banks are active banks: this API key may not "
+            "list the network's members; use an auditor's key, or give --rpc (or CONFIRMNET_RPC_URL)"
         )
     try:
         plan = plan_file(sheet_file, audit_firm=firm, sheet=sheet, members=members)

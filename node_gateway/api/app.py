@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from bank_adapter import api as bank_workflow
 from bank_adapter.workflow import BankWorkflow
 from node_gateway.api.errors import install_error_handlers
-from node_gateway.api.routes import bank, firm, letters, operator, peer, regulator, system, users
+from node_gateway.api.routes import bank, firm, letters, members, operator, peer, regulator, system, users
 from node_gateway.core.config import MemberRole
 from node_gateway.core.logging import current_letter
 from node_gateway.node import Node
@@ -25,10 +25,10 @@ from node_gateway.services.worker import BackgroundWorker
 log = logging.getLogger(__name__)
 
 _ROLE_ROUTERS = {
-    MemberRole.AUDIT_FIRM: [letters.router, firm.router],
+    MemberRole.AUDIT_FIRM: [letters.router, firm.router, members.router],
     MemberRole.BANK: [letters.router, bank.router, bank_workflow.router],
     MemberRole.REGULATOR: [regulator.router],
-    MemberRole.OPERATOR: [operator.router],
+    MemberRole.OPERATOR: [operator.router, members.router],
 }
 
 

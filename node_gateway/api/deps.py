@@ -72,4 +72,6 @@ Officer = Annotated[User, Depends(require("officer"))]
 Reviewer = Annotated[User, Depends(require("reviewer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]
+# The registry, as the operator manages it and as a firm's auditors address letters to its banks.
+MemberReader = Annotated[User, Depends(require("auditor", "operator"))]
 Admin = Annotated[User, Depends(require(ADMIN))]

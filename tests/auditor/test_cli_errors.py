@@ -36,7 +36,7 @@ class FakeGateway:
 
     def __init__(self, *, letters: Sequence[str] = (), members: list[MemberOut] | None = None) -> None:
         self.letters = list(letters)
-        self.members = members  # None: only the operator may list members
+        self.members = members  # None: this key may not list members
         self.requests: list[httpx.Request] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -58,7 +58,7 @@ class FakeGateway:
             return httpx.Response(200, json=identity.model_dump(mode="json"))
         if path == "/v1/members":
             if self.members is None:
-                error = {"code": "forbidden", "message": "only the operator lists members"}
+                error = {"code": "forbidden", "message": "user 'auditee' lacks the role 'auditor'"}
                 return httpx.Response(403, json={"error": error})
             return httpx.Response(200, json=[m.model_dump(mode="json") for m in self.members])
         if path == "/v1/letters" and request.method == "GET":
@@ -244,7 +244,7 @@ def test_dry_run_passes_letters_to_active_banks(fake: Callable[..., FakeGateway]
 def test_dry_run_without_a_way_to_check_the_banks_says_so(
     fake: Callable[..., FakeGateway], tmp_path: Path
 ) -> None:
-    fake(members=None)  # the gateway lists members to its operator only
+    fake(members=None)  # an auditee's key, say
     result = runner.invoke(
         app, ["auditor", "upload", str(_sheet(tmp_path / "x.csv", [3])), "--dry-run"], env=ENV
     )

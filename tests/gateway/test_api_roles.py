@@ -58,6 +58,7 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         ("GET", "/v1/letters/{letter_id}/evidence"): _AUDITOR,
         ("POST", "/v1/letters/close"): _AUDITOR,
         ("POST", "/v1/letters/{letter_id}/close"): _AUDITOR,
+        ("GET", "/v1/members"): _AUDITOR,  # to address letters to active banks
     },
     MemberRole.BANK: {
         **_COMMON,

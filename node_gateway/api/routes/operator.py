@@ -11,9 +11,9 @@ from web3 import Web3
 
 from node_gateway.api.deps import NodeDep, OperatorUser, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
-from node_gateway.api.models import Accepted, AdmitIn, MemberOut
+from node_gateway.api.models import Accepted, AdmitIn
 from node_gateway.api.types import MemberId
-from node_gateway.chain.contracts import Member, MemberStatus, Role
+from node_gateway.chain.contracts import MemberStatus, Role
 from node_gateway.core.config import MemberRole
 from node_gateway.errors import Conflict, InvalidRequest, NotFound
 from node_gateway.node import Node
@@ -28,18 +28,6 @@ router = APIRouter(
     route_class=GatewayRoute,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
 )
-
-
-def member_out(member: Member) -> MemberOut:
-    return MemberOut(
-        member_id=member.member_id,
-        role=member.role.name.lower(),
-        status=member.status.name.lower(),
-        account=member.account,
-        org_id=to_hex(member.org_id),
-        display_name=member.display_name,
-        endpoint=member.endpoint,
-    )
 
 
 @router.post("", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED, summary="Admit a member")
@@ -149,9 +137,3 @@ def reinstate(member_id: MemberId, node: NodeDep, session: SessionDep, _: Operat
 @router.post("/{member_id}/revoke", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
 def revoke(member_id: MemberId, node: NodeDep, session: SessionDep, _: OperatorUser) -> Accepted:
     return _status_change(node, session, member_id, "revoke")
-
-
-@router.get("", response_model=list[MemberOut], summary="All members, as the registry holds them now")
-def list_members(node: NodeDep, _: OperatorUser) -> list[MemberOut]:
-    count = node.network.members.member_count()
-    return [member_out(node.member(member_id, fresh=True)) for member_id in range(1, count + 1)]
