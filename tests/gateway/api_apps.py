@@ -88,8 +88,9 @@ def gateway(
         data_dir=path,
         network_file=path / "network.json",
         core_banking_url=core_url,
-        **({} if peer_max_body_bytes is None else {"peer_max_body_bytes": peer_max_body_bytes}),
     )
+    if peer_max_body_bytes is not None:
+        settings = settings.model_copy(update={"peer_max_body_bytes": peer_max_body_bytes})
     db = Database(f"sqlite:///{path / 'gateway.db'}")
     db.migrate()
     keys = MemberKeys(party.sender.account, (EncryptionKeyPair.generate(DEFAULT_SUITE),), os.urandom(32))
