@@ -27,13 +27,9 @@ from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, to_hex, wire_rpc
 
-
-class Role(IntEnum):
-    NONE = 0
-    OPERATOR = 1
-    AUDIT_FIRM = 2
-    BANK = 3
-    REGULATOR = 4
+# The lifecycle's enums, also the contracts' own: here beside MemberStatus and the others.
+from node_gateway.protocol.lifecycle import LetterStatus as LetterStatus
+from node_gateway.protocol.lifecycle import Role as Role
 
 
 class MemberStatus(IntEnum):
@@ -66,18 +62,6 @@ class ProposalState(IntEnum):
 def proposal_state_bitmap(*states: ProposalState) -> bytes:
     """The ``expectedStates`` bitmap of MemberRegistryUnexpectedProposalState for ``states``."""
     return sum(1 << state for state in states).to_bytes(32, "big")
-
-
-class LetterStatus(IntEnum):
-    NONE = 0
-    REQUESTED = 1
-    AUTHORISED = 2
-    ACCEPTED = 3
-    REJECTED = 4
-    REPLIED = 5
-    CLOSED = 6
-    WITHDRAWN = 7
-    REFUSED = 8
 
 
 def status_bitmap(*states: LetterStatus) -> bytes:

@@ -22,19 +22,15 @@ from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationRepl
 from node_gateway.protocol.envelopes import Envelope, open_envelope
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument, ProtocolError
 from node_gateway.protocol.hashing import as_salt, verify_document_hash
+from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, stored_reply
 from node_gateway.storage.models import LetterRow, utcnow
 from node_gateway.storage.vault import StoredDocument
 
-_LETTER_ARRIVES = {
-    LetterStatus.AUTHORISED,
-    LetterStatus.ACCEPTED,
-    LetterStatus.REJECTED,
-    LetterStatus.REPLIED,
-    LetterStatus.CLOSED,
-}
-_REPLY_ARRIVES = {LetterStatus.REPLIED, LetterStatus.CLOSED}
+# A letter is delivered once authorised on chain, a reply once recorded there.
+_LETTER_ARRIVES = only_after(LetterStatus.AUTHORISED)
+_REPLY_ARRIVES = only_after(LetterStatus.REPLIED)
 
 
 def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:

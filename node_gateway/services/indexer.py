@@ -21,6 +21,7 @@ from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
 from node_gateway.chain.transactions import rpc, speaks_json_rpc, wire_rpc
 from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
+from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import enqueue_delivery
 from node_gateway.services.letters import letter_rows
 from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow
@@ -29,17 +30,6 @@ log = logging.getLogger(__name__)
 
 CURSOR = "events"
 MAX_RANGE = 2000
-
-STATUS_AFTER: dict[str, LetterStatus] = {
-    "LetterRequested": LetterStatus.REQUESTED,
-    "LetterAuthorised": LetterStatus.AUTHORISED,
-    "AuthorisationRefused": LetterStatus.REFUSED,
-    "LetterAccepted": LetterStatus.ACCEPTED,
-    "LetterRejected": LetterStatus.REJECTED,
-    "LetterReplied": LetterStatus.REPLIED,
-    "LetterClosed": LetterStatus.CLOSED,
-    "LetterWithdrawn": LetterStatus.WITHDRAWN,
-}
 
 
 def _jsonable(value: Any) -> Any:

@@ -51,20 +51,25 @@ from node_gateway.protocol.hashing import (
     to_hex,
     verify_document_hash,
 )
+from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, only_after
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 
 PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
-AWAITING_BANK = {
-    LetterStatus.REQUESTED.name,
-    LetterStatus.AUTHORISED.name,
-    LetterStatus.ACCEPTED.name,
-    PENDING,
-}
+# Awaiting the auditee or the bank (the due time runs), by the names the rows hold.
+AWAITING_BANK = {status.name for status in AWAITING} | {PENDING}
+# Awaiting the auditee's signature: stored here, or requested on chain.
+_AWAITING_AUTHORISATION = {PENDING} | {s.name for s in TRANSITIONS[Action.AUTHORISE].allowed_from}
+_ACCEPTED = {status.name for status in only_after(LetterStatus.ACCEPTED)}
 DEFAULT_REPLY_DAYS = 14
 AUTHORISATION_VALIDITY = timedelta(days=180)  # as the mandate practice of the platforms
+
+
+def _allows(action: Action, status: str) -> bool:
+    """Whether the contract takes ``action`` on a letter whose row is in ``status``."""
+    return status in {s.name for s in TRANSITIONS[action].allowed_from}
 
 
 def _b(value: str) -> bytes:
@@ -226,7 +231,7 @@ def authorisation_request(
     """What the auditee's signer signs for these letters: the EIP-712 document and what it covers."""
     rows = _firm_letters(node, session, letter_ids)
     for row in rows:
-        if row.status not in (PENDING, LetterStatus.REQUESTED.name):
+        if row.status not in _AWAITING_AUTHORISATION:
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
     tree = requests_tree(rows)
     chain_id = node.sender.chain_id
@@ -301,7 +306,7 @@ def submit_authorisation(
     signer = _recover(typed, signature)
     now = _now()
     for row in rows:
-        if row.status not in (PENDING, LetterStatus.REQUESTED.name):
+        if row.status not in _AWAITING_AUTHORISATION:
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
     # One read for every bank and auditee the letters name, not one per letter.
     pairs = sorted({(row.bank, row.auditee_ref) for row in rows})
@@ -342,7 +347,7 @@ def _firm_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
 
 def follow_up(node: Node, session: Session, letter_id: str) -> None:
     row = _firm_letter(node, session, letter_id)
-    if row.status not in AWAITING_BANK - {PENDING}:
+    if not _allows(Action.FOLLOW_UP, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply is followed up")
     count = session.scalar(
         select(ChainEventRow.id).where(
@@ -360,7 +365,7 @@ def follow_up(node: Node, session: Session, letter_id: str) -> None:
 
 def withdraw(node: Node, session: Session, letter_id: str) -> None:
     row = _firm_letter(node, session, letter_id)
-    if row.status not in AWAITING_BANK - {PENDING}:
+    if not _allows(Action.WITHDRAW, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply can be withdrawn")
     enqueue_step(
         session,
@@ -381,7 +386,7 @@ def close_many(node: Node, session: Session, letter_ids: Sequence[str]) -> None:
     for row in _firm_letters(node, session, letter_ids):
         if row.status == LetterStatus.CLOSED.name:
             continue
-        if row.status != LetterStatus.REPLIED.name or not row.reply_verified:
+        if not _allows(Action.CLOSE, row.status) or not row.reply_verified:
             raise Conflict(f"letter {row.letter_id} has no verified reply yet (status {row.status})")
         steps.append((f"close:{row.letter_id}", "close", {"letter_id": row.letter_id}, row.letter_id))
     enqueue_steps(session, steps)
@@ -426,9 +431,9 @@ def accept(node: Node, session: Session, letter_id: str) -> None:
     row = _bank_letter(node, session, letter_id)
     if row.letter_sealed is None:
         raise Conflict(f"letter {letter_id} has not been received; it cannot be accepted")
-    if row.status in (LetterStatus.ACCEPTED.name, LetterStatus.REPLIED.name, LetterStatus.CLOSED.name):
+    if row.status in _ACCEPTED:
         return
-    if row.status != LetterStatus.AUTHORISED.name:
+    if not _allows(Action.ACCEPT, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is accepted")
     enqueue_step(
         session,
@@ -443,7 +448,7 @@ def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:
     row = _bank_letter(node, session, letter_id)
     if reason not in RejectionReason._value2member_map_:
         raise InvalidRequest(f"unknown rejection reason {reason}")
-    if row.status != LetterStatus.AUTHORISED.name:
+    if not _allows(Action.REJECT, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is rejected")
     enqueue_step(
         session,
@@ -466,8 +471,8 @@ def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> Lett
         if existing == reply:
             return row
         raise Conflict(f"letter {row.letter_id} already has a different reply")
-    accepted = row.status == LetterStatus.ACCEPTED.name or (
-        row.status == LetterStatus.AUTHORISED.name and _queued(session, f"accept:{row.letter_id}")
+    accepted = _allows(Action.REPLY, row.status) or (
+        _allows(Action.ACCEPT, row.status) and _queued(session, f"accept:{row.letter_id}")
     )
     if not accepted:
         raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")

@@ -13,15 +13,11 @@ from typing import Any
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal
 from node_gateway.chain.network import Network
 from node_gateway.chain.transactions import Call
+from node_gateway.protocol.lifecycle import only_after
 
-_AFTER_AUTHORISED = {
-    LetterStatus.AUTHORISED,
-    LetterStatus.ACCEPTED,
-    LetterStatus.REJECTED,
-    LetterStatus.REPLIED,
-    LetterStatus.CLOSED,
-}
-_AFTER_ACCEPTED = {LetterStatus.ACCEPTED, LetterStatus.REPLIED, LetterStatus.CLOSED}
+# A letter in one of these has been authorised (accepted): the step is on chain.
+_AFTER_AUTHORISED = only_after(LetterStatus.AUTHORISED)
+_AFTER_ACCEPTED = only_after(LetterStatus.ACCEPTED)
 
 
 @dataclass(frozen=True)

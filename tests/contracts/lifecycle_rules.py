@@ -1,19 +1,20 @@
-"""A small Python model of ConfirmationRegistry's rules, written from DESIGN.md §4.
+"""A small Python model of ConfirmationRegistry's rules: the lifecycle module's, with the errors.
 
-For an action by an actor on a letter, the model names the outcome: the next status, or the
-custom error and its arguments. Checks run in the contract's order: the acting member (known,
-Active, right role) → the letter exists → it is the acting member's letter → the state guard.
-The lifecycle table and the state machine test compare the contracts against it.
+The lifecycle (who acts, from which states, to which) is node_gateway.protocol.lifecycle's, the
+one the gateway itself follows. For an action by an actor on a letter, the model names the
+outcome: the next status, or the custom error and its arguments. Checks run in the contract's
+order: the acting member (known, Active, right role) → the letter exists → it is the acting
+member's letter → the state guard. The lifecycle table and the state machine test compare the
+contracts against it.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from node_gateway.chain.contracts import LetterStatus, MemberStatus, Role, status_bitmap
+from node_gateway.chain.contracts import MemberStatus, status_bitmap
 from node_gateway.chain.errors import (
     ConfirmationNotAddressedBank,
     ConfirmationNotRequestingFirm,
@@ -26,60 +27,21 @@ from node_gateway.chain.errors import (
     MemberRegistryWrongRole,
 )
 from node_gateway.chain.transactions import Call
+from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, LetterStatus, Role
 
 if TYPE_CHECKING:
     from conftest import Deployment, LetterRef
 
 
-class Action(StrEnum):
-    REQUEST = "request"
-    AUTHORISE = "authorise"
-    REFUSE = "refuse"
-    ACCEPT = "accept"
-    REJECT = "reject"
-    REPLY = "reply"
-    CLOSE = "close"
-    WITHDRAW = "withdraw"
-    FOLLOW_UP = "followUp"
-
-
-AWAITING_BANK = (LetterStatus.REQUESTED, LetterStatus.AUTHORISED, LetterStatus.ACCEPTED)
-
-# The states each action starts from, and where it leads (None: the state does not change).
+# The lifecycle's tables (node_gateway.protocol.lifecycle), in the shapes the tests use.
+AWAITING_BANK = tuple(sorted(AWAITING))
 ALLOWED: dict[Action, tuple[LetterStatus, ...]] = {
-    Action.REQUEST: (LetterStatus.NONE,),
-    Action.AUTHORISE: (LetterStatus.REQUESTED,),
-    Action.REFUSE: (LetterStatus.REQUESTED,),
-    Action.ACCEPT: (LetterStatus.AUTHORISED,),
-    Action.REJECT: (LetterStatus.AUTHORISED,),
-    Action.REPLY: (LetterStatus.ACCEPTED,),
-    Action.CLOSE: (LetterStatus.REPLIED,),
-    Action.WITHDRAW: AWAITING_BANK,
-    Action.FOLLOW_UP: AWAITING_BANK,
+    action: tuple(sorted(t.allowed_from)) for action, t in TRANSITIONS.items()
 }
-NEXT: dict[Action, LetterStatus | None] = {
-    Action.REQUEST: LetterStatus.REQUESTED,
-    Action.AUTHORISE: LetterStatus.AUTHORISED,
-    Action.REFUSE: LetterStatus.REFUSED,
-    Action.ACCEPT: LetterStatus.ACCEPTED,
-    Action.REJECT: LetterStatus.REJECTED,
-    Action.REPLY: LetterStatus.REPLIED,
-    Action.CLOSE: LetterStatus.CLOSED,
-    Action.WITHDRAW: LetterStatus.WITHDRAWN,
-    Action.FOLLOW_UP: None,
-}
-# The role of the one party that may take each action; None: relayed, anyone may send it.
-ACTING_ROLE: dict[Action, Role | None] = {
-    Action.REQUEST: Role.AUDIT_FIRM,
-    Action.AUTHORISE: None,
-    Action.REFUSE: None,
-    Action.ACCEPT: Role.BANK,
-    Action.REJECT: Role.BANK,
-    Action.REPLY: Role.BANK,
-    Action.CLOSE: Role.AUDIT_FIRM,
-    Action.WITHDRAW: Role.AUDIT_FIRM,
-    Action.FOLLOW_UP: Role.AUDIT_FIRM,
-}
+NEXT: dict[Action, LetterStatus | None] = {action: t.leads_to for action, t in TRANSITIONS.items()}
+ACTING_ROLE: dict[Action, Role | None] = {action: t.actor for action, t in TRANSITIONS.items()}
+# The event each action emits; every one also carries letterId, firm and bank.
+EVENT: dict[Action, str] = {action: t.event for action, t in TRANSITIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -180,25 +142,6 @@ def expected_outcome(
     if role == Role.AUDIT_FIRM and letter.firm != actor.member_id:
         return _fail(ConfirmationNotRequestingFirm, letter.letter_id, actor.address.lower())
     return _guard(letter, action)
-
-
-def is_overdue(status: LetterStatus, due_at: int, now: int) -> bool:
-    """Overdue: awaiting the auditee or the bank past the due time; never stored."""
-    return status in AWAITING_BANK and now > due_at
-
-
-# The event each action emits; every one also carries letterId, firm and bank.
-EVENT: dict[Action, str] = {
-    Action.REQUEST: "LetterRequested",
-    Action.AUTHORISE: "LetterAuthorised",
-    Action.REFUSE: "AuthorisationRefused",
-    Action.ACCEPT: "LetterAccepted",
-    Action.REJECT: "LetterRejected",
-    Action.REPLY: "LetterReplied",
-    Action.CLOSE: "LetterClosed",
-    Action.WITHDRAW: "LetterWithdrawn",
-    Action.FOLLOW_UP: "LetterFollowedUp",
-}
 
 
 def action_call(deployment: Deployment, action: Action, letter: LetterRef) -> tuple[Call, dict[str, object]]:

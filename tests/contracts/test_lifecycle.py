@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING
 import pytest
 from lifecycle_rules import (
     EVENT,
-    Action,
     Actor,
     LetterFacts,
     action_call,
     expected_outcome,
 )
 
-from node_gateway.chain.contracts import LetterStatus, Role, status_bitmap
+from node_gateway.chain.contracts import status_bitmap
 from node_gateway.chain.errors import (
     ConfirmationInvalidRequest,
     ConfirmationUnexpectedStatus,
     MemberRegistryUnknownMember,
     MemberRegistryWrongRole,
 )
+from node_gateway.protocol.lifecycle import Action, LetterStatus, Role
 
 if TYPE_CHECKING:
     from conftest import Deployment, LetterRef, Party

@@ -33,22 +33,21 @@ from hypothesis.stateful import (
 from lifecycle_rules import (
     ACTING_ROLE,
     AWAITING_BANK,
-    Action,
     Actor,
     LetterFacts,
     Outcome,
     action_call,
     expected_outcome,
-    is_overdue,
 )
 
-from node_gateway.chain.contracts import LetterStatus, MemberStatus, Role
+from node_gateway.chain.contracts import MemberStatus
 from node_gateway.chain.errors import (
     ConfirmationSignerNotMandated,
     ContractRevert,
     MemberRegistryInvalidStatusChange,
 )
 from node_gateway.chain.transactions import Call, rpc
+from node_gateway.protocol.lifecycle import Action, LetterStatus, Role, is_overdue
 
 if TYPE_CHECKING:
     from conftest import Chain, Deployment, LetterRef, Party
