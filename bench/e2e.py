@@ -41,7 +41,7 @@ from web3 import Web3
 
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.transactions import speaks_json_rpc, wire_rpc
-from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
+from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.protocol.documents import new_letter_id
 
 REFERENCE_DATE = date(2025, 12, 31)
@@ -130,7 +130,7 @@ def _prepare(
     from bank_adapter.core_sql import CoreBank
     from bank_adapter.drafting import draft_reply
     from bank_adapter.generator import generate
-    from node_gateway.demo import Customer, compose
+    from confirmnet.demo import Customer, compose
 
     core_url = bank.spec.env["CONFIRMNET_CORE_BANKING_URL"]
     dataset = generate(customers=customers, seed=1, reference_date=REFERENCE_DATE)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from web3 import Web3
 
-from node_gateway.launcher import Gateway
+from confirmnet.launcher import Gateway
 
 
 @dataclass(frozen=True)

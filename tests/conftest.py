@@ -549,7 +549,7 @@ def deployment(chain: Chain) -> Deployment:
 def init_bank_gateway(runner: CliRunner, base: Path) -> Path:
     """`confirmnet gateway init` of a bank in ``base``/data (CONFIRMNET_PASSPHRASE set by the
     caller); the configuration file's path."""
-    from node_gateway.cli import app
+    from confirmnet.cli import app
 
     init = runner.invoke(
         app,

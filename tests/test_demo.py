@@ -17,8 +17,8 @@ from rich.console import Console
 
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.chain.network import Network, NetworkFile
-from node_gateway.demo import DemoSummary, members, print_access, run_demo
-from node_gateway.launcher import CONFIRMNET, LocalNetwork, cpu_ticks, wait_until
+from confirmnet.demo import DemoSummary, members, print_access, run_demo
+from confirmnet.launcher import CONFIRMNET, LocalNetwork, cpu_ticks, wait_until
 
 
 def _check(network: LocalNetwork, summary: DemoSummary) -> None:

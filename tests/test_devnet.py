@@ -13,7 +13,7 @@ from node_gateway.chain.contracts import Role
 from node_gateway.chain.devnet import Devnet, free_port
 from node_gateway.chain.network import Network, NetworkFile, connect
 from node_gateway.chain.transactions import TransactionSender
-from node_gateway.cli import app
+from confirmnet.cli import app
 
 pytestmark = pytest.mark.anvil
 

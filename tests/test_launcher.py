@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from node_gateway import launcher
+from confirmnet import launcher
 from node_gateway.gateway_cli import LAUNCHER_PID
-from node_gateway.launcher import cpu_ticks, wait_until
+from confirmnet.launcher import cpu_ticks, wait_until
 
 # A gateway stand-in: it counts the watch's checks (each asks os.getppid()) and says when ten
 # have passed, its launcher alive.
@@ -52,7 +52,7 @@ LAUNCHER = (
 NETWORK = """
 import signal, sys, time
 from pathlib import Path
-from node_gateway.launcher import LocalNetwork, MemberSpec
+from confirmnet.launcher import LocalNetwork, MemberSpec
 
 signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in a terminal, whatever ran the tests
 members = [

@@ -1,6 +1,6 @@
 """The command line of the audit firm, the auditee's signer and whoever verifies evidence.
 
-``node_gateway.cli`` mounts these as ``confirmnet auditor``, ``confirmnet authorise`` and
+``confirmnet.cli`` mounts these as ``confirmnet auditor``, ``confirmnet authorise`` and
 ``confirmnet verify``; each command is a thin layer over the SDK and the modules beside it.
 """
 

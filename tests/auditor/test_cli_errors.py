@@ -24,7 +24,7 @@ from auditor_client.bulk import MemberInfo, bank_problem, registry_lookup, templ
 from auditor_client.sdk import Client
 from node_gateway.api.models import Identity, LetterPage, LetterSummary, MemberOut
 from node_gateway.chain.contracts import Role
-from node_gateway.cli import app
+from confirmnet.cli import app
 
 runner = CliRunner()
 GOOD = "0x" + "ab" * 32

@@ -13,7 +13,7 @@ from auditor_client.pdf import write_summary
 from auditor_client.verifier import verify_package
 from node_gateway.api.models import ChainStep, Evidence, EvidenceChain, Identity
 from node_gateway.chain.network import connect
-from node_gateway.cli import app
+from confirmnet.cli import app
 
 from .conftest import Letters
 

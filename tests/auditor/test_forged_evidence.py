@@ -22,7 +22,7 @@ from auditor_client.verifier import Anchor, verify_package
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.devnet import AnvilNode
 from node_gateway.chain.network import NetworkFile, connect
-from node_gateway.cli import app
+from confirmnet.cli import app
 
 from .conftest import Letters, build_letters
 

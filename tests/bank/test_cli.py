@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bank_adapter.core_rows import CustomerRow, rows_of
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.generator import generate
-from node_gateway.cli import app
+from confirmnet.cli import app
 
 AS_OF = date(2024, 12, 31)
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import Network, deploy_network, fund_from_node
 from node_gateway.chain.transactions import TransactionSender
-from node_gateway.cli import app
+from confirmnet.cli import app
 from node_gateway.core.keys import (
     CHAIN_KEYSTORE,
     PENDING_ACCOUNT,

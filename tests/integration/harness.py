@@ -1,5 +1,5 @@
 """A whole network on loopback for the integration tests: anvil and one real gateway process per
-member, over real HTTP (``node_gateway.launcher`` does the work, as for the demo).
+member, over real HTTP (``confirmnet.launcher`` does the work, as for the demo).
 
 ``Gateway`` here is set up through the command line, ``confirmnet gateway init`` with its options,
 as a member would do it; tests use it for members that join an existing consortium.
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from node_gateway import launcher
+from confirmnet import launcher
 from node_gateway.chain.devnet import AnvilNode
-from node_gateway.launcher import CONFIRMNET, LaunchError, LocalNetwork, MemberSpec
+from confirmnet.launcher import CONFIRMNET, LaunchError, LocalNetwork, MemberSpec
 
 PASSPHRASE = "integration test passphrase, never used elsewhere"
 

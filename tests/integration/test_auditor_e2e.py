@@ -19,7 +19,7 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
-from node_gateway.cli import app
+from confirmnet.cli import app
 from node_gateway.protocol.documents import ConfirmationLetter
 
 from .flows import Customer, accept_and_reply, letter_view, member_id, new_auditee, ok, wait_in_inbox

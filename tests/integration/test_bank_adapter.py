@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from bank_adapter.generator import dataset_from_letter
 from bank_adapter.importer import export_csv
-from node_gateway.cli import app
+from confirmnet.cli import app
 from node_gateway.protocol.documents import (
     Auditee,
     AuditFirm,

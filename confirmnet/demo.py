@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from node_gateway.launcher import Gateway, LocalNetwork, MemberSpec
+from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
 from node_gateway.protocol.documents import (
     Auditee,
     AuditFirm,

@@ -51,7 +51,7 @@ from node_gateway.gateway_cli import LAUNCHER_PID
 from node_gateway.protocol.envelopes import DEFAULT_SUITE
 from node_gateway.protocol.hashing import organisation_id
 
-CONFIRMNET = [sys.executable, "-c", "from node_gateway.cli import main; main()"]
+CONFIRMNET = [sys.executable, "-c", "from confirmnet.cli import main; main()"]
 
 
 # How long the launcher's own waits (a gateway starting, a member being admitted) go on with nothing

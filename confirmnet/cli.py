@@ -1,7 +1,13 @@
-"""The ``confirmnet`` command line."""
+"""The ``confirmnet`` command line: every package's commands under one root.
+
+Each group is mounted from the package that owns it. A group whose package's extra is not
+installed (``pip install 'confirmnet[gateway]'`` and so on) is still listed and says what to
+install, so that the base install runs ``confirmnet verify`` with neither FastAPI nor SQLAlchemy.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
@@ -9,21 +15,47 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from auditor_client.cli import auditor_app, authorise_app, verify_app
-from bank_adapter.cli import bank_app
 from node_gateway.chain.devnet import Devnet, DevnetError
 from node_gateway.chain.network import NetworkFile
-from node_gateway.gateway_cli import gateway_app, network_app
 
 app = typer.Typer(help="confirmnet: bank audit confirmations on a permissioned chain.", no_args_is_help=True)
 devnet_app = typer.Typer(help="A local development chain with the contracts deployed.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
-app.add_typer(gateway_app, name="gateway")
-app.add_typer(network_app, name="network")
-app.add_typer(bank_app, name="bank")
-app.add_typer(auditor_app, name="auditor")
-app.add_typer(authorise_app, name="authorise")
-app.add_typer(verify_app, name="verify")
+
+_OWN_PACKAGES = ("confirmnet", "node_gateway", "bank_adapter", "auditor_client")
+# name, module, attribute, the extra that brings the module's dependencies
+_GROUPS = [
+    ("gateway", "node_gateway.gateway_cli", "gateway_app", "gateway"),
+    ("network", "node_gateway.gateway_cli", "network_app", "gateway"),
+    ("bank", "bank_adapter.cli", "bank_app", "bank"),
+    ("auditor", "auditor_client.cli.auditor", "auditor_app", "auditor"),
+    ("authorise", "auditor_client.cli.authorise", "authorise_app", "auditor"),
+    ("verify", "auditor_client.cli.verify", "verify_app", "auditor"),
+]
+
+
+def _missing(name: str, extra: str, module: str) -> typer.Typer:
+    """A group that only says which extra would bring it."""
+    group = typer.Typer(help=f"(needs: pip install 'confirmnet[{extra}]')")
+
+    @group.callback(invoke_without_command=True)
+    def explain() -> None:
+        typer.echo(
+            f"confirmnet {name}: {module} is not installed; pip install 'confirmnet[{extra}]'", err=True
+        )
+        raise typer.Exit(2)
+
+    return group
+
+
+for _name, _module, _attribute, _extra in _GROUPS:
+    try:
+        _group: typer.Typer = getattr(import_module(_module), _attribute)
+    except ModuleNotFoundError as _exc:
+        if (_exc.name or "").split(".")[0] in _OWN_PACKAGES:
+            raise  # our own code is missing: a broken install, not a missing extra
+        _group = _missing(_name, _extra, _exc.name or _module)
+    app.add_typer(_group, name=_name)
 
 console = Console()
 
@@ -98,7 +130,7 @@ def demo(
     """Run a whole network on this machine and an audit season through it."""
     import shutil
 
-    from node_gateway.demo import run_demo
+    from confirmnet.demo import run_demo
 
     shutil.rmtree(data_dir, ignore_errors=True)
     summary = run_demo(data_dir.resolve(), letters=letters, embedded=embedded, keep_running=not exit_after)
