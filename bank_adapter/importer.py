@@ -37,6 +37,7 @@ from bank_adapter.core_rows import (
     LoanRow,
 )
 from bank_adapter.core_sql import CoreBank
+from bank_adapter.errors import BankAdapterError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -56,7 +57,7 @@ class ImportProblem:
         return f"{self.source}:{self.line}: {self.message}"
 
 
-class ImportRejected(Exception):
+class ImportRejected(BankAdapterError):
     """The files hold bad rows; nothing was imported."""
 
     def __init__(self, problems: Sequence[ImportProblem]) -> None:

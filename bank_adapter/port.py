@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from bank_adapter.errors import BankAdapterError
 from node_gateway.protocol.documents import (
     BankAcceptance,
     BillForCollection,
@@ -31,7 +32,7 @@ from node_gateway.protocol.documents import (
 )
 
 
-class CoreBankingError(Exception):
+class CoreBankingError(BankAdapterError):
     """The core-banking system failed to answer (unreachable, inconsistent data)."""
 
 

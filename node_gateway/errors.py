@@ -1,100 +1,128 @@
-"""Gateway exceptions, each with a stable machine code and the HTTP status it maps to.
+"""node_gateway's exceptions: one root, a branch per concern, each class with a stable machine code.
 
-    GatewayError                     gateway_error            500
-    ├── NotAuthenticated             not_authenticated        401  no or unknown API key
-    ├── Forbidden                    forbidden                403  the user lacks the role
-    ├── NotFound                     not_found                404
-    ├── InvalidRequest               invalid_request          422  the request contradicts itself or the rules
-    ├── Conflict                     conflict                 409  the letter is not in a state that allows it
-    ├── ChainNotReady                chain_not_ready          409  the chain does not show the step yet; retry
-    ├── NotMember                    not_member               503  this gateway's account is not (yet) admitted
-    ├── EndpointRefused              endpoint_refused         422  a peer endpoint the network's policy forbids
-    └── PeerError                    peer_error               401
-        ├── PeerUnsigned             peer_unsigned            401  a peer call without a valid signature
-        ├── PeerForged               peer_forged              401  signed by someone else than it claims
-        ├── PeerReplayed             peer_replayed            409  a nonce already used, or a stale timestamp
-        ├── PeerNotActive            peer_not_active          403  the sender is suspended or revoked
-        └── PeerNotParty             peer_not_party           403  the sender is no party to the letter
+    NodeGatewayError                 internal_error           everything node_gateway raises
+    ├── GatewayError                 gateway_error            the gateway's service refuses a request
+    │   ├── NotAuthenticated         not_authenticated        no or unknown API key
+    │   ├── Forbidden                forbidden                the user lacks the role
+    │   ├── NotFound                 not_found
+    │   ├── InvalidRequest           invalid_request          the request contradicts itself or the rules
+    │   ├── Conflict                 conflict                 the letter is not in a state that allows it
+    │   ├── ChainNotReady            chain_not_ready          the chain does not show the step yet; retry
+    │   ├── NotMember                not_member               this gateway's account is not (yet) admitted
+    │   ├── Unavailable              unavailable              a system the gateway relies on does not answer
+    │   ├── EndpointRefused          endpoint_refused         a peer endpoint the network's policy forbids
+    │   ├── PayloadTooLarge          payload_too_large        a request body over the route's limit
+    │   └── PeerError                peer_error
+    │       ├── PeerUnsigned         peer_unsigned            a peer call without a valid signature
+    │       ├── PeerForged           peer_forged              signed by someone else than it claims
+    │       ├── PeerReplayed         peer_replayed            a nonce already used, or a stale timestamp
+    │       ├── PeerNotActive        peer_not_active          the sender is suspended or revoked
+    │       └── PeerNotParty         peer_not_party           the sender is no party to the letter
+    ├── ProtocolError                protocol_error           a document, key or envelope is wrong
+    │                                                         (node_gateway.protocol.errors draws its branches)
+    ├── ChainError                   chain_failed             between the gateway and the chain
+    │   ├── NodeUnavailable          chain_unavailable        the node does not answer
+    │   ├── NodeRejected             chain_failed             the node refused a request
+    │   ├── TransactionFailed        chain_failed             reverted without a known error, or not mined
+    │   └── ContractRevert           chain_refused            a custom error of the contracts
+    │                                                         (node_gateway.chain.errors: one class each)
+    ├── VaultError                   vault_error              a stored document does not open (storage.vault)
+    ├── KeystoreError                keystore_error           a keystore is missing or does not open (core.keys)
+    ├── ConfigError                  config_error             the configuration is missing or unsafe (core.config)
+    └── DevnetError                  devnet_error             the devnet cannot be started or found (chain.devnet)
 
-The API maps these, the chain's and the protocol's exceptions to HTTP in one place
-(``node_gateway.api.errors``); routes only raise.
+A plugin's exceptions branch off here too (the bank adapter's: ``bank_adapter.errors``). The
+``code`` of a class never changes once released (its name may): the API returns it in its error
+bodies, and the SDK and the peers read it. What each class means to HTTP is one table at the API's
+edge, ``node_gateway.api.errors.HTTP_STATUS``; the other layers only raise. ``details`` carries
+machine-readable specifics for the error body (None for most).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
-class GatewayError(Exception):
-    code: ClassVar[str] = "gateway_error"
-    status: ClassVar[int] = 500
+class NodeGatewayError(Exception):
+    """Root of everything node_gateway raises."""
+
+    code: ClassVar[str] = "internal_error"
+
+    @property
+    def details(self) -> Any:
+        """What an error answer carries besides the message (None unless a branch says more)."""
+        return None
+
+
+class GatewayError(NodeGatewayError):
+    """The gateway's service refuses a request."""
+
+    code = "gateway_error"
 
 
 class NotAuthenticated(GatewayError):
     code = "not_authenticated"
-    status = 401
 
 
 class Forbidden(GatewayError):
     code = "forbidden"
-    status = 403
 
 
 class NotFound(GatewayError):
     code = "not_found"
-    status = 404
 
 
 class InvalidRequest(GatewayError):
     code = "invalid_request"
-    status = 422
 
 
 class Conflict(GatewayError):
     code = "conflict"
-    status = 409
 
 
 class ChainNotReady(GatewayError):
     code = "chain_not_ready"
-    status = 409
 
 
 class NotMember(GatewayError):
     code = "not_member"
-    status = 503
+
+
+class Unavailable(GatewayError):
+    """A system the gateway relies on for the request (a plugin's back end) does not answer."""
+
+    code = "unavailable"
 
 
 class EndpointRefused(GatewayError):
     code = "endpoint_refused"
-    status = 422
+
+
+class PayloadTooLarge(GatewayError):
+    """A request body over the route's limit (the peer API's: ``peer_max_body_bytes``)."""
+
+    code = "payload_too_large"
 
 
 class PeerError(GatewayError):
     code = "peer_error"
-    status = 401
 
 
 class PeerUnsigned(PeerError):
     code = "peer_unsigned"
-    status = 401
 
 
 class PeerForged(PeerError):
     code = "peer_forged"
-    status = 401
 
 
 class PeerReplayed(PeerError):
     code = "peer_replayed"
-    status = 409
 
 
 class PeerNotActive(PeerError):
     code = "peer_not_active"
-    status = 403
 
 
 class PeerNotParty(PeerError):
     code = "peer_not_party"
-    status = 403

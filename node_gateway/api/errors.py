@@ -2,10 +2,13 @@
 
 {"error": {"code": "<stable machine code>", "message": "<for people>", "details": ...}}
 
-The package's exceptions carry their code and status (``node_gateway.errors``); Starlette's own
-answers (an unknown route, a method the route does not take, a body it cannot read) get the same
-shape with the codes of ``HTTP_CODES``. A body that is not JSON is reported only once the caller
-is authenticated (``GatewayRoute``), so nobody learns more than 401 without a key.
+The package's exceptions carry their code and details (``node_gateway.errors`` draws the tree);
+their HTTP status is ``HTTP_STATUS``, the one table, found by the exception's nearest class in it
+(a plugin's exceptions are branches of the core's, so the table covers them too). A 5xx means a
+fault on the server's side: the gateway's own (500, logged), or a system it relies on (502, 503).
+Starlette's own answers (an unknown route, a method the route does not take, a body it cannot
+read) get the same shape with the codes of ``HTTP_CODES``. A body that is not JSON is reported only
+once the caller is authenticated (``GatewayRoute``), so nobody learns more than 401 without a key.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import email.message
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -24,7 +28,28 @@ from pydantic_core import from_json
 from starlette.exceptions import HTTPException
 
 from node_gateway.chain.errors import ChainError, ContractRevert, NodeUnavailable
-from node_gateway.errors import GatewayError
+from node_gateway.core.config import ConfigError
+from node_gateway.core.keys import KeystoreError
+from node_gateway.errors import (
+    ChainNotReady,
+    Conflict,
+    EndpointRefused,
+    Forbidden,
+    GatewayError,
+    InvalidRequest,
+    NodeGatewayError,
+    NotAuthenticated,
+    NotFound,
+    NotMember,
+    PayloadTooLarge,
+    PeerError,
+    PeerForged,
+    PeerNotActive,
+    PeerNotParty,
+    PeerReplayed,
+    PeerUnsigned,
+    Unavailable,
+)
 from node_gateway.protocol.errors import (
     DocumentHashMismatch,
     EnvelopeError,
@@ -33,6 +58,7 @@ from node_gateway.protocol.errors import (
     InvalidKey,
     ProtocolError,
 )
+from node_gateway.storage.vault import VaultError
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +71,6 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
-
-
-class PayloadTooLarge(GatewayError):
-    """A request body over the route's limit (the peer API's: ``peer_max_body_bytes``)."""
-
-    code = "payload_too_large"
-    status = 413
 
 
 # Starlette's own answers: their stable codes.
@@ -143,36 +162,65 @@ class GatewayRoute(APIRoute):
         return handle
 
 
-def _protocol_status(exc: ProtocolError) -> int:
-    if isinstance(exc, EnvelopeWrongRecipient):
-        return 421
-    if isinstance(exc, EnvelopeError):
-        return 400
-    if isinstance(exc, InvalidDocument | DocumentHashMismatch | InvalidKey):
-        return 422
-    return 400
+HTTP_STATUS: Mapping[type[NodeGatewayError], int] = MappingProxyType(
+    {
+        # The root and what the gateway itself cannot do (DevnetError too): a fault of the server.
+        NodeGatewayError: 500,
+        VaultError: 500,
+        KeystoreError: 500,
+        ConfigError: 500,
+        # The service refuses the request.
+        GatewayError: 500,
+        NotAuthenticated: 401,
+        Forbidden: 403,
+        NotFound: 404,
+        InvalidRequest: 422,
+        Conflict: 409,
+        ChainNotReady: 409,
+        NotMember: 503,
+        Unavailable: 503,
+        EndpointRefused: 422,
+        PayloadTooLarge: 413,
+        PeerError: 401,
+        PeerUnsigned: 401,
+        PeerForged: 401,
+        PeerReplayed: 409,
+        PeerNotActive: 403,
+        PeerNotParty: 403,
+        # What a peer sent is wrong.
+        ProtocolError: 400,
+        EnvelopeError: 400,
+        EnvelopeWrongRecipient: 421,
+        InvalidDocument: 422,
+        DocumentHashMismatch: 422,
+        InvalidKey: 422,
+        # The chain: a contract refused (each custom error a subclass), or the node failed.
+        ChainError: 502,
+        NodeUnavailable: 503,
+        ContractRevert: 409,
+    }
+)
+"""The HTTP status of every exception of node_gateway and of its plugins: its class's row, or else
+its nearest ancestor's (``EnvelopeMalformed`` is an ``EnvelopeError``, 400)."""
 
 
-def classify(exc: GatewayError | ProtocolError | ChainError) -> tuple[int, str, Any]:
+def http_status(exc: NodeGatewayError) -> int:
+    """The HTTP status of ``exc``: the row of the first class of its MRO in ``HTTP_STATUS``."""
+    return next(HTTP_STATUS[cls] for cls in type(exc).__mro__ if cls in HTTP_STATUS)
+
+
+def classify(exc: NodeGatewayError) -> tuple[int, str, Any]:
     """The HTTP status, machine code and details of one of the package's exceptions."""
-    if isinstance(exc, GatewayError):
-        return exc.status, exc.code, None
-    if isinstance(exc, ProtocolError):
-        return _protocol_status(exc), exc.code, exc.errors if isinstance(exc, InvalidDocument) else None
-    if isinstance(exc, ContractRevert):
-        return 409, "chain_refused", {"error": exc.solidity_name}
-    if isinstance(exc, NodeUnavailable):
-        return 503, "chain_unavailable", None
-    return 502, "chain_failed", None
+    return http_status(exc), exc.code, exc.details
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(GatewayError)
-    @app.exception_handler(ProtocolError)
-    @app.exception_handler(ChainError)
+    @app.exception_handler(NodeGatewayError)
     async def _known(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, GatewayError | ProtocolError | ChainError)
+        assert isinstance(exc, NodeGatewayError)
         status, code, details = classify(exc)
+        if status == 500:  # the gateway's own fault: worth its traceback
+            log.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
         return _respond(status, code, str(exc), details)
 
     @app.exception_handler(RequestValidationError)

@@ -29,6 +29,7 @@ from web3 import Web3
 from node_gateway.chain.artifacts import BUILD_DIR
 from node_gateway.chain.network import EndpointPolicy, NetworkFile, connect, deploy_network
 from node_gateway.chain.transactions import TransactionSender
+from node_gateway.errors import NodeGatewayError
 
 ANVIL = BUILD_DIR.parents[1] / "node_modules" / ".bin" / "anvil"
 DEVNET_CHAIN_ID = 31337
@@ -38,8 +39,10 @@ OPERATOR_ORG_CODE = "confirmnet-devnet-operator"
 DEVNET_GOVERNANCE_DELAY = 600
 
 
-class DevnetError(RuntimeError):
+class DevnetError(NodeGatewayError):
     """The devnet could not be started, found or stopped."""
+
+    code = "devnet_error"
 
 
 def free_port() -> int:

@@ -1,13 +1,16 @@
 """Chain exceptions: one class per custom error of the contracts, decoded from revert data.
 
-ChainError
-├── NodeUnavailable            the JSON-RPC node cannot be reached
-├── NodeRejected               the node refused a request (nonce too low, pool full, fee too low)
-├── TransactionFailed          mined but reverted with no data we know, or never mined
-└── ContractRevert             a custom error of the contracts (``.args`` are its arguments)
+ChainError                     chain_failed
+├── NodeUnavailable            chain_unavailable   the JSON-RPC node cannot be reached
+├── NodeRejected               chain_failed        the node refused a request (nonce too low, pool full, fee too low)
+├── TransactionFailed          chain_failed        mined but reverted with no data we know, or never mined
+└── ContractRevert             chain_refused       a custom error of the contracts (``.args`` are its arguments)
     ├── MemberRegistryRevert   MemberRegistry's errors, e.g. MemberRegistryMemberNotActive
     ├── ConfirmationRevert     ConfirmationRegistry's errors, e.g. ConfirmationUnexpectedStatus
     └── LibraryRevert          errors of the OpenZeppelin code the contracts use, e.g. FailedCall
+
+``ChainError`` is a branch of node_gateway's one root (``node_gateway.errors.NodeGatewayError``);
+a contract's error says which in its details (``{"error": "<its Solidity name>"}``).
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ from eth_abi.abi import decode
 from eth_utils.abi import function_signature_to_4byte_selector
 
 from node_gateway.chain.artifacts import CONTRACTS, load_artifact
+from node_gateway.errors import NodeGatewayError
 
 
-class ChainError(Exception):
+class ChainError(NodeGatewayError):
     """Root of everything that goes wrong between a gateway and the chain."""
+
+    code = "chain_failed"
 
 
 class NodeUnavailable(ChainError):
     """The JSON-RPC node did not answer."""
+
+    code = "chain_unavailable"
 
 
 class NodeRejected(ChainError):
@@ -39,6 +47,7 @@ class TransactionFailed(ChainError):
 class ContractRevert(ChainError):
     """A contract call reverted with one of the contracts' custom errors."""
 
+    code = "chain_refused"
     solidity_name: ClassVar[str] = ""
 
     def __init_subclass__(cls) -> None:
@@ -50,6 +59,10 @@ class ContractRevert(ChainError):
 
     def __str__(self) -> str:
         return f"{self.solidity_name}({', '.join(map(_show, self.values))})"
+
+    @property
+    def details(self) -> dict[str, str]:
+        return {"error": self.solidity_name}
 
 
 class MemberRegistryRevert(ContractRevert):

@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from node_gateway.chain.contracts import Role
+from node_gateway.errors import NodeGatewayError
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
 
 
@@ -42,8 +43,10 @@ _DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "password", "passphra
 MIN_PASSPHRASE_LENGTH = 12
 
 
-class ConfigError(Exception):
+class ConfigError(NodeGatewayError):
     """The configuration is missing something or holds an unsafe value."""
+
+    code = "config_error"
 
 
 def check_passphrase(value: str) -> str:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from node_gateway.errors import NodeGatewayError
 from node_gateway.protocol.envelopes import EncryptionKeyPair, EnvelopeSuite
 
 CHAIN_KEYSTORE = "chain.keystore.json"
@@ -30,8 +31,10 @@ _NEXT = ".next"  # a keystore written by a passphrase change, not yet in place
 PENDING_ACCOUNT = CHAIN_KEYSTORE + ".pending"  # the account a rotation moves to, until it has
 
 
-class KeystoreError(Exception):
+class KeystoreError(NodeGatewayError):
     """A keystore is missing, or the passphrase does not open it."""
+
+    code = "keystore_error"
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,20 @@
         ├── EnvelopeWrongRecipient   envelope_wrong_recipient  addressed to another member
         └── UnsupportedSuite         unsupported_suite         a suite we do not know or hold no key for
 
-Each class carries a stable machine ``code``: the gateway maps codes to HTTP statuses and returns
-them in its error bodies, so a code never changes once released (the class name may).
+``ProtocolError`` is a branch of node_gateway's one root (``node_gateway.errors.NodeGatewayError``).
+Each class carries a stable machine ``code``: the gateway returns it in its error bodies (its HTTP
+status is in ``node_gateway.api.errors.HTTP_STATUS``), so a code never changes once released (the
+class name may).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from node_gateway.errors import NodeGatewayError
 
-class ProtocolError(Exception):
+
+class ProtocolError(NodeGatewayError):
     """Root of everything wrong with a document, a key or an envelope."""
 
     code: ClassVar[str] = "protocol_error"
@@ -33,6 +37,10 @@ class InvalidDocument(ProtocolError):
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+    @property
+    def details(self) -> list[dict[str, Any]]:
+        return self.errors
 
 
 class DocumentHashMismatch(ProtocolError):

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import Letter, LetterStatus
 from node_gateway.chain.errors import ChainError
-from node_gateway.errors import ChainNotReady, Conflict, GatewayError, PeerForged, PeerNotParty
+from node_gateway.errors import ChainNotReady, Conflict, NodeGatewayError, PeerForged, PeerNotParty
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, parse_letter, parse_reply
 from node_gateway.protocol.envelopes import Envelope, open_envelope
-from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument, ProtocolError
+from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import as_salt, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
@@ -41,13 +41,11 @@ def receive_envelope(node: Node, sender: int, envelope: Envelope) -> str:
     return result
 
 
-def receive_envelopes(
-    node: Node, sender: int, envelopes: Sequence[Envelope]
-) -> list[str | GatewayError | ProtocolError | ChainError]:
+def receive_envelopes(node: Node, sender: int, envelopes: Sequence[Envelope]) -> list[str | NodeGatewayError]:
     """Accepts several envelopes from ``sender``; for each "stored", "duplicate", or why it is
     refused. Their letters are read from the chain in one call and the accepted ones stored in
     one database transaction; one envelope's refusal does not affect the others."""
-    results: list[str | GatewayError | ProtocolError | ChainError] = []
+    results: list[str | NodeGatewayError] = []
     ready: list[tuple[int, _Arrival]] = []
     try:
         chains: list[Letter | None] = list(
@@ -59,7 +57,7 @@ def receive_envelopes(
         try:
             ready.append((index, _open(node, sender, envelope, chain)))
             results.append("")
-        except (GatewayError, ProtocolError, ChainError) as exc:
+        except NodeGatewayError as exc:
             results.append(exc)
     if not ready:
         return results
@@ -73,7 +71,7 @@ def receive_envelopes(
             try:
                 with node.db.session() as session:
                     results[index] = arrival.store(node, session)
-            except (GatewayError, ProtocolError, ChainError) as exc:
+            except NodeGatewayError as exc:
                 results[index] = exc
     node.notify()
     return results

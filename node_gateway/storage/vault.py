@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from node_gateway.errors import NodeGatewayError
+
 _NONCE = 12
 
 
-class VaultError(Exception):
+class VaultError(NodeGatewayError):
     """A sealed document does not open with this member's storage key."""
+
+    code = "vault_error"
 
 
 @dataclass(frozen=True)

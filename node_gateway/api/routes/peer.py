@@ -25,11 +25,11 @@ from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 
 from node_gateway.api.deps import NodeDep
-from node_gateway.api.errors import GatewayRoute, PayloadTooLarge, classify, error_responses
+from node_gateway.api.errors import GatewayRoute, classify, error_responses
 from node_gateway.api.types import UINT32_MAX
 from node_gateway.chain.contracts import Member, MemberStatus
-from node_gateway.chain.errors import ChainError, MemberRegistryUnknownMember
-from node_gateway.errors import GatewayError, PeerForged, PeerNotActive, PeerUnsigned
+from node_gateway.chain.errors import MemberRegistryUnknownMember
+from node_gateway.errors import NodeGatewayError, PayloadTooLarge, PeerForged, PeerNotActive, PeerUnsigned
 from node_gateway.node import Node
 from node_gateway.peer.signing import (
     HEADER_RECIPIENT,
@@ -225,6 +225,6 @@ def _receive_batch(node: Node, sender: int, items: list[str]) -> list[dict[str, 
     return [result for result in results if result is not None]
 
 
-def _error(exc: GatewayError | ProtocolError | ChainError) -> dict[str, Any]:
+def _error(exc: NodeGatewayError) -> dict[str, Any]:
     status, code, _ = classify(exc)
     return {"error": {"status": status, "code": code, "message": str(exc)}}
