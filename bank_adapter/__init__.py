@@ -6,12 +6,14 @@
 - ``compliance``: the check on arrival; ``drafting``: the reply, item by item; ``approval``:
   maker–checker, policies and the decision log; ``deadlines``: official working days;
   ``mandates``: the customers' signers;
-- ``workflow``: the bank gateway's worker and operations; ``api``: the officers' routes;
-  ``cli``: ``confirmnet bank …``.
+- ``workflow``: the bank gateway's worker and operations; ``api``: the bank's user API (the
+  inbox and a letter's steps, mandates, the reply workflow); ``cli``: ``confirmnet bank …``.
 
-The gateway wires it in: the routes and the worker for bank gateways (``node_gateway.api.app``),
-the tables (``models``, migration 0002), the settings ``core_banking_url``, ``approval_policy`` and
-``straight_through_limit``.
+It plugs into the gateway as the ``bank`` plugin (``plugin``, declared under the entry points
+``confirmnet.plugins``; see ``node_gateway.plugins``): its routes and its worker on bank gateways,
+its tables (``models``) through its own Alembic branch ``bank`` (``migrations/``). It reads and
+acts on the gateway's letters only through ``node_gateway.services.facade``. Its settings are the
+gateway's ``core_banking_url``, ``approval_policy`` and ``straight_through_limit``.
 """
 
 from bank_adapter.approval import ApprovalPolicy

@@ -42,14 +42,14 @@ from bank_adapter.errors import (
     SystemSignOff,
 )
 from bank_adapter.models import DecisionRow, DraftRow
-from node_gateway.core.security import User
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
     Entry,
     Officer,
 )
-from node_gateway.storage.models import UserRow, utcnow
+from node_gateway.services.facade import active_user
+from node_gateway.storage.models import utcnow
 from node_gateway.storage.vault import StoredDocument, Vault
 
 SYSTEM_PREFIX = "system:"
@@ -148,18 +148,13 @@ def is_system(officer_id: str) -> bool:
     return officer_id.casefold().startswith(SYSTEM_PREFIX)
 
 
-def _active_user(session: Session, name: str) -> User | None:
-    row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.revoked_at.is_(None)))
-    return None if row is None else User(id=row.id, name=row.name, roles=frozenset(row.roles.split()))
-
-
 def _person(session: Session, officer_id: str, role: str) -> bool:
     if is_system(officer_id):
         raise SystemSignOff(
             f"{officer_id!r} is one of the system's sign-offs: people sign off replies, the system only "
             "a clean reply under the straight-through policy"
         )
-    user = _active_user(session, officer_id)
+    user = active_user(session, officer_id)
     return user is not None and user.has(role)
 
 

@@ -3,8 +3,9 @@
 A bank imports its customers' mandates from a CSV or Excel file with the columns
 ``registration_code``, ``signer`` (an account address) and ``valid_until`` (a date, meaning the
 end of that day in China, a date and time, or unix seconds). Every row is checked first; the
-gateway then registers them all in one transaction through ``letters.register_mandate``, which
-enqueues each ``registerMandate`` on chain, or none if any is refused.
+gateway then registers them all in one transaction through its letters facade
+(``Letters.register_mandate``), which enqueues each ``registerMandate`` on chain, or none if any
+is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bank_adapter.importer import ImportRejected, parse_rows, read_tables
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import RegistrationCode
-from node_gateway.services import letters
+from node_gateway.services.facade import Letters
 
 
 def _address(value: str) -> str:
@@ -81,14 +82,13 @@ def register_mandates(node: Node, session: Session, records: Sequence[MandateRec
     Raises ``InvalidRequest`` naming every refused record; the caller's transaction then rolls
     back, so no mandate of the batch is registered.
     """
+    desk = Letters(node)
     problems: list[str] = []
     references: list[str] = []
     for index, record in enumerate(records):
         try:
             references.append(
-                letters.register_mandate(
-                    node, session, record.registration_code, record.signer, record.valid_until
-                )
+                desk.register_mandate(session, record.registration_code, record.signer, record.valid_until)
             )
         except InvalidRequest as exc:
             problems.append(f"mandates[{index}]: {exc}")

@@ -1,9 +1,12 @@
-"""The bank workflow's tables in the gateway's database (migration 0002).
+"""The bank workflow's tables in the gateway's database: the bank adapter's own, on their own
+metadata, created by its own Alembic branch (``bank_adapter/migrations``, branch ``bank``).
 
-They exist in every gateway's database (one schema for all roles) and only a bank's fill up.
-Drafts hold confirmation data, so their content is sealed with the gateway's storage key like
-every document; so are officers' free-text notes. What stays in clear is the process: who did
-what, when, to which letter, with which reason code.
+They exist in every gateway's database where the bank adapter is installed (one schema for all
+roles) and only a bank's fill up. They refer to letters by id only: the letters are the
+gateway's, read through ``node_gateway.services.facade``. Drafts hold confirmation data, so their
+content is sealed with the gateway's storage key like every document; so are officers' free-text
+notes. What stays in clear is the process: who did what, when, to which letter, with which reason
+code.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from node_gateway.storage.models import Base, UtcDateTime, utcnow
+from node_gateway.storage.models import UtcDateTime, utcnow
 
 
-class ComplianceCheckRow(Base):
+class BankBase(DeclarativeBase):
+    """The bank adapter's tables (``BankBase.metadata``)."""
+
+
+class ComplianceCheckRow(BankBase):
     """The compliance decision on a received letter, and the deadlines it started."""
 
     __tablename__ = "bank_compliance_checks"
@@ -32,7 +39,7 @@ class ComplianceCheckRow(Base):
     checked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class DraftRow(Base):
+class DraftRow(BankBase):
     """One version of the reply to a letter, from drafting to approval."""
 
     __tablename__ = "bank_drafts"
@@ -56,7 +63,7 @@ class DraftRow(Base):
     __table_args__ = (UniqueConstraint("letter_id", "version", name="uq_bank_drafts_version"),)
 
 
-class DecisionRow(Base):
+class DecisionRow(BankBase):
     """One entry of the decision log: who did what to which letter, and when."""
 
     __tablename__ = "bank_decisions"

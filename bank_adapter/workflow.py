@@ -13,7 +13,8 @@ transaction, and the failing letter is retried with a growing pause.
 
 The operations are functions of (node, session, …) so the API uses the same ones. Every reply
 goes out through ``approve_and_submit``, whose approval checks who signs it off (see
-``approval``): the gateway's own reply route (``approve_posted_reply``) included.
+``approval``): the reviewer's reply route (``approve_posted_reply``) included. The letters are the
+gateway's, read and acted on through its facade (``node_gateway.services.facade.Letters``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
-from web3 import Web3
 
 from bank_adapter.approval import (
     STRAIGHT_THROUGH,
@@ -59,15 +58,13 @@ from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Rol
 from node_gateway.errors import Conflict, InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
-from node_gateway.services import letters
-from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
+from node_gateway.services.facade import LetterRecord, Letters
 
 log = logging.getLogger(__name__)
 
 PASSED, REJECTED = "passed", "rejected"
 _BATCH = 64  # letters per round and per database transaction, as the outbox bundles steps
 _MAX_PAUSE_S = 60.0
-_OPEN = (LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name)
 
 
 @functools.cache
@@ -84,12 +81,11 @@ def policy_of(node: Node) -> ApprovalPolicy:
     return ApprovalPolicy(mode=node.settings.approval_policy, limit=node.settings.straight_through_limit)
 
 
-def received_at(row: LetterRow) -> datetime:
-    return row.received_at or row.created_at
-
-
-def _queued(session: Session, key: str) -> bool:
-    return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
+def _accepting(node: Node, session: Session, row: LetterRecord) -> bool:
+    """Whether the letter is accepted, on chain or with its accept queued."""
+    return row.status == LetterStatus.ACCEPTED.name or (
+        Letters(node).step_state(session, row.letter_id, "accept") is not None
+    )
 
 
 @dataclass
@@ -115,10 +111,10 @@ class RoundReads:
             )
         return self._mandates[key]
 
-    def letter(self, row: LetterRow) -> ConfirmationLetter:
-        if row.letter_id not in self._letters:
-            self._letters[row.letter_id] = letters.stored_letter(self.node, row)
-        return self._letters[row.letter_id]
+    def letter(self, session: Session, letter_id: str) -> ConfirmationLetter:
+        if letter_id not in self._letters:
+            self._letters[letter_id] = Letters(self.node).document(session, letter_id)
+        return self._letters[letter_id]
 
 
 # --- compliance ---------------------------------------------------------------------------------
@@ -127,24 +123,20 @@ class RoundReads:
 def letter_facts(
     node: Node,
     session: Session,
-    row: LetterRow,
+    row: LetterRecord,
     letter: ConfirmationLetter,
     core: CoreBankingPort,
     reads: RoundReads | None = None,
 ) -> LetterFacts | None:
     """The facts about a received letter, or None until this gateway has indexed its authorisation."""
     reads = reads or RoundReads(node)
-    event = session.scalars(
-        select(ChainEventRow)
-        .where(ChainEventRow.letter_id == row.letter_id, ChainEventRow.name == "LetterAuthorised")
-        .order_by(ChainEventRow.id.desc())
-    ).first()
-    if event is None:
+    desk = Letters(node)
+    signer = desk.authorising_signer(session, row.letter_id)
+    if signer is None:
         return None
-    signer = Web3.to_checksum_address(event.args["signer"])
     requester = reads.member(row.firm)
     code = letter.auditee.registration_code
-    mandate = session.get(MandateRow, (row.auditee_ref, signer))
+    mandate = desk.mandate(session, row.auditee_ref, signer)
     try:
         known = core.customer(code) is not None
     except CoreBankingError as exc:
@@ -155,7 +147,7 @@ def letter_facts(
         requester_is_active_firm=requester.role == Role.AUDIT_FIRM
         and requester.status == MemberStatus.ACTIVE,
         auditee_ref=row.auditee_ref,
-        bank_auditee_ref=letters.customer_reference(node, code)[1],
+        bank_auditee_ref=desk.customer_reference(code)[1],
         customer_known=known,
         signer=signer,
         mandate_valid_until=reads.mandate_valid_until(row.bank, row.auditee_ref, signer),
@@ -166,12 +158,12 @@ def letter_facts(
 
 
 def _record_check(
-    session: Session, row: LetterRow, *, outcome: str, reason: int | None, detail: str, by: Officer
+    session: Session, row: LetterRecord, *, outcome: str, reason: int | None, detail: str, by: Officer
 ) -> ComplianceCheckRow:
-    deadlines = Deadlines.for_receipt(received_at(row))
+    deadlines = Deadlines.for_receipt(row.arrived_at)
     check = ComplianceCheckRow(
         letter_id=row.letter_id,
-        received_at=received_at(row),
+        received_at=row.arrived_at,
         compliance_due=deadlines.compliance_due,
         reply_due=deadlines.reply_due,
         outcome=outcome,
@@ -185,12 +177,12 @@ def _record_check(
 
 
 def reject_letter(
-    node: Node, session: Session, row: LetterRow, reason: RejectionReason, *, by: Officer, detail: str
+    node: Node, session: Session, row: LetterRecord, reason: RejectionReason, *, by: Officer, detail: str
 ) -> None:
     """Records the rejection on chain (through the outbox), the check and the decision."""
     if session.get(ComplianceCheckRow, row.letter_id) is not None:
         raise Conflict(f"letter {row.letter_id} was checked already; an accepted letter is answered")
-    letters.reject(node, session, row.letter_id, int(reason))
+    Letters(node).reject(session, row.letter_id, int(reason))
     _record_check(session, row, outcome=REJECTED, reason=int(reason), detail=detail, by=by)
     log_decision(
         session,
@@ -204,18 +196,19 @@ def reject_letter(
 
 
 def check_arrival(
-    node: Node, session: Session, row: LetterRow, core: CoreBankingPort, reads: RoundReads | None = None
+    node: Node, session: Session, row: LetterRecord, core: CoreBankingPort, reads: RoundReads | None = None
 ) -> bool:
     """Checks a received letter and accepts or rejects it; False if it cannot be decided yet."""
     reads = reads or RoundReads(node)
-    accepted_by_hand = row.status == LetterStatus.ACCEPTED.name or _queued(session, f"accept:{row.letter_id}")
-    if accepted_by_hand or _queued(session, f"reject:{row.letter_id}"):
+    desk = Letters(node)
+    accepted_by_hand = _accepting(node, session, row)
+    if accepted_by_hand or desk.step_state(session, row.letter_id, "reject") is not None:
         # An officer decided through the plain letter routes; record it so the letter moves on.
         outcome = PASSED if accepted_by_hand else REJECTED
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
         _record_check(session, row, outcome=outcome, reason=None, detail=detail, by=SYSTEM_WORKFLOW)
         return True
-    letter = reads.letter(row)
+    letter = reads.letter(session, row.letter_id)
     facts = letter_facts(node, session, row, letter, core, reads)
     if facts is None:
         return False
@@ -223,7 +216,7 @@ def check_arrival(
     if result.reason is not None:
         reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
     else:
-        letters.accept(node, session, row.letter_id)
+        desk.accept(session, row.letter_id)
         _record_check(session, row, outcome=PASSED, reason=None, detail=result.detail, by=SYSTEM_COMPLIANCE)
         log_decision(
             session,
@@ -238,19 +231,19 @@ def check_arrival(
 # --- drafting and approval ----------------------------------------------------------------------
 
 
-def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
+def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRecord:
     """The letter, locked, if it is this bank's, received, accepted (or being) and not answered."""
-    row = letters.letter_row(session, letter_id, for_update=True)
+    row = Letters(node).get(session, letter_id, for_update=True)
     if row.bank != node.member_id():
         raise NotReadyToDraft(f"letter {letter_id} is not addressed to this bank")
-    if row.letter_sealed is None:
+    if not row.has_letter:
         raise NotReadyToDraft(f"letter {letter_id} has not been received")
-    if row.reply_sealed is not None or row.status not in _OPEN:
+    if not row.takes_reply:
         raise NotReadyToDraft(f"letter {letter_id} is {row.status}; it takes no reply now")
     check = session.get(ComplianceCheckRow, letter_id)
     if check is not None and check.outcome == REJECTED:
         raise NotReadyToDraft(f"letter {letter_id} was rejected as not compliant")
-    if row.status != LetterStatus.ACCEPTED.name and not _queued(session, f"accept:{letter_id}"):
+    if not _accepting(node, session, row):
         raise NotReadyToDraft(f"accept letter {letter_id} before drafting its reply")
     return row
 
@@ -258,13 +251,13 @@ def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
 def draft_from_core(
     node: Node,
     session: Session,
-    row: LetterRow,
+    row: LetterRecord,
     core: CoreBankingPort | None,
     reads: RoundReads | None = None,
 ) -> Draft:
     if core is None:
         raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
-    letter = (reads or RoundReads(node)).letter(row)
+    letter = (reads or RoundReads(node)).letter(session, row.letter_id)
     try:
         snapshot = core.snapshot(letter.auditee.registration_code, letter.reference_date)
     except CoreBankingError as exc:
@@ -272,7 +265,7 @@ def draft_from_core(
     return draft_reply(letter, snapshot)
 
 
-def store_draft(node: Node, session: Session, row: LetterRow, draft: Draft, preparer: Officer) -> DraftRow:
+def store_draft(node: Node, session: Session, row: LetterRecord, draft: Draft, preparer: Officer) -> DraftRow:
     return save_draft(
         session,
         node.vault,
@@ -298,7 +291,7 @@ def approve_and_submit(
     (the node's unless given) and the letter (read unless given) decide whether the system may
     sign it off; the reply is dated today unless ``replied_on`` says otherwise."""
     if letter is None:
-        letter = letters.stored_letter(node, letters.letter_row(session, draft.letter_id))
+        letter = Letters(node).document(session, draft.letter_id)
     reply = approve(
         session,
         node.vault,
@@ -308,21 +301,21 @@ def approve_and_submit(
         policy=policy or policy_of(node),
         letter=letter,
     )
-    letters.submit_reply(node, session, reply)
+    Letters(node).submit_reply(session, reply)
     return reply
 
 
 def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply) -> None:
-    """The reviewer's half of a reply posted whole (the gateway's ``POST /v1/letters/{id}/reply``).
+    """The reviewer's half of a reply posted whole (``POST /v1/letters/{id}/reply``, ``api.inbox``).
 
     The reply must be the letter's live draft exactly as its preparer drafted it (``POST
     /v1/bank/letters/{id}/draft``); it is then that draft approved by the reviewer it names, with
     its date, and submitted. The same reply posted again is a retry; the caller has checked the
     reviewer it names is the user posting it.
     """
-    row = letters.letter_row(session, reply.letter_id, for_update=True)
-    if row.reply_sealed is not None:
-        letters.submit_reply(node, session, reply)  # the stored reply again: a retry; another: refused
+    desk = Letters(node)
+    if desk.get(session, reply.letter_id, for_update=True).has_reply:
+        desk.submit_reply(session, reply)  # the stored reply again: a retry; another: refused
         return
     check_reviewer(session, reply.reviewer.officer_id)
     check_preparer(session, reply.preparer.officer_id)
@@ -416,28 +409,23 @@ class BankWorkflow:
             done += 1 if acted else 0
         return done
 
-    def _awaiting(self, *conditions: ColumnElement[bool]) -> Sequence[str]:
-        """Received letters still to answer that meet ``conditions``, the earliest received first."""
+    def _awaiting(
+        self, *, among: Select[str] | None = None, excluding: Select[str] | None = None
+    ) -> Sequence[str]:
+        """Received letters still to answer, among or excluding the ids given, the earliest received
+        first."""
         with self.node.db.session() as session:
-            return session.scalars(
-                select(LetterRow.letter_id)
-                .where(
-                    LetterRow.bank == self.node.member_id(),
-                    LetterRow.letter_sealed.is_not(None),
-                    LetterRow.reply_sealed.is_(None),
-                    LetterRow.status.in_(_OPEN),
-                    *conditions,
-                )
-                .order_by(LetterRow.received_at)
-                .limit(_BATCH)
-            ).all()
+            rows = Letters(self.node).received(
+                session, open_only=True, earliest="received", limit=_BATCH, among=among, excluding=excluding
+            )
+            return [row.letter_id for row in rows]
 
     def _check_arrivals(self, reads: RoundReads) -> int:
-        ids = self._awaiting(~exists().where(ComplianceCheckRow.letter_id == LetterRow.letter_id))
+        ids = self._awaiting(excluding=select(ComplianceCheckRow.letter_id))
 
         def check(session: Session, letter_id: str) -> bool:
-            row = letters.letter_row(session, letter_id, for_update=True)
-            if session.get(ComplianceCheckRow, letter_id) is not None or row.status not in _OPEN:
+            row = Letters(self.node).get(session, letter_id, for_update=True)
+            if session.get(ComplianceCheckRow, letter_id) is not None or not row.takes_reply:
                 return False
             if not check_arrival(self.node, session, row, self.core, reads):
                 return False
@@ -450,10 +438,8 @@ class BankWorkflow:
 
     def _draft_accepted(self, reads: RoundReads) -> int:
         ids = self._awaiting(
-            exists().where(
-                ComplianceCheckRow.letter_id == LetterRow.letter_id, ComplianceCheckRow.outcome == PASSED
-            ),
-            ~exists().where(DraftRow.letter_id == LetterRow.letter_id),
+            among=select(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
+            excluding=select(DraftRow.letter_id),
         )
         return self._each(ids, "drafting", lambda session, letter_id: self._draft(session, letter_id, reads))
 
@@ -473,10 +459,11 @@ class BankWorkflow:
                 return False
             raise
         stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
-        why = self.policy.needs_review(reads.letter(row), content, SYSTEM_DRAFTER.officer_id)
+        letter = reads.letter(session, letter_id)
+        why = self.policy.needs_review(letter, content, SYSTEM_DRAFTER.officer_id)
         if why is None:
             approve_and_submit(
-                self.node, session, stored, STRAIGHT_THROUGH, policy=self.policy, letter=reads.letter(row)
+                self.node, session, stored, STRAIGHT_THROUGH, policy=self.policy, letter=letter
             )
         else:
             log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
@@ -484,15 +471,13 @@ class BankWorkflow:
 
     def _retire_drafts(self) -> int:
         """Supersedes live drafts of letters that no longer take a reply from them."""
+        live = (DraftStatus.PENDING_REVIEW, DraftStatus.RETURNED)
         with self.node.db.session() as session:
+            ended = Letters(self.node).ended(
+                session, select(DraftRow.letter_id).where(DraftRow.status.in_(live)), limit=_BATCH
+            )
             rows = session.scalars(
-                select(DraftRow)
-                .join(LetterRow, LetterRow.letter_id == DraftRow.letter_id)
-                .where(
-                    DraftRow.status.in_([DraftStatus.PENDING_REVIEW, DraftStatus.RETURNED]),
-                    (LetterRow.reply_sealed.is_not(None)) | LetterRow.status.not_in(_OPEN),
-                )
-                .limit(_BATCH)
+                select(DraftRow).where(DraftRow.letter_id.in_(ended), DraftRow.status.in_(live))
             ).all()
             for row in rows:
                 supersede(

@@ -1,21 +1,21 @@
-"""The gateway application: the routes of this member's role, the peer API, and the workers."""
+"""The gateway application: the routes of this member's role, the peer API, and the workers; and
+what the plugins serving its role add to them (``node_gateway.plugins``)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from bank_adapter import api as bank_workflow
-from bank_adapter.workflow import BankWorkflow
 from node_gateway.api.errors import install_error_handlers
-from node_gateway.api.routes import bank, firm, letters, members, operator, peer, regulator, system, users
+from node_gateway.api.routes import firm, letters, members, operator, peer, regulator, system, users
 from node_gateway.core.config import MemberRole
 from node_gateway.core.logging import current_letter
 from node_gateway.node import Node
+from node_gateway.plugins import GatewayPlugin, for_role
 from node_gateway.services.delivery import DeliveryWorker
 from node_gateway.services.housekeeping import Housekeeping
 from node_gateway.services.indexer import Indexer
@@ -26,13 +26,15 @@ log = logging.getLogger(__name__)
 
 _ROLE_ROUTERS = {
     MemberRole.AUDIT_FIRM: [letters.router, firm.router, members.router],
-    MemberRole.BANK: [letters.router, bank.router, bank_workflow.router],
+    MemberRole.BANK: [letters.router],
     MemberRole.REGULATOR: [regulator.router],
     MemberRole.OPERATOR: [operator.router, members.router],
 }
 
 
-def start_workers(node: Node) -> list[BackgroundWorker]:
+def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) -> list[BackgroundWorker]:
+    """Starts the core's workers and those of the plugins (installed ones unless given) for the
+    node's role."""
     poll = node.settings.poll_interval_s
     workers = [
         BackgroundWorker("outbox", TransactionOutbox(node).run_once, node.waker(), poll),
@@ -40,19 +42,24 @@ def start_workers(node: Node) -> list[BackgroundWorker]:
         BackgroundWorker("delivery", DeliveryWorker(node).run_once, node.waker(), poll),
         BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
-    if node.role is MemberRole.BANK and node.settings.core_banking_url is not None:
-        workers.append(
-            BackgroundWorker("bank-workflow", BankWorkflow.for_node(node).run_once, node.waker(), poll)
-        )
+    for plugin in for_role(node.role, plugins):
+        for work in plugin.workers(node):
+            workers.append(BackgroundWorker(work.name, work.run_once, node.waker(), work.poll_s or poll))
     for worker in workers:
         worker.start()
     return workers
 
 
-def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
+def create_app(
+    node: Node, *, run_workers: bool = True, plugins: Sequence[GatewayPlugin] | None = None
+) -> FastAPI:
+    """The gateway of ``node``: the core's routes of its role and those of the plugins (installed
+    ones unless given) serving it; its workers run while the application does (``run_workers``)."""
+    serving = for_role(node.role, plugins)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        workers = start_workers(node) if run_workers else []
+        workers = start_workers(node, serving) if run_workers else []
         log.info("gateway of %s (%s) serving", node.settings.display_name, node.role.value)
         yield
         for worker in workers:
@@ -72,6 +79,9 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
     app.include_router(peer.router)
     for router in _ROLE_ROUTERS[node.role]:
         app.include_router(router)
+    for plugin in serving:
+        for router in plugin.routers():
+            app.include_router(router)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

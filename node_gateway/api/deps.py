@@ -68,8 +68,6 @@ Auditor = Annotated[User, Depends(require("auditor"))]
 AuditorOrAuditee = Annotated[User, Depends(require("auditor", "auditee"))]
 # The member's letters: the firm's auditors and the bank's staff, never the firm's auditee key.
 LetterReader = Annotated[User, Depends(require("auditor", "officer", "preparer", "reviewer"))]
-Officer = Annotated[User, Depends(require("officer"))]
-Reviewer = Annotated[User, Depends(require("reviewer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]
 # The registry, as the operator manages it and as a firm's auditors address letters to its banks.

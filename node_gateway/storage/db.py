@@ -1,18 +1,30 @@
 """Engine, sessions and migrations. SQLite by default (WAL, so the API and the workers can share
-it), PostgreSQL by URL."""
+it), PostgreSQL by URL.
+
+The schema is the core's revisions (``migrations/versions``, from the base revision 0001) and one
+Alembic branch per plugin (``node_gateway.plugins``), each in its own directory; ``migrate`` brings
+every branch to its head.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from node_gateway import plugins as gateway_plugins
+from node_gateway.storage.models import Base
+
+if TYPE_CHECKING:
+    from node_gateway.plugins import GatewayPlugin
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -37,13 +49,30 @@ def make_engine(url: str) -> Engine:
 _MIGRATING = threading.Lock()
 
 
-def migrate(engine: Engine) -> None:
-    """Brings the schema to the newest migration (idempotent)."""
+def schema_metadata(plugins: Sequence[GatewayPlugin] | None = None) -> list[MetaData]:
+    """The metadata of the core's tables and of the plugins' (the installed ones unless given)."""
+    return [Base.metadata, *(branch.metadata for branch in gateway_plugins.migration_branches(plugins))]
+
+
+def alembic_config(plugins: Sequence[GatewayPlugin] | None = None) -> Config:
+    """The Alembic configuration of the core's revisions and the plugins' branches (the installed
+    plugins' unless given)."""
+    locations = [MIGRATIONS / "versions", *(b.versions for b in gateway_plugins.migration_branches(plugins))]
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(str(path) for path in locations))
+    config.attributes["target_metadata"] = schema_metadata(plugins)
+    return config
+
+
+def migrate(engine: Engine, plugins: Sequence[GatewayPlugin] | None = None) -> None:
+    """Brings the schema to the newest revision of every branch: the core's and the plugins' (the
+    installed plugins' unless given). Idempotent."""
+    config = alembic_config(plugins)
     with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 T = TypeVar("T")
@@ -61,8 +90,8 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def migrate(self) -> None:
-        migrate(self.engine)
+    def migrate(self, plugins: Sequence[GatewayPlugin] | None = None) -> None:
+        migrate(self.engine, plugins)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

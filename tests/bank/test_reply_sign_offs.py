@@ -41,6 +41,7 @@ from node_gateway.protocol.documents import (
 from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import PREPARER, sample_letter, sample_reply
 from node_gateway.services import letters
+from node_gateway.services.facade import Letters
 from node_gateway.storage.models import LetterRow, OutboxTransaction, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -242,7 +243,7 @@ def test_a_system_draft_waits_for_a_person_to_prepare_it(bank: BankGateway) -> N
     sign-off: a person drafts it again before another approves it."""
     items = sample_reply(bank.letter, letter_hash=b"\0" * 32).items
     with bank.node.db.session() as session:
-        row = session.get_one(LetterRow, bank.letter.letter_id)
+        row = Letters(bank.node).get(session, bank.letter.letter_id)
         store_draft(bank.node, session, row, Draft(items=items), SYSTEM_DRAFTER)
     with bank.client("reviewer") as client:
         refused = client.post(f"/v1/bank/letters/{bank.letter.letter_id}/approve", json={})

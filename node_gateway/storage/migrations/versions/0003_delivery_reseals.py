@@ -1,7 +1,11 @@
 """delivery outbox: how often an envelope was sealed again to the recipient's current keys
 
+Until the bank adapter's tables moved to their own branch this revised 0002 (their creation, now
+the first revision of the ``bank`` branch in ``bank_adapter/migrations``); it revises the core's
+0001 now, and a database migrated before keeps its version 0003.
+
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 """
 
 from collections.abc import Sequence
@@ -10,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,11 +1,5 @@
 """The bank officers' API for the reply workflow: letters and their stage, drafts, approval,
-return, rejection, deadlines, the decision log, and mandate import.
-
-Roles: every bank user reads; a ``preparer`` drafts; a ``reviewer`` approves or returns, never a
-draft they prepared; an ``officer`` rejects letters and manages mandates. An officer is the user
-behind the API key: their user name is the officer id the reply records. Names starting with
-``system:`` belong to the system's own sign-offs and are refused to people.
-"""
+return, rejection, deadlines and the decision log (the roles: ``deps``)."""
 
 from __future__ import annotations
 
@@ -14,17 +8,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank_adapter import approval
+from bank_adapter.api.deps import AnyBankUser, BankOfficer, Preparer, Reviewer, officer
 from bank_adapter.approval import DraftStatus, current_draft, decision_note, open_content, return_draft
 from bank_adapter.deadlines import NEAR_DUE_WORKING_DAYS, Deadlines, Urgency, official, today, urgency
 from bank_adapter.drafting import Draft
 from bank_adapter.errors import DraftChanged, DraftInconsistent, DraftNotPending
-from bank_adapter.mandates import MandateRecord, register_mandates
 from bank_adapter.models import ComplianceCheckRow, DecisionRow, DraftRow
 from bank_adapter.workflow import (
     PASSED,
@@ -32,17 +26,14 @@ from bank_adapter.workflow import (
     core_for,
     draft_from_core,
     draftable_letter,
-    received_at,
     reject_letter,
     store_draft,
 )
-from node_gateway.api.deps import NodeDep, SessionDep, require
+from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
-from node_gateway.api.models import MandateOut
-from node_gateway.api.types import INT64_MAX, LetterId, Version
+from node_gateway.api.types import LetterId, Version
 from node_gateway.chain.contracts import LetterStatus
-from node_gateway.core.security import User
-from node_gateway.errors import Forbidden, NotFound
+from node_gateway.errors import NotFound
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
@@ -54,8 +45,7 @@ from node_gateway.protocol.documents import (
     RejectionReason,
     ReplyItems,
 )
-from node_gateway.services import letters
-from node_gateway.storage.models import LetterRow
+from node_gateway.services.facade import LetterRecord, Letters
 
 router = APIRouter(
     prefix="/v1/bank",
@@ -63,21 +53,6 @@ router = APIRouter(
     route_class=GatewayRoute,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
 )
-
-AnyBankUser = Annotated[User, Depends(require("officer", "preparer", "reviewer"))]
-Preparer = Annotated[User, Depends(require("preparer"))]
-Reviewer = Annotated[User, Depends(require("reviewer"))]
-BankOfficer = Annotated[User, Depends(require("officer"))]
-
-
-def officer(user: User) -> Officer:
-    """The officer a user signs as; the system's names are not for people."""
-    if user.name.casefold().startswith(approval.SYSTEM_PREFIX):
-        raise Forbidden(f"user {user.name!r} has a name reserved for the system's sign-offs")
-    if len(user.name) > 64:
-        raise Forbidden(f"user name {user.name!r} is longer than an officer id may be (64)")
-    return Officer(officer_id=user.name, name=user.name)
-
 
 # --- models ---------------------------------------------------------------------------------------
 
@@ -202,18 +177,6 @@ class DeadlineLists(BaseModel):
     near_due: list[Deadlined]
 
 
-def _storable(record: MandateRecord) -> MandateRecord:
-    if not 0 <= record.valid_until <= INT64_MAX:
-        raise ValueError(f"valid_until {record.valid_until} is out of range (0 to {INT64_MAX})")
-    return record
-
-
-class MandateImport(_In):
-    mandates: list[Annotated[MandateRecord, AfterValidator(_storable)]] = Field(
-        min_length=1, max_length=10_000
-    )
-
-
 # --- views ----------------------------------------------------------------------------------------
 
 
@@ -230,12 +193,12 @@ def _draft_summary(row: DraftRow) -> DraftSummary:
     )
 
 
-def _stage(row: LetterRow, check: ComplianceCheckRow | None, draft: DraftRow | None) -> Stage:
+def _stage(row: LetterRecord, check: ComplianceCheckRow | None, draft: DraftRow | None) -> Stage:
     if check is not None and check.outcome != PASSED:
         return Stage.REJECTED
-    if row.reply_sealed is not None or row.status in (LetterStatus.REPLIED.name, LetterStatus.CLOSED.name):
+    if row.has_reply or row.status in (LetterStatus.REPLIED.name, LetterStatus.CLOSED.name):
         return Stage.REPLIED
-    if row.status not in (LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name):
+    if not row.takes_reply:
         return Stage.REJECTED if row.status == LetterStatus.REJECTED.name else Stage.ENDED
     if check is None and row.status == LetterStatus.AUTHORISED.name:
         return Stage.AWAITING_CHECK
@@ -247,11 +210,11 @@ def _stage(row: LetterRow, check: ComplianceCheckRow | None, draft: DraftRow | N
 
 
 def _summary(
-    session: Session, row: LetterRow, on: date, near_days: int = NEAR_DUE_WORKING_DAYS
+    session: Session, row: LetterRecord, on: date, near_days: int = NEAR_DUE_WORKING_DAYS
 ) -> CaseSummary:
     check = session.get(ComplianceCheckRow, row.letter_id)
     draft = current_draft(session, row.letter_id)
-    deadlines = Deadlines.for_receipt(received_at(row))
+    deadlines = Deadlines.for_receipt(row.arrived_at)
     stage = _stage(row, check, draft)
     due = (
         deadlines.compliance_due
@@ -276,19 +239,13 @@ def _summary(
 
 def _received(
     node: Node, session: Session, *, open_only: bool, limit: int | None = None
-) -> Iterable[LetterRow]:
-    query = select(LetterRow).where(LetterRow.bank == node.member_id(), LetterRow.letter_sealed.is_not(None))
-    if open_only:
-        query = query.where(
-            LetterRow.reply_sealed.is_(None),
-            LetterRow.status.in_([LetterStatus.AUTHORISED.name, LetterStatus.ACCEPTED.name]),
-        )
-    return session.scalars(query.order_by(LetterRow.due_at, LetterRow.letter_id).limit(limit))
+) -> Iterable[LetterRecord]:
+    return Letters(node).received(session, open_only=open_only, limit=limit)
 
 
-def _own_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
-    row = letters.letter_row(session, letter_id.lower())
-    if row.bank != node.member_id() or row.letter_sealed is None:
+def _own_letter(node: Node, session: Session, letter_id: str) -> LetterRecord:
+    row = Letters(node).get(session, letter_id.lower())
+    if row.bank != node.member_id() or not row.has_letter:
         raise NotFound(f"this bank has received no letter {letter_id}")
     return row
 
@@ -368,7 +325,7 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
         )
     return CaseDetail(
         **summary.model_dump(),
-        letter=letters.stored_letter(node, row),
+        letter=Letters(node).document(session, row.letter_id),
         compliance=None if check is None else _compliance_out(check),
         current_draft=detail,
         drafts=[_draft_summary(d) for d in drafts],
@@ -409,7 +366,7 @@ def draft(
         if body.remarks is not None:
             content = content.model_copy(update={"remarks": body.remarks})
     else:
-        _check_manual_draft(letters.stored_letter(node, row), body.items)
+        _check_manual_draft(Letters(node).document(session, row.letter_id), body.items)
         content = Draft(items=body.items, remarks=body.remarks)
     return _draft_summary(store_draft(node, session, row, content, preparer))
 
@@ -468,7 +425,7 @@ def reject(
     letter_id: LetterId, body: RejectLetterIn, node: NodeDep, session: SessionDep, user: BankOfficer
 ) -> ComplianceOut:
     by = officer(user)
-    row = letters.letter_row(session, letter_id.lower(), for_update=True)
+    row = Letters(node).get(session, letter_id.lower(), for_update=True)
     if row.bank != node.member_id():
         raise NotFound(f"this bank has received no letter {letter_id}")
     reject_letter(node, session, row, body.reason, by=by, detail=body.note or f"rejected by {by.officer_id}")
@@ -521,19 +478,3 @@ def decision_log(
 ) -> list[DecisionOut]:
     rows = approval.decisions(session, letter_id, limit=limit)
     return [_decision_out(node, session, row) for row in rows]
-
-
-@router.post(
-    "/mandates/import",
-    response_model=list[MandateOut],
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="Register many mandate signers at once: all of them, or none if any is wrong",
-)
-def import_mandates(
-    body: MandateImport, node: NodeDep, session: SessionDep, _: BankOfficer
-) -> list[MandateOut]:
-    references = register_mandates(node, session, body.mandates)
-    return [
-        MandateOut(auditee_ref=ref, signer=m.signer, valid_until=m.valid_until)
-        for ref, m in zip(references, body.mandates, strict=True)
-    ]

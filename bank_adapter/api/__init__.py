@@ -1,0 +1,19 @@
+"""The bank's user API, mounted on a bank's gateway by the bank plugin (``bank_adapter.plugin``).
+
+- ``inbox``: ``/v1/inbox``, and a letter's chain steps as an officer or reviewer takes them
+  (``/v1/letters/{id}/accept``, ``/reject``, ``/reply``);
+- ``mandates``: a customer's auditee reference and its mandate signers (``/v1/customers/…``,
+  ``/v1/mandates…``, ``/v1/bank/mandates/import``);
+- ``cases``: the reply workflow (``/v1/bank/…``): letters with their stage and deadlines, drafts,
+  approval, return, rejection as not compliant, the decision log.
+
+The roles each route serves are in ``deps``.
+"""
+
+from fastapi import APIRouter
+
+from bank_adapter.api import cases, inbox, mandates
+
+routers: tuple[APIRouter, ...] = (inbox.router, mandates.router, cases.router)
+
+__all__ = ["routers"]
