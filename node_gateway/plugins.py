@@ -34,7 +34,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from node_gateway.errors import GatewayError
+from node_gateway.errors import NodeGatewayError
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -48,7 +48,7 @@ GROUP = "confirmnet.plugins"
 CORE_BASE_REVISION = "0001"
 
 
-class PluginError(GatewayError):
+class PluginError(NodeGatewayError):
     """An installed plugin does not load, or is not a ``GatewayPlugin`` (a fault of the installation)."""
 
     code = "plugin_error"
