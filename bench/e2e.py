@@ -39,9 +39,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.transactions import speaks_json_rpc, wire_rpc
-from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.protocol.documents import new_letter_id
 
 REFERENCE_DATE = date(2025, 12, 31)

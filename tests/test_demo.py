@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from node_gateway.chain.contracts import LetterStatus
-from node_gateway.chain.network import Network, NetworkFile
 from confirmnet.demo import DemoSummary, members, print_access, run_demo
 from confirmnet.launcher import CONFIRMNET, LocalNetwork, cpu_ticks, wait_until
+from node_gateway.chain.contracts import LetterStatus
+from node_gateway.chain.network import Network, NetworkFile
 
 
 def _check(network: LocalNetwork, summary: DemoSummary) -> None:

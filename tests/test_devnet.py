@@ -9,11 +9,11 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
+from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.devnet import Devnet, free_port
 from node_gateway.chain.network import Network, NetworkFile, connect
 from node_gateway.chain.transactions import TransactionSender
-from confirmnet.cli import app
 
 pytestmark = pytest.mark.anvil
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from confirmnet import launcher
-from node_gateway.gateway_cli import LAUNCHER_PID
 from confirmnet.launcher import cpu_ticks, wait_until
+from node_gateway.gateway_cli import LAUNCHER_PID
 
 # A gateway stand-in: it counts the watch's checks (each asks os.getppid()) and says when ten
 # have passed, its launcher alive.

@@ -21,11 +21,11 @@ from auditor_client.authorise import (
     review_bundle,
     sign_review,
 )
+from confirmnet.cli import app
 from node_gateway.api.models import AuthorisationBundle
 from node_gateway.chain.authorisation import LetterLeaf, RequestsTree, authorisation_typed_data
 from node_gateway.chain.contracts import Authorisation
 from node_gateway.chain.network import NetworkFile
-from confirmnet.cli import app
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank
 from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter, uscc

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from auditor_client.evidence import EvidenceError, build_package, load_package
 from auditor_client.pdf import write_summary
 from auditor_client.verifier import verify_package
+from confirmnet.cli import app
 from node_gateway.api.models import ChainStep, Evidence, EvidenceChain, Identity
 from node_gateway.chain.network import connect
-from confirmnet.cli import app
 
 from .conftest import Letters
 

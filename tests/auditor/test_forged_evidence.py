@@ -19,10 +19,10 @@ from web3 import Web3
 
 from auditor_client.evidence import EvidencePackage
 from auditor_client.verifier import Anchor, verify_package
+from confirmnet.cli import app
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.devnet import AnvilNode
 from node_gateway.chain.network import NetworkFile, connect
-from confirmnet.cli import app
 
 from .conftest import Letters, build_letters
 

@@ -34,10 +34,10 @@ from typer.testing import CliRunner
 from web3 import Web3
 from web3.exceptions import ExtraDataLengthError
 
+from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.devnet import AnvilNode
 from node_gateway.chain.network import EndpointPolicy, Network, NetworkFile, connect
-from confirmnet.cli import app
 from node_gateway.core.keys import load_keys
 
 ROOT = Path(__file__).resolve().parents[2]

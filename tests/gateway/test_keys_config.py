@@ -14,8 +14,8 @@ import pytest
 from conftest import init_bank_gateway
 from typer.testing import CliRunner
 
-from node_gateway.chain.network import NetworkFile
 from confirmnet.cli import app
+from node_gateway.chain.network import NetworkFile
 from node_gateway.core.config import ConfigError, GatewaySettings, MemberRole, write_config
 from node_gateway.core.keys import (
     CHAIN_KEYSTORE,

@@ -13,10 +13,10 @@ from conftest import init_bank_gateway
 from eth_account import Account
 from typer.testing import CliRunner
 
+from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import Network, deploy_network, fund_from_node
 from node_gateway.chain.transactions import TransactionSender
-from confirmnet.cli import app
 from node_gateway.core.keys import (
     CHAIN_KEYSTORE,
     PENDING_ACCOUNT,

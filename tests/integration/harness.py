@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from confirmnet import launcher
-from node_gateway.chain.devnet import AnvilNode
 from confirmnet.launcher import CONFIRMNET, LaunchError, LocalNetwork, MemberSpec
+from node_gateway.chain.devnet import AnvilNode
 
 PASSPHRASE = "integration test passphrase, never used elsewhere"
 
