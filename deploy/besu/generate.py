@@ -8,14 +8,17 @@ writes, for the compose file beside this script:
     OUT/genesis.json                    QBFT genesis: the validators in extraData, every fork up to
                                         the contracts' evmVersion active at genesis, free gas
     OUT/validators.json                 public facts: name, address, public key, enode, addresses
+    OUT/admin/validator-N.pem           the key that signs validator N's admin tokens (mode 600):
+                                        secret, never inside the node's data path
     OUT/validator-N/key                 the node key (secp256k1, mode 600): never commit, back it up
     OUT/validator-N/config.toml         Besu's options for that node
-    OUT/validator-N/permissions_config.toml   node allowlist: the validators' enodes
+    OUT/validator-N/permissions_config.toml   the node and account allowlists, the same on every node
     OUT/validator-N/static-nodes.json   the other validators, to connect to without discovery
+    OUT/validator-N/rpc-admin.pub.pem   the public half of OUT/admin/validator-N.pem
 
 Each validator directory is that node's ``--data-path`` (mounted at /data), so Besu writes its
 database beside the key. The script refuses to overwrite an existing network: new keys and a new
-genesis make a new chain.
+genesis make a new chain. ``validate.py`` checks what it wrote.
 """
 
 from __future__ import annotations
@@ -31,13 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import rlp  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_keys.constants import SECPK1_N
 from eth_keys.datatypes import PrivateKey
 
 HERE = Path(__file__).resolve().parent
-BUILD_INFO = HERE.parents[1] / "contracts" / "build" / "build-info.json"
+# The contracts' build record: package data of node_gateway (formerly contracts/build).
+BUILD_INFOS = [
+    HERE.parents[1] / "node_gateway" / "chain" / "build" / "build-info.json",
+    HERE.parents[1] / "contracts" / "build" / "build-info.json",
+]
 
-# The contracts are compiled for this EVM version (contracts/build/build-info.json); the genesis
+# The contracts are compiled for this EVM version (their build-info.json); the genesis
 # activates exactly the forks up to it. A newer one (Prague: system contracts, blob schedule) needs
 # more genesis than a timestamp, so changing it is a deliberate edit here, not a lookup.
 EVM_VERSION = "cancun"
@@ -65,18 +74,31 @@ EPOCH_LENGTH = 30_000
 # Enough for about a thousand confirmation steps a block, small enough that a block of them is
 # executed well within the block period.
 GAS_LIMIT = 100_000_000
+# Seconds between blocks unless --block-period says otherwise (monitoring/alerts.yml assumes it).
+DEFAULT_BLOCK_PERIOD = 2
 
-# Addresses in docker-compose.yml. The validators talk to each other on 172.30.0.0/24, where
-# validator N is 172.30.0.(10+N); validator N serves JSON-RPC on its own network 172.30.(10+N).0/24,
-# at 172.30.(10+N).11, shared only with the gateway that uses it.
+# Addresses in docker-compose.yml. Validator N is 172.30.0.(10+N) on the validators' own network;
+# serves the gateway's JSON-RPC at 172.30.(10+N).11, on a network shared with that gateway only;
+# and its metrics at 172.30.2.(10+N), on the network Prometheus scrapes.
 NETWORK_PREFIX = "172.30"
 HOST_OFFSET = 10
 MAX_VALIDATORS = 100
 P2P_PORT = 30303
 RPC_PORT = 8545
+ADMIN_PORT = 8546
+METRICS_PORT = 9545
 # Paths inside the Besu container.
 DATA_PATH = "/data"
 GENESIS_PATH = "/config/genesis.json"
+PERMISSIONS_FILE = "permissions_config.toml"
+ADMIN_PUBLIC_KEY = "rpc-admin.pub.pem"
+
+# The gateway's node serves what web3 reads and sends with, and nothing that governs the chain.
+GATEWAY_APIS = ["ETH", "NET", "WEB3"]
+# The admin endpoint: votes, allowlists, peers, the pool, and reads to check them by.
+ADMIN_APIS = ["ADMIN", "ETH", "NET", "PERM", "QBFT", "TXPOOL"]
+# Besu's share of the pool for one sender in its ENTERPRISE/PRIVATE profile.
+POOL_SHARE_PER_SENDER = 0.15
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,10 @@ class Validator:
     @property
     def rpc_ip(self) -> str:
         return f"{NETWORK_PREFIX}.{HOST_OFFSET + self.index}.11"
+
+    @property
+    def metrics_ip(self) -> str:
+        return f"{NETWORK_PREFIX}.2.{HOST_OFFSET + self.index}"
 
     @property
     def public_key(self) -> str:
@@ -159,68 +185,111 @@ def _toml_list(items: list[str]) -> str:
 
 
 def permissions_config(validators: list[Validator]) -> str:
-    enodes = ",\n".join(f"  {json.dumps(v.enode)}" for v in validators)
+    """Both allowlists, one line each: Besu rewrites the file line by line (and without these
+    comments) when perm_add*/perm_remove* are called. No account may send until it is added."""
     return (
-        "# Besu local permissioning: the nodes this node may peer with (the validators).\n"
-        "# Besu rewrites this file when perm_addNodesToAllowlist / perm_removeNodesFromAllowlist are called.\n"
-        f"nodes-allowlist=[\n{enodes}\n]\n"
+        '# Besu local permissioning: the same file on every node (README.md, "Permissioning").\n'
+        "# nodes-allowlist: the nodes this node peers with. accounts-allowlist: the accounts whose\n"
+        "# transactions it accepts, relays and puts in blocks (each member's gateway account).\n"
+        f"nodes-allowlist={_toml_list([v.enode for v in validators])}\n"
+        "accounts-allowlist=[]\n"
     )
 
 
 def node_config(validator: Validator) -> str:
-    """Besu's options for one validator (``--config-file``)."""
+    """Besu's options for one validator (``--config-file``); README.md explains each choice."""
+    permissions = f"{DATA_PATH}/{PERMISSIONS_FILE}"
     return f"""\
-# Besu options of {validator.name}, generated by deploy/besu/generate.py.
+# Besu options of {validator.name}, generated by deploy/besu/generate.py; check with validate.py.
 data-path="{DATA_PATH}"
 genesis-file="{GENESIS_PATH}"
 node-private-key-file="{DATA_PATH}/key"
-# Every validator keeps the whole chain from genesis.
-sync-mode="FULL"
 
-# Peer to peer: the other validators only, at fixed addresses, without discovery.
+# A private network's storage: every validator imports the whole chain from genesis (full sync)
+# into Forest, which keeps every state. Bonsai with full sync keeps 512 blocks of state and may not
+# prune its trie logs, so it grows without bound.
+sync-mode="FULL"
+data-storage-format="FOREST"
+
+# Peer to peer: the validators only, at fixed addresses, without discovery.
 p2p-host="{validator.p2p_ip}"
 p2p-interface="{validator.p2p_ip}"
 p2p-port={P2P_PORT}
 discovery-enabled=false
 static-nodes-file="{DATA_PATH}/static-nodes.json"
 permissions-nodes-config-file-enabled=true
-permissions-nodes-config-file="{DATA_PATH}/permissions_config.toml"
+permissions-nodes-config-file="{permissions}"
+permissions-accounts-config-file-enabled=true
+permissions-accounts-config-file="{permissions}"
 
-# JSON-RPC for the member gateway that uses this node, bound to this node's address on the
-# network it shares with that gateway only. QBFT is there for the validator's own operator's votes.
-# (The Besu image sets BESU_RPC_HTTP_HOST=0.0.0.0, which overrides this file: docker-compose.yml
-# sets it back to this address.)
+# The gateway's JSON-RPC, on the network this node shares with its gateway only: reading and
+# sending, nothing that governs the chain, so no credentials for the gateway to hold. (The image
+# sets BESU_RPC_HTTP_HOST=0.0.0.0, which wins over this file: docker-compose.yml sets it back.)
 rpc-http-enabled=true
 rpc-http-host="{validator.rpc_ip}"
 rpc-http-port={RPC_PORT}
-rpc-http-api={_toml_list(["ETH", "NET", "WEB3", "QBFT"])}
-host-allowlist={_toml_list([validator.name, validator.rpc_ip])}
+rpc-http-api={_toml_list(GATEWAY_APIS)}
+rpc-http-authentication-enabled=false
+# Host headers: the gateway's and Prometheus's (this name), the health check's (the address), the
+# admin client's (loopback).
+host-allowlist={_toml_list([validator.name, validator.rpc_ip, "127.0.0.1"])}
 # Reverted transactions keep their revert data, so the gateways decode the contracts' errors.
 revert-reason-enabled=true
 
-# Free gas: a zero gas price is accepted into the pool and into blocks.
+# The admin endpoint: votes and allowlists, on this node's loopback only (reached from a container
+# in its network namespace, README.md "Admin calls"), each call with a token naming its method,
+# signed by the key whose public half is beside this file.
+rpc-ws-enabled=true
+rpc-ws-host="127.0.0.1"
+rpc-ws-port={ADMIN_PORT}
+rpc-ws-api={_toml_list(ADMIN_APIS)}
+rpc-ws-authentication-enabled=true
+rpc-ws-authentication-jwt-algorithm="RS256"
+rpc-ws-authentication-jwt-public-key-file="{DATA_PATH}/{ADMIN_PUBLIC_KEY}"
+
+# Metrics for Prometheus, on the monitoring network (the Host header must be in host-allowlist).
+metrics-enabled=true
+metrics-host="{validator.metrics_ip}"
+metrics-port={METRICS_PORT}
+
+# Free gas, and what keeps it from being free spam: only allowlisted accounts send (above); the
+# pool is first in, first out, and one sender holds at most {POOL_SHARE_PER_SENDER:.0%} of it, as in Besu's
+# private profile; every transaction must be signed for this chain (EIP-155).
 min-gas-price=0
 tx-pool-min-gas-price=0
-# First in, first out, as Besu advises for private networks; each gateway is one sender with many
-# transactions in flight, and only the members' gateways reach this pool.
-tx-pool="sequenced"
-tx-pool-limit-by-account-percentage=1
+tx-pool="SEQUENCED"
+tx-pool-limit-by-account-percentage={POOL_SHARE_PER_SENDER}
+tx-pool-no-local-priority=true
+strict-tx-replay-protection-enabled=true
 
 logging="INFO"
 """
 
 
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
+def admin_key_pair() -> tuple[bytes, bytes]:
+    """An RSA key pair for RS256 tokens (Besu's default JWT algorithm): private and public PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
     os.chmod(path, mode)  # O_CREAT's mode is masked by the umask
 
 
 def _check_evm_version() -> None:
-    if not BUILD_INFO.exists():
+    found = [path for path in BUILD_INFOS if path.exists()]
+    if not found:
         return  # the script copied away from the repository: nothing to compare with
-    pinned = json.loads(BUILD_INFO.read_text(encoding="utf-8"))["settings"]["evmVersion"]
+    pinned = json.loads(found[0].read_text(encoding="utf-8"))["settings"]["evmVersion"]
     if pinned != EVM_VERSION:
         raise SystemExit(
             f"the contracts are built for evmVersion {pinned!r} but this script activates the forks "
@@ -230,7 +299,7 @@ def _check_evm_version() -> None:
 
 def generate(out: Path, *, validators: int, chain_id: int, block_period: int) -> list[Validator]:
     """Writes a new network into ``out``; refuses if one is there already."""
-    if (out / "genesis.json").exists() or any(out.glob("validator-*/key")):
+    if (out / "genesis.json").exists() or any(out.glob("validator-*/key")) or (out / "admin").exists():
         raise FileExistsError(f"{out} already holds a network; move it away to generate a new one")
     nodes = [Validator(index, new_private_key()) for index in range(1, validators + 1)]
     out.mkdir(parents=True, exist_ok=True)
@@ -244,19 +313,24 @@ def generate(out: Path, *, validators: int, chain_id: int, block_period: int) ->
             "enode": v.enode,
             "p2p_ip": v.p2p_ip,
             "rpc_url": f"http://{v.name}:{RPC_PORT}",
+            "metrics_target": f"{v.name}:{METRICS_PORT}",
         }
         for v in nodes
     ]
     _write(out / "validators.json", json.dumps(public, indent=2) + "\n")
+    (out / "admin").mkdir(mode=0o700)
     for node in nodes:
         directory = out / node.name
         directory.mkdir(mode=0o700)
         # Besu reads the key as one line of hex (as `besu` itself writes it).
         _write(directory / "key", "0x" + node.private_key.hex(), mode=0o600)
         _write(directory / "config.toml", node_config(node))
-        _write(directory / "permissions_config.toml", permissions_config(nodes))
+        _write(directory / PERMISSIONS_FILE, permissions_config(nodes))
         others = [v.enode for v in nodes if v is not node]
         _write(directory / "static-nodes.json", json.dumps(others, indent=2) + "\n")
+        private, public_pem = admin_key_pair()
+        _write(out / "admin" / f"{node.name}.pem", private, mode=0o600)
+        _write(directory / ADMIN_PUBLIC_KEY, public_pem)
     return nodes
 
 
@@ -267,7 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--validators", type=int, default=4, help="how many validators (default: 4)")
     parser.add_argument("--chain-id", type=int, default=1337, help="the chain id (default: 1337)")
-    parser.add_argument("--block-period", type=int, default=2, help="seconds between blocks (default: 2)")
+    parser.add_argument(
+        "--block-period",
+        type=int,
+        default=DEFAULT_BLOCK_PERIOD,
+        help="seconds between blocks (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if not 4 <= args.validators <= MAX_VALIDATORS:
         parser.error(
@@ -286,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"QBFT network for chain {args.chain_id} written to {args.out}")
     for node in nodes:
         print(f"  {node.name}  {node.address}  {node.enode}")
-    print("The validator-N/key files are secret: back them up, never commit them.")
+    print("The validator-N/key and admin/*.pem files are secret: back them up, never commit them.")
+    print("No account may send transactions yet: allowlist each member's account (README.md, step 5).")
     return 0
 
 
