@@ -30,7 +30,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 contracts: setup
-	$(BIN)/python -m node_gateway.chain.compile
+	$(BIN)/python -m tools.compile_contracts
 
 demo: setup
 	$(BIN)/confirmnet demo $(DEMO_ARGS)

@@ -1,14 +1,19 @@
-"""The committed contract artifacts (``contracts/build/``), loaded without any compiler."""
+"""The committed contract artifacts, loaded without any compiler.
+
+They ship inside the package (``node_gateway/chain/build/``, package data), so an installed
+``confirmnet`` reads the contracts without a checkout; ``make contracts``
+(``tools/compile_contracts.py``) rebuilds them from ``contracts/*.sol``, byte for byte.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-BUILD_DIR = Path(__file__).resolve().parents[2] / "contracts" / "build"
+BUILD_DIR = Path(__file__).resolve().parent / "build"
 CONTRACTS = ("MemberRegistry", "ConfirmationRegistry")
 
 
@@ -18,6 +23,11 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    # Where the runtime code holds each immutable: solc's AST id -> byte ranges (zero in
+    # ``deployed_bytecode``), and each AST id's ``Contract.variable``; None in an artifact built
+    # before they were recorded.
+    immutable_references: dict[str, list[dict[str, int]]] | None = field(default=None, repr=False)
+    immutable_names: dict[str, str] | None = field(default=None, repr=False)
 
 
 @cache
@@ -28,4 +38,6 @@ def load_artifact(name: str) -> Artifact:
         abi=document["abi"],
         bytecode=document["bytecode"],
         deployed_bytecode=document["deployedBytecode"],
+        immutable_references=document.get("immutableReferences"),
+        immutable_names=document.get("immutableNames"),
     )

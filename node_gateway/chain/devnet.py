@@ -11,6 +11,7 @@ import ctypes
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,12 +27,24 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from node_gateway.chain.artifacts import BUILD_DIR
 from node_gateway.chain.network import EndpointPolicy, NetworkFile, connect, deploy_network
 from node_gateway.chain.transactions import TransactionSender
 from node_gateway.errors import NodeGatewayError
 
-ANVIL = BUILD_DIR.parents[1] / "node_modules" / ".bin" / "anvil"
+
+def _find_anvil() -> Path:
+    """anvil from the pinned npm package: ``$CONFIRMNET_ANVIL`` if set, else the checkout's
+    ``node_modules/.bin/anvil`` (this file being ``node_gateway/chain/devnet.py`` in it), else an
+    anvil on the PATH (an installed package has no checkout beside it)."""
+    configured = os.environ.get("CONFIRMNET_ANVIL")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil"
+    on_path = shutil.which("anvil")
+    return checkout if checkout.exists() or on_path is None else Path(on_path)
+
+
+ANVIL = _find_anvil()
 DEVNET_CHAIN_ID = 31337
 OPERATOR_ORG_CODE = "confirmnet-devnet-operator"
 # A change to the operators waits this long on the devnet (2 days on a real network), so that the

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from eth_abi.abi import encode
 
-from node_gateway.chain import compile as contracts_compile
 from node_gateway.chain.artifacts import BUILD_DIR, CONTRACTS, load_artifact
 from node_gateway.chain.errors import (
     ABI_ERRORS,
@@ -19,6 +18,7 @@ from node_gateway.chain.errors import (
     decode_revert,
     error_class,
 )
+from tools import compile_contracts as contracts_compile
 
 SAMPLE_ARGS = {
     "address": "0x" + "ab" * 20,
@@ -78,7 +78,7 @@ def test_rebuilding_the_contracts_reproduces_the_committed_artifacts(
 ) -> None:
     if not (contracts_compile.NODE_MODULES / "solc").exists():
         pytest.skip("node_modules/solc is missing; run `make setup`")
-    # The build writes into a temporary directory, so contracts/build is never touched.
+    # The build writes into a temporary directory, so the committed artifacts are never touched.
     monkeypatch.setattr(contracts_compile, "BUILD_DIR", tmp_path)
     contracts_compile.build()
     committed = sorted(path.name for path in BUILD_DIR.iterdir())

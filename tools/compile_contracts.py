@@ -1,9 +1,11 @@
-"""Rebuilds ``contracts/build/`` from the Solidity sources, byte for byte.
+"""Rebuilds the committed contract artifacts from the Solidity sources, byte for byte.
 
-Run as ``python -m node_gateway.chain.compile`` (``make contracts``). It drives the pinned npm
-``solc`` through py-solc-x and ``tools/solcjs``, hands the compiler every source by content (so
-nothing depends on where the checkout lives), and writes one artifact per contract plus
-``build-info.json`` with the compiler, its settings and a hash of every source.
+Build tooling, not part of the installed package: run as ``python tools/compile_contracts.py``
+(``make contracts``) in a checkout with the ``dev`` extra (py-solc-x) and ``npm ci`` done. It drives
+the pinned npm ``solc`` through py-solc-x and ``tools/solcjs``, hands the compiler every source by
+content (so nothing depends on where the checkout lives), and writes into the package's
+``node_gateway/chain/build/`` (``BUILD_DIR``, shipped as package data) one artifact per contract
+plus ``build-info.json`` with the compiler, its settings and a hash of every source.
 
 Each artifact also holds where the deployer writes the immutables into the runtime code:
 ``immutableReferences`` is solc's ``evm.deployedBytecode.immutableReferences`` (AST id → byte
@@ -24,7 +26,7 @@ import solcx
 
 from node_gateway.chain.artifacts import BUILD_DIR, CONTRACTS
 
-ROOT = BUILD_DIR.parent.parent
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
 SOURCES_DIR = ROOT / "contracts"
 NODE_MODULES = ROOT / "node_modules"
 SOLC_WRAPPER = ROOT / "tools" / "solcjs"

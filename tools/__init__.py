@@ -1,0 +1,1 @@
+"""Build tooling of the checkout (not installed): the contracts compiler wrapper, run by ``make contracts``."""
