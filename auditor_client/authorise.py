@@ -21,7 +21,6 @@ from typing import Any, Literal
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from node_gateway.api.models import AuthorisationBundle, SignedAuthorisation
 from node_gateway.chain.authorisation import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -42,6 +41,7 @@ from node_gateway.protocol import (
     parse_letter,
     to_hex,
 )
+from node_gateway.protocol.wire import AuthorisationBundle, SignedAuthorisation
 
 MAX_VALIDITY_S = 180 * 86400  # the mandate practice: an authorisation holds for 180 days
 PASSPHRASE_ENV = "CONFIRMNET_SIGNER_PASSPHRASE"  # noqa: S105 - the variable's name, no secret

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from node_gateway.api.models import LetterDraft
 from node_gateway.protocol.documents import (
     ITEM_TITLES,
     Auditee,
@@ -56,6 +55,7 @@ from node_gateway.protocol.documents import (
     normalise_registration_code,
 )
 from node_gateway.protocol.hashing import SALT_LENGTH, to_hex
+from node_gateway.protocol.wire import LetterDraft
 
 if TYPE_CHECKING:
     from web3 import Web3

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from node_gateway.api.models import Evidence, Identity
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
+from node_gateway.protocol.wire import Evidence, Identity
 
 FORMAT: Literal["confirmnet.evidence"] = "confirmnet.evidence"
 VERSION: Literal[1] = 1

@@ -49,10 +49,10 @@ from auditor_client.sdk import (
     LetterSummary,
     PermissionDenied,
 )
-from node_gateway.api.models import MemberOut
 from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
 from node_gateway.protocol.documents import AuditFirm
+from node_gateway.protocol.wire import MemberOut
 
 auditor_app = typer.Typer(
     help="The audit firm: send letters (one by one or from CSV/Excel), follow them, fetch replies, "

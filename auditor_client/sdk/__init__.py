@@ -1,7 +1,7 @@
 """The audit firm's SDK for its gateway's user API: clients, typed models and exceptions.
 
-The models are the gateway's own API models (``node_gateway.api.models``), so client and server
-can never disagree on a field.
+The models are the wire models the gateway's API itself uses (``node_gateway.protocol.wire``),
+so client and server can never disagree on a field.
 """
 
 from auditor_client.sdk._exceptions import (
@@ -21,7 +21,7 @@ from auditor_client.sdk._exceptions import (
     UnexpectedAnswer,
 )
 from auditor_client.sdk.client import AsyncClient, Call, Client, Endpoints, LetterFilter, RetryPolicy
-from node_gateway.api.models import (
+from node_gateway.protocol.wire import (
     Accepted,
     AuthorisationAccepted,
     AuthorisationBundle,
@@ -35,8 +35,8 @@ from node_gateway.api.models import (
     LetterSummary,
     ReplyOut,
     SignedAuthorisation,
+    VerificationResult,
 )
-from node_gateway.services.verification import VerificationResult
 
 __all__ = [
     "APIError",

@@ -32,7 +32,7 @@ from auditor_client.sdk._exceptions import (
     UnexpectedAnswer,
     api_error,
 )
-from node_gateway.api.models import (
+from node_gateway.protocol.wire import (
     Accepted,
     AuthorisationAccepted,
     AuthorisationBundle,
@@ -46,9 +46,9 @@ from node_gateway.api.models import (
     LetterSummary,
     ReplyOut,
     SignedAuthorisation,
+    VerificationResult,
     VerifyIn,
 )
-from node_gateway.services.verification import VerificationResult
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

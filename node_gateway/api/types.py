@@ -12,56 +12,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
-from web3 import Web3
+from pydantic import Field
 
-from node_gateway.protocol.documents import normalise_registration_code
+# The values the user API shares with its clients are the wire's (node_gateway.protocol.wire).
+from node_gateway.protocol.wire import (
+    INT32_MAX,
+    INT64_MAX,
+    UINT16_MAX,
+    UINT32_MAX,
+    UINT256_MAX,
+    Address,
+    LetterId,
+    MemberId,
+    Nonce,
+    ReasonCode,
+    RegistrationCode,
+    UnixTime,
+)
 
-UINT16_MAX = 2**16 - 1
-UINT32_MAX = 2**32 - 1
-INT32_MAX = 2**31 - 1  # the database's INTEGER
-INT64_MAX = 2**63 - 1  # the database's BIGINT (the chain's uint64 times are wider)
-UINT256_MAX = 2**256 - 1
-
-MemberId = Annotated[int, Field(ge=1, le=UINT32_MAX, description="A member's number (uint32 on chain)")]
-UnixTime = Annotated[
-    int, Field(ge=0, le=INT64_MAX, description="Unix seconds (uint64 on chain, 64-bit signed stored)")
+__all__ = [
+    "INT32_MAX",
+    "INT64_MAX",
+    "UINT16_MAX",
+    "UINT32_MAX",
+    "UINT256_MAX",
+    "Address",
+    "LetterId",
+    "MemberId",
+    "Nonce",
+    "Offset",
+    "ReasonCode",
+    "RegistrationCode",
+    "UnixTime",
+    "Version",
 ]
-ReasonCode = Annotated[int, Field(ge=0, le=UINT16_MAX, description="A reason code (uint16 on chain)")]
-Nonce = Annotated[int, Field(ge=0, le=UINT256_MAX, description="An authorisation's nonce (uint256)")]
+
 Offset = Annotated[int, Field(ge=0, le=INT64_MAX)]
 Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
-
-
-def _lower(value: str) -> str:
-    return value.lower()
-
-
-def _checksummed(value: str) -> str:
-    if not Web3.is_address(value):
-        raise ValueError("not an account address (a mixed-case address must carry its checksum)")
-    return str(Web3.to_checksum_address(value))
-
-
-LetterId = Annotated[
-    str,
-    Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="A letter id: 0x and 64 hex digits"),
-    AfterValidator(_lower),
-]
-Address = Annotated[
-    str,
-    Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An account address: 0x and 40 hex digits"),
-    AfterValidator(_checksummed),
-]
-RegistrationCode = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        description="A registration code (统一社会信用代码): 8 to 32 letters and digits; "
-        "full-width forms, lower case, spaces and hyphens are accepted too and normalised",
-        # The canonical spelling, for clients and generated requests; the validator takes the rest.
-        json_schema_extra={"pattern": "^[0-9A-Z]{8,32}$", "examples": ["91310000MA1FL0TE5Q"]},
-    ),
-    AfterValidator(normalise_registration_code),
-]

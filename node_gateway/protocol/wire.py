@@ -1,0 +1,291 @@
+"""The user API's wire: the bounded values and the request and response models that the gateway
+and its clients (the auditor SDK, the verifier) share, so that client and server can never
+disagree on a field. Pure pydantic: importable without FastAPI or a database.
+
+Every number is bounded by what holds it: the chain (member ids ``uint32``, times ``uint64``,
+reason codes ``uint16``, nonces ``uint256``) and the database (signed 64-bit integers), whichever
+is narrower, so an out-of-range value is a 422 at the edge and never an overflow further in.
+Identifiers have their one spelling: letter ids ``0x`` and 64 hex digits (lower-cased), account
+addresses ``0x`` and 40 (checksummed; a mixed-case address must carry a valid checksum),
+registration codes as ``normalise_registration_code`` takes them.
+
+The models only the gateway reads or writes (operator, bank and user administration) stay in
+``node_gateway.api.models``, which re-exports these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from web3 import Web3
+
+from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, normalise_registration_code
+
+# --- bounded values ----------------------------------------------------------------------------
+
+UINT16_MAX = 2**16 - 1
+UINT32_MAX = 2**32 - 1
+INT32_MAX = 2**31 - 1  # the database's INTEGER
+INT64_MAX = 2**63 - 1  # the database's BIGINT (the chain's uint64 times are wider)
+UINT256_MAX = 2**256 - 1
+
+MemberId = Annotated[int, Field(ge=1, le=UINT32_MAX, description="A member's number (uint32 on chain)")]
+UnixTime = Annotated[
+    int, Field(ge=0, le=INT64_MAX, description="Unix seconds (uint64 on chain, 64-bit signed stored)")
+]
+ReasonCode = Annotated[int, Field(ge=0, le=UINT16_MAX, description="A reason code (uint16 on chain)")]
+Nonce = Annotated[int, Field(ge=0, le=UINT256_MAX, description="An authorisation's nonce (uint256)")]
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _checksummed(value: str) -> str:
+    if not Web3.is_address(value):
+        raise ValueError("not an account address (a mixed-case address must carry its checksum)")
+    return str(Web3.to_checksum_address(value))
+
+
+LetterId = Annotated[
+    str,
+    Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="A letter id: 0x and 64 hex digits"),
+    AfterValidator(_lower),
+]
+Address = Annotated[
+    str,
+    Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An account address: 0x and 40 hex digits"),
+    AfterValidator(_checksummed),
+]
+RegistrationCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A registration code (统一社会信用代码): 8 to 32 letters and digits; "
+        "full-width forms, lower case, spaces and hyphens are accepted too and normalised",
+        # The canonical spelling, for clients and generated requests; the validator takes the rest.
+        json_schema_extra={"pattern": "^[0-9A-Z]{8,32}$", "examples": ["91310000MA1FL0TE5Q"]},
+    ),
+    AfterValidator(normalise_registration_code),
+]
+
+Hex32 = str  # "0x" and 64 hex digits
+
+
+class RequestBody(BaseModel):
+    """A request body: a field the model does not know is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+
+class LetterDraft(RequestBody):
+    letter: ConfirmationLetter
+    auditee_salt: str = Field(description="The auditee reference salt the bank gave the auditee (hex)")
+    due_at: UnixTime | None = Field(None, description="Reply due time, unix seconds; default two weeks")
+
+
+class CreateLetters(RequestBody):
+    letters: list[LetterDraft] = Field(min_length=1, max_length=5000)
+
+
+class LetterSummary(BaseModel):
+    letter_id: str
+    firm: int
+    bank: int
+    status: str
+    overdue: bool
+    due_at: int
+    letter_hash: str
+    reply_hash: str | None
+    has_letter: bool
+    has_reply: bool
+    reply_verified: bool
+    reason: int | None
+    created_at: datetime
+
+
+class ChainStep(BaseModel):
+    name: str
+    block_number: int
+    block_timestamp: int
+    transaction_hash: str
+    args: dict[str, Any]
+
+
+class OutboxStep(BaseModel):
+    step: str
+    state: str
+    attempts: int
+    transaction_hash: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+class LetterDetail(LetterSummary):
+    auditee_ref: str
+    letter: ConfirmationLetter | None
+    authorisation: dict[str, Any] | None
+    history: list[ChainStep]
+    pending_steps: list[OutboxStep]
+
+
+class LetterPage(BaseModel):
+    items: list[LetterSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class Accepted(BaseModel):
+    letter_id: str
+    queued: str
+
+
+# --- authorisation -----------------------------------------------------------------------------
+
+
+class AuthorisationRequestIn(RequestBody):
+    letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
+    valid_until: UnixTime | None = None
+    refusal_reason: ReasonCode | None = Field(None, description="Set to prepare a refusal instead")
+
+
+class AuthorisationBundle(BaseModel):
+    typed_data: dict[str, Any]
+    letters: list[dict[str, Any]]
+
+
+class SignedAuthorisation(RequestBody):
+    letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
+    requests_root: Hex32
+    firm: MemberId
+    valid_until: UnixTime
+    nonce: Nonce
+    signature: str
+    reason: ReasonCode | None = Field(None, description="Present for a refusal: its reason code")
+
+
+class AuthorisationAccepted(BaseModel):
+    signer: str
+    letters: int
+    kind: Literal["authorise", "refuse"]
+
+
+# --- replies and evidence ----------------------------------------------------------------------
+
+
+class ReplyOut(BaseModel):
+    letter_id: str
+    reply: ConfirmationReply
+    salt: str
+    reply_hash: str
+    verified: bool = Field(description="The reply hashes to what the bank recorded on chain, checked now")
+
+
+class EvidenceChain(BaseModel):
+    chain_id: int
+    member_registry: str
+    confirmation_registry: str
+    deployment_block: int
+
+
+class Evidence(BaseModel):
+    """Everything needed to check one letter against the chain without trusting any gateway."""
+
+    letter_id: str
+    firm: int
+    bank: int
+    status: str
+    auditee_ref: str
+    letter_hash: str
+    letter: dict[str, Any]
+    letter_salt: str
+    reply_hash: str | None
+    reply: dict[str, Any] | None
+    reply_salt: str | None
+    authorisation: dict[str, Any] | None
+    chain: EvidenceChain
+    steps: list[ChainStep]
+
+
+# --- members, identity -------------------------------------------------------------------------
+
+
+class MemberOut(BaseModel):
+    member_id: int
+    role: str
+    status: str
+    account: str
+    org_id: str
+    display_name: str
+    endpoint: str
+
+
+class Identity(BaseModel):
+    role: str
+    display_name: str
+    registration_code: str
+    account: str
+    member_id: int | None
+    endpoint: str
+    encryption_keys: str
+    chain_id: int
+    confirmation_registry: str
+    member_registry: str
+
+
+# --- verification of a document against the chain ---------------------------------------------
+
+DocumentKind = Literal["letter", "reply"]
+FailureCode = Literal[
+    "invalid_document", "unknown_letter", "not_replied", "hash_mismatch", "document_mismatch", "not_recorded"
+]
+
+
+class VerifyIn(RequestBody):
+    kind: DocumentKind
+    document: dict[str, Any]
+    salt: str
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class Recording(BaseModel):
+    """Where the chain recorded the document's hash, and who did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: str
+    block_number: int
+    block_timestamp: int
+    transaction_hash: str
+    member_no: int
+    member_role: str  # the member's current role and name in the MemberRegistry
+    member_name: str
+
+
+class VerificationResult(BaseModel):
+    """What ``node_gateway.chain.verification`` found; ``code`` says why it failed (stable)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    valid: bool
+    code: FailureCode | None = None
+    kind: DocumentKind
+    letter_id: str | None = None
+    document_hash: str | None = None
+    letter_status: str | None = None  # the letter's current status on chain, e.g. "closed"
+    recorded: Recording | None = None
+    checks: list[Check]
