@@ -35,7 +35,6 @@ batches, each block once, each signature recovered once.
 from __future__ import annotations
 
 import bisect
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,7 +47,6 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.types import RPCEndpoint
 
 from auditor_client.evidence import (
     EvidenceAuthorisation,
@@ -57,7 +55,7 @@ from auditor_client.evidence import (
     EvidencePackage,
     EvidenceStep,
 )
-from node_gateway.chain.artifacts import BUILD_DIR, load_artifact
+from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.authorisation import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -78,11 +76,12 @@ from node_gateway.chain.contracts import (
     Role,
     block_windows,
 )
+from node_gateway.chain.errors import ChainError, NodeRejected, NodeUnavailable
 from node_gateway.chain.network import NetworkFile
-from node_gateway.chain.transactions import speaks_json_rpc
+from node_gateway.chain.transactions import wire_batch
+from node_gateway.chain.verification import verify_against_record
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
-from node_gateway.services.indexer import STATUS_AFTER
-from node_gateway.services.verification import verify_against_record
+from node_gateway.protocol.lifecycle import STATUS_AFTER
 
 Verdict = Literal["pass", "fail", "note"]
 CHINA = timezone(timedelta(hours=8))
@@ -254,54 +253,28 @@ class _Block:
 
 
 class _Node:
-    """Raw JSON-RPC, batched where the provider can, with errors kept per request."""
+    """The node, read through the chain layer's JSON-RPC batches (``wire_batch``): answers in the
+    wire's form, a failed request's ``NodeRejected`` in its place; its failures as VerifierError."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        self._batching = speaks_json_rpc(w3)
-        self._caller = None if self._batching else w3.eth.accounts[0]
 
     def many(self, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        """Each request's result, or an ``RpcFailure`` in its place."""
+        """Each request's result, or a ``NodeRejected`` in its place."""
         results: list[Any] = []
         for start in range(0, len(requests), BATCH):
-            chunk = [(RPCEndpoint(method), params) for method, params in requests[start : start + BATCH]]
             try:
-                if self._batching:
-                    responses = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
-                    if not isinstance(responses, list):
-                        raise VerifierError(f"the node refused a batch: {responses.get('error')}")
-                else:
-                    responses = [self._in_process(method, params) for method, params in chunk]
-            except OSError as exc:  # requests' connection errors are OSErrors too
+                results += wire_batch(self.w3, requests[start : start + BATCH])
+            except NodeUnavailable as exc:
                 raise VerifierError(f"the node does not answer: {exc}") from exc
-            results += [RpcFailure(r["error"]) if "error" in r else r.get("result") for r in responses]
+            except ChainError as exc:
+                raise VerifierError(str(exc)) from exc
         return results
-
-    def _in_process(self, method: RPCEndpoint, params: list[Any]) -> dict[str, Any]:
-        """One request to an in-process chain (no JSON-RPC server), answered in the wire's form."""
-        if method == "eth_call" and "from" not in params[0]:
-            # It runs a call as a transaction from a funded account; real nodes need no sender.
-            params = [{**params[0], "from": self._caller}, *params[1:]]
-        topics: list[Any] = []
-        if method == "eth_getLogs" and params[0].get("topics"):
-            # It filters by plain topics only; OR-lists are matched here instead.
-            topics = params[0]["topics"]
-            params = [{k: v for k, v in params[0].items() if k != "topics"}]
-        if method == "eth_getLogs" and isinstance(params[0].get("address"), str):
-            params = [{**params[0], "address": [params[0]["address"]]}]  # it takes lists only
-        try:
-            result = _wire(self.w3.manager.request_blocking(method, params))
-            if topics:
-                result = [log for log in result if _topics_match(log["topics"], topics)]
-            return {"result": result}
-        except Exception as exc:  # what a node would have answered with an error object
-            return {"error": str(exc)}
 
     def one(self, method: str, params: list[Any]) -> Any:
         result = self.many([(method, params)])[0]
-        if isinstance(result, RpcFailure):
-            raise VerifierError(f"{method}: {result}")
+        if isinstance(result, NodeRejected):
+            raise VerifierError(str(result))
         return result
 
     def logs(self, address: str, from_block: int, topics: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -315,8 +288,8 @@ class _Node:
             requests.append(("eth_getLogs", [params]))
         found: list[dict[str, Any]] = []
         for result in self.many(requests):
-            if isinstance(result, RpcFailure):
-                raise VerifierError(f"eth_getLogs: {result}")
+            if isinstance(result, NodeRejected):
+                raise VerifierError(str(result))
             found += result
         return found
 
@@ -326,47 +299,11 @@ class _Node:
         for number, block in zip(
             wanted, self.many([("eth_getBlockByNumber", [hex(n), True]) for n in wanted]), strict=True
         ):
-            if isinstance(block, RpcFailure) or block is None:
+            if isinstance(block, NodeRejected) or block is None:
                 continue
             senders = {tx["hash"].lower(): tx["from"].lower() for tx in block["transactions"]}
             found[number] = _Block(int(block["timestamp"], 16), senders)
         return found
-
-
-def _topics_match(actual: Sequence[str], wanted: Sequence[Any]) -> bool:
-    """eth_getLogs topic filtering: None matches anything, a list any of its members."""
-    for position, want in enumerate(wanted):
-        if want is None:
-            continue
-        have = actual[position].lower() if position < len(actual) else None
-        options = want if isinstance(want, list) else [want]
-        if have not in {option.lower() for option in options}:
-            return False
-    return True
-
-
-def _wire(value: Any) -> Any:
-    """A JSON-RPC answer in its wire form: quantities and data as 0x-hex strings."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, Mapping):
-        return {key: _wire(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wire(item) for item in value]
-    return value
-
-
-@dataclass(frozen=True)
-class RpcFailure:
-    error: Any
-
-    def __str__(self) -> str:
-        message = self.error.get("message") if isinstance(self.error, dict) else self.error
-        return str(message)
 
 
 class _Abi:
@@ -382,7 +319,7 @@ class _Abi:
         return {"to": self.address, "data": to_hex(self.contract.encode_call(function, *args))}
 
     def result(self, function: str, raw: Any) -> tuple[Any, ...] | None:
-        if isinstance(raw, RpcFailure) or raw is None:
+        if isinstance(raw, NodeRejected) or raw is None:
             return None
         data = bytes(HexBytes(raw))
         return self.contract.decode_result(function, data) if data else None
@@ -455,14 +392,14 @@ class MembershipHistory:
 def immutable_layout(name: str) -> dict[str, list[tuple[int, int]]]:
     """Where the committed runtime build of ``name`` holds each immutable, by ``Contract.variable``:
     solc's ``immutableReferences`` (byte ranges, zero in the build), named from the AST by
-    ``node_gateway.chain.compile``."""
-    document = json.loads((BUILD_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    if "immutableReferences" not in document or "immutableNames" not in document:
-        raise VerifierError(f"contracts/build/{name}.json lists no immutables: rebuild it (make contracts)")
-    names: dict[str, str] = document["immutableNames"]
+    ``make contracts`` (``tools/compile_contracts.py``)."""
+    artifact = load_artifact(name)
+    references, names = artifact.immutable_references, artifact.immutable_names
+    if references is None or names is None:
+        raise VerifierError(f"the {name} artifact lists no immutables: rebuild it (make contracts)")
     return {
         names[ast_id]: [(int(r["start"]), int(r["length"])) for r in ranges]
-        for ast_id, ranges in document["immutableReferences"].items()
+        for ast_id, ranges in references.items()
     }
 
 
@@ -543,7 +480,7 @@ def _check_contracts(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
         )
         problem = (
             "the node does not say"
-            if isinstance(code, RpcFailure)
+            if isinstance(code, NodeRejected)
             else compare_code(name, bytes(HexBytes(code)), immutables=immutables)
         )
         ok &= checks.add(
@@ -603,7 +540,7 @@ class _Chain:
     events: dict[str, list[ChainEvent]]
     records: dict[str, Letter | None]
     blocks: dict[int, _Block]
-    mandates: dict[tuple[int, str, str, int], int | RpcFailure]
+    mandates: dict[tuple[int, str, str, int], int | NodeRejected]
     chain_id: int
     registry: str
 
@@ -720,7 +657,7 @@ def _read_mandates(
     confirmations: _Abi,
     events: Mapping[str, list[ChainEvent]],
     records: Mapping[str, Letter | None],
-) -> dict[tuple[int, str, str, int], int | RpcFailure]:
+) -> dict[tuple[int, str, str, int], int | NodeRejected]:
     """Each authorising signer's mandate, read at the block of its authorisation."""
     keys: set[tuple[int, str, str, int]] = set()
     for letter_id, found in events.items():
@@ -740,13 +677,13 @@ def _read_mandates(
             for bank, ref, signer, block in ordered
         ]
     )
-    mandates: dict[tuple[int, str, str, int], int | RpcFailure] = {}
+    mandates: dict[tuple[int, str, str, int], int | NodeRejected] = {}
     for key, result in zip(ordered, results, strict=True):
         decoded = confirmations.result("mandateValidUntil", result)
         mandates[key] = (
             int(decoded[0])
             if decoded
-            else (result if isinstance(result, RpcFailure) else RpcFailure("empty"))
+            else (result if isinstance(result, NodeRejected) else NodeRejected("empty"))
         )
     return mandates
 
@@ -1024,7 +961,7 @@ def _check_authorisation(
     )
     block = chain.blocks.get(event.block_number)
     mandate_note = ""
-    if isinstance(mandate, RpcFailure) or mandate is None:
+    if isinstance(mandate, NodeRejected) or mandate is None:
         mandate_note = "; the node keeps no state of that block, so the mandate was not re-read"
     elif block is not None and mandate < block.timestamp:
         problems.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -238,6 +238,34 @@ def wire_rpc(w3: Web3, method: str, params: list[Any]) -> Any:
     if "error" in response:
         raise NodeRejected(f"{method}: {response['error']}")
     return response.get("result")
+
+
+def wire_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+    """The results of ``requests`` sent as one JSON-RPC batch, in order, each as the node sent it
+    (hex strings); a request the node refused holds its ``NodeRejected`` in its place, unraised.
+    A node that refuses the whole batch raises NodeRejected, one that does not answer
+    NodeUnavailable. The in-process chain answers in the same form, request by request."""
+    batch = [(RPCEndpoint(method), params) for method, params in requests]
+    if not batch:
+        return []
+    if speaks_json_rpc(w3):
+        responses = rpc(lambda: w3.provider.make_batch_request(batch))  # type: ignore[attr-defined]
+        if not isinstance(responses, list):
+            raise NodeRejected(f"the node refused a batch: {responses.get('error')}")
+    else:
+        from node_gateway.chain.in_process import wire_answer
+
+        responses = [wire_answer(w3, method, params) for method, params in batch]
+    return [
+        NodeRejected(f"{method}: {_error_message(response['error'])}")
+        if "error" in response
+        else response.get("result")
+        for (method, _), response in zip(batch, responses, strict=True)
+    ]
+
+
+def _error_message(error: Any) -> str:
+    return str(error.get("message") if isinstance(error, dict) else error)
 
 
 def rpc(request: Callable[[], T]) -> T:
