@@ -1,4 +1,8 @@
-"""What the auditor, authorise and verify commands share: options, the client, errors, progress."""
+"""What the auditor, authorise and verify commands share: options, the client, errors, progress.
+
+The SDK (httpx, the ``auditor`` extra) is imported only where a command talks to a gateway, so
+that ``confirmnet verify`` runs on the base install.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,8 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.segment import Segments
 from rich.table import Table
 
-from auditor_client.sdk import APIError, Client, ConfirmnetError
 from auditor_client.verifier import CHINA
+
+if TYPE_CHECKING:
+    from auditor_client.sdk import Client, ConfirmnetError
 
 console = Console()
 errors = Console(stderr=True)
@@ -80,6 +86,8 @@ def print_table(table: Table, out: Console = console) -> None:
 
 
 def describe(exc: ConfirmnetError) -> str:
+    from auditor_client.sdk import APIError
+
     if isinstance(exc, APIError):
         detail = f"{exc.message}"
         if isinstance(exc.details, list):
@@ -95,6 +103,8 @@ def describe(exc: ConfirmnetError) -> str:
 @contextmanager
 def gateway_errors() -> Iterator[None]:
     """Turns SDK exceptions into a red message and exit code 1."""
+    from auditor_client.sdk import ConfirmnetError
+
     try:
         yield
     except ConfirmnetError as exc:
@@ -102,6 +112,8 @@ def gateway_errors() -> Iterator[None]:
 
 
 def client(gateway: str, api_key: str) -> Client:
+    from auditor_client.sdk import Client
+
     return Client(gateway, api_key=api_key)
 
 

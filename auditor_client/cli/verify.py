@@ -147,6 +147,17 @@ def _print(report: Report, *, verbose: bool) -> None:
     )
 
 
+def _require_pdf() -> None:
+    """Before anything is verified: the PDF summary needs the ``auditor`` extra (reportlab)."""
+    try:
+        import auditor_client.pdf  # noqa: F401
+    except ModuleNotFoundError as exc:
+        fail(
+            escape(f"--pdf needs {exc.name}, of the auditor extra: pip install 'confirmnet[auditor]'"),
+            EXIT_INPUT,
+        )
+
+
 @verify_app.command("evidence")
 def evidence(
     package_file: Annotated[Path, typer.Argument(help="An evidence package (JSON).")],
@@ -166,6 +177,8 @@ def evidence(
 ) -> None:
     """Check every document, salt and chain reference of an evidence package against the chain,
     on the network of the trust anchor (--network FILE, or pinned chain id and addresses)."""
+    if pdf is not None:
+        _require_pdf()
     try:
         package = load_package(package_file)
     except EvidenceError as exc:
