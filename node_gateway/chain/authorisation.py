@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import encode
+from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 
 from node_gateway.chain.contracts import Authorisation, Refusal
@@ -152,6 +154,16 @@ def refusal_typed_data(refusal: Refusal, *, chain_id: int, registry: str) -> dic
 def sign_typed_data(signer: LocalAccount, typed_data: dict[str, Any]) -> bytes:
     """A 65-byte signature over an EIP-712 document."""
     return bytes(signer.sign_message(encode_typed_data(full_message=typed_data)).signature)
+
+
+def recover_signer(typed_data: dict[str, Any], signature: bytes) -> ChecksumAddress:
+    """The account whose key made ``signature`` over an EIP-712 document, as the contract's ECDSA
+    recovery finds it; ValueError if the signature does not decode."""
+    try:
+        signer = Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature)
+    except Exception as exc:  # eth-account raises several kinds for a malformed signature
+        raise ValueError(f"the signature does not decode: {exc}") from exc
+    return ChecksumAddress(signer)
 
 
 def typed_data_digest(typed_data: dict[str, Any]) -> bytes:

@@ -25,7 +25,8 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, to_hex, wire_rpc
+from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, wire_rpc
+from node_gateway.protocol.hashing import from_hex, to_hex
 
 # The lifecycle's enums, also the contracts' own: here beside MemberStatus and the others.
 from node_gateway.protocol.lifecycle import LetterStatus as LetterStatus
@@ -291,7 +292,7 @@ def _word(kind: str, word: bytes) -> Any:
         value: Any = word[:size]
         clean = not any(word[size:])
     elif kind == "address":
-        value, clean = _checksum("0x" + word[12:].hex()), not any(word[:12])
+        value, clean = _checksum(to_hex(word[12:])), not any(word[:12])
     elif kind == "bool":
         value, clean = word[31] == 1, not any(word[:31]) and word[31] in (0, 1)
     else:
@@ -306,9 +307,7 @@ def _word(kind: str, word: bytes) -> Any:
 
 def _raw(value: Any) -> bytes:
     """Log data and topics, whether formatted by web3 (bytes) or as on the wire (0x-hex)."""
-    if isinstance(value, str):
-        return bytes.fromhex(value.removeprefix("0x"))
-    return bytes(value)
+    return from_hex(value) if isinstance(value, str) else bytes(value)
 
 
 def _int(value: Any) -> int:

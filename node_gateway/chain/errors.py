@@ -22,6 +22,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 
 from node_gateway.chain.artifacts import CONTRACTS, load_artifact
 from node_gateway.errors import NodeGatewayError
+from node_gateway.protocol.hashing import to_hex
 
 
 class ChainError(NodeGatewayError):
@@ -78,7 +79,7 @@ class LibraryRevert(ContractRevert):
 
 
 def _show(value: Any) -> str:
-    return "0x" + value.hex() if isinstance(value, bytes) else repr(value)
+    return to_hex(value) if isinstance(value, bytes) else repr(value)
 
 
 class MemberRegistryUnknownAccount(MemberRegistryRevert):

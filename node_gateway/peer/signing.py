@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from node_gateway.chain.contracts import Member, MemberStatus
 from node_gateway.chain.errors import MemberRegistryUnknownMember
 from node_gateway.errors import PeerForged, PeerNotActive, PeerReplayed, PeerUnsigned
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.storage.db import Database
 from node_gateway.storage.models import PeerNonce
 
@@ -111,7 +112,7 @@ def sign_peer_request(
         HEADER_RECIPIENT: str(recipient),
         HEADER_TIMESTAMP: str(timestamp),
         HEADER_NONCE: nonce,
-        HEADER_SIGNATURE: "0x" + signature.hex(),
+        HEADER_SIGNATURE: to_hex(signature),
     }
 
 

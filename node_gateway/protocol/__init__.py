@@ -1,13 +1,18 @@
 """The off-chain protocol shared by gateways, bank adapters and auditor clients.
 
-- ``documents``: the letter and the reply (versioned pydantic models) and on-chain reason codes;
-- ``hashing``: canonical bytes (RFC 8785) and the salted, domain-separated keccak256 hashes;
+- ``documents``: the letter and the reply (versioned pydantic models), on-chain reason codes and
+  the time zone of their dates;
+- ``hashing``: canonical bytes (RFC 8785), the salted, domain-separated keccak256 hashes, and the
+  one ``0x`` hex spelling (``to_hex`` / ``from_hex``);
 - ``envelopes``: HPKE (RFC 9180) envelopes between members, and the published key blob;
 - ``errors``: ``ProtocolError`` and its branches, each with a stable machine ``code``;
+- ``lifecycle``: a letter's states, the actions between them and who takes each (import it
+  explicitly);
 - ``samples``: realistic documents for tests and the demo (import it explicitly).
 """
 
 from node_gateway.protocol.documents import (
+    CHINA_TIME,
     ITEM_TITLES,
     ConfirmationLetter,
     ConfirmationReply,
@@ -54,6 +59,7 @@ from node_gateway.protocol.hashing import (
     auditee_reference,
     canonical_bytes,
     document_hash,
+    from_hex,
     new_salt,
     organisation_id,
     to_hex,
@@ -61,6 +67,7 @@ from node_gateway.protocol.hashing import (
 )
 
 __all__ = [
+    "CHINA_TIME",
     "DEFAULT_SUITE",
     "ITEM_TITLES",
     "ConfirmationLetter",
@@ -94,6 +101,7 @@ __all__ = [
     "decode_public_keys",
     "document_hash",
     "encode_public_keys",
+    "from_hex",
     "new_letter_id",
     "new_salt",
     "normalise_registration_code",

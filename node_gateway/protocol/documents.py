@@ -6,7 +6,8 @@ The letter follows the standard letter of 财会〔2020〕12号: one reference d
 their order and the cash-pooling annex, each item either explicitly not applicable or a list of
 typed entries. Amounts are ``Decimal`` and travel as strings, never as binary floats.
 
-Also here: the reason codes a bank or an auditee's signer records on chain.
+Also here: the reason codes a bank or an auditee's signer records on chain, and the time zone
+the letters' dates and deadlines are in (``CHINA_TIME``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
@@ -33,6 +34,9 @@ from pydantic import (
 )
 
 from node_gateway.protocol.errors import InvalidDocument
+
+CHINA_TIME = timezone(timedelta(hours=8), "China Standard Time")
+"""UTC+8 all year: the dates of letters and replies, deadlines, and times shown to their users."""
 
 # --- value types -------------------------------------------------------------------------------
 

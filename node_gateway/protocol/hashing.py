@@ -18,6 +18,7 @@ import secrets
 from typing import Any, NewType
 
 import rfc8785
+from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from pydantic import BaseModel
 
@@ -62,15 +63,20 @@ def as_salt(value: bytes) -> Salt:
 
 def as_hash32(value: bytes | str) -> Hash32:
     """A ``Hash32`` from 32 bytes or their ``0x`` hex spelling."""
-    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    raw = from_hex(value) if isinstance(value, str) else bytes(value)
     if len(raw) != 32:
         raise ValueError(f"a hash is 32 bytes, not {len(raw)}")
     return Hash32(raw)
 
 
-def to_hex(value: bytes) -> str:
-    """``0x`` and lower-case hex, the spelling documents and JSON-RPC use."""
-    return "0x" + value.hex()
+def to_hex(value: bytes) -> HexStr:
+    """``0x`` and lower-case hex, the spelling documents, the database and JSON-RPC use."""
+    return HexStr("0x" + bytes(value).hex())
+
+
+def from_hex(value: str) -> bytes:
+    """The bytes that ``value`` spells in hex, with or without ``0x`` (ValueError if it is none)."""
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def canonical_bytes(document: BaseModel) -> bytes:

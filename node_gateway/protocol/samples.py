@@ -41,6 +41,7 @@ from node_gateway.protocol.documents import (
     WealthProduct,
     new_letter_id,
 )
+from node_gateway.protocol.hashing import to_hex
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -328,7 +329,7 @@ def sample_reply(
         )
     return ConfirmationReply(
         letter_id=letter.letter_id,
-        letter_hash="0x" + letter_hash.hex(),
+        letter_hash=to_hex(letter_hash),
         bank_member_no=letter.bank.member_no,
         replied_on=replied_on,
         items=ReplyItems.model_validate(answers),

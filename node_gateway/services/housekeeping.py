@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from node_gateway.node import Node
 from node_gateway.peer.signing import prune_nonces
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
 
@@ -44,7 +45,7 @@ class Housekeeping:
                 payload={
                     "member_id": member.member_id,
                     "endpoint": endpoint,
-                    "encryption_keys": "0x" + keys.hex(),
+                    "encryption_keys": to_hex(keys),
                 },
             )
         node.notify()

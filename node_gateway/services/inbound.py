@@ -21,7 +21,7 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, parse_letter, parse_reply
 from node_gateway.protocol.envelopes import Envelope, open_envelope
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
-from node_gateway.protocol.hashing import as_salt, verify_document_hash
+from node_gateway.protocol.hashing import as_salt, from_hex, to_hex, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, stored_reply
@@ -78,7 +78,7 @@ def receive_envelopes(node: Node, sender: int, envelopes: Sequence[Envelope]) ->
 
 
 def _id(envelope: Envelope) -> bytes:
-    return bytes.fromhex(envelope.letter_id.removeprefix("0x"))
+    return from_hex(envelope.letter_id)
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,8 @@ def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, s
             letter_id=letter_id,
             firm=chain.firm,
             bank=chain.bank,
-            auditee_ref="0x" + chain.auditee_ref.hex(),
-            letter_hash="0x" + chain.letter_hash.hex(),
+            auditee_ref=to_hex(chain.auditee_ref),
+            letter_hash=to_hex(chain.letter_hash),
             due_at=chain.due_at,
             status=chain.status.name,
         )
@@ -175,7 +175,7 @@ def _store_reply(
             raise DocumentHashMismatch("a different reply to this letter was received before")
         return "duplicate"
     row.reply_sealed = node.vault.seal(letter_id, "reply", stored)
-    row.reply_hash = "0x" + reply_hash.hex()
+    row.reply_hash = to_hex(reply_hash)
     row.reply_verified = True
     row.received_at = utcnow()
     return "stored"

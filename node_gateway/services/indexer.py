@@ -21,6 +21,7 @@ from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
 from node_gateway.chain.transactions import rpc, speaks_json_rpc, wire_rpc
 from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import enqueue_delivery
 from node_gateway.services.letters import letter_rows
@@ -33,13 +34,7 @@ MAX_RANGE = 2000
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | HexBytes):
-        return "0x" + bytes(value).hex()
-    return value
-
-
-def hex32(value: bytes) -> str:
-    return "0x" + value.hex()
+    return to_hex(value) if isinstance(value, bytes | HexBytes) else value
 
 
 class Indexer:
@@ -144,7 +139,7 @@ class Indexer:
             ChainEventRow(
                 block_number=event.block_number,
                 log_index=event.log_index,
-                transaction_hash=hex32(event.transaction_hash),
+                transaction_hash=to_hex(event.transaction_hash),
                 block_timestamp=timestamp,
                 name=event.name,
                 letter_id=letter_id,

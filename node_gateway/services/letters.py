@@ -17,8 +17,6 @@ from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -27,6 +25,7 @@ from node_gateway.chain.authorisation import (
     LetterLeaf,
     RequestsTree,
     authorisation_typed_data,
+    recover_signer,
     refusal_typed_data,
 )
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
@@ -47,6 +46,7 @@ from node_gateway.protocol.hashing import (
     auditee_reference,
     canonical_bytes,
     document_hash,
+    from_hex,
     new_salt,
     to_hex,
     verify_document_hash,
@@ -70,10 +70,6 @@ AUTHORISATION_VALIDITY = timedelta(days=180)  # as the mandate practice of the p
 def _allows(action: Action, status: str) -> bool:
     """Whether the contract takes ``action`` on a letter whose row is in ``status``."""
     return status in {s.name for s in TRANSITIONS[action].allowed_from}
-
-
-def _b(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def _now() -> int:
@@ -216,7 +212,10 @@ def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> li
 
 def requests_tree(rows: Sequence[LetterRow]) -> RequestsTree:
     return RequestsTree(
-        [LetterLeaf(_b(r.letter_id), _b(r.letter_hash), r.bank, _b(r.auditee_ref)) for r in rows]
+        [
+            LetterLeaf(from_hex(r.letter_id), from_hex(r.letter_hash), r.bank, from_hex(r.auditee_ref))
+            for r in rows
+        ]
     )
 
 
@@ -275,9 +274,9 @@ def _json_typed_data(typed: dict[str, Any]) -> dict[str, Any]:
 
 def _recover(typed: dict[str, Any], signature: bytes) -> str:
     try:
-        return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
-    except Exception as exc:  # eth-account raises several kinds for a malformed signature
-        raise InvalidRequest(f"the signature does not decode: {exc}") from exc
+        return str(recover_signer(typed, signature))
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 def submit_authorisation(
@@ -310,7 +309,9 @@ def submit_authorisation(
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
     # One read for every bank and auditee the letters name, not one per letter.
     pairs = sorted({(row.bank, row.auditee_ref) for row in rows})
-    valid = node.network.confirmations.mandates_valid_until([(bank, _b(ref)) for bank, ref in pairs], signer)
+    valid = node.network.confirmations.mandates_valid_until(
+        [(bank, from_hex(ref)) for bank, ref in pairs], signer
+    )
     mandates = dict(zip(pairs, valid, strict=True))
     for row in rows:
         if mandates[(row.bank, row.auditee_ref)] < now:
@@ -321,7 +322,7 @@ def submit_authorisation(
     auth_json = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in vars(auth).items()}
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     for row in rows:
-        proof = [to_hex(p) for p in tree.proof(_b(row.letter_id))]
+        proof = [to_hex(p) for p in tree.proof(from_hex(row.letter_id))]
         # The proof goes into the letter's evidence: it shows the signature covers this letter.
         row.authorisation = {
             "kind": step,
@@ -398,7 +399,7 @@ def verified_reply(
     """The reply, checked again against the hash on chain right now; with the reply hash."""
     row = _firm_letter(node, session, letter_id)
     reply, stored = stored_reply(node, row)
-    on_chain = node.network.confirmations.get_letter(_b(letter_id))
+    on_chain = node.network.confirmations.get_letter(from_hex(letter_id))
     verify_document_hash(reply, as_salt(stored.salt), on_chain.reply_hash)
     return reply, stored, to_hex(on_chain.reply_hash)
 

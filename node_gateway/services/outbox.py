@@ -25,6 +25,7 @@ from web3.exceptions import TransactionNotFound, Web3ValidationError
 from node_gateway.chain.errors import ChainError, ContractRevert
 from node_gateway.chain.transactions import Call, rpc
 from node_gateway.node import Node
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.steps import STEPS
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import OutboxTransaction, utcnow
@@ -183,7 +184,7 @@ class TransactionOutbox:
             for row_id in ids:
                 self._retry(row_id, exc)
             return True
-        tx_hash = "0x" + keccak(raw).hex()
+        tx_hash = to_hex(keccak(raw))
         self._record_hash(ids, tx_hash)
         self._sent_at = time.monotonic()
         try:

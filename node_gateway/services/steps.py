@@ -13,6 +13,7 @@ from typing import Any
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal
 from node_gateway.chain.network import Network
 from node_gateway.chain.transactions import Call
+from node_gateway.protocol.hashing import from_hex
 from node_gateway.protocol.lifecycle import only_after
 
 # A letter in one of these has been authorised (accepted): the step is on chain.
@@ -27,23 +28,19 @@ class StepKind:
     is_done: Callable[[Network, dict[str, Any]], bool] | None
 
 
-def _b(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
-
-
 def _status(network: Network, payload: dict[str, Any]) -> LetterStatus:
-    return network.confirmations.get_letter(_b(payload["letter_id"])).status
+    return network.confirmations.get_letter(from_hex(payload["letter_id"])).status
 
 
 def _authorisation(payload: dict[str, Any]) -> Authorisation:
     auth = payload["authorisation"]
-    return Authorisation(_b(auth["requests_root"]), auth["firm"], auth["valid_until"], auth["nonce"])
+    return Authorisation(from_hex(auth["requests_root"]), auth["firm"], auth["valid_until"], auth["nonce"])
 
 
 def _refusal(payload: dict[str, Any]) -> Refusal:
     refusal = payload["refusal"]
     return Refusal(
-        _b(refusal["requests_root"]),
+        from_hex(refusal["requests_root"]),
         refusal["firm"],
         refusal["reason"],
         refusal["valid_until"],
@@ -54,7 +51,7 @@ def _refusal(payload: dict[str, Any]) -> Refusal:
 def _letter_call(method: str) -> Callable[[Network, dict[str, Any]], Call]:
     def build(network: Network, payload: dict[str, Any]) -> Call:
         function: Callable[[bytes], Call] = getattr(network.confirmations, method)
-        return function(_b(payload["letter_id"]))
+        return function(from_hex(payload["letter_id"]))
 
     return build
 
@@ -70,63 +67,68 @@ def _member_status(status: MemberStatus) -> Callable[[Network, dict[str, Any]], 
 STEPS: dict[str, StepKind] = {
     "request": StepKind(
         build=lambda n, p: n.confirmations.request(
-            letter_id=_b(p["letter_id"]),
+            letter_id=from_hex(p["letter_id"]),
             bank=p["bank"],
-            auditee_ref=_b(p["auditee_ref"]),
-            letter_hash=_b(p["letter_hash"]),
+            auditee_ref=from_hex(p["auditee_ref"]),
+            letter_hash=from_hex(p["letter_hash"]),
             due_at=p["due_at"],
         ),
         is_done=lambda n, p: (
-            n.confirmations.get_letter(_b(p["letter_id"])).letter_hash == _b(p["letter_hash"])
+            n.confirmations.get_letter(from_hex(p["letter_id"])).letter_hash == from_hex(p["letter_hash"])
         ),
     ),
     "authorise": StepKind(
         build=lambda n, p: n.confirmations.authorise(
-            _b(p["letter_id"]), _authorisation(p), _b(p["signature"]), [_b(x) for x in p["proof"]]
+            from_hex(p["letter_id"]),
+            _authorisation(p),
+            from_hex(p["signature"]),
+            [from_hex(x) for x in p["proof"]],
         ),
         is_done=lambda n, p: _status(n, p) in _AFTER_AUTHORISED,
     ),
     "refuse": StepKind(
         build=lambda n, p: n.confirmations.refuse_authorisation(
-            _b(p["letter_id"]), _refusal(p), _b(p["signature"]), [_b(x) for x in p["proof"]]
+            from_hex(p["letter_id"]), _refusal(p), from_hex(p["signature"]), [from_hex(x) for x in p["proof"]]
         ),
         is_done=_in_states(LetterStatus.REFUSED),
     ),
     "accept": StepKind(build=_letter_call("accept"), is_done=lambda n, p: _status(n, p) in _AFTER_ACCEPTED),
     "reject": StepKind(
-        build=lambda n, p: n.confirmations.reject(_b(p["letter_id"]), p["reason"]),
+        build=lambda n, p: n.confirmations.reject(from_hex(p["letter_id"]), p["reason"]),
         is_done=_in_states(LetterStatus.REJECTED),
     ),
     "reply": StepKind(
-        build=lambda n, p: n.confirmations.reply(_b(p["letter_id"]), _b(p["reply_hash"])),
-        is_done=lambda n, p: n.confirmations.get_letter(_b(p["letter_id"])).reply_hash == _b(p["reply_hash"]),
+        build=lambda n, p: n.confirmations.reply(from_hex(p["letter_id"]), from_hex(p["reply_hash"])),
+        is_done=lambda n, p: (
+            n.confirmations.get_letter(from_hex(p["letter_id"])).reply_hash == from_hex(p["reply_hash"])
+        ),
     ),
     "close": StepKind(build=_letter_call("close"), is_done=_in_states(LetterStatus.CLOSED)),
     "withdraw": StepKind(build=_letter_call("withdraw"), is_done=_in_states(LetterStatus.WITHDRAWN)),
     "follow_up": StepKind(build=_letter_call("follow_up"), is_done=None),
     "register_mandate": StepKind(
         build=lambda n, p: n.confirmations.register_mandate(
-            _b(p["auditee_ref"]), p["signer"], p["valid_until"]
+            from_hex(p["auditee_ref"]), p["signer"], p["valid_until"]
         ),
         is_done=lambda n, p: (
-            n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"])
+            n.confirmations.mandate_valid_until(p["bank"], from_hex(p["auditee_ref"]), p["signer"])
             == p["valid_until"]
         ),
     ),
     "revoke_mandate": StepKind(
-        build=lambda n, p: n.confirmations.revoke_mandate(_b(p["auditee_ref"]), p["signer"]),
+        build=lambda n, p: n.confirmations.revoke_mandate(from_hex(p["auditee_ref"]), p["signer"]),
         is_done=lambda n, p: (
-            n.confirmations.mandate_valid_until(p["bank"], _b(p["auditee_ref"]), p["signer"]) == 0
+            n.confirmations.mandate_valid_until(p["bank"], from_hex(p["auditee_ref"]), p["signer"]) == 0
         ),
     ),
     "admit": StepKind(
         build=lambda n, p: n.members.admit(
             account=p["account"],
             role=p["role"],
-            org_id=_b(p["org_id"]),
+            org_id=from_hex(p["org_id"]),
             display_name=p["display_name"],
             endpoint=p["endpoint"],
-            encryption_keys=_b(p["encryption_keys"]),
+            encryption_keys=from_hex(p["encryption_keys"]),
         ),
         is_done=lambda n, p: n.members.member_id_of(p["account"]) != 0,
     ),
@@ -140,10 +142,10 @@ STEPS: dict[str, StepKind] = {
         build=lambda n, p: n.members.revoke(p["member_id"]), is_done=_member_status(MemberStatus.REVOKED)
     ),
     "update_endpoint": StepKind(
-        build=lambda n, p: n.members.update_endpoint(p["endpoint"], _b(p["encryption_keys"])),
+        build=lambda n, p: n.members.update_endpoint(p["endpoint"], from_hex(p["encryption_keys"])),
         is_done=lambda n, p: (
             (member := n.members.get_member(p["member_id"])).endpoint == p["endpoint"]
-            and member.encryption_keys == _b(p["encryption_keys"])
+            and member.encryption_keys == from_hex(p["encryption_keys"])
         ),
     ),
 }

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from node_gateway.chain.authorisation import (
     LetterLeaf,
     RequestsTree,
     authorisation_typed_data,
+    recover_signer,
     refusal_typed_data,
     typed_data_digest,
 )
@@ -46,11 +46,6 @@ uint64 = st.integers(min_value=0, max_value=2**64 - 1)
 on_shared_deployment = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def recovered_signer(typed_data: dict[str, Any], signature: bytes) -> str:
-    """Whom the contract recovers from ``signature`` over ``typed_data``."""
-    return str(Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature))
 
 
 def auth_of(signed: Signed) -> Authorisation:
@@ -169,7 +164,7 @@ def test_authorisation_for_one_firm_does_not_serve_another(deployment: Deploymen
     # Claiming the right firm without re-signing recovers someone who holds no mandate.
     forged = dataclasses.replace(auth_of(signed), firm=d.firm2.member_id)
     typed = authorisation_typed_data(forged, chain_id=d.chain.chain_id, registry=d.confirmations.address)
-    nobody = recovered_signer(typed, signed.signature)
+    nobody = recover_signer(typed, signed.signature)
     assert nobody != d.signer.address
     call = d.confirmations.authorise(letter.letter_id, forged, signed.signature, [])
     d.assert_reverts(d.firm2, call, ConfirmationSignerNotMandated, letter.letter_id, nobody)
@@ -188,7 +183,7 @@ def test_signature_for_another_chain_or_deployment_recovers_no_mandated_signer(
     typed = authorisation_typed_data(
         auth_of(signed), chain_id=d.chain.chain_id, registry=d.confirmations.address
     )
-    recovered = recovered_signer(typed, signed.signature)
+    recovered = recover_signer(typed, signed.signature)
     assert recovered != d.signer.address
     d.assert_reverts(
         d.firm, d.authorise_call(letter, signed), ConfirmationSignerNotMandated, letter.letter_id, recovered
@@ -204,7 +199,7 @@ def test_refusal_signature_is_no_authorisation(deployment: Deployment) -> None:
         refusal.message.requests_root, letter.firm, refusal.message.valid_until, refusal.message.nonce
     )
     typed = authorisation_typed_data(as_auth, chain_id=d.chain.chain_id, registry=d.confirmations.address)
-    recovered = recovered_signer(typed, refusal.signature)
+    recovered = recover_signer(typed, refusal.signature)
     call = d.confirmations.authorise(letter.letter_id, as_auth, refusal.signature, [])
     d.assert_reverts(d.firm, call, ConfirmationSignerNotMandated, letter.letter_id, recovered)
 

@@ -36,7 +36,13 @@ from node_gateway.protocol.documents import (
     LetterFormat,
     LetterItems,
 )
-from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, canonical_json, salted_hash
+from node_gateway.protocol.hashing import (
+    LETTER_DOMAIN,
+    REPLY_DOMAIN,
+    canonical_json,
+    from_hex,
+    salted_hash,
+)
 from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
 
 from .strategies import letters
@@ -326,3 +332,16 @@ def test_canonical_json_handles_what_the_fast_path_cannot() -> None:
     for unrepresentable in ({"n": 2**60}, {"lone surrogate": "\ud800"}):
         with pytest.raises(rfc8785.CanonicalizationError):
             canonical_json(unrepresentable)
+
+
+@given(st.binary(max_size=64))
+def test_hex_spelling_round_trips(value: bytes) -> None:
+    spelled = to_hex(value)
+    assert spelled == "0x" + value.hex()
+    assert from_hex(spelled) == value
+    assert from_hex(spelled.removeprefix("0x").upper()) == value
+
+
+def test_from_hex_refuses_what_is_no_hex() -> None:
+    with pytest.raises(ValueError, match="non-hexadecimal"):
+        from_hex("0xzz")

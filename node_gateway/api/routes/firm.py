@@ -26,7 +26,7 @@ from node_gateway.api.routes.letters import letter_detail, summary
 from node_gateway.api.types import LetterId
 from node_gateway.chain.contracts import Authorisation, Refusal
 from node_gateway.errors import InvalidRequest
-from node_gateway.protocol.hashing import Salt, as_salt
+from node_gateway.protocol.hashing import Salt, as_salt, from_hex, to_hex
 from node_gateway.services import letters
 
 router = APIRouter(
@@ -39,14 +39,14 @@ router = APIRouter(
 
 def _salt(value: str) -> Salt:
     try:
-        return as_salt(bytes.fromhex(value.removeprefix("0x")))
+        return as_salt(from_hex(value))
     except ValueError as exc:
         raise InvalidRequest(f"auditee_salt: {exc}") from exc
 
 
 def _bytes(value: str, name: str) -> bytes:
     try:
-        return bytes.fromhex(value.removeprefix("0x"))
+        return from_hex(value)
     except ValueError as exc:
         raise InvalidRequest(f"{name} is not hex") from exc
 
@@ -123,7 +123,7 @@ def get_reply(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Audito
     return ReplyOut(
         letter_id=letter_id,
         reply=reply,
-        salt="0x" + stored.salt.hex(),
+        salt=to_hex(stored.salt),
         reply_hash=reply_hash,
         verified=True,
     )
@@ -150,10 +150,10 @@ def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor
         auditee_ref=row.auditee_ref,
         letter_hash=row.letter_hash,
         letter=json.loads(letter.canonical),
-        letter_salt="0x" + letter.salt.hex(),
+        letter_salt=to_hex(letter.salt),
         reply_hash=row.reply_hash,
         reply=json.loads(reply.canonical) if reply else None,
-        reply_salt="0x" + reply.salt.hex() if reply else None,
+        reply_salt=to_hex(reply.salt) if reply else None,
         authorisation=row.authorisation,
         chain=EvidenceChain(
             chain_id=network.chain_id,

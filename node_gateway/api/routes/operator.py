@@ -18,7 +18,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.errors import Conflict, InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
-from node_gateway.protocol.hashing import organisation_id, to_hex
+from node_gateway.protocol.hashing import from_hex, organisation_id, to_hex
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import OutboxTransaction
 
@@ -43,7 +43,7 @@ def admit(body: AdmitIn, node: NodeDep, session: SessionDep, _: OperatorUser) ->
     if body.endpoint:  # resolved again at each delivery: a name may point elsewhere later
         check_endpoint(body.endpoint, node.network_file.peer_endpoints, resolve=None)
     try:
-        keys = bytes.fromhex(body.encryption_keys.removeprefix("0x"))
+        keys = from_hex(body.encryption_keys)
     except ValueError as exc:
         raise InvalidRequest("encryption_keys is not hex") from exc
     account = Web3.to_checksum_address(body.account)

@@ -11,6 +11,7 @@ from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import VerifyIn
 from node_gateway.api.types import MemberId
 from node_gateway.errors import InvalidRequest
+from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.statistics import BankStatistics, NetworkSummary, bank_statistics, network_summary
 from node_gateway.services.verification import VerificationResult, verify_document
 
@@ -37,7 +38,7 @@ def summary(session: SessionDep, _: Analyst) -> NetworkSummary:
 )
 def verify(body: VerifyIn, node: NodeDep, _: Analyst) -> VerificationResult:
     try:
-        salt = bytes.fromhex(body.salt.removeprefix("0x"))
+        salt = from_hex(body.salt)
     except ValueError as exc:
         raise InvalidRequest("salt is not hex") from exc
     return verify_document(

@@ -11,6 +11,7 @@ from node_gateway.api.errors import GatewayRoute
 from node_gateway.api.models import Identity
 from node_gateway.chain.errors import ChainError
 from node_gateway.errors import NotMember
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.outbox import stuck_steps
 from node_gateway.storage.models import IndexerCursor, LetterRow, OutboxDelivery, OutboxTransaction
 
@@ -100,7 +101,7 @@ def identity(node: NodeDep) -> Identity:
         account=node.address,
         member_id=member_id,
         endpoint=node.settings.effective_public_url,
-        encryption_keys="0x" + node.encryption_keys_blob().hex(),
+        encryption_keys=to_hex(node.encryption_keys_blob()),
         chain_id=node.network_file.chain_id,
         confirmation_registry=node.network_file.confirmation_registry,
         member_registry=node.network_file.member_registry,
