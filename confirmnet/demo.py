@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from auditor_client.authorise import Kind, review_bundle, sign_review
+from auditor_client.sdk import Client, LetterDraft
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
 from node_gateway.protocol.documents import (
     Auditee,
@@ -48,6 +49,7 @@ from node_gateway.protocol.documents import (
     RefusalReason,
     new_letter_id,
 )
+from node_gateway.protocol.hashing import from_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
 OVERDUE_AFTER_S = 20
@@ -241,39 +243,14 @@ def wait_for_mandates(network: LocalNetwork, count: int) -> None:
     network.wait_until(registered, "the customers' mandates on chain", poll_s=0.5)
 
 
-def _sign(client: Any, letter_ids: list[str], signer: LocalAccount, refusal: int | None = None) -> None:
-    bundle = _ok(client.post("/v1/authorisations/requests", json={"letter_ids": letter_ids}))
-    typed = bundle["typed_data"]
-    message = typed["message"]
-    if refusal is not None:
-        typed = {**typed, "primaryType": "Refusal", "message": {**message, "reason": refusal}}
-        typed["types"] = {
-            **typed["types"],
-            "Refusal": [
-                {"name": "requestsRoot", "type": "bytes32"},
-                {"name": "firm", "type": "uint32"},
-                {"name": "reason", "type": "uint16"},
-                {"name": "validUntil", "type": "uint64"},
-                {"name": "nonce", "type": "uint256"},
-            ],
-        }
-        del typed["types"]["Authorisation"]
-    signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
-    _ok(
-        client.post(
-            "/v1/authorisations",
-            json={
-                "letter_ids": letter_ids,
-                "requests_root": message["requestsRoot"],
-                "firm": message["firm"],
-                "valid_until": message["validUntil"],
-                "nonce": message["nonce"],
-                "signature": "0x" + signature.hex(),
-                "reason": refusal,
-            },
-        ),
-        202,
-    )
+def _sign(firm: Client, letters: list[tuple[str, Customer]], refusal: int | None = None) -> None:
+    """The group's signer reviews what the bundle covers, from its documents and the salts its banks
+    gave, and signs it (or refuses): what `confirmnet authorise` does."""
+    bundle = firm.authorisation_request([i for i, _ in letters], refusal_reason=refusal)
+    review = review_bundle(bundle, auditee_salts=sorted({from_hex(c.salt) for _, c in letters}))
+    signer = letters[0][1].signer
+    kind: Kind = "authorise" if refusal is None else "refuse"
+    firm.submit_authorisation(sign_review(review, signer, kind=kind, reason=refusal))
 
 
 def _chain_now(network: LocalNetwork) -> int:
@@ -287,14 +264,10 @@ def _chain_now(network: LocalNetwork) -> int:
 def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for firm in network.by_role("audit_firm"):
-        with firm.client("auditor") as client:
-            offset = 0
-            while True:
-                page = _ok(client.get("/v1/letters", params={"offset": offset, "limit": 1000}))
-                found.update({x["letter_id"]: x["status"] for x in page["items"] if x["letter_id"] in ids})
-                offset += len(page["items"])
-                if offset >= page["total"] or not page["items"]:
-                    break
+        with firm.sdk("auditor") as client:
+            found.update(
+                {x.letter_id: x.status for x in client.iter_letters(page_size=1000) if x.letter_id in ids}
+            )
     return found
 
 
@@ -304,17 +277,13 @@ def _request(
     """Each firm requests its letters among ``ids``, due at ``due_at``; returns once all are on chain."""
     for firm in network.by_role("audit_firm"):
         drafts = [
-            {
-                "letter": letter.model_dump(mode="json", by_alias=True),
-                "auditee_salt": customer.salt,
-                "due_at": due_at,
-            }
+            LetterDraft(letter=letter, auditee_salt=customer.salt, due_at=due_at)
             for letter, customer in (season.letters[i] for i in ids)
             if customer.firm is firm
         ]
-        with firm.client("auditor") as client:
+        with firm.sdk("auditor") as client:
             for start in range(0, len(drafts), 100):
-                _ok(client.post("/v1/letters", json={"letters": drafts[start : start + 100]}), 201)
+                client.create_letters(drafts[start : start + 100])
                 tick(len(drafts[start : start + 100]))
     network.wait_until(
         lambda: list(_firm_statuses(network, set(ids)).values()).count("REQUESTED") == len(ids),
@@ -380,8 +349,8 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
         _request(network, season, sorted(season.overdue), season.overdue_due_at, tick)
     with _bar(progress, "auditees authorise (one signature per group)", len(ids)) as tick:
         withdrawn_firm = season.letters[season.withdrawn][1].firm
-        with withdrawn_firm.client("auditor") as client:
-            _ok(client.post(f"/v1/letters/{season.withdrawn}/withdraw"), 202)
+        with withdrawn_firm.sdk("auditor") as client:
+            client.withdraw(season.withdrawn)
         tick(1)
         groups: dict[tuple[str, str], list[str]] = {}
         for letter_id, (_, customer) in season.letters.items():
@@ -390,16 +359,15 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
             key = (customer.firm.name, customer.signer.address)
             groups.setdefault(key, []).append(letter_id)
         refuser = season.letters[season.refused][1]
-        with refuser.firm.client("auditor") as client:
-            _sign(client, [season.refused], refuser.signer, refusal=RefusalReason.WRONG_CONTENT)
+        with refuser.firm.sdk("auditor") as client:
+            _sign(client, [(season.refused, refuser)], refusal=RefusalReason.WRONG_CONTENT)
         for (firm_name, _), letter_ids in groups.items():
             letter_ids = [x for x in letter_ids if x != season.refused]
             if not letter_ids:
                 continue
             firm = next(f for f in firms if f.name == firm_name)
-            signer = season.letters[letter_ids[0]][1].signer
-            with firm.client("auditor") as client:
-                _sign(client, letter_ids, signer)
+            with firm.sdk("auditor") as client:
+                _sign(client, [(i, season.letters[i][1]) for i in letter_ids])
             tick(len(letter_ids))
     awaited = set(ids) - season.overdue - {season.withdrawn, season.refused, season.rejected}
     with _bar(progress, "banks check, draft and reply", len(awaited)) as tick:
@@ -418,9 +386,12 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
     with _bar(progress, "firms check the replies and close", len(awaited)) as tick:
         for letter_id in awaited:
             firm = season.letters[letter_id][1].firm
-            with firm.client("auditor") as client:
-                network.wait_until(partial(_reply_verified, client, letter_id), f"the reply to {letter_id}")
-                _ok(client.post(f"/v1/letters/{letter_id}/close"), 202)
+            with firm.sdk("auditor") as client:
+                network.wait_until(
+                    lambda: client.get_letter(letter_id).reply_verified,  # noqa: B023 -- used at once
+                    f"the reply to {letter_id}",
+                )
+                client.close(letter_id)
             tick(1)
         network.wait_until(
             lambda: all(s in ("CLOSED",) for s in _firm_statuses(network, awaited).values()),
@@ -436,18 +407,13 @@ def follow_up_overdue(network: LocalNetwork, season: Season) -> None:
     # Past due by the wall clock (which the regulator's statistics use) is past due on chain too.
     time.sleep(max(0.0, season.overdue_due_at + 1 - time.time()))
     for letter_id in sorted(season.overdue):
-        with season.letters[letter_id][1].firm.client("auditor") as client:
-            _ok(client.post(f"/v1/letters/{letter_id}/follow-up"), 202)
+        with season.letters[letter_id][1].firm.sdk("auditor") as client:
+            client.follow_up(letter_id)
             network.wait_until(partial(_followed_up, client, letter_id), f"the follow-up of {letter_id}")
 
 
-def _followed_up(client: Any, letter_id: str) -> bool:
-    history = _ok(client.get(f"/v1/letters/{letter_id}"))["history"]
-    return any(step["name"] == "LetterFollowedUp" for step in history)
-
-
-def _reply_verified(client: Any, letter_id: str) -> bool:
-    return bool(_ok(client.get(f"/v1/letters/{letter_id}"))["reply_verified"])
+def _followed_up(client: Client, letter_id: str) -> bool:
+    return any(step.name == "LetterFollowedUp" for step in client.get_letter(letter_id).history)
 
 
 def approve_exceptions(banks: Sequence[Gateway]) -> None:
@@ -473,9 +439,9 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
     exceptions = 0
     for letter_id, (_, customer) in season.letters.items():
         if statuses.get(letter_id) == "CLOSED":
-            with customer.firm.client("auditor") as client:
-                reply = _ok(client.get(f"/v1/letters/{letter_id}/reply"))["reply"]
-            exceptions += any(item["status"] == "exception" for item in reply["items"].values())
+            with customer.firm.sdk("auditor") as client:
+                reply = client.get_reply(letter_id).reply
+            exceptions += any(item.status == "exception" for _, item in reply.items.by_key())
     regulator = network.by_role("regulator")[0]
     with regulator.client("analyst") as client:
         stats = network.wait_until(
@@ -504,7 +470,6 @@ def verify_sample(
 ) -> DemoSummary:
     """The regulator checks a sample of evidence packages against the chain, trusting no gateway."""
     from auditor_client.evidence import build_package
-    from auditor_client.sdk import Client
     from auditor_client.verifier import verify_package
     from node_gateway.chain.network import NetworkFile
 
@@ -516,7 +481,7 @@ def verify_sample(
         mine = [i for i in sample if season.letters[i][1].firm is firm]
         if not mine:
             continue
-        with Client(firm.url, api_key=firm.api_keys["auditor"]) as client:
+        with firm.sdk("auditor") as client:
             package = build_package(
                 [client.get_evidence(i) for i in mine],
                 identity=client.identity(),

@@ -35,6 +35,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from auditor_client.sdk import Client
 from node_gateway.chain.devnet import AnvilNode, free_port
 from node_gateway.chain.network import (
     EndpointPolicy,
@@ -327,6 +328,10 @@ class Gateway:
         if self.log_path is None or not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def sdk(self, user: str, timeout_s: float = 60) -> Client:
+        """The audit firm's SDK, signed in as one of this gateway's users."""
+        return Client(self.url, api_key=self.api_keys[user], timeout_s=timeout_s)
 
     def client(self, user: str, timeout_s: float = 60) -> httpx.Client:
         return httpx.Client(
