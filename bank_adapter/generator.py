@@ -38,8 +38,8 @@ from node_gateway.protocol.documents import (
     DepositType,
     GuaranteeKind,
     GuaranteeMethod,
+    uscc,
 )
-from node_gateway.protocol.samples import uscc
 
 _USCC_BODY_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _REGIONS = {

@@ -154,6 +154,16 @@ def normalise_registration_code(code: str) -> str:
 
 RegistrationCode = Annotated[str, AfterValidator(normalise_registration_code)]
 
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc(body: str) -> str:
+    """A unified social credit code (统一社会信用代码, GB 32100-2015): its 17 characters and the
+    check character computed from them."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
+    return body + _USCC_CHARS[(31 - total % 31) % 31]
+
 
 def new_letter_id() -> str:
     """A fresh random letter id; random so that ids reveal nothing and never collide."""

@@ -40,18 +40,9 @@ from node_gateway.protocol.documents import (
     ReplyItems,
     WealthProduct,
     new_letter_id,
+    uscc,
 )
 from node_gateway.protocol.hashing import to_hex
-
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def uscc(body: str) -> str:
-    """A unified social credit code (统一社会信用代码): 17 characters and their check character."""
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return body + _USCC_CHARS[(31 - total % 31) % 31]
-
 
 AUDITEE_CODE = uscc("91310115MA1H7Q3K2")
 AUDIT_FIRM_CODE = uscc("91310000MA1FL2D47")
