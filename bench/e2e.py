@@ -41,7 +41,7 @@ from web3 import Web3
 
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import speaks_json_rpc, wire_rpc
+from node_gateway.chain.transactions import wire_rpc
 from node_gateway.protocol.documents import new_letter_id
 
 REFERENCE_DATE = date(2025, 12, 31)
@@ -211,7 +211,6 @@ class ChainWatcher:
 
     def __init__(self, w3: Web3, registry: str, poll_s: float) -> None:
         self.w3 = w3
-        self._raw = speaks_json_rpc(w3)
         self.registry = registry
         self.poll_s = poll_s
         self.topics = _event_topics()
@@ -226,27 +225,16 @@ class ChainWatcher:
         self._thread = threading.Thread(target=self._run, name="chain watcher", daemon=True)
 
     def _block_number(self) -> int:
-        if not self._raw:
-            return int(self.w3.eth.block_number)
         return int(wire_rpc(self.w3, "eth_blockNumber", []), 16)
 
     def _logs(self, first: int, last: int) -> list[dict[str, Any]]:
-        """The registry's logs, as on the wire (the in-process chain's through web3, made alike)."""
-        if self._raw:
-            logs: list[dict[str, Any]] = wire_rpc(
-                self.w3,
-                "eth_getLogs",
-                [{"address": self.registry, "fromBlock": hex(first), "toBlock": hex(last)}],
-            )
-            return logs
-        found = self.w3.eth.get_logs({"address": [self.registry], "fromBlock": first, "toBlock": last})  # type: ignore[typeddict-item]
-        return [
-            {
-                "topics": ["0x" + bytes(t).hex() for t in log["topics"]],
-                "transactionHash": "0x" + bytes(log["transactionHash"]).hex(),
-            }
-            for log in found
-        ]
+        """The registry's logs, as the node sent them."""
+        logs: list[dict[str, Any]] = wire_rpc(
+            self.w3,
+            "eth_getLogs",
+            [{"address": self.registry, "fromBlock": hex(first), "toBlock": hex(last)}],
+        )
+        return logs
 
     def start(self) -> None:
         self._thread.start()

@@ -25,7 +25,7 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import Call, call_view, rpc, speaks_json_rpc, wire_rpc
+from node_gateway.chain.transactions import Call, call_view, rpc, wire_rpc
 from node_gateway.protocol.hashing import from_hex, to_hex
 
 # The lifecycle's enums, also the contracts' own: here beside MemberStatus and the others.
@@ -397,7 +397,6 @@ class _BoundContract:
         """The events ``name`` whose indexed arguments are among ``indexed`` (one list of 32-byte
         topics per argument, None for any), in windows a node serves, in chain order."""
         topic = next(t for t, event in self._events.items() if event.name == name)
-        # Hex strings: the in-process chain matches no topic given as bytes.
         topics: list[Any] = [to_hex(topic), *([to_hex(t) for t in ts] if ts else None for ts in indexed)]
         events = []
         for first, last in block_windows(from_block, to_block):
@@ -432,10 +431,8 @@ def read_events(
 
 
 def _get_logs(w3: Web3, params: FilterParams) -> Sequence[Mapping[str, Any]]:
-    """``eth_getLogs``; from a JSON-RPC node the logs as sent (web3's formatting of every field of
-    every log costs more than decoding them), from the in-process chain as web3 gives them."""
-    if not speaks_json_rpc(w3):
-        return rpc(lambda: w3.eth.get_logs(params))
+    """``eth_getLogs``, the logs as the node sent them (web3's formatting of every field of every
+    log costs more than decoding them)."""
     wire = {
         "address": params["address"],
         "fromBlock": _block_param(params["fromBlock"]),

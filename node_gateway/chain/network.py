@@ -148,11 +148,11 @@ def fund_from_node(w3: Web3, recipients: list[str], wei: int = 10**21) -> None:
 
 
 def in_process_chain() -> Web3:
-    """A fresh in-process chain (eth-tester on py-evm), for tests and the embedded demo."""
-    from eth_tester import EthereumTester, PyEVMBackend  # the `tester` extra
-    from web3.providers.eth_tester import EthereumTesterProvider
+    """A fresh in-process chain (eth-tester on py-evm), for tests and the embedded demo, reached as
+    any node is: through a provider that answers in JSON-RPC's wire form."""
+    from node_gateway.chain.in_process import InProcessProvider  # the `tester` extra
 
-    return Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
+    return Web3(InProcessProvider())
 
 
 def sender_for(w3: Web3, account: LocalAccount) -> TransactionSender:

@@ -2,12 +2,14 @@
 
 web3's ``transact`` asks the node for gas, nonce and chain id on every call; here the chain id and
 gas price are read once, nonces are counted locally, and transactions are signed with eth-account
-(coincurve-backed) and sent raw.
+(coincurve-backed) and sent raw. Every node, the in-process chain included
+(``node_gateway.chain.in_process``), is spoken to in JSON-RPC's terms: ``wire_rpc`` and
+``wire_batch`` read its answers as sent, without web3's formatting where that costs more than
+the request.
 """
 
 from __future__ import annotations
 
-import ast
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from requests.exceptions import ConnectionError as RequestsConnectionError
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.types import BlockIdentifier, RPCEndpoint, TxParams, TxReceipt
 
@@ -30,6 +32,7 @@ from node_gateway.chain.errors import (
     TransactionFailed,
     decode_revert,
 )
+from node_gateway.protocol.hashing import from_hex, to_hex
 
 T = TypeVar("T")
 
@@ -56,7 +59,7 @@ def revert_error(exc: ContractLogicError) -> ChainError:
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        return decode_revert(bytes.fromhex(data[2:]))
+        return decode_revert(from_hex(data))
     return TransactionFailed(str(exc.message or exc))
 
 
@@ -93,7 +96,7 @@ class TransactionSender:
         self._chain_id: int | None = None
         self._gas_price: int | None = None
         self._gas_price_read_at = 0.0
-        self._block_gas_limit: int | None = None
+        self._block_gas_limit = 0
 
     @property
     def chain_id(self) -> int:
@@ -108,37 +111,33 @@ class TransactionSender:
         again every GAS_PRICE_TTL_S as the base fee moves."""
         price = self._gas_price
         if price is None or (price > 0 and time.monotonic() - self._gas_price_read_at > GAS_PRICE_TTL_S):
-            base_fee = rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
-            price = self._gas_price = 2 * int(base_fee)
-            self._gas_price_read_at = time.monotonic()
+            price = self._read_latest_block()
         return price
 
     @property
-    def in_process(self) -> bool:
-        """True on the in-process chain (eth-tester, py-evm)."""
-        return type(self.w3.provider).__module__.startswith("web3.providers.eth_tester")
+    def block_gas_limit(self) -> int:
+        """The most gas a block holds (read with the base fee)."""
+        if self._gas_price is None:
+            self._read_latest_block()
+        return self._block_gas_limit
+
+    def _read_latest_block(self) -> int:
+        block = rpc(lambda: self.w3.eth.get_block("latest"))
+        price = self._gas_price = 2 * int(block.get("baseFeePerGas", 0))
+        self._block_gas_limit = int(block["gasLimit"])
+        self._gas_price_read_at = time.monotonic()
+        return price
 
     def estimate_gas(self, call: Call) -> int:
-        """The gas the call needs now; raises the contract's error if it would revert."""
+        """The gas the call needs now, with headroom but no more than a block holds; raises the
+        contract's error if it would revert."""
         params = _params(self.address, call)
         estimate = rpc(lambda: self.w3.eth.estimate_gas(params))
-        return int(estimate * GAS_HEADROOM)
-
-    def _gas_limit(self, call: Call) -> int:
-        if self.in_process and call.to is not None:
-            # py-evm estimates by a binary search over whole executions (a dozen runs of the
-            # call): one run tells whether it reverts, as the estimate would, and the block's
-            # limit bounds its gas.
-            params = _params(self.address, call)
-            rpc(lambda: self.w3.eth.call(params))
-            if self._block_gas_limit is None:
-                self._block_gas_limit = int(rpc(lambda: self.w3.eth.get_block("latest"))["gasLimit"])
-            return self._block_gas_limit
-        return self.estimate_gas(call)
+        return min(int(estimate * GAS_HEADROOM), self.block_gas_limit)
 
     def sign(self, call: Call, *, gas: int | None = None) -> HexBytes:
         """The signed raw transaction for ``call``, taking the next nonce."""
-        gas_limit = gas if gas is not None else self._gas_limit(call)
+        gas_limit = gas if gas is not None else self.estimate_gas(call)
         tx: dict[str, Any] = {
             **_params(self.address, call),
             "gas": gas_limit,
@@ -157,7 +156,6 @@ class TransactionSender:
         """Sends a signed transaction; returns its hash. If the node refuses it, the nonces are
         read again (the one it took is unused)."""
         try:
-            # In-process chains execute on submission and raise a revert right here.
             return rpc(lambda: self.w3.eth.send_raw_transaction(raw))
         except ChainError:
             self.nonces.resync()
@@ -179,10 +177,8 @@ class TransactionSender:
 
     def confirm(self, tx_hash: HexBytes, call: Call | None = None) -> int:
         """Waits until the transaction is mined; returns its block. A reverted one raises its
-        decoded error. Like ``wait``, but from a JSON-RPC node it reads the receipt as sent: web3
-        formats every log of it, and a bundle's receipt holds a log per step."""
-        if not speaks_json_rpc(self.w3):
-            return int(self.wait(tx_hash, call)["blockNumber"])
+        decoded error. Like ``wait``, but it reads the receipt as the node sent it: web3 formats
+        every log of it, and a bundle's receipt holds a log per step."""
         deadline = time.monotonic() + RECEIPT_TIMEOUT_S
         while True:
             receipt = wire_rpc(self.w3, "eth_getTransactionReceipt", [to_hex(tx_hash)])
@@ -226,11 +222,6 @@ def call_view(w3: Web3, call: Call, block: BlockIdentifier = "latest") -> bytes:
     return bytes(rpc(lambda: w3.eth.call({"to": to, "data": call.data}, block)))
 
 
-def speaks_json_rpc(w3: Web3) -> bool:
-    """True for a node over HTTP; False for the in-process chain, whose answers are Python values."""
-    return isinstance(w3.provider, HTTPProvider)
-
-
 def wire_rpc(w3: Web3, method: str, params: list[Any]) -> Any:
     """The result of a JSON-RPC call as the node sent it (hex strings), without web3's formatting
     of every field, which costs more than the call when the answer holds hundreds of logs."""
@@ -244,18 +235,13 @@ def wire_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]
     """The results of ``requests`` sent as one JSON-RPC batch, in order, each as the node sent it
     (hex strings); a request the node refused holds its ``NodeRejected`` in its place, unraised.
     A node that refuses the whole batch raises NodeRejected, one that does not answer
-    NodeUnavailable. The in-process chain answers in the same form, request by request."""
+    NodeUnavailable."""
     batch = [(RPCEndpoint(method), params) for method, params in requests]
     if not batch:
         return []
-    if speaks_json_rpc(w3):
-        responses = rpc(lambda: w3.provider.make_batch_request(batch))  # type: ignore[attr-defined]
-        if not isinstance(responses, list):
-            raise NodeRejected(f"the node refused a batch: {responses.get('error')}")
-    else:
-        from node_gateway.chain.in_process import wire_answer
-
-        responses = [wire_answer(w3, method, params) for method, params in batch]
+    responses = rpc(lambda: w3.provider.make_batch_request(batch))  # type: ignore[attr-defined]
+    if not isinstance(responses, list):
+        raise NodeRejected(f"the node refused a batch: {responses.get('error')}")
     return [
         NodeRejected(f"{method}: {_error_message(response['error'])}")
         if "error" in response
@@ -278,22 +264,3 @@ def rpc(request: Callable[[], T]) -> T:
         raise NodeUnavailable(str(exc)) from exc
     except Web3RPCError as exc:
         raise NodeRejected(str(exc)) from exc
-    except Exception as exc:
-        if type(exc).__module__.startswith("eth_tester"):
-            raise _in_process_revert(exc) from exc
-        raise
-
-
-def _in_process_revert(exc: Exception) -> ChainError:
-    """eth-tester reports a revert as text ending in the repr of its data; decode that data."""
-    message = str(exc.args[0]) if exc.args else ""
-    _, _, data = message.partition("execution reverted: ")
-    if data.startswith(("b'", 'b"')):
-        revert_data = ast.literal_eval(data)
-        if isinstance(revert_data, bytes):
-            return decode_revert(revert_data)
-    return TransactionFailed(message)
-
-
-def to_hex(data: bytes) -> HexStr:
-    return HexStr("0x" + data.hex())

@@ -10,7 +10,6 @@ authorised letter to its bank, a bank delivers its recorded reply to the firm.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 from hexbytes import HexBytes
@@ -18,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
-from node_gateway.chain.transactions import rpc, speaks_json_rpc, wire_rpc
+from node_gateway.chain.errors import NodeRejected
+from node_gateway.chain.transactions import wire_batch, wire_rpc
 from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
 from node_gateway.protocol.hashing import to_hex
@@ -88,9 +88,7 @@ class Indexer:
         return end - start + 1
 
     def _latest(self) -> int:
-        """The chain's head; from a JSON-RPC node without web3's middleware (asked every round)."""
-        if not speaks_json_rpc(self.node.w3):
-            return rpc(lambda: self.node.w3.eth.block_number)
+        """The chain's head, without web3's middleware (asked every round)."""
         return int(wire_rpc(self.node.w3, "eth_blockNumber", []), 16)
 
     @staticmethod
@@ -102,7 +100,7 @@ class Indexer:
 
     def _timestamps(self, events: list[ChainEvent]) -> dict[int, int]:
         """The timestamp of each block with events: from the logs when the node includes it there,
-        else read (in one batch where the provider can)."""
+        else read, in one batch."""
         known = self._timestamps_cache
         if len(known) > 10_000:
             known.clear()
@@ -113,17 +111,11 @@ class Indexer:
         return {e.block_number: known[e.block_number] for e in events}
 
     def _read_timestamps(self, numbers: list[int]) -> list[int]:
-        w3 = self.node.w3
-        if not speaks_json_rpc(w3):
-            return [int(rpc(partial(w3.eth.get_block, number))["timestamp"]) for number in numbers]
-
-        def batch() -> list[Any]:
-            with w3.batch_requests() as requests:
-                for number in numbers:
-                    requests.add(w3.eth.get_block(number))
-                return list(requests.execute())
-
-        return [int(block["timestamp"]) for block in rpc(batch)]
+        blocks = wire_batch(self.node.w3, [("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        for number, block in zip(numbers, blocks, strict=True):
+            if not isinstance(block, dict):  # refused (NodeRejected), or no such block (None)
+                raise block if isinstance(block, Exception) else NodeRejected(f"no block {number}")
+        return [int(block["timestamp"], 16) for block in blocks]
 
     def _store(
         self,
