@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -121,23 +118,9 @@ def _settings(config: Path) -> GatewaySettings:
         raise _fail(str(exc)) from exc
 
 
-# Set by a launcher (the demo, the tests) to its own process id.
+# Transitional: confirmnet.launcher still imports this name; nothing reads the variable any more
+# (a launcher ends its gateways with node_gateway.core.processes.dies_with_this_thread).
 LAUNCHER_PID = "CONFIRMNET_LAUNCHER_PID"
-
-
-def exit_with_launcher(poll_s: float = 1.0) -> None:
-    """A gateway started by a launcher stops once the launcher is gone, even one killed before it
-    could stop its gateways: left running, they would go on polling the chain."""
-    launcher = os.environ.get(LAUNCHER_PID)
-    if not launcher:
-        return
-
-    def watch() -> None:
-        while os.getppid() == int(launcher):
-            time.sleep(poll_s)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="launcher watch", daemon=True).start()
 
 
 @gateway_app.command("serve")
@@ -155,7 +138,6 @@ def serve(config: ConfigFile) -> None:
     keys = _keys(settings)
     configure_logging(settings.display_name, settings.log_level)
     node = Node.open(settings, keys)
-    exit_with_launcher()
     uvicorn.run(create_app(node), host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 

@@ -3,11 +3,13 @@ takes, one that shows no progress is given up with its log, one that died is rep
 
 Every process a launcher starts ends when the launcher ends, however it ends: SIGTERM and
 SIGHUP stop it as Ctrl-C does (it stops its network), and when it is killed outright (SIGKILL) the
-gateways stop themselves once their launcher is gone and anvil gets SIGTERM from the kernel;
-otherwise a killed test run or demo would leave them running, anvil with its state."""
+kernel sends its gateways and anvil SIGTERM (``dies_with_this_thread`` at their start; the
+gateways themselves watch for nothing); otherwise a killed test run or demo would leave them
+running, anvil with its state."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import signal
@@ -20,32 +22,14 @@ import pytest
 
 from confirmnet import launcher
 from confirmnet.launcher import cpu_ticks, wait_until
-from node_gateway.gateway_cli import LAUNCHER_PID
 
-# A gateway stand-in: it counts the watch's checks (each asks os.getppid()) and says when ten
-# have passed, its launcher alive.
-CHILD = """
-import os, time
-from node_gateway.gateway_cli import exit_with_launcher
-
-checks = 0
-getppid = os.getppid
-
-def counted() -> int:
-    global checks
-    checks += 1
-    return getppid()
-
-os.getppid = counted
-exit_with_launcher(poll_s=0.05)
-while checks < 10:
-    time.sleep(0.01)
-print("watched", flush=True)
-time.sleep(120)
-"""
+# A gateway stand-in: a program that knows nothing of launchers, up once it says so.
+CHILD = 'import time; print("up", flush=True); time.sleep(120)'
+# A launcher stand-in: it starts the child as a launcher starts its gateways, from its main thread.
 LAUNCHER = (
-    "import os, subprocess, sys, time; "
-    f"child = subprocess.Popen([sys.executable, '-c', {CHILD!r}], env={{**os.environ, {LAUNCHER_PID!r}: str(os.getpid())}}); "
+    "import subprocess, sys, time; "
+    "from node_gateway.core.processes import dies_with_this_thread; "
+    f"child = subprocess.Popen([sys.executable, '-c', {CHILD!r}], preexec_fn=dies_with_this_thread()); "
     "print(child.pid, flush=True); time.sleep(120)"
 )
 # A launcher as the demo is one: a network started, then waiting to be stopped.
@@ -194,7 +178,7 @@ def test_a_gateway_stops_when_its_launcher_is_killed() -> None:
     assert launcher.stdout is not None
     child = int(launcher.stdout.readline())
     try:
-        assert launcher.stdout.readline().strip() == "watched"  # ten checks, its launcher alive
+        assert launcher.stdout.readline().strip() == "up"  # the child shares the launcher's stdout
         assert _alive(child)
         launcher.kill()
         launcher.wait()
@@ -210,11 +194,27 @@ def test_a_gateway_stops_when_its_launcher_is_killed() -> None:
             os.kill(child, signal.SIGKILL)
 
 
-def test_without_a_launcher_nothing_watches() -> None:
-    env = {k: v for k, v in os.environ.items() if k != LAUNCHER_PID}
-    code = "import threading; from node_gateway.gateway_cli import exit_with_launcher; exit_with_launcher(); print(threading.active_count())"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+def test_only_the_main_thread_hands_a_death_signal_down() -> None:
+    """The kernel ties the signal to the thread that started the child: a worker thread's children
+    would die with the thread, so none is set there (a launcher starts its gateways from its main
+    thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from node_gateway.core.processes import dies_with_this_thread
+
+    assert dies_with_this_thread() is not None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(dies_with_this_thread).result() is None
+
+
+def test_the_gateway_command_watches_no_launcher() -> None:
+    """``confirmnet gateway serve`` is the same program however it was started."""
+    code = "import threading, node_gateway.gateway_cli; print(threading.active_count())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+    import node_gateway.gateway_cli
+
+    assert "getppid" not in inspect.getsource(node_gateway.gateway_cli)
 
 
 @pytest.mark.anvil

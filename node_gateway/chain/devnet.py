@@ -7,7 +7,6 @@ network file live in a data directory, so that a restarted devnet keeps its cont
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
@@ -15,10 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +25,7 @@ from web3 import Web3
 
 from node_gateway.chain.network import EndpointPolicy, NetworkFile, connect, deploy_network
 from node_gateway.chain.transactions import TransactionSender
+from node_gateway.core.processes import dies_with_this_thread
 from node_gateway.errors import NodeGatewayError
 
 
@@ -98,30 +95,9 @@ def anvil_command(*, port: int, state_file: Path | None, chain_id: int = DEVNET_
     return command
 
 
-PR_SET_PDEATHSIG = 1  # prctl(2)
-
-
-def _dies_with_this_thread() -> Callable[[], None] | None:
-    """What makes a child process get SIGTERM from the kernel when the thread that starts it ends
-    (on Linux, ``prctl(PR_SET_PDEATHSIG)`` in the child before it runs the program), so that it
-    ends with its parent however the parent ends, SIGKILL included. Only for the main thread,
-    which lives as long as the process; None elsewhere, and where there is no such thing."""
-    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
-    parent = os.getpid()
-
-    def set_death_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before the signal was set
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return set_death_signal
-
-
 class AnvilNode:
     """One anvil process on loopback, stopped when the context ends, and when the process that
-    started it ends (from the main thread: see :func:`_dies_with_this_thread`)."""
+    started it ends (from the main thread: see :func:`dies_with_this_thread`)."""
 
     def __init__(self, data_dir: Path | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -136,7 +112,7 @@ class AnvilNode:
             anvil_command(port=self.port, state_file=self.state_file),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            preexec_fn=_dies_with_this_thread(),
+            preexec_fn=dies_with_this_thread(),
         )
         _wait_for_rpc(self.rpc_url, self._process)
 
