@@ -1,1 +1,5 @@
-"""Audit firm SDK, CLI and offline verifier (coming)."""
+"""The audit firm's side: the SDK for its gateway's API (``sdk``), the ``confirmnet auditor`` and
+``confirmnet verify`` commands (``cli``), letters from sheets (``bulk``), the auditee's
+authorisation tool (``authorise``), evidence packages (``evidence``, ``pdf``) and the offline
+verifier that regulators use (``verifier``). It uses only node_gateway's protocol and chain layers.
+"""
