@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import chinese_calendar
 
+from node_gateway.protocol.documents import CHINA_TIME
+
 log = logging.getLogger(__name__)
 
-CHINA_TIME = timezone(timedelta(hours=8), "China Standard Time")
 COMPLIANCE_WORKING_DAYS = 3
 REPLY_WORKING_DAYS = 10
 NEAR_DUE_WORKING_DAYS = 2

@@ -19,11 +19,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from bank_adapter.deadlines import CHINA_TIME
 from bank_adapter.importer import ImportRejected, parse_rows, read_tables
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
-from node_gateway.protocol.documents import RegistrationCode
+from node_gateway.protocol.documents import CHINA_TIME, RegistrationCode
 from node_gateway.services.facade import Letters
 
 

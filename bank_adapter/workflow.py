@@ -58,6 +58,7 @@ from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Rol
 from node_gateway.errors import Conflict, InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
+from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.facade import LetterRecord, Letters
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class RoundReads:
         key = (bank, auditee_ref.lower(), signer)
         if key not in self._mandates:
             self._mandates[key] = self.node.network.confirmations.mandate_valid_until(
-                bank, bytes.fromhex(auditee_ref.removeprefix("0x")), signer
+                bank, from_hex(auditee_ref), signer
             )
         return self._mandates[key]
 

@@ -45,6 +45,7 @@ from node_gateway.protocol.documents import (
     RejectionReason,
     ReplyItems,
 )
+from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.facade import LetterRecord, Letters
 
 router = APIRouter(
@@ -193,10 +194,13 @@ def _draft_summary(row: DraftRow) -> DraftSummary:
     )
 
 
+_REPLIED = {status.name for status in only_after(LetterStatus.REPLIED)}  # replied, maybe closed since
+
+
 def _stage(row: LetterRecord, check: ComplianceCheckRow | None, draft: DraftRow | None) -> Stage:
     if check is not None and check.outcome != PASSED:
         return Stage.REJECTED
-    if row.has_reply or row.status in (LetterStatus.REPLIED.name, LetterStatus.CLOSED.name):
+    if row.has_reply or row.status in _REPLIED:
         return Stage.REPLIED
     if not row.takes_reply:
         return Stage.REJECTED if row.status == LetterStatus.REJECTED.name else Stage.ENDED

@@ -14,6 +14,7 @@ from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import CustomerReference, MandateIn, MandateOut
 from node_gateway.api.types import INT64_MAX, Address, RegistrationCode
+from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.facade import Letters
 
 router = APIRouter(
@@ -47,7 +48,7 @@ def customer_reference(
     registration_code: RegistrationCode, node: NodeDep, _: BankOfficer
 ) -> CustomerReference:
     salt, ref = Letters(node).customer_reference(registration_code)
-    return CustomerReference(registration_code=registration_code, salt="0x" + salt.hex(), auditee_ref=ref)
+    return CustomerReference(registration_code=registration_code, salt=to_hex(salt), auditee_ref=ref)
 
 
 @router.post(
