@@ -21,6 +21,7 @@ from typing import Any, Literal
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from auditor_client.errors import AuditorClientError
 from node_gateway.chain.authorisation import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -38,6 +39,7 @@ from node_gateway.protocol import (
     as_salt,
     auditee_reference,
     document_hash,
+    from_hex,
     parse_letter,
     to_hex,
 )
@@ -50,7 +52,7 @@ PASSPHRASE_FILE_ENV = "CONFIRMNET_SIGNER_PASSPHRASE_FILE"  # noqa: S105
 Kind = Literal["authorise", "refuse"]
 
 
-class AuthoriseError(Exception):
+class AuthoriseError(AuditorClientError):
     """The bundle cannot be reviewed at all, the key cannot be opened, or signing is refused."""
 
 
@@ -101,7 +103,7 @@ class Review:
 
     def typed_data(self, kind: Kind, reason: int | None = None) -> dict[str, Any]:
         """The EIP-712 document to sign, rebuilt from the reviewed parts."""
-        root = bytes.fromhex(self.requests_root.removeprefix("0x"))
+        root = from_hex(self.requests_root)
         if kind == "authorise":
             auth = Authorisation(root, self.firm, self.valid_until, self.nonce)
             return authorisation_typed_data(auth, chain_id=self.chain_id, registry=self.registry)
@@ -122,7 +124,7 @@ def _int(value: Any, name: str) -> int:
 
 def _hex32(value: Any, name: str) -> str:
     try:
-        raw = bytes.fromhex(str(value).removeprefix("0x"))
+        raw = from_hex(str(value))
     except ValueError as exc:
         raise AuthoriseError(f"the bundle's {name} is not hex") from exc
     if len(raw) != 32:
@@ -231,7 +233,7 @@ def _review_letter(
         letter_hash = _hex32(entry.get("letter_hash"), "letter hash")
         auditee_ref = _hex32(entry.get("auditee_ref"), "auditee reference")
         bank = _int(entry.get("bank"), "bank")
-        salt = as_salt(bytes.fromhex(str(entry.get("salt", "")).removeprefix("0x")))
+        salt = as_salt(from_hex(str(entry.get("salt", ""))))
         letter = parse_letter(entry.get("document") or {})
     except (AuthoriseError, ValueError, InvalidDocument) as exc:
         review.note("letter", False, f"cannot be read: {exc}", letter_id)

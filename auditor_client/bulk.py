@@ -32,14 +32,16 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from auditor_client.errors import AuditorClientError
 from node_gateway.protocol.documents import (
+    CHINA_TIME,
     ITEM_TITLES,
     Auditee,
     AuditFirm,
@@ -54,13 +56,12 @@ from node_gateway.protocol.documents import (
     new_letter_id,
     normalise_registration_code,
 )
-from node_gateway.protocol.hashing import SALT_LENGTH, to_hex
+from node_gateway.protocol.hashing import SALT_LENGTH, from_hex, to_hex
 from node_gateway.protocol.wire import LetterDraft
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-CHINA = timezone(timedelta(hours=8))
 MAX_ROWS = 200_000
 
 KEY_COLUMNS = ("auditee_code", "bank_member_no", "reference_date", "letter_format")
@@ -232,7 +233,7 @@ class BulkPlan:
 # --- reading sheets ----------------------------------------------------------------------------
 
 
-class SheetError(Exception):
+class SheetError(AuditorClientError):
     """The file cannot be read as a sheet of letters at all (format, encoding, header)."""
 
 
@@ -406,7 +407,7 @@ def _letter_values(rows: Sequence[SheetRow], issues: list[RowIssue]) -> dict[str
 
 
 def _salt(text: str) -> str:
-    raw = bytes.fromhex(text.removeprefix("0x"))
+    raw = from_hex(text)
     if len(raw) != SALT_LENGTH:
         raise ValueError(f"a salt is {SALT_LENGTH} bytes (64 hex digits), not {len(raw)}")
     return to_hex(raw)
@@ -416,7 +417,7 @@ def _due_at(text: str, today: date) -> int:
     due = _date(text)
     if due <= today:
         raise ValueError("the reply due date must be after today")
-    return int(datetime.combine(due, time(23, 59, 59), CHINA).timestamp())
+    return int(datetime.combine(due, time(23, 59, 59), CHINA_TIME).timestamp())
 
 
 def _assemble(
@@ -533,7 +534,7 @@ def plan_rows(
 ) -> BulkPlan:
     """Checks every row and assembles the letters; issues leave the plan without letters. With
     ``members``, each letter's bank must be an active bank member of the network."""
-    today = today or datetime.now(UTC).astimezone(CHINA).date()
+    today = today or datetime.now(UTC).astimezone(CHINA_TIME).date()
     lookup = functools.cache(members) if members is not None else None  # once per bank
     plan = BulkPlan(source=source, issues=_check_header(header))
     for number, values in rows:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from auditor_client.errors import AuditorClientError
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
 from node_gateway.protocol.wire import Evidence, Identity
 
@@ -26,7 +27,7 @@ FORMAT: Literal["confirmnet.evidence"] = "confirmnet.evidence"
 VERSION: Literal[1] = 1
 
 
-class EvidenceError(Exception):
+class EvidenceError(AuditorClientError):
     """A file that is not an evidence package of a version this tool reads."""
 
 

@@ -28,8 +28,15 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 from auditor_client.evidence import EvidenceLetter, EvidencePackage
-from auditor_client.verifier import CHINA, Report
-from node_gateway.protocol import ITEM_TITLES, InvalidDocument, ItemStatus, parse_letter, parse_reply
+from auditor_client.verifier import Report
+from node_gateway.protocol import (
+    CHINA_TIME,
+    ITEM_TITLES,
+    InvalidDocument,
+    ItemStatus,
+    parse_letter,
+    parse_reply,
+)
 
 FONT = "STSong-Light"
 _STATUS_ZH = {
@@ -60,7 +67,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _when(timestamp: int | None) -> str:
     if timestamp is None:
         return "-"
-    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(timestamp, CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def _step_time(entry: EvidenceLetter, name: str) -> int | None:

@@ -38,16 +38,15 @@ import bisect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Literal
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 
+from auditor_client.errors import AuditorClientError
 from auditor_client.evidence import (
     EvidenceAuthorisation,
     EvidenceLetter,
@@ -62,6 +61,7 @@ from node_gateway.chain.authorisation import (
     LetterLeaf,
     authorisation_typed_data,
     process_proof,
+    recover_signer,
     refusal_typed_data,
 )
 from node_gateway.chain.contracts import (
@@ -80,11 +80,10 @@ from node_gateway.chain.errors import ChainError, NodeRejected, NodeUnavailable
 from node_gateway.chain.network import NetworkFile
 from node_gateway.chain.transactions import wire_batch
 from node_gateway.chain.verification import verify_against_record
-from node_gateway.protocol import as_salt, auditee_reference, to_hex
-from node_gateway.protocol.lifecycle import STATUS_AFTER
+from node_gateway.protocol import CHINA_TIME, as_salt, auditee_reference, from_hex, to_hex
+from node_gateway.protocol.lifecycle import BY_EVENT, STATUS_AFTER
 
 Verdict = Literal["pass", "fail", "note"]
-CHINA = timezone(timedelta(hours=8))
 NETWORK = "network"
 BATCH = 200  # JSON-RPC requests per HTTP batch
 TOPIC_CHUNK = 200  # letter ids per eth_getLogs
@@ -92,32 +91,14 @@ TOPIC_CHUNK = 200  # letter ids per eth_getLogs
 # Who records each step: the member named in the event, with the role it must hold. Authorisations
 # are relayed by anyone; the auditee's signature is what counts (the ``authorisation`` check).
 _ACTOR: dict[str, tuple[str, Role] | None] = {
-    "LetterRequested": ("firm", Role.AUDIT_FIRM),
-    "LetterAuthorised": None,
-    "AuthorisationRefused": None,
-    "LetterAccepted": ("bank", Role.BANK),
-    "LetterRejected": ("bank", Role.BANK),
-    "LetterReplied": ("bank", Role.BANK),
-    "LetterClosed": ("firm", Role.AUDIT_FIRM),
-    "LetterWithdrawn": ("firm", Role.AUDIT_FIRM),
-    "LetterFollowedUp": ("firm", Role.AUDIT_FIRM),
+    t.event: (t.party, t.actor) if t.party is not None and t.actor is not None else None
+    for t in BY_EVENT.values()
 }
 # The states each step may follow (the contract's transition guard); follow-ups change nothing.
-_AWAITING = {LetterStatus.REQUESTED, LetterStatus.AUTHORISED, LetterStatus.ACCEPTED}
-_ALLOWED_FROM: dict[str, set[LetterStatus]] = {
-    "LetterRequested": {LetterStatus.NONE},
-    "LetterAuthorised": {LetterStatus.REQUESTED},
-    "AuthorisationRefused": {LetterStatus.REQUESTED},
-    "LetterAccepted": {LetterStatus.AUTHORISED},
-    "LetterRejected": {LetterStatus.AUTHORISED},
-    "LetterReplied": {LetterStatus.ACCEPTED},
-    "LetterClosed": {LetterStatus.REPLIED},
-    "LetterWithdrawn": _AWAITING,
-    "LetterFollowedUp": _AWAITING,
-}
+_ALLOWED_FROM: dict[str, frozenset[LetterStatus]] = {t.event: t.allowed_from for t in BY_EVENT.values()}
 
 
-class VerifierError(Exception):
+class VerifierError(AuditorClientError):
     """The node cannot be asked (unreachable, or it refuses the requests); nothing was judged."""
 
 
@@ -230,13 +211,13 @@ def _hex(value: Any) -> str:
 
 def _bytes(text: str | None) -> bytes | None:
     try:
-        return bytes.fromhex((text or "").removeprefix("0x"))
+        return from_hex(text or "")
     except ValueError:
         return None
 
 
 def _when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d %H:%M:%S +08:00")
+    return datetime.fromtimestamp(timestamp, CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S +08:00")
 
 
 def _jsonable(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -414,13 +395,13 @@ def immutable_values(*, chain_id: int, address: str, member_registry: str) -> di
         raw = text.encode()
         return raw.ljust(31, b"\0") + bytes([len(raw)]) if len(raw) < 32 else word(0xFF)  # else in storage
 
-    this = word(bytes.fromhex(address.removeprefix("0x")))
+    this = word(from_hex(address))
     hashed_name, hashed_version = keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION)
     type_hash = keccak(
         text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     )
     return {
-        "ConfirmationRegistry._memberRegistry": word(bytes.fromhex(member_registry.removeprefix("0x"))),
+        "ConfirmationRegistry._memberRegistry": word(from_hex(member_registry)),
         "EIP712._cachedDomainSeparator": keccak(
             type_hash + hashed_name + hashed_version + word(chain_id) + this
         ),
@@ -436,7 +417,7 @@ def immutable_values(*, chain_id: int, address: str, member_registry: str) -> di
 def compare_code(name: str, deployed: bytes, *, immutables: Mapping[str, bytes]) -> str | None:
     """None if ``deployed`` is the committed runtime build of ``name`` with each immutable holding
     its own value in ``immutables``; else what differs."""
-    build = bytes.fromhex(load_artifact(name).deployed_bytecode.removeprefix("0x"))
+    build = from_hex(load_artifact(name).deployed_bytecode)
     layout = immutable_layout(name)
     if not deployed:
         return "there is no contract at the address"
@@ -610,9 +591,7 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             letter_id = _hex(event.args.get("letterId", b""))
             if letter_id in events:
                 events[letter_id].append(event)
-    raw = node.many(
-        [("eth_call", [confirmations.call("getLetter", bytes.fromhex(i[2:])), "latest"]) for i in ids]
-    )
+    raw = node.many([("eth_call", [confirmations.call("getLetter", from_hex(i)), "latest"]) for i in ids])
     records: dict[str, Letter | None] = {}
     for letter_id, result in zip(ids, raw, strict=True):
         decoded = confirmations.result("getLetter", result)
@@ -621,7 +600,7 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             continue
         status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash = decoded[0]
         records[letter_id] = Letter(
-            bytes.fromhex(letter_id[2:]),
+            from_hex(letter_id),
             LetterStatus(status),
             firm,
             bank,
@@ -672,7 +651,7 @@ def _read_mandates(
         [
             (
                 "eth_call",
-                [confirmations.call("mandateValidUntil", bank, bytes.fromhex(ref[2:]), signer), hex(block)],
+                [confirmations.call("mandateValidUntil", bank, from_hex(ref), signer), hex(block)],
             )
             for bank, ref, signer, block in ordered
         ]
@@ -881,7 +860,7 @@ def _check_lifecycle(
 
 
 def _chinese_date(timestamp: int) -> date:
-    return datetime.fromtimestamp(timestamp, UTC).astimezone(CHINA).date()
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(CHINA_TIME).date()
 
 
 def _check_timestamps(
@@ -925,10 +904,8 @@ def _span(seconds: int) -> str:
 
 def _recover(typed: dict[str, Any], signature: bytes) -> str | None:
     try:
-        return str(
-            Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
-        ).lower()
-    except Exception:  # eth-account raises several kinds for a malformed signature
+        return recover_signer(typed, signature).lower()
+    except ValueError:  # a signature that does not decode recovers nobody
         return None
 
 

@@ -21,7 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.segment import Segments
 from rich.table import Table
 
-from auditor_client.verifier import CHINA
+from node_gateway.protocol.documents import CHINA_TIME
+from node_gateway.protocol.hashing import from_hex
 
 if TYPE_CHECKING:
     from auditor_client.sdk import Client, ConfirmnetError
@@ -136,13 +137,13 @@ def parse_day(text: str | None, *, end: bool = False) -> int | None:
         day = date.fromisoformat(text)
     except ValueError:
         fail(f"{text!r} is not a date (YYYY-MM-DD)", EXIT_INPUT)
-    return int(datetime.combine(day, time(23, 59, 59) if end else time(0), CHINA).timestamp())
+    return int(datetime.combine(day, time(23, 59, 59) if end else time(0), CHINA_TIME).timestamp())
 
 
 def when(timestamp: int | None) -> str:
     if timestamp is None:
         return "—"
-    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(timestamp, CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -153,7 +154,7 @@ def hex_salts(values: list[str] | None) -> list[bytes]:
     salts = []
     for value in values or []:
         try:
-            raw = bytes.fromhex(value.removeprefix("0x"))
+            raw = from_hex(value)
         except ValueError:
             fail(f"{value!r} is not a hex salt", EXIT_INPUT)
         if len(raw) != 32:

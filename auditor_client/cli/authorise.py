@@ -31,9 +31,8 @@ from auditor_client.cli._common import (
     hex_salts,
 )
 from auditor_client.sdk import SignedAuthorisation
-from auditor_client.verifier import CHINA
 from node_gateway.chain.network import NetworkFile
-from node_gateway.protocol import ITEM_TITLES, RefusalReason
+from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, RefusalReason
 
 authorise_app = typer.Typer(
     help="The auditee's signer: see exactly what a bundle covers, then sign it (one signature for "
@@ -102,7 +101,7 @@ def _items(review: Review, index: int) -> str:
 
 def show_review(review: Review) -> None:
     """Prints exactly what a signature would cover, and every check."""
-    until = datetime.fromtimestamp(review.valid_until, CHINA).strftime("%Y-%m-%d %H:%M +08:00")
+    until = datetime.fromtimestamp(review.valid_until, CHINA_TIME).strftime("%Y-%m-%d %H:%M +08:00")
     header = Table(
         show_header=False, title=f"{review.primary_type}: {len(review.letters)} letters, one signature"
     )

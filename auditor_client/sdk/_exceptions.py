@@ -1,6 +1,6 @@
 """The SDK's exceptions: one root, a branch per way a call to a gateway can fail.
 
-    ConfirmnetError
+    ConfirmnetError                    (a branch of auditor_client.errors.AuditorClientError)
     ├── TransportError                 the gateway could not be reached, or did not answer in time
     ├── UnexpectedAnswer               a success answer that is not what the API promises
     └── APIError                       the gateway answered with an error body (``code``, ``status``)
@@ -30,8 +30,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from auditor_client.errors import AuditorClientError
 
-class ConfirmnetError(Exception):
+
+class ConfirmnetError(AuditorClientError):
     """Root of everything the SDK raises."""
 
 
