@@ -43,6 +43,7 @@ from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.transactions import wire_rpc
 from node_gateway.protocol.documents import new_letter_id
+from node_gateway.protocol.hashing import to_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
 STRAIGHT_THROUGH_LIMIT = "100000000000"
@@ -196,7 +197,7 @@ def _event_topics() -> dict[str, str]:
     for item in load_artifact("ConfirmationRegistry").abi:
         if item["type"] == "event":
             signature = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
-            topics["0x" + keccak(text=signature).hex()] = item["name"]
+            topics[to_hex(keccak(text=signature))] = item["name"]
     return topics
 
 
@@ -409,7 +410,7 @@ class Driver:
                     "firm": message["firm"],
                     "valid_until": message["validUntil"],
                     "nonce": message["nonce"],
-                    "signature": "0x" + signature.hex(),
+                    "signature": to_hex(signature),
                 },
             ),
             202,

@@ -43,6 +43,7 @@ from node_gateway.protocol import (
     Salt,
     as_salt,
     document_hash,
+    from_hex,
     parse_letter,
     parse_reply,
     to_hex,
@@ -108,7 +109,7 @@ def verify_document(
 
     def checks(checks: _Checks, found: dict[str, Any]) -> None:
         document = _parse(checks, kind, document_json)
-        letter = confirmations.get_letter(bytes.fromhex(document.letter_id.removeprefix("0x")))
+        letter = confirmations.get_letter(from_hex(document.letter_id))
         _check_record(checks, found, kind, document, salt, letter)
         found["recorded"] = _recording(checks, confirmations, members, kind, letter.letter_id, from_block)
 
