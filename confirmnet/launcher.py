@@ -11,9 +11,9 @@ wait gives up only when nothing it can see has moved for a long stretch (a start
 time and log; the network's chain head, indexers and outboxes), or at once when a process died.
 
 Whatever this process started ends with it: SIGTERM and SIGHUP stop it as Ctrl-C does (through the
-``finally`` of whoever started the network), the gateways stop themselves once their launcher is
-gone (``CONFIRMNET_LAUNCHER_PID``), and anvil gets SIGTERM from the kernel when it dies
-(``AnvilNode``), even by SIGKILL.
+``finally`` of whoever started the network), and when it is killed outright (SIGKILL) the kernel
+sends its gateways and anvil SIGTERM (``node_gateway.core.processes.dies_with_this_thread``, given
+to each at its start from the main thread); the gateways themselves watch for nothing.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from node_gateway.chain.network import (
 from node_gateway.chain.transactions import TransactionSender
 from node_gateway.core.config import GatewaySettings
 from node_gateway.core.keys import load_keys
+from node_gateway.core.processes import dies_with_this_thread
 from node_gateway.core.provision import provision
-from node_gateway.gateway_cli import LAUNCHER_PID
 from node_gateway.protocol.envelopes import DEFAULT_SUITE
 from node_gateway.protocol.hashing import organisation_id
 
@@ -196,7 +196,6 @@ class Gateway:
             **os.environ,
             "CONFIRMNET_PASSPHRASE": self.passphrase,
             "CONFIRMNET_POLL_INTERVAL_S": "0.1",
-            LAUNCHER_PID: str(os.getpid()),
             **self.spec.env,
         }
 
@@ -226,18 +225,24 @@ class Gateway:
     def start(self, *, w3: Web3 | None = None) -> None:
         """Runs the gateway as a process, or in this process on ``w3`` (the in-process chain)."""
         if w3 is None:
-            self.log_path = self.data_dir / "gateway.log"
-            with self.log_path.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [*CONFIRMNET, "gateway", "serve", "--config", str(self.config)],
-                    env=self.env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
+            self.spawn()
         else:
             self._start_thread(w3)
         self.wait_started()
+
+    def spawn(self) -> None:
+        """Starts the gateway's process without waiting for it. From the main thread, the kernel
+        ends it when this process ends, however it ends (``dies_with_this_thread``)."""
+        self.log_path = self.data_dir / "gateway.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*CONFIRMNET, "gateway", "serve", "--config", str(self.config)],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=dies_with_this_thread(),
+            )
 
     def wait_started(self) -> None:
         """Waits until the gateway answers, for as long as it is visibly busy getting there."""
@@ -414,8 +419,10 @@ class LocalNetwork:
         progress("starting the gateways")
         shared = self.w3 if self.embedded else None
         if shared is None:
+            for gateway in self.gateways:
+                gateway.spawn()  # from this thread, not the pool's: see Gateway.spawn
             with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:
-                list(pool.map(lambda g: g.start(), self.gateways))
+                list(pool.map(Gateway.wait_started, self.gateways))
         else:
             for gateway in self.gateways:
                 gateway.start(w3=shared)

@@ -21,7 +21,7 @@ from node_gateway.core.keys import (
     rotate_encryption_keys,
 )
 from node_gateway.core.provision import provision
-from node_gateway.core.security import ADMIN, create_user
+from node_gateway.core.security import ADMIN, create_user, set_password
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
 from node_gateway.storage.db import Database
@@ -116,11 +116,6 @@ def _settings(config: Path) -> GatewaySettings:
         return GatewaySettings.from_file(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
-
-
-# Transitional: confirmnet.launcher still imports this name; nothing reads the variable any more
-# (a launcher ends its gateways with node_gateway.core.processes.dies_with_this_thread).
-LAUNCHER_PID = "CONFIRMNET_LAUNCHER_PID"
 
 
 @gateway_app.command("serve")
@@ -280,14 +275,30 @@ def add_user(
     config: ConfigFile,
     name: Annotated[str, typer.Option(help="The user's name.")],
     roles: Annotated[list[str], typer.Option("--role", help="A role within the member (repeatable).")],
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding the user's password for the web pages (its first line)."),
+    ] = None,
 ) -> None:
-    """Add a user and print its API key (shown once)."""
+    """Add a user and print its API key (shown once); with --password-file, the user also signs in
+    to the web pages with that password."""
     settings = _settings(config)
+    password = None
+    if password_file is not None:
+        try:
+            password = password_file.read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError) as exc:
+            raise _fail(f"cannot read a password from {password_file}: {exc}") from exc
     db = Database(settings.effective_database_url)
     db.migrate()
     try:
         with db.session() as session:
             key = create_user(session, settings.role, name, set(roles) or {ADMIN})
+            if password is not None:  # the person running this chose it: not a one-time password
+                session.flush()
+                set_password(session, name, password, one_time=False)
     except InvalidRequest as exc:
         raise _fail(str(exc)) from exc
     console.print(f"API key for {name!r}: {key}")
+    if password is not None:
+        console.print(f"{name!r} signs in to the pages at {settings.effective_public_url}/web/")

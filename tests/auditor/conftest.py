@@ -44,7 +44,14 @@ from node_gateway.chain.network import (
     fund_from_node,
 )
 from node_gateway.chain.transactions import TransactionSender
-from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter, ConfirmationReply
+from node_gateway.protocol.documents import (
+    Auditee,
+    AuditFirm,
+    Bank,
+    ConfirmationLetter,
+    ConfirmationReply,
+    uscc,
+)
 from node_gateway.protocol.hashing import (
     Salt,
     auditee_reference,
@@ -54,7 +61,7 @@ from node_gateway.protocol.hashing import (
     organisation_id,
     to_hex,
 )
-from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
+from node_gateway.protocol.samples import sample_letter, sample_reply
 
 YEAR = 365 * 86400
 FIRM_NAME = "明鉴会计师事务所"

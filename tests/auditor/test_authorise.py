@@ -26,9 +26,9 @@ from node_gateway.api.models import AuthorisationBundle
 from node_gateway.chain.authorisation import LetterLeaf, RequestsTree, authorisation_typed_data
 from node_gateway.chain.contracts import Authorisation
 from node_gateway.chain.network import NetworkFile
-from node_gateway.protocol.documents import Auditee, AuditFirm, Bank
+from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, uscc
 from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, document_hash, new_salt, to_hex
-from node_gateway.protocol.samples import sample_letter, uscc
+from node_gateway.protocol.samples import sample_letter
 
 CHAIN_ID, REGISTRY = 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 CODE = uscc("91310115MA1H7Q3K2")

@@ -11,8 +11,7 @@ import openpyxl
 import pytest
 
 from auditor_client.bulk import COLUMNS, MemberInfo, SheetError, plan_file, template_rows, write_template
-from node_gateway.protocol.documents import AuditFirm, ItemKey, LetterFormat
-from node_gateway.protocol.samples import uscc
+from node_gateway.protocol.documents import AuditFirm, ItemKey, LetterFormat, uscc
 
 FIRM = AuditFirm(member_no=2, name="明鉴会计师事务所")
 TODAY = date(2025, 1, 6)

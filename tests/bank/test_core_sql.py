@@ -12,8 +12,7 @@ from bank_adapter.core_rows import AccountRow, BalanceRow, CustomerRow, LoanRow,
 from bank_adapter.core_sql import TABLES, CoreBank
 from bank_adapter.generator import dataset_from_letter, generate
 from bank_adapter.port import CoreBankingPort, UnknownCustomer
-from node_gateway.protocol.documents import ConfirmationLetter, DepositType, normalise_registration_code
-from node_gateway.protocol.samples import uscc
+from node_gateway.protocol.documents import ConfirmationLetter, DepositType, normalise_registration_code, uscc
 
 CODE = uscc("91310115MA1H7Q3K9")
 AS_OF = date(2024, 12, 31)

@@ -14,8 +14,7 @@ from bank_adapter.core_rows import ROW_TYPES, CustomerRow, rows_of
 from bank_adapter.core_sql import TABLES, CoreBank
 from bank_adapter.generator import dataset_from_letter, generate
 from bank_adapter.importer import ImportProblem, ImportRejected, export_csv, export_xlsx, import_files
-from node_gateway.protocol.documents import ConfirmationLetter
-from node_gateway.protocol.samples import uscc
+from node_gateway.protocol.documents import ConfirmationLetter, uscc
 
 AS_OF = date(2024, 12, 31)
 CODE = uscc("91310115MA1H7Q3K9")

@@ -10,7 +10,7 @@ from eth_account import Account
 
 from bank_adapter.importer import ImportRejected
 from bank_adapter.mandates import MandateRecord, read_mandates
-from node_gateway.protocol.samples import uscc
+from node_gateway.protocol.documents import uscc
 
 CODE = uscc("91310115MA1H7Q3K2")
 

@@ -18,8 +18,9 @@ from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
     Officer,
+    uscc,
 )
-from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
+from node_gateway.protocol.samples import sample_letter, sample_reply
 
 from .harness import Consortium, Gateway, wait_until
 

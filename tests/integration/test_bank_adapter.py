@@ -36,8 +36,9 @@ from node_gateway.protocol.documents import (
     DepositAccount,
     LetterItems,
     RejectionReason,
+    uscc,
 )
-from node_gateway.protocol.samples import sample_letter, sample_reply, uscc
+from node_gateway.protocol.samples import sample_letter, sample_reply
 
 from .flows import (
     Customer,

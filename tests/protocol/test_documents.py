@@ -31,8 +31,9 @@ from node_gateway.protocol.documents import (
     RejectionReason,
     ReplyItems,
     normalise_registration_code,
+    uscc,
 )
-from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply, uscc
+from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
 
 from .strategies import letters, replies
 
