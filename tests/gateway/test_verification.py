@@ -13,6 +13,7 @@ from web3.types import TxReceipt
 
 from node_gateway.chain.contracts import block_windows
 from node_gateway.chain.network import in_process_chain
+from node_gateway.chain.verification import VerificationResult, verify_document
 from node_gateway.protocol import (
     ConfirmationLetter,
     ConfirmationReply,
@@ -22,7 +23,6 @@ from node_gateway.protocol import (
     new_salt,
 )
 from node_gateway.protocol.samples import AUDIT_FIRM, BANK, sample_letter, sample_reply
-from node_gateway.services.verification import VerificationResult, verify_document
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from node_gateway.api.deps import Analyst, NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import VerifyIn
 from node_gateway.api.types import MemberId
+from node_gateway.chain.verification import VerificationResult, verify_document
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.statistics import BankStatistics, NetworkSummary, bank_statistics, network_summary
-from node_gateway.services.verification import VerificationResult, verify_document
 
 router = APIRouter(
     prefix="/v1",
