@@ -7,25 +7,22 @@ adds one user per role of that kind of member, each holding that role alone.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.generator import dataset_from_letter
 from node_gateway.api.app import create_app
-from node_gateway.chain.network import EndpointPolicy, NetworkFile
-from node_gateway.core.config import GatewaySettings, MemberRole
-from node_gateway.core.keys import MemberKeys
+from node_gateway.core.config import MemberRole
 from node_gateway.core.security import USER_ROLES, create_user
 from node_gateway.node import Node
-from node_gateway.protocol.envelopes import DEFAULT_SUITE, EncryptionKeyPair
 from node_gateway.protocol.samples import sample_letter
-from node_gateway.storage.db import Database
+
+from .conftest import gateway_node
 
 with warnings.catch_warnings():  # Starlette would rather its test client ran on httpx2
     warnings.simplefilter("ignore")
@@ -66,38 +63,17 @@ def gateway(
     """The gateway of the deployment's standard party of ``kind``; a bank's with a core bank."""
     path.mkdir(parents=True, exist_ok=True)
     party = _party(deployment, kind)
-    network = deployment.network
-    network_file = NetworkFile(
-        chain_id=deployment.chain.chain_id,
-        rpc_url="in-process",
-        member_registry=network.members.address,
-        confirmation_registry=network.confirmations.address,
-        deployment_block=network.deployment_block,
-        peer_endpoints=EndpointPolicy.DEVELOPMENT,
-    )
     core_url = None
     if kind is MemberRole.BANK:
         core_url = f"sqlite:///{path / 'core.db'}"
         core = CoreBank(core_url)
         core.load(dataset_from_letter(sample_letter()))
         core.dispose()
-    settings = GatewaySettings(
-        role=kind,
-        display_name=party.name,
-        registration_code="91310000MA1FL0TE5Q",
-        data_dir=path,
-        network_file=path / "network.json",
-        core_banking_url=core_url,
+    overrides: dict[str, Any] = (
+        {} if peer_max_body_bytes is None else {"peer_max_body_bytes": peer_max_body_bytes}
     )
-    if peer_max_body_bytes is not None:
-        settings = settings.model_copy(update={"peer_max_body_bytes": peer_max_body_bytes})
-    db = Database(f"sqlite:///{path / 'gateway.db'}")
-    db.migrate()
-    keys = MemberKeys(party.sender.account, (EncryptionKeyPair.generate(DEFAULT_SUITE),), os.urandom(32))
-    node = Node(
-        settings=settings, keys=keys, db=db, w3=deployment.w3, network=network, network_file=network_file
-    )
-    node.sender = party.sender  # one nonce counter per account: the tests' and the node's
+    node = gateway_node(deployment, party, path, core_banking_url=core_url, **overrides)
+    db = node.db
     with db.session() as session:
         api_keys = {role: create_user(session, kind, f"user-{role}", {role}) for role in USER_ROLES[kind]}
     return Gateway(kind, deployment, party, node, create_app(node, run_workers=False), api_keys)

@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import EndpointPolicy, NetworkFile
-from node_gateway.core.config import GatewaySettings
+from node_gateway.core.config import GatewaySettings, MemberRole
 from node_gateway.core.keys import MemberKeys
 from node_gateway.node import Node
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EncryptionKeyPair
@@ -71,8 +70,10 @@ def gateway_node(
     tmp_path: Path,
     *,
     peer_endpoints: EndpointPolicy = EndpointPolicy.DEVELOPMENT,
+    **settings: Any,
 ) -> Node:
-    """A member's node on a test deployment, sharing the party's transaction sender."""
+    """A member's node on a test deployment, sharing the party's transaction sender; ``settings``
+    override the gateway's (a bank's core bank, say)."""
     network = deployment.network
     network_file = NetworkFile(
         chain_id=deployment.chain.chain_id,
@@ -82,19 +83,23 @@ def gateway_node(
         deployment_block=network.deployment_block,
         peer_endpoints=peer_endpoints,
     )
-    roles = {Role.OPERATOR: "operator", Role.AUDIT_FIRM: "audit_firm", Role.BANK: "bank"}
-    settings = GatewaySettings(
-        role=roles[party.role],
+    gateway_settings = GatewaySettings(
+        role=next(role for role in MemberRole if role.chain_role == party.role),
         display_name=party.name,
         registration_code="91310000MA1FL0TE5Q",
         data_dir=tmp_path,
         network_file=tmp_path / "network.json",
-    )
+    ).model_copy(update=settings)
     db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
     db.migrate()
     keys = MemberKeys(party.sender.account, (EncryptionKeyPair.generate(DEFAULT_SUITE),), os.urandom(32))
     node = Node(
-        settings=settings, keys=keys, db=db, w3=deployment.w3, network=network, network_file=network_file
+        settings=gateway_settings,
+        keys=keys,
+        db=db,
+        w3=deployment.w3,
+        network=network,
+        network_file=network_file,
     )
     node.sender = party.sender  # one nonce counter per account: the tests' and the node's
     return node
