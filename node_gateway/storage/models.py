@@ -9,7 +9,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -149,7 +161,8 @@ class PeerNonce(Base):
 
 
 class UserRow(Base):
-    """A person or system using this gateway's user API, with a hashed API key."""
+    """A person or system using this gateway, with a hashed API key (for programs), and for people
+    a password hash (argon2id) and optionally a sealed TOTP secret (``core/security.py``)."""
 
     __tablename__ = "users"
 
@@ -160,6 +173,27 @@ class UserRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Set by an admin or the CLI: the user chooses their own at the next sign-in.
+    password_one_time: Mapped[bool] = mapped_column(default=False, server_default=false())
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is good once
+
+
+class WebSession(Base):
+    """A person signed in to the gateway's pages (``node_gateway/web``): the cookie holds the token,
+    the row only its SHA-256. ``pending`` is the step of the sign-in still due ("totp", "password")."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending: Mapped[str | None] = mapped_column(String(16))
+    flash: Mapped[str | None] = mapped_column(Text)  # a message for the next page shown
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class MandateRow(Base):
