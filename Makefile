@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint contracts devnet demo bench clean
+.PHONY: setup test lint contracts web-assets devnet demo bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -31,6 +31,10 @@ lint: setup
 
 contracts: setup
 	$(BIN)/python -m tools.compile_contracts
+
+# The pages' htmx and Swagger UI, copied from the pinned npm packages into the package (committed).
+web-assets: setup
+	$(BIN)/python -m tools.web_assets
 
 demo: setup
 	$(BIN)/confirmnet demo $(DEMO_ARGS)

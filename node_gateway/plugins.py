@@ -12,6 +12,10 @@ Once installed, the gateway takes from each plugin serving its member role:
 
 - ``routers()``: routers of the user API, mounted after the core's routes of that role;
 - ``workers(node)``: background work, started and stopped with the core's workers;
+- ``pages()``: its web pages (``node_gateway.web``): routers mounted beside the core's pages, a
+  template directory searched after the core's (a plugin's templates live under
+  ``<plugin name>/``), static files served under ``/web/static/<plugin name>/``, the links of the
+  menu and the messages of its pages in Chinese and English;
 - ``migrations()``: its own Alembic branch (a version directory and a branch label, its first
   revision revising ``CORE_BASE_REVISION``) and its tables' metadata. Every installed plugin's
   branch is migrated in every gateway's database, whatever the member's role: the schema is the
@@ -28,8 +32,8 @@ Tests and embedding programs may pass their own list of plugins to ``create_app`
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -75,6 +79,29 @@ class MigrationBranch:
     metadata: MetaData
 
 
+@dataclass(frozen=True)
+class NavLink:
+    """A link of the pages' menu: its path, its label (a message key), and the user roles it shows
+    to (an admin sees every link)."""
+
+    path: str
+    label: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Web pages of a role: their routers (``node_gateway.web.pages.PageRoute`` routes, behind the
+    pages' sign-in), their templates and static files, their menu links, and their messages
+    (key -> (Chinese, English)) added to the core's catalogue."""
+
+    routers: Sequence[APIRouter]
+    templates: Path | None = None
+    static: Path | None = None
+    nav: Sequence[NavLink] = ()
+    messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
 class GatewayPlugin:
     """A role extension of the gateway; a subclass overrides what it offers."""
 
@@ -88,6 +115,10 @@ class GatewayPlugin:
     def workers(self, node: Node) -> Sequence[Worker]:
         """The background work it runs in ``node``, a gateway of one of its ``roles``."""
         return ()
+
+    def pages(self) -> Pages | None:
+        """The web pages it adds to a gateway of one of its ``roles``, if any."""
+        return None
 
     def migrations(self) -> MigrationBranch | None:
         """Its tables' Alembic branch, if it has tables."""

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from node_gateway import web
 from node_gateway.api.errors import install_error_handlers
 from node_gateway.api.routes import firm, letters, members, operator, peer, regulator, system, users
 from node_gateway.core.config import MemberRole
@@ -71,6 +72,8 @@ def create_app(
         version="1",
         description="A member gateway of the confirmnet bank confirmation network.",
         lifespan=lifespan,
+        docs_url=None,  # served by node_gateway.web from the gateway's own Swagger UI (no CDN)
+        redoc_url=None,
     )
     app.state.node = node
     install_error_handlers(app)
@@ -82,6 +85,7 @@ def create_app(
     for plugin in serving:
         for router in plugin.routers():
             app.include_router(router)
+    web.install(app, node.role, serving)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
