@@ -520,18 +520,39 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
     console.print(table)
 
 
-def print_access(console: Console, network: LocalNetwork) -> None:
+def demo_password(gateway: Gateway) -> str:
+    """A password for this run for the gateway's ``admin`` user, to sign in to its pages."""
+    from node_gateway.core.security import set_password
+    from node_gateway.storage.db import Database
+
+    password = secrets.token_urlsafe(12)
+    db = Database(gateway.settings().effective_database_url)
+    try:
+        with db.session() as session:
+            set_password(session, "admin", password, one_time=False)
+    finally:
+        db.dispose()
+    return password
+
+
+def print_access(console: Console, network: LocalNetwork, web_password: str | None = None) -> None:
     """The gateways' URLs and API keys, whole whatever the width of the terminal, or none (a file):
-    they are there to be copied."""
+    they are there to be copied; and where the operator's web pages are, with the password of its
+    ``admin`` user when given."""
     from auditor_client.cli._common import print_table
 
-    table = Table(title="Gateways (API keys are for this demo only)")
+    table = Table(title="Gateways (API keys and passwords are for this demo only)")
     for column in ("member", "role", "URL", "API keys"):
         table.add_column(column, no_wrap=column != "member")
     for gateway in network.gateways:
         keys = "\n".join(f"{user}: {key}" for user, key in gateway.api_keys.items())
         table.add_row(gateway.name, gateway.role, gateway.url, keys)
     print_table(table, console)
+    if web_password is not None:  # the pages of the other roles come later (docs/WEB.md)
+        console.print(
+            f"web pages: {network.operator.url}/web/ (the operator's), user admin, password {web_password}",
+            soft_wrap=True,
+        )
     console.print(f"chain: {network.rpc_url}", soft_wrap=True)
     console.print(f"network file: {network.network_file}", soft_wrap=True)
 
@@ -571,7 +592,7 @@ def run_demo(
         if inspect is not None:  # tests compare the summary with what the network says
             inspect(network, summary)
         if keep_running:
-            print_access(console, network)
+            print_access(console, network, demo_password(network.operator))
             console.print("[bold]The gateways keep running; press Ctrl-C to stop.[/bold]")
             while True:
                 time.sleep(3600)
