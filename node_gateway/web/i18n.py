@@ -152,7 +152,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "health.unreachable": ("无法连接", "unreachable"),
     "health.no_endpoint": ("未登记地址", "no endpoint"),
     "health.latency": ("响应 (ms)", "Latency (ms)"),
-    "health.checked": ("检查于 {time}", "checked at {time}"),
+    "health.checked": ("检查于 {time}(北京时间)", "checked at {time} (Beijing time)"),
     # users
     "users.title": ("用户管理", "Users"),
     "users.name": ("用户名", "Name"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
@@ -23,6 +23,7 @@ from node_gateway.errors import InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.plugins import NavLink
+from node_gateway.protocol.documents import CHINA_TIME
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.services import membership
 from node_gateway.services.membership import CHANGES, Admission
@@ -269,7 +270,7 @@ def health(
     context = {
         "view": view,
         "this": _this_gateway(session),
-        "checked": datetime.now(UTC).strftime("%H:%M:%S UTC"),
+        "checked": datetime.now(CHINA_TIME).strftime("%H:%M:%S"),  # Beijing time, as every date here
         "poll_s": POLL_S,
     }
     template = "operator/_health.html" if partial == "table" else "operator/health.html"
