@@ -39,10 +39,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any, Literal
 
-from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 
@@ -54,10 +52,7 @@ from auditor_client.evidence import (
     EvidencePackage,
     EvidenceStep,
 )
-from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.authorisation import (
-    DOMAIN_NAME,
-    DOMAIN_VERSION,
     LetterLeaf,
     authorisation_typed_data,
     process_proof,
@@ -76,6 +71,10 @@ from node_gateway.chain.contracts import (
     Role,
     block_windows,
 )
+from node_gateway.chain.deployment import check_deployment
+from node_gateway.chain.deployment import compare_code as compare_code  # moved there; still ours
+from node_gateway.chain.deployment import immutable_layout as immutable_layout
+from node_gateway.chain.deployment import immutable_values as immutable_values
 from node_gateway.chain.errors import ChainError, NodeRejected, NodeUnavailable
 from node_gateway.chain.network import NetworkFile
 from node_gateway.chain.transactions import wire_batch
@@ -366,111 +365,24 @@ class MembershipHistory:
         return min(positions) if positions else None
 
 
-# --- the contracts' code -----------------------------------------------------------------------
+# --- the contracts' code (node_gateway.chain.deployment's checks) --------------------------------
 
 
-@cache
-def immutable_layout(name: str) -> dict[str, list[tuple[int, int]]]:
-    """Where the committed runtime build of ``name`` holds each immutable, by ``Contract.variable``:
-    solc's ``immutableReferences`` (byte ranges, zero in the build), named from the AST by
-    ``make contracts`` (``tools/compile_contracts.py``)."""
-    artifact = load_artifact(name)
-    references, names = artifact.immutable_references, artifact.immutable_names
-    if references is None or names is None:
-        raise VerifierError(f"the {name} artifact lists no immutables: rebuild it (make contracts)")
-    return {
-        names[ast_id]: [(int(r["start"]), int(r["length"])) for r in ranges]
-        for ast_id, ranges in references.items()
-    }
-
-
-def immutable_values(*, chain_id: int, address: str, member_registry: str) -> dict[str, bytes]:
-    """What the deployment of the contract at ``address`` must have written into each immutable on
-    this network, by ``Contract.variable`` (OpenZeppelin's EIP712 domain and our own)."""
-
-    def word(value: int | bytes) -> bytes:
-        return value.to_bytes(32, "big") if isinstance(value, int) else value.rjust(32, b"\0")
-
-    def short_string(text: str) -> bytes:  # OpenZeppelin ShortStrings: the bytes, then the length
-        raw = text.encode()
-        return raw.ljust(31, b"\0") + bytes([len(raw)]) if len(raw) < 32 else word(0xFF)  # else in storage
-
-    this = word(from_hex(address))
-    hashed_name, hashed_version = keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION)
-    type_hash = keccak(
-        text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    )
-    return {
-        "ConfirmationRegistry._memberRegistry": word(from_hex(member_registry)),
-        "EIP712._cachedDomainSeparator": keccak(
-            type_hash + hashed_name + hashed_version + word(chain_id) + this
-        ),
-        "EIP712._cachedChainId": word(chain_id),
-        "EIP712._cachedThis": this,
-        "EIP712._hashedName": hashed_name,
-        "EIP712._hashedVersion": hashed_version,
-        "EIP712._name": short_string(DOMAIN_NAME),
-        "EIP712._version": short_string(DOMAIN_VERSION),
-    }
-
-
-def compare_code(name: str, deployed: bytes, *, immutables: Mapping[str, bytes]) -> str | None:
-    """None if ``deployed`` is the committed runtime build of ``name`` with each immutable holding
-    its own value in ``immutables``; else what differs."""
-    build = from_hex(load_artifact(name).deployed_bytecode)
-    layout = immutable_layout(name)
-    if not deployed:
-        return "there is no contract at the address"
-    if len(deployed) != len(build):
-        return f"the code is {len(deployed)} bytes, the committed build {len(build)}"
-    unknown = sorted(set(layout) - set(immutables))
-    if unknown:
-        return f"the build has immutables this verifier knows no value for: {', '.join(unknown)}"
-    patched = bytearray(build)  # the build with the deployed immutables: every other byte must match
-    for ranges in layout.values():
-        for start, length in ranges:
-            patched[start : start + length] = deployed[start : start + length]
-    if bytes(patched) != deployed:
-        first = next(i for i, (a, b) in enumerate(zip(patched, deployed, strict=True)) if a != b)
-        return f"the code differs from the committed build from byte {first} on"
-    wrong = sorted(
-        variable
-        for variable, ranges in layout.items()
-        if any(deployed[start : start + length] != immutables[variable] for start, length in ranges)
-    )
-    if wrong:
-        return f"immutables not this network's values: {', '.join(wrong)}"
-    return None
-
-
-def _check_contracts(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
-    addresses = {
-        "MemberRegistry": anchor.member_registry,
-        "ConfirmationRegistry": anchor.confirmation_registry,
-    }
-    if not all(Web3.is_address(a) for a in addresses.values()):
-        bad = [name for name, a in addresses.items() if not Web3.is_address(a)]
-        for name in bad:
-            checks.add(f"contract.{name}", False, f"{addresses[name]!r} is not an address")
-        return False
-    codes = node.many([("eth_getCode", [a, "latest"]) for a in addresses.values()])
-    ok = True
-    for (name, address), code in zip(addresses.items(), codes, strict=True):
-        immutables = immutable_values(
-            chain_id=anchor.chain_id, address=address, member_registry=anchor.member_registry
+def _check_network(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
+    """``chain_id``, ``contract.*`` and ``registry_link``: the anchor's contracts on this node."""
+    try:
+        found = check_deployment(
+            node.w3,
+            chain_id=anchor.chain_id,
+            member_registry=anchor.member_registry,
+            confirmation_registry=anchor.confirmation_registry,
         )
-        problem = (
-            "the node does not say"
-            if isinstance(code, NodeRejected)
-            else compare_code(name, bytes(HexBytes(code)), immutables=immutables)
-        )
-        ok &= checks.add(
-            f"contract.{name}",
-            problem is None,
-            f"{name} at {address}: "
-            + (problem or "the committed build, each immutable its own value on this network"),
-        )
-    return ok
+    except NodeUnavailable as exc:
+        raise VerifierError(f"the node does not answer: {exc}") from exc
+    except ChainError as exc:
+        raise VerifierError(str(exc)) from exc
+    results = [checks.add(check.name, check.ok, check.detail) for check in found]
+    return all(results) and found[-1].name == "registry_link"
 
 
 def verify_contracts(w3: Web3, anchor: Anchor | NetworkFile) -> Report:
@@ -479,34 +391,9 @@ def verify_contracts(w3: Web3, anchor: Anchor | NetworkFile) -> Report:
     started = time.perf_counter()
     anchor = Anchor.of(anchor)
     report = Report(anchor=anchor)
-    checks = _Checks(NETWORK, report)
-    node = _Node(w3)
-    if _check_chain_id(node, anchor, checks) and _check_contracts(node, anchor, checks):
-        _check_link(node, anchor, checks)
+    _check_network(_Node(w3), anchor, _Checks(NETWORK, report))
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _check_chain_id(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
-    chain_id = int(node.one("eth_chainId", []), 16)
-    return checks.add(
-        "chain_id",
-        chain_id == anchor.chain_id,
-        f"the node is chain {chain_id}, the trusted anchor says {anchor.chain_id}",
-    )
-
-
-def _check_link(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
-    abi = _Abi(ConfirmationRegistry(node.w3, anchor.confirmation_registry))
-    linked = abi.result(
-        "memberRegistry", node.many([("eth_call", [abi.call("memberRegistry"), "latest"])])[0]
-    )
-    linked_to = str(linked[0]).lower() if linked else "nothing"
-    return checks.add(
-        "registry_link",
-        linked_to == anchor.member_registry.lower(),
-        f"the ConfirmationRegistry uses the MemberRegistry at {linked_to}",
-    )
 
 
 # --- the package -------------------------------------------------------------------------------
@@ -550,12 +437,7 @@ def verify_package(
         if differences
         else f"the package names the trusted network ({anchor.source})",
     )
-    sound = (
-        not differences
-        and _check_chain_id(node, anchor, checks)
-        and _check_contracts(node, anchor, checks)
-        and _check_link(node, anchor, checks)
-    )
+    sound = not differences and _check_network(node, anchor, checks)
     if not sound:
         checks.note("letters", "not checked: the package's network is not the trusted one on this node")
         report.seconds = time.perf_counter() - started
