@@ -21,13 +21,16 @@ all at the instant ``now``:
   always observed values; the median of an even count is the lower middle value.
 
 A letter counts only if its LetterRequested event is stored (the indexer starts at the
-deployment block, so that is every letter).
+deployment block, so that is every letter). A period (``since``, ``until``: unix seconds, the
+latter excluded; ``period`` makes them of Beijing dates) keeps the letters requested in it, each
+counted with every step it has reached by ``now``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
@@ -36,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from node_gateway.protocol.documents import CHINA_TIME
 from node_gateway.storage.models import ChainEventRow
 
 REQUESTED = "LetterRequested"
@@ -114,8 +118,20 @@ def _first(name: str) -> ColumnElement[Any]:
     return func.min(case((ChainEventRow.name == name, ChainEventRow.block_timestamp)))
 
 
-def _letters(session: Session, bank: int | None) -> list[_Letter]:
-    """One row per letter, from one grouped query over the letter events."""
+def period(first: date | None, last: date | None) -> tuple[int | None, int | None]:
+    """``since`` and ``until`` (unix seconds) of the days ``first`` to ``last``, both included, in
+    Beijing time; None where a bound is not given."""
+    since = None if first is None else int(datetime.combine(first, time(), CHINA_TIME).timestamp())
+    after = None if last is None else last + timedelta(days=1)
+    until = None if after is None else int(datetime.combine(after, time(), CHINA_TIME).timestamp())
+    return since, until
+
+
+def _letters(
+    session: Session, bank: int | None, since: int | None = None, until: int | None = None
+) -> list[_Letter]:
+    """One row per letter (requested in ``since`` ≤ t < ``until``), from one grouped query over the
+    letter events."""
     due_at = cast(ChainEventRow.args["dueAt"].as_string(), BigInteger)
     requested_at = _first(REQUESTED)
     query = (
@@ -131,6 +147,10 @@ def _letters(session: Session, bank: int | None) -> list[_Letter]:
     )
     if bank is not None:
         query = query.where(ChainEventRow.bank == bank)
+    if since is not None:
+        query = query.having(requested_at >= since)
+    if until is not None:
+        query = query.having(requested_at < until)
     return [_Letter(*row) for row in session.execute(query)]
 
 
@@ -173,17 +193,28 @@ def _tally(letters: Iterable[_Letter], now: int) -> dict[str, Any]:
     }
 
 
-def bank_statistics(session: Session, *, now: int, bank: int | None = None) -> list[BankStatistics]:
-    """The statistics of every bank that received a letter (or only of ``bank``), by bank number.
+def bank_statistics(
+    session: Session,
+    *,
+    now: int,
+    bank: int | None = None,
+    since: int | None = None,
+    until: int | None = None,
+) -> list[BankStatistics]:
+    """The statistics of every bank that received a letter (or only of ``bank``), by bank number,
+    over the letters requested from ``since`` to before ``until`` (unix seconds; None: unbounded).
 
     ``now`` (unix seconds) decides which letters are overdue.
     """
     by_bank = attrgetter("bank")
-    letters = sorted(_letters(session, bank), key=by_bank)
+    letters = sorted(_letters(session, bank, since, until), key=by_bank)
     return [BankStatistics(bank=number, **_tally(group, now)) for number, group in groupby(letters, by_bank)]
 
 
-def network_summary(session: Session, *, now: int) -> NetworkSummary:
-    """The statistics of all letters together (rates and percentiles over letters, not banks)."""
-    letters = _letters(session, None)
+def network_summary(
+    session: Session, *, now: int, since: int | None = None, until: int | None = None
+) -> NetworkSummary:
+    """The statistics of all letters together (rates and percentiles over letters, not banks),
+    those requested from ``since`` to before ``until`` as in :func:`bank_statistics`."""
+    letters = _letters(session, None, since, until)
     return NetworkSummary(banks=len({x.bank for x in letters}), **_tally(letters, now))

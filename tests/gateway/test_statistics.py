@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from node_gateway.services.statistics import (
     bank_statistics,
     network_summary,
     percentile,
+    period,
 )
 from node_gateway.storage.db import Database
 from node_gateway.storage.models import ChainEventRow
@@ -177,6 +179,19 @@ def test_network_summary(session: Session) -> None:
         "p95_reply_seconds": 5000,
         "median_end_to_end_seconds": 2010,
     }
+
+
+def test_a_period_keeps_the_letters_requested_in_it_by_beijing_date(session: Session) -> None:
+    # T is 2023-11-14 22:13:20 UTC: in Beijing already the 15th.
+    day = date(2023, 11, 15)
+    assert period(day, day) == (T - 22_400, T - 22_400 + DAY)
+    assert period(None, None) == (None, None)
+    assert bank_statistics(session, now=NOW, since=period(day, None)[0]) == [BANK_3, BANK_4, BANK_5]
+    assert bank_statistics(session, now=NOW, until=period(None, day)[1]) == [BANK_3, BANK_4, BANK_5]
+    before = period(date(2023, 11, 1), date(2023, 11, 14))
+    assert bank_statistics(session, now=NOW, since=before[0], until=before[1]) == []
+    assert network_summary(session, now=NOW, since=T + 1).letters_received == 0
+    assert network_summary(session, now=NOW, since=T, until=T + 1).letters_received == 13
 
 
 def test_no_events_no_statistics(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from node_gateway.api.deps import Analyst, NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
@@ -13,7 +15,13 @@ from node_gateway.api.types import MemberId
 from node_gateway.chain.verification import VerificationResult, verify_document
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.hashing import from_hex
-from node_gateway.services.statistics import BankStatistics, NetworkSummary, bank_statistics, network_summary
+from node_gateway.services.statistics import (
+    BankStatistics,
+    NetworkSummary,
+    bank_statistics,
+    network_summary,
+    period,
+)
 
 router = APIRouter(
     prefix="/v1",
@@ -23,14 +31,23 @@ router = APIRouter(
 )
 
 
+# The letters requested from this day to that one, both included, in Beijing time (UTC+8).
+From = Annotated[date | None, Query(alias="from", description="first day (Beijing time), included")]
+To = Annotated[date | None, Query(description="last day (Beijing time), included")]
+
+
 @router.get("/statistics", response_model=list[BankStatistics], summary="Per bank, from chain events only")
-def statistics(session: SessionDep, _: Analyst, bank: MemberId | None = None) -> list[BankStatistics]:
-    return bank_statistics(session, now=int(time.time()), bank=bank)
+def statistics(
+    session: SessionDep, _: Analyst, bank: MemberId | None = None, first: From = None, to: To = None
+) -> list[BankStatistics]:
+    since, until = period(first, to)
+    return bank_statistics(session, now=int(time.time()), bank=bank, since=since, until=until)
 
 
 @router.get("/statistics/summary", response_model=NetworkSummary, summary="The whole network together")
-def summary(session: SessionDep, _: Analyst) -> NetworkSummary:
-    return network_summary(session, now=int(time.time()))
+def summary(session: SessionDep, _: Analyst, first: From = None, to: To = None) -> NetworkSummary:
+    since, until = period(first, to)
+    return network_summary(session, now=int(time.time()), since=since, until=until)
 
 
 @router.post(
