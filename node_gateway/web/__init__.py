@@ -6,6 +6,7 @@ asset served by the gateway itself (banks run these on closed networks).
 - ``account``: sign-in (password, then TOTP when the user has it), sign-out, language, one's own
   password and TOTP;
 - ``admin``: the member's users (admins); ``operator``: the consortium operator's pages;
+  ``regulator``: the regulator's (statistics, document verification, the contracts' check);
 - ``tables``: filter, sort, page, export; ``i18n``: the messages in Chinese and English.
 
 ``install`` mounts them on an application: the core's pages, those of the member's role, and those
@@ -23,13 +24,14 @@ from fastapi.staticfiles import StaticFiles
 
 from node_gateway.core.config import MemberRole
 from node_gateway.plugins import GatewayPlugin, NavLink
-from node_gateway.web import account, admin, operator
+from node_gateway.web import account, admin, operator, regulator
 from node_gateway.web.pages import PREFIX, STATIC, PageRoute, SignedIn, make_site, redirect, render
 
 VENDOR = f"{PREFIX}/static/vendor"
 
 _ROLE_PAGES: dict[MemberRole, tuple[Sequence[APIRouter], Sequence[NavLink]]] = {
     MemberRole.OPERATOR: ((operator.router,), operator.NAV),
+    MemberRole.REGULATOR: ((regulator.router,), regulator.NAV),
 }
 _CORE_NAV = (NavLink(f"{PREFIX}/admin/users", "nav.users", frozenset({"admin"})),)
 

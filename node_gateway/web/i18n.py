@@ -182,6 +182,174 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "users.totp_removed": ("已关闭 {name} 的 TOTP", "TOTP of {name} is off"),
     "users.revoke": ("停用", "Revoke"),
     "users.revoked_done": ("已停用 {name}", "{name} is revoked"),
+    # the regulator's pages (web/regulator.py)
+    "nav.statistics": ("统计", "Statistics"),
+    "nav.verify": ("核验文件", "Verify a document"),
+    "nav.contracts": ("合约核验", "Contract check"),
+    "stats.title": ("各银行回函统计", "Replies per bank"),
+    "stats.intro": (
+        "仅依据链上事件统计(不含任何函证数据)。期间按询证函发出日(北京时间)筛选,起止日均包含在内。",
+        "From the chain's events only (no letter data). The period keeps the letters requested on those "
+        "days (Beijing time), both ends included.",
+    ),
+    "stats.from": ("起始日", "From"),
+    "stats.to": ("截止日", "To"),
+    "stats.filter_bank": ("银行名称或编号", "Bank name or number"),
+    "stats.period": ("期间:{first} 至 {to}(北京时间)", "Period: {first} to {to} (Beijing time)"),
+    "stats.all_time": ("期间:全部", "Period: all time"),
+    "stats.banks": ("银行数", "Banks"),
+    "stats.bank_no": ("成员编号", "Member"),
+    "stats.bank": ("银行", "Bank"),
+    "stats.received": ("收到询证函", "Letters received"),
+    "stats.replied": ("已回函", "Replied"),
+    "stats.rejected": ("退回", "Rejected"),
+    "stats.awaiting": ("待银行处理", "Awaiting the bank"),
+    "stats.overdue_at_bank": ("银行逾期", "Overdue at the bank"),
+    "stats.overdue": ("逾期(合计)", "Overdue (all)"),
+    "stats.reply_rate": ("回函率", "Reply rate"),
+    "stats.median_reply": ("回函用时中位数", "Median reply time"),
+    "stats.p95_reply": ("回函用时 95 分位", "95th percentile reply time"),
+    "stats.median_end_to_end": ("发函至回函中位数", "Median request to reply"),
+    "stats.in_seconds": ("(秒)", " (seconds)"),
+    "stats.in_percent": ("(%)", " (%)"),
+    "stats.chart_first": (
+        "图表显示表格当前排序下的前 {n} 家银行。",
+        "The charts show the first {n} banks in the table's order.",
+    ),
+    "stats.definitions": (
+        "回函率 = 已回函 ÷(已回函 + 退回 + 银行逾期),尚在回函期限内的询证函不计入;回函用时自被审计单位授权起算至银行回函;"
+        "逾期(合计)含等待被审计单位授权的逾期询证函。",
+        "Reply rate = replied ÷ (replied + rejected + overdue at the bank); letters still within their "
+        "due time are left out. Reply time runs from the auditee's authorisation to the bank's reply. "
+        "Overdue (all) includes letters overdue while awaiting the auditee's authorisation.",
+    ),
+    "unit.d": ("{n} 天", "{n} d"),
+    "unit.h": ("{n} 小时", "{n} h"),
+    "unit.m": ("{n} 分", "{n} min"),
+    "unit.s": ("{n} 秒", "{n} s"),
+    "verify.title": ("核验询证函或回函", "Verify a letter or a reply"),
+    "verify.intro": (
+        "上传或粘贴询证函/回函的 JSON 文件及其盐值,与链上记录比对:文件是否被篡改、由哪家成员在何时记录。"
+        '网关下载的 {{"reply": …, "salt": …}} 格式也可直接使用。',
+        "Upload or paste a letter's or a reply's JSON with its salt to compare it with the chain's record: "
+        "whether it was altered, and which member recorded it when. The gateways' "
+        '{{"reply": …, "salt": …}} downloads work as they are.',
+    ),
+    "verify.kind": ("文件类型", "Document"),
+    "verify.kind_reply": ("回函", "Reply"),
+    "verify.kind_letter": ("询证函", "Letter"),
+    "verify.upload": ("上传 JSON 文件", "Upload a JSON file"),
+    "verify.paste": ("或粘贴 JSON", "or paste the JSON"),
+    "verify.salt": ("盐值(十六进制)", "Salt (hex)"),
+    "verify.salt_help": (
+        "盐值随文件一起由发送方提供;没有盐值无法验证哈希。",
+        "The salt comes with the document from its sender; without it the hash cannot be checked.",
+    ),
+    "verify.submit": ("核验", "Verify"),
+    "verify.error": ("无法核验", "Cannot verify"),
+    "verify.result": ("核验结果", "Result"),
+    "verify.valid.letter": (
+        "真实有效:该询证函与链上记录一致",
+        "Genuine: this letter is the one recorded on chain",
+    ),
+    "verify.valid.reply": (
+        "真实有效:该回函与链上记录一致",
+        "Genuine: this reply is the one recorded on chain",
+    ),
+    "verify.invalid": ("核验未通过", "Not verified"),
+    "verify.code.invalid_document": ("不是有效的文件或盐值", "not a valid document, or a wrong salt"),
+    "verify.code.unknown_letter": ("链上没有这封询证函", "no such letter on chain"),
+    "verify.code.not_replied": ("链上尚无该询证函的回函", "the chain records no reply to this letter"),
+    "verify.code.hash_mismatch": (
+        "文件与链上哈希不符:内容已被改动,或盐值不对",
+        "the document does not match the hash on chain: altered, or the wrong salt",
+    ),
+    "verify.code.document_mismatch": (
+        "文件所载当事方与链上记录不一致",
+        "the document names other parties than the chain's record",
+    ),
+    "verify.code.not_recorded": ("找不到记录该哈希的链上事件", "no chain event records the hash"),
+    "verify.letter_id": ("函证编号(链上 ID)", "Letter id"),
+    "verify.letter_status": ("链上状态", "Status on chain"),
+    "verify.document_hash": ("加盐哈希", "Salted hash"),
+    "verify.recorded_by": ("记录方", "Recorded by"),
+    "verify.recorded_at": ("记录时间(北京时间)", "Recorded at (Beijing time)"),
+    "verify.block": ("区块", "block"),
+    "verify.checks": ("逐项检查", "Checks"),
+    "verify.pass": ("通过", "pass"),
+    "verify.fail": ("未通过", "fail"),
+    "verify.stopped": (
+        "检查在第一项未通过处停止,其后各项未执行。",
+        "The checks stop at the first that fails; the later ones were not run.",
+    ),
+    "check.document": (
+        "格式:是否为所选类型的有效文件",
+        "Format: is it a valid document of the kind chosen?",
+    ),
+    "check.salt": ("盐值:长度是否正确", "Salt: is it of the right length?"),
+    "check.letter_id": ("函证编号:是否与链上记录一致", "Letter id: is it the record's?"),
+    "check.letter_on_chain": ("询证函:链上是否有这封询证函", "Letter: is it on chain?"),
+    "check.reply_on_chain": ("回函:银行是否已在链上记录回函", "Reply: did the bank record one on chain?"),
+    "check.hash": (
+        "哈希:文件加盐后的哈希是否等于链上哈希(不等即内容被改动或盐值不对)",
+        "Hash: does the salted hash equal the chain's? (If not, the content was altered or the salt is wrong)",
+    ),
+    "check.consistency": (
+        "当事方:文件所载事务所、银行(及回函对应的询证函)是否与链上记录相同",
+        "Parties: are the firm, the bank (and the letter a reply answers) the chain's?",
+    ),
+    "check.recorded": (
+        "记录方:链上是否有记录该哈希的事件,由哪家成员、在哪个区块记录",
+        "Recording: which chain event recorded the hash, by which member, in which block?",
+    ),
+    "check.chain_id": ("链 ID:所连节点是否为本网络的链", "Chain id: is the node this network's chain?"),
+    "check.contract.MemberRegistry": (
+        "成员合约:代码是否与提交的构建逐字节一致,不可变量是否为本网络的值",
+        "MemberRegistry: is its code the committed build, its immutables this network's?",
+    ),
+    "check.contract.ConfirmationRegistry": (
+        "函证合约:代码是否与提交的构建逐字节一致,不可变量是否为本网络的值",
+        "ConfirmationRegistry: is its code the committed build, its immutables this network's?",
+    ),
+    "check.registry_link": (
+        "合约关联:函证合约是否使用本网络的成员合约",
+        "Link: does the ConfirmationRegistry use this network's MemberRegistry?",
+    ),
+    "lstatus.none": ("不存在", "none"),
+    "lstatus.requested": ("已发函", "requested"),
+    "lstatus.authorised": ("已授权", "authorised"),
+    "lstatus.accepted": ("银行已受理", "accepted"),
+    "lstatus.rejected": ("银行已退回", "rejected"),
+    "lstatus.replied": ("已回函", "replied"),
+    "lstatus.closed": ("已结束", "closed"),
+    "lstatus.withdrawn": ("已撤回", "withdrawn"),
+    "lstatus.refused": ("被审计单位拒绝授权", "authorisation refused"),
+    "contracts.title": ("已部署合约核验", "Deployed contracts"),
+    "contracts.intro": (
+        "核验链上两份合约是否为提交的构建、是否绑定本网络,与 confirmnet verify contracts 相同。"
+        "信任锚是本网关的网络文件,而非链上任何声明。",
+        "Checks that the two contracts on chain are the committed build, bound to this network, as "
+        "confirmnet verify contracts does. The trust anchor is this gateway's network file, never "
+        "anything the chain says.",
+    ),
+    "contracts.ok": (
+        "合约可信:链上代码即提交的构建,且属于本网络",
+        "Trusted: the code on chain is the committed build, of this network",
+    ),
+    "contracts.bad": (
+        "合约核验未通过:不要信任此节点上的记录",
+        "Not verified: do not trust this node's records",
+    ),
+    "contracts.unreachable": ("无法询问链节点", "The chain node cannot be asked"),
+    "contracts.anchor": ("信任锚", "Trust anchor"),
+    "contracts.anchor_is": ("本网关的网络文件", "this gateway's network file"),
+    "contracts.deployment_block": ("部署区块", "Deployment block"),
+    "contracts.yourself": ("在本机之外自行核验", "Check it yourself, off this gateway"),
+    "contracts.yourself_text": (
+        "任何人都可用自己持有的网络文件,对任一节点运行同样的检查(pip install confirmnet):",
+        "Anyone can run the same check with a network file they hold, against any node "
+        "(pip install confirmnet):",
+    ),
     # home and errors
     "home.title": ("首页", "Home"),
     "home.later": (
