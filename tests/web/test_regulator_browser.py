@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-
-from node_gateway.protocol.documents import CHINA_TIME
-from tests.integration.flows import (
+from integration.flows import (
     accept_and_reply,
     close_when_replied,
     compose,
@@ -32,7 +30,9 @@ from tests.integration.flows import (
     sign_and_submit,
     wait_in_inbox,
 )
-from tests.integration.harness import Consortium, start_consortium
+from integration.harness import Consortium, start_consortium
+
+from node_gateway.protocol.documents import CHINA_TIME
 from web.test_browser import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
 
 if TYPE_CHECKING:
