@@ -40,11 +40,8 @@ from eth_keys.constants import SECPK1_N
 from eth_keys.datatypes import PrivateKey
 
 HERE = Path(__file__).resolve().parent
-# The contracts' build record: package data of node_gateway (formerly contracts/build).
-BUILD_INFOS = [
-    HERE.parents[1] / "node_gateway" / "chain" / "build" / "build-info.json",
-    HERE.parents[1] / "contracts" / "build" / "build-info.json",
-]
+# The contracts' build record (package data of node_gateway).
+BUILD_INFO = HERE.parents[1] / "node_gateway" / "chain" / "build" / "build-info.json"
 
 # The contracts are compiled for this EVM version (their build-info.json); the genesis
 # activates exactly the forks up to it. A newer one (Prague: system contracts, blob schedule) needs
@@ -286,10 +283,9 @@ def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
 
 
 def _check_evm_version() -> None:
-    found = [path for path in BUILD_INFOS if path.exists()]
-    if not found:
+    if not BUILD_INFO.exists():
         return  # the script copied away from the repository: nothing to compare with
-    pinned = json.loads(found[0].read_text(encoding="utf-8"))["settings"]["evmVersion"]
+    pinned = json.loads(BUILD_INFO.read_text(encoding="utf-8"))["settings"]["evmVersion"]
     if pinned != EVM_VERSION:
         raise SystemExit(
             f"the contracts are built for evmVersion {pinned!r} but this script activates the forks "

@@ -31,7 +31,7 @@ GATEWAY_ONLY = (
 # What the `auditor` extra adds to the base install.
 AUDITOR_EXTRA = ("httpx", "reportlab", "openpyxl")
 
-# node_gateway's layers above protocol and chain, and the bank's package.
+# node_gateway's layers above protocol and chain, the bank's package and the composition root.
 UPPER_LAYERS = (
     "node_gateway.api",
     "node_gateway.services",
@@ -40,11 +40,10 @@ UPPER_LAYERS = (
     "node_gateway.peer",
     "node_gateway.node",
     "node_gateway.plugins",
-    "node_gateway.launcher",
+    "node_gateway.web",
     "node_gateway.gateway_cli",
-    "node_gateway.demo",
-    "node_gateway.cli",
     "bank_adapter",
+    "confirmnet",
 )
 
 _SCRIPT = """

@@ -207,7 +207,7 @@ def test_generator_refuses_contracts_built_for_another_evm_version(
     generator = _load(GENERATOR)
     build_info = tmp_path / "build-info.json"
     build_info.write_text(json.dumps({"settings": {"evmVersion": "prague"}}), encoding="utf-8")
-    monkeypatch.setattr(generator, "BUILD_INFOS", [tmp_path / "absent.json", build_info])
+    monkeypatch.setattr(generator, "BUILD_INFO", build_info)
     with pytest.raises(SystemExit, match="evmVersion 'prague'"):
         generator._check_evm_version()
     build_info.write_text(json.dumps({"settings": {"evmVersion": generator.EVM_VERSION}}), encoding="utf-8")
