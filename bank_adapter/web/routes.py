@@ -29,8 +29,7 @@ from bank_adapter.deadlines import Urgency, official, today, working_days_betwee
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.models import MandateIn
 from node_gateway.api.types import Address, LetterId, RegistrationCode
-from node_gateway.chain.errors import ChainError
-from node_gateway.errors import InvalidRequest, NodeGatewayError
+from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
 from node_gateway.protocol.documents import (
@@ -42,7 +41,17 @@ from node_gateway.protocol.documents import (
     RejectionReason,
 )
 from node_gateway.services.facade import Letters, Mandate
-from node_gateway.web.pages import PREFIX, PageRoute, flash, language, redirect, render, require_page, site
+from node_gateway.web.pages import (
+    PREFIX,
+    MemberNames,
+    PageRoute,
+    flash,
+    language,
+    redirect,
+    render,
+    require_page,
+    site,
+)
 from node_gateway.web.sessions import Person
 from node_gateway.web.tables import Column, TableView, export
 
@@ -115,15 +124,10 @@ class _Names:
 
     node: Node
     session: Session
-    firms: dict[int, str] = field(default_factory=dict)
+    firm: MemberNames = field(init=False)
 
-    def firm(self, member_id: int) -> str:
-        if member_id not in self.firms:
-            try:
-                self.firms[member_id] = self.node.member(member_id).display_name
-            except (NodeGatewayError, ChainError, OSError, ValueError):
-                self.firms[member_id] = f"#{member_id}"
-        return self.firms[member_id]
+    def __post_init__(self) -> None:
+        self.firm = MemberNames(self.node)
 
     def auditee(self, letter_id: str) -> str:
         return Letters(self.node).document(self.session, letter_id).auditee.name

@@ -52,7 +52,17 @@ from node_gateway.protocol.wire import (
 )
 from node_gateway.services import letters as letter_service
 from node_gateway.services.letters import PENDING
-from node_gateway.web.pages import PREFIX, PageRoute, flash, language, redirect, render, require_page, site
+from node_gateway.web.pages import (
+    PREFIX,
+    MemberNames,
+    PageRoute,
+    flash,
+    language,
+    redirect,
+    render,
+    require_page,
+    site,
+)
 from node_gateway.web.sessions import Person
 from node_gateway.web.tables import Column, TableView, export
 
@@ -127,22 +137,6 @@ def beijing(seconds: int | float) -> str:
     return datetime.fromtimestamp(seconds, CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
-@dataclass
-class _Names:
-    """Member names from the chain's registry, read once per page."""
-
-    node: Node
-    known: dict[int, str] = field(default_factory=dict)
-
-    def __call__(self, member_id: int) -> str:
-        if member_id not in self.known:
-            try:
-                self.known[member_id] = self.node.member(member_id).display_name
-            except (NodeGatewayError, ChainError, OSError, ValueError):
-                self.known[member_id] = f"#{member_id}"
-        return self.known[member_id]
-
-
 # --- the dashboard -------------------------------------------------------------------------------
 
 
@@ -177,7 +171,7 @@ def _auditees(node: Node, session: Session, found: Sequence[LetterSummary]) -> d
 
 
 def _dashboard_row(
-    letter: LetterSummary, auditees: dict[str, str], names: _Names, t: Callable[..., str]
+    letter: LetterSummary, auditees: dict[str, str], names: MemberNames, t: Callable[..., str]
 ) -> dict[str, Any]:
     return {
         "letter_id": letter.letter_id,
@@ -214,7 +208,7 @@ def dashboard(
     partial: bool = False,
 ) -> Response:
     """The firm's letters by status and deadline; overdue ones first by default."""
-    t, names = _t(request), _Names(node)
+    t, names = _t(request), MemberNames(node)
     found = _all_letters(node, session, person)
     auditees = _auditees(node, session, found)
     rows = [_dashboard_row(letter, auditees, names, t) for letter in found]
@@ -368,7 +362,7 @@ class Step:
     detail: str
 
 
-def _steps(t: Callable[..., str], detail: LetterDetail, names: _Names) -> list[Step]:
+def _steps(t: Callable[..., str], detail: LetterDetail, names: MemberNames) -> list[Step]:
     steps = []
     for event in detail.history:
         transition = BY_EVENT.get(event.name)
@@ -407,7 +401,7 @@ def letter_page(
     person: AuditorPerson,
     partial: bool = False,
 ) -> Response:
-    t, names = _t(request), _Names(node)
+    t, names = _t(request), MemberNames(node)
     detail = letters_api.show_letter(letter_id, node, session, person.user)
     reply = reply_error = None
     if detail.has_reply:
@@ -506,7 +500,7 @@ def token_letters(token: str) -> list[str]:
     return ["0x" + raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
 
 
-def _bundle_context(bundle: dict[str, Any], names: _Names) -> dict[str, Any]:
+def _bundle_context(bundle: dict[str, Any], names: MemberNames) -> dict[str, Any]:
     message = bundle["typed_data"]["message"]
     letters = [
         {
@@ -541,7 +535,7 @@ def create_request(
     bundle = firm_api.authorisation_request(body, node, session, person.user)
     token = request_token(body.letter_ids)
     link = str(request.base_url).rstrip("/") + f"{AUTHORISE}/{token}"
-    context = _bundle_context(bundle.model_dump(), _Names(node)) | {"link": link}
+    context = _bundle_context(bundle.model_dump(), MemberNames(node)) | {"link": link}
     return render(request, "firm/authorisation.html", context, person=person, status=201)
 
 
@@ -552,7 +546,7 @@ def authorise_page(
     """The auditee's signing page, for now a placeholder: what the request covers, and the command
     that signs it (``confirmnet authorise``) with the bundle to download."""
     bundle = letter_service.authorisation_request(node, session, token_letters(token))
-    context = _bundle_context(bundle, _Names(node)) | {"token": token}
+    context = _bundle_context(bundle, MemberNames(node)) | {"token": token}
     return render(request, "firm/authorise.html", context, person=person)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -47,6 +47,23 @@ PREFIX = "/web"
 LANG_COOKIE = "cn_lang"
 # The indexer may trail the chain's head by this many blocks and still be "in sync".
 SYNC_SLACK = 2
+
+
+@dataclass
+class MemberNames:
+    """Members' names from the chain's registry, each read once per page; a member the registry
+    cannot name (the node unreachable, say) is shown by its number."""
+
+    node: Node
+    known: dict[int, str] = field(default_factory=dict)
+
+    def __call__(self, member_id: int) -> str:
+        if member_id not in self.known:
+            try:
+                self.known[member_id] = self.node.member(member_id).display_name
+            except (NodeGatewayError, ChainError, OSError, ValueError):
+                self.known[member_id] = f"#{member_id}"
+        return self.known[member_id]
 
 
 @dataclass(frozen=True)

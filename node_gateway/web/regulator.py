@@ -22,13 +22,12 @@ from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.chain.deployment import check_deployment
 from node_gateway.chain.errors import ChainError
 from node_gateway.chain.verification import verify_document
-from node_gateway.errors import InvalidRequest, NodeGatewayError
-from node_gateway.node import Node
+from node_gateway.errors import InvalidRequest
 from node_gateway.plugins import NavLink
 from node_gateway.protocol.documents import CHINA_TIME
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.statistics import BankStatistics, bank_statistics, network_summary, period
-from node_gateway.web.pages import PREFIX, PageRoute, language, render, require_page, site
+from node_gateway.web.pages import PREFIX, MemberNames, PageRoute, language, render, require_page, site
 from node_gateway.web.sessions import Person
 from node_gateway.web.tables import Column, TableView, export
 
@@ -92,11 +91,8 @@ def duration(seconds: int | None, t: Callable[..., str]) -> str:
     return " ".join(parts[:2])
 
 
-def _row(stats: BankStatistics, node: Node) -> dict[str, Any]:
-    try:
-        name = node.member(stats.bank).display_name
-    except (NodeGatewayError, ValueError):
-        name = "?"
+def _row(stats: BankStatistics, names: MemberNames) -> dict[str, Any]:
+    name = names(stats.bank)
     row = stats.model_dump(include={column.key for column in STATS_COLUMNS})
     rate = stats.reply_rate
     return row | {"bank_name": name, "reply_rate": None if rate is None else round(rate * 100, 1)}
@@ -138,7 +134,8 @@ def statistics(
     t = _t(request)
     since, until = period(first, to)
     now = int(time.time())
-    rows = [_row(s, node) for s in bank_statistics(session, now=now, since=since, until=until)]
+    names = MemberNames(node)
+    rows = [_row(s, names) for s in bank_statistics(session, now=now, since=since, until=until)]
     view = TableView.of(request, STATS_COLUMNS, rows, default_sort="letters_received", descending=True)
     view.query |= {k: v.isoformat() for k, v in (("from", first), ("to", to)) if v}
     if export_as:

@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from integration.flows import Customer, compose, new_auditee
+from integration.harness import Consortium
+
+from bank_adapter.core_sql import CoreBank
+from bank_adapter.generator import dataset_from_letter
+from confirmnet.launcher import CONFIRMNET, Gateway
+from node_gateway.protocol.documents import ConfirmationLetter, LetterItems
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "web pages' password, for tests"
+TIMEOUT_MS = 60_000  # a change goes through the outbox, the chain and the indexer, then a poll
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -45,3 +59,43 @@ def browser() -> Iterator[Browser]:
             pytest.skip(f"Chromium at {executable} does not start: {exc}")
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def add_user(gateway: Gateway, name: str, role: str, password_file: Path) -> None:
+    """A user of the gateway who signs in to its pages with the password in ``password_file``."""
+    command = [*CONFIRMNET, "gateway", "add-user", "--config", str(gateway.config), "--name", name]
+    command += ["--role", role, "--password-file", str(password_file)]
+    subprocess.run(command, env=gateway.env(), check=True, capture_output=True)
+
+
+def sign_in(page: Page, gateway: Gateway, name: str, password: str = PASSWORD, then: str = "/web/") -> None:
+    page.goto(gateway.url + then)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def letters_with_an_exception(
+    consortium: Consortium, core_url: str
+) -> tuple[Customer, ConfirmationLetter, ConfirmationLetter]:
+    """An auditee of the bank and two letters to compose for it: ``changed``, whose first deposit's
+    balance the core bank (loaded into ``core_url``) holds 100.00 lower, and ``clean``."""
+    auditee = new_auditee(consortium, 1)
+    clean = compose(consortium, auditee)
+    core = CoreBank(core_url)
+    core.load(dataset_from_letter(clean))
+    core.dispose()
+    deposits = list(clean.items.deposits.entries)
+    first = deposits[0].model_copy(update={"balance": deposits[0].balance + Decimal("100.00")})  # type: ignore[operator]
+    other = compose(consortium, auditee)
+    items = other.items.model_dump() | {"deposits": {"entries": [first, *deposits[1:]]}}
+    changed = other.model_copy(update={"items": LetterItems.model_validate(items)})
+    return auditee, changed, clean

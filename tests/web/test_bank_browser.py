@@ -14,33 +14,27 @@ is no reviewer, and a form without its CSRF token. Writes ``docs/screenshots/ban
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from integration.flows import compose, new_auditee, ok, request, sign_and_submit, wait_status
+from integration.flows import ok, request, sign_and_submit, wait_status
 from integration.harness import Consortium, wait_until
 
-from bank_adapter.core_sql import CoreBank
 from bank_adapter.deadlines import Deadlines, today, working_days_between
-from bank_adapter.generator import dataset_from_letter
-from confirmnet.launcher import CONFIRMNET, Gateway, LocalNetwork, MemberSpec
-from node_gateway.protocol.documents import ConfirmationLetter, LetterItems
+from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
+from node_gateway.protocol.documents import ConfirmationLetter
+
+from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, letters_with_an_exception, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "bank's web password, for tests"
-TIMEOUT_MS = 60_000
 PREPARER, REVIEWER, OFFICER = "李经办", "张复核", "赵柜员"
 
 
@@ -50,12 +44,6 @@ class BankNetwork:
     bank: Gateway
     changed: ConfirmationLetter  # the core bank holds another balance for its first deposit
     clean: ConfirmationLetter
-
-
-def _add_user(gateway: Gateway, name: str, role: str, password_file: Path) -> None:
-    command = [*CONFIRMNET, "gateway", "add-user", "--config", str(gateway.config), "--name", name]
-    command += ["--role", role, "--password-file", str(password_file)]
-    subprocess.run(command, env=gateway.env(), check=True, capture_output=True)
 
 
 def _stage(bank: Gateway, letter_id: str) -> str | None:
@@ -88,17 +76,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankNetwork]:
         password_file = base / "password.txt"
         password_file.write_text(PASSWORD + "\n")
         for name, role in ((PREPARER, "preparer"), (REVIEWER, "reviewer"), (OFFICER, "officer")):
-            _add_user(bank, name, role, password_file)
-        auditee = new_auditee(consortium, 1)
-        clean = compose(consortium, auditee)
-        core = CoreBank(core_url)
-        core.load(dataset_from_letter(clean))
-        core.dispose()
-        deposits = list(clean.items.deposits.entries)
-        first = deposits[0].model_copy(update={"balance": deposits[0].balance + Decimal("100.00")})  # type: ignore[operator]
-        other = compose(consortium, auditee)
-        items = other.items.model_dump() | {"deposits": {"entries": [first, *deposits[1:]]}}
-        changed = other.model_copy(update={"items": LetterItems.model_validate(items)})
+            add_user(bank, name, role, password_file)
+        auditee, changed, clean = letters_with_an_exception(consortium, core_url)
         request(consortium, [changed, clean], auditee)
         sign_and_submit(consortium, [changed.letter_id, clean.letter_id], auditee.signer)
 
@@ -109,21 +88,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankNetwork]:
         yield BankNetwork(consortium, bank, changed, clean)
     finally:
         local.stop()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, gateway: Gateway, name: str, then: str = "/web/") -> None:
-    page.goto(gateway.url + then)
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_a_preparer_drafts_and_a_reviewer_approves_a_reply_with_an_exception(

@@ -12,26 +12,22 @@ The test of the main journey writes ``docs/screenshots/operator.png`` (the membe
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pyotp
 import pytest
 
-from confirmnet.launcher import CONFIRMNET, Gateway, LocalNetwork, MemberSpec
+from confirmnet.launcher import LocalNetwork, MemberSpec
+
+from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "operator's web password"
-TIMEOUT_MS = 60_000  # a change goes through the outbox, the chain and the indexer, then a poll
 
 
 @pytest.fixture(scope="module")
@@ -53,27 +49,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
         add_user(network.operator, name, role, password_file)
     yield network
     network.stop()
-
-
-def add_user(gateway: Gateway, name: str, role: str, password_file: Path) -> None:
-    command = [*CONFIRMNET, "gateway", "add-user", "--config", str(gateway.config), "--name", name]
-    command += ["--role", role, "--password-file", str(password_file)]
-    subprocess.run(command, env=gateway.env(), check=True, capture_output=True)
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, gateway: Gateway, name: str, password: str = PASSWORD, then: str = "/web/") -> None:
-    page.goto(gateway.url + then)
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def registry_status(network: LocalNetwork, member_id: int) -> str:

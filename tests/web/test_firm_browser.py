@@ -22,21 +22,19 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from eth_account.messages import encode_typed_data
-from integration.flows import compose, new_auditee, ok, request, wait_status
+from integration.flows import compose, ok, request, wait_status
 from integration.harness import Consortium, wait_until
 
-from bank_adapter.core_sql import CoreBank
-from bank_adapter.generator import dataset_from_letter
 from confirmnet.demo import approve_exceptions
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
-from node_gateway.protocol.documents import ConfirmationLetter, LetterItems
-from web.test_browser import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from node_gateway.protocol.documents import ConfirmationLetter
+
+from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, letters_with_an_exception, sign_in
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -83,16 +81,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmNetwork]:
         password_file.write_text(PASSWORD + "\n")
         add_user(consortium.firm, AUDITOR, "auditor", password_file)
         add_user(consortium.firm, SIGNER, "auditee", password_file)
-        auditee = new_auditee(consortium, 1)
-        clean = compose(consortium, auditee)
-        core = CoreBank(core_url)
-        core.load(dataset_from_letter(clean))
-        core.dispose()
-        deposits = list(clean.items.deposits.entries)
-        first = deposits[0].model_copy(update={"balance": deposits[0].balance + Decimal("100.00")})  # type: ignore[operator]
-        other = compose(consortium, auditee)
-        items = other.items.model_dump() | {"deposits": {"entries": [first, *deposits[1:]]}}
-        changed = other.model_copy(update={"items": LetterItems.model_validate(items)})
+        auditee, changed, clean = letters_with_an_exception(consortium, core_url)
         request(consortium, [changed, clean], auditee)
         late = compose(consortium, auditee)
         body = {
@@ -109,14 +98,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmNetwork]:
         yield FirmNetwork(consortium, auditee.signer, changed, clean, late)
     finally:
         local.stop()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
 
 
 def _sign_bundle(network: FirmNetwork, bundle: dict[str, Any]) -> None:

@@ -33,10 +33,11 @@ from integration.flows import (
 from integration.harness import Consortium, start_consortium
 
 from node_gateway.protocol.documents import CHINA_TIME
-from web.test_browser import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+
+from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -63,14 +64,6 @@ def season(consortium: Consortium) -> dict[str, Any]:
         accept_and_reply(consortium, letter, created[letter.letter_id]["letter_hash"])
     replies = [close_when_replied(consortium, x.letter_id) for x in letters[:2]]
     return {"replies": replies, "bank": consortium.bank.member_id()}
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
 
 
 def test_the_analyst_sees_the_figures_verifies_a_reply_and_the_contracts(
