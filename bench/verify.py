@@ -16,7 +16,7 @@ from pathlib import Path
 
 from web3 import Web3
 
-from confirmnet.launcher import Gateway
+from confirmnet.launcher import Gateway, wait_until
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,14 @@ def export_package(firm: Gateway, letter_ids: Sequence[str], path: Path) -> Path
     from auditor_client.sdk import Client
 
     with Client(firm.url, api_key=firm.api_keys["auditor"]) as client:
+        # The driver sees a close on chain before the firm's indexer may have: the evidence lists
+        # the steps the gateway has indexed, and a package without its close fails verification.
+        wait_until(
+            lambda: all(client.get_letter(i).status == "CLOSED" for i in letter_ids),
+            120,
+            "the firm's gateway to hold every close",
+            poll_s=0.2,
+        )
         evidences = [client.get_evidence(letter_id) for letter_id in letter_ids]
         package = build_package(
             evidences, identity=client.identity(), gateway=firm.url, engagement="confirmnet benchmark"
