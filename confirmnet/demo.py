@@ -17,7 +17,7 @@ import random
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -535,24 +535,23 @@ def demo_password(gateway: Gateway) -> str:
     return password
 
 
-def print_access(console: Console, network: LocalNetwork, web_password: str | None = None) -> None:
-    """The gateways' URLs and API keys, whole whatever the width of the terminal, or none (a file):
-    they are there to be copied; and where the operator's web pages are, with the password of its
-    ``admin`` user when given."""
+def print_access(
+    console: Console, network: LocalNetwork, web_passwords: Mapping[str, str] | None = None
+) -> None:
+    """The gateways' URLs, API keys and web pages, whole whatever the width of the terminal, or none
+    (a file): they are there to be copied. ``web_passwords`` are this run's passwords of each
+    gateway's ``admin`` user, by member name."""
     from auditor_client.cli._common import print_table
 
     table = Table(title="Gateways (API keys and passwords are for this demo only)")
-    for column in ("member", "role", "URL", "API keys"):
+    for column in ("member", "role", "URL", "API keys", "web pages"):
         table.add_column(column, no_wrap=column != "member")
     for gateway in network.gateways:
         keys = "\n".join(f"{user}: {key}" for user, key in gateway.api_keys.items())
-        table.add_row(gateway.name, gateway.role, gateway.url, keys)
+        password = (web_passwords or {}).get(gateway.name)
+        pages = "" if password is None else f"{gateway.url}/web/\nuser admin\npassword {password}"
+        table.add_row(gateway.name, gateway.role, gateway.url, keys, pages)
     print_table(table, console)
-    if web_password is not None:  # the pages of the other roles come later (docs/WEB.md)
-        console.print(
-            f"web pages: {network.operator.url}/web/ (the operator's), user admin, password {web_password}",
-            soft_wrap=True,
-        )
     console.print(f"chain: {network.rpc_url}", soft_wrap=True)
     console.print(f"network file: {network.network_file}", soft_wrap=True)
 
@@ -592,7 +591,7 @@ def run_demo(
         if inspect is not None:  # tests compare the summary with what the network says
             inspect(network, summary)
         if keep_running:
-            print_access(console, network, demo_password(network.operator))
+            print_access(console, network, {g.name: demo_password(g) for g in network.gateways})
             console.print("[bold]The gateways keep running; press Ctrl-C to stop.[/bold]")
             while True:
                 time.sleep(3600)
