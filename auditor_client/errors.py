@@ -5,11 +5,11 @@
     │                                own branches ``sdk/_exceptions.py`` draws)
     ├── VerifierError                the node cannot be asked; nothing was judged (``verifier``)
     ├── EvidenceError                a file that is no evidence package this tool reads (``evidence``)
-    ├── AuthoriseError               a bundle that cannot be reviewed, a key that does not open, a
-    │                                signature refused (``authorise``)
-    └── SheetError                   a file that cannot be read as a sheet of letters (``bulk``)
+    └── AuthoriseError               a bundle that cannot be reviewed, a key that does not open, a
+                                     signature refused (``authorise``)
 
-What the protocol and chain layers it uses raise comes as node_gateway's own (``node_gateway.errors``).
+What the protocol and chain layers it uses raise comes as node_gateway's own (``node_gateway.errors``),
+such as a sheet of letters that cannot be read (``node_gateway.protocol.workbook.SheetError``).
 Here, not in the SDK's module: the offline verifier imports it without the SDK's HTTP client.
 """
 

@@ -54,10 +54,9 @@ def test_the_bank_adapters_root_is_a_branch_of_the_gateways() -> None:
 
 def test_the_auditor_side_has_one_root() -> None:
     from auditor_client.authorise import AuthoriseError
-    from auditor_client.bulk import SheetError
     from auditor_client.sdk import ConfirmnetError
 
-    for cls in (ConfirmnetError, VerifierError, EvidenceError, AuthoriseError, SheetError):
+    for cls in (ConfirmnetError, VerifierError, EvidenceError, AuthoriseError):
         assert issubclass(cls, AuditorClientError)
 
 

@@ -12,15 +12,6 @@ import typer
 from pydantic import TypeAdapter
 from rich.table import Table
 
-from auditor_client.bulk import (
-    BulkPlan,
-    MemberInfo,
-    MemberLookup,
-    SheetError,
-    plan_file,
-    registry_lookup,
-    write_template,
-)
 from auditor_client.cli._common import (
     EXIT_FAILED,
     EXIT_INPUT,
@@ -40,6 +31,7 @@ from auditor_client.cli._common import (
     write_json,
 )
 from auditor_client.evidence import export_package
+from auditor_client.members import registry_lookup
 from auditor_client.sdk import (
     Call,
     Client,
@@ -53,6 +45,14 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
 from node_gateway.protocol.documents import AuditFirm
 from node_gateway.protocol.wire import MemberOut
+from node_gateway.protocol.workbook import (
+    BulkPlan,
+    MemberInfo,
+    MemberLookup,
+    SheetError,
+    plan_file,
+    write_template,
+)
 
 auditor_app = typer.Typer(
     help="The audit firm: send letters (one by one or from CSV/Excel), follow them, fetch replies, "

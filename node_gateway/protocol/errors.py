@@ -4,6 +4,7 @@
     ├── InvalidDocument              invalid_document          a letter or reply that fails its schema
     ├── DocumentHashMismatch         document_hash_mismatch    a document and salt that do not give the hash
     ├── InvalidKey                   invalid_key               a malformed public-key blob or private key
+    ├── SheetError                   sheet_unreadable          a file that is no sheet of letters (``workbook``)
     └── EnvelopeError                envelope_error
         ├── EnvelopeMalformed        envelope_malformed        not an envelope of this protocol version
         ├── EnvelopeTampered         envelope_tampered         does not authenticate: altered, or not ours

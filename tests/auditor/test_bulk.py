@@ -10,8 +10,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auditor_client.bulk import COLUMNS, MemberInfo, SheetError, plan_file, template_rows, write_template
 from node_gateway.protocol.documents import AuditFirm, ItemKey, LetterFormat, uscc
+from node_gateway.protocol.workbook import (
+    COLUMNS,
+    MemberInfo,
+    SheetError,
+    plan_file,
+    template_rows,
+    write_template,
+)
 
 FIRM = AuditFirm(member_no=2, name="明鉴会计师事务所")
 TODAY = date(2025, 1, 6)

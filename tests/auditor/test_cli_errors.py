@@ -20,11 +20,12 @@ from conftest import Deployment
 from typer.testing import CliRunner
 
 import auditor_client.cli.auditor as auditor_cli
-from auditor_client.bulk import MemberInfo, bank_problem, registry_lookup, template_rows
+from auditor_client.members import registry_lookup
 from auditor_client.sdk import Client
 from confirmnet.cli import app
 from node_gateway.api.models import Identity, LetterPage, LetterSummary, MemberOut
 from node_gateway.chain.contracts import Role
+from node_gateway.protocol.workbook import MemberInfo, bank_problem, template_rows
 
 runner = CliRunner()
 GOOD = "0x" + "ab" * 32

@@ -97,7 +97,7 @@ def _upper(loaded: list[str]) -> list[str]:
                 "auditor_client.evidence",
                 "auditor_client.sdk",
                 "auditor_client.authorise",
-                "auditor_client.bulk",
+                "auditor_client.members",
                 "auditor_client.pdf",
                 "auditor_client.cli.auditor",
                 "auditor_client.cli.authorise",

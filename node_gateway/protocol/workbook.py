@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from auditor_client.errors import AuditorClientError
 from node_gateway.protocol.documents import (
     CHINA_TIME,
     ITEM_TITLES,
@@ -56,11 +55,9 @@ from node_gateway.protocol.documents import (
     new_letter_id,
     normalise_registration_code,
 )
+from node_gateway.protocol.errors import ProtocolError
 from node_gateway.protocol.hashing import SALT_LENGTH, from_hex, to_hex
 from node_gateway.protocol.wire import LetterDraft
-
-if TYPE_CHECKING:
-    from web3 import Web3
 
 MAX_ROWS = 200_000
 
@@ -140,23 +137,6 @@ _ROLE_NAMES = {
 _MAX_MEMBER_NO = 0xFFFF_FFFF
 
 
-def registry_lookup(w3: Web3, member_registry: str) -> MemberLookup:
-    """Members read from the network's MemberRegistry contract (at ``member_registry``) through a
-    node; raises ChainError if the node does not answer."""
-    from node_gateway.chain.contracts import MemberRegistry
-
-    registry = MemberRegistry(w3, member_registry)
-    registry.member_count()  # a node that does not answer, or no registry there, fails here
-
-    def lookup(number: int) -> MemberInfo | None:
-        if not 1 <= number <= registry.member_count():
-            return None
-        member = registry.get_member(number)
-        return MemberInfo(member.role.name.lower(), member.status.name.lower(), member.display_name)
-
-    return lookup
-
-
 def bank_problem(number: int, member: MemberInfo | None) -> str | None:
     """Why member ``number`` cannot receive letters, if it cannot."""
     if member is None:
@@ -233,8 +213,10 @@ class BulkPlan:
 # --- reading sheets ----------------------------------------------------------------------------
 
 
-class SheetError(AuditorClientError):
+class SheetError(ProtocolError):
     """The file cannot be read as a sheet of letters at all (format, encoding, header)."""
+
+    code: ClassVar[str] = "sheet_unreadable"
 
 
 def _cell(value: Any) -> str:
