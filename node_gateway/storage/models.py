@@ -196,6 +196,18 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class SignInFailures(Base):
+    """Failed sign-ins to the pages (a password or a TOTP code) counted for one user name or one
+    client address (``web/sign_in_limit.py``). ``key`` is the SHA-256 of "name:…" or "address:…":
+    a name is counted whether or not such a user exists, and what someone typed is not kept."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class MandateRow(Base):
     """A bank's mandate signer for one of its customers, as the bank registered it."""
 
