@@ -22,7 +22,7 @@ Every decision (compliance, drafting, approval, return, rejection) is logged wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -91,15 +91,31 @@ class Action(StrEnum):
     SUPERSEDED = "superseded"
 
 
-def largest_amount(entries: Iterable[Entry]) -> Decimal:
-    """The largest amount of money among ``entries`` (in any currency), zero if none."""
-    amounts = [
-        abs(value)
-        for entry in entries
-        for name in AMOUNT_FIELDS & type(entry).model_fields.keys()
-        if (value := getattr(entry, name)) is not None
-    ]
-    return max(amounts, default=Decimal(0))
+# The money fields whose currency is not the entry's ``currency`` (an FX contract's two legs).
+_AMOUNT_CURRENCY = {"bought_amount": "bought_currency", "sold_amount": "sold_currency"}
+
+
+def amounts_by_currency(entries: Iterable[Entry]) -> dict[str, Decimal]:
+    """The largest amount of money among ``entries`` in each currency they state."""
+    largest: dict[str, Decimal] = {}
+    for entry in entries:
+        for name in AMOUNT_FIELDS & type(entry).model_fields.keys():
+            value = getattr(entry, name)
+            currency = getattr(entry, _AMOUNT_CURRENCY.get(name, "currency"), None)
+            if value is not None and currency is not None:
+                largest[currency] = max(largest.get(currency, Decimal(0)), abs(value))
+    return largest
+
+
+def over_limit(amounts: Mapping[str, Decimal], limits: Mapping[str, Decimal]) -> str | None:
+    """The first amount a straight-through reply may not state: above its currency's limit, or in
+    a currency without one (amounts are never compared across currencies). None if all fit."""
+    for currency, amount in sorted(amounts.items()):
+        if currency not in limits:
+            return f"an amount in {currency}, which has no straight-through limit"
+        if amount > limits[currency]:
+            return f"an amount above the straight-through limit of {limits[currency]} {currency}"
+    return None
 
 
 def _entries(letter: ConfirmationLetter, content: Draft) -> list[Entry]:
@@ -109,10 +125,11 @@ def _entries(letter: ConfirmationLetter, content: Draft) -> list[Entry]:
 
 @dataclass(frozen=True)
 class ApprovalPolicy:
-    """Which drafts need a person; ``limit`` caps any single amount in a straight-through reply."""
+    """Which drafts need a person; ``limit`` caps any single amount in a straight-through reply,
+    per currency (None: no cap in any currency)."""
 
     mode: Literal["manual", "straight_through"] = "manual"
-    limit: Decimal | None = None
+    limit: Mapping[str, Decimal] | None = None
 
     def needs_review(self, letter: ConfirmationLetter, content: Draft, preparer_id: str) -> str | None:
         """Why the draft waits for a reviewer, or None if it may go straight through."""
@@ -124,8 +141,8 @@ class ApprovalPolicy:
             return f"{content.exceptions} item(s) with exceptions"
         if content.attention:
             return f"{len(content.attention)} point(s) for attention"
-        if self.limit is not None and largest_amount(_entries(letter, content)) > self.limit:
-            return f"an amount above the straight-through limit of {self.limit}"
+        if self.limit is not None:
+            return over_limit(amounts_by_currency(_entries(letter, content)), self.limit)
         return None
 
 

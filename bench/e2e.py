@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,8 @@ from node_gateway.protocol.documents import new_letter_id
 from node_gateway.protocol.hashing import to_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
-STRAIGHT_THROUGH_LIMIT = "100000000000"
+# Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
+STRAIGHT_THROUGH_LIMIT = "CNY=100000000000,USD=100000000000,EUR=100000000000,HKD=100000000000,JPY=100000000000"
 PASSPHRASE_BYTES = 24
 MAX_CHUNK = 64  # letters per create call and per signature, as the outbox bundles steps
 
@@ -132,13 +132,14 @@ def _prepare(
     from bank_adapter.drafting import draft_reply
     from bank_adapter.generator import generate
     from confirmnet.demo import Customer, compose
+    from node_gateway.core.config import parse_currency_limits
 
     core_url = bank.spec.env["CONFIRMNET_CORE_BANKING_URL"]
     dataset = generate(customers=customers, seed=1, reference_date=REFERENCE_DATE)
     core = CoreBank(core_url)
     core.load(dataset)
     firm_no, bank_no = firm.member_id(), bank.member_id()
-    policy = ApprovalPolicy(mode="straight_through", limit=Decimal(STRAIGHT_THROUGH_LIMIT))
+    policy = ApprovalPolicy(mode="straight_through", limit=parse_currency_limits(STRAIGHT_THROUGH_LIMIT))
     templates: list[tuple[dict[str, Any], str]] = []
     until = int(time.time()) + 365 * 86400
     try:

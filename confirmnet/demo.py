@@ -53,7 +53,8 @@ from node_gateway.protocol.hashing import from_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
 OVERDUE_AFTER_S = 20
-STRAIGHT_THROUGH_LIMIT = "100000000000"
+# Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
+STRAIGHT_THROUGH_LIMIT = "CNY=100000000000,USD=100000000000,EUR=100000000000,HKD=100000000000,JPY=100000000000"
 
 OPERATOR = MemberSpec("operator", "中国银行业协会", "51100000500000074H")
 FIRMS = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -65,7 +64,11 @@ def init(
         typer.Option(help="Bank: review every draft, or let clean drafts straight through."),
     ] = "manual",
     straight_through_limit: Annotated[
-        Decimal | None, typer.Option(help="Bank: the largest amount a straight-through reply may state.")
+        str | None,
+        typer.Option(
+            help="Bank: per currency, the largest amount a straight-through reply may state "
+            "(CNY=30000000,USD=4000000; a bare number is a CNY limit; other currencies are reviewed)."
+        ),
     ] = None,
 ) -> None:
     """Create the member's keys (encrypted), its configuration, its database and the first API keys.

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_serializer, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -47,6 +49,29 @@ class ConfigError(NodeGatewayError):
     """The configuration is missing something or holds an unsafe value."""
 
     code = "config_error"
+
+
+# A limit's currency when the setting names none: the letters' home currency.
+DEFAULT_LIMIT_CURRENCY = "CNY"
+
+
+def parse_currency_limits(text: str) -> dict[str, Decimal]:
+    """Amount limits per currency from their text form ``CNY=30000000,USD=4000000`` (a bare
+    number: a CNY limit); ValueError names the part that is not one."""
+    limits: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, _, amount = part.rpartition("=")
+        code = code.strip().upper() or DEFAULT_LIMIT_CURRENCY
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"{code!r} is not a currency code (three letters, as CNY)")
+        try:
+            limit = Decimal(amount.strip())
+        except ArithmeticError:
+            raise ValueError(f"{amount!r} is not an amount") from None
+        if not limit.is_finite() or limit < 0:
+            raise ValueError(f"the {code} limit {amount!r} is not an amount of zero or more")
+        limits[code] = limit
+    return limits
 
 
 def check_passphrase(value: str) -> str:
@@ -95,9 +120,23 @@ class GatewaySettings(BaseSettings):
         None, description="SQLAlchemy URL of the core bank; unset: no automatic checks and drafts"
     )
     approval_policy: Literal["manual", "straight_through"] = "manual"
-    straight_through_limit: Decimal | None = Field(
-        None, ge=0, description="The largest amount a reply may state and still go straight through"
+    straight_through_limit: Annotated[dict[str, Decimal] | None, NoDecode] = Field(
+        None,
+        description="Per currency, the largest amount a reply may state and still go straight through "
+        "(CNY=30000000,USD=4000000; a bare number is a CNY limit). A reply stating an amount in a "
+        "currency without a limit is reviewed by a person; unset: no limit in any currency",
     )
+
+    @field_validator("straight_through_limit", mode="before")
+    @classmethod
+    def _limits_per_currency(cls, value: object) -> object:
+        if isinstance(value, int | float | Decimal):
+            value = str(value)
+        return parse_currency_limits(value) if isinstance(value, str) else value
+
+    @field_serializer("straight_through_limit", when_used="json")
+    def _limits_as_text(self, limits: dict[str, Decimal] | None) -> str | None:
+        return None if limits is None else ",".join(f"{code}={amount}" for code, amount in limits.items())
 
     @property
     def effective_database_url(self) -> str:

@@ -37,7 +37,7 @@ from bank_adapter.errors import (
     SystemSignOff,
 )
 from bank_adapter.models import DecisionRow, DraftRow
-from node_gateway.core.config import MemberRole
+from node_gateway.core.config import MemberRole, parse_currency_limits
 from node_gateway.core.security import create_user, revoke_user
 from node_gateway.protocol.documents import ConfirmationLetter, LetterFormat, Officer, OtherMatter
 from node_gateway.protocol.hashing import document_hash, new_salt, to_hex
@@ -175,7 +175,14 @@ def test_an_approved_draft_is_not_replaced(
 # --- who signs off (security finding 14) ---------------------------------------------------------
 
 ON = date(2025, 1, 8)
-STRAIGHT = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+
+
+def limits(cny: str) -> dict[str, Decimal]:
+    """Straight-through limits: ``cny`` for CNY, and room for the sample's USD and EUR amounts."""
+    return {"CNY": Decimal(cny), "USD": Decimal("1000000.00"), "EUR": Decimal("1000000.00")}
+
+
+STRAIGHT = ApprovalPolicy("straight_through", limit=limits("30000000.00"))
 
 
 def test_only_the_straight_through_policy_signs_for_the_system(
@@ -191,7 +198,7 @@ def test_only_the_straight_through_policy_signs_for_the_system(
             (STRAIGHT_THROUGH, ApprovalPolicy("manual"), letter),  # the policy is manual
             (STRAIGHT_THROUGH, STRAIGHT, None),  # the letter, and so its amounts, unknown
             (STRAIGHT_THROUGH, STRAIGHT, sample_letter()),  # another letter
-            (STRAIGHT_THROUGH, ApprovalPolicy("straight_through", limit=Decimal(1)), letter),  # above
+            (STRAIGHT_THROUGH, ApprovalPolicy("straight_through", limit=limits("1")), letter),  # above
         ]
         for reviewer, policy, of in refused:
             with pytest.raises(SystemSignOff):
@@ -268,7 +275,7 @@ def test_manual_reviews_everything(letter: ConfirmationLetter, clean: Draft) -> 
 def test_straight_through_takes_clean_system_drafts_within_the_limit(
     letter: ConfirmationLetter, clean: Draft
 ) -> None:
-    policy = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+    policy = ApprovalPolicy("straight_through", limit=limits("30000000.00"))
     assert policy.needs_review(letter, clean, SYSTEM_DRAFTER.officer_id) is None
     assert ApprovalPolicy("straight_through").needs_review(letter, clean, SYSTEM_DRAFTER.officer_id) is None
 
@@ -276,10 +283,10 @@ def test_straight_through_takes_clean_system_drafts_within_the_limit(
 def test_straight_through_leaves_the_rest_to_a_person(
     sample_core: CoreBank, letter: ConfirmationLetter, clean: Draft
 ) -> None:
-    policy = ApprovalPolicy("straight_through", limit=Decimal("30000000.00"))
+    policy = ApprovalPolicy("straight_through", limit=limits("30000000.00"))
     # The sample's largest figure is the 30 million loan.
     assert "limit" in str(
-        ApprovalPolicy("straight_through", limit=Decimal("29999999.99")).needs_review(
+        ApprovalPolicy("straight_through", limit=limits("29999999.99")).needs_review(
             letter, clean, SYSTEM_DRAFTER.officer_id
         )
     )
@@ -302,7 +309,40 @@ def test_the_limit_counts_what_the_bank_fills_in(sample_core: CoreBank, letter: 
     assert draft.exceptions == 0
     assert draft.items.loans.entries  # the 30 million loan, from the bank
     assert "limit" in str(
-        ApprovalPolicy("straight_through", limit=Decimal("29000000.00")).needs_review(
+        ApprovalPolicy("straight_through", limit=limits("29000000.00")).needs_review(
             blank, draft, "system:drafter"
         )
     )
+
+
+def test_the_limit_is_per_currency(letter: ConfirmationLetter, clean: Draft) -> None:
+    """Amounts are never compared across currencies: the sample's 500,000 USD (FX contract) and
+    256,000 USD (deposit) against a USD limit, and a currency without a limit is reviewed."""
+    fits = limits("30000000.00")
+    assert (
+        ApprovalPolicy("straight_through", limit=fits).needs_review(letter, clean, "system:drafter") is None
+    )
+    usd_low = fits | {"USD": Decimal("499999.99")}
+    assert "499999.99 USD" in str(
+        ApprovalPolicy("straight_through", limit=usd_low).needs_review(letter, clean, "system:drafter")
+    )
+    # A CNY limit far above every amount does not let a USD amount through.
+    cny_only = {"CNY": Decimal("1000000000.00")}
+    reason = ApprovalPolicy("straight_through", limit=cny_only).needs_review(letter, clean, "system:drafter")
+    assert reason == "an amount in EUR, which has no straight-through limit"  # the first, by code
+    without_usd = {"CNY": Decimal("1000000000.00"), "EUR": Decimal("1000000.00")}
+    reason = ApprovalPolicy("straight_through", limit=without_usd).needs_review(
+        letter, clean, "system:drafter"
+    )
+    assert reason == "an amount in USD, which has no straight-through limit"
+
+
+def test_the_setting_reads_limits_per_currency() -> None:
+    assert parse_currency_limits("CNY=30000000, usd=4000000") == {
+        "CNY": Decimal(30000000),
+        "USD": Decimal(4000000),
+    }
+    assert parse_currency_limits("50000000.00") == {"CNY": Decimal("50000000.00")}  # a bare number: CNY
+    for bad in ("US=1", "CNY=-1", "CNY=lots", "CNY=NaN"):
+        with pytest.raises(ValueError, match=r"currency code|amount"):
+            parse_currency_limits(bad)

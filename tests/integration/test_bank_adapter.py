@@ -60,7 +60,7 @@ from .harness import Consortium, Gateway, cli_gateway, wait_until
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-LIMIT = "50000000.00"  # above every amount of the sample letter
+LIMIT = "CNY=50000000.00,USD=50000000.00,EUR=50000000.00"  # above every amount of the sample letter
 
 
 @dataclass
