@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
@@ -243,26 +243,35 @@ def _decode(raw: bytes) -> str:
 
 def read_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """The header and the numbered rows of a CSV file or an Excel workbook."""
-    suffix = path.suffix.lower()
+    return read_sheet(path.read_bytes, str(path), sheet=sheet)
+
+
+def read_sheet(
+    data: bytes | Callable[[], bytes], name: str, *, sheet: str | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header and the numbered rows of a CSV file or an Excel workbook given as its bytes (or
+    how to read them, once its kind is known); ``name`` (a file name) says which kind by its
+    suffix, and names the file in errors."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
+        raise SheetError(f"{name}: give a .csv or .xlsx file")
+    raw = data() if callable(data) else data
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException…
-            raise SheetError(f"{path} is not a readable Excel workbook: {exc}") from exc
+            raise SheetError(f"{name} is not a readable Excel workbook: {exc}") from exc
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise SheetError(f"{path} has no sheet {sheet!r} (it has {', '.join(workbook.sheetnames)})")
+            raise SheetError(f"{name} has no sheet {sheet!r} (it has {', '.join(workbook.sheetnames)})")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         values = enumerate((list(row) for row in worksheet.iter_rows(values_only=True)), start=1)
-    elif suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes())
-        values = enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
     else:
-        raise SheetError(f"{path}: give a .csv or .xlsx file")
+        values = enumerate(csv.reader(io.StringIO(_decode(raw), newline="")), start=1)
     first = next(values, None)
     if first is None:
-        raise SheetError(f"{path} is empty")
+        raise SheetError(f"{name} is empty")
     header = [_cell(v).lower() for v in first[1]]
     return header, ((number, row) for number, row in values)
 
