@@ -7,64 +7,33 @@ within 10 working days of a compliant letter. Days are counted from the day afte
 China's time (UTC+8, no daylight saving): a letter received on Friday evening before the Spring
 Festival is due on the 3rd and 10th working days after that Friday.
 
-The calendar is ``chinese-calendar``, which knows each year once the State Council has published
-it. For a year it does not know yet, weekdays count as working days and ``official`` says so.
+The calendar is the network's (``node_gateway.protocol.calendar``): ``chinese-calendar``'s years and
+the official years the operator has published. A deadline reaching into a year known from neither
+is provisional (``official`` is False for that year), never silently counted in weekdays.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-import chinese_calendar
-
+from node_gateway.protocol.calendar import CALENDAR
 from node_gateway.protocol.documents import CHINA_TIME
-
-log = logging.getLogger(__name__)
 
 COMPLIANCE_WORKING_DAYS = 3
 REPLY_WORKING_DAYS = 10
 NEAR_DUE_WORKING_DAYS = 2
 
-_warned_years: set[int] = set()
-
 
 def official(day: date) -> bool:
-    """Whether the official calendar of ``day``'s year is known (else weekdays stand in for it)."""
-    try:
-        chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return False
-    return True
-
-
-def is_working_day(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            log.warning("no official working-day calendar for %d yet; counting weekdays", day.year)
-        return day.weekday() < 5
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
-    if days < 1:
-        raise ValueError("count at least one working day")
-    day = start
-    while days:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            days -= 1
-    return day
+    """Whether the official calendar of ``day``'s year is known (else its deadlines are provisional)."""
+    return CALENDAR.knows(day.year)
 
 
 def working_days_between(start: date, end: date) -> int:
     """How many working days come after ``start`` up to and including ``end`` (0 if none)."""
-    return sum(1 for n in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=n)))
+    return CALENDAR.working_days_between(start, end)
 
 
 def period_start(reference_date: date) -> date:
@@ -113,6 +82,6 @@ class Deadlines:
         received_on = business_date(received_at)
         return cls(
             received_on=received_on,
-            compliance_due=add_working_days(received_on, COMPLIANCE_WORKING_DAYS),
-            reply_due=add_working_days(received_on, REPLY_WORKING_DAYS),
+            compliance_due=CALENDAR.add_working_days(received_on, COMPLIANCE_WORKING_DAYS),
+            reply_due=CALENDAR.add_working_days(received_on, REPLY_WORKING_DAYS),
         )

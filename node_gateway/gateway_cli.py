@@ -205,6 +205,33 @@ def network_deploy(
     console.print(f"network file          {out}")
 
 
+@network_app.command("publish-calendar")
+def network_publish_calendar(
+    calendar_file: Annotated[
+        Path,
+        typer.Argument(help="A year of the State Council's holiday notice as JSON (docs/OPERATIONS.md)."),
+    ],
+    network_file: Annotated[Path, typer.Option(help="The network file to record the calendar in.")],
+) -> None:
+    """Publish an official working-day calendar: recorded by its SHA-256 in the network file and
+    stored beside it (calendars/<year>.json). Send both to every member; each gateway refuses to
+    start with a calendar file that does not match."""
+    from node_gateway.chain.network import calendar_path, publish_calendar
+    from node_gateway.protocol.calendar import calendar_hash
+    from node_gateway.protocol.errors import ProtocolError
+
+    data = calendar_file.read_bytes()
+    try:
+        official = publish_calendar(network_file, data)
+    except ProtocolError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"calendar of {official.year} ({official.notice}) published")
+    console.print(f"holidays {len(official.holidays)}, make-up working days {len(official.workdays)}")
+    console.print(f"SHA-256               {calendar_hash(data)}")
+    console.print(f"stored as             {calendar_path(network_file, official.year)}")
+    console.print(f"network file          {network_file}")
+
+
 @gateway_app.command("change-passphrase")
 def change_passphrase_command(
     config: ConfigFile,

@@ -16,6 +16,7 @@ from node_gateway.chain.transactions import TransactionSender
 from node_gateway.core.config import GatewaySettings, MemberRole
 from node_gateway.core.keys import MemberKeys
 from node_gateway.errors import NotMember
+from node_gateway.protocol.calendar import CALENDAR
 from node_gateway.protocol.envelopes import (
     EncryptionPublicKey,
     EnvelopeSuite,
@@ -50,8 +51,9 @@ def _without_chain_id_checks(w3: Web3) -> None:
 
 def attach_network(settings: GatewaySettings, w3: Web3 | None = None) -> tuple[NetworkFile, Network]:
     """The gateway's network, through ``w3`` or else its own node if it names one (``rpc_url``),
-    else the network file's."""
+    else the network file's; the official calendars it published join this process's calendar."""
     network_file = NetworkFile.load(settings.network_file)
+    CALENDAR.adopt(*network_file.official_years(settings.network_file))
     return network_file, Network.attach(w3 or connect(settings.rpc_url or network_file.rpc_url), network_file)
 
 

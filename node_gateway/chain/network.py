@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxReceipt, Wei
@@ -19,6 +20,8 @@ from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.errors import TransactionFailed
 from node_gateway.chain.transactions import Call, TransactionSender
+from node_gateway.protocol.calendar import OfficialYear, calendar_hash
+from node_gateway.protocol.errors import InvalidDocument
 
 
 class EndpointPolicy(StrEnum):
@@ -40,14 +43,57 @@ class NetworkFile(BaseModel):
     confirmation_registry: str
     deployment_block: int
     peer_endpoints: EndpointPolicy = EndpointPolicy.PUBLIC
+    # The official calendars the operator published for the years chinese-calendar does not know:
+    # year → SHA-256 of the file's bytes, kept beside this file as calendars/<year>.json. Every
+    # gateway counts working days in exactly these (node_gateway.protocol.calendar).
+    calendars: dict[int, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        default_factory=dict
+    )
+
+    def official_years(self, path: Path) -> list[OfficialYear]:
+        """The published calendars of the network file at ``path``, each checked against its hash
+        (DocumentHashMismatch); a missing file is refused too (InvalidDocument): a gateway never
+        counts a published year in weekdays."""
+        years = []
+        for year, sha256 in sorted(self.calendars.items()):
+            file = calendar_path(path, year)
+            if not file.is_file():
+                raise InvalidDocument(
+                    f"the network published the official calendar of {year} (SHA-256 {sha256}) and "
+                    f"{file} is missing: copy it from the operator with the network file"
+                )
+            official = OfficialYear.read(file.read_bytes(), sha256=sha256)
+            if official.year != year:
+                raise InvalidDocument(f"{file} holds the calendar of {official.year}, not {year}")
+            years.append(official)
+        return years
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        unpublished = None if self.calendars else {"calendars"}  # files from before calendars read alike
+        path.write_text(self.model_dump_json(indent=2, exclude=unpublished) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> NetworkFile:
         return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def calendar_path(network_file: Path, year: int) -> Path:
+    """Where the official calendar of ``year`` lives beside the network file."""
+    return network_file.parent / "calendars" / f"{year}.json"
+
+
+def publish_calendar(network_file: Path, data: bytes) -> OfficialYear:
+    """The operator publishes an official calendar file: checked, stored beside the network file
+    and its SHA-256 recorded in it. Both then go to every member."""
+    official = OfficialYear.read(data)
+    target = calendar_path(network_file, official.year)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    described = NetworkFile.load(network_file)
+    calendars = described.calendars | {official.year: calendar_hash(data)}
+    described.model_copy(update={"calendars": calendars}).save(network_file)
+    return official
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ import pytest
 from bank_adapter.deadlines import (
     Deadlines,
     Urgency,
-    add_working_days,
     business_date,
-    is_working_day,
     official,
     period_start,
     urgency,
     working_days_between,
 )
+from node_gateway.protocol.calendar import CALENDAR
 
 
 @pytest.mark.parametrize(
@@ -40,7 +39,7 @@ from bank_adapter.deadlines import (
     ],
 )
 def test_the_official_calendar(day: date, working: bool) -> None:
-    assert is_working_day(day) is working
+    assert CALENDAR.is_working_day(day) is working
 
 
 @pytest.mark.parametrize(
@@ -64,7 +63,7 @@ def test_the_official_calendar(day: date, working: bool) -> None:
     ],
 )
 def test_due_dates_skip_holidays_and_count_make_up_days(received: date, days: int, due: date) -> None:
-    assert add_working_days(received, days) == due
+    assert CALENDAR.add_working_days(received, days) == due
 
 
 def test_deadlines_of_a_letter_received_in_the_evening_count_from_china_s_date() -> None:
@@ -101,12 +100,12 @@ def test_near_due_spans_a_holiday() -> None:
 def test_a_year_without_an_official_calendar_counts_weekdays() -> None:
     assert not official(date(2099, 1, 1))
     assert official(date(2025, 1, 1))
-    assert add_working_days(date(2099, 1, 2), 1) == date(2099, 1, 5)  # Friday → Monday
+    assert CALENDAR.add_working_days(date(2099, 1, 2), 1) == date(2099, 1, 5)  # Friday → Monday
 
 
 def test_count_at_least_one_day() -> None:
     with pytest.raises(ValueError, match="at least one"):
-        add_working_days(date(2025, 1, 1), 0)
+        CALENDAR.add_working_days(date(2025, 1, 1), 0)
 
 
 @pytest.mark.parametrize(
