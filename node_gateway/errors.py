@@ -12,6 +12,7 @@
     │   ├── Unavailable              unavailable              a system the gateway relies on does not answer
     │   ├── EndpointRefused          endpoint_refused         a peer endpoint the network's policy forbids
     │   ├── PayloadTooLarge          payload_too_large        a request body over the route's limit
+    │   ├── TooManyAttempts          too_many_attempts        failed sign-ins: wait before trying again
     │   └── PeerError                peer_error
     │       ├── PeerUnsigned         peer_unsigned            a peer call without a valid signature
     │       ├── PeerForged           peer_forged              signed by someone else than it claims
@@ -102,6 +103,21 @@ class PayloadTooLarge(GatewayError):
     """A request body over the route's limit (the peer API's: ``peer_max_body_bytes``)."""
 
     code = "payload_too_large"
+
+
+class TooManyAttempts(GatewayError):
+    """Too many failed sign-ins for a user name or from a client address: refused for
+    ``retry_after`` seconds (the pages' sign-in limit, ``web/sign_in_limit.py``)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def details(self) -> Any:
+        return {"retry_after": self.retry_after}
 
 
 class PeerError(GatewayError):

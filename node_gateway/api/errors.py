@@ -48,6 +48,7 @@ from node_gateway.errors import (
     PeerNotParty,
     PeerReplayed,
     PeerUnsigned,
+    TooManyAttempts,
     Unavailable,
 )
 from node_gateway.protocol.errors import (
@@ -181,6 +182,7 @@ HTTP_STATUS: Mapping[type[NodeGatewayError], int] = MappingProxyType(
         Unavailable: 503,
         EndpointRefused: 422,
         PayloadTooLarge: 413,
+        TooManyAttempts: 429,
         PeerError: 401,
         PeerUnsigned: 401,
         PeerForged: 401,

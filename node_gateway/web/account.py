@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.core import security
-from node_gateway.errors import Forbidden, InvalidRequest, NotAuthenticated
+from node_gateway.errors import Forbidden, InvalidRequest, NotAuthenticated, TooManyAttempts
 from node_gateway.web import sessions
 from node_gateway.web.pages import (
     LANG_COOKIE,
@@ -24,11 +25,13 @@ from node_gateway.web.pages import (
     site,
 )
 from node_gateway.web.sessions import PENDING_PASSWORD, PENDING_TOTP, Person
+from node_gateway.web.sign_in_limit import SignInLimit, default_limit
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 
 AtTotp = Annotated[Person, Depends(signed_in_with(PENDING_TOTP))]
 AtPassword = Annotated[Person, Depends(signed_in_with(PENDING_PASSWORD, None))]
+LimitDep = Annotated[SignInLimit, Depends(default_limit)]
 
 
 def _secure(request: Request) -> bool:
@@ -50,10 +53,30 @@ def _safe_next(target: str | None) -> str:
     return PREFIX + "/"
 
 
-def _sign_in_page(request: Request, next_path: str, error: str | None = None, status: int = 200) -> Response:
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refusal(request: Request, exc: TooManyAttempts) -> tuple[dict[str, str], dict[str, str]]:
+    """The page's words for a refusal by the sign-in limit (with its code), and its headers."""
+    t = site(request).catalogue.translator(language(request))
+    seconds = exc.retry_after
+    wait = t("wait.minutes", n=-(-seconds // 60)) if seconds >= 60 else t("wait.seconds", n=seconds)
+    return {"error": t("sign_in.too_many", wait=wait), "error_code": exc.code}, {
+        "Retry-After": str(exc.retry_after)
+    }
+
+
+def _sign_in_page(
+    request: Request,
+    next_path: str,
+    error: Mapping[str, str] | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     token = sessions.new_sign_in_token()
-    context = {"next": next_path, "error": error, "sign_in_token": token}
-    response = render(request, "sign_in.html", context, status=status)
+    context = {"next": next_path, "error": None, "error_code": None, "sign_in_token": token, **(error or {})}
+    response = render(request, "sign_in.html", context, status=status, headers=headers)
     set_cookie(request, response, sessions.SIGN_IN_COOKIE, token, max_age=3600)
     return response
 
@@ -67,6 +90,7 @@ def sign_in_form(request: Request, next: str | None = None) -> Response:
 def sign_in(
     request: Request,
     session: SessionDep,
+    limit: LimitDep,
     name: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     csrf_token: Annotated[str, Form()] = "",
@@ -74,14 +98,22 @@ def sign_in(
 ) -> Response:
     if not sessions.tokens_match(request.cookies.get(sessions.SIGN_IN_COOKIE), csrf_token):
         raise Forbidden("the sign-in form's CSRF token is missing or wrong: reload the page")
-    t = site(request).catalogue.translator(language(request))
+    name, address = name.strip(), _client_address(request)
     try:
-        checked = security.check_password(session, name.strip(), password)
+        limit.check(session, name, address)
+        checked = security.check_password(session, name, password)
+    except TooManyAttempts as exc:
+        words, headers = _refusal(request, exc)
+        return _sign_in_page(request, _safe_next(next), words, status=429, headers=headers)
     except NotAuthenticated:
-        return _sign_in_page(request, _safe_next(next), t("sign_in.failed"), status=401)
+        limit.failed(session, name, address)
+        t = site(request).catalogue.translator(language(request))
+        return _sign_in_page(request, _safe_next(next), {"error": t("sign_in.failed")}, status=401)
     pending = (
         PENDING_TOTP if checked.needs_totp else PENDING_PASSWORD if checked.must_change_password else None
     )
+    if pending != PENDING_TOTP:  # with TOTP, its code is still to come: the failures stay counted
+        limit.succeeded(session, name)
     token = sessions.start(session, checked.user, pending)
     target = {
         PENDING_TOTP: f"{PREFIX}/sign-in/totp",
@@ -96,7 +128,7 @@ def sign_in(
 
 @router.get("/sign-in/totp")
 def totp_form(request: Request, person: AtTotp) -> Response:
-    return render(request, "totp.html", {"error": None}, person=person)
+    return render(request, "totp.html", {"error": None, "error_code": None}, person=person)
 
 
 @router.post("/sign-in/totp")
@@ -104,14 +136,23 @@ def totp(
     request: Request,
     node: NodeDep,
     session: SessionDep,
+    limit: LimitDep,
     person: AtTotp,
     code: Annotated[str, Form(max_length=20)],
 ) -> Response:
+    name, address = person.user.name, _client_address(request)
     try:
+        limit.check(session, name, address)
         security.check_totp(session, node.keys.storage_key, person.user.id, code)
+    except TooManyAttempts as exc:
+        words, headers = _refusal(request, exc)
+        return render(request, "totp.html", words, person=person, status=429, headers=headers)
     except NotAuthenticated:
+        limit.failed(session, name, address)
         t = site(request).catalogue.translator(language(request))
-        return render(request, "totp.html", {"error": t("totp.failed")}, person=person, status=401)
+        context = {"error": t("totp.failed"), "error_code": None}
+        return render(request, "totp.html", context, person=person, status=401)
+    limit.succeeded(session, name)
     one_time = security.user_info(session, person.user.id).password_one_time
     person.row.pending = PENDING_PASSWORD if one_time else None
     return redirect(f"{PREFIX}/account/password" if one_time else f"{PREFIX}/")

@@ -59,6 +59,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "totp.code": ("验证器应用中的 6 位验证码", "The 6-digit code from your authenticator app"),
     "totp.submit": ("验证", "Verify"),
     "totp.failed": ("验证码错误或已使用", "Wrong or already used code"),
+    # the sign-in limit (web/sign_in_limit.py)
+    "sign_in.too_many": (
+        "登录失败次数过多，请于 {wait}后再试。",
+        "Too many failed sign-ins: try again in {wait}.",
+    ),
+    "wait.seconds": ("{n} 秒", "{n} s"),
+    "wait.minutes": ("{n} 分钟", "{n} min"),
     "password.title": ("修改密码", "Change your password"),
     "password.one_time": (
         "您使用的是一次性密码,请设置自己的密码后继续。",

@@ -38,6 +38,7 @@ EXPECTED: dict[type[errors.NodeGatewayError], tuple[int, str]] = {
     errors.Unavailable: (503, "unavailable"),
     errors.EndpointRefused: (422, "endpoint_refused"),
     errors.PayloadTooLarge: (413, "payload_too_large"),
+    errors.TooManyAttempts: (429, "too_many_attempts"),
     errors.PeerError: (401, "peer_error"),
     errors.PeerUnsigned: (401, "peer_unsigned"),
     errors.PeerForged: (401, "peer_forged"),
