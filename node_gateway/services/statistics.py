@@ -1,20 +1,35 @@
 """The regulator's statistics per bank, from the chain events the indexer stored and nothing else.
 
 One SQL query folds the events into one row per letter (when each step first happened, and the
-due time); the counting and the percentiles then run over those rows in Python. Definitions,
+rejection's reason); the counting and the percentiles then run over those rows in Python.
+
+Deadlines are the statutory ones, in working days of the official calendar
+(``node_gateway.protocol.calendar``), counted from the Beijing dates of the chain's block times:
+never the ``dueAt`` the firm put in its request, which a firm could set to make a bank look late.
+The letter reaches the bank when the auditee authorises it (LetterAuthorised). The bank tells the
+auditor within 3 working days if the letter is not compliant (the notice: LetterRejected), and
+replies within 10 working days of accepting it (LetterAccepted); a letter the bank has neither
+accepted nor rejected counts its 10 days from its authorisation, so a bank gains no time by
+leaving a letter undecided. A day is late once the due day has passed in Beijing. Definitions,
 all at the instant ``now``:
 
 - ``letters_received``: letters requested to the bank; the other counters count letters among
   them that reached each step (``authorised``, ``accepted``, ``rejected``, ``replied``,
   ``withdrawn``, ``refused``), whatever happened after.
 - ``awaiting``: letters awaiting the bank: authorised, not yet replied, rejected or withdrawn.
-- ``overdue``: letters awaiting the auditee or the bank past their due time, as the contract's
-  ``isOverdue`` has it; ``overdue_at_bank`` only those awaiting the bank, the bank's own delay.
-- ``reply_rate``: replied / (replied + rejected + overdue at the bank). The denominator holds the
-  letters that reached the bank, were not withdrawn, and on which the bank's answer is due: a
-  letter still within its due time is left out, so a bank is not marked down for letters it
-  still has time to answer (counting them would depress every busy bank's rate). A rejection
-  counts against the rate: it is not a reply. None when the denominator is zero.
+- ``overdue``: letters awaiting the bank past their statutory reply deadline.
+- ``replied_late``: replies given after their statutory reply deadline.
+- ``reply_rate``: replied / (replied + rejected + overdue). The denominator holds the letters
+  that reached the bank, were not withdrawn, and on which the bank's answer is due: a letter
+  still within its statutory time is left out, so a bank is not marked down for letters it still
+  has time to answer. A rejection counts against the rate: it is not a reply. None when the
+  denominator is zero.
+- ``notices_on_time`` / ``notices_late``: rejections (non-compliance notices) given within / after
+  3 working days of the authorisation; ``notice_timeliness`` the share on time (None: no notice).
+- ``rejection_reasons``: rejections per reason (``RejectionReason`` names, lower case; a code the
+  protocol does not know by its number).
+- ``provisional``: letters counted above whose deadline reaches into a year without an official
+  calendar yet (weekdays stood in for its working days): those figures are provisional.
 - ``*_reply_seconds``: from LetterAuthorised to LetterReplied, the time the bank had the letter;
   ``median_end_to_end_seconds``: from LetterRequested to LetterReplied. Percentiles are
   nearest-rank (the smallest value with at least p % of the values at or below it), so they are
@@ -28,18 +43,20 @@ counted with every step it has reached by ``now``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from node_gateway.protocol.documents import CHINA_TIME
+from node_gateway.protocol.calendar import CALENDAR, Deadline
+from node_gateway.protocol.documents import CHINA_TIME, RejectionReason
 from node_gateway.storage.models import ChainEventRow
 
 REQUESTED = "LetterRequested"
@@ -67,8 +84,13 @@ class LetterStatistics(BaseModel):
     refused: int = 0
     awaiting: int = 0
     overdue: int = 0
-    overdue_at_bank: int = 0
+    replied_late: int = 0
     reply_rate: float | None = None
+    notices_on_time: int = 0
+    notices_late: int = 0
+    notice_timeliness: float | None = None
+    rejection_reasons: dict[str, int] = Field(default_factory=dict)
+    provisional: int = 0
     median_reply_seconds: int | None = None
     p95_reply_seconds: int | None = None
     median_end_to_end_seconds: int | None = None
@@ -86,17 +108,39 @@ class NetworkSummary(LetterStatistics):
     banks: int = 0
 
 
+# The statutory periods, in working days (DOMAIN.md, Rules).
+NOTICE_WORKING_DAYS = 3
+REPLY_WORKING_DAYS = 10
+
+
+def _beijing(moment: int) -> date:
+    return datetime.fromtimestamp(moment, CHINA_TIME).date()
+
+
+@dataclass
+class _Statute:
+    """The statutory deadlines, each counted once per start day and period."""
+
+    known: dict[tuple[date, int], Deadline] = field(default_factory=dict)
+
+    def deadline(self, start: int, days: int) -> Deadline:
+        key = (_beijing(start), days)
+        if key not in self.known:
+            self.known[key] = CALENDAR.deadline(*key)
+        return self.known[key]
+
+
 @dataclass(frozen=True)
 class _Letter:
     """When each step of one letter first happened (block timestamps), None if it has not."""
 
     bank: int
-    due_at: int
     requested_at: int
     authorised_at: int | None
     refused_at: int | None
     accepted_at: int | None
     rejected_at: int | None
+    rejection_reason: int | None
     replied_at: int | None
     withdrawn_at: int | None
 
@@ -105,13 +149,13 @@ class _Letter:
         ended = (self.replied_at, self.rejected_at, self.withdrawn_at)
         return self.authorised_at is not None and all(at is None for at in ended)
 
-    @property
-    def awaiting_auditee(self) -> bool:
-        return self.authorised_at is None and self.refused_at is None and self.withdrawn_at is None
+    def reply_deadline(self, statute: _Statute) -> Deadline | None:
+        start = self.accepted_at if self.accepted_at is not None else self.authorised_at
+        return None if start is None else statute.deadline(start, REPLY_WORKING_DAYS)
 
-    def overdue(self, now: int) -> bool:
-        # Strictly after the due time, as the contract's isOverdue.
-        return (self.awaiting_bank or self.awaiting_auditee) and now > self.due_at
+    def notice_deadline(self, statute: _Statute) -> Deadline | None:
+        start = self.authorised_at
+        return None if start is None else statute.deadline(start, NOTICE_WORKING_DAYS)
 
 
 def _first(name: str) -> ColumnElement[Any]:
@@ -132,14 +176,15 @@ def _letters(
 ) -> list[_Letter]:
     """One row per letter (requested in ``since`` ≤ t < ``until``), from one grouped query over the
     letter events."""
-    due_at = cast(ChainEventRow.args["dueAt"].as_string(), BigInteger)
+    reason = cast(ChainEventRow.args["reason"].as_string(), Integer)
     requested_at = _first(REQUESTED)
     query = (
         select(
             func.max(ChainEventRow.bank),
-            func.max(case((ChainEventRow.name == REQUESTED, due_at))),
             requested_at,
-            *(_first(name) for name in (AUTHORISED, REFUSED, ACCEPTED, REJECTED, REPLIED, WITHDRAWN)),
+            *(_first(name) for name in (AUTHORISED, REFUSED, ACCEPTED, REJECTED)),
+            func.min(case((ChainEventRow.name == REJECTED, reason))),
+            *(_first(name) for name in (REPLIED, WITHDRAWN)),
         )
         .where(ChainEventRow.letter_id.is_not(None), ChainEventRow.name.in_(LETTER_EVENTS))
         .group_by(ChainEventRow.letter_id)
@@ -163,30 +208,60 @@ def percentile(values: Sequence[int], p: float) -> int | None:
     return ordered[int(rank) - 1]
 
 
+def _reason_name(code: int) -> str:
+    known = RejectionReason._value2member_map_.get(code)
+    return known.name.lower() if isinstance(known, RejectionReason) else str(code)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 def _tally(letters: Iterable[_Letter], now: int) -> dict[str, Any]:
     letters = list(letters)
+    today = _beijing(now)
+    statute = _Statute()
     reply_seconds = [
         x.replied_at - x.authorised_at
         for x in letters
         if x.replied_at is not None and x.authorised_at is not None
     ]
     end_to_end = [x.replied_at - x.requested_at for x in letters if x.replied_at is not None]
+    judged: list[Deadline] = []  # every deadline a figure below rests on
+
+    def past(at: int | None, deadline: Deadline | None) -> bool:
+        """Whether ``at`` (else today) is after ``deadline``; recorded as a deadline judged."""
+        if deadline is None:
+            return False
+        judged.append(deadline)
+        return (today if at is None else _beijing(at)) > deadline.due
+
+    overdue = sum(x.awaiting_bank and past(None, x.reply_deadline(statute)) for x in letters)
+    replied_late = sum(
+        x.replied_at is not None and past(x.replied_at, x.reply_deadline(statute)) for x in letters
+    )
+    rejected = [x for x in letters if x.rejected_at is not None]
+    notices_late = sum(past(x.rejected_at, x.notice_deadline(statute)) for x in rejected)
+    notices = sum(x.authorised_at is not None for x in rejected)
+    reasons = Counter(_reason_name(x.rejection_reason) for x in rejected if x.rejection_reason is not None)
     replied = sum(x.replied_at is not None for x in letters)
-    rejected = sum(x.rejected_at is not None for x in letters)
-    overdue_at_bank = sum(x.awaiting_bank and x.overdue(now) for x in letters)
-    answer_due = replied + rejected + overdue_at_bank
     return {
         "letters_received": len(letters),
         "authorised": sum(x.authorised_at is not None for x in letters),
         "accepted": sum(x.accepted_at is not None for x in letters),
-        "rejected": rejected,
+        "rejected": len(rejected),
         "replied": replied,
         "withdrawn": sum(x.withdrawn_at is not None for x in letters),
         "refused": sum(x.refused_at is not None for x in letters),
         "awaiting": sum(x.awaiting_bank for x in letters),
-        "overdue": sum(x.overdue(now) for x in letters),
-        "overdue_at_bank": overdue_at_bank,
-        "reply_rate": replied / answer_due if answer_due else None,
+        "overdue": overdue,
+        "replied_late": replied_late,
+        "reply_rate": _share(replied, replied + len(rejected) + overdue),
+        "notices_on_time": notices - notices_late,
+        "notices_late": notices_late,
+        "notice_timeliness": _share(notices - notices_late, notices),
+        "rejection_reasons": dict(sorted(reasons.items())),
+        "provisional": sum(deadline.provisional for deadline in judged),
         "median_reply_seconds": percentile(reply_seconds, 50),
         "p95_reply_seconds": percentile(reply_seconds, 95),
         "median_end_to_end_seconds": percentile(end_to_end, 50),
@@ -204,7 +279,7 @@ def bank_statistics(
     """The statistics of every bank that received a letter (or only of ``bank``), by bank number,
     over the letters requested from ``since`` to before ``until`` (unix seconds; None: unbounded).
 
-    ``now`` (unix seconds) decides which letters are overdue.
+    ``now`` (unix seconds) decides which letters are overdue (by its Beijing date).
     """
     by_bank = attrgetter("bank")
     letters = sorted(_letters(session, bank, since, until), key=by_bank)

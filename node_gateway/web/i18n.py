@@ -211,9 +211,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.replied": ("已回函", "Replied"),
     "stats.rejected": ("退回", "Rejected"),
     "stats.awaiting": ("待银行处理", "Awaiting the bank"),
-    "stats.overdue_at_bank": ("银行逾期", "Overdue at the bank"),
-    "stats.overdue": ("逾期(合计)", "Overdue (all)"),
+    "stats.overdue": ("银行逾期未回函", "Overdue at the bank"),
+    "stats.replied_late": ("逾期回函", "Replied late"),
     "stats.reply_rate": ("回函率", "Reply rate"),
+    "stats.notice_timeliness": ("不符通知及时率", "Notices on time"),
+    "stats.notices_count": ("及时 {on_time} · 逾期 {late}", "{on_time} on time · {late} late"),
+    "stats.reasons": ("退回原因", "Reasons for rejection"),
+    "stats.reason": ("原因", "Reason"),
+    "stats.share": ("占比", "Share"),
+    "stats.no_rejections": ("本期间没有退回的询证函。", "No letter was rejected in this period."),
+    "stats.date_format": ("日期格式:年-月-日,如 2026-11-30", "Date as year-month-day, e.g. 2026-11-30"),
+    "stats.provisional": (
+        "其中 {n} 封询证函的法定期限落在尚未发布官方日历的年份,暂按周一至周五计算工作日,相关数字为暂定。",
+        "For {n} letter(s) the statutory deadline falls in a year whose official calendar is not yet "
+        "published: working days are counted as Monday to Friday for now, and those figures are provisional.",
+    ),
     "stats.median_reply": ("回函用时中位数", "Median reply time"),
     "stats.p95_reply": ("回函用时 95 分位", "95th percentile reply time"),
     "stats.median_end_to_end": ("发函至回函中位数", "Median request to reply"),
@@ -224,11 +236,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The charts show the first {n} banks in the table's order.",
     ),
     "stats.definitions": (
-        "回函率 = 已回函 ÷(已回函 + 退回 + 银行逾期),尚在回函期限内的询证函不计入;回函用时自被审计单位授权起算至银行回函;"
-        "逾期(合计)含等待被审计单位授权的逾期询证函。",
-        "Reply rate = replied ÷ (replied + rejected + overdue at the bank); letters still within their "
-        "due time are left out. Reply time runs from the auditee's authorisation to the bank's reply. "
-        "Overdue (all) includes letters overdue while awaiting the auditee's authorisation.",
+        "期限按法定工作日(官方日历,含节假日与调休)依链上区块时间的北京日期计算,不采用事务所设定的回函截止日:"
+        "银行自受理(LetterAccepted)起 10 个工作日内回函,尚未受理或退回的自被审计单位授权起算;"
+        "不合规的询证函自授权起 3 个工作日内发出不符通知(退回)。期限日次日起为逾期。"
+        "回函率 = 已回函 ÷(已回函 + 退回 + 银行逾期未回函),尚在法定期限内的询证函不计入;"
+        "回函用时自被审计单位授权起算至银行回函。",
+        "Deadlines are the statutory ones in working days of the official calendar (holidays and make-up "
+        "days included), counted from the Beijing dates of the chain's block times, never the firm's own due "
+        "date: the bank replies within 10 working days of accepting a letter (a letter neither accepted nor "
+        "rejected counts from the auditee's authorisation), and gives a non-compliance notice (a rejection) "
+        "within 3 working days of the authorisation. Late means after the due day. Reply rate = replied ÷ "
+        "(replied + rejected + overdue at the bank); letters still within their statutory time are left "
+        "out. Reply time runs from the auditee's authorisation to the bank's reply.",
     ),
     "unit.d": ("{n} 天", "{n} d"),
     "unit.h": ("{n} 小时", "{n} h"),

@@ -24,7 +24,7 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.chain.verification import verify_document
 from node_gateway.errors import InvalidRequest
 from node_gateway.plugins import NavLink
-from node_gateway.protocol.documents import CHINA_TIME
+from node_gateway.protocol.documents import CHINA_TIME, RejectionReason
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.statistics import BankStatistics, bank_statistics, network_summary, period
 from node_gateway.web.pages import PREFIX, MemberNames, PageRoute, language, render, require_page, site
@@ -45,6 +45,7 @@ NAV = (
 )
 
 _SECONDS = ("median_reply_seconds", "p95_reply_seconds", "median_end_to_end_seconds")
+_PERCENT = ("reply_rate", "notice_timeliness")
 STATS_COLUMNS = (
     Column("bank", "stats.bank_no", numeric=True),
     Column("bank_name", "stats.bank"),
@@ -52,9 +53,10 @@ STATS_COLUMNS = (
     Column("replied", "stats.replied", numeric=True),
     Column("rejected", "stats.rejected", numeric=True),
     Column("awaiting", "stats.awaiting", numeric=True),
-    Column("overdue_at_bank", "stats.overdue_at_bank", numeric=True),
     Column("overdue", "stats.overdue", numeric=True),
+    Column("replied_late", "stats.replied_late", numeric=True),
     Column("reply_rate", "stats.reply_rate", numeric=True),
+    Column("notice_timeliness", "stats.notice_timeliness", numeric=True),
     Column("median_reply_seconds", "stats.median_reply", numeric=True),
     Column("p95_reply_seconds", "stats.p95_reply", numeric=True),
     Column("median_end_to_end_seconds", "stats.median_end_to_end", numeric=True),
@@ -91,11 +93,32 @@ def duration(seconds: int | None, t: Callable[..., str]) -> str:
     return " ".join(parts[:2])
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
 def _row(stats: BankStatistics, names: MemberNames) -> dict[str, Any]:
-    name = names(stats.bank)
     row = stats.model_dump(include={column.key for column in STATS_COLUMNS})
-    rate = stats.reply_rate
-    return row | {"bank_name": name, "reply_rate": None if rate is None else round(rate * 100, 1)}
+    return row | {"bank_name": names(stats.bank)} | {key: _percent(row[key]) for key in _PERCENT}
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    label: str
+    count: int
+    fraction: float  # of all rejections
+
+
+def _reasons(counts: dict[str, int], t: Callable[..., str]) -> list[ReasonCount]:
+    """The rejections per reason, most first, labelled as the firm's pages label them."""
+    total = sum(counts.values()) or 1
+
+    def label(name: str) -> str:
+        reason = RejectionReason.__members__.get(name.upper())
+        return name if reason is None else t(f"firm.rejection.{reason.value}")
+
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [ReasonCount(label(name), n, n / total) for name, n in ordered]
 
 
 def _charts(rows: Sequence[dict[str, Any]], t: Callable[..., str]) -> list[Chart]:
@@ -110,10 +133,14 @@ def _charts(rows: Sequence[dict[str, Any]], t: Callable[..., str]) -> list[Chart
         ]
         return Chart(title, bars)
 
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value}%"
+
     return [
-        chart("stats.reply_rate", "reply_rate", lambda v: "—" if v is None else f"{v}%", 100),
+        chart("stats.reply_rate", "reply_rate", percent, 100),
+        chart("stats.notice_timeliness", "notice_timeliness", percent, 100),
         chart("stats.median_reply", "median_reply_seconds", lambda v: duration(v, t)),
-        chart("stats.overdue_at_bank", "overdue_at_bank", str),
+        chart("stats.overdue", "overdue", str),
     ]
 
 
@@ -123,12 +150,14 @@ def statistics(
     node: NodeDep,
     session: SessionDep,
     person: AnalystPerson,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_text: Annotated[str, Query(alias="from", max_length=40)] = "",
+    to_text: Annotated[str, Query(alias="to", max_length=40)] = "",
     export_as: Annotated[str, Query(alias="export")] = "",
     partial: bool = False,
 ) -> Response:
-    """Per bank over the letters requested from ``from`` to ``to`` (Beijing dates, both included)."""
+    """Per bank over the letters requested from ``from`` to ``to`` (Beijing dates, both included;
+    an empty field leaves its end open, as the form sends it)."""
+    first, to = _iso_date(from_text, "from"), _iso_date(to_text, "to")
     if first and to and first > to:
         raise InvalidRequest(f"the period starts ({first}) after it ends ({to})")
     t = _t(request)
@@ -145,6 +174,7 @@ def statistics(
         "view": view,
         "summary": summary,
         "charts": _charts(view.rows, t),
+        "reasons": _reasons(summary.rejection_reasons, t),
         "chart_bars": CHART_BARS,
         "duration": lambda seconds: duration(seconds, t),
         "first": first.isoformat() if first else "",
@@ -156,10 +186,20 @@ def statistics(
     return render(request, template, context, person=person)
 
 
+def _iso_date(text: str, field: str) -> date | None:
+    """The ISO date (2026-11-30) typed in ``field``, None if it is empty."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidRequest(f"{field}: {text!r} is not a date as year-month-day (2026-11-30)") from None
+
+
 def _export_label(t: Callable[..., str], key: str) -> str:
     column = next((c for c in STATS_COLUMNS if c.label == key), None)
     unit = "stats.in_seconds" if column and column.key in _SECONDS else ""
-    unit = "stats.in_percent" if column and column.key == "reply_rate" else unit
+    unit = "stats.in_percent" if column and column.key in _PERCENT else unit
     return t(key) + (t(unit) if unit else "")
 
 

@@ -1,16 +1,24 @@
-"""The regulator's statistics over a hand-made history of chain events, checked number by number."""
+"""The regulator's statistics over a hand-made history of chain events, checked number by number.
+
+Every letter is requested at T, Wednesday 15 November 2023 06:13 in Beijing; one authorised then
+has its notice due on Monday 20 November (3 working days) and its reply on Wednesday 29 November
+(10 working days). NOW is Tuesday 5 December.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from node_gateway.protocol.calendar import OfficialYear, WorkingCalendar
+from node_gateway.protocol.documents import CHINA_TIME
+from node_gateway.services import statistics
 from node_gateway.services.statistics import (
     BankStatistics,
     bank_statistics,
@@ -23,7 +31,7 @@ from node_gateway.storage.models import ChainEventRow
 
 DAY = 86_400
 T = 1_700_000_000  # when every letter is requested
-NOW = T + 10 * DAY
+NOW = T + 20 * DAY
 FIRM = 2
 
 _positions = itertools.count(1)
@@ -50,16 +58,20 @@ def event(name: str, letter: str | None, bank: int, at: int, **args: Any) -> Cha
     )
 
 
-def history(letter: str, bank: int, *, due: int, **steps: int) -> list[ChainEventRow]:
-    """A letter requested at T and the later steps at T + offset, e.g. ``LetterReplied=1100``."""
+def history(letter: str, bank: int, *, due: int, reason: int = 1, **steps: int) -> list[ChainEventRow]:
+    """A letter requested at T and the later steps at T + offset, e.g. ``LetterReplied=1100``; a
+    rejection gives ``reason``."""
     rows = [event("LetterRequested", letter, bank, T, dueAt=due, letterHash="0x" + "11" * 32)]
-    return rows + [event(name, letter, bank, T + offset) for name, offset in steps.items()]
+    return rows + [
+        event(name, letter, bank, T + offset, **({"reason": reason} if name == "LetterRejected" else {}))
+        for name, offset in steps.items()
+    ]
 
 
 def scenario() -> list[ChainEventRow]:
     """Fresh rows for each test's database (a row object belongs to one session)."""
     return [
-        # Bank 3: three replies (1000, 3000 and 5000 s after authorisation; L3's after its due time).
+        # Bank 3: four replies (1000 s, 3000 s, 13 days and 15 days after authorisation).
         *history(
             "L1",
             3,
@@ -70,29 +82,38 @@ def scenario() -> list[ChainEventRow]:
             LetterClosed=1200,
         ),
         *history("L2", 3, due=T + 5 * DAY, LetterAuthorised=50, LetterAccepted=3050, LetterReplied=3050),
-        *history("L3", 3, due=T + 1000, LetterAuthorised=100, LetterAccepted=200, LetterReplied=5100),
-        # accepted, past due at NOW, followed up: awaiting the bank and overdue
+        # Replied on 28 November, within the statute, though long after the firm's own dueAt.
+        *history("L3", 3, due=T + 1000, LetterAuthorised=100, LetterAccepted=200, LetterReplied=13 * DAY),
+        # Replied on 30 November: a day late.
+        *history(
+            "L12", 3, due=T + 40 * DAY, LetterAuthorised=100, LetterAccepted=200, LetterReplied=15 * DAY
+        ),
+        # accepted, not replied by 29 November, followed up: overdue at NOW
         *history(
             "L4",
             3,
-            due=T + 5 * DAY,
+            due=T + 40 * DAY,
             LetterAuthorised=100,
             LetterAccepted=200,
             LetterFollowedUp=6 * DAY,
         ),
-        # authorised, due after NOW: awaiting the bank, not overdue
-        *history("L5", 3, due=T + 20 * DAY, LetterAuthorised=100),
-        # never authorised, past due: overdue while awaiting the auditee
+        # The firm's dueAt passed long ago, but the auditee authorised it on 1 December: the bank
+        # has until 15 December, so it is awaiting the bank and not overdue.
+        *history("L5", 3, due=T + 1000, LetterAuthorised=16 * DAY),
+        # never authorised, past the firm's dueAt: the auditee's delay, not the bank's
         *history("L6", 3, due=T + 5 * DAY),
         *history("L7", 3, due=T + 5 * DAY, AuthorisationRefused=100),
+        # Rejected the same day (on time, incomplete) and on 21 November (late, other).
         *history("L8", 3, due=T + 5 * DAY, LetterAuthorised=100, LetterRejected=200),
+        *history("L11", 3, due=T + 5 * DAY, reason=99, LetterAuthorised=100, LetterRejected=6 * DAY),
         *history("L9", 3, due=T + 5 * DAY, LetterAuthorised=100, LetterWithdrawn=300),
         *history("L10", 3, due=T + 5 * DAY, LetterWithdrawn=100),
-        # Bank 4: one reply after 2000 s, one letter awaiting the auditee within its time.
+        # Bank 4: one reply after 2000 s, one letter awaiting the auditee past the firm's dueAt.
         *history("M1", 4, due=T + 5 * DAY, LetterAuthorised=10, LetterAccepted=20, LetterReplied=2010),
-        *history("M2", 4, due=T + 20 * DAY),
-        # Bank 5: one letter awaiting the bank within its time; nothing to rate yet.
-        *history("N1", 5, due=T + 20 * DAY, LetterAuthorised=10),
+        *history("M2", 4, due=T + 5 * DAY),
+        # Bank 5: one letter never accepted nor rejected: its 10 days run from the authorisation,
+        # and it is overdue though the firm's dueAt is still ahead.
+        *history("N1", 5, due=T + 40 * DAY, LetterAuthorised=10),
         # Not letters, or a letter whose request was never indexed: ignored.
         event("MandateRegistered", None, 3, T, auditeeRef="0x" + "22" * 32),
         event("LetterReplied", "Z1", 3, T + 10, replyHash="0x" + "33" * 32),
@@ -101,19 +122,23 @@ def scenario() -> list[ChainEventRow]:
 
 BANK_3 = BankStatistics(
     bank=3,
-    letters_received=10,
-    authorised=7,
-    accepted=4,
-    rejected=1,
-    replied=3,
+    letters_received=12,
+    authorised=9,
+    accepted=5,
+    rejected=2,
+    replied=4,
     withdrawn=2,
     refused=1,
     awaiting=2,
-    overdue=2,
-    overdue_at_bank=1,
-    reply_rate=3 / (3 + 1 + 1),  # replied / (replied + rejected + overdue at the bank)
+    overdue=1,
+    replied_late=1,
+    reply_rate=4 / (4 + 2 + 1),  # replied / (replied + rejected + overdue)
+    notices_on_time=1,
+    notices_late=1,
+    notice_timeliness=0.5,
+    rejection_reasons={"incomplete": 1, "other": 1},
     median_reply_seconds=3000,
-    p95_reply_seconds=5000,
+    p95_reply_seconds=15 * DAY - 100,
     median_end_to_end_seconds=3050,
 )
 BANK_4 = BankStatistics(
@@ -127,7 +152,7 @@ BANK_4 = BankStatistics(
     p95_reply_seconds=2000,
     median_end_to_end_seconds=2010,
 )
-BANK_5 = BankStatistics(bank=5, letters_received=1, authorised=1, awaiting=1)
+BANK_5 = BankStatistics(bank=5, letters_received=1, authorised=1, awaiting=1, overdue=1, reply_rate=0.0)
 
 
 @pytest.fixture
@@ -150,35 +175,78 @@ def test_statistics_of_one_bank(session: Session) -> None:
     assert bank_statistics(session, now=NOW, bank=9) == []
 
 
-def test_overdue_depends_on_now(session: Session) -> None:
+def test_overdue_follows_the_statute_in_beijing_days(session: Session) -> None:
     (early,) = bank_statistics(session, now=T + DAY, bank=3)
-    # L4 and L6 are not yet due; L3 was due at T + 1000 but was replied, so it never counts.
-    assert (early.overdue, early.overdue_at_bank, early.awaiting) == (0, 0, 2)
-    assert early.reply_rate == 3 / (3 + 1)
-    (at_due,) = bank_statistics(session, now=T + 5 * DAY, bank=3)
-    assert at_due.overdue == 0  # overdue strictly after the due time, as the contract's isOverdue
+    # L4 is not yet due; L3's and L5's dueAt have passed, which the regulator does not count.
+    assert (early.overdue, early.awaiting) == (0, 2)
+    assert early.reply_rate == 4 / (4 + 2)
+    (on_due_day,) = bank_statistics(session, now=T + 14 * DAY, bank=3)  # Wednesday 29 November
+    assert on_due_day.overdue == 0
+    (day_after,) = bank_statistics(session, now=T + 15 * DAY, bank=3)
+    assert day_after.overdue == 1
+    assert day_after.provisional == 0
 
 
 def test_network_summary(session: Session) -> None:
     summary = network_summary(session, now=NOW)
     assert summary.model_dump() == {
         "banks": 3,
-        "letters_received": 13,
-        "authorised": 9,
-        "accepted": 5,
-        "rejected": 1,
-        "replied": 4,
+        "letters_received": 15,
+        "authorised": 11,
+        "accepted": 6,
+        "rejected": 2,
+        "replied": 5,
         "withdrawn": 2,
         "refused": 1,
         "awaiting": 3,
         "overdue": 2,
-        "overdue_at_bank": 1,
-        "reply_rate": 4 / 6,
-        # over all letters' times [1000, 2000, 3000, 5000], not an average of the banks'
-        "median_reply_seconds": 2000,
-        "p95_reply_seconds": 5000,
-        "median_end_to_end_seconds": 2010,
+        "replied_late": 1,
+        "reply_rate": 5 / 9,
+        "notices_on_time": 1,
+        "notices_late": 1,
+        "notice_timeliness": 0.5,
+        "rejection_reasons": {"incomplete": 1, "other": 1},
+        "provisional": 0,
+        # over all letters' times, not an average of the banks'
+        "median_reply_seconds": 3000,
+        "p95_reply_seconds": 15 * DAY - 100,
+        "median_end_to_end_seconds": 3050,
     }
+
+
+def _beijing_noon(day: date) -> int:
+    return int(datetime.combine(day, time(12), CHINA_TIME).timestamp())
+
+
+def test_a_deadline_in_a_year_without_its_calendar_is_provisional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accepted on Monday 28 December 2026: without 2027's calendar its 10 days are counted as
+    weekdays (due Monday 11 January) and marked provisional; with the (test) file, exact."""
+    db = Database(f"sqlite:///{tmp_path / 'provisional.db'}")
+    db.migrate()
+    accepted = _beijing_noon(date(2026, 12, 28))
+    rows = [
+        event("LetterRequested", "P1", 3, accepted, dueAt=accepted, letterHash="0x" + "11" * 32),
+        event("LetterAuthorised", "P1", 3, accepted),
+        event("LetterAccepted", "P1", 3, accepted),
+        event("LetterRejected", "P2", 3, accepted, reason=7),
+    ]
+    monkeypatch.setattr(statistics, "CALENDAR", WorkingCalendar())
+    with db.session() as session:
+        session.add_all(rows)
+        session.flush()
+        (weekdays,) = bank_statistics(session, now=_beijing_noon(date(2027, 1, 12)))
+        assert (weekdays.overdue, weekdays.provisional) == (1, 1)
+        assert weekdays.rejection_reasons == {}  # P2's request was never indexed
+        official = OfficialYear.read(
+            (Path(__file__).parent / "data" / "calendar-2027.test.json").read_bytes()
+        )
+        monkeypatch.setattr(statistics, "CALENDAR", WorkingCalendar([official]))
+        # 1 January 2027 is a holiday in the file: due Tuesday 12 January, not yet overdue.
+        (exact,) = bank_statistics(session, now=_beijing_noon(date(2027, 1, 12)))
+        assert (exact.overdue, exact.provisional) == (0, 0)
+    db.dispose()
 
 
 def test_a_period_keeps_the_letters_requested_in_it_by_beijing_date(session: Session) -> None:
@@ -191,7 +259,7 @@ def test_a_period_keeps_the_letters_requested_in_it_by_beijing_date(session: Ses
     before = period(date(2023, 11, 1), date(2023, 11, 14))
     assert bank_statistics(session, now=NOW, since=before[0], until=before[1]) == []
     assert network_summary(session, now=NOW, since=T + 1).letters_received == 0
-    assert network_summary(session, now=NOW, since=T, until=T + 1).letters_received == 13
+    assert network_summary(session, now=NOW, since=T, until=T + 1).letters_received == 15
 
 
 def test_no_events_no_statistics(tmp_path: Path) -> None:

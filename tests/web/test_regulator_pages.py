@@ -61,7 +61,21 @@ def test_the_statistics_per_bank_over_a_period(regulator: Gateway, deployment: D
     assert f'data-testid="received-{other}">2<' in page.text
     assert f'data-testid="rate-{bank}">50.0%<' in page.text  # one replied, one rejected
     assert "10 分" in page.text  # the median reply time, 600 s
-    assert page.text.count("<svg") == 3
+    assert page.text.count("<svg") == 4
+    # The other bank's letters were authorised in November 2023 and never answered: overdue by the
+    # statute, whatever the firm's due time.
+    assert f'data-testid="overdue-{other}">2<' in page.text
+    assert f'data-testid="rate-{other}">0.0%<' in page.text
+    assert f'data-testid="notices-{bank}">100.0%<' in page.text  # rejected the day it arrived
+    assert 'data-testid="total-notices">100.0%' in page.text
+    reasons = page.text.split('data-testid="reasons"')[1].split("</section>")[0]
+    assert "函证内容不完整" in reasons
+    assert "100.0%" in reasons
+    # ISO dates whatever the browser's locale: text inputs with a pattern, not type=date.
+    assert 'name="from" value="" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2}"' in page.text
+    assert 'type="date"' not in page.text
+    assert http.get("/web/regulator/statistics?from=&to=").status_code == 200  # empty fields
+    assert http.get("/web/regulator/statistics?from=2023/11/15").status_code == 422
     assert "<script" not in page.text.split("<main")[1]
     assert 'hx-trigger="every 5s"' in page.text
 
@@ -91,6 +105,10 @@ def test_the_api_takes_the_same_period(regulator: Gateway, deployment: Deploymen
     other = deployment.bank2.member_id
     (stats,) = api.get(f"/v1/statistics?bank={other}&from=2023-11-15&to=2023-11-15").json()
     assert stats["letters_received"] == 1
+    assert (stats["overdue"], stats["provisional"]) == (1, 0)
+    summary = api.get("/v1/statistics/summary").json()
+    assert summary["rejection_reasons"] == {"incomplete": 1}
+    assert (summary["notices_on_time"], summary["notices_late"], summary["notice_timeliness"]) == (1, 0, 1.0)
     assert api.get("/v1/statistics/summary?from=2023-11-25").json()["letters_received"] == 1
 
 
