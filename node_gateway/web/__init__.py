@@ -8,7 +8,7 @@ asset served by the gateway itself (banks run these on closed networks).
 - ``admin``: the member's users (admins); ``operator``: the consortium operator's pages;
   ``regulator``: the regulator's (statistics, document verification, the contracts' check);
   ``firm``: the audit firm's (its letters, a letter with its reply and timeline, authorisation
-  requests);
+  requests); ``firm_compose``: the firm's letter composer and bulk upload;
 - ``tables``: filter, sort, page, export; ``i18n``: the messages in Chinese and English.
 
 ``install`` mounts them on an application: the core's pages, those of the member's role, and those
@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from node_gateway.core.config import MemberRole
 from node_gateway.plugins import GatewayPlugin, NavLink
-from node_gateway.web import account, admin, firm, operator, regulator
+from node_gateway.web import account, admin, firm, firm_compose, operator, regulator
 from node_gateway.web.pages import PREFIX, STATIC, PageRoute, SignedIn, make_site, redirect, render
 
 VENDOR = f"{PREFIX}/static/vendor"
@@ -34,7 +34,7 @@ VENDOR = f"{PREFIX}/static/vendor"
 _ROLE_PAGES: dict[MemberRole, tuple[Sequence[APIRouter], Sequence[NavLink]]] = {
     MemberRole.OPERATOR: ((operator.router,), operator.NAV),
     MemberRole.REGULATOR: ((regulator.router,), regulator.NAV),
-    MemberRole.AUDIT_FIRM: ((firm.router,), firm.NAV),
+    MemberRole.AUDIT_FIRM: ((firm.router, firm_compose.router), (*firm.NAV, *firm_compose.NAV)),
 }
 _CORE_NAV = (NavLink(f"{PREFIX}/admin/users", "nav.users", frozenset({"admin"})),)
 
