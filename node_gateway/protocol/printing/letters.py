@@ -1,0 +1,432 @@
+"""The letter (询证函) and the reply (回函), laid out as the standard letter of 财会〔2020〕12号.
+
+The letter: the 函证编号, the addressee, the request in the template's words, the parties, the
+基准日, items 1–14 and the cash-pooling annex each as a table (an unused item says 不适用), the
+sign-offs and dates. The reply quotes the 函证编号, states its one 结论 (信息证明无误, or 信息不符
+with every difference in words: the item, the account, the currency, the letter's and the bank's
+values), answers item by item and names its 经办 and 复核 (or the automated control and who
+answers for it). Both end with what a verifier needs to find the document on chain, printed and
+as a QR code (``verification_payload``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
+from reportlab.lib.units import mm  # type: ignore[import-untyped]
+from reportlab.platypus import (  # type: ignore[import-untyped]
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable  # type: ignore[import-untyped]
+
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    ItemKey,
+    ItemStatus,
+    LetterFormat,
+)
+from node_gateway.protocol.printing.columns import (
+    CLOSING_WORDS,
+    DIFFERENCE_LABELS,
+    ITEM_STATUS_LABELS,
+    column_label,
+    entry_currency,
+    entry_reference,
+    item_extras,
+    item_heading,
+    item_rows,
+    item_table,
+    show_value,
+    stated_value,
+)
+from node_gateway.protocol.printing.page import (
+    CONTENT_WIDTH,
+    FONT,
+    RULE,
+    SHADE,
+    build_pdf,
+    escape,
+    grid,
+    qr_code,
+    styles,
+)
+
+# --- what a verifier needs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainRecord:
+    """Where a printed document is recorded: the network, and the document's salted hash there."""
+
+    chain_id: int
+    confirmation_registry: str  # the ConfirmationRegistry's address
+    document_hash: str  # the salted keccak256 the chain holds (letterHash or replyHash)
+
+
+def verification_payload(kind: str, letter_id: str, record: ChainRecord) -> str:
+    """What the QR code of a ``kind`` ("letter" or "reply") document carries: a URI naming the
+    chain, the registry, the letter and the document's hash on chain, nothing of the document."""
+    query = urlencode(
+        {
+            "chain_id": record.chain_id,
+            "registry": record.confirmation_registry,
+            "letter_id": letter_id,
+            "hash": record.document_hash,
+        }
+    )
+    return f"confirmnet:{kind}?{query}"
+
+
+# --- shared pieces of both documents ------------------------------------------------------------
+
+
+def document_number(document: ConfirmationLetter | ConfirmationReply) -> str:
+    """The 函证编号 a letter carries or a reply quotes; the letter id where there is none (a
+    letter the firm's gateway has not numbered yet)."""
+    for name in ("confirmation_no", "letter_no"):
+        if number := getattr(document, name, None):
+            return str(number)
+    return document.letter_id
+
+
+def _bank_name(letter: ConfirmationLetter) -> str:
+    return letter.bank.name + (letter.bank.branch or "")
+
+
+def _facts_table(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle]) -> Table:
+    cells = [[Paragraph(escape(k), s["small"]), Paragraph(escape(v), s["small"])] for k, v in rows]
+    table = grid(cells, [38 * mm, CONTENT_WIDTH - 38 * mm], header_rows=0)
+    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), SHADE)]))
+    return table
+
+
+def _verification_block(
+    kind: str, letter_id: str, record: ChainRecord, s: dict[str, ParagraphStyle]
+) -> Flowable:
+    what = "询证函" if kind == "letter" else "回函"
+    lines = [
+        Paragraph("链上核验信息", s["h2"]),
+        Paragraph(
+            f"本{what}的数据不上链;链上仅记录其加盐哈希。扫描右侧二维码或按下列信息,在函证网络的链上查询该函证的"
+            f"记录,并用证据包中的文件与盐值(confirmnet verify)核对本{what}的哈希。",
+            s["small"],
+        ),
+        Paragraph(f"链 ID:{record.chain_id}", s["mono"]),
+        Paragraph(f"ConfirmationRegistry:{escape(record.confirmation_registry)}", s["mono"]),
+        Paragraph(f"函证 ID(letter id):{escape(letter_id)}", s["mono"]),
+        Paragraph(f"{what}哈希({kind} hash):{escape(record.document_hash)}", s["mono"]),
+    ]
+    code = qr_code(verification_payload(kind, letter_id, record))
+    table = Table([[lines, code]], colWidths=[CONTENT_WIDTH - 34 * mm, 34 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return KeepTogether([Spacer(1, 4 * mm), table])
+
+
+def _signature_table(rows: list[list[str]], s: dict[str, ParagraphStyle]) -> Table:
+    cells = [[Paragraph(escape(c), s["small"]) for c in row] for row in rows]
+    width = CONTENT_WIDTH / len(rows[0])
+    table = Table(cells, colWidths=[width] * len(rows[0]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _person(officer: BaseModel | None) -> str:
+    if officer is None:
+        return "—"
+    name = str(getattr(officer, "name", ""))
+    title = getattr(officer, "title", None)
+    return f"{name}({title})" if title else name
+
+
+# --- the letter -----------------------------------------------------------------------------------
+
+
+def _letter_request(letter: ConfirmationLetter) -> list[str]:
+    firm = letter.audit_firm.name
+    period = getattr(letter, "audit_period", None)
+    scope = f"{show_value(period.start)}至{show_value(period.end)}期间" if period is not None else ""
+    lines = [
+        f"本公司聘请的{firm}正在对本公司{scope}的财务报表进行审计,按照中国注册会计师审计准则的要求,"
+        "应当询证本公司与贵行相关的信息。"
+    ]
+    if letter.format is LetterFormat.ONE:
+        lines.append(
+            "下列第1—14项及附表信息出自本公司的记录:(1)如与贵行记录相符,请在回函“结论”部分确认;"
+            "(2)如有不符,请在回函“结论”部分列明不符项目及具体内容。"
+        )
+    else:
+        lines.append(
+            "请贵行根据本公司与贵行之间的业务往来记录,填列下列第1—14项及附表信息,并在回函“结论”部分确认。"
+        )
+    lines.append(
+        f"本公司谨授权贵行将回函通过银行函证区块链网络直接发送至{firm}(成员编号 {letter.audit_firm.member_no}),"
+        "由其函证经办人接收。"
+    )
+    fee = getattr(letter, "fee_account", None)
+    if fee is not None:
+        lines.append(
+            f"本公司谨授权贵行可从本公司{escape(show_value(fee))}账户支取办理本询证函回函服务的费用。"
+        )
+    lines.append(f"截至{letter.reference_date:%Y年%m月%d日},本公司与贵行相关的信息列示如下:")
+    return lines
+
+
+def _letter_items(letter: ConfirmationLetter, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = []
+    for key, item in letter.items.by_key():
+        block: list[Flowable] = [Paragraph(escape(item_heading(key)), s["h2"])]
+        block += [Paragraph(escape(line), s["small"]) for line in item_extras(item)]
+        if key is ItemKey.CLOSED_ACCOUNTS and (period := getattr(letter, "closed_accounts_period", None)):
+            block.append(
+                Paragraph(f"期间:自{show_value(period.start)}起至{show_value(period.end)}止", s["small"])
+            )
+        if item.not_applicable:
+            block.append(item_table(key, [], s, spanning="不适用"))
+        elif not item.entries:
+            block.append(item_table(key, [], s, spanning="由贵行根据记录填列"))
+        else:
+            block.append(item_table(key, item_rows(key, item.entries), s))
+            if key in CLOSING_WORDS and letter.format is LetterFormat.ONE:
+                block.append(Paragraph(CLOSING_WORDS[key], s["small"]))
+        story.append(KeepTogether(block[:3]))
+        story += block[3:]
+    return story
+
+
+def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
+    """The letter as the PDF the firm, the auditee and the bank file."""
+    s = styles()
+    number = document_number(letter)
+    format_name = "格式一" if letter.format is LetterFormat.ONE else "格式二"
+    contact = letter.auditee.contact
+    firm_contact = getattr(letter, "firm_contact", None)
+    facts = [
+        ("函证编号", number),
+        ("被审计单位", f"{letter.auditee.name}(统一社会信用代码 {letter.auditee.registration_code})"),
+        ("被审计单位联系人", show_value(contact) if contact else "—"),
+        ("会计师事务所", f"{letter.audit_firm.name}(成员编号 {letter.audit_firm.member_no})"),
+        ("函证经办人", show_value(firm_contact) if firm_contact else "—"),
+        ("被询证银行", f"{_bank_name(letter)}(成员编号 {letter.bank.member_no})"),
+        ("基准日", f"{letter.reference_date:%Y年%m月%d日}"),
+        ("发函日期", f"{letter.issued_on:%Y年%m月%d日}"),
+        (
+            "函证格式",
+            f"{format_name}({'由被审计单位列示信息,银行核对' if letter.format is LetterFormat.ONE else '由银行填列信息'})",
+        ),
+    ]
+    story: list[Flowable] = [
+        Paragraph(f"编号:{escape(number)}", s["number"]),
+        Paragraph("银行询证函", s["title"]),
+        Paragraph(f"财会〔2020〕12号 {format_name}", s["subtitle"]),
+        Spacer(1, 3 * mm),
+        Paragraph(f"{escape(_bank_name(letter))}:", s["base"]),
+        *[Paragraph(line, s["body"]) for line in _letter_request(letter)],
+        Spacer(1, 2 * mm),
+        _facts_table(facts, s),
+        *_letter_items(letter, s),
+        Spacer(1, 5 * mm),
+        Paragraph(
+            "本函经被审计单位在贵行预留的授权签字人以电子签名授权(记录于链上),电子签名与签章具有同等效力。"
+            "银行的结论见本函的回函(函证编号同上)。",
+            s["small"],
+        ),
+        Spacer(1, 3 * mm),
+        _signature_table(
+            [
+                [f"被审计单位:{letter.auditee.name}", f"会计师事务所:{letter.audit_firm.name}"],
+                [
+                    f"日期:{letter.issued_on:%Y年%m月%d日}",
+                    f"函证经办人:{show_value(firm_contact) if firm_contact else '—'}",
+                ],
+            ],
+            s,
+        ),
+        _verification_block("letter", letter.letter_id, record, s),
+    ]
+    return build_pdf(
+        story,
+        title=f"银行询证函 {number}",
+        author=letter.audit_firm.name,
+        created=letter.issued_on,
+        footer=f"银行询证函 · 编号 {number} · {letter.auditee.name}",
+    )
+
+
+# --- the reply ------------------------------------------------------------------------------------
+
+
+def reply_conclusion(reply: ConfirmationReply) -> str:
+    """The reply's 结论 in words: as the reply states it, else as its items make it."""
+    stated = getattr(reply, "conclusion", None)
+    if stated is not None:
+        from node_gateway.protocol import documents
+
+        titles = getattr(documents, "CONCLUSION_TITLES", {})
+        return str(titles.get(stated, stated))
+    return "信息不符" if reply.has_exceptions else "信息证明无误"
+
+
+def difference_rows(reply: ConfirmationReply, letter: ConfirmationLetter) -> list[list[str]]:
+    """Each difference as a row: item, account (or other number), currency, the letter's value,
+    the bank's value, what differs — in words."""
+    letter_items = dict(letter.items.by_key())
+    rows = []
+    for key, answer in reply.items.by_key():
+        entries = letter_items[key].entries
+        for difference in answer.differences:
+            entry = (
+                entries[difference.entry]
+                if difference.entry is not None and difference.entry < len(entries)
+                else None
+            )
+            bank_entry = getattr(difference, "bank_entry", None)
+            if entry is None and bank_entry is not None and bank_entry < len(answer.entries):
+                entry = answer.entries[bank_entry]
+            reference = getattr(difference, "reference", None) or (entry_reference(entry) if entry else None)
+            currency = getattr(difference, "currency", None) or (entry_currency(entry) if entry else None)
+            what = DIFFERENCE_LABELS.get(difference.reason.value, difference.reason.value)
+            if difference.field:
+                what += f":{column_label(key, difference.field)}"
+            if difference.note:
+                what += f"({difference.note})"
+            rows.append(
+                [
+                    item_heading(key),
+                    reference or "—",
+                    currency or "—",
+                    stated_value(key, difference.field, difference.auditor_value),
+                    stated_value(key, difference.field, difference.bank_value),
+                    what,
+                ]
+            )
+    return rows
+
+
+def _reply_items(
+    reply: ConfirmationReply, letter: ConfirmationLetter, s: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    letter_items = dict(letter.items.by_key())
+    story: list[Flowable] = []
+    for key, answer in reply.items.by_key():
+        item = letter_items[key]
+        status = ITEM_STATUS_LABELS[answer.status]
+        heading = Paragraph(
+            f"{escape(item_heading(key))}  <font size=9>回函:"
+            + (f"<font color='#c70d0d'>{status}</font>" if answer.status is ItemStatus.EXCEPTION else status)
+            + "</font>",
+            s["h2"],
+        )
+        block: list[Flowable] = [heading]
+        if item.entries:
+            differing = {d.entry for d in answer.differences if d.entry is not None}
+            block.append(item_table(key, item_rows(key, item.entries, differing), s))
+        if answer.entries:
+            block.append(Paragraph("本行填列:", s["small"]))
+            block.append(item_table(key, item_rows(key, answer.entries), s))
+        if not item.entries and not answer.entries:
+            none = "不适用" if answer.status is ItemStatus.NOT_APPLICABLE else "本行无此项业务记录"
+            block.append(item_table(key, [], s, spanning=none))
+        story.append(KeepTogether(block[:2]))
+        story += block[2:]
+    return story
+
+
+def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: ChainRecord) -> bytes:
+    """The reply as the PDF the bank and the firm file: the letter's items with the bank's answers."""
+    s = styles()
+    number = document_number(reply)
+    conclusion = reply_conclusion(reply)
+    differences = difference_rows(reply, letter)
+    no_relationship = bool(getattr(reply, "no_relationship", False))
+    story: list[Flowable] = [
+        Paragraph(f"函证编号:{escape(number)}", s["number"]),
+        Paragraph("银行询证函回函", s["title"]),
+        Paragraph("财会〔2020〕12号 以下由被询证银行填列", s["subtitle"]),
+        Spacer(1, 3 * mm),
+        Paragraph(f"{escape(letter.audit_firm.name)}:", s["base"]),
+        Paragraph(
+            f"贵所于{letter.issued_on:%Y年%m月%d日}发出的编号为 {escape(number)} 的银行询证函(被审计单位:"
+            f"{escape(letter.auditee.name)},基准日:{letter.reference_date:%Y年%m月%d日})本行已收悉。"
+            "本行回复如下:",
+            s["body"],
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    if no_relationship:
+        story.append(
+            Paragraph("本行与被审计单位无业务关系,本行未记载被审计单位的任何账户或业务。", s["conclusion"])
+        )
+    if differences:
+        story += [
+            Paragraph(f"结论:<font color='#c70d0d'>{escape(conclusion)}</font>", s["conclusion"]),
+            Paragraph("经本行核对,存在以下不符之处:", s["base"]),
+        ]
+        header = ["项目", "账号/号码", "币种", "函证所列", "本行记录", "不符内容"]
+        widths = [34 * mm, 34 * mm, 11 * mm, 27 * mm, 27 * mm, CONTENT_WIDTH - 133 * mm]
+        cells: list[list[Any]] = [[Paragraph(h, s["head"]) for h in header]]
+        cells += [[Paragraph(escape(c), s["cell"]) for c in row] for row in differences]
+        story.append(grid(cells, widths))
+    else:
+        story += [
+            Paragraph(f"结论:{escape(conclusion)}", s["conclusion"]),
+            Paragraph("经本行核对,所函证项目与本行记载信息相符。特此函复。", s["base"]),
+        ]
+    if reply.remarks:
+        story.append(Paragraph(f"说明:{escape(reply.remarks)}", s["small"]))
+    story += _reply_items(reply, letter, s)
+    control = getattr(reply, "automated_control", None)
+    reviewer = (
+        f"{control.name}(自动化控制,直通式回函;负责人:{_person(control.accountable)})"
+        if control is not None
+        else _person(reply.reviewer)
+    )
+    story += [
+        Spacer(1, 5 * mm),
+        Paragraph(
+            "本回函经本行以其在函证网络登记的账户电子签名后记录于链上,电子签名与加盖银行公章具有同等效力。",
+            s["small"],
+        ),
+        Spacer(1, 3 * mm),
+        _signature_table(
+            [
+                [f"被询证银行:{_bank_name(letter)}", f"回函日期:{reply.replied_on:%Y年%m月%d日}"],
+                [f"经办人:{_person(reply.preparer)}", f"复核人:{reviewer}"],
+            ],
+            s,
+        ),
+        Paragraph(f"所回复询证函的哈希(letter hash):{escape(reply.letter_hash)}", s["mono"]),
+        _verification_block("reply", reply.letter_id, record, s),
+    ]
+    return build_pdf(
+        story,
+        title=f"银行询证函回函 {number}",
+        author=_bank_name(letter),
+        created=reply.replied_on,
+        footer=f"银行询证函回函 · 编号 {number} · {_bank_name(letter)}",
+    )

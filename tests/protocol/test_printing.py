@@ -1,0 +1,208 @@
+"""The letter and the reply as PDFs: the same documents give the same bytes, every font is
+embedded, the QR code decodes to what a verifier needs and no more, and the pages say what the
+documents say (the 函证编号, every item with 不适用 marked, the 结论 with each difference, 经办 and
+复核)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pypdf
+import pypdfium2  # type: ignore[import-untyped]
+import pytest
+import zxingcpp
+
+from node_gateway.protocol import as_salt, document_hash, to_hex
+from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, ItemKey, ItemStatus
+from node_gateway.protocol.printing import (
+    ChainRecord,
+    document_number,
+    letter_pdf,
+    reply_conclusion,
+    reply_pdf,
+    verification_payload,
+)
+from node_gateway.protocol.printing.columns import item_columns, item_heading
+from node_gateway.protocol.printing.page import FONT_FILE, FONT_PACKAGE
+from node_gateway.protocol.samples import sample_letter, sample_reply
+
+LETTER_ID = "0x" + "5a" * 32
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+LETTER_SALT = as_salt(b"\x01" * 32)
+REPLY_SALT = as_salt(b"\x02" * 32)
+# Debian's fonts-wqy-microhei 0.2.0-beta-3.1 ships the same file.
+WQY_MICROHEI_SHA256 = "2420e8078af796b19a3f6ef13de527a1a91c1e7171eea115926c614ced1009b3"
+
+
+def _letter() -> ConfirmationLetter:
+    return sample_letter(letter_id=LETTER_ID)
+
+
+def _letter_record(letter: ConfirmationLetter) -> ChainRecord:
+    return ChainRecord(31337, REGISTRY, to_hex(document_hash(letter, LETTER_SALT)))
+
+
+def _reply(letter: ConfirmationLetter, *, with_exception: bool) -> ConfirmationReply:
+    return sample_reply(letter, letter_hash=document_hash(letter, LETTER_SALT), with_exception=with_exception)
+
+
+def _reply_record(reply: ConfirmationReply) -> ChainRecord:
+    return ChainRecord(31337, REGISTRY, to_hex(document_hash(reply, REPLY_SALT)))
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _fonts(pdf: bytes) -> Iterator[tuple[str, Any]]:
+    """Every font the pages use, also inside form XObjects (the QR code is drawn as one)."""
+
+    def walk(resources_: Any) -> Iterator[tuple[str, Any]]:
+        for name, font in (resources_.get("/Font") or {}).items():
+            yield str(name), font.get_object()
+        for xobject in (resources_.get("/XObject") or {}).values():
+            inner = xobject.get_object().get("/Resources")
+            if inner is not None:
+                yield from walk(inner.get_object())
+
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        yield from walk(page["/Resources"].get_object())
+
+
+def _embedded(font: Any) -> bool:
+    if font["/Subtype"] == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None:  # a standard-14 font: the viewer substitutes one of its own
+        return False
+    return any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def _qr_codes(pdf: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    found = []
+    for index in range(len(document)):
+        image = document[index].render(scale=3).to_pil()
+        found += [
+            code.text
+            for code in zxingcpp.read_barcodes(image)
+            if code.format == zxingcpp.BarcodeFormat.QRCode
+        ]
+    return found
+
+
+def test_the_font_is_debians_wenquanyi_micro_hei() -> None:
+    data = resources.files(FONT_PACKAGE).joinpath(FONT_FILE).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == WQY_MICROHEI_SHA256
+
+
+def test_the_same_documents_give_the_same_bytes_in_another_process() -> None:
+    letter = _letter()
+    first = letter_pdf(letter, _letter_record(letter))
+    assert letter_pdf(letter, _letter_record(letter)) == first
+    script = (
+        "import sys\n"
+        "from tests.protocol.test_printing import _letter, _letter_record\n"
+        "from node_gateway.protocol.printing import letter_pdf\n"
+        "letter = _letter()\n"
+        "sys.stdout.buffer.write(letter_pdf(letter, _letter_record(letter)))\n"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, check=True, timeout=120
+    ).stdout
+    assert again == first
+    # ...and the PDF's dates are the letter's, not the clock's.
+    info = pypdf.PdfReader(io.BytesIO(first)).metadata
+    assert info is not None
+    assert str(info["/CreationDate"]).startswith(f"D:{letter.issued_on:%Y%m%d}")
+
+
+@pytest.mark.parametrize("with_exception", [False, True])
+def test_every_font_is_embedded(with_exception: bool) -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=with_exception)
+    for pdf in (letter_pdf(letter, _letter_record(letter)), reply_pdf(reply, letter, _reply_record(reply))):
+        fonts = list(_fonts(pdf))
+        assert fonts
+        assert [name for name, font in fonts if not _embedded(font)] == []
+
+
+def test_the_qr_codes_carry_the_chain_reference_and_nothing_of_the_letter() -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=True)
+    letter_record, reply_record = _letter_record(letter), _reply_record(reply)
+    assert _qr_codes(letter_pdf(letter, letter_record)) == [
+        verification_payload("letter", LETTER_ID, letter_record)
+    ]
+    assert _qr_codes(reply_pdf(reply, letter, reply_record)) == [
+        verification_payload("reply", LETTER_ID, reply_record)
+    ]
+    payload = urlsplit(verification_payload("reply", LETTER_ID, reply_record))
+    assert (payload.scheme, payload.path) == ("confirmnet", "reply")
+    assert parse_qs(payload.query) == {
+        "chain_id": ["31337"],
+        "registry": [REGISTRY],
+        "letter_id": [LETTER_ID],
+        "hash": [reply_record.document_hash],
+    }
+
+
+def test_the_letter_shows_every_item_with_not_applicable_marked() -> None:
+    letter = _letter()
+    text = _text(letter_pdf(letter, _letter_record(letter)))
+    assert "银行询证函" in text
+    assert document_number(letter) in text.replace("\n", "")
+    for name in (letter.auditee.name, letter.audit_firm.name, letter.bank.name):
+        assert name in text
+    assert f"{letter.reference_date:%Y年%m月%d日}" in text
+    for key, item in letter.items.by_key():
+        assert item_heading(key) in text, key
+        for entry in item.entries:
+            number = getattr(entry, "account_no", None)
+            if number:
+                assert number in text.replace("\n", ""), (key, number)
+    not_applicable = sum(item.not_applicable for _, item in letter.items.by_key())
+    assert not_applicable > 0
+    assert text.count("不适用") == not_applicable
+    assert "12,345,678.90" in text  # amounts as an accountant writes them
+
+
+def test_every_column_has_a_chinese_heading() -> None:
+    """A field added to an entry shows as a column at once; this holds it to a proper heading."""
+    for key in ItemKey:
+        for column in item_columns(key):
+            assert any("\u4e00" <= c <= "\u9fff" for c in column.heading), (key, column)
+
+
+def test_a_reply_with_a_difference_says_so_and_names_it() -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=True)
+    text = _text(reply_pdf(reply, letter, _reply_record(reply)))
+    assert reply_conclusion(reply) == "信息不符"
+    assert "结论:信息不符" in text
+    first = letter.items.deposits.entries[0]
+    stated = first.balance or Decimal(0)
+    for expected in (first.account_no, first.currency, f"{stated:,.2f}", f"{stated - 100:,.2f}", "余额"):
+        assert expected in text, expected
+    for words in (reply.preparer.name, reply.reviewer.name, "经办人", "复核人"):
+        assert words in text
+    assert document_number(reply) in text.replace("\n", "")
+
+
+def test_a_clean_reply_is_confirmed_item_by_item() -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=False)
+    text = _text(reply_pdf(reply, letter, _reply_record(reply)))
+    assert "结论:信息证明无误" in text
+    assert "所函证项目与本行记载信息相符" in text
+    answers = [answer.status for _, answer in reply.items.by_key()]
+    assert text.count("回函:相符") == answers.count(ItemStatus.CONFIRMED)
+    assert text.count("回函:不适用") == answers.count(ItemStatus.NOT_APPLICABLE)
