@@ -129,13 +129,17 @@ def serve(config: ConfigFile) -> None:
     from node_gateway.api.app import create_app
     from node_gateway.core.logging import configure_logging
     from node_gateway.node import Node
+    from node_gateway.protocol.errors import ProtocolError
 
     settings = _settings(config)
     if pending_account(settings.keystore_dir) is not None:
         raise _fail("an account rotation is pending: finish it with `confirmnet gateway rotate-account`")
     keys = _keys(settings)
     configure_logging(settings.display_name, settings.log_level)
-    node = Node.open(settings, keys)
+    try:
+        node = Node.open(settings, keys)
+    except ProtocolError as exc:  # a published calendar missing, or not the file the network recorded
+        raise _fail(str(exc)) from exc
     uvicorn.run(create_app(node), host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
@@ -209,9 +213,15 @@ def network_deploy(
 def network_publish_calendar(
     calendar_file: Annotated[
         Path,
-        typer.Argument(help="A year of the State Council's holiday notice as JSON (docs/OPERATIONS.md)."),
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="A year of the State Council's holiday notice as JSON (docs/OPERATIONS.md).",
+        ),
     ],
-    network_file: Annotated[Path, typer.Option(help="The network file to record the calendar in.")],
+    network_file: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="The network file to record the calendar in.")
+    ],
 ) -> None:
     """Publish an official working-day calendar: recorded by its SHA-256 in the network file and
     stored beside it (calendars/<year>.json). Send both to every member; each gateway refuses to

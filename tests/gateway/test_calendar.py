@@ -105,3 +105,35 @@ def test_the_process_calendar_is_the_one_the_bank_counts_in() -> None:
     from bank_adapter.deadlines import official
 
     assert official(date(2026, 1, 5)) is CALENDAR.knows(2026)
+
+
+def test_the_command_refuses_a_file_that_is_no_calendar(network_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "calendar-2027.json"
+    bad.write_text(
+        TEST_2027.read_text(encoding="utf-8").replace("2027-02-20", "2027-02-22"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        network_app, ["publish-calendar", str(bad), "--network-file", str(network_file)]
+    )
+    assert result.exit_code == 2
+    assert "Saturday or Sunday" in result.output
+    assert not calendar_path(network_file, 2027).exists()
+
+
+def test_a_gateway_does_not_start_on_a_calendar_other_than_the_recorded_one(
+    network_file: Path, tmp_path: Path
+) -> None:
+    from node_gateway.core.config import GatewaySettings, MemberRole
+    from node_gateway.node import attach_network
+
+    publish_calendar(network_file, TEST_2027.read_bytes())
+    calendar_path(network_file, 2027).write_text("{}", encoding="utf-8")
+    settings = GatewaySettings(
+        role=MemberRole.REGULATOR,
+        display_name="监管",
+        registration_code="11100000000000000X",
+        data_dir=tmp_path / "gateway",
+        network_file=network_file,
+    )
+    with pytest.raises(DocumentHashMismatch):
+        attach_network(settings)
