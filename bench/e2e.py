@@ -46,7 +46,9 @@ from node_gateway.protocol.hashing import to_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
 # Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
-STRAIGHT_THROUGH_LIMIT = "CNY=100000000000,USD=100000000000,EUR=100000000000,HKD=100000000000,JPY=100000000000"
+STRAIGHT_THROUGH_LIMIT = (
+    "CNY=100000000000,USD=100000000000,EUR=100000000000,HKD=100000000000,JPY=100000000000"
+)
 PASSPHRASE_BYTES = 24
 MAX_CHUNK = 64  # letters per create call and per signature, as the outbox bundles steps
 
