@@ -68,6 +68,7 @@ class Call(Generic[T]):
     params: dict[str, Any] | None = None
     body: Any = None
     idempotent: bool = False
+    document: bool = False  # the answer is a file (a PDF): ``read`` gets its bytes, not JSON
 
 
 def _model(model: type[M]) -> Callable[[Any], M]:
@@ -77,6 +78,12 @@ def _model(model: type[M]) -> Callable[[Any], M]:
 def _models(model: type[M]) -> Callable[[Any], list[M]]:
     adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
     return adapter.validate_python
+
+
+def _pdf(content: bytes) -> bytes:
+    if not content.startswith(b"%PDF-"):
+        raise ValueError("not a PDF")
+    return content
 
 
 def _letter_path(letter_id: str, action: str = "") -> str:
@@ -178,6 +185,14 @@ class Endpoints:
         return Call("GET", _letter_path(letter_id, "evidence"), _model(Evidence), idempotent=True)
 
     @staticmethod
+    def letter_pdf(letter_id: str) -> Call[bytes]:
+        return Call("GET", _letter_path(letter_id, "letter.pdf"), _pdf, idempotent=True, document=True)
+
+    @staticmethod
+    def reply_pdf(letter_id: str) -> Call[bytes]:
+        return Call("GET", _letter_path(letter_id, "reply.pdf"), _pdf, idempotent=True, document=True)
+
+    @staticmethod
     def verify_document(
         kind: Literal["letter", "reply"], document: dict[str, Any], salt: str
     ) -> Call[VerificationResult]:
@@ -221,6 +236,8 @@ class _Session:
 
     def request_kwargs(self, call: Call[Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"params": call.params}
+        if call.document:
+            kwargs["headers"] = {"Accept": "application/pdf, application/json"}  # JSON for errors
         if call.body is not None:
             kwargs["json"] = call.body
         return kwargs
@@ -254,7 +271,7 @@ class _Session:
 
     def read(self, call: Call[T], response: httpx.Response) -> T:
         try:
-            return call.read(response.json())
+            return call.read(response.content if call.document else response.json())
         except ValueError as exc:  # not JSON, or pydantic's ValidationError (a ValueError)
             raise UnexpectedAnswer(
                 f"{call.method} {call.path}: the answer does not match the API: {exc}"
@@ -369,6 +386,14 @@ class Client:
     def get_evidence(self, letter_id: str) -> Evidence:
         return self.send(Endpoints.get_evidence(letter_id))
 
+    def letter_pdf(self, letter_id: str) -> bytes:
+        """The letter (询证函) as the gateway prints it: a PDF with the QR code of its chain record."""
+        return self.send(Endpoints.letter_pdf(letter_id))
+
+    def reply_pdf(self, letter_id: str) -> bytes:
+        """The reply (回函) as a PDF, checked against the chain by the gateway first."""
+        return self.send(Endpoints.reply_pdf(letter_id))
+
     def verify_document(
         self, kind: Literal["letter", "reply"], document: dict[str, Any], salt: str
     ) -> VerificationResult:
@@ -480,6 +505,12 @@ class AsyncClient:
 
     async def get_evidence(self, letter_id: str) -> Evidence:
         return await self.send(Endpoints.get_evidence(letter_id))
+
+    async def letter_pdf(self, letter_id: str) -> bytes:
+        return await self.send(Endpoints.letter_pdf(letter_id))
+
+    async def reply_pdf(self, letter_id: str) -> bytes:
+        return await self.send(Endpoints.reply_pdf(letter_id))
 
     async def verify_document(
         self, kind: Literal["letter", "reply"], document: dict[str, Any], salt: str

@@ -271,3 +271,31 @@ def test_create_letters_sends_the_drafts_as_the_api_expects() -> None:
     sent = bodies[0]["letters"][0]
     assert sent["letter"]["schema"] == "confirmnet.letter"
     assert sent["letter"]["letter_id"] == letter.letter_id
+
+
+def test_the_pdfs_come_as_bytes_and_their_errors_as_errors() -> None:
+    pdf = b"%PDF-1.4\n% a letter\n"
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        assert "application/pdf" in request.headers["Accept"]
+        if request.url.path.endswith("/reply.pdf"):
+            return error(404, "not_found", "no reply to this letter here")
+        return httpx.Response(200, content=pdf, headers={"Content-Type": "application/pdf"})
+
+    with client(handler) as api:
+        assert api.letter_pdf(LETTER_ID) == pdf
+        with pytest.raises(NotFound, match="no reply"):
+            api.reply_pdf(LETTER_ID)
+    assert paths == [f"/v1/letters/{LETTER_ID}/letter.pdf", f"/v1/letters/{LETTER_ID}/reply.pdf"]
+
+    async def scenario() -> bytes:
+        transport = httpx.MockTransport(handler)
+        async with AsyncClient("http://gateway.test", api_key=KEY, retry=NO_WAIT, transport=transport) as api:
+            return await api.letter_pdf(LETTER_ID)
+
+    assert asyncio.run(scenario()) == pdf
+    html = httpx.Response(200, text="<html>a proxy's page</html>")
+    with client(lambda _: html) as api, pytest.raises(UnexpectedAnswer, match="not a PDF"):
+        api.letter_pdf(LETTER_ID)

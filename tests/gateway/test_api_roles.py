@@ -49,6 +49,8 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         # The auditee's key submits its signer's authorisation or refusal, and reads nothing.
         ("GET", "/v1/letters"): _AUDITOR,
         ("GET", "/v1/letters/{letter_id}"): _AUDITOR,
+        ("GET", "/v1/letters/{letter_id}/letter.pdf"): _AUDITOR,
+        ("GET", "/v1/letters/{letter_id}/reply.pdf"): _AUDITOR,
         ("POST", "/v1/letters"): _AUDITOR,
         ("POST", "/v1/authorisations/requests"): _AUDITOR,
         ("POST", "/v1/authorisations"): frozenset({"auditor", "auditee", "admin"}),
@@ -64,6 +66,8 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         **_COMMON,
         ("GET", "/v1/letters"): _BANK_STAFF,
         ("GET", "/v1/letters/{letter_id}"): _BANK_STAFF,
+        ("GET", "/v1/letters/{letter_id}/letter.pdf"): _BANK_STAFF,
+        ("GET", "/v1/letters/{letter_id}/reply.pdf"): _BANK_STAFF,
         ("GET", "/v1/inbox"): _OFFICER,
         ("POST", "/v1/letters/{letter_id}/accept"): _OFFICER,
         ("POST", "/v1/letters/{letter_id}/reject"): _OFFICER,

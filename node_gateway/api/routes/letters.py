@@ -1,11 +1,12 @@
-"""Letters as both parties see them: a list with filters, and one letter with its chain history."""
+"""Letters as both parties see them: a list with filters, one letter with its chain history, and
+the letter and its reply as PDFs."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from node_gateway.api.types import LetterId, MemberId, Offset, UnixTime
 from node_gateway.errors import NotFound
 from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
+from node_gateway.services.printouts import Printout, letter_printout, reply_printout
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
 router = APIRouter(
@@ -132,3 +134,34 @@ def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
 @router.get("/{letter_id}", response_model=LetterDetail, summary="One letter, its document and chain history")
 def show_letter(letter_id: LetterId, node: NodeDep, session: SessionDep, _: LetterReader) -> LetterDetail:
     return letter_detail(node, session, letter_id)
+
+
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "The PDF"}}
+
+
+def _pdf(printout: Printout) -> Response:
+    return Response(
+        printout.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{printout.filename}"'},
+    )
+
+
+@router.get(
+    "/{letter_id}/letter.pdf",
+    response_class=Response,
+    responses=_PDF,
+    summary="The letter (询证函) as a PDF, with the QR code of its chain record",
+)
+def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, _: LetterReader) -> Response:
+    return _pdf(letter_printout(node, session, letter_id))
+
+
+@router.get(
+    "/{letter_id}/reply.pdf",
+    response_class=Response,
+    responses=_PDF,
+    summary="The reply (回函) as a PDF, the firm's checked against the chain first",
+)
+def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, _: LetterReader) -> Response:
+    return _pdf(reply_printout(node, session, letter_id))

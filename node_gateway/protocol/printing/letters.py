@@ -53,10 +53,10 @@ from node_gateway.protocol.printing.page import (
     FONT,
     RULE,
     SHADE,
+    QrCode,
     build_pdf,
     escape,
     grid,
-    qr_code,
     styles,
 )
 
@@ -125,7 +125,7 @@ def _verification_block(
         Paragraph(f"函证 ID(letter id):{escape(letter_id)}", s["mono"]),
         Paragraph(f"{what}哈希({kind} hash):{escape(record.document_hash)}", s["mono"]),
     ]
-    code = qr_code(verification_payload(kind, letter_id, record))
+    code = QrCode(verification_payload(kind, letter_id, record))
     table = Table([[lines, code]], colWidths=[CONTENT_WIDTH - 34 * mm, 34 * mm])
     table.setStyle(
         TableStyle(
