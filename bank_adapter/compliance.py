@@ -76,11 +76,11 @@ def incompleteness(letter: ConfirmationLetter) -> list[str]:
                 if missing := entry.missing_figures():
                     problems.append(f"{key.value}[{index}]: {', '.join(missing)} not stated")
         for index, deposit in enumerate(letter.items.deposits.entries):
-            if deposit.account_type in _DATED_DEPOSITS and (
+            if deposit.deposit_type in _DATED_DEPOSITS and (
                 deposit.start_date is None or deposit.end_date is None
             ):
                 problems.append(
-                    f"deposits[{index}]: a {deposit.account_type.value} deposit states its start and end dates"
+                    f"deposits[{index}]: a {deposit.deposit_type.value} deposit states its start and end dates"
                 )
         borrowings: list[
             tuple[str, tuple[Loan, ...] | tuple[EntrustedLoanGiven, ...] | tuple[EntrustedLoanTaken, ...]]

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from node_gateway.protocol.documents import (
+    AccountType,
     Amount,
     BankAcceptance,
     BillForCollection,
@@ -42,6 +43,7 @@ from node_gateway.protocol.documents import (
     Name,
     Note,
     Percent,
+    ProductType,
     Quantity,
     Reference,
     RegistrationCode,
@@ -127,7 +129,8 @@ class AccountRow(CoreRow):
     currency: Currency
     customer_code: RegistrationCode
     account_name: Name
-    account_type: DepositType
+    account_type: AccountType
+    deposit_type: DepositType
     opened_on: date
     closed_on: date | None = None
     interest_rate: Percent | None = None
@@ -135,6 +138,7 @@ class AccountRow(CoreRow):
     end_date: date | None = None
     restricted: bool = False
     restriction_note: Note | None = None
+    cash_pooled: bool = False
     note: Note | None = None
 
     @model_validator(mode="after")
@@ -154,7 +158,8 @@ class AccountRow(CoreRow):
 
 
 class BalanceRow(CoreRow):
-    """The end-of-day balance of an account or a loan account in one currency."""
+    """The end-of-day balance of an account or a loan account in one currency; for a loan, the
+    outstanding principal and the interest accrued and unpaid (本息 apart)."""
 
     table: ClassVar[str] = "balances"
     key: ClassVar[tuple[str, ...]] = ("account_no", "currency", "as_of")
@@ -165,6 +170,7 @@ class BalanceRow(CoreRow):
     currency: Currency
     as_of: date
     balance: SignedAmount
+    accrued_interest: Amount | None = None
 
 
 class LoanRow(CoreRow):
@@ -176,6 +182,7 @@ class LoanRow(CoreRow):
     account_no: Reference
     customer_code: RegistrationCode
     kind: LoanKind = LoanKind.LOAN
+    account_name: Name | None = None  # the settlement account's name: an entrusted loan states it
     contract_no: Reference | None = None
     currency: Currency
     start_date: date
@@ -186,9 +193,14 @@ class LoanRow(CoreRow):
     note: Note | None = None
     settled_on: date | None = None  # repaid in full
 
-    def entry(self, principal: Decimal) -> Loan | EntrustedLoanGiven | EntrustedLoanTaken:
+    def entry(
+        self, principal: Decimal, accrued_interest: Decimal = Decimal(0), *, borrower_name: str | None = None
+    ) -> Loan | EntrustedLoanGiven | EntrustedLoanTaken:
+        """The loan with its balance; a loan (item 2) names ``borrower_name``, the customer."""
         if self.kind is LoanKind.LOAN:
-            return self._entry(Loan, principal=principal)
+            return self._entry(
+                Loan, principal=principal, accrued_interest=accrued_interest, borrower_name=borrower_name
+            )
         if self.counterparty_name is None:
             raise ValueError("an entrusted loan names its counterparty (counterparty_name)")
         if self.kind is LoanKind.ENTRUSTED_GIVEN:
@@ -234,7 +246,8 @@ class BillRow(CoreRow):
     issued_on: date
     due_on: date
     discounted_on: date | None = None
-    discount_interest: Amount | None = None
+    discount_rate: Percent | None = None
+    net_amount: Amount | None = None
     acceptor_name: Name | None = None
     settlement_account_no: Reference | None = None
     security_note: Note | None = None
@@ -251,8 +264,12 @@ class BillRow(CoreRow):
     def as_entry(self) -> BankAcceptance | DiscountedBill | BillForCollection:
         if self.kind is not BillKind.ACCEPTANCE and self.acceptor_name is None:
             raise ValueError(f"a {self.kind.value} bill names its acceptor (acceptor_name)")
-        if self.kind is BillKind.DISCOUNTED and self.discounted_on is None:
-            raise ValueError("a discounted bill states discounted_on")
+        if self.kind is BillKind.DISCOUNTED and None in (
+            self.discounted_on,
+            self.discount_rate,
+            self.net_amount,
+        ):
+            raise ValueError("a discounted bill states discounted_on, discount_rate and net_amount")
         if self.kind is BillKind.ACCEPTANCE:
             return self._entry(BankAcceptance)
         if self.kind is BillKind.DISCOUNTED:
@@ -333,12 +350,16 @@ class WealthHoldingRow(CoreRow):
     account_no: Reference  # the account that bought it
     customer_code: RegistrationCode
     product_name: Name
+    product_type: ProductType
     currency: Currency
-    amount: Amount
+    units: Quantity
+    net_value: Amount
     purchased_on: date
     matures_on: date | None = None
     redeemed_on: date | None = None
     principal_protected: bool | None = None
+    restricted: bool = False
+    restriction_note: Note | None = None
     note: Note | None = None
 
     def as_entry(self) -> WealthProduct:

@@ -9,7 +9,8 @@ on SQLite, whose numeric columns are binary floats.
 What counts at a reference date (the end of that day):
 - an account opened on or before it and not closed by then is a deposit, with the latest balance
   on or before the date (zero without one); an account closed on or before it is a closed account;
-- a loan that started on or before it and was not repaid by then, with its latest balance;
+- a loan that started on or before it and was not repaid by then, with its latest balance (the
+  principal, and for a loan of item 2 the accrued interest and the customer as its borrower);
 - a guarantee or letter of credit in force on that day (validity dates inclusive, not released
   or closed by then); a bill booked on or before it and not yet due or settled; an FX contract
   traded on or before it and settling after it; custody and wealth holdings held at that date;
@@ -210,20 +211,23 @@ class CoreBank:
 
     def _balances(
         self, connection: Connection, account_nos: Iterable[str], as_of: date
-    ) -> dict[tuple[str, str], Decimal]:
+    ) -> dict[tuple[str, str], tuple[Decimal, Decimal | None]]:
+        """The latest balance and accrued interest of each account and currency."""
         numbers = sorted(set(account_nos))
         if not numbers:
             return {}
         table = TABLES[BalanceRow]
         joined = self._latest(table, ("account_no", "currency"), as_of)
-        query = select(table.c.account_no, table.c.currency, table.c.balance).select_from(joined)
-        result: dict[tuple[str, str], Decimal] = {}
+        query = select(
+            table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest
+        ).select_from(joined)
+        result: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {}
         for chunk_start in range(0, len(numbers), 500):  # bound the IN list
             chunk = numbers[chunk_start : chunk_start + 500]
-            for account_no, currency, balance in connection.execute(
+            for account_no, currency, balance, interest in connection.execute(
                 query.where(table.c.account_no.in_(chunk))
             ):
-                result[(account_no, currency)] = balance
+                result[(account_no, currency)] = (balance, interest)
         return result
 
     def _snapshot(self, connection: Connection, code: str, as_of: date) -> CoreSnapshot:
@@ -242,12 +246,15 @@ class CoreBank:
             connection, [a.account_no for a in accounts] + [x.account_no for x in loans], as_of
         )
 
-        def balance(account_no: str, currency: str) -> Decimal:
-            return balances.get((account_no, currency), Decimal(0))
+        def balance(account_no: str, currency: str) -> tuple[Decimal, Decimal]:
+            principal, interest = balances.get((account_no, currency), (Decimal(0), None))
+            return principal, interest or Decimal(0)
 
         open_accounts = [a for a in accounts if a.closed_on is None or a.closed_on > as_of]
         closed = [a for a in accounts if a.closed_on is not None and a.closed_on <= as_of]
-        loan_entries = [x.entry(balance(x.account_no, x.currency)) for x in loans]
+        loan_entries = [
+            x.entry(*balance(x.account_no, x.currency), borrower_name=customer.name) for x in loans
+        ]
 
         guarantees = of_customer(
             GuaranteeRow, _in_force(TABLES[GuaranteeRow], "start_date", "end_date", "released_on", as_of)
@@ -288,7 +295,7 @@ class CoreBank:
         return CoreSnapshot(
             customer=customer,
             as_of=as_of,
-            deposits=tuple(a.deposit(balance(a.account_no, a.currency)) for a in open_accounts),
+            deposits=tuple(a.deposit(balance(a.account_no, a.currency)[0]) for a in open_accounts),
             closed_accounts=tuple(a.closed() for a in closed),
             loans=tuple(x for x in loan_entries if isinstance(x, Loan)),
             entrusted_loans_given=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanGiven)),

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bank_adapter.deadlines import period_start
 from bank_adapter.port import CoreSnapshot
 from node_gateway.protocol.documents import (
     ClosedAccount,
@@ -262,7 +260,6 @@ def draft_reply(letter: ConfirmationLetter, snapshot: CoreSnapshot) -> Draft:
     """Answers every item of ``letter`` from ``snapshot`` (the auditee's records at its reference date)."""
     if snapshot.as_of != letter.reference_date:
         raise ValueError("the snapshot is not of the letter's reference date")
-    start: date = period_start(letter.reference_date)
     answers: dict[str, ItemReply[Any]] = {}
     attention: list[str] = []
     for key, item in letter.items.by_key():
@@ -275,7 +272,8 @@ def draft_reply(letter: ConfirmationLetter, snapshot: CoreSnapshot) -> Draft:
         if key is ItemKey.DEPOSITS:
             options["unmatched"] = _account_elsewhere(snapshot.closed_accounts, _closed)
         elif key is ItemKey.CLOSED_ACCOUNTS:
-            bank_entries = snapshot.closed_in_period(start)
+            # The period the auditor chose on the letter (自…起至…), never one assumed here.
+            bank_entries = snapshot.closed_in_period(letter.closed_accounts_period)
             options["candidates"] = snapshot.closed_accounts
             options["unmatched"] = _account_elsewhere(snapshot.deposits, _not_closed)
         answers[key.value] = answer_item(

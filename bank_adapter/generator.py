@@ -34,10 +34,13 @@ from bank_adapter.core_rows import (
 )
 from bank_adapter.deadlines import period_start
 from node_gateway.protocol.documents import (
+    AccountType,
     ConfirmationLetter,
     DepositType,
     GuaranteeKind,
     GuaranteeMethod,
+    ProductType,
+    fx_rate,
     uscc,
 )
 
@@ -70,8 +73,13 @@ _PRODUCTS = (
     ("DHLC180", "鑫利180天人民币理财产品"),
     ("DHJX365", "稳健一年期净值型理财产品"),
 )
-# Rough mid rates, enough for plausible FX contracts.
+# Rough mid rates, enough for plausible FX contracts: CNY per unit of the foreign currency.
 _CNY_PER = {"USD": Decimal("7.15"), "EUR": Decimal("7.80"), "HKD": Decimal("0.92"), "JPY": Decimal("0.048")}
+_PRODUCT_TYPES = {
+    "DHLC90": ProductType.CLOSED_END,
+    "DHLC180": ProductType.CLOSED_END,
+    "DHJX365": ProductType.OPEN_END,
+}
 
 
 def month_ends(start: date, end: date) -> Iterator[date]:
@@ -136,6 +144,7 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
 
     def account(
         currency: str,
+        account_type: AccountType,
         kind: DepositType,
         *,
         closed_on: date | None = None,
@@ -150,7 +159,8 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
                     "currency": currency,
                     "customer_code": code,
                     "account_name": name,
-                    "account_type": kind,
+                    "account_type": account_type,
+                    "deposit_type": kind,
                     "opened_on": opened,
                     "closed_on": closed_on,
                     **extra,
@@ -163,15 +173,22 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
             book.add(BalanceRow(account_no=number, currency=currency, as_of=min(day, last), balance=amount))
         return number
 
-    basic = account("CNY", DepositType.DEMAND, note="基本存款账户")
+    basic = account("CNY", AccountType.BASIC, DepositType.DEMAND)
     for currency in rng.sample(["USD", "EUR", "HKD", "JPY"], k=rng.choice([0, 0, 1, 2])):
-        account(currency, DepositType.DEMAND, balance=(1_000, 2_000_000))
+        account(
+            currency,
+            AccountType.OTHER,
+            DepositType.DEMAND,
+            balance=(1_000, 2_000_000),
+            note="经常项目外汇结算账户",
+        )
     if rng.random() < 0.4:
-        account("CNY", DepositType.DEMAND, balance=None, note="一般存款账户,零余额")
+        account("CNY", AccountType.GENERAL, DepositType.DEMAND, balance=None, note="零余额")
     if rng.random() < 0.5:
         begun = as_of - timedelta(days=rng.randrange(30, 300))
         account(
             "CNY",
+            AccountType.GENERAL,
             DepositType.TIME,
             interest_rate=rng.choice([Decimal("1.45"), Decimal("1.65"), Decimal("1.95")]),
             start_date=begun,
@@ -180,15 +197,26 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
     if rng.random() < 0.4:
         account(
             "CNY",
+            AccountType.SPECIAL,
             DepositType.MARGIN,
             restricted=True,
             restriction_note="银行承兑汇票保证金",
             balance=(100_000, 5_000_000),
         )
     if rng.random() < 0.3:  # closed during the period: item 3
-        account("CNY", DepositType.DEMAND, closed_on=start + timedelta(days=rng.randrange(10, 300)))
+        account(
+            "CNY",
+            AccountType.GENERAL,
+            DepositType.DEMAND,
+            closed_on=start + timedelta(days=rng.randrange(10, 300)),
+        )
     if rng.random() < 0.2:  # closed long before: not item 3, yet the bank knows it
-        account("CNY", DepositType.DEMAND, closed_on=opened + timedelta(days=rng.randrange(30, 150)))
+        account(
+            "CNY",
+            AccountType.GENERAL,
+            DepositType.DEMAND,
+            closed_on=opened + timedelta(days=rng.randrange(30, 150)),
+        )
 
     def loan(kind: LoanKind, started_within: int, principal: tuple[int, int], **extra: object) -> None:
         number = book.account_no(branch)
@@ -209,7 +237,18 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
                 }
             )
         )
-        book.add(BalanceRow(account_no=number, currency="CNY", as_of=begun, balance=_money(rng, *principal)))
+        amount = _money(rng, *principal)
+        # Interest is settled on the 20th of each quarter's last month: what accrued since.
+        rate = extra.get("interest_rate")
+        accrued = None
+        if kind is LoanKind.LOAN and isinstance(rate, Decimal):
+            days = (as_of - _last_interest_day(as_of)).days
+            accrued = (amount * rate / 100 * days / 360).quantize(Decimal("0.01"))
+        book.add(
+            BalanceRow(
+                account_no=number, currency="CNY", as_of=begun, balance=amount, accrued_interest=accrued
+            )
+        )
 
     for _ in range(rng.choice([0, 1, 1, 2])):
         loan(
@@ -228,6 +267,7 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
             (500_000, 20_000_000),
             interest_rate=Decimal("4.35"),
             counterparty_name=rng.choice(_ACCEPTORS),
+            account_name=name,
         )
     if rng.random() < 0.3:
         begun = as_of - timedelta(days=rng.randrange(30, 400))
@@ -247,18 +287,22 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
     for kind in BillKind:
         for _ in range(rng.choice([0, 0, 1, 2])):
             issued = as_of - timedelta(days=rng.randrange(10, 170))
+            face = _money(rng, 100_000, 5_000_000)
+            discount: dict[str, object] = {}
+            if kind is BillKind.DISCOUNTED:
+                discount = _discount(face, issued + timedelta(days=5), issued + timedelta(days=180))
             book.add(
                 BillRow(
                     bill_no=f"{rng.randrange(10**29, 10**30)}",
                     customer_code=code,
                     kind=kind,
                     currency="CNY",
-                    face_amount=_money(rng, 100_000, 5_000_000),
+                    face_amount=face,
                     issued_on=issued,
                     due_on=issued + timedelta(days=180),
-                    discounted_on=issued + timedelta(days=5) if kind is BillKind.DISCOUNTED else None,
                     acceptor_name=None if kind is BillKind.ACCEPTANCE else rng.choice(_ACCEPTORS),
                     settlement_account_no=basic if kind is BillKind.ACCEPTANCE else None,
+                    **discount,
                 )
             )
     if rng.random() < 0.15:
@@ -278,20 +322,27 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
         )
     if rng.random() < 0.15:
         currency = rng.choice(list(_CNY_PER))
-        sold = _money(rng, 100_000, 5_000_000)
+        foreign = _money(rng, 100_000, 5_000_000)
+        local = (foreign * _CNY_PER[currency]).quantize(Decimal("0.01"))
         traded = as_of - timedelta(days=rng.randrange(5, 60))
+        # 远期结汇 sells the foreign currency for CNY; 远期售汇 buys it with CNY. Either way the
+        # rate is in the one direction: units bought per unit sold.
+        sells_foreign = rng.random() < 0.7
+        bought, sold = (
+            (("CNY", local), (currency, foreign)) if sells_foreign else ((currency, foreign), ("CNY", local))
+        )
         book.add(
             FxContractRow(
                 contract_no=f"FX{traded:%Y%m%d}-{rng.randrange(1000, 9999)}",
                 customer_code=code,
-                bought_currency="CNY",
-                bought_amount=(sold * _CNY_PER[currency]).quantize(Decimal("0.01")),
-                sold_currency=currency,
-                sold_amount=sold,
-                rate=_CNY_PER[currency],
+                bought_currency=bought[0],
+                bought_amount=bought[1],
+                sold_currency=sold[0],
+                sold_amount=sold[1],
+                rate=fx_rate(bought[1], sold[1]),
                 trade_date=traded,
                 settlement_date=as_of + timedelta(days=rng.randrange(10, 120)),
-                note="远期结汇",
+                note="远期结汇" if sells_foreign else "远期售汇",
             )
         )
     if rng.random() < 0.05:
@@ -308,20 +359,24 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
     if rng.random() < 0.25:
         product, title = rng.choice(_PRODUCTS)
         bought = as_of - timedelta(days=rng.randrange(10, 80))
+        units = _money(rng, 1_000_000, 20_000_000).quantize(Decimal(1))
         book.add(
             WealthHoldingRow(
                 product_code=f"{product}-{bought:%Y-%m}",
                 account_no=basic,
                 customer_code=code,
                 product_name=f"东海银行{title}",
+                product_type=_PRODUCT_TYPES[product],
                 currency="CNY",
-                amount=_money(rng, 1_000_000, 20_000_000),
+                units=units,
+                net_value=(units * Decimal("1.0123")).quantize(Decimal("0.01")),
                 purchased_on=bought,
                 matures_on=bought + timedelta(days=180),
                 principal_protected=False,
             )
         )
     if rng.random() < 0.1:
+        _mark_pooled(book, basic)
         book.add(
             CashPoolRow(
                 customer_code=code,
@@ -334,6 +389,30 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
                 balance=_money(rng, 100_000, 10_000_000) * rng.choice([1, -1]),
             )
         )
+
+
+def _last_interest_day(as_of: date) -> date:
+    """The last quarterly interest day (the 20th of March, June, September, December) before ``as_of``."""
+    day = date(as_of.year, as_of.month, 20)
+    while day.month % 3 or day >= as_of:
+        month = day.month - 1 or 12
+        day = date(day.year - (month == 12), month, 20)
+    return day
+
+
+def _discount(face: Decimal, discounted_on: date, due_on: date) -> dict[str, object]:
+    """A discounted bill's 贴现日, 贴现率 and 贴现净额 (interest for the days to maturity, 360-day year)."""
+    rate = Decimal("1.55")
+    interest = (face * rate / 100 * (due_on - discounted_on).days / 360).quantize(Decimal("0.01"))
+    return {"discounted_on": discounted_on, "discount_rate": rate, "net_amount": face - interest}
+
+
+def _mark_pooled(book: _Book, account_no: str) -> None:
+    """The account takes part in a cash pool (是否属于资金归集账户: 是)."""
+    rows = book.rows[AccountRow.table]
+    for index, row in enumerate(rows):
+        if isinstance(row, AccountRow) and row.account_no == account_no:
+            rows[index] = row.model_copy(update={"cash_pooled": True})
 
 
 def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = None) -> CoreDataset:
@@ -368,7 +447,8 @@ def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = 
                 currency=closed.currency,
                 customer_code=code,
                 account_name=closed.account_name,
-                account_type=DepositType.DEMAND,
+                account_type=AccountType.GENERAL,
+                deposit_type=DepositType.DEMAND,
                 opened_on=opened,
                 closed_on=closed.closed_on,
             )
@@ -382,11 +462,16 @@ def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = 
         fields = loan.model_dump(
             include={"account_no", "currency", "start_date", "maturity_date", "interest_rate", "note"}
         )
-        extra = loan.model_dump(include={"contract_no", "security_note"})
+        extra = loan.model_dump(include={"contract_no", "security_note", "account_name"})
         book.add(LoanRow(customer_code=code, kind=kind, counterparty_name=counterparty, **fields, **extra))
-        principal = loan.principal or Decimal(0)
         book.add(
-            BalanceRow(account_no=loan.account_no, currency=loan.currency, as_of=as_of, balance=principal)
+            BalanceRow(
+                account_no=loan.account_no,
+                currency=loan.currency,
+                as_of=as_of,
+                balance=loan.principal or Decimal(0),
+                accrued_interest=getattr(loan, "accrued_interest", None),
+            )
         )
     for index, guarantee in enumerate(items.guarantees.entries):
         values = guarantee.model_dump()
@@ -397,9 +482,8 @@ def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = 
         book.add(BillRow(customer_code=code, kind=BillKind.ACCEPTANCE, **acceptance.model_dump()))
     for discounted in items.discounted_bills.entries:
         values = discounted.model_dump()
-        book.add(
-            BillRow(customer_code=code, kind=BillKind.DISCOUNTED, issued_on=values["discounted_on"], **values)
-        )
+        values["issued_on"] = values["issued_on"] or values["discounted_on"]
+        book.add(BillRow(customer_code=code, kind=BillKind.DISCOUNTED, **values))
     for collected in items.bills_for_collection.entries:
         values = collected.model_dump()
         values["issued_on"] = values["issued_on"] or as_of - timedelta(days=30)

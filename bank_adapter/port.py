@@ -28,6 +28,7 @@ from node_gateway.protocol.documents import (
     Guarantee,
     LetterOfCredit,
     Loan,
+    Period,
     WealthProduct,
 )
 
@@ -74,9 +75,13 @@ class CoreSnapshot:
     wealth_products: tuple[WealthProduct, ...]
     cash_pooling: tuple[CashPoolAccount, ...]
 
-    def closed_in_period(self, start: date) -> tuple[ClosedAccount, ...]:
-        """Item 3: the accounts closed from ``start`` to the snapshot's date."""
-        return tuple(a for a in self.closed_accounts if a.closed_on is not None and a.closed_on >= start)
+    def closed_in_period(self, period: Period) -> tuple[ClosedAccount, ...]:
+        """Item 3: the accounts closed within ``period`` (both days included), the letter's."""
+        return tuple(
+            a
+            for a in self.closed_accounts
+            if a.closed_on is not None and period.start <= a.closed_on <= period.end
+        )
 
 
 class CoreBankingPort(Protocol):

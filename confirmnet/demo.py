@@ -37,21 +37,25 @@ from auditor_client.authorise import Kind, review_bundle, sign_review
 from auditor_client.sdk import Client, LetterDraft
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
 from node_gateway.protocol.documents import (
+    AccountType,
     Auditee,
     AuditFirm,
     Bank,
     ConfirmationLetter,
     DepositAccount,
     DepositType,
+    FirmContact,
     Item,
     LetterFormat,
     LetterItems,
+    Period,
     RefusalReason,
     new_letter_id,
 )
 from node_gateway.protocol.hashing import from_hex
 
 REFERENCE_DATE = date(2025, 12, 31)
+AUDIT_PERIOD = Period(start=date(2025, 1, 1), end=REFERENCE_DATE)
 OVERDUE_AFTER_S = 20
 # Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
 STRAIGHT_THROUGH_LIMIT = (
@@ -160,7 +164,6 @@ def compose(
 ) -> ConfirmationLetter:
     """A format-one letter stating what the auditee's books say (its bank's records, as of the date)."""
     from bank_adapter.core_sql import CoreBank
-    from bank_adapter.deadlines import period_start
 
     core = CoreBank(customer.core_url)
     try:
@@ -172,7 +175,7 @@ def compose(
         if key == "other":
             entries: tuple[Any, ...] = ()
         elif key == "closed_accounts":
-            entries = snapshot.closed_in_period(period_start(REFERENCE_DATE))
+            entries = snapshot.closed_in_period(AUDIT_PERIOD)
         else:
             entries = getattr(snapshot, key)
         items[key] = Item(entries=entries) if entries else Item(not_applicable=True)
@@ -187,7 +190,8 @@ def compose(
             account_no="6222000000000000001",
             account_name=customer.name,
             currency="CNY",
-            account_type=DepositType.TIME,
+            account_type=AccountType.GENERAL,
+            deposit_type=DepositType.TIME,
             balance=Decimal("1000000.00"),
         )
         items["deposits"] = Item(entries=(*deposits, undated))
@@ -196,7 +200,10 @@ def compose(
         format=LetterFormat.ONE,
         reference_date=REFERENCE_DATE,
         issued_on=date.today(),
+        audit_period=AUDIT_PERIOD,
+        closed_accounts_period=AUDIT_PERIOD,
         audit_firm=AuditFirm(member_no=firm_no, name=customer.firm.name),
+        firm_contact=FirmContact(name="周静", email=f"confirmations@firm{firm_no}.example"),
         bank=Bank(member_no=bank_no, name=customer.bank.name),
         auditee=Auditee(name=customer.name, registration_code=customer.code),
         items=LetterItems.model_validate(items),

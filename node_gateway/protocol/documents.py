@@ -32,6 +32,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from node_gateway.protocol.errors import InvalidDocument
 
@@ -109,7 +110,11 @@ ExchangeRate = Annotated[
     BeforeValidator(_no_binary_float),
     PlainSerializer(_shortest, return_type=str, when_used="json"),
 ]
-"""Units of the sold currency per unit of the bought currency."""
+"""An FX contract's rate: units of the bought currency per one unit of the sold currency.
+
+The one direction everywhere (letters, replies, the bank's core rows, the demo data): the contract's
+amounts satisfy ``bought_amount = sold_amount × rate``. Selling USD 500,000 for CNY at 7.157 is
+``7.157``; buying USD 500,000 with CNY 3,578,500 is ``0.13972`` (see :class:`FxContract`)."""
 
 Quantity = Annotated[
     Decimal,
@@ -208,6 +213,36 @@ class Auditee(_Model):
     contact: Contact | None = None
 
 
+class FirmContact(Contact):
+    """The firm's 函证经办人: who the bank asks about the letter, with a phone or an email."""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.phone is None and self.email is None:
+            raise PydanticCustomError("contact_unreachable", "the firm's contact needs a phone or an email")
+        return self
+
+
+class Period(_Model):
+    """A span of dates, both days included (自…起至…止)."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.start > self.end:
+            raise ValueError("start is after end")
+        return self
+
+
+class FeeAccount(_Model):
+    """The account the bank debits its confirmation fee (函证费) from."""
+
+    account_no: Reference
+    account_name: Name
+
+
 class Officer(_Model):
     """A bank officer who signs off a reply."""
 
@@ -220,7 +255,19 @@ class Officer(_Model):
 
 class DepositType(StrEnum):
     DEMAND = "demand"  # 活期
+class AccountType(StrEnum):
+    """The account as the bank classes it (人民币银行结算账户管理办法), apart from its product."""
+
+    BASIC = "basic"  # 基本存款账户
+    GENERAL = "general"  # 一般存款账户
+    SPECIAL = "special"  # 专用存款账户
+    TEMPORARY = "temporary"  # 临时存款账户
+    OTHER = "other"  # outside the four RMB settlement classes (外汇账户 and the like)
+
+
     TIME = "time"  # 定期
+    """The deposit product held in the account."""
+
     CALL = "call"  # 通知存款
     MARGIN = "margin"  # 保证金
     STRUCTURED = "structured"  # 结构性存款
@@ -234,6 +281,13 @@ class GuaranteeKind(StrEnum):
 
 class GuaranteeMethod(StrEnum):
     SURETYSHIP = "suretyship"  # 保证
+class ProductType(StrEnum):
+    """A wealth-management product's type (产品类型)."""
+
+    CLOSED_END = "closed_end"  # 封闭式
+    OPEN_END = "open_end"  # 开放式
+
+
     MORTGAGE = "mortgage"  # 抵押
     PLEDGE = "pledge"  # 质押
     LETTER_OF_GUARANTEE = "letter_of_guarantee"  # 保函
@@ -267,6 +321,16 @@ class Entry(_Model):
 
 class DepositAccount(Entry):
     """1 银行存款: an account at the bank, including zero-balance ones."""
+EntrySelf = TypeVar("EntrySelf", bound=Entry)
+
+
+def _restriction_explained(entry: EntrySelf, restricted: bool, note: str | None) -> EntrySelf:
+    # A restriction is only useful to the auditor with what it is; a note without one is noise.
+    if restricted != (note is not None):
+        raise ValueError("a restricted entry needs a restriction_note, and only a restricted one")
+    return entry
+
+
 
     figures: ClassVar[tuple[str, ...]] = ("balance",)
     date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("start_date", "end_date"),)
@@ -274,7 +338,8 @@ class DepositAccount(Entry):
     account_no: Reference
     account_name: Name
     currency: Currency
-    account_type: DepositType
+    account_type: AccountType  # 账户类型, as the bank classes the account
+    deposit_type: DepositType  # the product: 活期, 定期, 通知, 保证金, 结构性存款
     balance: SignedAmount | None = None
     interest_rate: Percent | None = None
     start_date: date | None = None  # 起息日, for time deposits
@@ -283,11 +348,9 @@ class DepositAccount(Entry):
     restriction_note: Note | None = None
 
     @model_validator(mode="after")
+    cash_pooled: bool = False  # 是否属于资金归集账户
     def _restriction_explained(self) -> Self:
-        # A restriction is only useful to the auditor with what it is; a note without one is noise.
-        if self.restricted != (self.restriction_note is not None):
-            raise ValueError("a restricted account needs a restriction_note, and only a restricted one")
-        return self
+        return _restriction_explained(self, self.restricted, self.restriction_note)
 
 
 class _Borrowing(Entry):
@@ -303,8 +366,18 @@ class _Borrowing(Entry):
 
 
 class Loan(_Borrowing):
-    """2 银行借款: a loan from the bank to the auditee."""
+    """2 银行借款: a loan from the bank; its balance as 本息, the principal and the accrued interest apart."""
 
+    figures: ClassVar[tuple[str, ...]] = (
+        "borrower_name",
+        "principal",
+        "accrued_interest",
+        "start_date",
+        "maturity_date",
+    )
+
+    borrower_name: Name | None = None  # 借款人名称: the auditee, or a group company it borrows for
+    accrued_interest: Amount | None = None  # 应计利息 unpaid at the reference date
     contract_no: Reference | None = None
     security_note: Note | None = None  # 抵(质)押品/担保人
 
@@ -314,15 +387,17 @@ class EntrustedLoanGiven(_Borrowing):
 
     borrower_name: Name
 
+    account_name: Name  # 账户名称 of the settlement account
 
 class EntrustedLoanTaken(_Borrowing):
     """5 委托贷款, the auditee as borrower: money received through the bank from a lender."""
 
     lender_name: Name
 
+    account_name: Name  # 账户名称 of the settlement account
 
 class ClosedAccount(Entry):
-    """3 期内注销账户: an account closed between the start of the period and the reference date."""
+    """3 期内注销账户: an account closed within the letter's ``closed_accounts_period``."""
 
     figures: ClassVar[tuple[str, ...]] = ("closed_on",)
 
@@ -358,6 +433,7 @@ class BankAcceptance(Entry):
     bill_no: Reference
     settlement_account_no: Reference | None = None
     currency: Currency
+    acceptor_name: Name | None = None  # 承兑银行: the bank, or the branch that accepted the bill
     face_amount: Amount | None = None
     issued_on: date | None = None
     due_on: date | None = None
@@ -367,16 +443,39 @@ class BankAcceptance(Entry):
 class DiscountedBill(Entry):
     """8 已贴现未到期商业汇票."""
 
-    figures: ClassVar[tuple[str, ...]] = ("face_amount", "discounted_on", "due_on")
-    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("discounted_on", "due_on"),)
+    figures: ClassVar[tuple[str, ...]] = (
+        "face_amount",
+        "issued_on",
+        "due_on",
+        "discounted_on",
+        "discount_rate",
+        "net_amount",
+    )
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("issued_on", "discounted_on"),
+        ("discounted_on", "due_on"),
+        ("issued_on", "due_on"),
+    )
 
     bill_no: Reference
     acceptor_name: Name
     currency: Currency
     face_amount: Amount | None = None
-    discounted_on: date | None = None
+    issued_on: date | None = None  # 出票日
     due_on: date | None = None
-    discount_interest: Amount | None = None
+    discounted_on: date | None = None
+    discount_rate: Percent | None = None  # 贴现率, per cent per year
+    net_amount: Amount | None = None  # 贴现净额: what the bank paid out
+
+    @model_validator(mode="after")
+    def _net_within_face(self) -> Self:
+        if (
+            self.net_amount is not None
+            and self.face_amount is not None
+            and self.net_amount > self.face_amount
+        ):
+            raise ValueError("net_amount exceeds face_amount")
+        return self
 
 
 class BillForCollection(Entry):
@@ -409,7 +508,23 @@ class LetterOfCredit(Entry):
 
 
 class FxContract(Entry):
-    """11 外汇买卖合约: an FX contract not yet settled."""
+    """11 外汇买卖合约: an FX contract not yet settled (类别: what it buys and what it sells).
+
+    ``rate`` is units of the bought currency per unit of the sold currency, so
+    ``bought_amount = sold_amount × rate``; a letter or a core record stating all three is checked
+    against that, so a rate written the other way round is refused where it is written.
+    """
+FX_RATE_TOLERANCE = Decimal("0.001")
+"""How far (relatively) ``sold_amount × rate`` may stray from ``bought_amount``: rounding of the
+amounts and a rate quoted to four places, never a rate written the other way round."""
+
+
+def fx_rate(bought_amount: Decimal, sold_amount: Decimal) -> Decimal:
+    """The rate of a contract buying ``bought_amount`` for ``sold_amount``, in the one direction
+    (:data:`ExchangeRate`), to 8 places."""
+    return (bought_amount / sold_amount).quantize(Decimal("1e-8"))
+
+
 
     figures: ClassVar[tuple[str, ...]] = ("bought_amount", "sold_amount", "rate", "settlement_date")
 
@@ -429,6 +544,25 @@ class FxContract(Entry):
 
 
 class CustodyHolding(Entry):
+    @model_validator(mode="after")
+    def _rate_in_its_direction(self) -> Self:
+        bought, sold, rate = self.bought_amount, self.sold_amount, self.rate
+        if bought is None or sold is None or rate is None or not sold:
+            return self
+        if abs(sold * rate - bought) > max(Decimal("0.01"), bought * FX_RATE_TOLERANCE):
+            raise PydanticCustomError(
+                "fx_rate_direction",
+                "the rate is {bought} per {sold} (bought_amount = sold_amount × rate): "
+                "for these amounts about {expected}, not {rate}",
+                {
+                    "bought": self.bought_currency,
+                    "sold": self.sold_currency,
+                    "expected": str(fx_rate(bought, sold).normalize()),
+                    "rate": str(rate),
+                },
+            )
+        return self
+
     """12 托管证券或其他产权文件: securities or title documents the bank holds for the auditee."""
 
     figures: ClassVar[tuple[str, ...]] = ("quantity",)
@@ -449,19 +583,27 @@ class CustodyHolding(Entry):
 class WealthProduct(Entry):
     """13 理财产品: a wealth-management product bought through the bank."""
 
-    figures: ClassVar[tuple[str, ...]] = ("amount",)
+    figures: ClassVar[tuple[str, ...]] = ("units", "net_value")
     date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("purchased_on", "matures_on"),)
 
     product_code: Reference
     product_name: Name
     account_no: Reference | None = None
     currency: Currency
-    amount: Amount | None = None  # held at the reference date
+    product_type: ProductType  # 产品类型: 封闭式 or 开放式
+    units: Quantity | None = None  # 持有份额 at the reference date
+    net_value: Amount | None = None  # 产品净值 of the holding at the reference date
     purchased_on: date | None = None
     matures_on: date | None = None
     principal_protected: bool | None = None  # 保本 or not, when the product says
 
 
+    restricted: bool = False  # 用于担保或存在其他使用限制
+    restriction_note: Note | None = None
+
+    @model_validator(mode="after")
+    def _restriction_explained(self) -> Self:
+        return _restriction_explained(self, self.restricted, self.restriction_note)
 class OtherMatter(Entry):
     """14 其他: anything else the auditor asks the bank to confirm."""
 
@@ -533,6 +675,127 @@ ITEM_TITLES: Mapping[ItemKey, str] = {
 
 EntryT = TypeVar("EntryT", bound=Entry)
 
+_ACCOUNT = {"account_no": "银行账号", "account_name": "账户名称", "currency": "币种"}
+_BORROWING = {
+    "account_no": "银行结算账号",
+    "account_name": "账户名称",
+    "currency": "币种",
+    "interest_rate": "利率",
+    "principal": "余额",
+    "start_date": "贷款起始日期",
+    "maturity_date": "贷款到期日期",
+}
+_BILL = {
+    "bill_no": "汇票号码",
+    "currency": "币种",
+    "face_amount": "票面金额",
+    "issued_on": "出票日",
+    "due_on": "到期日",
+}
+_RESTRICTION = {"restricted": "是否用于担保或存在其他使用限制", "restriction_note": "使用限制说明"}
+
+_COLUMN_TITLES: Mapping[ItemKey, Mapping[str, str]] = {
+    ItemKey.DEPOSITS: _ACCOUNT
+    | _RESTRICTION
+    | {
+        "interest_rate": "利率",
+        "account_type": "账户类型",
+        "deposit_type": "存款种类",
+        "balance": "余额",
+        "start_date": "起始日期",
+        "end_date": "终止日期",
+        "cash_pooled": "是否属于资金归集账户",
+    },
+    ItemKey.LOANS: {
+        "borrower_name": "借款人名称",
+        "account_no": "银行账号",
+        "currency": "币种",
+        "principal": "余额(本金)",
+        "accrued_interest": "余额(利息)",
+        "start_date": "借款日期",
+        "maturity_date": "到期日期",
+        "interest_rate": "利率",
+        "security_note": "抵(质)押品/担保人",
+        "contract_no": "借款合同编号",
+    },
+    ItemKey.CLOSED_ACCOUNTS: _ACCOUNT | {"closed_on": "注销账户日"},
+    ItemKey.ENTRUSTED_LOANS_GIVEN: _BORROWING | {"borrower_name": "资金借入方"},
+    ItemKey.ENTRUSTED_LOANS_TAKEN: _BORROWING | {"lender_name": "资金借出方"},
+    ItemKey.GUARANTEES: {
+        "kind": "担保类别",
+        "counterparty_name": "被担保人",
+        "method": "担保方式",
+        "currency": "币种",
+        "amount": "担保余额/金额",
+        "start_date": "担保起始日",
+        "end_date": "担保到期日",
+        "contract_no": "担保合同编号",
+        "purpose": "担保事由",
+    },
+    ItemKey.BANK_ACCEPTANCES: _BILL
+    | {"acceptor_name": "承兑银行", "settlement_account_no": "结算账号", "security_note": "抵(质)押品"},
+    ItemKey.DISCOUNTED_BILLS: _BILL
+    | {
+        "acceptor_name": "承兑人",
+        "discounted_on": "贴现日",
+        "discount_rate": "贴现率",
+        "net_amount": "贴现净额",
+    },
+    ItemKey.BILLS_FOR_COLLECTION: _BILL | {"acceptor_name": "承兑人"},
+    ItemKey.LETTERS_OF_CREDIT: {
+        "lc_no": "信用证号码",
+        "beneficiary_name": "受益人",
+        "currency": "币种",
+        "amount": "信用证金额",
+        "unused_amount": "未使用金额",
+        "issued_on": "开证日",
+        "expires_on": "到期日",
+    },
+    ItemKey.FX_CONTRACTS: {
+        "contract_no": "合约号码",
+        "bought_currency": "买入币种",
+        "bought_amount": "未履行的合约买入金额",
+        "sold_currency": "卖出币种",
+        "sold_amount": "未履行的合约卖出金额",
+        "rate": "汇率(买入币种/卖出币种)",
+        "settlement_date": "交收日期",
+    },
+    ItemKey.CUSTODY: {
+        "name": "名称",
+        "quantity": "数量",
+        "document_no": "号码/产权文件编号",
+        "currency": "币种",
+        "amount": "金额",
+    },
+    ItemKey.WEALTH_PRODUCTS: _RESTRICTION
+    | {
+        "product_code": "产品代码",
+        "product_name": "产品名称",
+        "product_type": "产品类型",
+        "account_no": "购买账号",
+        "currency": "币种",
+        "units": "持有份额",
+        "net_value": "产品净值",
+        "purchased_on": "购买日",
+        "matures_on": "到期日",
+        "principal_protected": "是否保本",
+    },
+    ItemKey.OTHER: {"description": "事项", "currency": "币种", "amount": "金额"},
+    ItemKey.CASH_POOLING: {
+        "provider_name": "资金提供机构名称",
+        "provider_account_no": "资金提供机构账号",
+        "user_name": "资金使用机构名称",
+        "user_account_no": "资金使用机构账号",
+        "currency": "币种",
+        "balance": "截至基准日拨入或拨出资金余额",
+    },
+}
+FIELD_TITLES: Mapping[ItemKey, Mapping[str, str]] = {
+    key: {**titles, "note": "备注"} for key, titles in _COLUMN_TITLES.items()
+}
+"""Each item's fields by the column titles of the standard letter (and the titles of the fields the
+standard letter leaves to 备注): for pages, PDFs and sheets."""
+
 _MAX_ENTRIES = 10_000
 
 
@@ -587,36 +850,104 @@ class LetterFormat(StrEnum):
 
 
 class ConfirmationLetter(_Model):
-    """A bank confirmation letter (询证函), as the audit firm composes it."""
+    """A bank confirmation letter (询证函), as the audit firm composes it.
+
+    Besides the parties and the items it names the firm's 函证经办人 (``firm_contact``), the audit
+    period, the period item 3 covers (自…起至…, chosen by the auditor: the audit period unless
+    given), and the account the bank debits its fee from (required in format two, where the
+    操作指引 asks for it with the scope). ``confirmation_no`` is the 函证编号: the firm's gateway
+    assigns it when it creates the letter, so a draft comes without one and a letter a bank
+    receives always has one.
+    """
+CONFIRMATION_NO_PATTERN = r"^[0-9A-Z]{1,16}-[0-9]{4}-[0-9]{6}$"
+ConfirmationNo = Annotated[str, StringConstraints(pattern=CONFIRMATION_NO_PATTERN)]
+"""A letter's 函证编号 as people quote it: the firm's prefix, the year and a sequence number,
+``MJ-2025-000017``; assigned by the firm's gateway when it creates the letter, unique per firm."""
+
+
+def format_confirmation_no(prefix: str, year: int, sequence: int) -> str:
+    """The 函证编号 of a firm's ``sequence``-th letter of ``year``."""
+    return f"{prefix}-{year:04d}-{sequence:06d}"
+
+
+def _letter_rule(code: str, message: str) -> PydanticCustomError:
+    # The error's type is the rule's stable code: clients and the pages tell the rules apart by it.
+    return PydanticCustomError(code, message)
+
+
 
     schema_id: Literal["confirmnet.letter"] = Field(default="confirmnet.letter", alias="schema")
     version: Literal[1] = 1
     letter_id: LetterId
     format: LetterFormat
     reference_date: date  # 基准日
+    confirmation_no: ConfirmationNo | None = None  # 函证编号
     issued_on: date
     audit_firm: AuditFirm
     bank: Bank
+    audit_period: Period  # 审计期间
+    closed_accounts_period: Period  # item 3's 自…起至…
     auditee: Auditee
+    firm_contact: FirmContact  # 函证经办人
     items: LetterItems
 
+    fee_account: FeeAccount | None = None  # 扣费账户
     @model_validator(mode="after")
     def _format_one_states_every_figure(self) -> Self:
+    @model_validator(mode="before")
+    @classmethod
+    def _closed_accounts_over_the_audit_period(cls, data: Any) -> Any:
+        if (
+            isinstance(data, Mapping)
+            and data.get("closed_accounts_period") is None
+            and "audit_period" in data
+        ):
+            return {**data, "closed_accounts_period": data["audit_period"]}
+        return data
+
+    @model_validator(mode="after")
+    def _closed_accounts_period_ends_by_the_reference_date(self) -> Self:
+        if self.closed_accounts_period.end > self.reference_date:
+            raise _letter_rule(
+                "closed_accounts_period_after_reference_date",
+                "the period of item 3 (closed accounts) ends after the reference date",
+            )
+        return self
+
         if self.format is LetterFormat.TWO:
             return self
         for key, item in self.items.by_key():
             if item.blank:
-                raise ValueError(f"item {key.value} is blank: list its entries or mark it not applicable")
+                raise _letter_rule(
+                    "item_blank", f"item {key.value} is blank: list its entries or mark it not applicable"
+                )
             for index, entry in enumerate(item.entries):
                 if missing := entry.missing_figures():
-                    raise ValueError(
+                    raise _letter_rule(
+                        "figure_blank",
                         f"{key.value}[{index}] leaves {', '.join(missing)} blank; "
-                        "a format-one letter states every figure"
+                        "a format-one letter states every figure",
                     )
         return self
 
 
 # --- reply -------------------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _format_two_states_its_scope(self) -> Self:
+        if self.format is LetterFormat.ONE:
+            return self
+        if not any(item.entries for _, item in self.items.by_key()):
+            raise _letter_rule(
+                "format_two_blank",
+                "a format-two letter lists what the auditor knows (at least the auditee's accounts "
+                "at the bank); a blank one is refused",
+            )
+        if self.fee_account is None:
+            raise _letter_rule(
+                "fee_account_missing", "a format-two letter names the account for the bank's fee"
+            )
+        return self
+
 
 
 class ItemStatus(StrEnum):

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from node_gateway.protocol.documents import (
+    AccountType,
     Auditee,
     AuditFirm,
     Bank,
@@ -25,6 +26,8 @@ from node_gateway.protocol.documents import (
     DifferenceReason,
     DiscountedBill,
     Entry,
+    FeeAccount,
+    FirmContact,
     FxContract,
     Guarantee,
     GuaranteeKind,
@@ -37,6 +40,8 @@ from node_gateway.protocol.documents import (
     LetterOfCredit,
     Loan,
     Officer,
+    Period,
+    ProductType,
     ReplyItems,
     WealthProduct,
     new_letter_id,
@@ -57,6 +62,8 @@ AUDITEE = Auditee(
 )
 
 
+FIRM_CONTACT = FirmContact(name="赵敏", phone="+86 21 6350 8800", email="zhaomin@mingjian-cpa.example")
+FEE_ACCOUNT = FeeAccount(account_no="31050161373600001234", account_name="上海江南精密机械股份有限公司")
 def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
     def amount(text: str) -> Decimal | None:
         return Decimal(text) if figures else None
@@ -66,23 +73,27 @@ def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
             account_no="31050161373600001234",
             account_name="上海江南精密机械股份有限公司",
             currency="CNY",
-            account_type=DepositType.DEMAND,
+            account_type=AccountType.BASIC,
+            deposit_type=DepositType.DEMAND,
             balance=amount("12345678.90"),
             interest_rate=Decimal("0.10") if figures else None,
-            note="基本存款账户",
+            cash_pooled=True,
         ),
         DepositAccount(
             account_no="31050161373600005678",
             account_name="上海江南精密机械股份有限公司",
             currency="USD",
-            account_type=DepositType.DEMAND,
+            account_type=AccountType.OTHER,
+            deposit_type=DepositType.DEMAND,
+            note="经常项目外汇结算账户",
             balance=amount("256000.00"),
         ),
         DepositAccount(
             account_no="31050161373600009012",
             account_name="上海江南精密机械股份有限公司",
             currency="CNY",
-            account_type=DepositType.TIME,
+            account_type=AccountType.GENERAL,
+            deposit_type=DepositType.TIME,
             balance=amount("5000000.00"),
             interest_rate=Decimal("1.65") if figures else None,
             start_date=date(2024, 3, 15) if figures else None,
@@ -92,7 +103,8 @@ def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
             account_no="31050161373600003456",
             account_name="上海江南精密机械股份有限公司",
             currency="CNY",
-            account_type=DepositType.MARGIN,
+            account_type=AccountType.SPECIAL,
+            deposit_type=DepositType.MARGIN,
             balance=amount("1200000.00"),
             restricted=True,
             restriction_note="银行承兑汇票保证金",
@@ -101,9 +113,10 @@ def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
             account_no="31050161373600007890",
             account_name="上海江南精密机械股份有限公司",
             currency="CNY",
-            account_type=DepositType.DEMAND,
+            account_type=AccountType.GENERAL,
+            deposit_type=DepositType.DEMAND,
             balance=amount("0.00"),
-            note="一般存款账户,零余额",
+            note="零余额",
         ),
     )
 
@@ -117,10 +130,12 @@ def _format_one_items() -> LetterItems:
                 Loan(
                     account_no="31050161373600088001",
                     contract_no="DHYH-PD-2024-LD-0168",
+                    borrower_name="上海江南精密机械股份有限公司",
                     currency="CNY",
                     principal=Decimal("30000000.00"),
                     start_date=date(2024, 6, 28),
                     maturity_date=date(2025, 6, 27),
+                    accrued_interest=Decimal("31625.00"),
                     interest_rate=Decimal("3.45"),
                     security_note="保证:江南控股集团有限公司",
                 ),
@@ -184,7 +199,9 @@ def _format_one_items() -> LetterItems:
                     face_amount=Decimal("1500000.00"),
                     discounted_on=date(2024, 11, 20),
                     due_on=date(2025, 4, 18),
-                    discount_interest=Decimal("9625.00"),
+                    issued_on=date(2024, 10, 18),
+                    discount_rate=Decimal("1.55"),
+                    net_amount=Decimal("1490377.08"),
                 ),
             )
         ),
@@ -224,7 +241,9 @@ def _format_one_items() -> LetterItems:
                     product_name="东海银行鑫利180天人民币理财产品",
                     account_no="31050161373600001234",
                     currency="CNY",
-                    amount=Decimal("10000000.00"),
+                    product_type=ProductType.CLOSED_END,
+                    units=Decimal("10000000"),
+                    net_value=Decimal("10086300.00"),
                     purchased_on=date(2024, 11, 1),
                     matures_on=date(2025, 4, 30),
                     principal_protected=False,
@@ -257,13 +276,17 @@ def sample_letter(
     reference_date: date = date(2024, 12, 31),
     issued_on: date = date(2025, 1, 6),
 ) -> ConfirmationLetter:
-    """A year-end letter from 明鉴 to 东海银行 for 江南精密 (a fresh random id unless given).
+    """A year-end letter from 明鉴 to 东海银行 for 江南精密 (a fresh random id unless given), for
+    the year that ends on ``reference_date``.
+    confirmation_no: str | None = None,
 
     Format one states every figure. Format two lists the deposit accounts without balances and
-    leaves the other items blank for the bank to fill in.
+    leaves the other items blank for the bank to fill in; it names the fee account, as format two
+    must. Without ``confirmation_no`` the letter is a draft, as the firm's gateway receives it.
     """
     if letter_format is LetterFormat.ONE:
         items = _format_one_items()
+    year = Period(start=date(reference_date.year, 1, 1), end=reference_date)
     else:
         blank: Item[Entry] = Item()
         items = LetterItems.model_validate(
@@ -274,12 +297,17 @@ def sample_letter(
         letter_id=letter_id or new_letter_id(),
         format=letter_format,
         reference_date=reference_date,
+        confirmation_no=confirmation_no,
         issued_on=issued_on,
         audit_firm=audit_firm,
         bank=bank,
+        audit_period=year,
+        closed_accounts_period=year,
         auditee=auditee,
+        firm_contact=FIRM_CONTACT,
         items=items,
     )
+        fee_account=FEE_ACCOUNT,
 
 
 PREPARER = Officer(officer_id="DH-PD-0417", name="陈晓明")

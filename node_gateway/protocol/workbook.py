@@ -4,8 +4,12 @@ The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
 
 - letter columns: ``letter_key`` (optional), ``letter_format`` (``one``/``two``, default one),
   ``reference_date``, ``letter_date`` (default today), ``reply_due`` (optional date),
-  ``bank_member_no``, ``bank_name``, ``bank_branch``, ``auditee_code``, ``auditee_name``,
-  ``auditee_salt``, ``contact_name``, ``contact_phone``, ``contact_email``;
+  ``audit_period_start`` and ``audit_period_end`` (审计期间), ``closed_period_start`` and
+  ``closed_period_end`` (item 3's period, default the audit period), ``bank_member_no``,
+  ``bank_name``, ``bank_branch``, ``auditee_code``, ``auditee_name``, ``auditee_salt``,
+  ``contact_name``, ``contact_phone``, ``contact_email`` (the auditee's contact),
+  ``firm_contact_name``, ``firm_contact_phone``, ``firm_contact_email`` (the firm's 函证经办人, with a
+  phone or an email), ``fee_account_no`` and ``fee_account_name`` (扣费账户; format two needs it);
 - ``item``: which of the 14 items (and the annex) the row belongs to, by key (``deposits``),
   number (``1``…``14``, ``15`` or ``annex`` for cash pooling) or Chinese title (``银行存款``);
 - ``not_applicable``: ``yes`` on a row with no entry columns marks the item not applicable;
@@ -14,8 +18,9 @@ The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
 
 Rows belong to one letter when they share ``letter_key`` or, without it, the auditee code, the
 bank, the reference date and the format. Letter columns must agree between the rows of a letter
-(a blank cell inherits). Items no row mentions are not applicable in format one and left for the
-bank to fill in in format two.
+(a blank cell inherits). In format one every item needs a row: its entries, or a row marking it
+``not_applicable``; an item no row mentions is an error, never "not applicable" by omission. In
+format two an item no row mentions is left for the bank to fill in.
 
 Every row is checked and every letter assembled before anything is sent: the plan holds either
 letters ready to upload or the issues, row by row, and never both. Given a way to look members up
@@ -42,11 +47,8 @@ from pydantic import BaseModel, ValidationError
 from node_gateway.protocol.documents import (
     CHINA_TIME,
     ITEM_TITLES,
-    Auditee,
     AuditFirm,
-    Bank,
     ConfirmationLetter,
-    Contact,
     Entry,
     Item,
     ItemKey,
@@ -68,6 +70,10 @@ LETTER_COLUMNS = (
     "reference_date",
     "letter_date",
     "reply_due",
+    "audit_period_start",
+    "audit_period_end",
+    "closed_period_start",
+    "closed_period_end",
     "bank_member_no",
     "bank_name",
     "bank_branch",
@@ -77,9 +83,17 @@ LETTER_COLUMNS = (
     "contact_name",
     "contact_phone",
     "contact_email",
+    "firm_contact_name",
+    "firm_contact_phone",
+    "firm_contact_email",
+    "fee_account_no",
+    "fee_account_name",
 )
 REQUIRED_COLUMNS = (
     "reference_date",
+    "audit_period_start",
+    "audit_period_end",
+    "firm_contact_name",
     "bank_member_no",
     "bank_name",
     "auditee_code",
@@ -468,8 +482,17 @@ def _assemble(
             )
         if item_rows:
             items[item_key.value] = Item(not_applicable=bool(marked) and not entries, entries=tuple(entries))
+        elif letter_format is LetterFormat.ONE:
+            issues.append(
+                RowIssue(
+                    first,
+                    "item",
+                    f"no row mentions item {item_key.value} ({ITEM_TITLES[item_key]}): format one lists its "
+                    "entries or marks it not_applicable in a row of its own",
+                )
+            )
         else:
-            items[item_key.value] = Item(not_applicable=letter_format is LetterFormat.ONE)
+            items[item_key.value] = Item()  # for the bank to fill in
     if issues or any(r.item is None or (r.entry is None and not r.not_applicable) for r in rows):
         return None, issues
     contact = None
@@ -482,36 +505,95 @@ def _assemble(
     elif values.get("contact_phone") or values.get("contact_email"):
         issues.append(RowIssue(first, "contact_name", "a contact's phone or email needs the contact's name"))
         return None, issues
+    audit_period = {"start": values.get("audit_period_start"), "end": values.get("audit_period_end")}
+    closed_period = None
+    if values.get("closed_period_start") or values.get("closed_period_end"):
+        closed_period = {"start": values.get("closed_period_start"), "end": values.get("closed_period_end")}
+    fee_account = None
+    if values.get("fee_account_no") or values.get("fee_account_name"):
+        fee_account = {
+            "account_no": values.get("fee_account_no"),
+            "account_name": values.get("fee_account_name"),
+        }
     try:
-        letter = ConfirmationLetter(
-            letter_id=new_letter_id(),
-            format=letter_format,
-            reference_date=reference_date,
-            issued_on=issued_on,
-            audit_firm=audit_firm,
-            bank=Bank.model_validate(
-                {
+        letter = ConfirmationLetter.model_validate(
+            {
+                "letter_id": new_letter_id(),
+                "format": letter_format,
+                "reference_date": reference_date,
+                "issued_on": issued_on,
+                "audit_period": audit_period,
+                "closed_accounts_period": closed_period,
+                "audit_firm": audit_firm,
+                "firm_contact": {
+                    "name": values.get("firm_contact_name"),
+                    "phone": values.get("firm_contact_phone"),
+                    "email": values.get("firm_contact_email"),
+                },
+                "fee_account": fee_account,
+                "bank": {
                     "member_no": bank_member_no,
                     "name": values.get("bank_name"),
                     "branch": values.get("bank_branch"),
-                }
-            ),
-            auditee=Auditee.model_validate(
-                {
+                },
+                "auditee": {
                     "name": values.get("auditee_name"),
                     "registration_code": values.get("auditee_code"),
-                    "contact": Contact.model_validate(contact) if contact else None,
-                }
-            ),
-            items=LetterItems.model_validate(items),
+                    "contact": contact,
+                },
+                "items": items,
+            }
         )
     except ValidationError as exc:
-        for issue in _pydantic_issues(first, exc):
-            column = {"bank": "bank_name", "auditee": "auditee_name"}.get(issue.column or "", issue.column)
-            issues.append(RowIssue(first, column, issue.message))
+        for error in exc.errors():
+            column = _RULE_COLUMNS.get(error["type"]) or _sheet_column(error["loc"])
+            issues.append(RowIssue(first, column, error["msg"].removeprefix("Value error, ")))
         return None, issues
     rows_used = tuple(r.number for r in rows)
     return PlannedLetter(key, rows_used, letter, salt, due_at), issues
+
+
+_DOCUMENT_COLUMNS: dict[tuple[str, str], str] = {
+    ("bank", "member_no"): "bank_member_no",
+    ("bank", "name"): "bank_name",
+    ("bank", "branch"): "bank_branch",
+    ("auditee", "name"): "auditee_name",
+    ("auditee", "registration_code"): "auditee_code",
+    ("auditee", "contact"): "contact_name",
+    ("audit_period", "start"): "audit_period_start",
+    ("audit_period", "end"): "audit_period_end",
+    ("closed_accounts_period", "start"): "closed_period_start",
+    ("closed_accounts_period", "end"): "closed_period_end",
+    ("firm_contact", "name"): "firm_contact_name",
+    ("firm_contact", "phone"): "firm_contact_phone",
+    ("firm_contact", "email"): "firm_contact_email",
+    ("fee_account", "account_no"): "fee_account_no",
+    ("fee_account", "account_name"): "fee_account_name",
+}
+_DOCUMENT_PARTS = {
+    "audit_period": "audit_period_start",
+    "closed_accounts_period": "closed_period_start",
+    "firm_contact": "firm_contact_name",
+    "fee_account": "fee_account_no",
+    "items": "item",
+}
+
+
+# The letter's own rules (their error types) by the column that states what they are about.
+_RULE_COLUMNS = {
+    "closed_accounts_period_after_reference_date": "closed_period_end",
+    "fee_account_missing": "fee_account_no",
+    "format_two_blank": "item",
+}
+
+
+def _sheet_column(loc: Sequence[int | str]) -> str | None:
+    """The sheet's column for a place in the letter document that a rule found wrong."""
+    parts = [str(part) for part in loc]
+    if not parts:
+        return None
+    nested = _DOCUMENT_COLUMNS.get((parts[0], parts[1])) if len(parts) > 1 else None
+    return nested or _DOCUMENT_PARTS.get(parts[0], parts[0])
 
 
 def plan_rows(
@@ -580,9 +662,12 @@ def plan_file(
 
 
 def template_rows() -> list[dict[str, str]]:
-    """Example rows: two letters, one with several items; the header is :data:`COLUMNS`."""
-    auditee = {
+    """Example rows of one format-one letter: a row for every item, its entries or ``not_applicable``
+    (an item no row mentions is an error); the header is :data:`COLUMNS`."""
+    letter = {
         "reference_date": "2024-12-31",
+        "audit_period_start": "2024-01-01",
+        "audit_period_end": "2024-12-31",
         "bank_member_no": "3",
         "bank_name": "东海银行股份有限公司",
         "bank_branch": "上海浦东支行",
@@ -590,37 +675,50 @@ def template_rows() -> list[dict[str, str]]:
         "auditee_name": "上海江南精密机械股份有限公司",
         "auditee_salt": "0x" + "00" * 32,
         "contact_name": "王丽华",
+        "firm_contact_name": "赵敏",
+        "firm_contact_phone": "+86 21 6350 8800",
+        "fee_account_no": "31050161373600001234",
+        "fee_account_name": "上海江南精密机械股份有限公司",
     }
     account = {"account_name": "上海江南精密机械股份有限公司", "currency": "CNY"}
-    return [
+    listed = [
         {
-            **auditee,
+            **letter,
             "item": "deposits",
             "account_no": "31050161373600001234",
-            "account_type": "demand",
+            "account_type": "basic",
+            "deposit_type": "demand",
             "balance": "12345678.90",
             **account,
         },
         {
-            **auditee,
+            **letter,
             "item": "deposits",
             "account_no": "31050161373600007890",
-            "account_type": "demand",
+            "account_type": "general",
+            "deposit_type": "demand",
             "balance": "0.00",
             "note": "零余额账户",
             **account,
         },
         {
-            **auditee,
+            **letter,
             "item": "loans",
+            "borrower_name": "上海江南精密机械股份有限公司",
             "account_no": "31050161373600088001",
             "currency": "CNY",
             "principal": "30000000.00",
+            "accrued_interest": "31625.00",
             "start_date": "2024-06-28",
             "maturity_date": "2025-06-27",
             "interest_rate": "3.45",
         },
-        {**auditee, "item": "guarantees", "not_applicable": "yes"},
+    ]
+    mentioned = {row["item"] for row in listed}
+    return listed + [
+        {**letter, "item": key.value, "not_applicable": "yes"}
+        for key in ItemKey
+        if key.value not in mentioned
     ]
 
 

@@ -46,12 +46,72 @@ def test_the_template_is_one_valid_letter(tmp_path: Path) -> None:
     assert plan.ok, plan.issues
     (planned,) = plan.letters
     letter = planned.letter
-    assert planned.rows == (2, 3, 4, 5)
+    assert planned.rows == tuple(range(2, 2 + len(template_rows())))
     assert [e.balance for e in letter.items.deposits.entries] == [Decimal("12345678.90"), Decimal("0.00")]
-    assert letter.items.loans.entries[0].interest_rate == Decimal("3.45")
+    assert [e.account_type.value for e in letter.items.deposits.entries] == ["basic", "general"]
+    (loan,) = letter.items.loans.entries
+    assert (loan.interest_rate, loan.principal, loan.accrued_interest) == (
+        Decimal("3.45"),
+        Decimal("30000000.00"),
+        Decimal("31625.00"),
+    )
     assert letter.items.guarantees.not_applicable
-    assert letter.items.custody.not_applicable  # not mentioned: not applicable in format one
+    assert letter.items.custody.not_applicable  # its own row says so
     assert (letter.audit_firm, letter.reference_date, letter.issued_on) == (FIRM, date(2024, 12, 31), TODAY)
+    assert (letter.audit_period.start, letter.audit_period.end) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert (
+        letter.closed_accounts_period == letter.audit_period
+    )  # item 3's period: the audit period unless given
+    assert (letter.firm_contact.name, letter.fee_account) == ("赵敏", letter.fee_account)
+    assert letter.fee_account is not None and letter.fee_account.account_no == "31050161373600001234"
+    assert letter.confirmation_no is None  # the firm's gateway numbers the letter when it creates it
+
+
+def test_format_one_item_no_row_mentions_is_an_error_not_a_not_applicable(tmp_path: Path) -> None:
+    rows = [row for row in letter_rows() if row["item"] != "custody"]
+    plan = plan_file(write_csv(tmp_path / "omitted.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert not plan.ok and plan.letters == []
+    ((issue),) = plan.issues
+    assert (issue.row, issue.column) == (2, "item")
+    assert (
+        "custody" in issue.message
+        and "托管证券或其他产权文件" in issue.message
+        and "not_applicable" in issue.message
+    )
+    # Format two leaves an item nobody mentions to the bank; it still lists the accounts it knows.
+    two = [{**row, "letter_format": "two"} for row in rows if row["item"] in ("deposits", "loans")]
+    plan = plan_file(write_csv(tmp_path / "two.csv", two), audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    assert plan.letters[0].letter.items.custody.blank
+
+
+def test_item_3_period_is_the_auditors(tmp_path: Path) -> None:
+    rows = letter_rows(closed_period_start="2024-07-01", closed_period_end="2024-12-31")
+    plan = plan_file(write_csv(tmp_path / "period.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    period = plan.letters[0].letter.closed_accounts_period
+    assert (period.start, period.end) == (date(2024, 7, 1), date(2024, 12, 31))
+    late = letter_rows(closed_period_start="2024-07-01", closed_period_end="2025-01-05")
+    plan = plan_file(write_csv(tmp_path / "late.csv", late), audit_firm=FIRM, today=TODAY)
+    assert [(i.row, i.column) for i in plan.issues] == [(2, "closed_period_end")]
+    assert "ends after the reference date" in plan.issues[0].message
+
+
+def test_the_firm_s_contact_and_format_two_s_fee_account_are_checked(tmp_path: Path) -> None:
+    unreachable = letter_rows(firm_contact_phone="")
+    for row in unreachable:
+        row["firm_contact_phone"] = ""
+    plan = plan_file(write_csv(tmp_path / "contact.csv", unreachable), audit_firm=FIRM, today=TODAY)
+    assert [(i.row, i.column) for i in plan.issues] == [(2, "firm_contact_name")]
+    assert "phone or an email" in plan.issues[0].message
+    no_fee = [
+        {**row, "letter_format": "two", "fee_account_no": "", "fee_account_name": "", "balance": ""}
+        for row in letter_rows()
+        if row["item"] == "deposits"
+    ]
+    plan = plan_file(write_csv(tmp_path / "fee.csv", no_fee), audit_firm=FIRM, today=TODAY)
+    assert [(i.row, i.column) for i in plan.issues] == [(2, "fee_account_no")]
+    assert "fee" in plan.issues[0].message
 
 
 def test_rows_group_into_letters_by_auditee_bank_date_and_format(tmp_path: Path) -> None:
@@ -79,11 +139,12 @@ def test_letter_key_splits_otherwise_identical_letters(tmp_path: Path) -> None:
 def test_bad_rows_are_reported_one_by_one_and_no_letter_is_planned(tmp_path: Path) -> None:
     rows = letter_rows()
     rows[0]["balance"] = "12,345.6"  # row 2: not an amount
-    rows[1]["account_type"] = "savings"  # row 3: not a deposit type
+    rows[1]["deposit_type"] = "savings"  # row 3: not a deposit product
     rows[2]["closed_on"] = "2024-03-01"  # row 4: a column of another item
     rows[3]["item"] = "99"  # row 5: no such item
-    rows.append({**letter_rows()[0], "balance": ""})  # row 6: format one leaves a figure blank
-    rows.append({**letter_rows()[0], "bank_name": "另一家银行"})  # row 7: disagrees with its letter
+    last = len(rows) + 1
+    rows.append({**letter_rows()[0], "balance": ""})  # format one leaves a figure blank
+    rows.append({**letter_rows()[0], "bank_name": "另一家银行"})  # disagrees with its letter
     plan = plan_file(write_csv(tmp_path / "bad.csv", rows), audit_firm=FIRM, today=TODAY)
     assert not plan.ok
     assert plan.letters == []
@@ -92,13 +153,13 @@ def test_bad_rows_are_reported_one_by_one_and_no_letter_is_planned(tmp_path: Pat
     issues = {(i.row, i.column) for i in plan.issues}
     assert {
         (2, "balance"),
-        (3, "account_type"),
+        (3, "deposit_type"),
         (4, "closed_on"),
         (5, "item"),
-        (6, "balance"),
-        (7, "bank_name"),
+        (last + 1, "balance"),
+        (last + 2, "bank_name"),
     } <= issues
-    assert set(plan.issues_by_row()) == {2, 3, 4, 5, 6, 7}
+    assert set(plan.issues_by_row()) == {2, 3, 4, 5, last + 1, last + 2}
 
 
 def test_header_problems_stop_before_the_rows(tmp_path: Path) -> None:
@@ -170,26 +231,23 @@ def test_each_letter_s_bank_must_be_an_active_bank_member(tmp_path: Path) -> Non
         asked.append(number)
         return network.get(number)
 
+    size = len(template_rows())
+    b, c, d = (2 + size * n for n in (1, 2, 3))  # the first rows of letters B, C and D
     rows = (
-        letter_rows(letter_key="A", bank_member_no="3")  # rows 2-5: fine
-        + letter_rows(letter_key="B", bank_member_no="4")  # rows 6-9: a revoked bank
-        + letter_rows(letter_key="C", bank_member_no="2")  # rows 10-13: an audit firm
-        + letter_rows(letter_key="D", bank_member_no="8")  # rows 14-17: nobody
-        + letter_rows(letter_key="E", bank_member_no="3")  # rows 18-21: fine, the same bank again
+        letter_rows(letter_key="A", bank_member_no="3")  # fine
+        + letter_rows(letter_key="B", bank_member_no="4")  # a revoked bank
+        + letter_rows(letter_key="C", bank_member_no="2")  # an audit firm
+        + letter_rows(letter_key="D", bank_member_no="8")  # nobody
+        + letter_rows(letter_key="E", bank_member_no="3")  # fine, the same bank again
     )
     rows[1]["balance"] = "12,345.6"  # row 3: reported too, with the banks
     plan = plan_file(write_csv(tmp_path / "banks.csv", rows), audit_firm=FIRM, today=TODAY, members=members)
     assert plan.letters == []
     found = {(i.row, i.column): i.message for i in plan.issues}
-    assert set(found) == {
-        (3, "balance"),
-        (6, "bank_member_no"),
-        (10, "bank_member_no"),
-        (14, "bank_member_no"),
-    }
-    assert found[(6, "bank_member_no")] == "bank 4 (南湖银行) is revoked: it receives no letters"
-    assert found[(10, "bank_member_no")] == "member 2 (明鉴会计师事务所) is an audit firm, not a bank"
-    assert found[(14, "bank_member_no")] == "the network has no member 8"
+    assert set(found) == {(3, "balance"), (b, "bank_member_no"), (c, "bank_member_no"), (d, "bank_member_no")}
+    assert found[(b, "bank_member_no")] == "bank 4 (南湖银行) is revoked: it receives no letters"
+    assert found[(c, "bank_member_no")] == "member 2 (明鉴会计师事务所) is an audit firm, not a bank"
+    assert found[(d, "bank_member_no")] == "the network has no member 8"
     assert sorted(asked) == [2, 3, 4, 8]  # each bank looked up once
 
     fine = plan_file(

@@ -182,7 +182,7 @@ def test_status_prints_whole_ids_into_a_file(fake: Callable[..., FakeGateway]) -
 
 
 def _sheet(path: Path, banks: list[int]) -> Path:
-    """One letter (of four rows) to each bank number, each with its own key."""
+    """One letter (the template's rows) to each bank number, each with its own key."""
     rows = [
         {**row, "letter_key": f"L{n}", "bank_member_no": str(bank)}
         for n, bank in enumerate(banks)
@@ -208,7 +208,8 @@ def test_dry_run_reports_each_letter_whose_bank_is_no_active_bank(
     fake: Callable[..., FakeGateway], tmp_path: Path
 ) -> None:
     fake(members=NETWORK)
-    sheet = _sheet(tmp_path / "letters.csv", [3, 2, 4, 9])  # rows 2-5, 6-9, 10-13, 14-17
+    sheet = _sheet(tmp_path / "letters.csv", [3, 2, 4, 9])  # one letter each, a template's rows apiece
+    firm, suspended, nobody = (2 + len(template_rows()) * n for n in (1, 2, 3))  # their first rows
     report = tmp_path / "report.csv"
     result = runner.invoke(
         app, ["auditor", "upload", str(sheet), "--dry-run", "--report", str(report)], env=ENV
@@ -218,14 +219,14 @@ def test_dry_run_reports_each_letter_whose_bank_is_no_active_bank(
     with report.open(encoding="utf-8-sig") as handle:
         found = [r for r in csv.DictReader(handle) if r["verdict"] == "error"]
     assert {(int(r["row"]), r["column"]) for r in found} == {
-        (6, "bank_member_no"),
-        (10, "bank_member_no"),
-        (14, "bank_member_no"),
+        (firm, "bank_member_no"),
+        (suspended, "bank_member_no"),
+        (nobody, "bank_member_no"),
     }
     errors = {int(r["row"]): r["message"] for r in found}
-    assert "an audit firm, not a bank" in errors[6]
-    assert "suspended" in errors[10]
-    assert "no member 9" in errors[14]
+    assert "an audit firm, not a bank" in errors[firm]
+    assert "suspended" in errors[suspended]
+    assert "no member 9" in errors[nobody]
     output = _text(result.output)
     assert "nothing was sent" in output
     assert "no member 9" in output

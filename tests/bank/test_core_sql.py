@@ -12,7 +12,14 @@ from bank_adapter.core_rows import AccountRow, BalanceRow, CustomerRow, LoanRow,
 from bank_adapter.core_sql import TABLES, CoreBank
 from bank_adapter.generator import dataset_from_letter, generate
 from bank_adapter.port import CoreBankingPort, UnknownCustomer
-from node_gateway.protocol.documents import ConfirmationLetter, DepositType, normalise_registration_code, uscc
+from node_gateway.protocol.documents import (
+    AccountType,
+    ConfirmationLetter,
+    DepositType,
+    Period,
+    normalise_registration_code,
+    uscc,
+)
 
 CODE = uscc("91310115MA1H7Q3K9")
 AS_OF = date(2024, 12, 31)
@@ -25,7 +32,8 @@ def _account(number: str, currency: str = "CNY", **values: object) -> AccountRow
             "currency": currency,
             "customer_code": CODE,
             "account_name": "测试公司",
-            "account_type": DepositType.DEMAND,
+            "account_type": AccountType.BASIC,
+            "deposit_type": DepositType.DEMAND,
             "opened_on": date(2020, 1, 1),
             **values,
         }
@@ -72,7 +80,15 @@ def test_a_snapshot_takes_each_balance_as_of_its_date(core: CoreBank) -> None:
         ("A3", date(2024, 8, 20)),
         ("A4", date(2021, 3, 1)),
     ]
-    assert [c.account_no for c in snapshot.closed_in_period(date(2024, 1, 1))] == ["A3"]
+    assert [c.account_no for c in snapshot.closed_in_period(Period(start=date(2024, 1, 1), end=AS_OF))] == [
+        "A3"
+    ]
+    # The auditor's period, not a year assumed: one that ends before the closing leaves it out.
+    assert snapshot.closed_in_period(Period(start=date(2024, 1, 1), end=date(2024, 8, 19))) == ()
+    assert [c.account_no for c in snapshot.closed_in_period(Period(start=date(2021, 1, 1), end=AS_OF))] == [
+        "A3",
+        "A4",
+    ]
     earlier = core.snapshot(CODE, date(2024, 11, 30))
     assert {(d.account_no, d.currency): d.balance for d in earlier.deposits}[("A1", "CNY")] == Decimal(
         "100.00"
@@ -95,11 +111,23 @@ def test_loans_are_outstanding_between_start_and_repayment(core: CoreBank) -> No
             "loans": [loan],
             "balances": [
                 _balance("L1", date(2024, 6, 28), "30000000.00"),
-                _balance("L1", date(2024, 12, 20), "25000000.00"),
+                BalanceRow(
+                    account_no="L1",
+                    currency="CNY",
+                    as_of=date(2024, 12, 20),
+                    balance=Decimal("25000000.00"),
+                    accrued_interest=Decimal("26354.17"),
+                ),
             ],
         }
     )
-    assert [x.principal for x in core.snapshot(CODE, AS_OF).loans] == [Decimal("25000000.00")]
+    (outstanding,) = core.snapshot(CODE, AS_OF).loans
+    # 本息: the principal and the interest accrued since the last settlement, apart; the customer borrows.
+    assert (outstanding.principal, outstanding.accrued_interest) == (
+        Decimal("25000000.00"),
+        Decimal("26354.17"),
+    )
+    assert outstanding.borrower_name == "测试公司"
     assert core.snapshot(CODE, date(2024, 6, 27)).loans == ()
     assert core.snapshot(CODE, date(2025, 3, 1)).loans == ()
 

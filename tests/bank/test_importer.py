@@ -18,7 +18,7 @@ from node_gateway.protocol.documents import ConfirmationLetter, uscc
 
 AS_OF = date(2024, 12, 31)
 CODE = uscc("91310115MA1H7Q3K9")
-HEADER = "account_no,currency,customer_code,account_name,account_type,opened_on,closed_on\n"
+HEADER = "account_no,currency,customer_code,account_name,account_type,deposit_type,opened_on,closed_on\n"
 
 
 def _counts(core: CoreBank) -> dict[str, int]:
@@ -65,13 +65,13 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(core: CoreBank, tmp_
     accounts = tmp_path / "accounts.csv"
     accounts.write_text(
         HEADER
-        + f"A1,CNY,{CODE},测试公司,demand,2020-01-01,\n"
-        + f"A2,US$,{CODE},测试公司,demand,2020-01-01,\n"
-        + f"A3,CNY,{CODE},测试公司,savings,2020-01-01,\n"
-        + f"A4,CNY,{CODE},测试公司,demand,2020-01-01,2019-05-01\n"
-        + f"A1,CNY,{CODE},测试公司,demand,2020-01-01,\n"
-        + f"A5,CNY,{uscc('91310115MA1H7Q3K2')},别家公司,demand,2020-01-01,\n"
-        + f'"A6",CNY,{CODE},"多行\n名称",demand,not a date,\n',
+        + f"A1,CNY,{CODE},测试公司,basic,demand,2020-01-01,\n"
+        + f"A2,US$,{CODE},测试公司,basic,demand,2020-01-01,\n"
+        + f"A3,CNY,{CODE},测试公司,basic,savings,2020-01-01,\n"
+        + f"A4,CNY,{CODE},测试公司,basic,demand,2020-01-01,2019-05-01\n"
+        + f"A1,CNY,{CODE},测试公司,basic,demand,2020-01-01,\n"
+        + f"A5,CNY,{uscc('91310115MA1H7Q3K2')},别家公司,basic,demand,2020-01-01,\n"
+        + f'"A6",CNY,{CODE},"多行\n名称",basic,demand,not a date,\n',
         encoding="utf-8",
     )
     balances = tmp_path / "balances.csv"
@@ -93,7 +93,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(core: CoreBank, tmp_
     ]
     reasons = {(source, line): message for source, line, message in problems}
     assert "currency" in reasons[("accounts.csv", 3)]
-    assert "account_type" in reasons[("accounts.csv", 4)]
+    assert "deposit_type" in reasons[("accounts.csv", 4)]
     assert "closed_on is before opened_on" in reasons[("accounts.csv", 5)]
     assert "the same account_no, currency as accounts.csv:2" in reasons[("accounts.csv", 6)]
     assert "customer_code" in reasons[("accounts.csv", 7)]
@@ -126,7 +126,7 @@ def test_unknown_tables_and_files(core: CoreBank, tmp_path: Path) -> None:
 def test_references_may_name_what_the_core_already_holds(core: CoreBank, tmp_path: Path) -> None:
     core.load({"customers": [CustomerRow(registration_code=CODE, name="测试公司")]})
     accounts = tmp_path / "accounts.csv"
-    accounts.write_text(HEADER + f"A1,CNY,{CODE.lower()},测试公司,demand,2020-01-01,\n")
+    accounts.write_text(HEADER + f"A1,CNY,{CODE.lower()},测试公司,basic,demand,2020-01-01,\n")
     assert import_files(core, [accounts]) == {"accounts": 1}
 
 
@@ -135,7 +135,7 @@ def test_gb18030_csv_and_yes_no_in_chinese(core: CoreBank, tmp_path: Path) -> No
     text = (
         f"registration_code,name\n{CODE},测试公司\n",
         HEADER.replace("\n", ",restricted,restriction_note\n")
-        + f"A1,CNY,{CODE},测试公司,margin,2020-01-01,,是,保证金\n",
+        + f"A1,CNY,{CODE},测试公司,special,margin,2020-01-01,,是,保证金\n",
     )
     (tmp_path / "customers.csv").write_bytes(text[0].encode("gb18030"))
     path.write_bytes(text[1].encode("gb18030"))

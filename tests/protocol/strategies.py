@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from node_gateway.protocol.documents import (
+    AccountType,
     ConfirmationLetter,
     ConfirmationReply,
     DepositType,
@@ -20,6 +21,7 @@ from node_gateway.protocol.documents import (
     ItemKey,
     ItemStatus,
     LetterFormat,
+    fx_rate,
 )
 from node_gateway.protocol.samples import sample_letter
 
@@ -35,6 +37,7 @@ amounts = st.decimals(min_value=0, max_value=Decimal(10) ** 15, places=2).map(st
 signed_amounts = st.decimals(min_value=-(Decimal(10) ** 15), max_value=Decimal(10) ** 15, places=2).map(str)
 rates = st.decimals(min_value=Decimal("-1"), max_value=Decimal("30"), places=4).map(str)
 registration_codes = st.from_regex(r"[0-9A-Z]{18}", fullmatch=True)
+confirmation_nos = st.from_regex(r"[0-9A-Z]{1,16}-[0-9]{4}-[0-9]{6}", fullmatch=True)
 
 
 def _maybe(strategy: st.SearchStrategy[Any], *, figures: bool) -> st.SearchStrategy[Any]:
@@ -55,8 +58,10 @@ def deposits(draw: st.DrawFn, *, figures: bool = True) -> dict[str, Any]:
         "account_no": draw(references),
         "account_name": draw(names),
         "currency": draw(currencies),
-        "account_type": draw(st.sampled_from(list(DepositType))),
+        "account_type": draw(st.sampled_from(list(AccountType))),
+        "deposit_type": draw(st.sampled_from(list(DepositType))),
         "balance": draw(_maybe(signed_amounts, figures=figures)),
+        "cash_pooled": draw(st.booleans()),
         "interest_rate": draw(st.none() | rates),
         "restricted": restricted,
         "restriction_note": draw(names) if restricted else None,
@@ -70,10 +75,12 @@ def deposits(draw: st.DrawFn, *, figures: bool = True) -> dict[str, Any]:
 def loans(draw: st.DrawFn, *, figures: bool = True) -> dict[str, Any]:
     start, maturity = draw(_date_pair())
     return {
+        "borrower_name": draw(_maybe(names, figures=figures)),
         "account_no": draw(references),
         "contract_no": draw(st.none() | references),
         "currency": draw(currencies),
         "principal": draw(_maybe(amounts, figures=figures)),
+        "accrued_interest": draw(_maybe(amounts, figures=figures)),
         "start_date": start,
         "maturity_date": maturity,
         "interest_rate": draw(st.none() | rates),
@@ -94,15 +101,17 @@ def closed_accounts(draw: st.DrawFn, *, figures: bool = True) -> dict[str, Any]:
 @st.composite
 def fx_contracts(draw: st.DrawFn, *, figures: bool = True) -> dict[str, Any]:
     bought, sold = draw(st.lists(currencies, min_size=2, max_size=2, unique=True))
+    sold_amount = draw(st.decimals(min_value=1, max_value=Decimal(10) ** 12, places=2))
+    rate = draw(st.decimals(min_value="0.0001", max_value=1000, places=4))
+    # The contract's amounts follow its rate, in the one direction: bought = sold × rate.
+    bought_amount = max((sold_amount * rate).quantize(Decimal("0.01")), Decimal("0.01"))
     return {
         "contract_no": draw(references),
         "bought_currency": bought,
-        "bought_amount": draw(_maybe(amounts, figures=figures)),
+        "bought_amount": draw(_maybe(st.just(str(bought_amount)), figures=figures)),
         "sold_currency": sold,
-        "sold_amount": draw(_maybe(amounts, figures=figures)),
-        "rate": draw(
-            _maybe(st.decimals(min_value="0.0001", max_value=1000, places=6).map(str), figures=figures)
-        ),
+        "sold_amount": draw(_maybe(st.just(str(sold_amount)), figures=figures)),
+        "rate": draw(_maybe(st.just(str(fx_rate(bought_amount, sold_amount))), figures=figures)),
         "settlement_date": draw(_maybe(dates, figures=figures)),
     }
 
@@ -148,7 +157,8 @@ def letters(draw: st.DrawFn) -> ConfirmationLetter:
     items: dict[str, Any] = {}
     for key, sample_item in _SAMPLE.items.by_key():
         kinds = ["not_applicable", "entries"] + ([] if figures else ["blank"])
-        kind = draw(st.sampled_from(kinds))
+        # Format two lists at least the accounts the auditor knows.
+        kind = "entries" if key is ItemKey.DEPOSITS and not figures else draw(st.sampled_from(kinds))
         if kind == "not_applicable":
             items[key.value] = {"not_applicable": True}
         elif kind == "blank":
@@ -160,13 +170,22 @@ def letters(draw: st.DrawFn) -> ConfirmationLetter:
             items[key.value] = sample_item.model_dump(mode="json")
         else:
             items[key.value] = {"not_applicable": True}
+    period_start = draw(st.dates(min_value=date(1999, 1, 1), max_value=reference_date))
+    period = {"start": period_start, "end": reference_date}
     return ConfirmationLetter.model_validate(
         {
             "letter_id": draw(letter_ids),
+            "confirmation_no": draw(st.none() | confirmation_nos),
             "format": letter_format,
             "reference_date": reference_date,
             "issued_on": draw(st.dates(min_value=reference_date, max_value=date(2100, 12, 31))),
+            "audit_period": period,
+            "closed_accounts_period": draw(st.none() | st.just(period)),
             "audit_firm": {"member_no": draw(member_numbers), "name": draw(names)},
+            "firm_contact": {"name": draw(names), "email": "auditor@firm.example"},
+            "fee_account": None
+            if figures and draw(st.booleans())
+            else {"account_no": draw(references), "account_name": draw(names)},
             "bank": {
                 "member_no": draw(member_numbers),
                 "name": draw(names),

@@ -52,7 +52,8 @@ def _deposit(**changes: Any) -> dict[str, Any]:
         "account_no": "31050161373600001234",
         "account_name": "上海江南精密机械股份有限公司",
         "currency": "CNY",
-        "account_type": "demand",
+        "account_type": "basic",
+        "deposit_type": "demand",
         "balance": "100.00",
     }
     return data | changes
@@ -151,7 +152,7 @@ def test_restricted_account_needs_a_note() -> None:
 def test_entry_dates_must_be_in_order() -> None:
     with pytest.raises(ValidationError, match="start_date is after end_date"):
         DepositAccount.model_validate(
-            _deposit(account_type=DepositType.TIME, start_date="2025-03-15", end_date="2024-03-15")
+            _deposit(deposit_type=DepositType.TIME, start_date="2025-03-15", end_date="2024-03-15")
         )
 
 

@@ -30,11 +30,13 @@ from node_gateway.protocol import (
     verify_document_hash,
 )
 from node_gateway.protocol.documents import (
+    AccountType,
     DepositType,
     GuaranteeKind,
     GuaranteeMethod,
     LetterFormat,
     LetterItems,
+    ProductType,
 )
 from node_gateway.protocol.hashing import (
     LETTER_DOMAIN,
@@ -71,7 +73,8 @@ def _minimal_letter() -> ConfirmationLetter:
                 "account_no": "31050161373600001234",
                 "account_name": "上海江南精密机械股份有限公司",
                 "currency": "CNY",
-                "account_type": "demand",
+                "account_type": "basic",
+                "deposit_type": "demand",
                 "balance": "12345678.90",
             }
         ]
@@ -79,10 +82,13 @@ def _minimal_letter() -> ConfirmationLetter:
     return ConfirmationLetter.model_validate(
         {
             "letter_id": LETTER_ID,
+            "confirmation_no": "MJ-2025-000001",
             "format": "one",
             "reference_date": "2024-12-31",
             "issued_on": "2025-01-06",
+            "audit_period": {"start": "2024-01-01", "end": "2024-12-31"},
             "audit_firm": {"member_no": 2, "name": "明鉴会计师事务所(特殊普通合伙)"},
+            "firm_contact": {"name": "赵敏", "phone": "+862163508800"},
             "bank": {"member_no": 3, "name": "东海银行股份有限公司"},
             "auditee": {"name": "上海江南精密机械股份有限公司", "registration_code": AUDITEE_CODE},
             "items": items,
@@ -119,7 +125,7 @@ def test_known_answers() -> None:
         "0xc3d8df5ab209a1d1d8d63548f65f230c80bf6ab905237b9be40e1986e7bf0444"
     )
     assert to_hex(document_hash(_minimal_letter(), SALT)) == (
-        "0x776b66f445013e621aed4fd3126c42e7f433f6ca745c5db1dc6d1546c4414983"
+        "0x4416c2691683ca41b4b162ae5651ed5a2b4e2b0c07ad0445ad344b776477c475"
     )
 
 
@@ -167,7 +173,8 @@ def test_hash32_helpers() -> None:
 # --- every field counts ------------------------------------------------------------------------
 
 _ENUM_VALUES = [
-    [member.value for member in enum] for enum in (DepositType, GuaranteeKind, GuaranteeMethod, LetterFormat)
+    [member.value for member in enum]
+    for enum in (AccountType, DepositType, GuaranteeKind, GuaranteeMethod, LetterFormat, ProductType)
 ]
 
 
