@@ -67,7 +67,7 @@ def firm(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     built.node.db.dispose()
 
 
-def _cells(entry: Entry) -> dict[str, str]:
+def entry_cells(entry: Entry) -> dict[str, str]:
     """An entry as the form's (and the sheet's) cells."""
     cells = {}
     for name, value in entry.model_dump(mode="json", exclude_none=True).items():
@@ -75,7 +75,7 @@ def _cells(entry: Entry) -> dict[str, str]:
     return cells
 
 
-def _entries() -> dict[ItemKey, Entry]:
+def sample_entries() -> dict[ItemKey, Entry]:
     """The first entry of each chosen item of the sample letter (whatever the schema now holds)."""
     items = sample_letter().items
     return {key: getattr(items, key.value).entries[0] for key in CHOSEN}
@@ -118,6 +118,9 @@ def _api_letter(firm: Firm, http: TestClient, letter_id: str) -> dict[str, Any]:
 
 def test_a_composed_format_one_letter_is_created_with_exactly_its_values(firm: Firm) -> None:
     http = sign_in(firm.gateway, "wang")
+    dashboard = http.get("/web/firm/letters").text
+    for path in ("/web/firm/compose", "/web/firm/upload"):  # in the menu and on the dashboard
+        assert dashboard.count(f'href="{path}"') == 2, path
     page = http.get("/web/firm/compose")
     assert page.status_code == 200
     assert "撰写询证函" in page.text
@@ -125,8 +128,10 @@ def test_a_composed_format_one_letter_is_created_with_exactly_its_values(firm: F
     for key in ItemKey:  # every item and the annex, each with its table drawn from the schema
         assert f'data-testid="item-{key.value}"' in page.text
         assert f'id="tpl-{key.value}"' in page.text
-    entries = _entries()
-    form = _compose_form(firm, {key: _cells(entry) for key, entry in entries.items()}, reply_due="2099-01-31")
+    entries = sample_entries()
+    form = _compose_form(
+        firm, {key: entry_cells(entry) for key, entry in entries.items()}, reply_due="2099-01-31"
+    )
     before = _letter_count(firm)
     created = http.post("/web/firm/compose", data=form | {"csrf_token": _csrf(page.text)})
     assert created.status_code == 200, created.text
@@ -155,7 +160,7 @@ def test_a_composed_format_one_letter_is_created_with_exactly_its_values(firm: F
 def test_a_wrong_field_is_shown_beside_it_and_the_form_kept(firm: Firm) -> None:
     http = sign_in(firm.gateway, "wang")
     csrf = _csrf(http.get("/web/firm/compose").text)
-    deposit = _cells(_entries()[ItemKey.DEPOSITS])
+    deposit = entry_cells(sample_entries()[ItemKey.DEPOSITS])
     wrong = deposit | {"balance": "12,345.6x", "currency": "cny"}
     form = _compose_form(firm, {ItemKey.DEPOSITS: wrong}, auditee_salt="0x1234")
     before = _letter_count(firm)
@@ -193,8 +198,8 @@ def _sheet_rows(firm: Firm, reference_dates: list[str]) -> list[dict[str, str]]:
     letter = _letter_fields(firm, bank_name="东海银行", reply_due="2099-01-31")
     del letter["letter_format"]
     for day in reference_dates:
-        for key, entry in _entries().items():
-            rows.append(letter | {"reference_date": day, "item": key.value} | _cells(entry))
+        for key, entry in sample_entries().items():
+            rows.append(letter | {"reference_date": day, "item": key.value} | entry_cells(entry))
         rows.append(letter | {"reference_date": day, "item": "guarantees", "not_applicable": "yes"})
     return rows
 
@@ -296,7 +301,7 @@ def test_a_clean_workbook_is_sent_in_batches_and_never_twice(
     letters = [_api_letter(firm, http, x["letter_id"]) for x in listed]
     uploaded = {x["reference_date"]: x for x in letters if x["reference_date"] in dates}
     assert sorted(uploaded) == dates
-    entries = _entries()
+    entries = sample_entries()
     for letter in uploaded.values():
         for key in ItemKey:
             item = letter["items"][key.value]
@@ -336,7 +341,7 @@ def test_the_pages_refuse_without_a_session_the_role_or_csrf(firm: Firm) -> None
 
     http = sign_in(firm.gateway, "wang")
     before = _letter_count(firm)
-    deposit = {ItemKey.DEPOSITS: _cells(_entries()[ItemKey.DEPOSITS])}
+    deposit = {ItemKey.DEPOSITS: entry_cells(sample_entries()[ItemKey.DEPOSITS])}
     assert http.post("/web/firm/compose", data=_compose_form(firm, deposit)).status_code == 403
     forged = http.post("/web/firm/compose", data=_compose_form(firm, deposit) | {"csrf_token": "forged"})
     assert forged.status_code == 403
