@@ -253,8 +253,6 @@ class Officer(_Model):
 # --- entries: one class per kind of item --------------------------------------------------------
 
 
-class DepositType(StrEnum):
-    DEMAND = "demand"  # 活期
 class AccountType(StrEnum):
     """The account as the bank classes it (人民币银行结算账户管理办法), apart from its product."""
 
@@ -265,9 +263,11 @@ class AccountType(StrEnum):
     OTHER = "other"  # outside the four RMB settlement classes (外汇账户 and the like)
 
 
-    TIME = "time"  # 定期
+class DepositType(StrEnum):
     """The deposit product held in the account."""
 
+    DEMAND = "demand"  # 活期
+    TIME = "time"  # 定期
     CALL = "call"  # 通知存款
     MARGIN = "margin"  # 保证金
     STRUCTURED = "structured"  # 结构性存款
@@ -279,8 +279,6 @@ class GuaranteeKind(StrEnum):
     BY_BANK = "by_bank"  # the bank guarantees for the auditee (保函 and the like)
 
 
-class GuaranteeMethod(StrEnum):
-    SURETYSHIP = "suretyship"  # 保证
 class ProductType(StrEnum):
     """A wealth-management product's type (产品类型)."""
 
@@ -288,6 +286,8 @@ class ProductType(StrEnum):
     OPEN_END = "open_end"  # 开放式
 
 
+class GuaranteeMethod(StrEnum):
+    SURETYSHIP = "suretyship"  # 保证
     MORTGAGE = "mortgage"  # 抵押
     PLEDGE = "pledge"  # 质押
     LETTER_OF_GUARANTEE = "letter_of_guarantee"  # 保函
@@ -319,8 +319,6 @@ class Entry(_Model):
         return [name for name in self.figures if getattr(self, name) is None]
 
 
-class DepositAccount(Entry):
-    """1 银行存款: an account at the bank, including zero-balance ones."""
 EntrySelf = TypeVar("EntrySelf", bound=Entry)
 
 
@@ -331,6 +329,8 @@ def _restriction_explained(entry: EntrySelf, restricted: bool, note: str | None)
     return entry
 
 
+class DepositAccount(Entry):
+    """1 银行存款: an account at the bank, including zero-balance ones."""
 
     figures: ClassVar[tuple[str, ...]] = ("balance",)
     date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("start_date", "end_date"),)
@@ -346,9 +346,9 @@ def _restriction_explained(entry: EntrySelf, restricted: bool, note: str | None)
     end_date: date | None = None  # 到期日
     restricted: bool = False  # 冻结、担保或其他使用限制
     restriction_note: Note | None = None
+    cash_pooled: bool = False  # 是否属于资金归集账户
 
     @model_validator(mode="after")
-    cash_pooled: bool = False  # 是否属于资金归集账户
     def _restriction_explained(self) -> Self:
         return _restriction_explained(self, self.restricted, self.restriction_note)
 
@@ -385,16 +385,16 @@ class Loan(_Borrowing):
 class EntrustedLoanGiven(_Borrowing):
     """4 委托贷款, the auditee as entrustor: money lent through the bank to a borrower."""
 
+    account_name: Name  # 账户名称 of the settlement account
     borrower_name: Name
 
-    account_name: Name  # 账户名称 of the settlement account
 
 class EntrustedLoanTaken(_Borrowing):
     """5 委托贷款, the auditee as borrower: money received through the bank from a lender."""
 
+    account_name: Name  # 账户名称 of the settlement account
     lender_name: Name
 
-    account_name: Name  # 账户名称 of the settlement account
 
 class ClosedAccount(Entry):
     """3 期内注销账户: an account closed within the letter's ``closed_accounts_period``."""
@@ -431,9 +431,9 @@ class BankAcceptance(Entry):
     date_ranges: ClassVar[tuple[tuple[str, str], ...]] = (("issued_on", "due_on"),)
 
     bill_no: Reference
+    acceptor_name: Name | None = None  # 承兑银行: the bank, or the branch that accepted the bill
     settlement_account_no: Reference | None = None
     currency: Currency
-    acceptor_name: Name | None = None  # 承兑银行: the bank, or the branch that accepted the bill
     face_amount: Amount | None = None
     issued_on: date | None = None
     due_on: date | None = None
@@ -507,13 +507,6 @@ class LetterOfCredit(Entry):
     expires_on: date | None = None
 
 
-class FxContract(Entry):
-    """11 外汇买卖合约: an FX contract not yet settled (类别: what it buys and what it sells).
-
-    ``rate`` is units of the bought currency per unit of the sold currency, so
-    ``bought_amount = sold_amount × rate``; a letter or a core record stating all three is checked
-    against that, so a rate written the other way round is refused where it is written.
-    """
 FX_RATE_TOLERANCE = Decimal("0.001")
 """How far (relatively) ``sold_amount × rate`` may stray from ``bought_amount``: rounding of the
 amounts and a rate quoted to four places, never a rate written the other way round."""
@@ -525,6 +518,13 @@ def fx_rate(bought_amount: Decimal, sold_amount: Decimal) -> Decimal:
     return (bought_amount / sold_amount).quantize(Decimal("1e-8"))
 
 
+class FxContract(Entry):
+    """11 外汇买卖合约: an FX contract not yet settled (类别: what it buys and what it sells).
+
+    ``rate`` is units of the bought currency per unit of the sold currency, so
+    ``bought_amount = sold_amount × rate``; a letter or a core record stating all three is checked
+    against that, so a rate written the other way round is refused where it is written.
+    """
 
     figures: ClassVar[tuple[str, ...]] = ("bought_amount", "sold_amount", "rate", "settlement_date")
 
@@ -542,8 +542,6 @@ def fx_rate(bought_amount: Decimal, sold_amount: Decimal) -> Decimal:
             raise ValueError("an FX contract buys one currency and sells another")
         return self
 
-
-class CustodyHolding(Entry):
     @model_validator(mode="after")
     def _rate_in_its_direction(self) -> Self:
         bought, sold, rate = self.bought_amount, self.sold_amount, self.rate
@@ -563,6 +561,8 @@ class CustodyHolding(Entry):
             )
         return self
 
+
+class CustodyHolding(Entry):
     """12 托管证券或其他产权文件: securities or title documents the bank holds for the auditee."""
 
     figures: ClassVar[tuple[str, ...]] = ("quantity",)
@@ -588,22 +588,22 @@ class WealthProduct(Entry):
 
     product_code: Reference
     product_name: Name
+    product_type: ProductType  # 产品类型: 封闭式 or 开放式
     account_no: Reference | None = None
     currency: Currency
-    product_type: ProductType  # 产品类型: 封闭式 or 开放式
     units: Quantity | None = None  # 持有份额 at the reference date
     net_value: Amount | None = None  # 产品净值 of the holding at the reference date
     purchased_on: date | None = None
     matures_on: date | None = None
     principal_protected: bool | None = None  # 保本 or not, when the product says
-
-
     restricted: bool = False  # 用于担保或存在其他使用限制
     restriction_note: Note | None = None
 
     @model_validator(mode="after")
     def _restriction_explained(self) -> Self:
         return _restriction_explained(self, self.restricted, self.restriction_note)
+
+
 class OtherMatter(Entry):
     """14 其他: anything else the auditor asks the bank to confirm."""
 
@@ -672,8 +672,6 @@ ITEM_TITLES: Mapping[ItemKey, str] = {
     ItemKey.CASH_POOLING: "资金归集(资金池)",
 }
 """The Chinese title of each item, as printed on the standard letter."""
-
-EntryT = TypeVar("EntryT", bound=Entry)
 
 _ACCOUNT = {"account_no": "银行账号", "account_name": "账户名称", "currency": "币种"}
 _BORROWING = {
@@ -796,6 +794,8 @@ FIELD_TITLES: Mapping[ItemKey, Mapping[str, str]] = {
 """Each item's fields by the column titles of the standard letter (and the titles of the fields the
 standard letter leaves to 备注): for pages, PDFs and sheets."""
 
+EntryT = TypeVar("EntryT", bound=Entry)
+
 _MAX_ENTRIES = 10_000
 
 
@@ -849,16 +849,6 @@ class LetterFormat(StrEnum):
     TWO = "two"  # 格式二: the bank fills in the figures
 
 
-class ConfirmationLetter(_Model):
-    """A bank confirmation letter (询证函), as the audit firm composes it.
-
-    Besides the parties and the items it names the firm's 函证经办人 (``firm_contact``), the audit
-    period, the period item 3 covers (自…起至…, chosen by the auditor: the audit period unless
-    given), and the account the bank debits its fee from (required in format two, where the
-    操作指引 asks for it with the scope). ``confirmation_no`` is the 函证编号: the firm's gateway
-    assigns it when it creates the letter, so a draft comes without one and a letter a bank
-    receives always has one.
-    """
 CONFIRMATION_NO_PATTERN = r"^[0-9A-Z]{1,16}-[0-9]{4}-[0-9]{6}$"
 ConfirmationNo = Annotated[str, StringConstraints(pattern=CONFIRMATION_NO_PATTERN)]
 """A letter's 函证编号 as people quote it: the firm's prefix, the year and a sequence number,
@@ -875,25 +865,33 @@ def _letter_rule(code: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(code, message)
 
 
+class ConfirmationLetter(_Model):
+    """A bank confirmation letter (询证函), as the audit firm composes it.
+
+    Besides the parties and the items it names the firm's 函证经办人 (``firm_contact``), the audit
+    period, the period item 3 covers (自…起至…, chosen by the auditor: the audit period unless
+    given), and the account the bank debits its fee from (required in format two, where the
+    操作指引 asks for it with the scope). ``confirmation_no`` is the 函证编号: the firm's gateway
+    assigns it when it creates the letter, so a draft comes without one and a letter a bank
+    receives always has one.
+    """
 
     schema_id: Literal["confirmnet.letter"] = Field(default="confirmnet.letter", alias="schema")
     version: Literal[1] = 1
     letter_id: LetterId
+    confirmation_no: ConfirmationNo | None = None  # 函证编号
     format: LetterFormat
     reference_date: date  # 基准日
-    confirmation_no: ConfirmationNo | None = None  # 函证编号
     issued_on: date
-    audit_firm: AuditFirm
-    bank: Bank
     audit_period: Period  # 审计期间
     closed_accounts_period: Period  # item 3's 自…起至…
-    auditee: Auditee
+    audit_firm: AuditFirm
     firm_contact: FirmContact  # 函证经办人
+    bank: Bank
+    auditee: Auditee
+    fee_account: FeeAccount | None = None  # 扣费账户
     items: LetterItems
 
-    fee_account: FeeAccount | None = None  # 扣费账户
-    @model_validator(mode="after")
-    def _format_one_states_every_figure(self) -> Self:
     @model_validator(mode="before")
     @classmethod
     def _closed_accounts_over_the_audit_period(cls, data: Any) -> Any:
@@ -914,6 +912,8 @@ def _letter_rule(code: str, message: str) -> PydanticCustomError:
             )
         return self
 
+    @model_validator(mode="after")
+    def _format_one_states_every_figure(self) -> Self:
         if self.format is LetterFormat.TWO:
             return self
         for key, item in self.items.by_key():
@@ -930,8 +930,6 @@ def _letter_rule(code: str, message: str) -> PydanticCustomError:
                     )
         return self
 
-
-# --- reply -------------------------------------------------------------------------------------
     @model_validator(mode="after")
     def _format_two_states_its_scope(self) -> Self:
         if self.format is LetterFormat.ONE:
@@ -948,6 +946,8 @@ def _letter_rule(code: str, message: str) -> PydanticCustomError:
             )
         return self
 
+
+# --- reply -------------------------------------------------------------------------------------
 
 
 class ItemStatus(StrEnum):

@@ -60,10 +60,10 @@ AUDITEE = Auditee(
     registration_code=AUDITEE_CODE,
     contact=Contact(name="王丽华", phone="+86 21 5888 1234", email="wanglh@jiangnan-precision.example"),
 )
-
-
 FIRM_CONTACT = FirmContact(name="赵敏", phone="+86 21 6350 8800", email="zhaomin@mingjian-cpa.example")
 FEE_ACCOUNT = FeeAccount(account_no="31050161373600001234", account_name="上海江南精密机械股份有限公司")
+
+
 def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
     def amount(text: str) -> Decimal | None:
         return Decimal(text) if figures else None
@@ -128,14 +128,14 @@ def _format_one_items() -> LetterItems:
         loans=Item(
             entries=(
                 Loan(
+                    borrower_name="上海江南精密机械股份有限公司",
                     account_no="31050161373600088001",
                     contract_no="DHYH-PD-2024-LD-0168",
-                    borrower_name="上海江南精密机械股份有限公司",
                     currency="CNY",
                     principal=Decimal("30000000.00"),
+                    accrued_interest=Decimal("31625.00"),
                     start_date=date(2024, 6, 28),
                     maturity_date=date(2025, 6, 27),
-                    accrued_interest=Decimal("31625.00"),
                     interest_rate=Decimal("3.45"),
                     security_note="保证:江南控股集团有限公司",
                 ),
@@ -197,9 +197,9 @@ def _format_one_items() -> LetterItems:
                     acceptor_name="浙江东港汽车部件有限公司",
                     currency="CNY",
                     face_amount=Decimal("1500000.00"),
+                    issued_on=date(2024, 10, 18),
                     discounted_on=date(2024, 11, 20),
                     due_on=date(2025, 4, 18),
-                    issued_on=date(2024, 10, 18),
                     discount_rate=Decimal("1.55"),
                     net_amount=Decimal("1490377.08"),
                 ),
@@ -239,9 +239,9 @@ def _format_one_items() -> LetterItems:
                 WealthProduct(
                     product_code="DHLC180-2024-11",
                     product_name="东海银行鑫利180天人民币理财产品",
+                    product_type=ProductType.CLOSED_END,
                     account_no="31050161373600001234",
                     currency="CNY",
-                    product_type=ProductType.CLOSED_END,
                     units=Decimal("10000000"),
                     net_value=Decimal("10086300.00"),
                     purchased_on=date(2024, 11, 1),
@@ -275,18 +275,18 @@ def sample_letter(
     auditee: Auditee = AUDITEE,
     reference_date: date = date(2024, 12, 31),
     issued_on: date = date(2025, 1, 6),
+    confirmation_no: str | None = None,
 ) -> ConfirmationLetter:
     """A year-end letter from 明鉴 to 东海银行 for 江南精密 (a fresh random id unless given), for
     the year that ends on ``reference_date``.
-    confirmation_no: str | None = None,
 
     Format one states every figure. Format two lists the deposit accounts without balances and
     leaves the other items blank for the bank to fill in; it names the fee account, as format two
     must. Without ``confirmation_no`` the letter is a draft, as the firm's gateway receives it.
     """
+    year = Period(start=date(reference_date.year, 1, 1), end=reference_date)
     if letter_format is LetterFormat.ONE:
         items = _format_one_items()
-    year = Period(start=date(reference_date.year, 1, 1), end=reference_date)
     else:
         blank: Item[Entry] = Item()
         items = LetterItems.model_validate(
@@ -295,19 +295,19 @@ def sample_letter(
         )
     return ConfirmationLetter(
         letter_id=letter_id or new_letter_id(),
+        confirmation_no=confirmation_no,
         format=letter_format,
         reference_date=reference_date,
-        confirmation_no=confirmation_no,
         issued_on=issued_on,
-        audit_firm=audit_firm,
-        bank=bank,
         audit_period=year,
         closed_accounts_period=year,
-        auditee=auditee,
+        audit_firm=audit_firm,
         firm_contact=FIRM_CONTACT,
+        bank=bank,
+        auditee=auditee,
+        fee_account=FEE_ACCOUNT,
         items=items,
     )
-        fee_account=FEE_ACCOUNT,
 
 
 PREPARER = Officer(officer_id="DH-PD-0417", name="陈晓明")
