@@ -1,13 +1,14 @@
 """The regulator's pages in headless Chromium against real gateways on anvil: the integration
 harness's consortium (an operator, an audit firm, a bank and a regulator), with letters run end to
 end through the gateways' APIs (``tests/integration/flows.py``): two replied and closed, one
-awaiting the bank.
+awaiting the bank, one rejected as incomplete.
 
 The analyst signs in, sees the bank's figures, narrows them to a period, verifies a reply (genuine,
 then tampered: refused with its reasons) and sees the deployed contracts' check. The pages refuse a
 request without a session and a form without its CSRF token (every regulator user is an analyst or
 an admin, so there is no wrong role to try). Writes ``docs/screenshots/regulator.png`` (the
-statistics, 1280×800) and ``regulator-verify.png``.
+statistics, 1280×800), ``regulator-tablet.png`` (the same at a tablet's 768×1024, whole page) and
+``regulator-verify.png``.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from integration.flows import (
     close_when_replied,
     compose,
     new_auditee,
+    ok,
     request,
     sign_and_submit,
     wait_in_inbox,
 )
 from integration.harness import Consortium, start_consortium
 
-from node_gateway.protocol.documents import CHINA_TIME
+from node_gateway.protocol.documents import CHINA_TIME, RejectionReason
 
 from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
 
@@ -50,12 +52,13 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]
 
 @pytest.fixture(scope="module")
 def season(consortium: Consortium) -> dict[str, Any]:
-    """Three letters to the bank: two replied and closed, one accepted and awaiting its reply."""
+    """Four letters to the bank: two replied and closed, one accepted and awaiting its reply, one
+    rejected at once as incomplete (a notice on time)."""
     password_file = consortium.network.base / "password.txt"
     password_file.write_text(PASSWORD + "\n")
     add_user(consortium.regulator, "李分析", "analyst", password_file)
     auditee = new_auditee(consortium, 1)
-    letters = [compose(consortium, auditee) for _ in range(3)]
+    letters = [compose(consortium, auditee) for _ in range(4)]
     created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
     ids = [x.letter_id for x in letters]
     sign_and_submit(consortium, ids, auditee.signer)
@@ -63,6 +66,9 @@ def season(consortium: Consortium) -> dict[str, Any]:
     for letter in letters[:2]:
         accept_and_reply(consortium, letter, created[letter.letter_id]["letter_hash"])
     replies = [close_when_replied(consortium, x.letter_id) for x in letters[:2]]
+    with consortium.bank.client("officer") as officer:
+        rejected = f"/v1/letters/{letters[3].letter_id}/reject"
+        ok(officer.post(rejected, json={"reason": RejectionReason.INCOMPLETE}), 202)
     return {"replies": replies, "bank": consortium.bank.member_id()}
 
 
@@ -76,11 +82,15 @@ def test_the_analyst_sees_the_figures_verifies_a_reply_and_the_contracts(
     expect(page).to_have_url(re.compile(r"/web/regulator/statistics$"))
     expect(page.get_by_role("heading", name="各银行回函统计")).to_be_visible()
     # The page polls itself: the indexer's last events show without a reload.
-    expect(page.get_by_test_id(f"received-{bank}")).to_have_text("3", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id(f"received-{bank}")).to_have_text("4", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id(f"replied-{bank}")).to_have_text("2", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id(f"notices-{bank}")).to_have_text("100.0%", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id(f"bank-{bank}")).to_have_text("东海银行")
-    expect(page.get_by_test_id(f"rate-{bank}")).to_have_text("100.0%")  # the third is within its time
-    expect(page.locator("figure svg")).to_have_count(3)
+    # Two replies and a rejection; the third letter is within its statutory time.
+    expect(page.get_by_test_id(f"rate-{bank}")).to_have_text("66.7%")
+    expect(page.get_by_test_id(f"overdue-{bank}")).to_have_text("0")
+    expect(page.get_by_test_id("reasons")).to_contain_text("函证内容不完整")
+    expect(page.locator("figure svg")).to_have_count(4)
 
     today = datetime.now(CHINA_TIME).date()
     page.get_by_label("起始日").fill((today - timedelta(days=30)).isoformat())
@@ -89,10 +99,24 @@ def test_the_analyst_sees_the_figures_verifies_a_reply_and_the_contracts(
     expect(page.get_by_text("没有符合条件的行")).to_be_visible()
     page.get_by_label("截止日").fill(today.isoformat())
     page.get_by_role("button", name="应用").click()
-    expect(page.get_by_test_id(f"received-{bank}")).to_have_text("3")
+    expect(page.get_by_test_id(f"received-{bank}")).to_have_text("4")
     expect(page.get_by_test_id("period")).to_contain_text(f"至 {today.isoformat()}")
+    # The dates stay ISO whatever Chromium's locale, and a date typed in another form is refused.
+    expect(page.get_by_label("截止日")).to_have_value(today.isoformat())
+    page.get_by_label("起始日").fill(f"{today.month:02}/{today.day:02}/{today.year}")
+    assert page.get_by_label("起始日").evaluate("input => input.validity.patternMismatch")
+    page.get_by_label("起始日").fill((today - timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="应用").click()
+    expect(page.get_by_test_id("period")).to_contain_text(f"{(today - timedelta(days=30)).isoformat()} 至")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "regulator.png"))
+
+    # At a tablet's width the page does not scroll sideways; the figures, charts and reasons stack.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    expect(page.get_by_test_id("reasons")).to_be_visible()
+    assert page.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth")
+    page.screenshot(path=str(SCREENSHOTS / "regulator-tablet.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     genuine = season["replies"][0]
     upload = tmp_path / "reply.json"
