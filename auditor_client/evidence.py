@@ -2,14 +2,16 @@
 
 The format (``confirmnet.evidence`` version 1) is documented in ``docs/EVIDENCE.md``. A package
 carries the documents exactly as hashed, their salts, the auditee's authorisation with its
-Merkle proof, and the chain references of every step; ``confirmnet verify`` checks all of it
-against any node of the network, trusting no gateway. Documents stay plain JSON objects here (not
+Merkle proof, the chain references of every step, and the letter and the reply as the gateway
+printed them (PDF); ``confirmnet verify`` checks all of it against any node of the network,
+trusting no gateway. Documents stay plain JSON objects here (not
 parsed models), so that a package with an altered document still loads and the verifier can say
 which letter is wrong.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -72,6 +74,31 @@ class EvidenceAuthorisation(_Model):
     proof: list[str] | None = None
 
 
+class EvidencePrintouts(_Model):
+    """The letter and the reply as PDFs (base64), as the exporting gateway printed them.
+
+    Printing is deterministic: the same documents and chain record give the same bytes, so
+    ``node_gateway.protocol.printing`` re-prints them from the package's documents to show they say
+    what was hashed.
+    """
+
+    letter_pdf: str
+    reply_pdf: str | None = None
+
+    @classmethod
+    def of(cls, letter_pdf: bytes, reply_pdf: bytes | None) -> EvidencePrintouts:
+        return cls(
+            letter_pdf=base64.b64encode(letter_pdf).decode(),
+            reply_pdf=base64.b64encode(reply_pdf).decode() if reply_pdf is not None else None,
+        )
+
+    def letter(self) -> bytes:
+        return base64.b64decode(self.letter_pdf, validate=True)
+
+    def reply(self) -> bytes | None:
+        return None if self.reply_pdf is None else base64.b64decode(self.reply_pdf, validate=True)
+
+
 class EvidenceLetter(_Model):
     letter_id: str
     status: str
@@ -90,6 +117,7 @@ class EvidenceLetter(_Model):
     )
     authorisation: EvidenceAuthorisation | None = None
     steps: list[EvidenceStep]
+    printouts: EvidencePrintouts | None = None
 
 
 class EvidencePackage(_Model):
@@ -146,8 +174,13 @@ def _opening_salt(evidence: Evidence, auditee_salts: Iterable[bytes]) -> str | N
     return None
 
 
-def evidence_letter(evidence: Evidence, *, auditee_salts: Iterable[bytes] = ()) -> EvidenceLetter:
-    """A package's letter from the gateway's evidence of it."""
+def evidence_letter(
+    evidence: Evidence,
+    *,
+    auditee_salts: Iterable[bytes] = (),
+    printouts: EvidencePrintouts | None = None,
+) -> EvidenceLetter:
+    """A package's letter from the gateway's evidence of it (and its printouts, when fetched)."""
     steps = [EvidenceStep.model_validate(step.model_dump()) for step in evidence.steps]
     authorisation = (
         EvidenceAuthorisation.model_validate(evidence.authorisation) if evidence.authorisation else None
@@ -168,6 +201,7 @@ def evidence_letter(evidence: Evidence, *, auditee_salts: Iterable[bytes] = ()) 
         auditee_salt=_opening_salt(evidence, auditee_salts),
         authorisation=authorisation,
         steps=steps,
+        printouts=printouts,
     )
 
 
@@ -178,8 +212,10 @@ def build_package(
     gateway: str,
     engagement: str | None = None,
     auditee_salts: Sequence[bytes] = (),
+    printouts: Sequence[EvidencePrintouts | None] = (),
 ) -> EvidencePackage:
-    """A package of the gateway's evidence of one or more letters of one network."""
+    """A package of the gateway's evidence of one or more letters of one network, with each
+    letter's printouts when given (in the same order)."""
     if not evidences:
         raise EvidenceError("a package holds at least one letter")
     chains = {e.chain.model_dump_json() for e in evidences}
@@ -192,7 +228,10 @@ def build_package(
         exported_at=datetime.now(UTC),
         exported_by=Exporter(member_no=identity.member_id, name=identity.display_name, gateway=gateway),
         network=EvidenceNetwork(**chain.model_dump()),
-        letters=[evidence_letter(e, auditee_salts=auditee_salts) for e in evidences],
+        letters=[
+            evidence_letter(e, auditee_salts=auditee_salts, printouts=p)
+            for e, p in zip(evidences, printouts or [None] * len(evidences), strict=True)
+        ],
     )
 
 
@@ -205,12 +244,25 @@ def export_package(
     engagement: str | None = None,
     auditee_salts: Sequence[bytes] = (),
     progress: Callable[[int], None] = lambda _: None,
+    fetch_pdf: Callable[[str, Literal["letter", "reply"]], bytes] | None = None,
 ) -> EvidencePackage:
-    """Fetches each letter's evidence with ``fetch`` (e.g. ``Client.get_evidence``) and packages it."""
-    evidences = []
+    """Fetches each letter's evidence with ``fetch`` (e.g. ``Client.get_evidence``) and packages it;
+    with ``fetch_pdf`` (e.g. ``lambda i, kind: client.letter_pdf(i) if kind == "letter" else
+    client.reply_pdf(i)``) the letter's and the reply's PDFs too."""
+    evidences: list[Evidence] = []
+    printouts: list[EvidencePrintouts | None] = []
     for letter_id in letter_ids:
-        evidences.append(fetch(letter_id))
+        evidence = fetch(letter_id)
+        evidences.append(evidence)
+        if fetch_pdf is not None:
+            reply_pdf = fetch_pdf(letter_id, "reply") if evidence.reply is not None else None
+            printouts.append(EvidencePrintouts.of(fetch_pdf(letter_id, "letter"), reply_pdf))
         progress(1)
     return build_package(
-        evidences, identity=identity, gateway=gateway, engagement=engagement, auditee_salts=auditee_salts
+        evidences,
+        identity=identity,
+        gateway=gateway,
+        engagement=engagement,
+        auditee_salts=auditee_salts,
+        printouts=printouts,
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from pydantic import TypeAdapter
@@ -39,6 +40,7 @@ from auditor_client.sdk import (
     LetterDraft,
     LetterFilter,
     LetterSummary,
+    NotFound,
     PermissionDenied,
 )
 from node_gateway.chain.errors import ChainError
@@ -487,6 +489,42 @@ def authorisation_request(
 # --- evidence ------------------------------------------------------------------------------------------
 
 
+def _fetch_pdf(api: Client) -> Callable[[str, Literal["letter", "reply"]], bytes]:
+    return lambda letter_id, kind: api.letter_pdf(letter_id) if kind == "letter" else api.reply_pdf(letter_id)
+
+
+@auditor_app.command("pdf")
+def pdf_documents(
+    letter_ids: LetterIds,
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The folder to write <letter id>-letter.pdf and -reply.pdf into."
+        ),
+    ] = Path("."),
+) -> None:
+    """Download letters (询证函) and their replies (回函) as the gateway prints them: PDFs with
+    embedded fonts and the QR code of their chain record."""
+    output.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    with gateway_errors(), client(gateway, api_key) as api:
+        for letter_id in letter_ids:
+            for kind in ("letter", "reply"):
+                path = output / f"{letter_id}-{kind}.pdf"
+                try:
+                    path.write_bytes(_fetch_pdf(api)(letter_id, kind))
+                except NotFound as exc:
+                    if kind == "letter":
+                        failures += 1
+                    console.print(f"[yellow]{letter_id}: no {kind} ({exc.message})")
+                    continue
+                console.print(f"{path}")
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @auditor_app.command("evidence")
 def evidence(
     gateway: GatewayOption,
@@ -509,8 +547,16 @@ def evidence(
         Path | None, typer.Option(help="Also write one package per letter into this folder.")
     ] = None,
     pdf: Annotated[Path | None, typer.Option(help="Also write a PDF summary for the working papers.")] = None,
+    printouts: Annotated[
+        bool,
+        typer.Option(
+            "--printouts/--no-printouts",
+            help="Include the letter and the reply as the gateway prints them (PDF) in the package.",
+        ),
+    ] = True,
 ) -> None:
-    """Export the evidence of letters: documents, salts, authorisation and chain references."""
+    """Export the evidence of letters: documents, salts, authorisation, chain references and the
+    letters' and replies' PDFs."""
     salts = hex_salts(auditee_salt)
     with gateway_errors(), client(gateway, api_key) as api:
         ids = list(letter_ids or [])
@@ -533,6 +579,7 @@ def evidence(
                 engagement=engagement,
                 auditee_salts=salts,
                 progress=lambda n: bar.advance(task, n),
+                fetch_pdf=_fetch_pdf(api) if printouts else None,
             )
     package.save(output)
     console.print(f"evidence of {len(package.letters)} letters written to {output}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from protocol.pdf_checks import embedded, pdf_fonts, pdf_text
 from typer.testing import CliRunner
 
 from auditor_client.evidence import EvidenceError, build_package, load_package
@@ -172,5 +174,21 @@ def test_the_pdf_summary_lists_every_letter(recorded: Letters, tmp_path: Path) -
     write_summary(recorded.package, path, pdf, report=report)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
-    assert b"STSong-Light" in data
-    assert len(data) > 3000
+    fonts = list(pdf_fonts(data))
+    assert fonts
+    assert [name for name, font in fonts if not embedded(font)] == []
+    text = pdf_text(data).replace("\n", "")
+    # What was confirmed and how it stands, for the partner; the hashes in the appendix.
+    assert "链上核验:全部通过" in text
+    for words in (
+        "概要",
+        "函证与回函",
+        "银行回函所述差异",
+        "如何核验",
+        "附录 哈希与地址",
+        "confirmnet verify",
+    ):
+        assert words in text, words
+    for entry in recorded.package.letters:
+        assert entry.letter_hash in text
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in text

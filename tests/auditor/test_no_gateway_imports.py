@@ -29,7 +29,7 @@ GATEWAY_ONLY = (
     "chinese_calendar",
 )
 # What the `auditor` extra adds to the base install.
-AUDITOR_EXTRA = ("httpx", "reportlab", "openpyxl")
+AUDITOR_EXTRA = ("httpx", "reportlab", "paperang_p2_fonts_cjk", "segno", "openpyxl")
 
 # node_gateway's layers above protocol and chain, the bank's package and the composition root.
 UPPER_LAYERS = (

@@ -1,15 +1,21 @@
 """The letter and the reply as PDFs through the gateways' API, on the real consortium.
 
 Both parties' gateways print the same bytes for the same document (the firm's from its own letter
-and the verified reply, the bank's from what it received and sent), and the auditor's tools print
-them again from the evidence package alike; before a reply exists there is none to print.
+and the verified reply, the bank's from what it received and sent), the auditor's tools print them
+again from the evidence alike, the CLI downloads them and the evidence package carries them;
+before a reply exists there is none to print.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from auditor_client.evidence import load_package
+from confirmnet.cli import app
 from node_gateway.protocol import parse_letter, parse_reply
 from node_gateway.protocol.printing import ChainRecord, letter_pdf, reply_pdf
 
@@ -28,7 +34,7 @@ from .harness import Consortium
 pytestmark = [pytest.mark.anvil]
 
 
-def test_both_parties_print_the_same_letter_and_reply(consortium: Consortium) -> None:
+def test_both_parties_print_the_same_letter_and_reply(consortium: Consortium, tmp_path: Path) -> None:
     auditee = new_auditee(consortium, 71)
     letter = compose(consortium, auditee)
     (created,) = request(consortium, [letter], auditee)
@@ -61,6 +67,22 @@ def test_both_parties_print_the_same_letter_and_reply(consortium: Consortium) ->
     assert letter_pdf(stored_letter, record) == firm_letter
     record = ChainRecord(chain["chain_id"], chain["confirmation_registry"], evidence["reply_hash"])
     assert reply_pdf(parse_reply(evidence["reply"]), stored_letter, record) == firm_reply
+
+    # The CLI downloads them, and the evidence package carries them.
+    env = {
+        "CONFIRMNET_GATEWAY": consortium.firm.url,
+        "CONFIRMNET_API_KEY": consortium.firm.api_keys["auditor"],
+    }
+    result = CliRunner().invoke(app, ["auditor", "pdf", letter_id, "-o", str(tmp_path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{letter_id}-letter.pdf").read_bytes() == firm_letter
+    assert (tmp_path / f"{letter_id}-reply.pdf").read_bytes() == firm_reply
+    package = tmp_path / "evidence.json"
+    result = CliRunner().invoke(app, ["auditor", "evidence", letter_id, "-o", str(package)], env=env)
+    assert result.exit_code == 0, result.output
+    printouts = load_package(package).letters[0].printouts
+    assert printouts is not None
+    assert (printouts.letter(), printouts.reply()) == (firm_letter, firm_reply)
 
 
 def ok_pdf(response: httpx.Response) -> bytes:

@@ -9,10 +9,8 @@ import hashlib
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pypdf
@@ -33,6 +31,8 @@ from node_gateway.protocol.printing import (
 from node_gateway.protocol.printing.columns import item_columns, item_heading
 from node_gateway.protocol.printing.page import FONT_FILE, FONT_PACKAGE
 from node_gateway.protocol.samples import sample_letter, sample_reply
+
+from .pdf_checks import embedded, pdf_fonts, pdf_text
 
 LETTER_ID = "0x" + "5a" * 32
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -56,34 +56,6 @@ def _reply(letter: ConfirmationLetter, *, with_exception: bool) -> ConfirmationR
 
 def _reply_record(reply: ConfirmationReply) -> ChainRecord:
     return ChainRecord(31337, REGISTRY, to_hex(document_hash(reply, REPLY_SALT)))
-
-
-def _text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-
-
-def _fonts(pdf: bytes) -> Iterator[tuple[str, Any]]:
-    """Every font the pages use, also inside form XObjects (the QR code is drawn as one)."""
-
-    def walk(resources_: Any) -> Iterator[tuple[str, Any]]:
-        for name, font in (resources_.get("/Font") or {}).items():
-            yield str(name), font.get_object()
-        for xobject in (resources_.get("/XObject") or {}).values():
-            inner = xobject.get_object().get("/Resources")
-            if inner is not None:
-                yield from walk(inner.get_object())
-
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        yield from walk(page["/Resources"].get_object())
-
-
-def _embedded(font: Any) -> bool:
-    if font["/Subtype"] == "/Type0":
-        font = font["/DescendantFonts"][0].get_object()
-    descriptor = font.get("/FontDescriptor")
-    if descriptor is None:  # a standard-14 font: the viewer substitutes one of its own
-        return False
-    return any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
 def _qr_codes(pdf: bytes) -> list[str]:
@@ -126,13 +98,13 @@ def test_the_same_documents_give_the_same_bytes_in_another_process() -> None:
 
 
 @pytest.mark.parametrize("with_exception", [False, True])
-def test_every_font_is_embedded(with_exception: bool) -> None:
+def test_every_font_isembedded(with_exception: bool) -> None:
     letter = _letter()
     reply = _reply(letter, with_exception=with_exception)
     for pdf in (letter_pdf(letter, _letter_record(letter)), reply_pdf(reply, letter, _reply_record(reply))):
-        fonts = list(_fonts(pdf))
+        fonts = list(pdf_fonts(pdf))
         assert fonts
-        assert [name for name, font in fonts if not _embedded(font)] == []
+        assert [name for name, font in fonts if not embedded(font)] == []
 
 
 def test_the_qr_codes_carry_the_chain_reference_and_nothing_of_the_letter() -> None:
@@ -157,7 +129,7 @@ def test_the_qr_codes_carry_the_chain_reference_and_nothing_of_the_letter() -> N
 
 def test_the_letter_shows_every_item_with_not_applicable_marked() -> None:
     letter = _letter()
-    text = _text(letter_pdf(letter, _letter_record(letter)))
+    text = pdf_text(letter_pdf(letter, _letter_record(letter)))
     assert "银行询证函" in text
     assert document_number(letter) in text.replace("\n", "")
     for name in (letter.auditee.name, letter.audit_firm.name, letter.bank.name):
@@ -185,7 +157,7 @@ def test_every_column_has_a_chinese_heading() -> None:
 def test_a_reply_with_a_difference_says_so_and_names_it() -> None:
     letter = _letter()
     reply = _reply(letter, with_exception=True)
-    text = _text(reply_pdf(reply, letter, _reply_record(reply)))
+    text = pdf_text(reply_pdf(reply, letter, _reply_record(reply)))
     assert reply_conclusion(reply) == "信息不符"
     assert "结论:信息不符" in text
     first = letter.items.deposits.entries[0]
@@ -200,7 +172,7 @@ def test_a_reply_with_a_difference_says_so_and_names_it() -> None:
 def test_a_clean_reply_is_confirmed_item_by_item() -> None:
     letter = _letter()
     reply = _reply(letter, with_exception=False)
-    text = _text(reply_pdf(reply, letter, _reply_record(reply)))
+    text = pdf_text(reply_pdf(reply, letter, _reply_record(reply)))
     assert "结论:信息证明无误" in text
     assert "所函证项目与本行记载信息相符" in text
     answers = [answer.status for _, answer in reply.items.by_key()]

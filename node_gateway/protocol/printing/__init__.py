@@ -14,19 +14,23 @@ The same documents give the same bytes. Needs reportlab and the font package (th
 from node_gateway.protocol.printing.letters import (
     ChainRecord,
     difference_rows,
+    difference_table,
     document_number,
     letter_pdf,
     reply_conclusion,
     reply_pdf,
+    sign_offs,
     verification_payload,
 )
 
 __all__ = [
     "ChainRecord",
     "difference_rows",
+    "difference_table",
     "document_number",
     "letter_pdf",
     "reply_conclusion",
     "reply_pdf",
+    "sign_offs",
     "verification_payload",
 ]

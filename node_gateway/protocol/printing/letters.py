@@ -156,6 +156,17 @@ def _signature_table(rows: list[list[str]], s: dict[str, ParagraphStyle]) -> Tab
     return table
 
 
+def sign_offs(reply: ConfirmationReply) -> tuple[str, str]:
+    """Who prepared (经办) and who reviewed (复核) the reply, by name and title; a reply approved
+    by the bank's automated control names the control and the person accountable for it."""
+    control = getattr(reply, "automated_control", None)
+    if control is not None:
+        reviewer = f"{control.name}(自动化控制,直通式回函;负责人:{_person(control.accountable)})"
+    else:
+        reviewer = _person(reply.reviewer)
+    return _person(reply.preparer), reviewer
+
+
 def _person(officer: BaseModel | None) -> str:
     if officer is None:
         return "—"
@@ -328,6 +339,18 @@ def difference_rows(reply: ConfirmationReply, letter: ConfirmationLetter) -> lis
     return rows
 
 
+def difference_table(
+    rows: list[list[str]], s: dict[str, ParagraphStyle], width: float = CONTENT_WIDTH
+) -> Table:
+    """``difference_rows`` as a table ``width`` wide."""
+    header = ["项目", "账号/号码", "币种", "函证所列", "本行记录", "不符内容"]
+    shares = [34, 34, 11, 27, 27, CONTENT_WIDTH / mm - 133]
+    widths = [width * share / sum(shares) for share in shares]
+    cells: list[list[Any]] = [[Paragraph(h, s["head"]) for h in header]]
+    cells += [[Paragraph(escape(c), s["cell"]) for c in row] for row in rows]
+    return grid(cells, widths)
+
+
 def _reply_items(
     reply: ConfirmationReply, letter: ConfirmationLetter, s: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
@@ -387,11 +410,7 @@ def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: Chai
             Paragraph(f"结论:<font color='#c70d0d'>{escape(conclusion)}</font>", s["conclusion"]),
             Paragraph("经本行核对,存在以下不符之处:", s["base"]),
         ]
-        header = ["项目", "账号/号码", "币种", "函证所列", "本行记录", "不符内容"]
-        widths = [34 * mm, 34 * mm, 11 * mm, 27 * mm, 27 * mm, CONTENT_WIDTH - 133 * mm]
-        cells: list[list[Any]] = [[Paragraph(h, s["head"]) for h in header]]
-        cells += [[Paragraph(escape(c), s["cell"]) for c in row] for row in differences]
-        story.append(grid(cells, widths))
+        story.append(difference_table(differences, s))
     else:
         story += [
             Paragraph(f"结论:{escape(conclusion)}", s["conclusion"]),
@@ -400,12 +419,7 @@ def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: Chai
     if reply.remarks:
         story.append(Paragraph(f"说明:{escape(reply.remarks)}", s["small"]))
     story += _reply_items(reply, letter, s)
-    control = getattr(reply, "automated_control", None)
-    reviewer = (
-        f"{control.name}(自动化控制,直通式回函;负责人:{_person(control.accountable)})"
-        if control is not None
-        else _person(reply.reviewer)
-    )
+    preparer, reviewer = sign_offs(reply)
     story += [
         Spacer(1, 5 * mm),
         Paragraph(
@@ -416,7 +430,7 @@ def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: Chai
         _signature_table(
             [
                 [f"被询证银行:{_bank_name(letter)}", f"回函日期:{reply.replied_on:%Y年%m月%d日}"],
-                [f"经办人:{_person(reply.preparer)}", f"复核人:{reviewer}"],
+                [f"经办人:{preparer}", f"复核人:{reviewer}"],
             ],
             s,
         ),
