@@ -27,8 +27,9 @@ NEAR_DUE_WORKING_DAYS = 2
 
 
 def official(day: date) -> bool:
-    """Whether the official calendar of ``day``'s year is known (else its deadlines are provisional)."""
-    return CALENDAR.knows(day.year)
+    """Whether the deadlines of a letter received on ``day`` are exact: the official calendar is
+    known through its reply deadline (in late December that reaches into the next year)."""
+    return not CALENDAR.deadline(day, REPLY_WORKING_DAYS).provisional
 
 
 def working_days_between(start: date, end: date) -> int:
