@@ -356,3 +356,18 @@ def test_the_pages_refuse_without_a_session_the_role_or_csrf(firm: Firm) -> None
     other_csrf = _csrf(other.get("/web/firm/upload").text)
     assert other.post(plan.url.path + "/send", data={"csrf_token": other_csrf}).status_code == 404
     assert _letter_count(firm) == before
+
+
+def test_the_pages_speak_english_when_chosen(firm: Firm) -> None:
+    http = sign_in(firm.gateway, "wang")
+    http.cookies.set("cn_lang", "en")
+    page = http.get("/web/firm/compose").text
+    assert "Compose a letter" in page
+    assert "auditee&#39;s salt (from the bank)" in page
+    assert "1 Deposits" in page
+    csrf = _csrf(page)
+    wrong = http.post(
+        "/web/firm/compose", data=_compose_form(firm, {}, reference_date="31.12.2025") | {"csrf_token": csrf}
+    )
+    assert re.search(r'id="err-reference_date">give a date such as 2024-12-31<', wrong.text)
+    assert "Bulk upload of letters" in http.get("/web/firm/upload").text
