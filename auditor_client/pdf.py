@@ -38,9 +38,9 @@ WIDTH = PAGE[0] - 30 * mm
 
 _STATUS_ZH = {
     "REQUESTED": "待被审计单位授权",
-    "AUTHORISED": "已授权,待银行受理",
-    "ACCEPTED": "银行已受理,待回函",
-    "REJECTED": "银行退回(不合规)",
+    "AUTHORISED": "已授权，待银行受理",
+    "ACCEPTED": "银行已受理，待回函",
+    "REJECTED": "银行退回（不合规）",
     "REPLIED": "已回函",
     "CLOSED": "已回函并验收",
     "WITHDRAWN": "已撤回",
@@ -77,7 +77,7 @@ def _result(entry: EvidenceLetter, reply: ConfirmationReply | None) -> str:
         return "未回函"
     if reply is None:
         return "回函无效"
-    if getattr(reply, "no_relationship", False):
+    if reply.no_relationship:
         return "银行称与被审计单位无业务关系"
     return reply_conclusion(reply)
 
@@ -107,20 +107,20 @@ def _overview(package: EvidencePackage, report: Report | None, s: dict[str, Any]
         _, reply = _documents(entry)
         results[_result(entry, reply)] += 1
     lines = [
-        f"本证据文件包含 {len(package.letters)} 份银行询证函:"
-        + ",".join(f"{_STATUS_ZH.get(k, k)} {v} 份" for k, v in sorted(statuses.items()))
+        f"本证据文件包含 {len(package.letters)} 份银行询证函："
+        + "，".join(f"{_STATUS_ZH.get(k, k)} {v} 份" for k, v in sorted(statuses.items()))
         + "。",
-        "回函结论:" + (",".join(f"{k} {v} 份" for k, v in sorted(results.items())) or "—") + "。",
+        "回函结论：" + ("，".join(f"{k} {v} 份" for k, v in sorted(results.items())) or "—") + "。",
     ]
     if report is None:
-        verdict = "本摘要未附链上核验结果:请按第 4 部分所述运行 confirmnet verify 核验。"
+        verdict = "本摘要未附链上核验结果：请按第 4 部分所述运行 confirmnet verify 核验。"
     elif report.ok:
         verdict = (
-            f"链上核验:全部通过({report.documents} 份文件,{len(report.checks)} 项检查),"
+            f"链上核验：全部通过（{report.documents} 份文件，{len(report.checks)} 项检查），"
             f"信任锚为{escape(report.anchor.describe()) if report.anchor else '—'}。"
         )
     else:
-        verdict = f"链上核验:<font color='#c70d0d'>{len(report.failures)} 项未通过</font>,见第 5 部分;相关函证不能作为审计证据使用,需查明原因。"
+        verdict = f"链上核验：<font color='#c70d0d'>{len(report.failures)} 项未通过</font>，见第 5 部分；相关函证不能作为审计证据使用，需查明原因。"
     return [
         Paragraph("1 概要", s["h2"]),
         *[Paragraph(line, s["base"]) for line in lines],
@@ -170,9 +170,9 @@ def _differences(package: EvidencePackage, s: dict[str, Any]) -> list[Any]:
         if letter is None or reply is None:
             continue
         rows = difference_rows(reply, letter)
-        if getattr(reply, "no_relationship", False):
+        if reply.no_relationship:
             story.append(
-                Paragraph(f"{escape(document_number(letter))}:银行称与被审计单位无业务关系。", s["base"])
+                Paragraph(f"{escape(document_number(letter))}：银行称与被审计单位无业务关系。", s["base"])
             )
             found = True
         if rows:
@@ -192,13 +192,13 @@ def _differences(package: EvidencePackage, s: dict[str, Any]) -> list[Any]:
 
 def _how_to_check(path: Path, digest: str, s: dict[str, Any]) -> list[Any]:
     steps = [
-        f"确认所核验的正是本证据文件:{escape(path.name)} 的 SHA-256 应为附录所列值。",
-        "以本所(或监管机构)自己持有的网络文件作为信任锚,不使用证据文件自称的网络:"
+        f"确认所核验的正是本证据文件：{escape(path.name)} 的 SHA-256 应为附录所列值。",
+        "以本所（或监管机构）自己持有的网络文件作为信任锚，不使用证据文件自称的网络："
         f"confirmnet verify {escape(path.name)} --rpc 节点地址 --network network.json --report verdicts.json 。"
-        "退出码 0 表示全部检查通过;任何一项未通过都会列明原因。",
-        "核验内容:每份询证函与回函以其盐值计算的哈希与链上记录一致;发函、授权、受理、回函各步骤由相应成员在当时有效的"
-        "身份下签名上链;被审计单位的授权签字人在银行预留;合约代码与发布版本逐字节一致。",
-        "询证函与回函的 PDF 由网关按文件确定性生成,其二维码载有链 ID、合约地址、函证 ID 与文件哈希,可据此在链上查到对应记录。",
+        "退出码 0 表示全部检查通过；任何一项未通过都会列明原因。",
+        "核验内容：每份询证函与回函以其盐值计算的哈希与链上记录一致；发函、授权、受理、回函各步骤由相应成员在当时有效的"
+        "身份下签名上链；被审计单位的授权签字人在银行预留；合约代码与发布版本逐字节一致。",
+        "询证函与回函的 PDF 由网关按文件确定性生成，其二维码载有链 ID、合约地址、函证 ID 与文件哈希，可据此在链上查到对应记录。",
     ]
     return [
         Paragraph("4 如何核验", s["h2"]),
@@ -214,9 +214,9 @@ def _appendix(
         ("证据文件", f"{path.name}  SHA-256 {digest}"),
         (
             "导出",
-            f"{package.exported_at:%Y-%m-%d %H:%M} UTC,{package.exported_by.name}(成员编号 {package.exported_by.member_no}),{package.exported_by.gateway}",
+            f"{package.exported_at:%Y-%m-%d %H:%M} UTC，{package.exported_by.name}（成员编号 {package.exported_by.member_no}），{package.exported_by.gateway}",
         ),
-        ("证据文件所称的链", f"chain id {network.chain_id},部署于区块 {network.deployment_block}"),
+        ("证据文件所称的链", f"chain id {network.chain_id}，部署于区块 {network.deployment_block}"),
         ("MemberRegistry", network.member_registry),
         ("ConfirmationRegistry", network.confirmation_registry),
         ("核验信任锚", report.anchor.describe() if report is not None and report.anchor else "未核验"),
@@ -227,7 +227,7 @@ def _appendix(
         header_rows=0,
     )
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), SHADE)]))
-    header = ["函证 ID", "询证函哈希", "回函哈希", "被审计单位标识(链上)"]
+    header = ["函证 ID", "询证函哈希", "回函哈希", "被审计单位标识（链上）"]
     rows: list[list[Any]] = [[Paragraph(h, s["head"]) for h in header]]
     rows += [
         [
@@ -236,7 +236,7 @@ def _appendix(
         ]
         for e in package.letters
     ]
-    steps_header = ["函证 ID", "步骤", "区块", "时间(北京时间)", "交易哈希"]
+    steps_header = ["函证 ID", "步骤", "区块", "时间（北京时间）", "交易哈希"]
     step_rows: list[list[Any]] = [[Paragraph(h, s["head"]) for h in steps_header]]
     step_rows += [
         [
@@ -273,7 +273,7 @@ def write_summary(
     story: list[Any] = [
         Paragraph("银行函证证据摘要", s["title"]),
         Paragraph(
-            f"{escape(package.engagement or '')} 导出于 {package.exported_at.astimezone(CHINA_TIME):%Y年%m月%d日 %H:%M}(北京时间)",
+            f"{escape(package.engagement or '')} 导出于 {package.exported_at.astimezone(CHINA_TIME):%Y年%m月%d日 %H:%M}（北京时间）",
             s["subtitle"],
         ),
         *_overview(package, report, s),

@@ -179,7 +179,7 @@ def test_the_pdf_summary_lists_every_letter(recorded: Letters, tmp_path: Path) -
     assert [name for name, font in fonts if not embedded(font)] == []
     text = pdf_text(data).replace("\n", "")
     # What was confirmed and how it stands, for the partner; the hashes in the appendix.
-    assert "链上核验:全部通过" in text
+    assert "链上核验：全部通过" in text
     for words in (
         "概要",
         "函证与回函",

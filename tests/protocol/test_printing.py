@@ -159,7 +159,7 @@ def test_a_reply_with_a_difference_says_so_and_names_it() -> None:
     reply = _reply(letter, with_exception=True)
     text = pdf_text(reply_pdf(reply, letter, _reply_record(reply)))
     assert reply_conclusion(reply) == "信息不符"
-    assert "结论:信息不符" in text
+    assert "结论：信息不符" in text
     first = letter.items.deposits.entries[0]
     stated = first.balance or Decimal(0)
     for expected in (first.account_no, first.currency, f"{stated:,.2f}", f"{stated - 100:,.2f}", "余额"):
@@ -173,8 +173,8 @@ def test_a_clean_reply_is_confirmed_item_by_item() -> None:
     letter = _letter()
     reply = _reply(letter, with_exception=False)
     text = pdf_text(reply_pdf(reply, letter, _reply_record(reply)))
-    assert "结论:信息证明无误" in text
+    assert "结论：信息证明无误" in text
     assert "所函证项目与本行记载信息相符" in text
     answers = [answer.status for _, answer in reply.items.by_key()]
-    assert text.count("回函:相符") == answers.count(ItemStatus.CONFIRMED)
-    assert text.count("回函:不适用") == answers.count(ItemStatus.NOT_APPLICABLE)
+    assert text.count("回函：相符") == answers.count(ItemStatus.CONFIRMED)
+    assert text.count("回函：不适用") == answers.count(ItemStatus.NOT_APPLICABLE)

@@ -41,7 +41,7 @@ COLUMN_LABELS: dict[str, str] = {
     "account_no": "银行账号",
     "account_name": "账户名称",
     "currency": "币种",
-    "interest_rate": "利率(%)",
+    "interest_rate": "利率（%）",
     "account_type": "账户类型",
     "deposit_type": "存款种类",
     "balance": "余额",
@@ -55,7 +55,7 @@ COLUMN_LABELS: dict[str, str] = {
     "accrued_interest": "应计利息",
     "maturity_date": "到期日期",
     "contract_no": "合同编号",
-    "security_note": "抵(质)押品/担保人",
+    "security_note": "抵（质）押品/担保人",
     "lender_name": "资金借出方",
     "closed_on": "注销账户日",
     "kind": "类别",
@@ -70,7 +70,7 @@ COLUMN_LABELS: dict[str, str] = {
     "due_on": "到期日",
     "acceptor_name": "承兑人",
     "discounted_on": "贴现日",
-    "discount_rate": "贴现率(%)",
+    "discount_rate": "贴现率（%）",
     "discount_interest": "贴现利息",
     "net_amount": "贴现净额",
     "lc_no": "信用证号码",
@@ -177,7 +177,7 @@ ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
 model's order. The fields not named here follow in the model's order, and 备注 comes last."""
 
 _ITEM_COLUMN_LABELS: dict[ItemKey, dict[str, str]] = {
-    ItemKey.LOANS: {"principal": "余额(本金)", "start_date": "借款日期"},
+    ItemKey.LOANS: {"principal": "余额（本金）", "start_date": "借款日期"},
     ItemKey.ENTRUSTED_LOANS_GIVEN: {
         "account_no": "银行结算账号",
         "borrower_name": "资金借入方",
@@ -187,11 +187,11 @@ _ITEM_COLUMN_LABELS: dict[ItemKey, dict[str, str]] = {
     ItemKey.GUARANTEES: {"amount": "担保余额/金额", "end_date": "担保到期日", "contract_no": "担保合同编号"},
     ItemKey.LETTERS_OF_CREDIT: {"amount": "信用证金额"},
     ItemKey.CASH_POOLING: {
-        "balance": "截至基准日拨入或拨出资金余额(拨出为正,拨入为负)",
+        "balance": "截至基准日拨入或拨出资金余额（拨出为正，拨入为负）",
         "provider_account_no": "其账号",
         "user_account_no": "其账号",
     },
-    ItemKey.BANK_ACCEPTANCES: {"security_note": "抵(质)押品"},
+    ItemKey.BANK_ACCEPTANCES: {"security_note": "抵（质）押品"},
 }
 """Where an item's template names a field otherwise than the others do."""
 
@@ -206,8 +206,8 @@ VALUE_LABELS: dict[str, str] = {
     "margin": "保证金",
     "structured": "结构性存款",
     "other": "其他",
-    "by_auditee": "为他人担保(贵行为担保受益人)",
-    "by_bank": "贵行为本公司提供担保(保函等)",
+    "by_auditee": "为他人担保（贵行为担保受益人）",
+    "by_bank": "贵行为本公司提供担保（保函等）",
     "suretyship": "保证",
     "mortgage": "抵押",
     "pledge": "质押",
@@ -226,15 +226,15 @@ ITEM_STATUS_LABELS: dict[ItemStatus, str] = {
 DIFFERENCE_LABELS: dict[str, str] = {
     "different_value": "数值不符",
     "unknown_to_bank": "本行无此记录",
-    "not_listed_by_auditor": "本行有记录,询证函未列示",
+    "not_listed_by_auditor": "本行有记录，询证函未列示",
     "closed_account": "该账户已注销",
     "other": "其他差异",
 }
 
 CLOSING_WORDS: dict[ItemKey, str] = {
-    ItemKey.DEPOSITS: "除上述列示的银行存款(包括余额为零的存款账户)外,本公司并无在贵行的其他存款。",
-    ItemKey.LOANS: "除上述列示的银行借款外,本公司并无自贵行的其他借款。",
-    ItemKey.CLOSED_ACCOUNTS: "除上述列示的注销账户外,本公司在此期间并未在贵行注销其他账户。",
+    ItemKey.DEPOSITS: "除上述列示的银行存款（包括余额为零的存款账户）外，本公司并无在贵行的其他存款。",
+    ItemKey.LOANS: "除上述列示的银行借款外，本公司并无自贵行的其他借款。",
+    ItemKey.CLOSED_ACCOUNTS: "除上述列示的注销账户外，本公司在此期间并未在贵行注销其他账户。",
 }
 """The sentence the template prints under an item that lists entries."""
 
@@ -324,32 +324,37 @@ def _unbreakable(text: str) -> bool:
 _NUMBER = re.compile(r"-?[0-9][0-9,]*(\.[0-9]+)?")
 
 
-def _cell(text: str, s: dict[str, ParagraphStyle]) -> Paragraph:
+def _cell(text: str, style: ParagraphStyle, number_style: ParagraphStyle) -> Paragraph:
     """A table cell: amounts and rates right-aligned, line breaks kept."""
     amount = _NUMBER.fullmatch(text) is not None and ("," in text or "." in text)  # not a bare account number
-    style = s["number_cell"] if amount else s["cell"]
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return Paragraph(escape(text).replace("\n", "<br/>"), number_style if amount else style)
 
 
-def _column_widths(headers: list[str], rows: list[list[str]], total: float) -> list[float]:
+_SIZES = (7.5, 7.0, 6.5, 6.0)  # a table with many columns is set smaller before numbers break
+
+
+def _column_widths(headers: list[str], rows: list[list[str]], total: float) -> tuple[list[float], float]:
     """Widths that keep numbers and dates on one line, let text and headings wrap, and fill
-    ``total``: each column gets its minimum, then the rest of the page in proportion to how much
-    more its longest cell wants."""
-    pad, size = 6.0, 7.5
-    least, wanted = [], []
-    for index, heading in enumerate(headers):
-        cells = [row[index] for row in rows]
-        whole = [_text_width(c, size) for c in cells if _unbreakable(c)]
-        floor = max([*whole, _text_width(heading[:4], size), 9 * mm - pad]) + pad
-        longest = max([_text_width(c, size) for c in cells] + [_text_width(heading, size) / 2]) + pad
-        least.append(floor)
-        wanted.append(max(floor, min(longest, 48 * mm)))
+    ``total``, and the font size that lets them: each column gets its minimum, then the rest of
+    the page in proportion to how much more its longest cell wants."""
+    pad = 6.0
+    for size in _SIZES:
+        least, wanted = [], []
+        for index, heading in enumerate(headers):
+            cells = [row[index] for row in rows]
+            whole = [_text_width(c, size) for c in cells if _unbreakable(c)]
+            floor = max([*whole, _text_width(heading[:4], size), 9 * mm - pad]) + pad
+            longest = max([_text_width(c, size) for c in cells] + [_text_width(heading, size) / 2]) + pad
+            least.append(floor)
+            wanted.append(max(floor, min(longest, 48 * mm)))
+        if sum(least) <= total:
+            break
     if sum(least) >= total:
-        return [w * total / sum(least) for w in least]
+        return [w * total / sum(least) for w in least], size
     spare, more = total - sum(least), [w - f for w, f in zip(wanted, least, strict=True)]
     if sum(more) <= spare:
-        return [w * total / sum(wanted) for w in wanted]
-    return [f + m * spare / sum(more) for f, m in zip(least, more, strict=True)]
+        return [w * total / sum(wanted) for w in wanted], size
+    return [f + m * spare / sum(more) for f, m in zip(least, more, strict=True)], size
 
 
 @dataclass(frozen=True)
@@ -406,9 +411,13 @@ def item_table(
     """Item ``key``'s table with ``rows``, or with one row across saying ``spanning``."""
     columns = item_columns(key)
     headers = [column.heading for column in columns]
-    widths = _column_widths(headers, [row.cells for row in rows], CONTENT_WIDTH)
-    cells: list[list[Any]] = [[Paragraph(escape(h), s["head"]) for h in headers]]
-    cells += [[_cell(text, s) for text in row.cells] for row in rows]
+    widths, size = _column_widths(headers, [row.cells for row in rows], CONTENT_WIDTH)
+    cell, number, head = (
+        ParagraphStyle(f"{name}_{size}", parent=s[name], fontSize=size, leading=size * 1.27)
+        for name in ("cell", "number_cell", "head")
+    )
+    cells: list[list[Any]] = [[Paragraph(escape(h), head) for h in headers]]
+    cells += [[_cell(text, cell, number) for text in row.cells] for row in rows]
     if spanning is not None:
         cells.append([Paragraph(escape(spanning), s["head"])] + [""] * (len(columns) - 1))
     table = grid(cells, widths)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel
 from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.platypus import (  # type: ignore[import-untyped]
@@ -28,11 +27,14 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 from reportlab.platypus.flowables import Flowable  # type: ignore[import-untyped]
 
 from node_gateway.protocol.documents import (
+    CONCLUSION_TITLES,
     ConfirmationLetter,
     ConfirmationReply,
     ItemKey,
     ItemStatus,
     LetterFormat,
+    Officer,
+    Person,
 )
 from node_gateway.protocol.printing.columns import (
     CLOSING_WORDS,
@@ -91,11 +93,8 @@ def verification_payload(kind: str, letter_id: str, record: ChainRecord) -> str:
 
 def document_number(document: ConfirmationLetter | ConfirmationReply) -> str:
     """The 函证编号 a letter carries or a reply quotes; the letter id where there is none (a
-    letter the firm's gateway has not numbered yet)."""
-    for name in ("confirmation_no", "letter_no"):
-        if number := getattr(document, name, None):
-            return str(number)
-    return document.letter_id
+    draft the firm's gateway has not numbered yet)."""
+    return document.confirmation_no or document.letter_id
 
 
 def _bank_name(letter: ConfirmationLetter) -> str:
@@ -116,14 +115,14 @@ def _verification_block(
     lines = [
         Paragraph("链上核验信息", s["h2"]),
         Paragraph(
-            f"本{what}的数据不上链;链上仅记录其加盐哈希。扫描右侧二维码或按下列信息,在函证网络的链上查询该函证的"
-            f"记录,并用证据包中的文件与盐值(confirmnet verify)核对本{what}的哈希。",
+            f"本{what}的数据不上链；链上仅记录其加盐哈希。扫描右侧二维码或按下列信息，在函证网络的链上查询该函证的"
+            f"记录，并用证据包中的文件与盐值（confirmnet verify）核对本{what}的哈希。",
             s["small"],
         ),
-        Paragraph(f"链 ID:{record.chain_id}", s["mono"]),
-        Paragraph(f"ConfirmationRegistry:{escape(record.confirmation_registry)}", s["mono"]),
-        Paragraph(f"函证 ID(letter id):{escape(letter_id)}", s["mono"]),
-        Paragraph(f"{what}哈希({kind} hash):{escape(record.document_hash)}", s["mono"]),
+        Paragraph(f"链 ID：{record.chain_id}", s["mono"]),
+        Paragraph(f"合约：ConfirmationRegistry {escape(record.confirmation_registry)}", s["mono"]),
+        Paragraph(f"函证 ID：{escape(letter_id)}", s["mono"]),
+        Paragraph(f"{what}哈希：{escape(record.document_hash)}", s["mono"]),
     ]
     code = QrCode(verification_payload(kind, letter_id, record))
     table = Table([[lines, code]], colWidths=[CONTENT_WIDTH - 34 * mm, 34 * mm])
@@ -137,7 +136,12 @@ def _verification_block(
             ]
         )
     )
-    return KeepTogether([Spacer(1, 4 * mm), table])
+    return table
+
+
+def _closing(parts: list[Flowable], verification: Flowable) -> Flowable:
+    """The sign-offs and the verification block, kept on one page."""
+    return KeepTogether([Spacer(1, 5 * mm), *parts, Spacer(1, 4 * mm), verification])
 
 
 def _signature_table(rows: list[list[str]], s: dict[str, ParagraphStyle]) -> Table:
@@ -159,20 +163,16 @@ def _signature_table(rows: list[list[str]], s: dict[str, ParagraphStyle]) -> Tab
 def sign_offs(reply: ConfirmationReply) -> tuple[str, str]:
     """Who prepared (经办) and who reviewed (复核) the reply, by name and title; a reply approved
     by the bank's automated control names the control and the person accountable for it."""
-    control = getattr(reply, "automated_control", None)
+    control = reply.automated_control
     if control is not None:
-        reviewer = f"{control.name}(自动化控制,直通式回函;负责人:{_person(control.accountable)})"
+        reviewer = f"{control.name}（自动化控制，直通式回函；负责人：{_person(control.accountable)}）"
     else:
         reviewer = _person(reply.reviewer)
     return _person(reply.preparer), reviewer
 
 
-def _person(officer: BaseModel | None) -> str:
-    if officer is None:
-        return "—"
-    name = str(getattr(officer, "name", ""))
-    title = getattr(officer, "title", None)
-    return f"{name}({title})" if title else name
+def _person(officer: Officer | Person) -> str:
+    return f"{officer.name}（{officer.title}）" if officer.title else officer.name
 
 
 # --- the letter -----------------------------------------------------------------------------------
@@ -180,31 +180,31 @@ def _person(officer: BaseModel | None) -> str:
 
 def _letter_request(letter: ConfirmationLetter) -> list[str]:
     firm = letter.audit_firm.name
-    period = getattr(letter, "audit_period", None)
-    scope = f"{show_value(period.start)}至{show_value(period.end)}期间" if period is not None else ""
+    period = letter.audit_period
+    scope = f"{period.start:%Y年%m月%d日}至{period.end:%Y年%m月%d日}期间"
     lines = [
-        f"本公司聘请的{firm}正在对本公司{scope}的财务报表进行审计,按照中国注册会计师审计准则的要求,"
+        f"本公司聘请的{firm}正在对本公司{scope}的财务报表进行审计，按照中国注册会计师审计准则的要求，"
         "应当询证本公司与贵行相关的信息。"
     ]
     if letter.format is LetterFormat.ONE:
         lines.append(
-            "下列第1—14项及附表信息出自本公司的记录:(1)如与贵行记录相符,请在回函“结论”部分确认;"
-            "(2)如有不符,请在回函“结论”部分列明不符项目及具体内容。"
+            "下列第1—14项及附表信息出自本公司的记录：（1）如与贵行记录相符，请在回函“结论”部分确认；"
+            "（2）如有不符，请在回函“结论”部分列明不符项目及具体内容。"
         )
     else:
         lines.append(
-            "请贵行根据本公司与贵行之间的业务往来记录,填列下列第1—14项及附表信息,并在回函“结论”部分确认。"
+            "请贵行根据本公司与贵行之间的业务往来记录，填列下列第1—14项及附表信息，并在回函“结论”部分确认。"
         )
     lines.append(
-        f"本公司谨授权贵行将回函通过银行函证区块链网络直接发送至{firm}(成员编号 {letter.audit_firm.member_no}),"
+        f"本公司谨授权贵行将回函通过银行函证区块链网络直接发送至{firm}（成员编号 {letter.audit_firm.member_no}），"
         "由其函证经办人接收。"
     )
-    fee = getattr(letter, "fee_account", None)
-    if fee is not None:
+    if (fee := letter.fee_account) is not None:
         lines.append(
-            f"本公司谨授权贵行可从本公司{escape(show_value(fee))}账户支取办理本询证函回函服务的费用。"
+            f"本公司谨授权贵行可从本公司{escape(fee.account_name)}账户（账号 {fee.account_no}）"
+            "支取办理本询证函回函服务的费用。"
         )
-    lines.append(f"截至{letter.reference_date:%Y年%m月%d日},本公司与贵行相关的信息列示如下:")
+    lines.append(f"截至{letter.reference_date:%Y年%m月%d日}，本公司与贵行相关的信息列示如下：")
     return lines
 
 
@@ -213,9 +213,10 @@ def _letter_items(letter: ConfirmationLetter, s: dict[str, ParagraphStyle]) -> l
     for key, item in letter.items.by_key():
         block: list[Flowable] = [Paragraph(escape(item_heading(key)), s["h2"])]
         block += [Paragraph(escape(line), s["small"]) for line in item_extras(item)]
-        if key is ItemKey.CLOSED_ACCOUNTS and (period := getattr(letter, "closed_accounts_period", None)):
+        if key is ItemKey.CLOSED_ACCOUNTS:
+            period = letter.closed_accounts_period
             block.append(
-                Paragraph(f"期间:自{show_value(period.start)}起至{show_value(period.end)}止", s["small"])
+                Paragraph(f"自{period.start:%Y年%m月%d日}起至{period.end:%Y年%m月%d日}止", s["small"])
             )
         if item.not_applicable:
             block.append(item_table(key, [], s, spanning="不适用"))
@@ -236,49 +237,53 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
     number = document_number(letter)
     format_name = "格式一" if letter.format is LetterFormat.ONE else "格式二"
     contact = letter.auditee.contact
-    firm_contact = getattr(letter, "firm_contact", None)
+    firm_contact = show_value(letter.firm_contact)
     facts = [
         ("函证编号", number),
-        ("被审计单位", f"{letter.auditee.name}(统一社会信用代码 {letter.auditee.registration_code})"),
+        ("被审计单位", f"{letter.auditee.name}（统一社会信用代码 {letter.auditee.registration_code}）"),
         ("被审计单位联系人", show_value(contact) if contact else "—"),
-        ("会计师事务所", f"{letter.audit_firm.name}(成员编号 {letter.audit_firm.member_no})"),
-        ("函证经办人", show_value(firm_contact) if firm_contact else "—"),
-        ("被询证银行", f"{_bank_name(letter)}(成员编号 {letter.bank.member_no})"),
+        ("会计师事务所", f"{letter.audit_firm.name}（成员编号 {letter.audit_firm.member_no}）"),
+        ("函证经办人", firm_contact),
+        ("审计期间", f"{letter.audit_period.start:%Y年%m月%d日}至{letter.audit_period.end:%Y年%m月%d日}"),
+        ("被询证银行", f"{_bank_name(letter)}（成员编号 {letter.bank.member_no}）"),
         ("基准日", f"{letter.reference_date:%Y年%m月%d日}"),
         ("发函日期", f"{letter.issued_on:%Y年%m月%d日}"),
         (
             "函证格式",
-            f"{format_name}({'由被审计单位列示信息,银行核对' if letter.format is LetterFormat.ONE else '由银行填列信息'})",
+            f"{format_name}（{'由被审计单位列示信息，银行核对' if letter.format is LetterFormat.ONE else '由银行填列信息'}）",
         ),
     ]
     story: list[Flowable] = [
-        Paragraph(f"编号:{escape(number)}", s["number"]),
+        Paragraph(f"编号：{escape(number)}", s["number"]),
         Paragraph("银行询证函", s["title"]),
         Paragraph(f"财会〔2020〕12号 {format_name}", s["subtitle"]),
         Spacer(1, 3 * mm),
-        Paragraph(f"{escape(_bank_name(letter))}:", s["base"]),
+        Paragraph(f"{escape(_bank_name(letter))}：", s["base"]),
         *[Paragraph(line, s["body"]) for line in _letter_request(letter)],
         Spacer(1, 2 * mm),
         _facts_table(facts, s),
         *_letter_items(letter, s),
-        Spacer(1, 5 * mm),
-        Paragraph(
-            "本函经被审计单位在贵行预留的授权签字人以电子签名授权(记录于链上),电子签名与签章具有同等效力。"
-            "银行的结论见本函的回函(函证编号同上)。",
-            s["small"],
-        ),
-        Spacer(1, 3 * mm),
-        _signature_table(
+        _closing(
             [
-                [f"被审计单位:{letter.auditee.name}", f"会计师事务所:{letter.audit_firm.name}"],
-                [
-                    f"日期:{letter.issued_on:%Y年%m月%d日}",
-                    f"函证经办人:{show_value(firm_contact) if firm_contact else '—'}",
-                ],
+                Paragraph(
+                    "本函经被审计单位在贵行预留的授权签字人以电子签名授权（记录于链上），电子签名与签章具有同等效力。"
+                    "银行的结论见本函的回函（函证编号同上）。",
+                    s["small"],
+                ),
+                Spacer(1, 3 * mm),
+                _signature_table(
+                    [
+                        [f"被审计单位：{letter.auditee.name}", f"会计师事务所：{letter.audit_firm.name}"],
+                        [
+                            f"日期：{letter.issued_on:%Y年%m月%d日}",
+                            f"函证经办人：{firm_contact}",
+                        ],
+                    ],
+                    s,
+                ),
             ],
-            s,
+            _verification_block("letter", letter.letter_id, record, s),
         ),
-        _verification_block("letter", letter.letter_id, record, s),
     ]
     return build_pdf(
         story,
@@ -293,14 +298,8 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
 
 
 def reply_conclusion(reply: ConfirmationReply) -> str:
-    """The reply's 结论 in words: as the reply states it, else as its items make it."""
-    stated = getattr(reply, "conclusion", None)
-    if stated is not None:
-        from node_gateway.protocol import documents
-
-        titles = getattr(documents, "CONCLUSION_TITLES", {})
-        return str(titles.get(stated, stated))
-    return "信息不符" if reply.has_exceptions else "信息证明无误"
+    """The reply's 结论 in words, as the reply states it."""
+    return CONCLUSION_TITLES[reply.conclusion]
 
 
 def difference_rows(reply: ConfirmationReply, letter: ConfirmationLetter) -> list[list[str]]:
@@ -316,11 +315,11 @@ def difference_rows(reply: ConfirmationReply, letter: ConfirmationLetter) -> lis
                 if difference.entry is not None and difference.entry < len(entries)
                 else None
             )
-            bank_entry = getattr(difference, "bank_entry", None)
+            bank_entry = difference.bank_entry
             if entry is None and bank_entry is not None and bank_entry < len(answer.entries):
                 entry = answer.entries[bank_entry]
-            reference = getattr(difference, "reference", None) or (entry_reference(entry) if entry else None)
-            currency = getattr(difference, "currency", None) or (entry_currency(entry) if entry else None)
+            reference = difference.reference or (entry_reference(entry) if entry else None)
+            currency = difference.currency or (entry_currency(entry) if entry else None)
             what = DIFFERENCE_LABELS.get(difference.reason.value, difference.reason.value)
             if difference.field:
                 what += f":{column_label(key, difference.field)}"
@@ -360,7 +359,7 @@ def _reply_items(
         item = letter_items[key]
         status = ITEM_STATUS_LABELS[answer.status]
         heading = Paragraph(
-            f"{escape(item_heading(key))}  <font size=9>回函:"
+            f"{escape(item_heading(key))}  <font size=9>回函："
             + (f"<font color='#c70d0d'>{status}</font>" if answer.status is ItemStatus.EXCEPTION else status)
             + "</font>",
             s["h2"],
@@ -370,7 +369,7 @@ def _reply_items(
             differing = {d.entry for d in answer.differences if d.entry is not None}
             block.append(item_table(key, item_rows(key, item.entries, differing), s))
         if answer.entries:
-            block.append(Paragraph("本行填列:", s["small"]))
+            block.append(Paragraph("本行填列：", s["small"]))
             block.append(item_table(key, item_rows(key, answer.entries), s))
         if not item.entries and not answer.entries:
             none = "不适用" if answer.status is ItemStatus.NOT_APPLICABLE else "本行无此项业务记录"
@@ -386,57 +385,56 @@ def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: Chai
     number = document_number(reply)
     conclusion = reply_conclusion(reply)
     differences = difference_rows(reply, letter)
-    no_relationship = bool(getattr(reply, "no_relationship", False))
+    no_relationship = reply.no_relationship
     story: list[Flowable] = [
-        Paragraph(f"函证编号:{escape(number)}", s["number"]),
+        Paragraph(f"函证编号：{escape(number)}", s["number"]),
         Paragraph("银行询证函回函", s["title"]),
         Paragraph("财会〔2020〕12号 以下由被询证银行填列", s["subtitle"]),
         Spacer(1, 3 * mm),
-        Paragraph(f"{escape(letter.audit_firm.name)}:", s["base"]),
+        Paragraph(f"{escape(letter.audit_firm.name)}：", s["base"]),
         Paragraph(
-            f"贵所于{letter.issued_on:%Y年%m月%d日}发出的编号为 {escape(number)} 的银行询证函(被审计单位:"
-            f"{escape(letter.auditee.name)},基准日:{letter.reference_date:%Y年%m月%d日})本行已收悉。"
-            "本行回复如下:",
+            f"贵所于{letter.issued_on:%Y年%m月%d日}发出的编号为 {escape(number)} 的银行询证函（被审计单位："
+            f"{escape(letter.auditee.name)}，基准日：{letter.reference_date:%Y年%m月%d日}）本行已收悉。"
+            "本行回复如下：",
             s["body"],
         ),
         Spacer(1, 2 * mm),
     ]
     if no_relationship:
         story.append(
-            Paragraph("本行与被审计单位无业务关系,本行未记载被审计单位的任何账户或业务。", s["conclusion"])
+            Paragraph("本行与被审计单位无业务关系，本行未记载被审计单位的任何账户或业务。", s["conclusion"])
         )
     if differences:
         story += [
-            Paragraph(f"结论:<font color='#c70d0d'>{escape(conclusion)}</font>", s["conclusion"]),
-            Paragraph("经本行核对,存在以下不符之处:", s["base"]),
+            Paragraph(f"结论：<font color='#c70d0d'>{escape(conclusion)}</font>", s["conclusion"]),
+            Paragraph("经本行核对，存在以下不符之处：", s["base"]),
         ]
         story.append(difference_table(differences, s))
     else:
         story += [
-            Paragraph(f"结论:{escape(conclusion)}", s["conclusion"]),
-            Paragraph("经本行核对,所函证项目与本行记载信息相符。特此函复。", s["base"]),
+            Paragraph(f"结论：{escape(conclusion)}", s["conclusion"]),
+            Paragraph("经本行核对，所函证项目与本行记载信息相符。特此函复。", s["base"]),
         ]
     if reply.remarks:
-        story.append(Paragraph(f"说明:{escape(reply.remarks)}", s["small"]))
+        story.append(Paragraph(f"说明：{escape(reply.remarks)}", s["small"]))
     story += _reply_items(reply, letter, s)
     preparer, reviewer = sign_offs(reply)
-    story += [
-        Spacer(1, 5 * mm),
+    closing = [
         Paragraph(
-            "本回函经本行以其在函证网络登记的账户电子签名后记录于链上,电子签名与加盖银行公章具有同等效力。",
+            "本回函经本行以其在函证网络登记的账户电子签名后记录于链上，电子签名与加盖银行公章具有同等效力。",
             s["small"],
         ),
         Spacer(1, 3 * mm),
         _signature_table(
             [
-                [f"被询证银行:{_bank_name(letter)}", f"回函日期:{reply.replied_on:%Y年%m月%d日}"],
-                [f"经办人:{preparer}", f"复核人:{reviewer}"],
+                [f"被询证银行：{_bank_name(letter)}", f"回函日期：{reply.replied_on:%Y年%m月%d日}"],
+                [f"经办人：{preparer}", f"复核人：{reviewer}"],
             ],
             s,
         ),
-        Paragraph(f"所回复询证函的哈希(letter hash):{escape(reply.letter_hash)}", s["mono"]),
-        _verification_block("reply", reply.letter_id, record, s),
+        Paragraph(f"所回复询证函的哈希：{escape(reply.letter_hash)}", s["mono"]),
     ]
+    story.append(_closing(closing, _verification_block("reply", reply.letter_id, record, s)))
     return build_pdf(
         story,
         title=f"银行询证函回函 {number}",
