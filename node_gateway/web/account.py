@@ -62,9 +62,8 @@ def _refusal(request: Request, exc: TooManyAttempts) -> tuple[dict[str, str], di
     t = site(request).catalogue.translator(language(request))
     seconds = exc.retry_after
     wait = t("wait.minutes", n=-(-seconds // 60)) if seconds >= 60 else t("wait.seconds", n=seconds)
-    return {"error": t("sign_in.too_many", wait=wait), "error_code": exc.code}, {
-        "Retry-After": str(exc.retry_after)
-    }
+    words = {"error": t("sign_in.too_many", wait=wait), "error_code": exc.code}
+    return words, {"Retry-After": str(seconds)}
 
 
 def _sign_in_page(
