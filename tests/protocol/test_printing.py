@@ -11,6 +11,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pypdf
@@ -19,7 +20,21 @@ import pytest
 import zxingcpp
 
 from node_gateway.protocol import as_salt, document_hash, to_hex
-from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, ItemKey, ItemStatus
+from node_gateway.protocol.documents import (
+    AutomatedControl,
+    Conclusion,
+    ConfirmationLetter,
+    ConfirmationReply,
+    Difference,
+    DifferenceReason,
+    Entry,
+    ItemKey,
+    ItemReply,
+    ItemStatus,
+    LetterFormat,
+    Person,
+    ReplyItems,
+)
 from node_gateway.protocol.printing import (
     ChainRecord,
     document_number,
@@ -28,7 +43,7 @@ from node_gateway.protocol.printing import (
     reply_pdf,
     verification_payload,
 )
-from node_gateway.protocol.printing.columns import item_columns, item_heading
+from node_gateway.protocol.printing.columns import entry_model, item_columns, item_heading
 from node_gateway.protocol.printing.page import FONT_FILE, FONT_PACKAGE
 from node_gateway.protocol.samples import sample_letter, sample_reply
 
@@ -178,3 +193,69 @@ def test_a_clean_reply_is_confirmed_item_by_item() -> None:
     answers = [answer.status for _, answer in reply.items.by_key()]
     assert text.count("回函：相符") == answers.count(ItemStatus.CONFIRMED)
     assert text.count("回函：不适用") == answers.count(ItemStatus.NOT_APPLICABLE)
+
+
+def test_every_field_of_an_entry_is_a_column() -> None:
+    """New fields of the schema show up in the tables without a change to the printing."""
+    for key in ItemKey:
+        shown = [name for column in item_columns(key) for name in column.fields]
+        assert sorted(shown) == sorted(entry_model(key).model_fields), key
+        assert shown[-1] == "note"
+
+
+def test_a_format_two_letter_leaves_its_blank_items_to_the_bank() -> None:
+    letter = sample_letter(
+        letter_id=LETTER_ID, letter_format=LetterFormat.TWO, confirmation_no="MJ-2025-000018"
+    )
+    text = pdf_text(letter_pdf(letter, _letter_record(letter)))
+    assert "格式二" in text
+    assert "请贵行根据本公司与贵行之间的业务往来记录" in text.replace("\n", "")
+    blank = sum(item.blank for _, item in letter.items.by_key())
+    assert blank > 0
+    assert text.count("由贵行根据记录填列") == blank
+    assert letter.fee_account is not None
+    assert letter.fee_account.account_no in text
+
+
+def test_a_bank_without_relationship_and_an_automated_reply_say_so() -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=False)
+    answers: dict[str, ItemReply[Entry]] = {}
+    for key, item in letter.items.by_key():
+        if item.not_applicable:
+            answers[key.value] = ItemReply(status=ItemStatus.NOT_APPLICABLE)
+            continue
+        unknown = tuple(
+            Difference(reason=DifferenceReason.UNKNOWN_TO_BANK, entry=index)
+            for index in range(len(item.entries))
+        )
+        answers[key.value] = ItemReply(status=ItemStatus.EXCEPTION, differences=unknown)
+    control = AutomatedControl(
+        control_id=reply.reviewer.officer_id,
+        name="直通式回函控制 STP-01",
+        accountable=Person(name="孙立", title="运营管理部总经理"),
+    )
+    unrelated = reply.model_copy(
+        update={
+            "items": ReplyItems.model_validate(answers),
+            "conclusion": Conclusion.EXCEPTIONS,
+            "no_relationship": True,
+            "automated_control": control,
+        }
+    )
+    unrelated = ConfirmationReply.model_validate(unrelated.model_dump())  # still a valid reply
+    text = pdf_text(reply_pdf(unrelated, letter, _reply_record(unrelated))).replace("\n", "")
+    assert "本行与被审计单位无业务关系" in text
+    assert "结论：信息不符" in text
+    assert text.count("本行无此记录") == sum(len(item.entries) for _, item in letter.items.by_key())
+    for words in ("直通式回函控制 STP-01", "自动化控制", "孙立（运营管理部总经理）"):
+        assert words in text, words
+
+
+@pytest.mark.parametrize("name", ["letter.pdf", "reply.pdf"])
+def test_the_committed_examples_embed_their_fonts(name: str) -> None:
+    pdf = (Path(__file__).resolve().parents[2] / "docs" / "documents" / name).read_bytes()
+    fonts = list(pdf_fonts(pdf))
+    assert fonts
+    assert [font_name for font_name, font in fonts if not embedded(font)] == []
+    assert len(_qr_codes(pdf)) == 1
