@@ -94,6 +94,8 @@ SHOWN_ISSUES = 500  # a sheet wrong throughout lists this many issues; the count
 _ZERO_ID = "0x" + "00" * 32
 # The letter's own columns the form shows as its own controls; the others as text or dates.
 _OWN_CONTROLS = ("letter_key", "letter_format", "bank_member_no")
+# An issue about an item as a whole (no row of it, a blank one) names it.
+_ITEM_NAMED = re.compile(r"\bitem ([a-z_]+)\b")
 # Where an issue about a part of the letter (named by the model, not the sheet) belongs.
 _COLUMN_OF = {
     "registration_code": "auditee_code",
@@ -172,7 +174,7 @@ def letter_fields() -> tuple[FieldSpec, ...]:
     return tuple(
         FieldSpec(
             name,
-            "date" if name.endswith(("_date", "_due")) else "text",
+            "date" if name.endswith(("_date", "_due", "_start", "_end")) else "text",
             required=name in REQUIRED_COLUMNS,
         )
         for name in LETTER_COLUMNS
@@ -215,7 +217,7 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"an amount needs a currency", "amount_currency"),
         (r"phone or email needs the contact's name", "contact_name"),
         (r"marked not applicable but has entries|not applicable has no entry values", "na_and_entries"),
-        (r"item (?P<item>[a-z_]+) is blank", "item_blank"),
+        (r"item (?P<item>[a-z_]+) is blank|no row mentions item", "item_blank"),
         (r"no rows of letters", "no_rows"),
         (r"^unknown column \(did you mean (?P<column>\w+)\?\)$", "unknown_column_hint"),
         (r"^unknown column$", "unknown_column"),
@@ -314,13 +316,19 @@ class ComposeForm:
     general: list[str] = field(default_factory=list)
 
     @classmethod
-    def blank(cls, today: date) -> ComposeForm:
-        letter = dict.fromkeys(LETTER_COLUMNS, "")
-        letter |= {
+    def blank(cls, today: date, person: Person) -> ComposeForm:
+        """A new letter: format one, last year's audit, this person the firm's contact, every item
+        not applicable until a row is added (the defaults only of the columns the sheet has)."""
+        year = today.year - 1
+        defaults = {
             "letter_format": LetterFormat.ONE.value,
             "letter_date": today.isoformat(),
-            "reference_date": date(today.year - 1, 12, 31).isoformat(),
+            "reference_date": date(year, 12, 31).isoformat(),
+            "audit_period_start": date(year, 1, 1).isoformat(),
+            "audit_period_end": date(year, 12, 31).isoformat(),
+            "firm_contact_name": person.user.name,
         }
+        letter = {name: defaults.get(name, "") for name in LETTER_COLUMNS}
         return cls(letter, [ItemForm(key.value, item_fields(key), [], True) for key in ItemKey])
 
     @classmethod
@@ -370,6 +378,9 @@ class ComposeForm:
             words = say(t, issue.message)
             column = _COLUMN_OF.get(issue.column or "", issue.column)
             item, index = where.get(issue.row, (None, None))
+            if column == "item" and (named := _ITEM_NAMED.search(issue.message)):
+                item = next((x for x in self.items if x.key == named.group(1)), item)
+                index = None
             if column in LETTER_COLUMNS:
                 _add(self.errors.setdefault(column, []), words)
             elif item is not None and (index is None or column == "not_applicable"):
@@ -408,7 +419,7 @@ def _compose_page(
 @router.get(COMPOSE)
 def compose_page(request: Request, node: NodeDep, person: AuditorPerson) -> Response:
     banks = _active_banks(member_infos(node, person.user))
-    return _compose_page(request, person, ComposeForm.blank(_today()), banks)
+    return _compose_page(request, person, ComposeForm.blank(_today(), person), banks)
 
 
 @router.post(COMPOSE)

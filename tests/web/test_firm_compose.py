@@ -90,6 +90,10 @@ def _letter_fields(firm: Firm, **changes: str) -> dict[str, str]:
         "auditee_name": AUDITEE_NAME,
         "auditee_salt": firm.salt,
         "contact_name": "王丽华",
+        "audit_period_start": "2025-01-01",
+        "audit_period_end": "2025-12-31",
+        "firm_contact_name": "王审计",
+        "firm_contact_phone": "021-63350000",
         **changes,
     }
 
@@ -193,14 +197,20 @@ def test_a_wrong_field_is_shown_beside_it_and_the_form_kept(firm: Firm) -> None:
 
 
 def _sheet_rows(firm: Firm, reference_dates: list[str]) -> list[dict[str, str]]:
-    """One letter per reference date, each with the chosen items' entries and guarantees not applicable."""
+    """One letter per reference date (its audit period ending then): the chosen items' entries, the
+    others not applicable."""
     rows = []
     letter = _letter_fields(firm, bank_name="东海银行", reply_due="2099-01-31")
     del letter["letter_format"]
     for day in reference_dates:
+        dated = letter | {
+            "reference_date": day,
+            "audit_period_start": f"{day[:4]}-01-01",
+            "audit_period_end": day,
+        }
         for key, entry in sample_entries().items():
-            rows.append(letter | {"reference_date": day, "item": key.value} | entry_cells(entry))
-        rows.append(letter | {"reference_date": day, "item": "guarantees", "not_applicable": "yes"})
+            rows.append(dated | {"item": key.value} | entry_cells(entry))
+        rows += [dated | {"item": key.value, "not_applicable": "yes"} for key in ItemKey if key not in CHOSEN]
     return rows
 
 
@@ -282,13 +292,14 @@ def test_a_clean_workbook_is_sent_in_batches_and_never_twice(
     http = sign_in(firm.gateway, "wang")
     csrf = _csrf(http.get("/web/firm/upload").text)
     dates = ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30", "2025-05-31"]
-    workbook = _xlsx(_sheet_rows(firm, dates))
+    rows = _sheet_rows(firm, dates)
+    workbook = _xlsx(rows)
     before = _letter_count(firm)
 
     plan = _upload(http, "letters.xlsx", workbook, csrf)
     assert plan.status_code == 200, plan.text
     assert plan.text.count('data-testid="planned-letter"') == len(dates)
-    assert "检查通过:15 行,将创建 5 封询证函" in plan.text
+    assert f"检查通过:{len(rows)} 行,将创建 5 封询证函" in plan.text
     assert 'data-testid="held-before"' not in plan.text
     assert _letter_count(firm) == before  # nothing before the confirmation
     done = _send_and_wait(http, plan.url.path, csrf)

@@ -28,7 +28,7 @@ from node_gateway.protocol.documents import ItemKey
 from node_gateway.protocol.workbook import COLUMNS
 
 from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
-from .test_firm_compose import entry_cells, sample_entries
+from .test_firm_compose import CHOSEN, entry_cells, sample_entries
 
 if TYPE_CHECKING:
     from playwright.sync_api import FilePayload, Page
@@ -78,6 +78,16 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeNetwork
         local.stop()
 
 
+def _fits_a_tablet(page: Page) -> None:
+    """At a tablet's width the page does not scroll sideways (a wide item table scrolls in its box)."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    widths = page.evaluate(
+        "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
 def _fill_row(page: Page, key: ItemKey, cells: dict[str, str]) -> None:
     item = page.get_by_test_id(f"item-{key.value}")
     item.get_by_role("button", name="添加一行").click()
@@ -96,6 +106,7 @@ def test_the_auditor_composes_a_letter_by_clicking(network: ComposeNetwork, page
     sign_in(page, firm, AUDITOR)
     page.get_by_role("navigation", name="menu").get_by_role("link", name="撰写询证函").click()
     expect(page.get_by_role("heading", name="撰写询证函")).to_be_visible()
+    _fits_a_tablet(page)
     page.get_by_label("格式一").check()
     bank = member_id(network.consortium.bank)
     page.get_by_test_id("bank").select_option(str(bank))
@@ -104,6 +115,12 @@ def test_the_auditor_composes_a_letter_by_clicking(network: ComposeNetwork, page
     page.get_by_label("被审计单位名称").fill(auditee.name)
     page.get_by_label("被审计单位盐值").fill(auditee.salt)
     page.get_by_label("被审计单位联系人").fill("王丽华")
+    for name, value in (
+        ("audit_period_start", "2025-01-01"),
+        ("audit_period_end", "2025-12-31"),
+        ("firm_contact_phone", "021-63350000"),
+    ):
+        page.locator(f'[name="{name}"]').fill(value)
     entries = {key: entry_cells(entry) for key, entry in sample_entries().items()}
     for key, cells in entries.items():
         _fill_row(page, key, cells | ({"balance": "12,345.6x"} if key is ItemKey.DEPOSITS else {}))
@@ -145,16 +162,21 @@ def _workbook(network: ComposeNetwork) -> bytes:
         "auditee_code": auditee.registration_code,
         "auditee_name": auditee.name,
         "auditee_salt": auditee.salt,
+        "audit_period_start": "2024-01-01",
+        "firm_contact_name": AUDITOR,
+        "firm_contact_phone": "021-63350000",
     }
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.append(list(COLUMNS))
     first = date(2024, 1, 1)
-    for number in range(UPLOADED):  # one letter per reference date
+    for number in range(UPLOADED):  # one letter per reference date, its audit period ending then
         day = (first + timedelta(days=number)).isoformat()
-        for key, entry in sample_entries().items():
-            cells = letter | {"reference_date": day, "item": key.value} | entry_cells(entry)
+        dated = letter | {"reference_date": day, "audit_period_end": day}
+        rows = [dated | {"item": key.value} | entry_cells(entry) for key, entry in sample_entries().items()]
+        rows += [dated | {"item": key.value, "not_applicable": "yes"} for key in ItemKey if key not in CHOSEN]
+        for cells in rows:
             sheet.append([cells.get(name, "") for name in COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
@@ -170,6 +192,7 @@ def test_the_auditor_uploads_a_workbook_and_watches_it_sent(network: ComposeNetw
     sign_in(page, firm, AUDITOR)
     page.get_by_role("navigation", name="menu").get_by_role("link", name="批量上传").click()
     expect(page.get_by_role("heading", name="批量上传询证函")).to_be_visible()
+    _fits_a_tablet(page)
     workbook: FilePayload = {
         "name": "函证清单.xlsx",
         "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
