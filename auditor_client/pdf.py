@@ -178,7 +178,7 @@ def _differences(package: EvidencePackage, s: dict[str, Any]) -> list[Any]:
         if rows:
             story += [
                 Paragraph(
-                    f"{escape(document_number(letter))}({escape(letter.auditee.name)},{escape(letter.bank.name)}):",
+                    f"{escape(document_number(letter))}（{escape(letter.auditee.name)}，{escape(letter.bank.name)}）：",
                     s["base"],
                 ),
                 difference_table(rows, s, WIDTH),
@@ -202,7 +202,7 @@ def _how_to_check(path: Path, digest: str, s: dict[str, Any]) -> list[Any]:
     ]
     return [
         Paragraph("4 如何核验", s["h2"]),
-        *[Paragraph(f"({i}) {t}", s["base"]) for i, t in enumerate(steps, 1)],
+        *[Paragraph(f"（{i}）{t}", s["base"]) for i, t in enumerate(steps, 1)],
     ]
 
 

@@ -191,7 +191,7 @@ _ITEM_COLUMN_LABELS: dict[ItemKey, dict[str, str]] = {
         "provider_account_no": "其账号",
         "user_account_no": "其账号",
     },
-    ItemKey.BANK_ACCEPTANCES: {"security_note": "抵（质）押品"},
+    ItemKey.BANK_ACCEPTANCES: {"acceptor_name": "承兑银行", "security_note": "抵（质）押品"},
 }
 """Where an item's template names a field otherwise than the others do."""
 

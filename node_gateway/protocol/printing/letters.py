@@ -322,9 +322,9 @@ def difference_rows(reply: ConfirmationReply, letter: ConfirmationLetter) -> lis
             currency = difference.currency or (entry_currency(entry) if entry else None)
             what = DIFFERENCE_LABELS.get(difference.reason.value, difference.reason.value)
             if difference.field:
-                what += f":{column_label(key, difference.field)}"
+                what += f"：{column_label(key, difference.field)}"
             if difference.note:
-                what += f"({difference.note})"
+                what += f"（{difference.note}）"
             rows.append(
                 [
                     item_heading(key),
