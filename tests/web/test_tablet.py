@@ -1,9 +1,9 @@
 """Every role's pages at a tablet's width (768×1024, portrait) in headless Chromium, against the
 integration harness's gateways on anvil (an operator, an audit firm, a bank, a regulator) with
 letters in them: the page body never scrolls sideways (a wide table scrolls in its own box, the
-menu and the frame wrap), on the role's main page and every other page of its menu. And the sign-in
-and the firm's letters by keyboard: every form control labelled, the focus ring on every stop,
-signing in without a mouse. Writes ``docs/screenshots/tablet-firm.png`` (the firm's letters)."""
+menu and the frame wrap), on the role's main page, every other page of its menu and the first
+page its table links to (a letter's, a member's). And the sign-in and the firm's letters by
+keyboard: every form control labelled, the focus ring on every stop, signing in without a mouse. Writes ``docs/screenshots/tablet-firm.png`` (the firm's letters)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ def overflow(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("role", PEOPLE)
 def test_the_role_s_pages_fit_a_tablet(consortium: Consortium, tablet: Page, role: str) -> None:
-    """The main page with its letters, then every other page of the menu."""
+    """The main page with its letters, then every other page of the menu and the first page its
+    table links to."""
     from playwright.sync_api import expect
 
     gateway: Gateway = getattr(consortium, role)
@@ -100,6 +101,9 @@ def test_the_role_s_pages_fit_a_tablet(consortium: Consortium, tablet: Page, rol
         tablet.screenshot(path=str(SCREENSHOTS / "tablet-firm.png"), full_page=True)
 
     others: list[str] = menu.locator("a").evaluate_all("(links) => links.map((a) => a.pathname)")
+    details = tablet.locator("main table tbody a[href^='/web/']")  # a letter's, a member's page
+    if role != "regulator":  # its statistics link nowhere
+        others.append(details.first.evaluate("(a) => a.pathname"))
     overflowing = {}
     for path in others:
         if path not in (main, "/docs"):  # /docs: Swagger UI's own page
