@@ -266,7 +266,7 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
         _closing(
             [
                 Paragraph(
-                    "本函经被审计单位在贵行预留的授权签字人以电子签名授权（记录于链上），电子签名与签章具有同等效力。"
+                    "本函由被审计单位在贵行预留的授权签字人以电子签名授权后发出，授权记录于链上；电子签名与签章具有同等效力。"
                     "银行的结论见本函的回函（函证编号同上）。",
                     s["small"],
                 ),
