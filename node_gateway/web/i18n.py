@@ -684,9 +684,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "compose.choose_bank": ("请选择银行", "Choose the bank"),
     "compose.items_lead": (
-        "每个项目列出条目或勾选“不适用”。格式一中未列条目的项目视为不适用;格式二中留给银行填写。",
-        'List each item\'s entries or tick "not applicable". In format one an item without entries is not '
-        "applicable; in format two it is left for the bank to fill in.",
+        "每个项目列出条目或勾选“不适用”:格式一中每个项目都须如此;格式二中两者皆无的项目留给银行填写。",
+        'List each item\'s entries or tick "not applicable": every item in format one; in format two an '
+        "item with neither is left for the bank to fill in.",
     ),
     "compose.figure": ("格式一由审计师填写的数据", "a figure the auditor states in format one"),
     "compose.add_row": ("添加一行", "Add a row"),
