@@ -249,7 +249,9 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
         engagement="2024 年报审计",
         exported_at=datetime.now(UTC),
         exported_by=Exporter(member_no=firm.member_id, name=FIRM_NAME, gateway="http://firm.invalid"),
-        network=EvidenceNetwork(**network_file.model_dump(exclude={"rpc_url", "peer_endpoints"})),
+        network=EvidenceNetwork(
+            **network_file.model_dump(exclude={"rpc_url", "peer_endpoints", "calendars"})
+        ),
         letters=entries,
     )
     return Letters(w3, network, network_file, firm, bank, signer, code, auditee_salt, package)
