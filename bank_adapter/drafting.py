@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -95,6 +96,16 @@ def _same(auditor: Any, bank: Any) -> bool:
     return bool(auditor == bank)
 
 
+def _same_rate(stated: Decimal, recorded: Decimal | None) -> bool:
+    """An FX rate as the letter states it: the bank's rate (both in the one direction, units bought
+    per unit sold) rounded to the places the letter gives, so 0.1399 is the bank's 0.13986014."""
+    if recorded is None:
+        return False
+    exponent = stated.normalize().as_tuple().exponent
+    places = exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return recorded.quantize(Decimal(1).scaleb(places), ROUND_HALF_UP) == stated
+
+
 def _shown(entry: Entry, name: str) -> str:
     """A value as the reply states it: its canonical JSON form (amounts as "1234.50")."""
     value = entry.model_dump(mode="json")[name]
@@ -134,7 +145,10 @@ def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]
     differences = []
     for name in type(auditor).model_fields:
         stated = getattr(auditor, name)
-        if name in FREE_TEXT or stated is None or _same(stated, getattr(bank, name)):
+        recorded = getattr(bank, name)
+        if name in FREE_TEXT or stated is None or _same(stated, recorded):
+            continue
+        if name == "rate" and _same_rate(stated, recorded):
             continue
         differences.append(
             Difference(

@@ -40,7 +40,6 @@ from node_gateway.protocol.documents import (
     GuaranteeKind,
     GuaranteeMethod,
     ProductType,
-    fx_rate,
     uscc,
 )
 
@@ -325,11 +324,14 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
         foreign = _money(rng, 100_000, 5_000_000)
         local = (foreign * _CNY_PER[currency]).quantize(Decimal("0.01"))
         traded = as_of - timedelta(days=rng.randrange(5, 60))
-        # 远期结汇 sells the foreign currency for CNY; 远期售汇 buys it with CNY. Either way the
-        # rate is in the one direction: units bought per unit sold.
+        # 远期结汇 sells the foreign currency for CNY at the quoted rate; 远期售汇 buys it with CNY,
+        # its rate in the one direction (units bought per unit sold) the quote's inverse.
         sells_foreign = rng.random() < 0.7
-        bought, sold = (
-            (("CNY", local), (currency, foreign)) if sells_foreign else ((currency, foreign), ("CNY", local))
+        quoted = _CNY_PER[currency]
+        bought, sold, rate = (
+            (("CNY", local), (currency, foreign), quoted)
+            if sells_foreign
+            else ((currency, foreign), ("CNY", local), (1 / quoted).quantize(Decimal("1e-8")))
         )
         book.add(
             FxContractRow(
@@ -339,7 +341,7 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
                 bought_amount=bought[1],
                 sold_currency=sold[0],
                 sold_amount=sold[1],
-                rate=fx_rate(bought[1], sold[1]),
+                rate=rate,
                 trade_date=traded,
                 settlement_date=as_of + timedelta(days=rng.randrange(10, 120)),
                 note="远期结汇" if sells_foreign else "远期售汇",
