@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from bank_adapter.drafting import Draft
 from bank_adapter.errors import (
     DraftNotPending,
+    OfficerUnnamed,
     PreparerDidNotAct,
     PreparerNotOfficer,
     ReviewerNotOfficer,
@@ -43,19 +44,24 @@ from bank_adapter.errors import (
 )
 from bank_adapter.models import DecisionRow, DraftRow
 from node_gateway.protocol.documents import (
+    AutomatedControl,
     ConfirmationLetter,
     ConfirmationReply,
     Entry,
     Officer,
+    Person,
+    conclusion_of,
+    quoted_number,
 )
 from node_gateway.services.facade import active_user
-from node_gateway.storage.models import utcnow
+from node_gateway.storage.models import UserRow, utcnow
 from node_gateway.storage.vault import StoredDocument, Vault
 
 SYSTEM_PREFIX = "system:"
 SYSTEM_COMPLIANCE = Officer(officer_id="system:compliance", name="合规检查(系统)")
 SYSTEM_DRAFTER = Officer(officer_id="system:drafter", name="自动制函(系统)")
 STRAIGHT_THROUGH = Officer(officer_id="system:straight-through", name="直通复核(系统)")
+STRAIGHT_THROUGH_CONTROL_NAME = "直通式回函自动复核控制(无差异、无待关注事项、金额在限额内)"
 SYSTEM_WORKFLOW = Officer(officer_id="system:workflow", name="流程(系统)")  # housekeeping of drafts
 # The user roles that sign off a reply: its preparer's (经办) and its reviewer's (复核).
 PREPARER_ROLE, REVIEWER_ROLE = "preparer", "reviewer"
@@ -130,6 +136,8 @@ class ApprovalPolicy:
 
     mode: Literal["manual", "straight_through"] = "manual"
     limit: Mapping[str, Decimal] | None = None
+    # The automated control a straight-through reply names, with the person accountable for it.
+    control: AutomatedControl | None = None
 
     def needs_review(self, letter: ConfirmationLetter, content: Draft, preparer_id: str) -> str | None:
         """Why the draft waits for a reviewer, or None if it may go straight through."""
@@ -137,6 +145,8 @@ class ApprovalPolicy:
             return "the policy is manual: every draft is reviewed"
         if preparer_id != SYSTEM_DRAFTER.officer_id:
             return "an officer drafted it: a person reviews what a person wrote"
+        if content.no_relationship:
+            return "the bank's records know no such customer: a person confirms there is no relationship"
         if content.exceptions:
             return f"{content.exceptions} item(s) with exceptions"
         if content.attention:
@@ -147,6 +157,19 @@ class ApprovalPolicy:
 
 
 MANUAL = ApprovalPolicy()
+
+
+def straight_through_control(
+    accountable_name: str | None, accountable_title: str | None
+) -> AutomatedControl | None:
+    """The straight-through control as a reply names it, or None without its accountable person."""
+    if not accountable_name or not accountable_title:
+        return None
+    return AutomatedControl(
+        control_id=STRAIGHT_THROUGH.officer_id,
+        name=STRAIGHT_THROUGH_CONTROL_NAME,
+        accountable=Person(name=accountable_name, title=accountable_title),
+    )
 
 
 def officer_of(row: DraftRow, *, reviewer: bool = False) -> Officer:
@@ -173,6 +196,18 @@ def _person(session: Session, officer_id: str, role: str) -> bool:
         )
     user = active_user(session, officer_id)
     return user is not None and user.has(role)
+
+
+def person(session: Session, officer_id: str) -> Officer:
+    """The officer as the bank's user records name them: their name and title (职务), never only
+    the user name they sign in with."""
+    row = session.scalar(select(UserRow).where(UserRow.name == officer_id, UserRow.revoked_at.is_(None)))
+    if row is None or not row.display_name or not row.title:
+        raise OfficerUnnamed(
+            f"the bank's user records hold no name and title for {officer_id!r}: an admin records them "
+            "(PUT /v1/bank/officers/{name}) before they sign off a reply"
+        )
+    return Officer(officer_id=officer_id, name=row.display_name, title=row.title)
 
 
 def check_preparer(session: Session, officer_id: str) -> None:
@@ -376,18 +411,42 @@ def _review(row: DraftRow, reviewer: Officer) -> None:
         )
 
 
-def reply_of(row: DraftRow, content: Draft, reviewer: Officer, replied_on: date) -> ConfirmationReply:
-    """The reply that approving the draft (its ``content``) as ``reviewer`` makes."""
+def reply_of(
+    row: DraftRow,
+    content: Draft,
+    *,
+    preparer: Officer,
+    reviewer: Officer,
+    replied_on: date,
+    confirmation_no: str,
+    control: AutomatedControl | None = None,
+) -> ConfirmationReply:
+    """The reply that approving the draft (its ``content``) makes, signed off by ``preparer`` and
+    ``reviewer`` (or by ``control``, the automated control that approved it)."""
     return ConfirmationReply(
         letter_id=row.letter_id,
+        confirmation_no=confirmation_no,
         letter_hash=row.letter_hash,
         bank_member_no=row.bank_member_no,
         replied_on=replied_on,
+        conclusion=conclusion_of(content.items),
+        no_relationship=content.no_relationship,
         items=content.items,
-        preparer=officer_of(row),
+        preparer=preparer,
         reviewer=reviewer,
+        automated_control=control,
         remarks=content.remarks,
     )
+
+
+def signatories(
+    session: Session, row: DraftRow, reviewer: Officer, control: AutomatedControl | None
+) -> tuple[Officer, Officer]:
+    """Who a reply made from ``row`` names as its preparer and reviewer: the system's sign-offs
+    under an automated ``control``, otherwise the people as the user records name them."""
+    if control is not None:
+        return officer_of(row), reviewer
+    return person(session, row.preparer_id), person(session, reviewer.officer_id)
 
 
 def approve(
@@ -409,12 +468,23 @@ def approve(
     content = open_content(vault, row)
     automated = (
         (is_system(row.preparer_id) or is_system(reviewer.officer_id))
+        and policy.control is not None
         and letter is not None
         and letter.letter_id == row.letter_id
         and policy.needs_review(letter, content, row.preparer_id) is None
     )
     check_sign_offs(session, row, reviewer, automated=automated)
-    made = reply_of(row, content, reviewer, replied_on)
+    control = policy.control if automated else None
+    preparer, named_reviewer = signatories(session, row, reviewer, control)
+    made = reply_of(
+        row,
+        content,
+        preparer=preparer,
+        reviewer=named_reviewer,
+        replied_on=replied_on,
+        confirmation_no=row.letter_id if letter is None else quoted_number(letter),
+        control=control,
+    )
     _decide(session, vault, row, DraftStatus.APPROVED, reviewer, as_reviewer=True)
     return made
 

@@ -9,8 +9,9 @@ A letter is compliant when (in this order, the first failure decides the code):
 3. its reference date is sane (``REFERENCE_DATE_INVALID``): not after the day it is checked nor
    after the letter's issue date, and at most ``MAX_REFERENCE_AGE_YEARS`` years back; nor is the
    letter issued in the future;
-4. the customer is known (``UNKNOWN_CUSTOMER``): the core knows the auditee's registration code,
-   and the auditee reference the firm recorded on chain is this bank's reference for that code;
+4. the auditee is the one named (``UNKNOWN_CUSTOMER``): the auditee reference the firm recorded on
+   chain is this bank's reference for the letter's registration code. An auditee the core does
+   not know is no reason to reject: the bank answers that it holds no relationship (a reply);
 5. the authorisation is valid (``AUTHORISATION_INVALID``): the signer who authorised it on chain
    still holds a valid, unrevoked mandate of this bank for the customer.
 
@@ -124,10 +125,6 @@ def check_letter(letter: ConfirmationLetter, facts: LetterFacts) -> ComplianceRe
         return ComplianceResult(RejectionReason.INCOMPLETE, "; ".join(problems)[:2000])
     if problem := reference_date_problem(letter, facts.today):
         return ComplianceResult(RejectionReason.REFERENCE_DATE_INVALID, problem)
-    if not facts.customer_known:
-        return ComplianceResult(
-            RejectionReason.UNKNOWN_CUSTOMER, "the auditee is not a customer of this bank"
-        )
     if facts.auditee_ref.lower() != facts.bank_auditee_ref.lower():
         return ComplianceResult(
             RejectionReason.UNKNOWN_CUSTOMER,
@@ -137,6 +134,11 @@ def check_letter(letter: ConfirmationLetter, facts: LetterFacts) -> ComplianceRe
         return ComplianceResult(
             RejectionReason.AUTHORISATION_INVALID,
             f"the signer {facts.signer} holds no valid mandate for the auditee",
+        )
+    if not facts.customer_known:
+        # No relationship is an answer, not a defect of the letter: the bank replies saying so.
+        return ComplianceResult(
+            None, "complete, reference date sane, authorised; the auditee is no customer of this bank"
         )
     return ComplianceResult(
         None, "complete, reference date sane, customer known, authorised by a mandated signer"

@@ -62,6 +62,8 @@ MATCH_KEYS: dict[ItemKey, tuple[tuple[str, ...], ...]] = {
 """How an auditor's entry finds the bank's record: the first key whose fields the auditor gave."""
 
 FREE_TEXT = frozenset({"note", "restriction_note", "security_note", "purpose"})
+# The field a difference names its entry by, the first one the entry has (账号 or another number).
+REFERENCE_FIELDS = ("account_no", "contract_no", "bill_no", "lc_no", "product_code", "document_no")
 NOT_RECORDED = "not recorded"
 NOT_CLOSED = "not closed"
 
@@ -79,6 +81,7 @@ class Draft(BaseModel):
         default=(), max_length=1000
     )
     remarks: Note | None = None
+    no_relationship: bool = False  # the bank holds no relationship with the auditee
 
     @property
     def exceptions(self) -> int:
@@ -140,6 +143,16 @@ def _find(
     return None
 
 
+def named(entry: Entry) -> dict[str, Any]:
+    """The account (or contract, bill, product) number and the currency a difference names
+    ``entry`` by, where it has them."""
+    numbers = (getattr(entry, name, None) for name in REFERENCE_FIELDS)
+    return {
+        "reference": next((n for n in numbers if n is not None), None),
+        "currency": getattr(entry, "currency", None),
+    }
+
+
 def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]:
     """A difference for every value the auditor stated that the bank's record does not hold."""
     differences = []
@@ -157,6 +170,7 @@ def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]
                 field=name,
                 auditor_value=_shown(auditor, name),
                 bank_value=_shown(bank, name),
+                **named(auditor),
             )
         )
     return differences
@@ -165,11 +179,12 @@ def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]
 Unmatched = Callable[[int, Entry], Difference]
 
 
-def _unknown(index: int, _: Entry) -> Difference:
+def _unknown(index: int, entry: Entry) -> Difference:
     return Difference(
         reason=DifferenceReason.UNKNOWN_TO_BANK,
         entry=index,
         note="the bank holds no such record at the reference date",
+        **named(entry),
     )
 
 
@@ -203,15 +218,19 @@ def answer_item(
     # In format two the bank fills the item in, so what the auditor did not list is no exception,
     # unless the auditor declared the item not applicable.
     report_unlisted = letter_format is LetterFormat.ONE or item.not_applicable
+    entries = tuple(unlisted) if letter_format is LetterFormat.ONE else tuple(bank_entries)
     if report_unlisted:
-        for position, entry in enumerate(unlisted):
+        for entry in unlisted:
+            position = next(i for i, e in enumerate(entries) if e is entry)
             label = _label(entry, keys)
             differences.append(
                 Difference(
-                    reason=DifferenceReason.NOT_LISTED_BY_AUDITOR, note=f"entries[{position}]: {label}"[:2000]
+                    reason=DifferenceReason.NOT_LISTED_BY_AUDITOR,
+                    bank_entry=position,
+                    note=f"entries[{position}]: {label}"[:2000],
+                    **named(entry),
                 )
             )
-    entries = tuple(unlisted) if letter_format is LetterFormat.ONE else tuple(bank_entries)
     if differences:
         return ItemReply(status=ItemStatus.EXCEPTION, differences=tuple(differences), entries=entries)
     if item.entries or entries:
@@ -232,13 +251,14 @@ def _account_elsewhere(
     return unmatched
 
 
-def _closed(index: int, _: Entry, account: ClosedAccount) -> Difference:
+def _closed(index: int, entry: Entry, account: ClosedAccount) -> Difference:
     return Difference(
         reason=DifferenceReason.CLOSED_ACCOUNT,
         entry=index,
         field="closed_on",
         bank_value=_shown(account, "closed_on"),
         note=f"the account was closed on {account.closed_on}",
+        **named(entry),
     )
 
 
@@ -250,6 +270,7 @@ def _not_closed(index: int, entry: Entry, _: DepositAccount) -> Difference:
         auditor_value=_shown(entry, "closed_on"),
         bank_value=NOT_CLOSED,
         note="the account is open at the reference date",
+        **named(entry),
     )
 
 

@@ -77,3 +77,7 @@ class DraftInconsistent(BankAdapterError, InvalidRequest):
 
 class CoreUnavailable(BankAdapterError, Unavailable):
     code = "core_unavailable"
+
+
+class OfficerUnnamed(BankAdapterError, Forbidden):
+    code = "officer_unnamed"

@@ -45,19 +45,28 @@ from bank_adapter.approval import (
     open_content,
     reply_of,
     save_draft,
+    signatories,
+    straight_through_control,
     supersede,
 )
 from bank_adapter.compliance import LetterFacts, check_letter
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.deadlines import Deadlines, today
-from bank_adapter.drafting import Draft, draft_reply
+from bank_adapter.drafting import MATCH_KEYS, Draft, answer_item, draft_reply
 from bank_adapter.errors import CoreUnavailable, NotReadyToDraft, PreparerDidNotAct
 from bank_adapter.models import ComplianceCheckRow, DraftRow
 from bank_adapter.port import CoreBankingError, CoreBankingPort
 from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Role
 from node_gateway.errors import Conflict, InvalidRequest
 from node_gateway.node import Node
-from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, Officer, RejectionReason
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    Officer,
+    RejectionReason,
+    ReplyItems,
+    quoted_number,
+)
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.facade import LetterRecord, Letters
 
@@ -79,7 +88,21 @@ def core_for(url: str | None) -> CoreBank | None:
 
 
 def policy_of(node: Node) -> ApprovalPolicy:
-    return ApprovalPolicy(mode=node.settings.approval_policy, limit=node.settings.straight_through_limit)
+    """The node's approval policy; straight-through only with the person accountable for the
+    control named in the settings, since every automated reply names them."""
+    settings = node.settings
+    control = straight_through_control(
+        settings.straight_through_accountable_name, settings.straight_through_accountable_title
+    )
+    if settings.approval_policy == "straight_through" and control is None:
+        log.warning(
+            "approval_policy is straight_through but straight_through_accountable_name and _title are "
+            "not both set: every draft is reviewed by a person"
+        )
+        return ApprovalPolicy()
+    return ApprovalPolicy(
+        mode=settings.approval_policy, limit=settings.straight_through_limit, control=control
+    )
 
 
 def _accepting(node: Node, session: Session, row: LetterRecord) -> bool:
@@ -259,11 +282,24 @@ def draft_from_core(
     if core is None:
         raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
     letter = (reads or RoundReads(node)).letter(session, row.letter_id)
+    code = letter.auditee.registration_code
     try:
-        snapshot = core.snapshot(letter.auditee.registration_code, letter.reference_date)
+        if core.customer(code) is None:
+            return no_relationship_draft(letter)
+        snapshot = core.snapshot(code, letter.reference_date)
     except CoreBankingError as exc:
         raise CoreUnavailable(str(exc)) from exc
     return draft_reply(letter, snapshot)
+
+
+def no_relationship_draft(letter: ConfirmationLetter) -> Draft:
+    """The answer of a bank that holds no relationship with the auditee: nothing of its own, and
+    every entry the auditor listed unknown to it (audit evidence, not a rejection)."""
+    answers = {
+        key.value: answer_item(item, (), MATCH_KEYS.get(key, ()), letter_format=letter.format)
+        for key, item in letter.items.by_key()
+    }
+    return Draft(items=ReplyItems.model_validate(answers), no_relationship=True)
 
 
 def store_draft(node: Node, session: Session, row: LetterRecord, draft: Draft, preparer: Officer) -> DraftRow:
@@ -332,12 +368,22 @@ def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply)
             f"{preparer} has no draft of letter {row.letter_id} awaiting review: the preparer drafts the "
             f"reply (POST /v1/bank/letters/{row.letter_id}/draft), then another officer approves it"
         )
-    if reply != reply_of(live, open_content(node.vault, live), reply.reviewer, reply.replied_on):
+    letter = Letters(node).document(session, row.letter_id)
+    named_preparer, named_reviewer = signatories(session, live, reply.reviewer, None)
+    expected = reply_of(
+        live,
+        open_content(node.vault, live),
+        preparer=named_preparer,
+        reviewer=named_reviewer,
+        replied_on=reply.replied_on,
+        confirmation_no=quoted_number(letter),
+    )
+    if reply != expected:
         raise PreparerDidNotAct(
             f"the reply is not draft {live.version} of letter {row.letter_id} as {preparer} prepared it "
-            "(its items, remarks or the preparer's name differ)"
+            "(its items, remarks, conclusion, 函证编号 or the officers' names and titles differ)"
         )
-    approve_and_submit(node, session, live, reply.reviewer, replied_on=reply.replied_on)
+    approve_and_submit(node, session, live, reply.reviewer, letter=letter, replied_on=reply.replied_on)
 
 
 # --- the worker ---------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ def members(base: Path) -> list[MemberSpec]:
             "CONFIRMNET_CORE_BANKING_URL": f"sqlite:///{base / 'core.db'}",
             "CONFIRMNET_APPROVAL_POLICY": "straight_through",
             "CONFIRMNET_STRAIGHT_THROUGH_LIMIT": STRAIGHT_THROUGH_LIMIT,
+            "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_NAME": "周明远",
+            "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_TITLE": "运营管理部总经理",
         },
     )
     return [OPERATOR, FIRM, bank]

@@ -53,6 +53,7 @@ from node_gateway.protocol.documents import (
     new_letter_id,
 )
 from node_gateway.protocol.hashing import from_hex
+from node_gateway.protocol.wire import LetterSummary
 
 REFERENCE_DATE = date(2025, 12, 31)
 AUDIT_PERIOD = Period(start=date(2025, 1, 1), end=REFERENCE_DATE)
@@ -124,6 +125,9 @@ def members(base: Path) -> list[MemberSpec]:
             env={
                 "CONFIRMNET_CORE_BANKING_URL": f"sqlite:///{base / f'core-{index}.db'}",
                 "CONFIRMNET_APPROVAL_POLICY": "straight_through",
+                # who answers for the straight-through control: every automated reply names them
+                "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_NAME": "周明远",
+                "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_TITLE": "运营管理部总经理",
                 "CONFIRMNET_STRAIGHT_THROUGH_LIMIT": STRAIGHT_THROUGH_LIMIT,
             },
         )
@@ -271,14 +275,16 @@ def _chain_now(network: LocalNetwork) -> int:
     return max(int(time.time()), latest + 1)
 
 
-def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _firm_letters(network: LocalNetwork, ids: set[str]) -> dict[str, LetterSummary]:
+    found: dict[str, LetterSummary] = {}
     for firm in network.by_role("audit_firm"):
         with firm.sdk("auditor") as client:
-            found.update(
-                {x.letter_id: x.status for x in client.iter_letters(page_size=1000) if x.letter_id in ids}
-            )
+            found.update({x.letter_id: x for x in client.iter_letters(page_size=1000) if x.letter_id in ids})
     return found
+
+
+def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
+    return {letter_id: x.status for letter_id, x in _firm_letters(network, ids).items()}
 
 
 def _request(
@@ -426,11 +432,19 @@ def _followed_up(client: Client, letter_id: str) -> bool:
     return any(step.name == "LetterFollowedUp" for step in client.get_letter(letter_id).history)
 
 
+# The people behind each demo bank's users, as its admin records them: replies name them so.
+BANK_OFFICERS = {"preparer": ("陈晓明", "对公业务经办"), "reviewer": ("刘建国", "运营主管")}
+
+
 def approve_exceptions(banks: Sequence[Gateway]) -> None:
     """The banks' officers answer the letters whose drafts wait for a person (exceptions): the
     preparer drafts the reply again (the system's draft goes out on its own only when clean),
-    then the reviewer, another officer, approves it."""
+    then the reviewer, another officer, approves it. The bank's admin has recorded who they are
+    (their names and titles, which the reply states)."""
     for bank in banks:
+        with bank.client("admin") as admin:
+            for user, (name, title) in BANK_OFFICERS.items():
+                _ok(admin.put(f"/v1/bank/officers/{user}", json={"name": name, "title": title}))
         with bank.client("preparer") as preparer, bank.client("reviewer") as reviewer:
             for case in _ok(reviewer.get("/v1/bank/drafts")):
                 letter_id, draft = case["letter_id"], case["draft"]
@@ -445,7 +459,8 @@ def approve_exceptions(banks: Sequence[Gateway]) -> None:
 
 def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSummary:
     ids = set(season.letters)
-    statuses = _firm_statuses(network, ids)
+    letters = _firm_letters(network, ids)
+    statuses = {letter_id: x.status for letter_id, x in letters.items()}
     exceptions = 0
     for letter_id, (_, customer) in season.letters.items():
         if statuses.get(letter_id) == "CLOSED":
@@ -466,7 +481,9 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
         median_reply_seconds=stats["median_reply_seconds"],
         p95_reply_seconds=stats["p95_reply_seconds"],
         exceptions=exceptions,
-        overdue=stats["overdue"],
+        # past the firm's due time (the contract's isOverdue); the regulator's overdue counts only
+        # the bank's statutory deadlines
+        overdue=sum(x.overdue for x in letters.values()),
         verified_packages=0,
         verified_letters=0,
         verification_failures=0,

@@ -20,7 +20,7 @@ from node_gateway.core.keys import (
     rotate_encryption_keys,
 )
 from node_gateway.core.provision import provision
-from node_gateway.core.security import ADMIN, create_user, set_password
+from node_gateway.core.security import ADMIN, create_user, set_password, set_person
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EnvelopeSuite
 from node_gateway.storage.db import Database
@@ -319,9 +319,16 @@ def add_user(
         Path | None,
         typer.Option(help="A file holding the user's password for the web pages (its first line)."),
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(help="The person's name as documents name them (a bank reply's 经办 and 复核)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="The person's title (职务), with --person.")] = None,
 ) -> None:
     """Add a user and print its API key (shown once); with --password-file, the user also signs in
-    to the web pages with that password."""
+    to the web pages with that password; with --person and --title, documents name them so."""
+    if (person is None) != (title is None):
+        raise _fail("give --person and --title together")
     settings = _settings(config)
     password = None
     if password_file is not None:
@@ -334,9 +341,11 @@ def add_user(
     try:
         with db.session() as session:
             key = create_user(session, settings.role, name, set(roles) or {ADMIN})
+            session.flush()
             if password is not None:  # the person running this chose it: not a one-time password
-                session.flush()
                 set_password(session, name, password, one_time=False)
+            if person is not None and title is not None:
+                set_person(session, name, person, title)
     except InvalidRequest as exc:
         raise _fail(str(exc)) from exc
     console.print(f"API key for {name!r}: {key}")

@@ -5,15 +5,17 @@
 - ``mandates``: a customer's auditee reference and its mandate signers (``/v1/customers/…``,
   ``/v1/mandates…``, ``/v1/bank/mandates/import``);
 - ``cases``: the reply workflow (``/v1/bank/…``): letters with their stage and deadlines, drafts,
-  approval, return, rejection as not compliant, the decision log.
+  approval, return, rejection as not compliant, the decision log;
+- ``officers``: the name and title of the person behind each user, as replies name them
+  (``/v1/bank/officers``).
 
 The roles each route serves are in ``deps``.
 """
 
 from fastapi import APIRouter
 
-from bank_adapter.api import cases, inbox, mandates
+from bank_adapter.api import cases, inbox, mandates, officers
 
-routers: tuple[APIRouter, ...] = (inbox.router, mandates.router, cases.router)
+routers: tuple[APIRouter, ...] = (inbox.router, mandates.router, cases.router, officers.router)
 
 __all__ = ["routers"]

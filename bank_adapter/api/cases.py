@@ -107,6 +107,7 @@ class DraftDetail(DraftSummary):
     items: ReplyItems
     attention_points: tuple[str, ...]
     remarks: str | None
+    no_relationship: bool = Field(description="The bank holds no relationship with the auditee")
 
 
 class DecisionOut(BaseModel):
@@ -326,6 +327,7 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
             items=content.items,
             attention_points=content.attention,
             remarks=content.remarks,
+            no_relationship=content.no_relationship,
         )
     return CaseDetail(
         **summary.model_dump(),
@@ -363,7 +365,7 @@ def _check_manual_draft(letter: ConfirmationLetter, items: ReplyItems) -> None:
 def draft(
     letter_id: LetterId, body: DraftIn, node: NodeDep, session: SessionDep, user: Preparer
 ) -> DraftSummary:
-    preparer = officer(user)
+    preparer = officer(user, session)
     row = draftable_letter(node, session, letter_id.lower())
     if body.items is None:
         content = draft_from_core(node, session, row, core_for(node.settings.core_banking_url))
@@ -406,7 +408,7 @@ def approve(
     letter_id: LetterId, body: ReviewIn, node: NodeDep, session: SessionDep, user: Reviewer
 ) -> ReviewOut:
     live = _live_draft(node, session, letter_id, body.draft_version)
-    approve_and_submit(node, session, live, officer(user))
+    approve_and_submit(node, session, live, officer(user, session))
     return _reviewed(live)
 
 
@@ -415,7 +417,7 @@ def return_(
     letter_id: LetterId, body: ReturnIn, node: NodeDep, session: SessionDep, user: Reviewer
 ) -> ReviewOut:
     live = _live_draft(node, session, letter_id, body.draft_version)
-    return_draft(session, node.vault, live, officer(user), note=body.note)
+    return_draft(session, node.vault, live, officer(user, session), note=body.note)
     return _reviewed(live)
 
 
@@ -428,7 +430,7 @@ def return_(
 def reject(
     letter_id: LetterId, body: RejectLetterIn, node: NodeDep, session: SessionDep, user: BankOfficer
 ) -> ComplianceOut:
-    by = officer(user)
+    by = officer(user, session)
     row = Letters(node).get(session, letter_id.lower(), for_update=True)
     if row.bank != node.member_id():
         raise NotFound(f"this bank has received no letter {letter_id}")

@@ -103,6 +103,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case.reviewed_by": ("复核人", "Reviewed by"),
     "case.exceptions": ("不符事项", "Exceptions"),
     "case.no_exceptions": ("草稿各项均相符", "every item of the draft matches"),
+    "case.conclusion": ("回函结论", "The reply's conclusion"),
+    "case.no_relationship": (
+        "本行核心系统中没有该被审计单位:回函将声明本行与其无业务关系(经办、复核签字后发出),而非退函。",
+        "The core holds no such customer: the reply states that the bank holds no relationship with "
+        "the auditee (signed by a preparer and a reviewer), rather than rejecting the letter.",
+    ),
     "case.items": ("询证事项与回函草稿", "The letter's items and the draft reply"),
     "case.items_lead": (
         "左:审计师在询证函中所列;右:银行草稿的回答。不符的事项以红色标出,并说明差异。",
@@ -161,9 +167,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.return": ("已退回编制", "Returned to the preparer"),
     "reason.1": ("函证内容不完整", "the letter is incomplete"),
     "reason.2": ("基准日无效", "the reference date is invalid"),
-    "reason.3": ("非本行客户", "not a customer of this bank"),
+    "reason.3": ("被审计单位信息与本行记录不符", "the auditee is not the one this bank knows"),
     "reason.4": ("授权无效", "the authorisation is invalid"),
     "reason.5": ("非会计师事务所发出", "not sent by an audit firm"),
+    "reason.6": ("函证费未支付", "the confirmation fee is unpaid"),
+    "reason.7": ("本行不受理该函证格式或范围", "a format or scope this bank does not confirm"),
     "reason.99": ("其他原因", "another reason"),
     # mandates
     "mandates.title": ("客户授权签字人", "Customers' mandate signers"),

@@ -52,6 +52,7 @@ from node_gateway.web.pages import (
     require_page,
     site,
 )
+from node_gateway.web.replies import conclusion_words, difference_lines
 from node_gateway.web.sessions import Person
 from node_gateway.web.tables import Column, TableView, export
 
@@ -353,6 +354,8 @@ def _case_context(
         "can_draft": user.has(approval.PREPARER_ROLE) and detail.stage in _DRAFTABLE,
         "has_core": node.settings.core_banking_url is not None,
         "reasons": [int(reason) for reason in RejectionReason],
+        "conclusion": conclusion_words(draft.items) if draft else None,
+        "difference_lines": difference_lines(t, draft.items, reasons="diff") if draft else [],
         "poll_s": POLL_S,
     }
 

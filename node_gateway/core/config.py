@@ -126,6 +126,14 @@ class GatewaySettings(BaseSettings):
         "(CNY=30000000,USD=4000000; a bare number is a CNY limit). A reply stating an amount in a "
         "currency without a limit is reviewed by a person; unset: no limit in any currency",
     )
+    # Who answers for the straight-through control, as its replies name them: without both, every
+    # draft is reviewed by a person.
+    straight_through_accountable_name: str | None = Field(
+        None, max_length=200, description="The person accountable for the straight-through control"
+    )
+    straight_through_accountable_title: str | None = Field(
+        None, max_length=200, description="Their title (职务), e.g. 运营管理部总经理"
+    )
 
     @field_validator("straight_through_limit", mode="before")
     @classmethod

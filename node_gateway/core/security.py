@@ -282,3 +282,13 @@ def remove_totp(session: Session, name: str) -> None:
     row = _active_row(session, name)
     row.totp_sealed = None
     row.totp_last_step = None
+
+
+def set_person(session: Session, name: str, display_name: str, title: str) -> None:
+    """Records the person behind a user: their name and title (职务) as documents name them (a
+    bank reply's 经办 and 复核), which the user name, an account, is not."""
+    display_name, title = display_name.strip(), title.strip()
+    if not display_name or not title or len(display_name) > 200 or len(title) > 200:
+        raise InvalidRequest("a person's name and title are each 1 to 200 characters")
+    row = _active_row(session, name)
+    row.display_name, row.title = display_name, title

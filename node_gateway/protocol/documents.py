@@ -244,10 +244,12 @@ class FeeAccount(_Model):
 
 
 class Officer(_Model):
-    """A bank officer who signs off a reply."""
+    """A bank officer who signs off a reply: their user id at the bank, and their name and title
+    (职务) as the bank's user records hold them."""
 
     officer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     name: Name
+    title: Name | None = None
 
 
 # --- entries: one class per kind of item --------------------------------------------------------
@@ -965,11 +967,20 @@ class DifferenceReason(StrEnum):
 
 
 class Difference(_Model):
-    """One stated difference (差异) between the letter and the bank's records."""
+    """One stated difference (差异) between the letter and the bank's records.
+
+    ``reference`` and ``currency`` name the entry it is about as the standard letter does (its
+    account, contract, bill or product number and its currency), so that the difference reads on
+    its own; ``bank_entry`` points at the bank's entry in the reply item for something the auditor
+    did not list.
+    """
 
     reason: DifferenceReason
     entry: int | None = Field(default=None, ge=0)  # index into the letter item's entries
+    bank_entry: int | None = Field(default=None, ge=0)  # index into the reply item's entries
     field: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    reference: Reference | None = None  # 账号 (or the contract, bill or product number)
+    currency: Currency | None = None
     auditor_value: Name | None = None
     bank_value: Name | None = None
     note: Note | None = None
@@ -982,6 +993,8 @@ class Difference(_Model):
                 raise ValueError("a difference for something the auditor did not list names no entry")
         elif reason is not DifferenceReason.OTHER and self.entry is None:
             raise ValueError(f"a {reason.value} difference names the entry it is about")
+        if self.bank_entry is not None and reason is not DifferenceReason.NOT_LISTED_BY_AUDITOR:
+            raise ValueError("only a not_listed_by_auditor difference points at the bank's entry")
         if reason is DifferenceReason.DIFFERENT_VALUE:
             if self.field is None or self.bank_value is None:
                 raise ValueError("a different_value difference names the field and the bank's value")
@@ -1011,6 +1024,9 @@ class ItemReply(_Model, Generic[EntryT]):
             raise ValueError(f"a {self.status.value} item states no differences")
         if self.status is ItemStatus.NOT_APPLICABLE and self.entries:
             raise ValueError("a not_applicable item has no entries")
+        for difference in self.differences:
+            if difference.bank_entry is not None and difference.bank_entry >= len(self.entries):
+                raise ValueError(f"bank_entry {difference.bank_entry} is not among the item's entries")
         return self
 
 
@@ -1038,29 +1054,115 @@ class ReplyItems(_Model):
         return [(key, getattr(self, key.value)) for key in ItemKey]
 
 
+class Conclusion(StrEnum):
+    """The reply's one conclusion (结论) over all its items."""
+
+    CONFIRMED = "confirmed"  # 信息证明无误: every item confirmed or not applicable
+    EXCEPTIONS = "exceptions"  # 信息不符: at least one item states differences
+
+
+CONCLUSION_TITLES: Mapping[Conclusion, str] = {
+    Conclusion.CONFIRMED: "信息证明无误",
+    Conclusion.EXCEPTIONS: "信息不符",
+}
+"""The conclusion as the reply states it in words."""
+
+
+class Person(_Model):
+    """Someone named on a document by name and title (职务)."""
+
+    name: Name
+    title: Name
+
+
+class AutomatedControl(_Model):
+    """The bank's automated control that approved a reply without a person's review (直通式回函),
+    and the person accountable for it (name and title): an automated reply needs complete system
+    controls, and someone answers for them."""
+
+    # The reviewer's officer id on a reply the control approved.
+    control_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Name  # what the bank calls the control
+    accountable: Person
+
+
+QuotedNumber = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+"""The letter's 函证编号 as a reply or notice quotes it (its letter id where it has none)."""
+
+
+def quoted_number(letter: ConfirmationLetter) -> str:
+    """What a reply or a notice quotes of ``letter``: its 函证编号, or its letter id without one."""
+    return letter.confirmation_no or letter.letter_id
+
+
 class ConfirmationReply(_Model):
-    """The bank's reply (回函) to one letter, bound to the exact letter by its hash."""
+    """The bank's reply (回函) to one letter, bound to the exact letter by its hash.
+
+    ``conclusion`` states the items' result in one word (信息证明无误 / 信息不符) and must agree with
+    them. ``no_relationship``: the bank holds no relationship with the auditee (本行与被审计单位无
+    业务关系), audit evidence the auditor must see; such a reply lists nothing of the bank's and
+    states every entry the auditor listed as unknown to the bank. The preparer (经办) and reviewer
+    (复核) are people by name and title, unless ``automated_control`` approved the reply: then the
+    reviewer is that control, and the control names who is accountable for it.
+    """
 
     schema_id: Literal["confirmnet.reply"] = Field(default="confirmnet.reply", alias="schema")
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     letter_id: LetterId
+    confirmation_no: QuotedNumber  # 函证编号, quoted from the letter
     letter_hash: Bytes32Hex  # the salted letter hash recorded on chain at request
     bank_member_no: MemberNumber
     replied_on: date
+    conclusion: Conclusion
+    no_relationship: bool = False
     items: ReplyItems
     preparer: Officer  # 经办人
     reviewer: Officer  # 复核人
+    automated_control: AutomatedControl | None = None
     remarks: Note | None = None
 
     @model_validator(mode="after")
     def _four_eyes(self) -> Self:
         if self.preparer.officer_id.casefold() == self.reviewer.officer_id.casefold():
             raise ValueError("the reviewer must be another officer than the preparer")
+        control = self.automated_control
+        if control is not None and control.control_id != self.reviewer.officer_id:
+            raise ValueError("an automated control approves a reply as its reviewer")
+        return self
+
+    @model_validator(mode="after")
+    def _conclusion_agrees(self) -> Self:
+        stated = Conclusion.EXCEPTIONS if self.has_exceptions else Conclusion.CONFIRMED
+        if self.conclusion is not stated:
+            raise ValueError(f"the conclusion is {self.conclusion.value} but the items say {stated.value}")
+        return self
+
+    @model_validator(mode="after")
+    def _no_relationship_holds_nothing(self) -> Self:
+        if not self.no_relationship:
+            return self
+        for key, item in self.items.by_key():
+            if item.entries:
+                raise ValueError(f"a bank with no relationship lists no entries ({key.value})")
+            if any(d.reason is not DifferenceReason.UNKNOWN_TO_BANK for d in item.differences):
+                raise ValueError(
+                    f"a bank with no relationship states only entries unknown to it ({key.value})"
+                )
         return self
 
     @property
     def has_exceptions(self) -> bool:
         return any(item.status is ItemStatus.EXCEPTION for _, item in self.items.by_key())
+
+    def differences(self) -> list[tuple[ItemKey, Difference]]:
+        """Every stated difference with its item, in letter order: the list behind 信息不符."""
+        return [(key, d) for key, item in self.items.by_key() for d in item.differences]
+
+
+def conclusion_of(items: ReplyItems) -> Conclusion:
+    """The conclusion that ``items`` make."""
+    exceptions = any(item.status is ItemStatus.EXCEPTION for _, item in items.by_key())
+    return Conclusion.EXCEPTIONS if exceptions else Conclusion.CONFIRMED
 
 
 Document = ConfirmationLetter | ConfirmationReply
@@ -1069,14 +1171,34 @@ Document = ConfirmationLetter | ConfirmationReply
 
 
 class RejectionReason(IntEnum):
-    """Why a bank rejects a letter as not compliant: ``reject(letterId, reason)``."""
+    """Why a bank rejects a letter as not compliant: ``reject(letterId, reason)``.
+
+    A bank with no relationship with the auditee does not reject: it replies saying so
+    (``ConfirmationReply.no_relationship``). ``UNKNOWN_CUSTOMER`` is for a letter whose auditee
+    reference is not the bank's for the auditee it names.
+    """
 
     INCOMPLETE = 1
     REFERENCE_DATE_INVALID = 2
     UNKNOWN_CUSTOMER = 3
     AUTHORISATION_INVALID = 4
     NOT_FROM_AUDIT_FIRM = 5
+    UNPAID_FEES = 6  # 函证费 not paid, or the fee account cannot be debited
+    FORMAT_NOT_ACCEPTED = 7  # a format or scope this bank does not confirm
     OTHER = 99
+
+
+REJECTION_TITLES: Mapping[RejectionReason, str] = {
+    RejectionReason.INCOMPLETE: "询证函内容不完整",
+    RejectionReason.REFERENCE_DATE_INVALID: "基准日或函证日期有误",
+    RejectionReason.UNKNOWN_CUSTOMER: "被审计单位信息与本行记录不符",
+    RejectionReason.AUTHORISATION_INVALID: "被审计单位授权无效",
+    RejectionReason.NOT_FROM_AUDIT_FIRM: "非由会计师事务所发出",
+    RejectionReason.UNPAID_FEES: "函证费未支付",
+    RejectionReason.FORMAT_NOT_ACCEPTED: "本行不受理该函证格式或范围",
+    RejectionReason.OTHER: "其他原因",
+}
+"""Each rejection reason in words, as a non-compliance notice states it."""
 
 
 class RefusalReason(IntEnum):
@@ -1085,6 +1207,14 @@ class RefusalReason(IntEnum):
     NOT_OUR_AUDITOR = 1
     WRONG_CONTENT = 2
     OTHER = 99
+
+
+REFUSAL_TITLES: Mapping[RefusalReason, str] = {
+    RefusalReason.NOT_OUR_AUDITOR: "非本单位聘请的会计师事务所",
+    RefusalReason.WRONG_CONTENT: "询证函内容有误",
+    RefusalReason.OTHER: "其他原因",
+}
+"""Each refusal reason in words (ISA 505 ¶8: management's refusal is recorded with its reason)."""
 
 
 # --- parsing at the edge -----------------------------------------------------------------------

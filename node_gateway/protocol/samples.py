@@ -44,7 +44,9 @@ from node_gateway.protocol.documents import (
     ProductType,
     ReplyItems,
     WealthProduct,
+    conclusion_of,
     new_letter_id,
+    quoted_number,
     uscc,
 )
 from node_gateway.protocol.hashing import to_hex
@@ -310,8 +312,8 @@ def sample_letter(
     )
 
 
-PREPARER = Officer(officer_id="DH-PD-0417", name="陈晓明")
-REVIEWER = Officer(officer_id="DH-PD-0233", name="刘建国")
+PREPARER = Officer(officer_id="DH-PD-0417", name="陈晓明", title="对公业务经办")
+REVIEWER = Officer(officer_id="DH-PD-0233", name="刘建国", title="运营主管")
 
 
 def sample_reply(
@@ -340,18 +342,23 @@ def sample_reply(
                     reason=DifferenceReason.DIFFERENT_VALUE,
                     entry=0,
                     field="balance",
+                    reference=first.account_no,
+                    currency=first.currency,
                     auditor_value=f"{stated:.2f}",
                     bank_value=f"{stated - 100:.2f}",
                     note="基准日当日扣收手续费 100.00 元",
                 ),
             ),
         )
+    items = ReplyItems.model_validate(answers)
     return ConfirmationReply(
         letter_id=letter.letter_id,
+        confirmation_no=quoted_number(letter),
         letter_hash=to_hex(letter_hash),
         bank_member_no=letter.bank.member_no,
         replied_on=replied_on,
-        items=ReplyItems.model_validate(answers),
+        conclusion=conclusion_of(items),
+        items=items,
         preparer=PREPARER,
         reviewer=REVIEWER,
     )

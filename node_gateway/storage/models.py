@@ -178,6 +178,10 @@ class UserRow(Base):
     password_one_time: Mapped[bool] = mapped_column(default=False, server_default=false())
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is good once
+    # The person behind the user as documents name them (a bank reply's 经办 and 复核): their name
+    # and their title (职务), recorded by an admin; a user name is an account, not a person.
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
 
 
 class WebSession(Base):
@@ -218,3 +222,17 @@ class MandateRow(Base):
     valid_until: Mapped[int] = mapped_column(BigInteger)
     revoked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class NoticeRow(Base):
+    """A notice about a letter exchanged off chain with the other party (a bank's non-compliance
+    notice to the firm), sealed; its fact and time are on chain, its words only here. One per
+    letter and kind, from the member that sent it."""
+
+    __tablename__ = "notices"
+
+    letter_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sender: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -63,6 +63,7 @@ from node_gateway.web.pages import (
     require_page,
     site,
 )
+from node_gateway.web.replies import reply_words
 from node_gateway.web.sessions import Person
 from node_gateway.web.tables import Column, TableView, export
 
@@ -339,17 +340,6 @@ def item_tables(
     return tables
 
 
-def differences_in(tables: Sequence[ItemTable]) -> list[tuple[str, int | None, DifferenceView]]:
-    """Every difference the reply states, with its item and the letter's entry (1-based; None for
-    one about no entry of the letter), for the reply's summary."""
-    found: list[tuple[str, int | None, DifferenceView]] = []
-    for table in tables:
-        for index, row in enumerate(table.rows, start=1):
-            found += [(table.key, index, d) for d in row.differences]
-        found += [(table.key, None, d) for d in table.general]
-    return found
-
-
 @dataclass(frozen=True)
 class Step:
     """One step of the letter on chain, as a person reads it."""
@@ -418,7 +408,7 @@ def letter_page(
         "reply": reply,
         "reply_error": reply_error,
         "tables": tables,
-        "exceptions": differences_in(tables),
+        "said": reply_words(t, reply) if reply else None,
         "wide": WIDE_FIELDS,
         "inapplicable": [key.value for key, item in letter.items.by_key() if key.value not in shown]
         if letter

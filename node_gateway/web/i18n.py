@@ -485,12 +485,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.outbox.failed": ("失败", "failed"),
     "firm.outbox.attempts": ("已尝试 {n} 次", "{n} attempts"),
     "firm.reply.title": ("银行回函", "The bank's reply"),
-    "firm.reply.confirmed": ("结论:信息证明无误", "Conclusion: confirmed, every item as stated"),
-    "firm.reply.exceptions": (
-        "结论:信息不符 —— 差异以红色标出",
-        "Conclusion: exceptions — the differences are marked in red",
-    ),
-    "firm.reply.entry": ("第 {n} 行", "row {n}"),
     "firm.reply.replied_on": ("回函日期", "Replied on"),
     "firm.reply.signed": ("银行签字", "Signed by"),
     "firm.reply.preparer": ("经办", "preparer"),
@@ -537,7 +531,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.signer": ("被审计单位签字人 {address}", "the auditee's signer {address}"),
     "firm.rejection.1": ("函证内容不完整", "the letter is incomplete"),
     "firm.rejection.2": ("基准日无效", "the reference date is invalid"),
-    "firm.rejection.3": ("非该行客户", "not a customer of the bank"),
+    "firm.rejection.3": ("被审计单位信息与银行记录不符", "the auditee is not the one the bank knows"),
     "firm.rejection.4": ("授权无效", "the authorisation is invalid"),
     "firm.rejection.5": ("非会计师事务所发出", "not sent by an audit firm"),
     "firm.rejection.99": ("其他原因", "another reason"),
@@ -887,6 +881,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.409": ("当前状态不允许此操作", "The current state does not allow this"),
     "error.422": ("请求内容有误", "The request is wrong"),
     "error.503": ("服务暂时不可用", "The service is unavailable"),
+    # the reply's conclusion, differences and sign-offs, and the bank's notices (web/replies.py)
+    "reply.conclusion": ("结论:{words}", "Conclusion: {words}"),
+    "reply.differences": ("差异清单", "Differences"),
+    "firm.reply.marked": ("差异以红色标出", "the differences are marked in red"),
+    "reply.reference": ("账号/编号 {reference}", "no. {reference}"),
+    "reply.values": ("函证所列 {auditor},银行记录 {bank}", "the letter: {auditor}, the bank: {bank}"),
+    "reply.automated": (
+        "由银行自动化控制“{control}”复核通过;该控制的责任人:{accountable}",
+        "approved by the bank's automated control “{control}”; accountable for it: {accountable}",
+    ),
+    "reply.no_relationship": (
+        "银行声明:本行与被审计单位无业务关系(截至基准日未开立账户、无任何业务往来)。"
+        "这是审计证据而非退函:请核实被审计单位提供的开户信息,并执行追加程序。",
+        "The bank states it holds no relationship with the auditee (no account, no business at the "
+        "reference date). This is audit evidence, not a rejection: check what the auditee told you "
+        "and perform further procedures.",
+    ),
+    "reply.confirmation_no": ("函证编号", "Confirmation no."),
+    "notice.title": ("银行不符合要求通知", "The bank's non-compliance notice"),
+    "notice.reason": ("原因", "Reason"),
+    "notice.detail": ("具体说明", "Details"),
+    "notice.by": ("经办", "By"),
+    "notice.issued_on": ("通知日期", "Issued on"),
+    "notice.correct": (
+        "可修改后重新发函,新函将引用本函(corrects)。",
+        "You may send a corrected letter; it refers to this one (corrects).",
+    ),
+    "firm.rejection.6": ("函证费未支付", "the confirmation fee is unpaid"),
+    "firm.rejection.7": ("不受理该函证格式或范围", "a format or scope the bank does not confirm"),
 }
 
 

@@ -25,6 +25,7 @@ from bank_adapter.approval import (
     open_content,
     return_draft,
     save_draft,
+    straight_through_control,
 )
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.drafting import Draft, draft_reply
@@ -38,15 +39,17 @@ from bank_adapter.errors import (
 )
 from bank_adapter.models import DecisionRow, DraftRow
 from node_gateway.core.config import MemberRole, parse_currency_limits
-from node_gateway.core.security import create_user, revoke_user
+from node_gateway.core.security import create_user, revoke_user, set_person
 from node_gateway.protocol.documents import ConfirmationLetter, LetterFormat, Officer, OtherMatter
 from node_gateway.protocol.hashing import document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import PREPARER, REVIEWER, sample_letter
 from node_gateway.storage.db import Database
 from node_gateway.storage.vault import Vault
 
-CHEN = Officer(officer_id="chen", name="陈晓明")
-LIU = Officer(officer_id="liu", name="刘建国")
+CHEN = Officer(officer_id="chen", name="陈晓明", title="对公业务经办")
+LIU = Officer(officer_id="liu", name="刘建国", title="运营主管")
+# The straight-through control and who answers for it, as the bank's settings name them.
+CONTROL = straight_through_control("王立新", "运营管理部总经理")
 
 
 @pytest.fixture
@@ -61,6 +64,10 @@ def staff(database: Database) -> Database:
         create_user(session, MemberRole.BANK, "chen", {"preparer"})
         create_user(session, MemberRole.BANK, "liu", {"reviewer"})
         create_user(session, MemberRole.BANK, "wu", {"officer"})
+        session.flush()
+        for officer in (CHEN, LIU):
+            assert officer.title is not None
+            set_person(session, officer.officer_id, officer.name, officer.title)
     return database
 
 
@@ -182,7 +189,7 @@ def limits(cny: str) -> dict[str, Decimal]:
     return {"CNY": Decimal(cny), "USD": Decimal("1000000.00"), "EUR": Decimal("1000000.00")}
 
 
-STRAIGHT = ApprovalPolicy("straight_through", limit=limits("30000000.00"))
+STRAIGHT = ApprovalPolicy("straight_through", limit=limits("30000000.00"), control=CONTROL)
 
 
 def test_only_the_straight_through_policy_signs_for_the_system(
@@ -198,7 +205,12 @@ def test_only_the_straight_through_policy_signs_for_the_system(
             (STRAIGHT_THROUGH, ApprovalPolicy("manual"), letter),  # the policy is manual
             (STRAIGHT_THROUGH, STRAIGHT, None),  # the letter, and so its amounts, unknown
             (STRAIGHT_THROUGH, STRAIGHT, sample_letter()),  # another letter
-            (STRAIGHT_THROUGH, ApprovalPolicy("straight_through", limit=limits("1")), letter),  # above
+            (
+                STRAIGHT_THROUGH,
+                ApprovalPolicy("straight_through", limit=limits("1"), control=CONTROL),
+                letter,
+            ),
+            (STRAIGHT_THROUGH, ApprovalPolicy("straight_through"), letter),  # nobody accountable
         ]
         for reviewer, policy, of in refused:
             with pytest.raises(SystemSignOff):
@@ -210,6 +222,7 @@ def test_only_the_straight_through_policy_signs_for_the_system(
         assert row.status == DraftStatus.PENDING_REVIEW
         reply = approve(session, vault, row, STRAIGHT_THROUGH, replied_on=ON, policy=STRAIGHT, letter=letter)
         assert (reply.preparer, reply.reviewer) == (SYSTEM_DRAFTER, STRAIGHT_THROUGH)
+        assert reply.automated_control == CONTROL
 
     flagged = clean.model_copy(update={"attention": ("the auditee's name differs",)})
     other = sample_letter()

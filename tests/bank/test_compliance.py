@@ -54,7 +54,6 @@ def test_a_compliant_letter_passes() -> None:
         ({"bank_member_no": 9}, RejectionReason.OTHER),
         ({"today": date(2024, 12, 30)}, RejectionReason.REFERENCE_DATE_INVALID),  # before the reference date
         ({"today": date(2028, 1, 2)}, RejectionReason.REFERENCE_DATE_INVALID),  # more than 3 years on
-        ({"customer_known": False}, RejectionReason.UNKNOWN_CUSTOMER),
         ({"bank_auditee_ref": "0x" + "cd" * 32}, RejectionReason.UNKNOWN_CUSTOMER),
         ({"mandate_valid_until": NOW - 1}, RejectionReason.AUTHORISATION_INVALID),
         ({"mandate_valid_until": 0}, RejectionReason.AUTHORISATION_INVALID),
@@ -64,6 +63,15 @@ def test_a_compliant_letter_passes() -> None:
 def test_each_rule_has_its_reason(facts: dict[str, Any], reason: RejectionReason) -> None:
     result = _check(**facts)
     assert (result.passed, result.reason) == (False, reason)
+
+
+def test_no_relationship_is_answered_not_rejected() -> None:
+    """A bank with no relationship with the auditee says so in a reply (操作指引): no rejection."""
+    result = _check(customer_known=False)
+    assert result.passed
+    assert "no customer" in result.detail
+    # A letter that fails another rule is still rejected for it.
+    assert _check(customer_known=False, mandate_revoked=True).reason is RejectionReason.AUTHORISATION_INVALID
 
 
 def test_reference_dates() -> None:

@@ -61,6 +61,8 @@ def test_a_changed_balance_is_a_difference(sample_core: CoreBank, letter: Confir
             reason=DifferenceReason.DIFFERENT_VALUE,
             entry=1,
             field="balance",
+            reference=deposits[1].account_no,
+            currency="USD",
             auditor_value="255900.00",
             bank_value="256000.00",
         ),

@@ -27,7 +27,7 @@ from bank_adapter.workflow import store_draft
 from node_gateway.api.app import create_app
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.core.config import MemberRole
-from node_gateway.core.security import create_user, revoke_user
+from node_gateway.core.security import create_user, revoke_user, set_person
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     AuditFirm,
@@ -48,6 +48,13 @@ from node_gateway.storage.vault import StoredDocument
 if TYPE_CHECKING:
     from conftest import Chain, Deployment
 
+# The people behind the bank's users, as an admin records them (wang has none recorded yet).
+PEOPLE = {
+    "admin": ("李华", "系统管理员"),
+    "preparer": ("陈晓明", "对公业务经办"),
+    "reviewer": ("刘建国", "运营主管"),
+    "chen": ("陈立", "对公业务经办"),
+}
 # The bank's users: name -> roles. "chen" was a preparer; his key is revoked.
 USERS = {
     "admin": {"admin"},
@@ -124,6 +131,9 @@ def bank(deployed: Deployment, tmp_path: Path) -> Iterator[BankGateway]:
     letter_hash = to_hex(document_hash(letter, salt))
     with node.db.session() as session:
         keys = {name: create_user(session, MemberRole.BANK, name, roles) for name, roles in USERS.items()}
+        session.flush()
+        for name, (display_name, title) in PEOPLE.items():
+            set_person(session, name, display_name, title)
         session.add(
             LetterRow(
                 letter_id=letter.letter_id,
@@ -150,7 +160,9 @@ def _error(response: Any) -> tuple[int, str]:
 
 
 def _officer(user: str) -> Officer:
-    return Officer(officer_id=user, name=user)
+    """The officer as the bank's records name them (by the user name where they hold nothing)."""
+    name, title = PEOPLE.get(user, (user, None))
+    return Officer(officer_id=user, name=name, title=title)
 
 
 REVIEWER = _officer("reviewer")
@@ -201,7 +213,7 @@ def test_the_reply_must_be_the_draft_its_preparer_made(bank: BankGateway) -> Non
         prepared.model_copy(update={"remarks": "按账面余额回函", "items": altered}),
         prepared.model_copy(update={"remarks": "另外的备注"}),
         prepared.model_copy(
-            update={"remarks": "按账面余额回函", "preparer": Officer(officer_id="preparer", name="陈晓明")}
+            update={"remarks": "按账面余额回函", "preparer": Officer(officer_id="preparer", name="preparer")}
         ),
     ):
         response = bank.post_reply("reviewer", changed)
@@ -212,7 +224,7 @@ def test_the_reply_must_be_the_draft_its_preparer_made(bank: BankGateway) -> Non
 def test_a_preparer_drafts_and_another_reviewer_replies(bank: BankGateway) -> None:
     prepared = bank.reply(preparer=_officer("preparer"), reviewer=REVIEWER, remarks="按账面余额回函")
     drafted = bank.draft("preparer", prepared.items, remarks="按账面余额回函")
-    assert drafted["preparer"] == {"officer_id": "preparer", "name": "preparer"}
+    assert drafted["preparer"] == {"officer_id": "preparer", "name": "陈晓明", "title": None}
     with bank.client("preparer") as client:  # the maker cannot send it
         response = client.post(
             f"/v1/letters/{bank.letter.letter_id}/reply",
@@ -265,3 +277,41 @@ def test_a_system_draft_waits_for_a_person_to_prepare_it(bank: BankGateway) -> N
         (Action.DRAFTED, "preparer"),
         (Action.APPROVED, "reviewer"),
     ]
+
+
+# --- the reply names people by name and title ----------------------------------------------------
+
+
+def test_a_reply_names_its_officers_by_name_and_title(bank: BankGateway) -> None:
+    """Never only a user name: a reviewer whose name and title the bank has not recorded cannot
+    sign off; once an admin records them, the reply names the person."""
+    items = sample_reply(bank.letter, letter_hash=b"\0" * 32).items
+    bank.draft("preparer", items)
+    with bank.client("wang") as client:
+        refused = client.post(f"/v1/bank/letters/{bank.letter.letter_id}/approve", json={})
+    assert _error(refused) == (403, "officer_unnamed"), refused.text
+    assert bank.stored_reply() is None
+
+    person = {"name": "王芳", "title": "运营部副经理"}
+    with bank.client("reviewer") as client:  # only an admin records who a user is
+        assert _error(client.put("/v1/bank/officers/wang", json=person)) == (403, "forbidden")
+    with bank.client("admin") as client:
+        recorded = client.put("/v1/bank/officers/wang", json=person)
+        assert recorded.status_code == 200, recorded.text
+        assert recorded.json() | {"roles": None} == {
+            "user": "wang",
+            "roles": None,
+            "name": "王芳",
+            "title": "运营部副经理",
+            "signs_off": True,
+        }
+        listed = {o["user"]: o for o in client.get("/v1/bank/officers").json()}
+        assert listed["officer"]["signs_off"] is False  # nothing recorded for the officer
+    with bank.client("wang") as client:
+        approved = client.post(f"/v1/bank/letters/{bank.letter.letter_id}/approve", json={})
+    assert approved.status_code == 202, approved.text
+    reply = bank.stored_reply()
+    assert reply is not None
+    assert reply.preparer == Officer(officer_id="preparer", name="陈晓明", title="对公业务经办")
+    assert reply.reviewer == Officer(officer_id="wang", name="王芳", title="运营部副经理")
+    assert reply.automated_control is None

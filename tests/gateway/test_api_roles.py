@@ -85,6 +85,8 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         ("POST", "/v1/bank/letters/{letter_id}/reject"): _OFFICER,
         ("GET", "/v1/bank/deadlines"): _BANK_STAFF,
         ("GET", "/v1/bank/decisions"): _BANK_STAFF,
+        ("GET", "/v1/bank/officers"): _BANK_STAFF,
+        ("PUT", "/v1/bank/officers/{name}"): frozenset({"admin"}),
         ("POST", "/v1/bank/mandates/import"): _OFFICER,
     },
     MemberRole.REGULATOR: {

@@ -39,7 +39,7 @@ from node_gateway.storage.models import (
 )
 
 LEGACY = Path(__file__).parent / "legacy_schema"
-CORE_HEAD = "0005"  # the core's newest revision (0004: the web pages' passwords, TOTP and sessions; 0005: failed sign-ins)
+CORE_HEAD = "0006"  # the core's newest revision (0005: failed sign-ins; 0006: people's names and titles, notices)
 BANK_TABLES = {"bank_compliance_checks", "bank_drafts", "bank_decisions"}
 NOW = datetime(2025, 1, 6, 1, 30, 15, tzinfo=UTC)
 

@@ -49,6 +49,8 @@ _BANK_PLUGIN_ROUTES = {
     ("POST", "/v1/bank/letters/{letter_id}/reject"),
     ("GET", "/v1/bank/deadlines"),
     ("GET", "/v1/bank/decisions"),
+    ("GET", "/v1/bank/officers"),
+    ("PUT", "/v1/bank/officers/{name}"),
 }
 
 

@@ -144,19 +144,40 @@ def wait_in_inbox(consortium: Consortium, letter_ids: list[str], timeout_s: floa
     wait_until(arrived, timeout_s, f"{len(letter_ids)} letters in the bank's inbox")
 
 
+# The people behind a bank's provisioned users, as its admin records them: replies name them so.
+BANK_PEOPLE = {
+    "admin": ("李华", "运营管理部经理"),
+    "preparer": ("陈晓明", "对公业务经办"),
+    "reviewer": ("刘建国", "运营主管"),
+}
+
+
+def bank_officer(user: str) -> Officer:
+    name, title = BANK_PEOPLE[user]
+    return Officer(officer_id=user, name=name, title=title)
+
+
+def name_officers(bank: Gateway) -> None:
+    """The bank's admin records who its users are (``PUT /v1/bank/officers/{user}``); idempotent."""
+    with bank.client("admin") as client:
+        for user, (name, title) in BANK_PEOPLE.items():
+            ok(client.put(f"/v1/bank/officers/{user}", json={"name": name, "title": title}))
+
+
 def reviewed(reply: ConfirmationReply) -> ConfirmationReply:
     """The reply as the bank's user "reviewer" approves it (the API records the caller as checker)."""
-    return reply.model_copy(update={"reviewer": Officer(officer_id="reviewer", name="复核人")})
+    return reply.model_copy(update={"reviewer": bank_officer("reviewer")})
 
 
 def prepared(bank: Gateway, reply: ConfirmationReply) -> ConfirmationReply:
     """The maker's half: the bank's user "preparer" drafts ``reply`` (the letter accepted); the
     reply as it then names them, and "reviewer" as the checker who posts it to
     ``/v1/letters/{id}/reply``."""
+    name_officers(bank)
     body = {"items": reply.items.model_dump(mode="json"), "remarks": reply.remarks}
     with bank.client("preparer") as client:
-        draft = ok(client.post(f"/v1/bank/letters/{reply.letter_id}/draft", json=body), 201)
-    return reviewed(reply.model_copy(update={"preparer": Officer.model_validate(draft["preparer"])}))
+        ok(client.post(f"/v1/bank/letters/{reply.letter_id}/draft", json=body), 201)
+    return reviewed(reply.model_copy(update={"preparer": bank_officer("preparer")}))
 
 
 def accept_and_reply(

@@ -78,10 +78,20 @@ class CliGateway(launcher.Gateway):
 
 
 def cli_gateway(
-    role: str, name: str, code: str, data_dir: Path, network_file: Path, init_options: list[str] | None = None
+    role: str,
+    name: str,
+    code: str,
+    data_dir: Path,
+    network_file: Path,
+    init_options: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> CliGateway:
     return CliGateway(
-        MemberSpec(role, name, code), data_dir, network_file, PASSPHRASE, init_options=init_options or []
+        MemberSpec(role, name, code, env or {}),
+        data_dir,
+        network_file,
+        PASSPHRASE,
+        init_options=init_options or [],
     )
 
 

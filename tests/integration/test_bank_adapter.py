@@ -6,7 +6,7 @@ mandates with ``confirmnet bank mandates import``; officers act through the bank
 its CLI. Letters with matching figures go out with no human step; a changed balance, an unknown
 account and an unlisted account each wait for a reviewer with the right exception; the preparer
 cannot approve their own draft, nor a reviewer a system draft alone; an incomplete letter and a
-stranger's letter are rejected with their reason codes. The consortium's own bank, with no core
+stranger's letter is answered with a reply saying the bank holds no relationship. The consortium's own bank, with no core
 bank, replies by hand with a preparer and a reviewer.
 """
 
@@ -41,6 +41,7 @@ from node_gateway.protocol.documents import (
 from node_gateway.protocol.samples import sample_letter, sample_reply
 
 from .flows import (
+    BANK_PEOPLE,
     Customer,
     accept_and_reply,
     chain,
@@ -48,6 +49,7 @@ from .flows import (
     compose,
     letter_view,
     member_id,
+    name_officers,
     new_auditee,
     ok,
     request,
@@ -61,6 +63,11 @@ from .harness import Consortium, Gateway, cli_gateway, wait_until
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 LIMIT = "CNY=50000000.00,USD=50000000.00,EUR=50000000.00"  # above every amount of the sample letter
+ACCOUNTABLE_NAME, ACCOUNTABLE_TITLE = "周明远", "运营管理部总经理"  # answers for straight-through
+ACCOUNTABLE = {
+    "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_NAME": ACCOUNTABLE_NAME,
+    "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_TITLE": ACCOUNTABLE_TITLE,
+}
 
 
 @dataclass
@@ -110,9 +117,11 @@ def adapter_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactor
             "--straight-through-limit",
             LIMIT,
         ],
+        env=ACCOUNTABLE,
     )
     gateway.init()
     gateway.start()
+    name_officers(gateway)
     try:
         yield AdapterBank(gateway, core_url, consortium.admit(gateway), base)
     finally:
@@ -204,6 +213,10 @@ def test_a_clean_letter_goes_straight_through(
     assert {item["status"] for item in reply["items"].values()} == {"confirmed", "not_applicable"}
     assert reply["preparer"]["officer_id"] == "system:drafter"
     assert reply["reviewer"]["officer_id"] == "system:straight-through"
+    # The automated control that approved it, and who answers for it.
+    control = reply["automated_control"]
+    assert control["control_id"] == "system:straight-through"
+    assert control["accountable"] == {"name": ACCOUNTABLE_NAME, "title": ACCOUNTABLE_TITLE}
     actions = [(d["action"], d["actor_id"]) for d in adapter_bank.case(letter.letter_id)["decisions"]]
     assert actions == [
         ("compliance_passed", "system:compliance"),
@@ -212,22 +225,43 @@ def test_a_clean_letter_goes_straight_through(
     ]
 
 
-def test_an_incomplete_letter_and_a_strangers_are_rejected(
+def test_an_incomplete_letter_is_rejected(
     consortium: Consortium, adapter_bank: AdapterBank, season: Season
 ) -> None:
-    for name, reason in (
-        ("incomplete", RejectionReason.INCOMPLETE),
-        ("stranger", RejectionReason.UNKNOWN_CUSTOMER),
-    ):
-        letter_id = season.letters[name].letter_id
-        wait_status(consortium.firm, "auditor", letter_id, "REJECTED")
-        assert letter_view(consortium.firm, "auditor", letter_id)["reason"] == reason
-        case = adapter_bank.case(letter_id)
-        assert case["stage"] == "rejected"
-        assert case["compliance"]["reason"] == reason
-        assert case["compliance"]["decided_by"] == "system:compliance"
-    detail = adapter_bank.case(season.letters["incomplete"].letter_id)["compliance"]["detail"]
-    assert "deposits[2]" in detail
+    letter_id = season.letters["incomplete"].letter_id
+    reason = RejectionReason.INCOMPLETE
+    wait_status(consortium.firm, "auditor", letter_id, "REJECTED")
+    assert letter_view(consortium.firm, "auditor", letter_id)["reason"] == reason
+    case = adapter_bank.case(letter_id)
+    assert case["stage"] == "rejected"
+    assert case["compliance"]["reason"] == reason
+    assert case["compliance"]["decided_by"] == "system:compliance"
+    assert "deposits[2]" in case["compliance"]["detail"]
+
+
+def test_a_strangers_letter_is_answered_with_no_relationship(
+    consortium: Consortium, adapter_bank: AdapterBank, season: Season
+) -> None:
+    """A bank with no relationship with the auditee replies saying so, signed by two people (a
+    red flag for the auditor), instead of rejecting the letter."""
+    letter = season.letters["stranger"]
+    case = adapter_bank.wait_stage(letter.letter_id, "awaiting_review")  # a person confirms it
+    assert case["compliance"]["reason"] is None
+    assert "no customer" in case["compliance"]["detail"]
+    gateway = adapter_bank.gateway
+    with gateway.client("preparer") as preparer:
+        ok(preparer.post(f"/v1/bank/letters/{letter.letter_id}/draft", json={}), 201)
+    with gateway.client("reviewer") as reviewer:
+        ok(reviewer.post(f"/v1/bank/letters/{letter.letter_id}/approve", json={}), 202)
+    reply = close_when_replied(consortium, letter.letter_id)["reply"]
+    assert reply["no_relationship"] is True
+    assert reply["conclusion"] == "exceptions"  # the letter lists accounts the bank does not know
+    differences = [d for item in reply["items"].values() for d in item["differences"]]
+    assert differences
+    assert {d["reason"] for d in differences} == {"unknown_to_bank"}
+    assert not any(item["entries"] for item in reply["items"].values())
+    assert (reply["preparer"]["name"], reply["preparer"]["title"]) == BANK_PEOPLE["preparer"]
+    assert (reply["reviewer"]["name"], reply["reviewer"]["title"]) == BANK_PEOPLE["reviewer"]
 
 
 def test_a_changed_balance_waits_and_its_preparer_cannot_approve(

@@ -217,14 +217,17 @@ def replies(draw: st.DrawFn, letter: ConfirmationLetter | None = None) -> Confir
         else:
             items[key.value] = {"status": ItemStatus.CONFIRMED}
     preparer, reviewer = draw(st.lists(references, min_size=2, max_size=2, unique_by=str.casefold))
+    exceptions = any(item["status"] is ItemStatus.EXCEPTION for item in items.values())
     return ConfirmationReply.model_validate(
         {
             "letter_id": letter.letter_id,
+            "confirmation_no": draw(references),
             "letter_hash": draw(letter_ids),
             "bank_member_no": letter.bank.member_no,
             "replied_on": draw(dates),
+            "conclusion": "exceptions" if exceptions else "confirmed",
             "items": items,
-            "preparer": {"officer_id": preparer, "name": draw(names)},
-            "reviewer": {"officer_id": reviewer, "name": draw(names)},
+            "preparer": {"officer_id": preparer, "name": draw(names), "title": draw(names)},
+            "reviewer": {"officer_id": reviewer, "name": draw(names), "title": draw(names)},
         }
     )

@@ -296,6 +296,8 @@ def test_reason_codes_are_stable_uint16() -> None:
         "UNKNOWN_CUSTOMER": 3,
         "AUTHORISATION_INVALID": 4,
         "NOT_FROM_AUDIT_FIRM": 5,
+        "UNPAID_FEES": 6,
+        "FORMAT_NOT_ACCEPTED": 7,
         "OTHER": 99,
     }
     assert {r.name: r.value for r in RefusalReason} == {"NOT_OUR_AUDITOR": 1, "WRONG_CONTENT": 2, "OTHER": 99}

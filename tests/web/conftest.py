@@ -70,10 +70,16 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def add_user(gateway: Gateway, name: str, role: str, password_file: Path) -> None:
-    """A user of the gateway who signs in to its pages with the password in ``password_file``."""
+    """A user of the gateway who signs in to its pages with the password in ``password_file``,
+    recorded as a person (a bank's replies name their officers by name and title)."""
     command = [*CONFIRMNET, "gateway", "add-user", "--config", str(gateway.config), "--name", name]
     command += ["--role", role, "--password-file", str(password_file)]
+    command += ["--person", name, "--title", USER_TITLES.get(role, "职员")]
     subprocess.run(command, env=gateway.env(), check=True, capture_output=True)
+
+
+# The titles the web tests' users hold (a bank's replies name their officers with them).
+USER_TITLES = {"preparer": "对公业务经办", "reviewer": "运营主管", "officer": "函证岗"}
 
 
 def sign_in(page: Page, gateway: Gateway, name: str, password: str = PASSWORD, then: str = "/web/") -> None:

@@ -27,7 +27,7 @@ from bank_adapter.deadlines import Deadlines, today, working_days_between
 from bank_adapter.models import ComplianceCheckRow
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.core.config import MemberRole
-from node_gateway.core.security import create_user, set_password
+from node_gateway.core.security import create_user, set_password, set_person
 from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter, LetterItems
 from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 
 PASSWORD = "correct horse battery"
 USERS = {"li": {"preparer"}, "zhang": {"reviewer"}, "zhao": {"officer"}, "root": {"admin"}}
+# Who they are, as a reply names its officers (name and title).
+PEOPLE = {
+    "li": ("李经办", "对公业务经办"),
+    "zhang": ("张复核", "运营主管"),
+    "zhao": ("赵柜员", "函证岗"),
+    "root": ("孙管理", "运营管理部经理"),
+}
 
 
 @dataclass
@@ -93,6 +100,7 @@ def bank(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         for name, roles in USERS.items():
             create_user(session, MemberRole.BANK, name, roles, password=PASSWORD)
             set_password(session, name, PASSWORD, one_time=False)
+            set_person(session, name, *PEOPLE[name])
     yield BankPages(built, changed, unchecked)
     built.node.db.dispose()
 
@@ -177,7 +185,11 @@ def test_a_preparer_drafts_and_a_reviewer_approves_the_difference(bank: BankPage
     reviewer = sign_in(gw, "zhang")
     seen = reviewer.get(case).text
     assert "您可以复核本稿" in seen
-    assert "不是 li 的用户" in seen
+    assert "不是 李经办 的用户" in seen  # the preparer by the name the bank records
+    # The reply's conclusion and each difference in words: item, account number, currency, field.
+    assert 'data-testid="draft-conclusion">信息不符<' in seen
+    first = bank.changed.items.deposits.entries[0]
+    assert f"1 银行存款 · 账号/编号 {first.account_no} · {first.currency} · 余额:本行记录的数值不同" in seen
     for form in ({}, {"csrf_token": "forged"}):
         assert reviewer.post(f"{case}/approve", data=form).status_code == 403  # no CSRF token
     approved = _post(reviewer, case, f"{case}/approve", draft_version="1")
@@ -195,7 +207,7 @@ def test_an_admin_who_prepared_is_not_offered_approve_and_is_refused(bank: BankP
     admin = sign_in(gw, "root")  # admin holds every role: officer, preparer and reviewer
     page = admin.get(case).text
     assert "受理(合规)" in page
-    assert "非本行客户" in page
+    assert "函证费未支付" in page  # a reason offered for a notice
     assert "已受理" in _post(admin, case, f"{case}/accept")
     drafted = _post(admin, case, f"{case}/draft")
     assert "您是本稿的编制人,不能复核" in drafted
@@ -214,13 +226,13 @@ def test_an_officer_rejects_with_a_reason_in_words(bank: BankPages) -> None:
     _store(gw, other, LetterStatus.AUTHORISED)
     case = f"/web/bank/letters/{other.letter_id}"
     officer = sign_in(gw, "zhao")
-    page = _post(officer, case, f"{case}/reject", reason="3", note="客户不在本行开户")
+    page = _post(officer, case, f"{case}/reject", reason="6", note="2024 年度函证费未缴")
     assert "已拒绝" in page
-    assert "非本行客户" in page
+    assert "函证费未支付" in page
     with gw.node.db.session() as session:
         check = session.get_one(ComplianceCheckRow, other.letter_id)
-    assert (check.outcome, check.reason, check.decided_by) == ("rejected", 3, "zhao")
-    wrong = officer.post(f"{case}/reject", data={"csrf_token": _csrf(page), "reason": "7"})
+    assert (check.outcome, check.reason, check.decided_by) == ("rejected", 6, "zhao")
+    wrong = officer.post(f"{case}/reject", data={"csrf_token": _csrf(page), "reason": "8"})
     assert wrong.status_code == 422
 
 
