@@ -467,7 +467,8 @@ class UploadJob:
     state: str = "planned"  # planned → sending → done | failed
     created: int = 0  # letters this job created
     held: list[str] = field(default_factory=list)  # letters the gateway held already: not sent again
-    error: str | None = None
+    error: str | None = None  # why it stopped, as the service said it
+    error_code: str | None = None
     ended_at: float | None = None
 
     @property
@@ -519,6 +520,7 @@ class UploadJobs:
         ).start()
 
     def _send(self, job: UploadJob, node: Node, user: User) -> None:
+        error: tuple[str, str] | None = None  # the code and the words of what stopped it
         try:
             for start in range(0, job.total, SEND_BATCH):
                 batch = job.plan.letters[start : start + SEND_BATCH]
@@ -532,13 +534,13 @@ class UploadJobs:
                 with self.lock:
                     job.created += len(fresh)
                     job.held += sorted(held)
-            outcome, error = "done", None
         except Exception as exc:  # whatever stops it, the page says what and how far
             log.warning("upload %s stopped after %d letters: %s", job.job_id, job.handled, exc, exc_info=exc)
             code = classify(exc)[1] if isinstance(exc, NodeGatewayError) else type(exc).__name__
-            outcome, error = "failed", f"{code}: {exc}"
+            error = (code, str(exc))
         with self.lock:
-            job.state, job.error, job.ended_at = outcome, error, time.time()
+            job.state, job.ended_at = ("failed" if error else "done"), time.time()
+            job.error_code, job.error = error or (None, None)
 
 
 _REGISTRY_LOCK = threading.Lock()
@@ -670,7 +672,7 @@ def upload_job(
     """An upload's plan (its issues row by row, or its letters and the button that sends them), or
     the progress of its sending (the partial, polled while it runs)."""
     t, job = _t(request), _job(request, job_id, person)
-    context: dict[str, Any] = {"job": job, "poll_s": POLL_S}
+    context: dict[str, Any] = {"job": job, "poll_s": POLL_S, "say": functools.partial(say, t)}
     if partial:
         return render(request, "firm/_upload_progress.html", context, person=person)
     held_before = []

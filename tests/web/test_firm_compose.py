@@ -332,6 +332,36 @@ def test_a_clean_workbook_is_sent_in_batches_and_never_twice(
     assert "网关已重启" in gone.text
 
 
+def test_an_upload_stopped_by_the_service_says_how_far_and_resumes(
+    firm: Firm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third letter's salt is not the bank's: the plan cannot know (the mandate is the service's
+    check), so the first batch is created, the second refused whole; the sheet corrected and sent
+    again creates only the third."""
+    monkeypatch.setattr(firm_compose, "SEND_BATCH", 2)
+    http = sign_in(firm.gateway, "wang")
+    csrf = _csrf(http.get("/web/firm/upload").text)
+    dates = ["2024-07-31", "2024-08-31", "2024-09-30"]
+    rows = _sheet_rows(firm, dates)
+    stranger = to_hex(new_salt())
+    wrong = [row | {"auditee_salt": stranger} if row["reference_date"] == dates[2] else row for row in rows]
+    before = _letter_count(firm)
+
+    stopped = _send_and_wait(http, _upload(http, "letters.csv", _csv(wrong), csrf).url.path, csrf)
+    assert 'data-state="failed"' in stopped
+    assert "发送在处理 2 封后停止" in stopped
+    assert "该银行没有此被审计单位的授权登记" in stopped  # the service's refusal, in words
+    assert "<code>invalid_request</code>" in stopped
+    assert _letter_count(firm) == before + 2
+
+    again = _upload(http, "letters.csv", _csv(rows), csrf)
+    assert "其中 2 封此前已由同一表格创建,不会重复发送。" in again.text
+    resumed = _send_and_wait(http, again.url.path, csrf)
+    assert 'data-state="done"' in resumed
+    assert "本次创建 1 封" in resumed
+    assert _letter_count(firm) == before + 3
+
+
 def test_the_pages_refuse_without_a_session_the_role_or_csrf(firm: Firm) -> None:
     plain = client(firm.gateway.app)
     for path in ("/web/firm/compose", "/web/firm/upload", "/web/firm/upload/template.csv"):
