@@ -328,7 +328,7 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
         # its rate in the one direction (units bought per unit sold) the quote's inverse.
         sells_foreign = rng.random() < 0.7
         quoted = _CNY_PER[currency]
-        bought, sold, rate = (
+        buy, sell, rate = (
             (("CNY", local), (currency, foreign), quoted)
             if sells_foreign
             else ((currency, foreign), ("CNY", local), (1 / quoted).quantize(Decimal("1e-8")))
@@ -337,10 +337,10 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
             FxContractRow(
                 contract_no=f"FX{traded:%Y%m%d}-{rng.randrange(1000, 9999)}",
                 customer_code=code,
-                bought_currency=bought[0],
-                bought_amount=bought[1],
-                sold_currency=sold[0],
-                sold_amount=sold[1],
+                bought_currency=buy[0],
+                bought_amount=buy[1],
+                sold_currency=sell[0],
+                sold_amount=sell[1],
                 rate=rate,
                 trade_date=traded,
                 settlement_date=as_of + timedelta(days=rng.randrange(10, 120)),

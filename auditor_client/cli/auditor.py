@@ -234,10 +234,12 @@ def upload(
             bar.advance(task, len(batch))
     _write_created(output, created)
     table = Table(title=f"{len(created)} letters created")
-    for column in ("letter key", "letter id", "status", "due"):
+    for column in ("letter key", "函证编号", "letter id", "status", "due"):
         table.add_column(column)
     for key, summary in created[:50]:
-        table.add_row(key[:50], summary.letter_id, summary.status, when(summary.due_at))
+        table.add_row(
+            key[:50], summary.confirmation_no or "—", summary.letter_id, summary.status, when(summary.due_at)
+        )
     print_table(table)
     if len(created) > 50:
         console.print(f"… and {len(created) - 50} more" + (f"; all in {output}" if output else ""))
@@ -248,9 +250,13 @@ def _write_created(path: Path | None, created: list[tuple[str, LetterSummary]]) 
         return
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["letter_key", "letter_id", "letter_hash", "bank", "due_at", "status"])
+        writer.writerow(
+            ["letter_key", "confirmation_no", "letter_id", "letter_hash", "bank", "due_at", "status"]
+        )
         for key, s in created:
-            writer.writerow([key, s.letter_id, s.letter_hash, s.bank, s.due_at, s.status])
+            writer.writerow(
+                [key, s.confirmation_no or "", s.letter_id, s.letter_hash, s.bank, s.due_at, s.status]
+            )
 
 
 @auditor_app.command("create")
@@ -284,7 +290,10 @@ def create(
     with gateway_errors(), client(gateway, api_key) as api:
         created = api.create_letters(drafts)
     for path, summary in zip(letters, created, strict=True):
-        console.print(f"{path}: letter {summary.letter_id} ({summary.status}, due {when(summary.due_at)})")
+        console.print(
+            f"{path}: letter {summary.confirmation_no} {summary.letter_id} "
+            f"({summary.status}, due {when(summary.due_at)})"
+        )
 
 
 # --- following letters -----------------------------------------------------------------------------
@@ -322,12 +331,13 @@ def status(
             console.print_json(item.model_dump_json())
         return
     table = Table(title=f"{len(items)} of {page.total} letters")
-    for column in ("letter id", "bank", "status", "due", "reply", "created"):
+    for column in ("函证编号", "letter id", "bank", "status", "due", "reply", "created"):
         table.add_column(column)
     for item in items:
         state_text = f"[red]{item.status} OVERDUE" if item.overdue else item.status
         reply = "verified" if item.reply_verified else ("received" if item.has_reply else "—")
         table.add_row(
+            item.confirmation_no or "—",
             item.letter_id,
             str(item.bank),
             state_text,
@@ -344,7 +354,7 @@ def show(letter_id: LetterIdArgument, gateway: GatewayOption, api_key: ApiKeyOpt
     with gateway_errors(), client(gateway, api_key) as api:
         detail = api.get_letter(letter_id)
     console.print(
-        f"letter {detail.letter_id}: [bold]{detail.status}[/bold]"
+        f"letter {detail.confirmation_no or '—'} {detail.letter_id}: [bold]{detail.status}[/bold]"
         + (" [red]OVERDUE" if detail.overdue else "")
     )
     if detail.letter is not None:

@@ -98,6 +98,12 @@ class GatewaySettings(BaseSettings):
         None, description="This gateway's own JSON-RPC endpoint (its node); the network file's if unset"
     )
     database_url: str | None = Field(None, description="SQLAlchemy URL; a SQLite file in data_dir if unset")
+    letter_number_prefix: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Z]{1,10}$",
+        description="An audit firm's prefix of its letters' 函证编号 (MJ gives MJ-2025-000017); "
+        "F and the member number if unset",
+    )
     host: str = "127.0.0.1"
     port: int = 8700
     public_url: str | None = Field(

@@ -96,6 +96,9 @@ class CreateLetters(RequestBody):
 
 class LetterSummary(BaseModel):
     letter_id: str
+    confirmation_no: str | None = Field(
+        None, description="The letter's 函证编号 (firm prefix, year, sequence)"
+    )
     firm: int
     bank: int
     status: str

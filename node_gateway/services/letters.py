@@ -17,7 +17,8 @@ from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -36,6 +37,7 @@ from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
     RejectionReason,
+    format_confirmation_no,
     normalise_registration_code,
     parse_letter,
     parse_reply,
@@ -54,7 +56,13 @@ from node_gateway.protocol.hashing import (
 from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, only_after
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
-from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction
+from node_gateway.storage.models import (
+    ChainEventRow,
+    LetterNumberRow,
+    LetterRow,
+    MandateRow,
+    OutboxTransaction,
+)
 from node_gateway.storage.vault import StoredDocument
 
 PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
@@ -110,13 +118,60 @@ def stored_reply(node: Node, row: LetterRow) -> tuple[ConfirmationReply, StoredD
 # --- the audit firm ----------------------------------------------------------------------------
 
 
+def letter_number_prefix(node: Node) -> str:
+    """The firm's prefix of its 函证编号: as configured, else F and its member number."""
+    return node.settings.letter_number_prefix or f"F{node.member_id()}"
+
+
+def _reserve_numbers(session: Session, year: int, count: int) -> int:
+    """The first of ``count`` fresh sequence numbers of ``year``; taken in the caller's transaction,
+    so numbers of letters that are not stored are not used up."""
+    for _ in range(2):
+        last = session.scalar(
+            update(LetterNumberRow)
+            .where(LetterNumberRow.year == year)
+            .values(last=LetterNumberRow.last + count)
+            .returning(LetterNumberRow.last)
+        )
+        if last is not None:
+            return int(last) - count + 1
+        try:
+            with session.begin_nested():  # the year's first letters; another request may be first
+                session.add(LetterNumberRow(year=year, last=count))
+            return 1
+        except IntegrityError:
+            continue
+    raise Conflict(f"the letter numbers of {year} are being taken by another request; try again")
+
+
+def _numbered(
+    node: Node, session: Session, letters: Sequence[ConfirmationLetter]
+) -> list[ConfirmationLetter]:
+    """The letters with their 函证编号, in order: the firm's prefix, the year of the letter's date
+    and the next sequence numbers of that year."""
+    prefix = letter_number_prefix(node)
+    by_year: dict[int, list[int]] = {}
+    for index, letter in enumerate(letters):
+        by_year.setdefault(letter.issued_on.year, []).append(index)
+    numbers: dict[int, str] = {}
+    for year, indexes in sorted(by_year.items()):
+        first = _reserve_numbers(session, year, len(indexes))
+        for offset, index in enumerate(indexes):
+            numbers[index] = format_confirmation_no(prefix, year, first + offset)
+    return [
+        parse_letter(letter.model_dump(mode="json", by_alias=True) | {"confirmation_no": numbers[index]})
+        for index, letter in enumerate(letters)
+    ]
+
+
 def create_letters(
     node: Node, session: Session, drafts: Sequence[tuple[ConfirmationLetter, Salt, int | None]]
 ) -> list[LetterRow]:
     """Stores letters and enqueues their requests: all of them, or none if any is wrong.
 
     Each draft is the letter, the auditee reference salt its bank gave the auditee, and the
-    reply due time (default: two weeks).
+    reply due time (default: two weeks). The gateway gives each letter its 函证编号 (a draft
+    that brings one is refused): the stored, hashed and sent document carries it.
     """
     me = node.member_id()
     problems: list[str] = []
@@ -131,6 +186,8 @@ def create_letters(
             problems.append(
                 f"{lid}: the letter names member {letter.audit_firm.member_no} as firm, this is {me}"
             )
+        if letter.confirmation_no is not None:
+            problems.append(f"{lid}: the firm's gateway gives the 函证编号; leave confirmation_no out")
         if due_at is not None and due_at <= _now():
             problems.append(f"{lid}: the due time is in the past")
         try:
@@ -147,7 +204,8 @@ def create_letters(
         raise InvalidRequest("; ".join(problems))
     rows = []
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
-    for (letter, _, due_at), reference in zip(drafts, references, strict=True):
+    numbered = _numbered(node, session, [letter for letter, _, _ in drafts])
+    for letter, (_, _, due_at), reference in zip(numbered, drafts, references, strict=True):
         salt = new_salt()
         letter_hash = to_hex(document_hash(letter, salt))
         auditee_ref = to_hex(reference)
@@ -160,6 +218,7 @@ def create_letters(
             letter_hash=letter_hash,
             due_at=due,
             status=PENDING,
+            confirmation_no=letter.confirmation_no,
             letter_sealed=node.vault.seal(
                 letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
             ),

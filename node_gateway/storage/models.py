@@ -74,8 +74,23 @@ class LetterRow(Base):
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # The letter's 函证编号 (firm prefix, year, sequence), as its document states it.
+    confirmation_no: Mapped[str | None] = mapped_column(String(40))
 
-    __table_args__ = (Index("ix_letters_due", "due_at"), Index("ix_letters_bank_status", "bank", "status"))
+    __table_args__ = (
+        Index("ix_letters_due", "due_at"),
+        Index("ix_letters_bank_status", "bank", "status"),
+        Index("ux_letters_firm_confirmation_no", "firm", "confirmation_no", unique=True),
+    )
+
+
+class LetterNumberRow(Base):
+    """The last 函证编号 sequence the firm's gateway gave out in a year: numbers never repeat."""
+
+    __tablename__ = "letter_numbers"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
 
 
 class ChainEventRow(Base):

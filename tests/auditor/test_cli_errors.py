@@ -72,6 +72,7 @@ class FakeGateway:
 def _summary(letter_id: str) -> LetterSummary:
     return LetterSummary(
         letter_id=letter_id,
+        confirmation_no=f"MJ-2025-{int(letter_id[-2:], 16):06d}",
         firm=2,
         bank=3,
         status="REQUESTED",
@@ -173,8 +174,9 @@ def test_status_prints_whole_ids_into_a_file(fake: Callable[..., FakeGateway]) -
     assert result.exit_code == 0, result.output
     assert "…" not in result.output
     lines = result.output.splitlines()
-    for letter_id in ids:
-        assert any(letter_id in line for line in lines), result.output
+    for number, letter_id in enumerate(ids, start=1):
+        # The 函证编号 people quote beside the id the chain knows, on the same line.
+        assert any(letter_id in line and f"MJ-2025-{number:06d}" in line for line in lines), result.output
     assert "REQUESTED OVERDUE" in result.output
 
 

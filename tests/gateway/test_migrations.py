@@ -22,7 +22,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, Table, inspect, select, text
+from sqlalchemy import Connection, MetaData, Table, insert, inspect, select, text
 
 from bank_adapter.approval import Action, DraftStatus
 from bank_adapter.models import ComplianceCheckRow, DecisionRow, DraftRow
@@ -39,7 +39,7 @@ from node_gateway.storage.models import (
 )
 
 LEGACY = Path(__file__).parent / "legacy_schema"
-CORE_HEAD = "0006"  # the core's newest revision (0005: failed sign-ins; 0006: people's names and titles, notices)
+CORE_HEAD = "0007"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号)
 BANK_TABLES = {"bank_compliance_checks", "bank_drafts", "bank_decisions"}
 NOW = datetime(2025, 1, 6, 1, 30, 15, tzinfo=UTC)
 
@@ -100,8 +100,9 @@ def _seed(db: Database, revision: str) -> None:
                 name="liu", roles="reviewer", key_id="a1b2c3", key_hash="0" * 64, created_at=NOW
             )
         )
-        session.add(
-            LetterRow(
+        # Only the columns every revision's letters table has (not 0007's confirmation_no).
+        session.execute(
+            insert(LetterRow).values(
                 letter_id=letter_id,
                 firm=2,
                 bank=3,

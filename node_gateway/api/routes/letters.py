@@ -31,6 +31,7 @@ router = APIRouter(
 def summary(row: LetterRow, now: int) -> LetterSummary:
     return LetterSummary(
         letter_id=row.letter_id,
+        confirmation_no=row.confirmation_no,
         firm=row.firm,
         bank=row.bank,
         status=row.status,
