@@ -53,6 +53,7 @@ from node_gateway.protocol.documents import (
     new_letter_id,
 )
 from node_gateway.protocol.hashing import from_hex
+from node_gateway.protocol.wire import LetterSummary
 
 REFERENCE_DATE = date(2025, 12, 31)
 AUDIT_PERIOD = Period(start=date(2025, 1, 1), end=REFERENCE_DATE)
@@ -274,14 +275,16 @@ def _chain_now(network: LocalNetwork) -> int:
     return max(int(time.time()), latest + 1)
 
 
-def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _firm_letters(network: LocalNetwork, ids: set[str]) -> dict[str, LetterSummary]:
+    found: dict[str, LetterSummary] = {}
     for firm in network.by_role("audit_firm"):
         with firm.sdk("auditor") as client:
-            found.update(
-                {x.letter_id: x.status for x in client.iter_letters(page_size=1000) if x.letter_id in ids}
-            )
+            found.update({x.letter_id: x for x in client.iter_letters(page_size=1000) if x.letter_id in ids})
     return found
+
+
+def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
+    return {letter_id: x.status for letter_id, x in _firm_letters(network, ids).items()}
 
 
 def _request(
@@ -456,7 +459,8 @@ def approve_exceptions(banks: Sequence[Gateway]) -> None:
 
 def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSummary:
     ids = set(season.letters)
-    statuses = _firm_statuses(network, ids)
+    letters = _firm_letters(network, ids)
+    statuses = {letter_id: x.status for letter_id, x in letters.items()}
     exceptions = 0
     for letter_id, (_, customer) in season.letters.items():
         if statuses.get(letter_id) == "CLOSED":
@@ -477,7 +481,9 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
         median_reply_seconds=stats["median_reply_seconds"],
         p95_reply_seconds=stats["p95_reply_seconds"],
         exceptions=exceptions,
-        overdue=stats["overdue"],
+        # past the firm's due time (the contract's isOverdue); the regulator's overdue counts only
+        # the bank's statutory deadlines
+        overdue=sum(x.overdue for x in letters.values()),
         verified_packages=0,
         verified_letters=0,
         verification_failures=0,
