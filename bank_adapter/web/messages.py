@@ -25,8 +25,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "answered within 10.",
     ),
     "inbox.no_calendar": (
-        "今年的法定工作日历尚未公布,暂按周一至周五计算。",
-        "This year's official calendar is not published yet: weekdays stand in for working days.",
+        "期限所在年份的法定工作日历尚未发布到网络,暂按周一至周五计算,相关期限为暂定。",
+        "The official calendar of a year the deadlines reach into is not published to the network yet: "
+        "weekdays stand in for working days, and those deadlines are provisional.",
     ),
     "inbox.show_all": ("包括已办结的函证", "Include answered letters"),
     "inbox.show_open": ("只看待办", "Open letters only"),
