@@ -5,7 +5,7 @@ Council's notice for 2027 is not transcribed in this repository)."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from node_gateway.chain.network import NetworkFile, calendar_path, publish_calendar
 from node_gateway.gateway_cli import network_app
-from node_gateway.protocol.calendar import CALENDAR, OfficialYear, WorkingCalendar, calendar_hash
+from node_gateway.protocol.calendar import OfficialYear, WorkingCalendar, calendar_hash
+from node_gateway.protocol.documents import CHINA_TIME
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 
 TEST_2027 = Path(__file__).parent / "data" / "calendar-2027.test.json"
@@ -101,10 +102,18 @@ def test_a_file_that_is_no_calendar_is_refused(
     assert NetworkFile.load(network_file).calendars == {}
 
 
-def test_the_process_calendar_is_the_one_the_bank_counts_in() -> None:
-    from bank_adapter.deadlines import official
+def test_the_bank_counts_in_the_published_years(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A letter received on 28 December 2026: provisional until 2027 is published, then exact,
+    with 1 January 2027 off as the file says."""
+    from bank_adapter import deadlines
 
-    assert official(date(2026, 1, 5)) is CALENDAR.knows(2026)
+    monkeypatch.setattr(deadlines, "CALENDAR", WorkingCalendar())
+    assert not deadlines.official(date(2026, 12, 28))
+    monkeypatch.setattr(deadlines, "CALENDAR", WorkingCalendar([OfficialYear.read(TEST_2027.read_bytes())]))
+    assert deadlines.official(date(2026, 12, 28))
+    received = datetime(2026, 12, 28, 9, tzinfo=CHINA_TIME)
+    assert deadlines.Deadlines.for_receipt(received).compliance_due == date(2026, 12, 31)
+    assert deadlines.Deadlines.for_receipt(received).reply_due == date(2027, 1, 12)
 
 
 def test_the_command_refuses_a_file_that_is_no_calendar(network_file: Path, tmp_path: Path) -> None:
