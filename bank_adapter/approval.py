@@ -6,9 +6,11 @@ note; the reviewer is never the preparer. A letter has one live draft at a time:
 supersedes the one before.
 
 Policies: ``manual`` — a person reviews every draft; ``straight_through`` — a draft the system
-made on arrival with no exception, nothing flagged for attention and no amount above the limit
-is approved at once by the system reviewer (``system:straight-through``), so the reply records a
-system preparer and a distinct system reviewer. Everything else waits for a person.
+made on arrival with no exception, nothing flagged for attention and every amount within its own
+currency's limit (a currency without a limit never goes straight through; amounts are never
+compared across currencies) is approved at once by the system reviewer
+(``system:straight-through``), so the reply records a system preparer and a distinct system
+reviewer. Everything else waits for a person.
 
 Who signs off a reply (``check_sign_offs``, on every approval): two active users of this gateway,
 a preparer (the ``preparer`` role) who drafted it — the decision log holds their ``drafted`` entry
