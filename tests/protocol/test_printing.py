@@ -21,10 +21,13 @@ import zxingcpp
 
 from node_gateway.protocol import as_salt, document_hash, to_hex
 from node_gateway.protocol.documents import (
+    AccountType,
     AutomatedControl,
     Conclusion,
     ConfirmationLetter,
     ConfirmationReply,
+    DepositAccount,
+    DepositType,
     Difference,
     DifferenceReason,
     Entry,
@@ -259,3 +262,31 @@ def test_the_committed_examples_embed_their_fonts(name: str) -> None:
     assert fonts
     assert [font_name for font_name, font in fonts if not embedded(font)] == []
     assert len(_qr_codes(pdf)) == 1
+
+
+def test_an_account_the_letter_left_out_is_listed_where_the_bank_fills_in() -> None:
+    letter = _letter()
+    reply = _reply(letter, with_exception=False)
+    unlisted = DepositAccount(
+        account_no="31050161373600099999",
+        account_name=letter.auditee.name,
+        currency="HKD",
+        account_type=AccountType.GENERAL,
+        deposit_type=DepositType.DEMAND,
+        balance=Decimal("88.80"),
+    )
+    difference = Difference(
+        reason=DifferenceReason.NOT_LISTED_BY_AUDITOR, bank_entry=0, note="询证函未列示的账户"
+    )
+    deposits: ItemReply[DepositAccount] = ItemReply(
+        status=ItemStatus.EXCEPTION, differences=(difference,), entries=(unlisted,)
+    )
+    items = reply.items.model_copy(update={"deposits": deposits})
+    changed = ConfirmationReply.model_validate(
+        reply.model_copy(update={"items": items, "conclusion": Conclusion.EXCEPTIONS}).model_dump()
+    )
+    text = pdf_text(reply_pdf(changed, letter, _reply_record(changed))).replace("\n", "")
+    assert "本行填列" in text
+    assert text.count("31050161373600099999") == 2  # in the list of differences and in the bank's table
+    assert "本行有记录，询证函未列示" in text
+    assert "HKD" in text
