@@ -176,6 +176,7 @@ def _dashboard_row(
 ) -> dict[str, Any]:
     return {
         "letter_id": letter.letter_id,
+        "confirmation_no": letter.confirmation_no or f"{letter.letter_id[:10]}…",
         "status": letter.status,
         "overdue": "yes" if letter.overdue else "no",
         "due": beijing(letter.due_at),
@@ -193,7 +194,7 @@ def _columns(banks: Sequence[str]) -> tuple[Column, ...]:
         Column("status", "firm.col.status", choices=STATUSES, choice_label="letterstatus."),
         Column("bank", "firm.col.bank", choices=tuple(banks)),
         Column("auditee", "firm.col.auditee"),
-        Column("letter_id", "firm.col.letter"),
+        Column("confirmation_no", "firm.col.letter"),
         Column("requested", "firm.col.requested"),
         Column("reply", "firm.col.reply"),
     )
