@@ -59,25 +59,23 @@ def test_the_template_is_one_valid_letter(tmp_path: Path) -> None:
     assert letter.items.custody.not_applicable  # its own row says so
     assert (letter.audit_firm, letter.reference_date, letter.issued_on) == (FIRM, date(2024, 12, 31), TODAY)
     assert (letter.audit_period.start, letter.audit_period.end) == (date(2024, 1, 1), date(2024, 12, 31))
-    assert (
-        letter.closed_accounts_period == letter.audit_period
-    )  # item 3's period: the audit period unless given
-    assert (letter.firm_contact.name, letter.fee_account) == ("赵敏", letter.fee_account)
-    assert letter.fee_account is not None and letter.fee_account.account_no == "31050161373600001234"
+    # Item 3's period: the audit period unless given.
+    assert letter.closed_accounts_period == letter.audit_period
+    assert (letter.firm_contact.name, letter.firm_contact.phone) == ("赵敏", "+86 21 6350 8800")
+    assert letter.fee_account is not None
+    assert letter.fee_account.account_no == "31050161373600001234"
     assert letter.confirmation_no is None  # the firm's gateway numbers the letter when it creates it
 
 
 def test_format_one_item_no_row_mentions_is_an_error_not_a_not_applicable(tmp_path: Path) -> None:
     rows = [row for row in letter_rows() if row["item"] != "custody"]
     plan = plan_file(write_csv(tmp_path / "omitted.csv", rows), audit_firm=FIRM, today=TODAY)
-    assert not plan.ok and plan.letters == []
+    assert not plan.ok
+    assert plan.letters == []
     ((issue),) = plan.issues
     assert (issue.row, issue.column) == (2, "item")
-    assert (
-        "custody" in issue.message
-        and "托管证券或其他产权文件" in issue.message
-        and "not_applicable" in issue.message
-    )
+    for words in ("custody", "托管证券或其他产权文件", "not_applicable"):
+        assert words in issue.message
     # Format two leaves an item nobody mentions to the bank; it still lists the accounts it knows.
     two = [{**row, "letter_format": "two"} for row in rows if row["item"] in ("deposits", "loans")]
     plan = plan_file(write_csv(tmp_path / "two.csv", two), audit_firm=FIRM, today=TODAY)
