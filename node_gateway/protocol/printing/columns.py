@@ -240,7 +240,7 @@ CLOSING_WORDS: dict[ItemKey, str] = {
 
 
 def item_heading(key: ItemKey) -> str:
-    """ "3. 期内注销账户"; the annex as "附表 资金归集(资金池)"."""
+    """The item's heading as the letter numbers it ("3. 期内注销账户"), the annex "附表 资金归集(资金池)"."""
     if key is ItemKey.CASH_POOLING:
         return f"附表 {ITEM_TITLES[key]}"
     return f"{list(ItemKey).index(key) + 1}. {ITEM_TITLES[key]}"
