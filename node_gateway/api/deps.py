@@ -66,8 +66,13 @@ def require(*roles: str) -> Callable[[User], User]:
 
 Auditor = Annotated[User, Depends(require("auditor"))]
 AuditorOrAuditee = Annotated[User, Depends(require("auditor", "auditee"))]
+# The engagement's project manager: approves (审核) prepared letters; a manager is usually an
+# auditor too, and only an auditor prepares.
+Manager = Annotated[User, Depends(require("manager"))]
+# Recalls a prepared letter: its preparer (an auditor) or a manager.
+AuditorOrManager = Annotated[User, Depends(require("auditor", "manager"))]
 # The member's letters: the firm's auditors and the bank's staff, never the firm's auditee key.
-LetterReader = Annotated[User, Depends(require("auditor", "officer", "preparer", "reviewer"))]
+LetterReader = Annotated[User, Depends(require("auditor", "manager", "officer", "preparer", "reviewer"))]
 Analyst = Annotated[User, Depends(require("analyst"))]
 OperatorUser = Annotated[User, Depends(require("operator"))]
 # The registry, as the operator manages it and as a firm's auditors address letters to its banks.

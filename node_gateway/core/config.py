@@ -104,6 +104,18 @@ class GatewaySettings(BaseSettings):
         description="An audit firm's prefix of its letters' 函证编号 (MJ gives MJ-2025-000017); "
         "F and the member number if unset",
     )
+    # The firm's review (审核) and acceptance (验收): preparer and reviewer are different people.
+    firm_review_required: bool = Field(
+        False,
+        description="An audit firm's letters wait, prepared, until a manager other than their "
+        "preparer approves them; only a manager accepts (closes) a reply",
+    )
+    authorisation_return_days: int = Field(
+        10,
+        ge=0,
+        description="An audit firm's letter the auditee has not authorised within these calendar "
+        "days of its request goes back to the firm (withdrawn on chain); 0: never",
+    )
     host: str = "127.0.0.1"
     port: int = 8700
     public_url: str | None = Field(

@@ -36,7 +36,9 @@ ADMIN = "admin"
 USER_ROLES: dict[MemberRole, frozenset[str]] = {
     # "auditee": a key an audit firm gives its client's signer, good only to submit a signed
     # authorisation or refusal.
-    MemberRole.AUDIT_FIRM: frozenset({"auditor", "auditee", ADMIN}),
+    # "manager": the engagement's project manager, who reviews (审核) letters before they go out
+    # and accepts (验收) replies where the firm reviews (``firm_review_required``).
+    MemberRole.AUDIT_FIRM: frozenset({"auditor", "manager", "auditee", ADMIN}),
     MemberRole.BANK: frozenset({"officer", "preparer", "reviewer", ADMIN}),
     MemberRole.REGULATOR: frozenset({"analyst", ADMIN}),
     MemberRole.OPERATOR: frozenset({"operator", ADMIN}),

@@ -111,6 +111,14 @@ class LetterSummary(BaseModel):
     reply_verified: bool
     reason: int | None
     created_at: datetime
+    prepared_by: str | None = Field(None, description="The firm's user who prepared the letter")
+    reviewed_by: str | None = Field(None, description="The firm's manager who approved it (审核)")
+    accepted_by: str | None = Field(None, description="The firm's user who accepted the reply (验收)")
+    returned: str | None = Field(
+        None,
+        description="Why the firm's gateway withdrew the letter by itself: not_authorised_in_time "
+        "(退回, the auditee did not authorise it within the days the firm allows)",
+    )
 
 
 class ChainStep(BaseModel):

@@ -1,14 +1,18 @@
-"""Slow, periodic upkeep: publish this member's endpoint and keys, and forget old peer nonces."""
+"""Slow, periodic upkeep: publish this member's endpoint and keys, forget old peer nonces, and (an
+audit firm's) return the letters the auditee has not authorised in time."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
+from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
 from node_gateway.peer.signing import prune_nonces
 from node_gateway.protocol.hashing import to_hex
+from node_gateway.services.firm_review import return_unauthorised
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
 
@@ -16,8 +20,9 @@ INTERVAL_S = 60.0
 
 
 class Housekeeping:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, clock: Callable[[], float] = time.time) -> None:
         self.node = node
+        self.clock = clock  # the calendar time the return of letters counts from
         self._last = 0.0
 
     def run_once(self) -> int:
@@ -27,7 +32,17 @@ class Housekeeping:
         self.publish_endpoint()
         # Past twice the allowed clock skew a replayed nonce is refused for its timestamp anyway.
         prune_nonces(self.node.db, utcnow() - timedelta(seconds=2 * self.node.settings.peer_clock_skew_s))
-        return 0
+        return len(self.return_letters())
+
+    def return_letters(self) -> list[str]:
+        """An audit firm's letters not authorised in time, withdrawn (退回); their ids."""
+        if self.node.settings.role != MemberRole.AUDIT_FIRM:
+            return []
+        with self.node.db.session() as session:
+            returned = return_unauthorised(self.node, session, int(self.clock()))
+        if returned:
+            self.node.notify()
+        return returned
 
     def publish_endpoint(self) -> bool:
         """Records this gateway's URL and public keys on chain if the registry holds others."""

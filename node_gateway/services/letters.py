@@ -66,6 +66,10 @@ from node_gateway.storage.models import (
 from node_gateway.storage.vault import StoredDocument
 
 PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
+# The firm's review (``firm_review_required``): a letter waits, prepared, for a manager's approval
+# (审核) before its request goes on chain; a prepared letter recalled (召回) never goes out.
+PREPARED = "PREPARED"
+RECALLED = "RECALLED"
 # Awaiting the auditee or the bank (the due time runs), by the names the rows hold.
 AWAITING_BANK = {status.name for status in AWAITING} | {PENDING}
 # Awaiting the auditee's signature: stored here, or requested on chain.
@@ -165,14 +169,21 @@ def _numbered(
 
 
 def create_letters(
-    node: Node, session: Session, drafts: Sequence[tuple[ConfirmationLetter, Salt, int | None]]
+    node: Node,
+    session: Session,
+    drafts: Sequence[tuple[ConfirmationLetter, Salt, int | None]],
+    *,
+    prepared_by: str | None = None,
 ) -> list[LetterRow]:
     """Stores letters and enqueues their requests: all of them, or none if any is wrong.
 
     Each draft is the letter, the auditee reference salt its bank gave the auditee, and the
     reply due time (default: two weeks). The gateway gives each letter its 函证编号 (a draft
-    that brings one is refused): the stored, hashed and sent document carries it.
+    that brings one is refused): the stored, hashed and sent document carries it. Where the firm
+    reviews its letters (``firm_review_required``) they stay PREPARED, nothing enqueued, until a
+    manager approves them (``services.firm_review``).
     """
+    held = node.settings.firm_review_required
     me = node.member_id()
     problems: list[str] = []
     seen: set[str] = set()
@@ -217,24 +228,32 @@ def create_letters(
             auditee_ref=auditee_ref,
             letter_hash=letter_hash,
             due_at=due,
-            status=PENDING,
+            status=PREPARED if held else PENDING,
             confirmation_no=letter.confirmation_no,
+            prepared_by=prepared_by,
             letter_sealed=node.vault.seal(
                 letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
             ),
         )
         session.add(row)
-        payload = {
-            "letter_id": letter.letter_id,
-            "bank": letter.bank.member_no,
-            "auditee_ref": auditee_ref,
-            "letter_hash": letter_hash,
-            "due_at": due,
-        }
-        steps.append((f"request:{letter.letter_id}", "request", payload, letter.letter_id))
+        if not held:
+            steps.append(request_step(row))
         rows.append(row)
     enqueue_steps(session, steps)
+    session.flush()  # the rows as stored (their defaults), even with no step to look up
     return rows
+
+
+def request_step(row: LetterRow) -> tuple[str, str, dict[str, Any], str | None]:
+    """The outbox entry that records a stored letter's request on chain."""
+    payload = {
+        "letter_id": row.letter_id,
+        "bank": row.bank,
+        "auditee_ref": row.auditee_ref,
+        "letter_hash": row.letter_hash,
+        "due_at": row.due_at,
+    }
+    return (f"request:{row.letter_id}", "request", payload, row.letter_id)
 
 
 def _foreign_references(
@@ -440,14 +459,18 @@ def close(node: Node, session: Session, letter_id: str) -> None:
     close_many(node, session, [letter_id])
 
 
-def close_many(node: Node, session: Session, letter_ids: Sequence[str]) -> None:
-    """Closes letters whose replies this gateway has verified: all of them, or none if any has none."""
+def close_many(
+    node: Node, session: Session, letter_ids: Sequence[str], *, accepted_by: str | None = None
+) -> None:
+    """Closes letters whose replies this gateway has verified: all of them, or none if any has none.
+    ``accepted_by``: the person who accepts the replies (验收), kept with each letter."""
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     for row in _firm_letters(node, session, letter_ids):
         if row.status == LetterStatus.CLOSED.name:
             continue
         if not _allows(Action.CLOSE, row.status) or not row.reply_verified:
             raise Conflict(f"letter {row.letter_id} has no verified reply yet (status {row.status})")
+        row.accepted_by = accepted_by
         steps.append((f"close:{row.letter_id}", "close", {"letter_id": row.letter_id}, row.letter_id))
     enqueue_steps(session, steps)
 

@@ -76,6 +76,13 @@ class LetterRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     # The letter's 函证编号 (firm prefix, year, sequence), as its document states it.
     confirmation_no: Mapped[str | None] = mapped_column(String(40))
+    # The firm's people (user names): who prepared the letter, who reviewed it (审核) before it
+    # went out, who accepted the reply (验收).
+    prepared_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    # Why the firm's gateway withdrew the letter by itself (not_authorised_in_time: 退回).
+    returned: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_letters_due", "due_at"),

@@ -36,6 +36,9 @@ _COMMON: dict[tuple[str, str], Who] = {
     ("POST", "/peer/v1/envelopes"): PEER,
 }
 _AUDITOR = frozenset({"auditor", "admin"})
+# The firm's manager reads the letters, approves (审核), recalls and accepts (验收, closes).
+_MANAGER = frozenset({"manager", "admin"})
+_FIRM_STAFF = _AUDITOR | _MANAGER
 _OFFICER = frozenset({"officer", "admin"})
 _PREPARER = frozenset({"preparer", "admin"})
 _REVIEWER = frozenset({"reviewer", "admin"})
@@ -47,19 +50,21 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
     MemberRole.AUDIT_FIRM: {
         **_COMMON,
         # The auditee's key submits its signer's authorisation or refusal, and reads nothing.
-        ("GET", "/v1/letters"): _AUDITOR,
-        ("GET", "/v1/letters/{letter_id}"): _AUDITOR,
-        ("GET", "/v1/letters/{letter_id}/letter.pdf"): _AUDITOR,
-        ("GET", "/v1/letters/{letter_id}/reply.pdf"): _AUDITOR,
+        ("GET", "/v1/letters"): _FIRM_STAFF,
+        ("GET", "/v1/letters/{letter_id}"): _FIRM_STAFF,
+        ("GET", "/v1/letters/{letter_id}/letter.pdf"): _FIRM_STAFF,
+        ("GET", "/v1/letters/{letter_id}/reply.pdf"): _FIRM_STAFF,
         ("POST", "/v1/letters"): _AUDITOR,
+        ("POST", "/v1/letters/approve"): _MANAGER,
+        ("POST", "/v1/letters/{letter_id}/recall"): _FIRM_STAFF,
         ("POST", "/v1/authorisations/requests"): _AUDITOR,
         ("POST", "/v1/authorisations"): frozenset({"auditor", "auditee", "admin"}),
         ("POST", "/v1/letters/{letter_id}/follow-up"): _AUDITOR,
         ("POST", "/v1/letters/{letter_id}/withdraw"): _AUDITOR,
         ("GET", "/v1/letters/{letter_id}/reply"): _AUDITOR,
         ("GET", "/v1/letters/{letter_id}/evidence"): _AUDITOR,
-        ("POST", "/v1/letters/close"): _AUDITOR,
-        ("POST", "/v1/letters/{letter_id}/close"): _AUDITOR,
+        ("POST", "/v1/letters/close"): _FIRM_STAFF,
+        ("POST", "/v1/letters/{letter_id}/close"): _FIRM_STAFF,
         ("GET", "/v1/members"): _AUDITOR,  # to address letters to active banks
     },
     MemberRole.BANK: {

@@ -7,7 +7,7 @@ import json
 
 from fastapi import APIRouter, status
 
-from node_gateway.api.deps import Auditor, AuditorOrAuditee, NodeDep, SessionDep
+from node_gateway.api.deps import Auditor, AuditorOrAuditee, AuditorOrManager, Manager, NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import (
     Accepted,
@@ -27,7 +27,7 @@ from node_gateway.api.types import LetterId
 from node_gateway.chain.contracts import Authorisation, Refusal
 from node_gateway.errors import InvalidRequest
 from node_gateway.protocol.hashing import Salt, as_salt, from_hex, to_hex
-from node_gateway.services import letters
+from node_gateway.services import firm_review, letters
 
 router = APIRouter(
     prefix="/v1",
@@ -58,11 +58,32 @@ def _bytes(value: str, name: str) -> bytes:
     summary="Request one or many letters (all or none)",
 )
 def create_letters(
-    body: CreateLetters, node: NodeDep, session: SessionDep, _: Auditor
+    body: CreateLetters, node: NodeDep, session: SessionDep, user: Auditor
 ) -> list[LetterSummary]:
     drafts = [(d.letter, _salt(d.auditee_salt), d.due_at) for d in body.letters]
-    rows = letters.create_letters(node, session, drafts)
+    rows = letters.create_letters(node, session, drafts, prepared_by=user.name)
     return [summary(row, 0) for row in rows]
+
+
+@router.post(
+    "/letters/approve",
+    response_model=list[LetterSummary],
+    summary="Approve prepared letters (审核通过), all or none: a manager, not their preparer",
+)
+def approve_letters(
+    body: CloseLetters, node: NodeDep, session: SessionDep, user: Manager
+) -> list[LetterSummary]:
+    rows = firm_review.approve(node, session, body.letter_ids, user)
+    return [summary(row, 0) for row in rows]
+
+
+@router.post(
+    "/letters/{letter_id}/recall",
+    response_model=LetterSummary,
+    summary="Recall a prepared letter (召回) before it goes out: its preparer or a manager",
+)
+def recall(letter_id: LetterId, node: NodeDep, session: SessionDep, user: AuditorOrManager) -> LetterSummary:
+    return summary(firm_review.recall(node, session, letter_id, user), 0)
 
 
 @router.post(
@@ -171,12 +192,16 @@ def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor
     status_code=status.HTTP_202_ACCEPTED,
     summary="Close many letters whose replies are verified (all or none)",
 )
-def close_letters(body: CloseLetters, node: NodeDep, session: SessionDep, _: Auditor) -> list[Accepted]:
-    letters.close_many(node, session, body.letter_ids)
+def close_letters(
+    body: CloseLetters, node: NodeDep, session: SessionDep, user: AuditorOrManager
+) -> list[Accepted]:
+    firm_review.check_acceptance(node, session, body.letter_ids, user)
+    letters.close_many(node, session, body.letter_ids, accepted_by=user.name)
     return [Accepted(letter_id=letter_id, queued="close") for letter_id in body.letter_ids]
 
 
 @router.post("/letters/{letter_id}/close", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def close(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.close(node, session, letter_id)
+def close(letter_id: LetterId, node: NodeDep, session: SessionDep, user: AuditorOrManager) -> Accepted:
+    firm_review.check_acceptance(node, session, [letter_id], user)
+    letters.close_many(node, session, [letter_id], accepted_by=user.name)
     return Accepted(letter_id=letter_id, queued="close")

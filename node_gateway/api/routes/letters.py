@@ -44,6 +44,10 @@ def summary(row: LetterRow, now: int) -> LetterSummary:
         reply_verified=row.reply_verified,
         reason=row.reason,
         created_at=row.created_at,
+        prepared_by=row.prepared_by,
+        reviewed_by=row.reviewed_by,
+        accepted_by=row.accepted_by,
+        returned=row.returned,
     )
 
 
