@@ -44,6 +44,15 @@ def _prepared(node: Node, session: Session, letter_id: str) -> LetterRow:
     return row
 
 
+def may_review(prepared_by: str | None, user: User) -> bool:
+    """Whether ``user`` may review (or accept the reply of) a letter ``prepared_by`` someone."""
+    return user.has(MANAGER) and prepared_by != user.name
+
+
+def may_recall(prepared_by: str | None, user: User) -> bool:
+    return prepared_by == user.name or user.has(MANAGER)
+
+
 def _not_the_preparer(row: LetterRow, user: User, what: str) -> None:
     if not user.has(MANAGER):
         raise Forbidden(f"{what} of letter {row.letter_id} is a manager's; user {user.name!r} is none")
@@ -71,7 +80,7 @@ def approve(node: Node, session: Session, letter_ids: Sequence[str], reviewer: U
 def recall(node: Node, session: Session, letter_id: str, user: User) -> LetterRow:
     """The preparer or a manager takes back a prepared letter (召回): it never goes out."""
     row = _prepared(node, session, letter_id)
-    if row.prepared_by != user.name and not user.has(MANAGER):
+    if not may_recall(row.prepared_by, user):
         raise Forbidden(f"only its preparer or a manager recalls letter {row.letter_id}")
     row.status = RECALLED
     return row

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import NodeDep, SessionDep
+from node_gateway.api.models import CloseLetters
 from node_gateway.api.routes import firm as firm_api
 from node_gateway.api.routes import letters as letters_api
 from node_gateway.api.types import LetterId
@@ -51,7 +52,8 @@ from node_gateway.protocol.wire import (
     LetterSummary,
 )
 from node_gateway.services import letters as letter_service
-from node_gateway.services.letters import PENDING
+from node_gateway.services.firm_review import may_recall, may_review
+from node_gateway.services.letters import PENDING, PREPARED, RECALLED
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -82,6 +84,7 @@ NAV = (NavLink(f"{FIRM}/letters", "nav.firm_letters", frozenset({"auditor"})),)
 
 # The statuses a firm's letter has here, in the lifecycle's order (PENDING: not on chain yet).
 STATUSES = (
+    PREPARED,
     PENDING,
     "REQUESTED",
     "AUTHORISED",
@@ -91,6 +94,7 @@ STATUSES = (
     "REJECTED",
     "REFUSED",
     "WITHDRAWN",
+    RECALLED,
 )
 _AWAITING_AUTHORISATION = (PENDING, "REQUESTED")
 _AWAITING = {status.name for status in AWAITING} | {PENDING}
@@ -421,7 +425,14 @@ def letter_page(
         "due": beijing(detail.due_at),
         "may_follow_up": detail.status in _AWAITING - {PENDING},
         "may_withdraw": detail.status in _AWAITING - {PENDING},
-        "may_close": detail.status == "REPLIED" and detail.reply_verified and reply is not None,
+        "may_close": detail.status == "REPLIED"
+        and detail.reply_verified
+        and reply is not None
+        and (not node.settings.firm_review_required or may_review(detail.prepared_by, person.user)),
+        # The firm's review (审核) and recall (召回) of a prepared letter; closing is acceptance (验收).
+        "may_approve": detail.status == PREPARED and may_review(detail.prepared_by, person.user),
+        "may_recall": detail.status == PREPARED and may_recall(detail.prepared_by, person.user),
+        "review_required": node.settings.firm_review_required,
         "poll_s": POLL_S,
     }
     template = "firm/_letter_state.html" if partial else "firm/letter.html"
@@ -459,6 +470,24 @@ def withdraw(
 ) -> Response:
     firm_api.withdraw(letter_id, node, session, person.user)
     flash(person, _t(request)("firm.done.withdraw"))
+    return redirect(_letter_url(letter_id))
+
+
+@router.post(f"{FIRM}/letters/{{letter_id}}/approve")
+def approve(
+    request: Request, letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson
+) -> Response:
+    firm_api.approve_letters(CloseLetters(letter_ids=[letter_id]), node, session, person.user)
+    flash(person, _t(request)("firm.done.approve"))
+    return redirect(_letter_url(letter_id))
+
+
+@router.post(f"{FIRM}/letters/{{letter_id}}/recall")
+def recall(
+    request: Request, letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson
+) -> Response:
+    firm_api.recall(letter_id, node, session, person.user)
+    flash(person, _t(request)("firm.done.recall"))
     return redirect(_letter_url(letter_id))
 
 

@@ -910,6 +910,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "firm.rejection.6": ("函证费未支付", "the confirmation fee is unpaid"),
     "firm.rejection.7": ("不受理该函证格式或范围", "a format or scope the bank does not confirm"),
+    # --- the firm's review (审核), recall (召回), acceptance (验收) and return (退回) ---
+    "letterstatus.PREPARED": ("待项目经理审核", "prepared, awaiting the manager's review"),
+    "letterstatus.RECALLED": ("已召回(未发出)", "recalled (never sent)"),
+    "firm.review.lead": (
+        "本函由 {preparer} 编制,经另一位项目经理审核通过后才会上链并发送被审计单位授权。",
+        "Prepared by {preparer}; it goes on chain and to the auditee only once another person, a "
+        "manager, has approved it.",
+    ),
+    "firm.review.people": (
+        "编制:{preparer} · 审核:{reviewer} · 验收:{acceptor}",
+        "Prepared: {preparer} · reviewed: {reviewer} · accepted: {acceptor}",
+    ),
+    "firm.do.approve": ("审核通过并发出", "Approve and send"),
+    "firm.do.recall": ("召回(不发出)", "Recall (do not send)"),
+    "firm.do.recall_confirm": (
+        "召回后本函不会发出,确定召回吗?",
+        "Recalled, the letter is never sent. Recall it?",
+    ),
+    "firm.do.accept": ("验收回函并关闭", "Accept the reply and close"),
+    "firm.done.approve": ("已审核通过,待上链", "Approved; queued for the chain"),
+    "firm.done.recall": ("已召回,本函不会发出", "Recalled; the letter will not be sent"),
+    "firm.returned.not_authorised_in_time": (
+        "已退回:被审计单位未在期限内授权",
+        "returned: the auditee did not authorise it in time",
+    ),
 }
 
 

@@ -35,6 +35,7 @@ from .conftest import gateway_node
 
 if TYPE_CHECKING:
     from conftest import Chain, Deployment
+    from fastapi import FastAPI
     from starlette.testclient import TestClient
 
 # The firm's people: an assistant prepares, two project managers (each also an auditor) review.
@@ -45,6 +46,7 @@ PEOPLE = {"assistant": {"auditor"}, "manager": {"auditor", "manager"}, "manager2
 class Firm:
     deployed: Deployment
     node: Node
+    app: FastAPI
     http: TestClient
     keys: dict[str, str]
     salt: str
@@ -97,7 +99,8 @@ def _firm(in_process: Chain, path: Path, **settings: Any) -> Generator[Firm]:
         keys = {
             name: create_user(session, MemberRole.AUDIT_FIRM, name, roles) for name, roles in PEOPLE.items()
         }
-    yield Firm(deployed, node, client(create_app(node, run_workers=False)), keys, to_hex(salt))
+    app = create_app(node, run_workers=False)
+    yield Firm(deployed, node, app, client(app), keys, to_hex(salt))
     node.db.dispose()
 
 
