@@ -46,6 +46,9 @@ from bank_adapter.errors import (
 )
 from bank_adapter.models import DecisionRow, DraftRow
 from node_gateway.protocol.documents import (
+    AMOUNT_FIELDS as AMOUNT_FIELDS,  # the schema's money fields, re-exported
+)
+from node_gateway.protocol.documents import (
     AutomatedControl,
     ConfirmationLetter,
     ConfirmationReply,
@@ -67,20 +70,6 @@ STRAIGHT_THROUGH_CONTROL_NAME = "直通式回函自动复核控制(无差异、�
 SYSTEM_WORKFLOW = Officer(officer_id="system:workflow", name="流程(系统)")  # housekeeping of drafts
 # The user roles that sign off a reply: its preparer's (经办) and its reviewer's (复核).
 PREPARER_ROLE, REVIEWER_ROLE = "preparer", "reviewer"
-
-# The money fields of the entries, whatever the item: what an approval limit is about.
-AMOUNT_FIELDS = frozenset(
-    {
-        "balance",
-        "principal",
-        "amount",
-        "face_amount",
-        "unused_amount",
-        "bought_amount",
-        "sold_amount",
-        "discount_interest",
-    }
-)
 
 
 class DraftStatus(StrEnum):

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from node_gateway.protocol.errors import InvalidDocument
@@ -844,6 +845,37 @@ class LetterItems(_Model):
     def by_key(self) -> list[tuple[ItemKey, Item[Any]]]:
         """The items in letter order, with their keys."""
         return [(key, getattr(self, key.value)) for key in ItemKey]
+
+
+def entry_model(key: ItemKey) -> type[Entry]:
+    """The entry class of an item, read from the letter's schema."""
+    annotation = LetterItems.model_fields[key.value].annotation
+    model: type[Entry] = annotation.__pydantic_generic_metadata__["args"][0]  # type: ignore[union-attr]
+    return model
+
+
+ENTRY_MODELS: Mapping[ItemKey, type[Entry]] = {key: entry_model(key) for key in ItemKey}
+"""Each item's entry class."""
+
+
+def _money(metadata: Iterable[object]) -> bool:
+    return any(isinstance(m, PlainSerializer) and m.func is _fixed_point for m in metadata)
+
+
+def _holds_money(field: FieldInfo) -> bool:
+    """Whether a field is an ``Amount`` or a ``SignedAmount``, optional or not."""
+    options = get_args(field.annotation)
+    return _money(field.metadata) or any(_money(getattr(option, "__metadata__", ())) for option in options)
+
+
+AMOUNT_FIELDS: frozenset[str] = frozenset(
+    name
+    for model in ENTRY_MODELS.values()
+    for name, field in model.model_fields.items()
+    if _holds_money(field)
+)
+"""The entries' money fields, whatever the item (balances, principal and interest, face and net
+amounts, a product's net value…): what a straight-through limit counts, what pages group."""
 
 
 class LetterFormat(StrEnum):

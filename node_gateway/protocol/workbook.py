@@ -53,9 +53,11 @@ from node_gateway.protocol.documents import (
     Item,
     ItemKey,
     LetterFormat,
-    LetterItems,
     new_letter_id,
     normalise_registration_code,
+)
+from node_gateway.protocol.documents import (
+    ENTRY_MODELS as ENTRY_MODELS,  # each item's entry class, for the sheet's columns
 )
 from node_gateway.protocol.errors import ProtocolError
 from node_gateway.protocol.hashing import SALT_LENGTH, from_hex, to_hex
@@ -104,14 +106,6 @@ REQUIRED_COLUMNS = (
 ROW_COLUMNS = ("item", "not_applicable")
 
 
-def entry_model(key: ItemKey) -> type[Entry]:
-    """The entry class of an item, read from the letter's schema."""
-    annotation = LetterItems.model_fields[key.value].annotation
-    model: type[Entry] = annotation.__pydantic_generic_metadata__["args"][0]  # type: ignore[union-attr]
-    return model
-
-
-ENTRY_MODELS: dict[ItemKey, type[Entry]] = {key: entry_model(key) for key in ItemKey}
 ENTRY_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(name for model in ENTRY_MODELS.values() for name in model.model_fields)
 )

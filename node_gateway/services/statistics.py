@@ -83,14 +83,18 @@ class LetterStatistics(BaseModel):
     withdrawn: int = 0
     refused: int = 0
     awaiting: int = 0
-    overdue: int = 0
-    replied_late: int = 0
-    reply_rate: float | None = None
-    notices_on_time: int = 0
-    notices_late: int = 0
-    notice_timeliness: float | None = None
-    rejection_reasons: dict[str, int] = Field(default_factory=dict)
-    provisional: int = 0
+    overdue: int = Field(0, description="Awaiting the bank past the statutory reply deadline")
+    replied_late: int = Field(0, description="Replied after the statutory reply deadline")
+    reply_rate: float | None = Field(None, description="replied / (replied + rejected + overdue)")
+    notices_on_time: int = Field(0, description="Rejections within 3 working days of the authorisation")
+    notices_late: int = Field(0, description="Rejections after 3 working days of the authorisation")
+    notice_timeliness: float | None = Field(None, description="notices_on_time / all rejections")
+    rejection_reasons: dict[str, int] = Field(
+        default_factory=dict, description="Rejections per reason (RejectionReason, lower case)"
+    )
+    provisional: int = Field(
+        0, description="Letters whose deadline reaches into a year without a published official calendar"
+    )
     median_reply_seconds: int | None = None
     p95_reply_seconds: int | None = None
     median_end_to_end_seconds: int | None = None

@@ -36,6 +36,7 @@ from node_gateway.errors import InvalidRequest, NodeGatewayError
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
 from node_gateway.protocol.documents import (
+    AMOUNT_FIELDS,
     CHINA_TIME,
     ConfirmationLetter,
     ConfirmationReply,
@@ -98,19 +99,6 @@ STATUSES = (
 )
 _AWAITING_AUTHORISATION = (PENDING, "REQUESTED")
 _AWAITING = {status.name for status in AWAITING} | {PENDING}
-# Values of these fields are amounts: shown grouped by thousands.
-_AMOUNTS = frozenset(
-    {
-        "balance",
-        "principal",
-        "amount",
-        "face_amount",
-        "unused_amount",
-        "bought_amount",
-        "sold_amount",
-        "discount_interest",
-    }
-)
 
 # Fields whose values are long words (names, notes): they wrap; the others keep to one line.
 WIDE_FIELDS = frozenset(
@@ -284,7 +272,7 @@ def _value(t: Callable[..., str], name: str | None, value: Any) -> str:
         value = "yes" if value else "no"
     elif isinstance(value, Enum):
         value = value.value
-    if name in _AMOUNTS:
+    if name in AMOUNT_FIELDS:  # the schema's money fields: grouped by thousands
         try:
             return f"{Decimal(str(value)):,}"
         except InvalidOperation:  # "not recorded" and the like

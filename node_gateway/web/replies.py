@@ -15,6 +15,9 @@ from enum import Enum
 from typing import Any
 
 from node_gateway.protocol.documents import (
+    AMOUNT_FIELDS as AMOUNT_FIELDS,  # the schema's money fields, re-exported
+)
+from node_gateway.protocol.documents import (
     CONCLUSION_TITLES,
     AutomatedControl,
     ConfirmationReply,
@@ -26,23 +29,6 @@ from node_gateway.protocol.documents import (
 )
 
 Translate = Callable[..., str]
-
-# Values of these fields are amounts: shown grouped by thousands.
-AMOUNT_FIELDS = frozenset(
-    {
-        "balance",
-        "principal",
-        "accrued_interest",
-        "amount",
-        "face_amount",
-        "unused_amount",
-        "bought_amount",
-        "sold_amount",
-        "discount_interest",
-        "net_amount",
-        "net_value",
-    }
-)
 
 
 def value_words(t: Translate, name: str | None, value: Any) -> str:
