@@ -129,14 +129,14 @@ def test_the_command_refuses_a_file_that_is_no_calendar(network_file: Path, tmp_
     assert not calendar_path(network_file, 2027).exists()
 
 
-def test_a_gateway_does_not_start_on_a_calendar_other_than_the_recorded_one(
-    network_file: Path, tmp_path: Path
+def test_a_gateway_adopts_the_recorded_calendar_and_no_other(
+    network_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from node_gateway import node
     from node_gateway.core.config import GatewaySettings, MemberRole
     from node_gateway.node import attach_network
 
     publish_calendar(network_file, TEST_2027.read_bytes())
-    calendar_path(network_file, 2027).write_text("{}", encoding="utf-8")
     settings = GatewaySettings(
         role=MemberRole.REGULATOR,
         display_name="监管",
@@ -144,5 +144,12 @@ def test_a_gateway_does_not_start_on_a_calendar_other_than_the_recorded_one(
         data_dir=tmp_path / "gateway",
         network_file=network_file,
     )
+    adopted = WorkingCalendar()
+    monkeypatch.setattr(node, "CALENDAR", adopted)
+    attach_network(settings)  # the recorded file: adopted
+    assert adopted.knows(2027)
+    assert not adopted.is_working_day(date(2027, 1, 1))
+
+    calendar_path(network_file, 2027).write_text("{}", encoding="utf-8")
     with pytest.raises(DocumentHashMismatch):
         attach_network(settings)
