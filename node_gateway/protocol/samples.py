@@ -123,14 +123,15 @@ def _deposits(*, figures: bool) -> tuple[DepositAccount, ...]:
     )
 
 
-def _format_one_items() -> LetterItems:
-    """The items of a format-one letter, with every figure stated."""
+def _format_one_items(auditee: Auditee) -> LetterItems:
+    """The items of a format-one letter, with every figure stated; the auditee is the borrower of
+    its loan (item 2), so a letter composed for another auditee does not differ from its bank there."""
     return LetterItems(
         deposits=Item(entries=_deposits(figures=True)),
         loans=Item(
             entries=(
                 Loan(
-                    borrower_name="上海江南精密机械股份有限公司",
+                    borrower_name=auditee.name,
                     account_no="31050161373600088001",
                     contract_no="DHYH-PD-2024-LD-0168",
                     currency="CNY",
@@ -288,7 +289,7 @@ def sample_letter(
     """
     year = Period(start=date(reference_date.year, 1, 1), end=reference_date)
     if letter_format is LetterFormat.ONE:
-        items = _format_one_items()
+        items = _format_one_items(auditee)
     else:
         blank: Item[Entry] = Item()
         items = LetterItems.model_validate(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import node_gateway.protocol.errors as errors_module
 from node_gateway.protocol import errors
+from node_gateway.protocol.workbook import SheetError
 
 CODES = {
     errors.ProtocolError: "protocol_error",
     errors.InvalidDocument: "invalid_document",
     errors.DocumentHashMismatch: "document_hash_mismatch",
     errors.InvalidKey: "invalid_key",
+    SheetError: "sheet_unreadable",
     errors.EnvelopeError: "envelope_error",
     errors.EnvelopeMalformed: "envelope_malformed",
     errors.EnvelopeTampered: "envelope_tampered",
