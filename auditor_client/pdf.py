@@ -252,6 +252,7 @@ def _appendix(
         for e in package.letters
         for step in e.steps
     ]
+    printed = _printout_rows(package, s)
     return [
         PageBreak(),
         Paragraph("附录 哈希与地址", s["h2"]),
@@ -259,8 +260,29 @@ def _appendix(
         Spacer(1, 3 * mm),
         grid(rows, [WIDTH / 4] * 4),
         Spacer(1, 3 * mm),
+        *(
+            [grid(printed, [WIDTH * x for x in (0.3, 0.35, 0.35)]), Spacer(1, 3 * mm)]
+            if len(printed) > 1
+            else []
+        ),
         grid(step_rows, [WIDTH * x for x in (0.17, 0.15, 0.08, 0.14, 0.46)]),
     ]
+
+
+def _printout_rows(package: EvidencePackage, s: dict[str, Any]) -> list[list[Any]]:
+    """The SHA-256 of each PDF the package carries, so a filed printout can be matched to it."""
+    header = ["函证 ID", "询证函 PDF 的 SHA-256", "回函 PDF 的 SHA-256"]
+    rows: list[list[Any]] = [[Paragraph(h, s["head"]) for h in header]]
+    for entry in package.letters:
+        if entry.printouts is None:
+            continue
+        reply = entry.printouts.reply()
+        digests = (
+            hashlib.sha256(entry.printouts.letter()).hexdigest(),
+            hashlib.sha256(reply).hexdigest() if reply is not None else "—",
+        )
+        rows.append([Paragraph(escape(x), s["mono"]) for x in (entry.letter_id, *digests)])
+    return rows
 
 
 def write_summary(
