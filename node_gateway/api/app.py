@@ -12,7 +12,17 @@ from fastapi import FastAPI, Request, Response
 
 from node_gateway import web
 from node_gateway.api.errors import install_error_handlers
-from node_gateway.api.routes import firm, letters, members, operator, peer, regulator, system, users
+from node_gateway.api.routes import (
+    bank_rules,
+    firm,
+    letters,
+    members,
+    operator,
+    peer,
+    regulator,
+    system,
+    users,
+)
 from node_gateway.core.config import MemberRole
 from node_gateway.core.logging import current_letter
 from node_gateway.node import Node
@@ -26,8 +36,8 @@ from node_gateway.services.worker import BackgroundWorker
 log = logging.getLogger(__name__)
 
 _ROLE_ROUTERS = {
-    MemberRole.AUDIT_FIRM: [letters.router, firm.router, members.router],
-    MemberRole.BANK: [letters.router],
+    MemberRole.AUDIT_FIRM: [letters.router, firm.router, members.router, bank_rules.firm_router],
+    MemberRole.BANK: [letters.router, bank_rules.peer_router],
     MemberRole.REGULATOR: [regulator.router],
     MemberRole.OPERATOR: [operator.router, members.router],
 }

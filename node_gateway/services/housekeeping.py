@@ -1,5 +1,6 @@
 """Slow, periodic upkeep: publish this member's endpoint and keys, forget old peer nonces, and (an
-audit firm's) return the letters the auditee has not authorised in time."""
+audit firm's) return the letters the auditee has not authorised in time and keep the banks'
+business rules fresh."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
 from node_gateway.peer.signing import prune_nonces
 from node_gateway.protocol.hashing import to_hex
+from node_gateway.services.bank_rules import refresh_all
 from node_gateway.services.firm_review import return_unauthorised
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
@@ -32,6 +34,8 @@ class Housekeeping:
         self.publish_endpoint()
         # Past twice the allowed clock skew a replayed nonce is refused for its timestamp anyway.
         prune_nonces(self.node.db, utcnow() - timedelta(seconds=2 * self.node.settings.peer_clock_skew_s))
+        if self.node.settings.role == MemberRole.AUDIT_FIRM:
+            refresh_all(self.node)  # the banks' rules, for the composer
         return len(self.return_letters())
 
     def return_letters(self) -> list[str]:

@@ -246,6 +246,17 @@ class MandateRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class BankRulesRow(Base):
+    """A bank's signed business rules: at a bank its own, as its admin last set them; at an audit
+    firm each bank's, as last fetched from it and checked against the registry."""
+
+    __tablename__ = "bank_rules"
+
+    bank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signed: Mapped[dict[str, Any]] = mapped_column(JSON)  # the SignedBankRules as JSON
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
 class NoticeRow(Base):
     """A notice about a letter exchanged off chain with the other party (a bank's non-compliance
     notice to the firm), sealed; its fact and time are on chain, its words only here. One per

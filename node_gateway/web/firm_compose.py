@@ -70,6 +70,7 @@ from node_gateway.protocol.workbook import (
     write_template,
 )
 from node_gateway.services import letters as letter_service
+from node_gateway.web.bank_rules import rules_by_bank
 from node_gateway.web.firm import FIRM, WIDE_FIELDS, beijing
 from node_gateway.web.pages import PageRoute, flash, language, redirect, render, require_page, site
 from node_gateway.web.sessions import Person
@@ -412,6 +413,7 @@ def _compose_page(
         "letter_fields": letter_fields(),
         "column_label": functools.partial(column_label, _t(request)),
         "wide": WIDE_FIELDS,
+        "bank_rules": rules_by_bank(request.app.state.node),  # the banks' rules, shown first
     }
     return render(request, "firm/compose.html", context, person=person, status=status)
 

@@ -931,6 +931,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.do.accept": ("验收回函并关闭", "Accept the reply and close"),
     "firm.done.approve": ("已审核通过,待上链", "Approved; queued for the chain"),
     "firm.done.recall": ("已召回,本函不会发出", "Recalled; the letter will not be sent"),
+    # --- the banks' business rules (业务规则), before a letter is composed ---
+    "rules.title": ("各银行函证业务规则", "The banks' confirmation rules"),
+    "rules.lead": (
+        "发函前请核对:银行受理的函证范围、格式、收费与联系人,由银行以成员密钥签名发布,本所网关已核验。",
+        "Check before you write: what each bank confirms, the formats it accepts, its fee and contact, "
+        "signed by the bank with its member key and checked by this gateway.",
+    ),
+    "rules.none": ("尚未取得该行发布的业务规则", "no rules published by this bank yet"),
+    "rules.items": ("受理的函证项目", "Items it confirms"),
+    "rules.formats": ("受理的格式", "Formats accepted"),
+    "rules.fee": ("函证费", "Fee"),
+    "rules.fee_per_letter": (
+        "每份 {amount} 元,从函证列明的扣费账户扣收",
+        "CNY {amount} a letter, from the fee account the letter names",
+    ),
+    "rules.no_fee": ("不收费", "no fee"),
+    "rules.contact": ("联系", "Contact"),
+    "rules.notes": ("说明", "Notes"),
+    "rules.published": ("发布时间", "Published"),
+    "rules.signed": ("✓ 银行签名已核验", "✓ the bank's signature checked"),
     "firm.returned.not_authorised_in_time": (
         "已退回:被审计单位未在期限内授权",
         "returned: the auditee did not authorise it in time",

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from conftest import Chain
 
 PUBLIC = "public"
+# A public document that may not exist yet (a bank's business rules): 200 or 404, to anyone.
+PUBLIC_DOCUMENT = "public document"
 PEER = "peer"
 Who = str | frozenset[str]
 
@@ -66,6 +68,7 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         ("POST", "/v1/letters/close"): _FIRM_STAFF,
         ("POST", "/v1/letters/{letter_id}/close"): _FIRM_STAFF,
         ("GET", "/v1/members"): _AUDITOR,  # to address letters to active banks
+        ("GET", "/v1/banks/{member_id}/rules"): _AUDITOR,
     },
     MemberRole.BANK: {
         **_COMMON,
@@ -93,6 +96,9 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         ("GET", "/v1/bank/officers"): _BANK_STAFF,
         ("PUT", "/v1/bank/officers/{name}"): frozenset({"admin"}),
         ("POST", "/v1/bank/mandates/import"): _OFFICER,
+        ("GET", "/v1/bank/rules"): _BANK_STAFF,
+        ("PUT", "/v1/bank/rules"): frozenset({"admin"}),
+        ("GET", "/peer/v1/rules"): PUBLIC_DOCUMENT,
     },
     MemberRole.REGULATOR: {
         **_COMMON,
@@ -155,7 +161,9 @@ def test_every_route_has_its_roles_in_the_table(
     assert sorted(routes - TABLE[kind].keys()) == [], "routes without an entry in TABLE: decide their roles"
     assert sorted(TABLE[kind].keys() - routes) == [], "TABLE names routes this gateway does not have"
     for who in TABLE[kind].values():
-        assert who in (PUBLIC, PEER) or (isinstance(who, frozenset) and who <= USER_ROLES[kind]), who
+        assert who in (PUBLIC, PUBLIC_DOCUMENT, PEER) or (
+            isinstance(who, frozenset) and who <= USER_ROLES[kind]
+        ), who
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[kind.value for kind in KINDS])
@@ -171,6 +179,8 @@ def test_every_role_gets_the_answer_of_the_table(
             code = body["error"]["code"] if isinstance(body, dict) and "error" in body else None
             if who == PUBLIC:
                 ok = status == 200
+            elif who == PUBLIC_DOCUMENT:
+                ok = status in (200, 404)
             elif who == PEER:
                 ok = status == 401 and code == "peer_unsigned"
             elif role is None:

@@ -1,0 +1,87 @@
+"""A bank's business rules (业务规则) for confirmations, as it publishes them to the network: the
+items it confirms, the formats it accepts, its fee, whom to contact.
+
+The bank signs the rules with its member key (EIP-191 over a domain tag and the rules' RFC 8785
+canonical JSON); an audit firm checks the signer is the bank's current account in the
+MemberRegistry before it shows them, so rules that a relay, a cache or another member altered are
+refused. They are public: nothing in them concerns a letter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError as KeyValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from node_gateway.protocol.documents import Amount, Contact, ItemKey, LetterFormat, MemberNumber, Note
+from node_gateway.protocol.errors import InvalidDocument
+from node_gateway.protocol.hashing import canonical_bytes, from_hex, to_hex
+
+SIGNING_DOMAIN = b"confirmnet/bank-rules/v1\x00"
+
+Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Fee(BaseModel):
+    """The bank's fee for a confirmation (函证费), debited from the account a letter names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_letter: Amount | None = Field(None, description="CNY a letter; none: no fee")
+    note: Note | None = Field(None, description="How it is charged, as the bank words it")
+
+
+class BankRules(BaseModel):
+    """What the bank confirms and on what terms, as its admin sets them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", serialize_by_alias=True)
+
+    schema_id: Literal["confirmnet.bank-rules"] = Field(default="confirmnet.bank-rules", alias="schema")
+    version: Literal[1] = 1
+    bank_member_no: MemberNumber
+    published_at: datetime
+    items: list[ItemKey] = Field(min_length=1, description="The items of the standard letter it confirms")
+    formats: list[LetterFormat] = Field(min_length=1, description="The letter formats it accepts")
+    fee: Fee
+    department: Department = Field(description="The confirmation centre (函证中心) or department")
+    contact: Contact
+    notes: Note | None = None
+
+    @property
+    def charges(self) -> bool:
+        return self.fee.per_letter is not None and self.fee.per_letter > Decimal(0)
+
+
+class SignedBankRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: BankRules
+    signature: str = Field(description="EIP-191 signature by the bank's member account, 0x hex")
+
+
+def _message(rules: BankRules) -> bytes:
+    return SIGNING_DOMAIN + canonical_bytes(rules)
+
+
+def sign_rules(rules: BankRules, account: LocalAccount) -> SignedBankRules:
+    signed = account.sign_message(encode_defunct(primitive=_message(rules)))
+    return SignedBankRules(rules=rules, signature=to_hex(bytes(signed.signature)))
+
+
+def rules_signer(signed: SignedBankRules) -> str:
+    """The account that signed the rules; InvalidDocument if the signature is not one."""
+    try:
+        return str(
+            Account.recover_message(
+                encode_defunct(primitive=_message(signed.rules)), signature=from_hex(signed.signature)
+            )
+        )
+    except (ValueError, BadSignature, KeyValidationError) as exc:
+        raise InvalidDocument(f"the bank's rules carry no valid signature: {exc}") from exc

@@ -1,0 +1,132 @@
+"""Banks' business rules on the network: a bank publishes them, audit firms fetch and keep them.
+
+A bank's admin sets the rules (the bank adapter's ``PUT /v1/bank/rules``); its gateway signs them
+with the member key and serves them at ``GET /peer/v1/rules`` (public: they name no letter). An
+audit firm's gateway fetches them from the endpoint the bank registered on chain, checks that the
+bank's current account signed them and that they are the bank's own (its member number), and
+keeps the last good copy: the composer shows them without waiting on the bank, and a bank that
+does not answer leaves the last rules it published in place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node_gateway.chain.contracts import MemberStatus, Role
+from node_gateway.chain.errors import ChainError
+from node_gateway.errors import EndpointRefused, InvalidRequest, NotFound, Unavailable
+from node_gateway.node import Node
+from node_gateway.peer.endpoints import check_endpoint
+from node_gateway.protocol.bank_rules import BankRules, SignedBankRules, rules_signer, sign_rules
+from node_gateway.protocol.errors import InvalidDocument
+from node_gateway.storage.models import BankRulesRow, utcnow
+
+PEER_RULES_PATH: Final = "/peer/v1/rules"
+REFRESH_AFTER: Final = timedelta(hours=1)  # a kept copy older than this is fetched again
+
+
+def publish_rules(node: Node, session: Session, rules: BankRules) -> SignedBankRules:
+    """The bank's own rules, signed and kept for its peer endpoint to serve."""
+    if rules.bank_member_no != node.member_id():
+        raise InvalidRequest(f"the rules name member {rules.bank_member_no}; this bank is {node.member_id()}")
+    signed = sign_rules(rules, node.keys.chain_account)
+    keep_rules(session, rules.bank_member_no, signed)
+    return signed
+
+
+def kept_rules(session: Session, bank: int) -> SignedBankRules | None:
+    row = session.get(BankRulesRow, bank)
+    return None if row is None else SignedBankRules.model_validate(row.signed)
+
+
+def all_kept_rules(session: Session) -> dict[int, BankRules]:
+    """Every bank's rules kept here, by member number."""
+    rows = session.scalars(select(BankRulesRow).order_by(BankRulesRow.bank))
+    return {row.bank: SignedBankRules.model_validate(row.signed).rules for row in rows}
+
+
+def keep_rules(session: Session, bank: int, signed: SignedBankRules) -> None:
+    document = signed.model_dump(mode="json", by_alias=True)
+    row = session.get(BankRulesRow, bank)
+    if row is None:
+        session.add(BankRulesRow(bank=bank, signed=document))
+    else:
+        row.signed, row.fetched_at = document, utcnow()
+
+
+def check_rules(node: Node, bank: int, signed: SignedBankRules) -> None:
+    """Raises InvalidDocument unless the rules are bank ``bank``'s, signed by its current account."""
+    member = node.member(bank, fresh=True)
+    if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
+        raise InvalidDocument(f"member {bank} is not an active bank")
+    if signed.rules.bank_member_no != bank:
+        raise InvalidDocument(f"the rules served by member {bank} name member {signed.rules.bank_member_no}")
+    if rules_signer(signed) != member.account:
+        raise InvalidDocument(f"the rules served by member {bank} are not signed by its account")
+
+
+def fetch_rules(node: Node, session: Session, bank: int, client: httpx.Client | None = None) -> BankRules:
+    """Bank ``bank``'s rules: the kept copy while fresh, else fetched from the bank and checked.
+    Unavailable if the bank has published none this gateway can check and none is kept."""
+    row = session.get(BankRulesRow, bank)
+    if row is not None and utcnow() - row.fetched_at < REFRESH_AFTER:
+        return SignedBankRules.model_validate(row.signed).rules
+    try:
+        signed = _download(node, bank, client)
+    except Unavailable:
+        if row is not None:
+            return SignedBankRules.model_validate(row.signed).rules
+        raise
+    keep_rules(session, bank, signed)
+    return signed.rules
+
+
+def _download(node: Node, bank: int, client: httpx.Client | None) -> SignedBankRules:
+    try:
+        member = node.member(bank)
+        if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
+            raise NotFound(f"member {bank} is not an active bank")
+        endpoint = member.endpoint.rstrip("/")
+        check_endpoint(endpoint, node.network_file.peer_endpoints)
+        http = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+        try:
+            response = http.get(endpoint + PEER_RULES_PATH)
+        finally:
+            if client is None:
+                http.close()
+    except (httpx.HTTPError, ChainError, EndpointRefused) as exc:
+        raise Unavailable(f"bank {bank} does not answer for its rules: {exc}") from exc
+    if response.status_code == 404:
+        raise NotFound(f"bank {bank} has published no business rules")
+    if not response.is_success:
+        raise Unavailable(f"bank {bank} answered {response.status_code} for its rules")
+    try:
+        signed = SignedBankRules.model_validate_json(response.content)
+        check_rules(node, bank, signed)
+    except (ValidationError, InvalidDocument) as exc:
+        raise Unavailable(f"bank {bank}'s rules do not check: {exc}") from exc
+    return signed
+
+
+def refresh_all(node: Node) -> int:
+    """Fetches the rules of every active bank whose kept copy is missing or old (the audit firm's
+    housekeeping); how many banks' rules are kept. A bank that does not answer keeps its copy."""
+    kept = 0
+    members = node.network.members
+    for member_id in range(1, members.member_count() + 1):
+        member = node.member(member_id)
+        if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
+            continue
+        with node.db.session() as session:
+            try:
+                fetch_rules(node, session, member_id)
+                kept += 1
+            except (Unavailable, NotFound):
+                continue
+    return kept
