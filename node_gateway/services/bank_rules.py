@@ -120,13 +120,13 @@ def refresh_all(node: Node) -> int:
     kept = 0
     members = node.network.members
     for member_id in range(1, members.member_count() + 1):
-        member = node.member(member_id)
-        if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
-            continue
-        with node.db.session() as session:
-            try:
-                fetch_rules(node, session, member_id)
-                kept += 1
-            except (Unavailable, NotFound):
+        try:
+            member = node.member(member_id)
+            if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
                 continue
+            with node.db.session() as session:
+                fetch_rules(node, session, member_id)
+            kept += 1
+        except (Unavailable, NotFound, ChainError):
+            continue
     return kept

@@ -19,6 +19,7 @@ from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
 
 INTERVAL_S = 60.0
+RULES_INTERVAL_S = 900.0  # how often an audit firm looks for banks' rules it lacks or holds old
 
 
 class Housekeeping:
@@ -26,6 +27,7 @@ class Housekeeping:
         self.node = node
         self.clock = clock  # the calendar time the return of letters counts from
         self._last = 0.0
+        self._rules_last = -RULES_INTERVAL_S
 
     def run_once(self) -> int:
         if time.monotonic() - self._last < INTERVAL_S or not self.node.is_member():
@@ -34,7 +36,9 @@ class Housekeeping:
         self.publish_endpoint()
         # Past twice the allowed clock skew a replayed nonce is refused for its timestamp anyway.
         prune_nonces(self.node.db, utcnow() - timedelta(seconds=2 * self.node.settings.peer_clock_skew_s))
-        if self.node.settings.role == MemberRole.AUDIT_FIRM:
+        is_firm = self.node.settings.role == MemberRole.AUDIT_FIRM
+        if is_firm and time.monotonic() - self._rules_last >= RULES_INTERVAL_S:
+            self._rules_last = time.monotonic()
             refresh_all(self.node)  # the banks' rules, for the composer
         return len(self.return_letters())
 
