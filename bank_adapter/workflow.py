@@ -62,6 +62,7 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
+    NonComplianceNotice,
     Officer,
     RejectionReason,
     ReplyItems,
@@ -69,6 +70,7 @@ from node_gateway.protocol.documents import (
 )
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.facade import LetterRecord, Letters
+from node_gateway.services.notices import send_notice
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +205,23 @@ def _record_check(
 def reject_letter(
     node: Node, session: Session, row: LetterRecord, reason: RejectionReason, *, by: Officer, detail: str
 ) -> None:
-    """Records the rejection on chain (through the outbox), the check and the decision."""
+    """Records the rejection on chain (through the outbox), the check and the decision, and sends
+    the firm the notice (不符合要求通知) quoting the 函证编号 with the reason in words and ``detail``."""
     if session.get(ComplianceCheckRow, row.letter_id) is not None:
         raise Conflict(f"letter {row.letter_id} was checked already; an accepted letter is answered")
-    Letters(node).reject(session, row.letter_id, int(reason))
+    desk = Letters(node)
+    desk.reject(session, row.letter_id, int(reason))
+    letter = desk.document(session, row.letter_id) if row.has_letter else None
+    notice = NonComplianceNotice(
+        letter_id=row.letter_id,
+        confirmation_no=row.letter_id if letter is None else quoted_number(letter),
+        bank_member_no=row.bank,
+        issued_on=today(),
+        reason=reason,
+        detail=detail,
+        decided_by=by,
+    )
+    send_notice(node, session, notice)
     _record_check(session, row, outcome=REJECTED, reason=int(reason), detail=detail, by=by)
     log_decision(
         session,

@@ -45,7 +45,7 @@ from auditor_client.sdk import (
 )
 from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
-from node_gateway.protocol.documents import AuditFirm
+from node_gateway.protocol.documents import CONCLUSION_TITLES, AuditFirm, Officer, Person
 from node_gateway.protocol.wire import MemberOut
 from node_gateway.protocol.workbook import (
     BulkPlan,
@@ -439,6 +439,12 @@ def reply(
         answer = api.get_reply(letter_id)
     if output is not None:
         write_json(output, answer.model_dump(mode="json", by_alias=True))
+    made = answer.reply
+    if made.no_relationship:  # a red flag: audit evidence, not a rejection
+        console.print(
+            "[bold red]⚠ the bank holds no relationship with the auditee (本行与被审计单位无业务关系)"
+        )
+    console.print(f"函证编号 {made.confirmation_no}; 结论 {CONCLUSION_TITLES[made.conclusion]}")
     table = Table(
         title=f"reply to {answer.letter_id} ({'verified on chain' if answer.verified else 'NOT verified'})"
     )
@@ -446,7 +452,8 @@ def reply(
         table.add_column(column)
     for key, item in answer.reply.items.by_key():
         differences = "; ".join(
-            f"{d.reason.value} {d.field or ''} {d.auditor_value or ''}→{d.bank_value or ''} {d.note or ''}".strip()
+            f"{d.reason.value} {d.reference or ''} {d.currency or ''} {d.field or ''} "
+            f"{d.auditor_value or ''}→{d.bank_value or ''} {d.note or ''}".strip()
             for d in item.differences
         )
         colour = (
@@ -459,7 +466,28 @@ def reply(
         table.add_row(key.value, f"[{colour}]{item.status.value}", differences)
     console.print(table)
     console.print(
-        f"prepared by {answer.reply.preparer.name}, reviewed by {answer.reply.reviewer.name}, dated {answer.reply.replied_on}"
+        f"prepared by {_person(made.preparer)}, reviewed by {_person(made.reviewer)}, dated {made.replied_on}"
+    )
+    if made.automated_control is not None:
+        control = made.automated_control
+        console.print(
+            f"approved by the bank's automated control {control.name!r}; accountable: {_person(control.accountable)}"
+        )
+
+
+def _person(person: Officer | Person) -> str:
+    return f"{person.name} ({person.title})" if person.title else person.name
+
+
+@auditor_app.command("notice")
+def notice(letter_id: LetterIdArgument, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """The bank's non-compliance notice about a rejected letter: the 函证编号 and the reason."""
+    with gateway_errors(), client(gateway, api_key) as api:
+        got = api.get_notice(letter_id)
+    console.print(f"[bold red]notice on {got.confirmation_no} ({got.letter_id}), {got.issued_on}")
+    console.print(f"reason {int(got.reason)}: {got.reason_words} — {got.detail}")
+    console.print(
+        f"by {_person(got.decided_by)}; correct it with a new letter whose 'corrects' is {got.letter_id}"
     )
 
 

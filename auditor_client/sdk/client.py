@@ -32,6 +32,7 @@ from auditor_client.sdk._exceptions import (
     UnexpectedAnswer,
     api_error,
 )
+from node_gateway.protocol.documents import NonComplianceNotice
 from node_gateway.protocol.wire import (
     Accepted,
     AuthorisationAccepted,
@@ -179,6 +180,10 @@ class Endpoints:
     @staticmethod
     def get_reply(letter_id: str) -> Call[ReplyOut]:
         return Call("GET", _letter_path(letter_id, "reply"), _model(ReplyOut), idempotent=True)
+
+    @staticmethod
+    def get_notice(letter_id: str) -> Call[NonComplianceNotice]:
+        return Call("GET", _letter_path(letter_id, "notice"), _model(NonComplianceNotice), idempotent=True)
 
     @staticmethod
     def get_evidence(letter_id: str) -> Call[Evidence]:
@@ -383,6 +388,10 @@ class Client:
     def get_reply(self, letter_id: str) -> ReplyOut:
         return self.send(Endpoints.get_reply(letter_id))
 
+    def get_notice(self, letter_id: str) -> NonComplianceNotice:
+        """The bank's non-compliance notice: the 函证编号 and the reason in words (404 if none)."""
+        return self.send(Endpoints.get_notice(letter_id))
+
     def get_evidence(self, letter_id: str) -> Evidence:
         return self.send(Endpoints.get_evidence(letter_id))
 
@@ -502,6 +511,9 @@ class AsyncClient:
 
     async def get_reply(self, letter_id: str) -> ReplyOut:
         return await self.send(Endpoints.get_reply(letter_id))
+
+    async def get_notice(self, letter_id: str) -> NonComplianceNotice:
+        return await self.send(Endpoints.get_notice(letter_id))
 
     async def get_evidence(self, letter_id: str) -> Evidence:
         return await self.send(Endpoints.get_evidence(letter_id))

@@ -6,13 +6,14 @@ import time
 
 from fastapi import APIRouter, status
 
-from bank_adapter.api.deps import BankOfficer, Reviewer
-from bank_adapter.workflow import approve_posted_reply
+from bank_adapter.api.deps import BankOfficer, Reviewer, officer
+from bank_adapter.workflow import approve_posted_reply, reject_letter
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import Accepted, LetterSummary, RejectIn, ReplyIn
 from node_gateway.api.types import LetterId
-from node_gateway.errors import Forbidden, InvalidRequest
+from node_gateway.errors import Forbidden, InvalidRequest, NotFound
+from node_gateway.protocol.documents import REJECTION_TITLES, RejectionReason
 from node_gateway.services.facade import LetterRecord, Letters
 
 router = APIRouter(
@@ -59,9 +60,17 @@ def accept(letter_id: LetterId, node: NodeDep, session: SessionDep, _: BankOffic
 
 @router.post("/letters/{letter_id}/reject", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
 def reject(
-    letter_id: LetterId, body: RejectIn, node: NodeDep, session: SessionDep, _: BankOfficer
+    letter_id: LetterId, body: RejectIn, node: NodeDep, session: SessionDep, user: BankOfficer
 ) -> Accepted:
-    Letters(node).reject(session, letter_id, body.reason)
+    """Rejects the letter as not compliant, as ``/v1/bank/letters/{id}/reject`` does with a note:
+    the check, the decision and the firm's notice (the reason in words) are recorded alike."""
+    if body.reason not in RejectionReason._value2member_map_:
+        raise InvalidRequest(f"unknown rejection reason {body.reason}")
+    reason = RejectionReason(body.reason)
+    row = Letters(node).get(session, letter_id.lower(), for_update=True)
+    if row.bank != node.member_id():
+        raise NotFound(f"this bank has received no letter {letter_id}")
+    reject_letter(node, session, row, reason, by=officer(user, session), detail=REJECTION_TITLES[reason])
     return Accepted(letter_id=letter_id, queued="reject")
 
 

@@ -914,6 +914,7 @@ class ConfirmationLetter(_Model):
     version: Literal[1] = 1
     letter_id: LetterId
     confirmation_no: ConfirmationNo | None = None  # 函证编号
+    corrects: LetterId | None = None  # the rejected letter this one corrects (after a notice)
     format: LetterFormat
     reference_date: date  # 基准日
     issued_on: date
@@ -1249,9 +1250,35 @@ REFUSAL_TITLES: Mapping[RefusalReason, str] = {
 """Each refusal reason in words (ISA 505 ¶8: management's refusal is recorded with its reason)."""
 
 
+# --- notices -----------------------------------------------------------------------------------
+
+
+class NonComplianceNotice(_Model):
+    """A bank's notice that a letter is not compliant (不符合要求通知), within 3 working days.
+
+    It quotes the letter's 函证编号 and gives the specific reason: the code recorded on chain with
+    ``reject`` and, in ``detail``, what exactly falls short. It travels encrypted to the firm, like
+    the reply; only the rejection's fact, time and code are on chain.
+    """
+
+    schema_id: Literal["confirmnet.notice"] = Field(default="confirmnet.notice", alias="schema")
+    version: Literal[1] = 1
+    letter_id: LetterId
+    confirmation_no: QuotedNumber
+    bank_member_no: MemberNumber
+    issued_on: date
+    reason: RejectionReason
+    detail: Note  # the specific reason, as the bank states it
+    decided_by: Officer  # the officer, or the bank's automated compliance check
+
+    @property
+    def reason_words(self) -> str:
+        return REJECTION_TITLES[self.reason]
+
+
 # --- parsing at the edge -----------------------------------------------------------------------
 
-DocumentT = TypeVar("DocumentT", ConfirmationLetter, ConfirmationReply)
+DocumentT = TypeVar("DocumentT", ConfirmationLetter, ConfirmationReply, NonComplianceNotice)
 
 
 def _parse(model: type[DocumentT], data: str | bytes | Mapping[str, Any]) -> DocumentT:
@@ -1272,3 +1299,8 @@ def parse_letter(data: str | bytes | Mapping[str, Any]) -> ConfirmationLetter:
 def parse_reply(data: str | bytes | Mapping[str, Any]) -> ConfirmationReply:
     """Validate a reply from JSON text or a mapping; raise ``InvalidDocument`` if it is not one."""
     return _parse(ConfirmationReply, data)
+
+
+def parse_notice(data: str | bytes | Mapping[str, Any]) -> NonComplianceNotice:
+    """Validate a notice from JSON text or a mapping; raise ``InvalidDocument`` if it is not one."""
+    return _parse(NonComplianceNotice, data)

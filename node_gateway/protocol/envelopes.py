@@ -46,7 +46,7 @@ class EnvelopeSuite(StrEnum):
 
 DEFAULT_SUITE = EnvelopeSuite.X25519
 
-Step = Literal["letter", "reply"]
+Step = Literal["letter", "reply", "notice"]  # notice: a bank's non-compliance notice to the firm
 
 _MLKEM768_SEED = 64
 _MLKEM768_PUBLIC = 1184

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from typing import Literal
+from typing import cast
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -25,8 +25,8 @@ from node_gateway.errors import EndpointRefused
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.peer.signing import sign_peer_request
-from node_gateway.protocol.envelopes import Envelope, seal
-from node_gateway.storage.models import LetterRow, OutboxDelivery, utcnow
+from node_gateway.protocol.envelopes import Envelope, Step, seal
+from node_gateway.storage.models import LetterRow, NoticeRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import StoredDocument
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,6 @@ MAX_ATTEMPTS = 200
 _RETRYABLE_CODES = {"chain_not_ready", "not_member"}
 _RESEAL_CODES = {"envelope_tampered", "unsupported_suite"}  # perhaps sealed to keys since rotated
 MAX_RESEALS = 3
-
-Step = Literal["letter", "reply"]
 
 
 class EnvelopeContent(BaseModel):
@@ -75,6 +73,16 @@ def enqueue_delivery(
     envelope = _sealed_envelope(node, letter_id, step, recipient, sealed)
     session.add(OutboxDelivery(letter_id=letter_id, step=step, recipient=recipient, envelope=envelope))
     return True
+
+
+def stored_sealed(session: Session, letter_id: str, step: Step) -> bytes | None:
+    """The sealed document an envelope of ``step`` carries, as this member stores it (a notice is
+    kept under its step as kind)."""
+    if step == "notice":
+        notice = session.get(NoticeRow, (letter_id, step))
+        return None if notice is None else notice.sealed
+    letter = session.get(LetterRow, letter_id)
+    return None if letter is None else letter.letter_sealed if step == "letter" else letter.reply_sealed
 
 
 def _sealed_envelope(
@@ -175,13 +183,10 @@ class DeliveryWorker:
         """Seals the envelope again to the recipient's current keys; False once that was tried
         MAX_RESEALS times, or if the document is gone."""
         row.reseals += 1
-        letter = session.get(LetterRow, row.letter_id)
-        sealed = (
-            None if letter is None else letter.letter_sealed if row.step == "letter" else letter.reply_sealed
-        )
+        step = cast(Step, row.step)
+        sealed = stored_sealed(session, row.letter_id, step)
         if row.reseals > MAX_RESEALS or sealed is None:
             return False
-        step: Step = "letter" if row.step == "letter" else "reply"
         row.envelope = _sealed_envelope(self.node, row.letter_id, step, row.recipient, sealed, fresh=True)
         return True
 

@@ -4,7 +4,8 @@ The sender is already authenticated (its signature on the call, against the regi
 envelope must name that sender, the sender must be the letter's other party, and the document
 must hash to what the chain recorded; only then is it acknowledged. Receiving the same envelope
 again is acknowledged without change, so the sender's retries are harmless. A batch of envelopes
-reads its letters from the chain in one call and is stored in one database transaction.
+reads its letters from the chain in one call and is stored in one database transaction. A bank's
+non-compliance notice is checked and kept by ``services.notices``.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ from node_gateway.chain.contracts import Letter, LetterStatus
 from node_gateway.chain.errors import ChainError
 from node_gateway.errors import ChainNotReady, Conflict, NodeGatewayError, PeerForged, PeerNotParty
 from node_gateway.node import Node
-from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, parse_letter, parse_reply
+from node_gateway.protocol.documents import (
+    ConfirmationLetter,
+    ConfirmationReply,
+    NonComplianceNotice,
+    parse_letter,
+    parse_notice,
+    parse_reply,
+)
 from node_gateway.protocol.envelopes import Envelope, open_envelope
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import as_salt, from_hex, to_hex, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, stored_reply
+from node_gateway.services.notices import check_notice, store_notice
 from node_gateway.storage.models import LetterRow, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -88,9 +97,13 @@ class _Arrival:
     letter_id: str
     chain: Letter
     stored: StoredDocument
-    reply: ConfirmationReply | None  # None for a letter
+    reply: ConfirmationReply | None  # None for a letter or a notice
+    notice: NonComplianceNotice | None = None  # a bank's non-compliance notice
+    sender: int = 0
 
     def store(self, node: Node, session: Session) -> str:
+        if self.notice is not None:
+            return store_notice(node, session, self.sender, self.notice, self.stored)
         if self.reply is None:
             return _store_letter(node, session, self.chain, self.letter_id, self.stored)
         return _store_reply(node, session, self.letter_id, self.reply, self.stored, self.chain.reply_hash)
@@ -111,6 +124,10 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
         letter = parse_letter(stored.canonical)
         _check_letter(letter, envelope, chain, stored)
         return _Arrival(envelope.letter_id, chain, stored, None)
+    if envelope.step == "notice":
+        notice = parse_notice(stored.canonical)
+        check_notice(notice, sender=sender, letter_id=envelope.letter_id, chain=chain)
+        return _Arrival(envelope.letter_id, chain, stored, None, notice, sender)
     if chain.bank != sender or chain.firm != me:
         raise PeerNotParty(f"member {sender} is not the bank of letter {envelope.letter_id}")
     reply = parse_reply(stored.canonical)

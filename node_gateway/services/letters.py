@@ -54,6 +54,7 @@ from node_gateway.protocol.hashing import (
     verify_document_hash,
 )
 from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, only_after
+from node_gateway.services.notices import correction_problems
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import (
@@ -208,6 +209,7 @@ def create_letters(
             continue
         if bank.role != Role.BANK or bank.status != MemberStatus.ACTIVE:
             problems.append(f"{lid}: member {letter.bank.member_no} is not an active bank")
+        problems += correction_problems(node, session, letter)
     references = [auditee_reference(letter.auditee.registration_code, salt) for letter, salt, _ in drafts]
     if not problems:
         problems += _foreign_references(node, [letter for letter, _, _ in drafts], references)

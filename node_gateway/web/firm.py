@@ -55,6 +55,7 @@ from node_gateway.protocol.wire import (
 from node_gateway.services import letters as letter_service
 from node_gateway.services.firm_review import may_recall, may_review
 from node_gateway.services.letters import PENDING, PREPARED, RECALLED
+from node_gateway.services.notices import notice_of
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -402,6 +403,7 @@ def letter_page(
         "reply_error": reply_error,
         "tables": tables,
         "said": reply_words(t, reply) if reply else None,
+        "notice": notice_of(node, session, detail.letter_id),
         "wide": WIDE_FIELDS,
         "inapplicable": [key.value for key, item in letter.items.by_key() if key.value not in shown]
         if letter

@@ -64,6 +64,7 @@ TABLE: dict[MemberRole, dict[tuple[str, str], Who]] = {
         ("POST", "/v1/letters/{letter_id}/follow-up"): _AUDITOR,
         ("POST", "/v1/letters/{letter_id}/withdraw"): _AUDITOR,
         ("GET", "/v1/letters/{letter_id}/reply"): _AUDITOR,
+        ("GET", "/v1/letters/{letter_id}/notice"): _AUDITOR,
         ("GET", "/v1/letters/{letter_id}/evidence"): _AUDITOR,
         ("POST", "/v1/letters/close"): _FIRM_STAFF,
         ("POST", "/v1/letters/{letter_id}/close"): _FIRM_STAFF,

@@ -177,7 +177,10 @@ def prepared(bank: Gateway, reply: ConfirmationReply) -> ConfirmationReply:
     body = {"items": reply.items.model_dump(mode="json"), "remarks": reply.remarks}
     with bank.client("preparer") as client:
         ok(client.post(f"/v1/bank/letters/{reply.letter_id}/draft", json=body), 201)
-    return reviewed(reply.model_copy(update={"preparer": bank_officer("preparer")}))
+        # The reply quotes the 函证编号 the firm's gateway gave the letter.
+        number = ok(client.get(f"/v1/bank/letters/{reply.letter_id}"))["letter"]["confirmation_no"]
+    update = {"preparer": bank_officer("preparer"), "confirmation_no": number or reply.letter_id}
+    return reviewed(reply.model_copy(update=update))
 
 
 def accept_and_reply(

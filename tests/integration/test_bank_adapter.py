@@ -237,6 +237,41 @@ def test_an_incomplete_letter_is_rejected(
     assert case["compliance"]["reason"] == reason
     assert case["compliance"]["decided_by"] == "system:compliance"
     assert "deposits[2]" in case["compliance"]["detail"]
+    # The firm gets the notice, encrypted off chain: the 函证编号 and the specific reason in words.
+    with consortium.firm.client("auditor") as firm:
+        notice = wait_until(
+            lambda: (got := firm.get(f"/v1/letters/{letter_id}/notice")).status_code == 200 and got.json(),
+            60,
+            "the bank's notice at the firm",
+        )
+    number = letter_view(consortium.firm, "auditor", letter_id)["confirmation_no"]
+    assert number
+    assert notice["confirmation_no"] == number
+    assert notice["reason"] == reason
+    assert "deposits[2]" in notice["detail"]
+    assert notice["decided_by"]["officer_id"] == "system:compliance"
+    with consortium.firm.client("auditor") as firm:  # a letter the bank sent no notice about
+        clean = season.letters["clean"].letter_id
+        assert firm.get(f"/v1/letters/{clean}/notice").json()["error"]["code"] == "not_found"
+
+    # The firm sends a corrected letter that points at the rejected one; only a rejected letter of
+    # this firm, to the same bank and auditee, is corrected.
+    fresh = _compose(consortium, adapter_bank, season.customer)
+    wrong = fresh.model_copy(update={"corrects": clean})
+    body = {
+        "letters": [
+            {"letter": wrong.model_dump(mode="json", by_alias=True), "auditee_salt": season.customer.salt}
+        ]
+    }
+    with consortium.firm.client("auditor") as firm:
+        refused = firm.post("/v1/letters", json=body)
+    assert refused.status_code == 422, refused.text
+    assert "only a letter the bank rejected is corrected" in refused.json()["error"]["message"]
+    corrected = fresh.model_copy(update={"corrects": letter_id})
+    (created,) = request(consortium, [corrected], season.customer)
+    with consortium.firm.client("auditor") as firm:
+        stored = ok(firm.get(f"/v1/letters/{created['letter_id']}"))
+    assert stored["letter"]["corrects"] == letter_id
 
 
 def test_a_strangers_letter_is_answered_with_no_relationship(
@@ -273,7 +308,10 @@ def test_a_changed_balance_waits_and_its_preparer_cannot_approve(
     assert difference | {"note": None} == {
         "reason": "different_value",
         "entry": 0,
+        "bank_entry": None,
         "field": "balance",
+        "reference": season.letters["changed"].items.deposits.entries[0].account_no,
+        "currency": "CNY",
         "auditor_value": "12345778.90",
         "bank_value": "12345678.90",
         "note": None,

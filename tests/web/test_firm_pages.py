@@ -15,6 +15,7 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,9 +25,17 @@ from sqlalchemy import select
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
-from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter
+from node_gateway.protocol.documents import (
+    AuditFirm,
+    Bank,
+    ConfirmationLetter,
+    NonComplianceNotice,
+    Officer,
+    RejectionReason,
+)
 from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter, sample_reply
+from node_gateway.services.notices import store_notice
 from node_gateway.storage.models import LetterRow, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 from node_gateway.web.firm import item_tables, request_token, token_letters
@@ -161,6 +170,35 @@ def test_a_reply_the_chain_does_not_hold_is_not_shown_as_verified(firm: FirmPage
     assert 'data-testid="reply-error"' in page.text
     assert 'data-testid="conclusion"' not in page.text
     assert "关闭询证函" not in page.text
+
+
+def test_the_bank_s_notice_shows_the_number_and_the_reason_in_words(firm: FirmPages) -> None:
+    """A non-compliance notice the firm received (checked on arrival, ``services.notices``) is
+    shown with the 函证编号 it quotes, the reason in words and the bank's details."""
+    gw = firm.gateway
+    rejected = sample_letter(
+        audit_firm=AuditFirm(member_no=gw.deployment.firm.member_id, name="明鉴会计师事务所"),
+        bank=Bank(member_no=gw.deployment.bank.member_id, name="东海银行"),
+    )
+    _store(gw, rejected, LetterStatus.REJECTED, int(time.time()) + 86400)
+    notice = NonComplianceNotice(
+        letter_id=rejected.letter_id,
+        confirmation_no="MJ-2025-000017",
+        bank_member_no=gw.deployment.bank.member_id,
+        issued_on=date(2025, 1, 7),
+        reason=RejectionReason.UNPAID_FEES,
+        detail="2024 年度函证费未缴,扣费账户余额不足",
+        decided_by=Officer(officer_id="zhao", name="赵敏", title="函证岗"),
+    )
+    with gw.node.db.session() as session:
+        session.get_one(LetterRow, rejected.letter_id).reason = int(RejectionReason.UNPAID_FEES)
+        stored = StoredDocument(canonical_bytes(notice), b"")
+        assert store_notice(gw.node, session, gw.deployment.bank.member_id, notice, stored) == "stored"
+    page = sign_in(gw, "wang").get(f"/web/firm/letters/{rejected.letter_id}").text
+    assert 'data-testid="notice-reason">原因:函证费未支付<' in page
+    assert "MJ-2025-000017" in page
+    assert 'data-testid="notice-detail">2024 年度函证费未缴,扣费账户余额不足<' in page
+    assert "赵敏(函证岗)" in page
 
 
 def test_the_reply_s_differences_sit_on_the_letter_s_rows() -> None:

@@ -25,9 +25,11 @@ from node_gateway.api.models import (
 from node_gateway.api.routes.letters import letter_detail, summary
 from node_gateway.api.types import LetterId
 from node_gateway.chain.contracts import Authorisation, Refusal
-from node_gateway.errors import InvalidRequest
+from node_gateway.errors import InvalidRequest, NotFound
+from node_gateway.protocol.documents import NonComplianceNotice
 from node_gateway.protocol.hashing import Salt, as_salt, from_hex, to_hex
 from node_gateway.services import firm_review, letters
+from node_gateway.services.notices import notice_of
 
 router = APIRouter(
     prefix="/v1",
@@ -148,6 +150,19 @@ def get_reply(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Audito
         reply_hash=reply_hash,
         verified=True,
     )
+
+
+@router.get(
+    "/letters/{letter_id}/notice",
+    response_model=NonComplianceNotice,
+    summary="The bank's non-compliance notice (不符合要求通知): the 函证编号 and the reason in words",
+)
+def get_notice(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> NonComplianceNotice:
+    row = letters.letter_row(session, letter_id)  # this firm's letter, or 404
+    notice = notice_of(node, session, row.letter_id)
+    if notice is None:
+        raise NotFound(f"the bank has sent no notice about letter {letter_id}")
+    return notice
 
 
 @router.get(
