@@ -20,7 +20,7 @@ from eth_account import Account
 from typer.testing import CliRunner
 
 from confirmnet.cli import app
-from node_gateway.protocol.documents import ConfirmationLetter
+from node_gateway.protocol.documents import ConfirmationLetter, ItemKey
 
 from .flows import Customer, accept_and_reply, letter_view, member_id, new_auditee, ok, wait_in_inbox
 from .harness import Consortium, wait_until
@@ -45,7 +45,12 @@ def _sheet(path: Path, consortium: Consortium, auditee: Customer, *, count: int)
         "auditee_code": auditee.registration_code,
         "auditee_name": auditee.name,
         "auditee_salt": auditee.salt,
+        "audit_period_start": "2024-01-01",
+        "audit_period_end": "2024-12-31",
+        "firm_contact_name": "赵敏",
+        "firm_contact_email": "zhaomin@mingjian-cpa.example",
     }
+    listed = {"deposits", "loans"}
     rows: list[dict[str, str]] = []
     for index in range(count):
         key = {**base, "letter_key": f"E2E-{index:03d}"}
@@ -56,7 +61,8 @@ def _sheet(path: Path, consortium: Consortium, auditee: Customer, *, count: int)
                 "account_no": f"3105016137360{index:07d}",
                 "account_name": auditee.name,
                 "currency": "CNY",
-                "account_type": "demand",
+                "account_type": "basic",
+                "deposit_type": "demand",
                 "balance": f"{1_000_000 + index * 1234}.56",
             },
             {
@@ -65,21 +71,29 @@ def _sheet(path: Path, consortium: Consortium, auditee: Customer, *, count: int)
                 "account_no": f"3105016137361{index:07d}",
                 "account_name": auditee.name,
                 "currency": "USD",
-                "account_type": "time",
+                "account_type": "other",
+                "deposit_type": "time",
                 "balance": "0.00",
                 "note": "零余额",
             },
             {
                 **key,
                 "item": "银行借款",
+                "borrower_name": auditee.name,
                 "account_no": f"3105016137362{index:07d}",
                 "currency": "CNY",
                 "principal": "30000000.00",
+                "accrued_interest": "31625.00",
                 "start_date": "2024-06-28",
                 "maturity_date": "2025-06-27",
                 "interest_rate": "3.45",
             },
-            {**key, "item": "guarantees", "not_applicable": "yes"},
+        ]
+        # Format one: every other item in a row of its own, marked not applicable.
+        rows += [
+            {**key, "item": item.value, "not_applicable": "yes"}
+            for item in ItemKey
+            if item.value not in listed
         ]
     columns = sorted({c for row in rows for c in row})
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -326,9 +340,10 @@ def test_a_sheet_with_bad_rows_is_refused_row_by_row_and_nothing_is_sent(
     with good.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     columns = list(rows[0])
-    rows = rows[:8]
-    rows[1]["balance"] = "12,5"  # not an amount
-    rows[6]["item"] = "17"  # no such item
+    rows = [row for row in rows if row["letter_key"] == "E2E-000"]  # one letter
+    rows[1]["balance"] = "12,5"  # not an amount (row 3)
+    rows.append({**rows[-1], "item": "17"})  # no such item (the last row)
+    last = len(rows) + 1
     with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
@@ -342,8 +357,8 @@ def test_a_sheet_with_bad_rows_is_refused_row_by_row_and_nothing_is_sent(
         verdicts = {int(r["row"]): r for r in csv.DictReader(handle)}
     assert verdicts[3]["verdict"] == "error"
     assert verdicts[3]["column"] == "balance"
-    assert verdicts[8]["verdict"] == "error"
-    assert verdicts[8]["column"] == "item"
+    assert verdicts[last]["verdict"] == "error"
+    assert verdicts[last]["column"] == "item"
     assert verdicts[2]["verdict"] == "ok"
     with consortium.firm.client("auditor") as client:
         assert ok(client.get("/v1/letters", params={"limit": 1}))["total"] == before
