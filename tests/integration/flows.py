@@ -110,9 +110,15 @@ def request(
 
 
 def sign_and_submit(
-    consortium: Consortium, letter_ids: list[str], signer: LocalAccount, *, refusal_reason: int | None = None
+    consortium: Consortium,
+    letter_ids: list[str],
+    signer: LocalAccount,
+    *,
+    refusal_reason: int | None = None,
+    firm_gateway: Gateway | None = None,
 ) -> dict[str, Any]:
-    with consortium.firm.client("auditor") as firm:
+    """The auditee's signer signs what the firm (the consortium's, or ``firm_gateway``) asks."""
+    with (firm_gateway or consortium.firm).client("auditor") as firm:
         bundle = ok(
             firm.post(
                 "/v1/authorisations/requests",
