@@ -918,10 +918,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Prepared by {preparer}; it goes on chain and to the auditee only once another person, a "
         "manager, has approved it.",
     ),
-    "firm.review.people": (
-        "编制:{preparer} · 审核:{reviewer} · 验收:{acceptor}",
-        "Prepared: {preparer} · reviewed: {reviewer} · accepted: {acceptor}",
-    ),
+    "firm.review.prepared": ("编制:{name}", "Prepared: {name}"),
+    "firm.review.reviewed": ("审核:{name}", "Reviewed: {name}"),
+    "firm.review.accepted": ("验收:{name}", "Accepted: {name}"),
     "firm.do.approve": ("审核通过并发出", "Approve and send"),
     "firm.do.recall": ("召回(不发出)", "Recall (do not send)"),
     "firm.do.recall_confirm": (
