@@ -125,7 +125,7 @@ def test_known_answers() -> None:
         "0xc3d8df5ab209a1d1d8d63548f65f230c80bf6ab905237b9be40e1986e7bf0444"
     )
     assert to_hex(document_hash(_minimal_letter(), SALT)) == (
-        "0x4416c2691683ca41b4b162ae5651ed5a2b4e2b0c07ad0445ad344b776477c475"
+        "0x53819ea9b9909926163b0f7507153eecf53cc718c8572606c1fa877064025213"
     )
 
 
