@@ -19,7 +19,7 @@ from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
 
 INTERVAL_S = 60.0
-RULES_INTERVAL_S = 900.0  # how often an audit firm looks for banks' rules it lacks or holds old
+RULES_INTERVAL_S = 300.0  # how often an audit firm looks for banks' rules it lacks or holds old
 
 
 class Housekeeping:

@@ -40,6 +40,6 @@ def test_the_composer_shows_the_banks_rules_first(firm: Firm) -> None:
     assert "格式一" in shown
     assert "每份 150.00 元" in shown
     assert "函证中心 · 周敏 021-6888 1234" in shown
-    assert "银行签名已核验" in shown
+    assert "2026-11-30 17:00 · ✓ 银行签名已核验" in shown  # Beijing time
     missing = html[html.index(f'data-testid="bank-rules-{bank2.member_id}"') :]
     assert "尚未取得该行发布的业务规则" in missing[: missing.index("</details>")]
