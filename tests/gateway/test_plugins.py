@@ -29,6 +29,9 @@ _CORE_BANK_ROUTES = {
     ("POST", "/peer/v1/envelopes"),
     ("GET", "/v1/letters"),
     ("GET", "/v1/letters/{letter_id}"),
+    ("GET", "/v1/letters/{letter_id}/letter.pdf"),
+    ("GET", "/v1/letters/{letter_id}/reply.pdf"),
+    ("GET", "/peer/v1/rules"),  # the bank's business rules, signed (public)
 }
 _BANK_PLUGIN_ROUTES = {
     ("GET", "/v1/inbox"),
@@ -51,6 +54,8 @@ _BANK_PLUGIN_ROUTES = {
     ("GET", "/v1/bank/decisions"),
     ("GET", "/v1/bank/officers"),
     ("PUT", "/v1/bank/officers/{name}"),
+    ("GET", "/v1/bank/rules"),
+    ("PUT", "/v1/bank/rules"),
 }
 
 
