@@ -634,6 +634,18 @@ class CashPoolAccount(Entry):
     balance: SignedAmount | None = None  # positive: paid out by the auditee; negative: received
 
 
+class CapitalContribution(Entry):
+    """验资 (银行询证函(验资), 操作指引 附3): one contribution an investor paid into the auditee's
+    capital account. The auditor states every column; the bank confirms each against its credits."""
+
+    payer_name: Name  # 缴款人
+    paid_on: date  # 缴款日期
+    account_no: Reference  # 缴入账号
+    currency: Currency
+    amount: Amount  # 金额
+    purpose: Note | None = None  # 款项用途
+
+
 # --- items -------------------------------------------------------------------------------------
 
 
@@ -655,7 +667,13 @@ class ItemKey(StrEnum):
     WEALTH_PRODUCTS = "wealth_products"
     OTHER = "other"
     CASH_POOLING = "cash_pooling"
+    CAPITAL_CONTRIBUTIONS = "capital_contributions"  # the 验资 letter's one item
 
+
+STANDARD_ITEMS: tuple[ItemKey, ...] = tuple(
+    key for key in ItemKey if key is not ItemKey.CAPITAL_CONTRIBUTIONS
+)
+"""The 14 items and the annex of the standard letter (formats one and two)."""
 
 ITEM_TITLES: Mapping[ItemKey, str] = {
     ItemKey.DEPOSITS: "银行存款",
@@ -673,6 +691,7 @@ ITEM_TITLES: Mapping[ItemKey, str] = {
     ItemKey.WEALTH_PRODUCTS: "理财产品",
     ItemKey.OTHER: "其他",
     ItemKey.CASH_POOLING: "资金归集(资金池)",
+    ItemKey.CAPITAL_CONTRIBUTIONS: "投资者缴款",
 }
 """The Chinese title of each item, as printed on the standard letter."""
 
@@ -782,6 +801,14 @@ _COLUMN_TITLES: Mapping[ItemKey, Mapping[str, str]] = {
         "principal_protected": "是否保本",
     },
     ItemKey.OTHER: {"description": "事项", "currency": "币种", "amount": "金额"},
+    ItemKey.CAPITAL_CONTRIBUTIONS: {
+        "payer_name": "缴款人",
+        "paid_on": "缴款日期",
+        "account_no": "缴入账号",
+        "currency": "币种",
+        "amount": "金额",
+        "purpose": "款项用途",
+    },
     ItemKey.CASH_POOLING: {
         "provider_name": "资金提供机构名称",
         "provider_account_no": "资金提供机构账号",
@@ -823,8 +850,38 @@ class Item(_Model, Generic[EntryT]):
         return not self.not_applicable and not self.entries
 
 
+def _fill_other_format(data: Any, applies: Callable[[Any], bool], not_applicable: object) -> Any:
+    """Item sets given as a mapping: the 验资 item, absent on a standard letter's (all made before
+    it existed), is not applicable; where the 验资 item applies, the standard items, which its
+    letter does not carry, are."""
+    if not isinstance(data, Mapping):
+        return data
+    capital = data.get(ItemKey.CAPITAL_CONTRIBUTIONS.value)
+    if capital is None or not applies(capital):
+        return data
+    return {key.value: not_applicable for key in STANDARD_ITEMS} | dict(data)
+
+
+def _item_applies(item: Any) -> bool:
+    marked = (
+        item.not_applicable
+        if isinstance(item, Item)
+        else isinstance(item, Mapping) and item.get("not_applicable")
+    )
+    return not marked
+
+
+_ITEM_NOT_APPLICABLE: Item[Any] = Item(not_applicable=True)
+
+
 class LetterItems(_Model):
-    """The 14 items and the annex of a letter, all present, in the order of the standard letter."""
+    """The items of a letter, all present, in the order of the standard letter.
+
+    A standard letter (formats one and two) carries the 14 items and the annex; its 验资 item is
+    not applicable and left out of its serialised form, so letters made before the 验资 format
+    keep their hashes. A 验资 letter carries its contributions; its standard items are not
+    applicable (filled in as such where a mapping leaves them out).
+    """
 
     deposits: Item[DepositAccount]
     loans: Item[Loan]
@@ -841,10 +898,25 @@ class LetterItems(_Model):
     wealth_products: Item[WealthProduct]
     other: Item[OtherMatter]
     cash_pooling: Item[CashPoolAccount]
+    capital_contributions: Item[CapitalContribution] = Field(
+        default=_ITEM_NOT_APPLICABLE, exclude_if=lambda item: item.not_applicable
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _standard_or_capital(cls, data: Any) -> Any:
+        return _fill_other_format(data, _item_applies, {"not_applicable": True})
+
+    @property
+    def capital(self) -> bool:
+        """Whether these are a 验资 letter's items (its contributions item applies)."""
+        return not self.capital_contributions.not_applicable
 
     def by_key(self) -> list[tuple[ItemKey, Item[Any]]]:
-        """The items in letter order, with their keys."""
-        return [(key, getattr(self, key.value)) for key in ItemKey]
+        """The items the letter carries, in letter order, with their keys: the standard ones, or
+        the 验资 letter's contributions."""
+        keys = (ItemKey.CAPITAL_CONTRIBUTIONS,) if self.capital else STANDARD_ITEMS
+        return [(key, getattr(self, key.value)) for key in keys]
 
 
 def entry_model(key: ItemKey) -> type[Entry]:
@@ -881,6 +953,7 @@ amounts, a product's net value…): what a straight-through limit counts, what p
 class LetterFormat(StrEnum):
     ONE = "one"  # 格式一: the auditor states the figures, the bank confirms or corrects them
     TWO = "two"  # 格式二: the bank fills in the figures
+    CAPITAL = "capital"  # 验资 (操作指引 附3): investors' contributions paid into the capital account
 
 
 CONFIRMATION_NO_PATTERN = r"^[0-9A-Z]{1,16}-[0-9]{4}-[0-9]{6}$"
@@ -948,6 +1021,31 @@ class ConfirmationLetter(_Model):
         return self
 
     @model_validator(mode="after")
+    def _items_of_its_format(self) -> Self:
+        # Runs before the figure checks, so a 验资 letter's own problems are named by its rules.
+        capital = self.items.capital_contributions
+        if self.format is not LetterFormat.CAPITAL:
+            if not capital.not_applicable:
+                raise _letter_rule(
+                    "capital_item_outside_capital_format",
+                    "only a capital-verification (验资) letter lists capital contributions",
+                )
+            return self
+        if not capital.entries:
+            raise _letter_rule(
+                "capital_contributions_blank",
+                "a capital-verification (验资) letter lists the contributions it asks the bank to confirm",
+            )
+        if applying := [
+            key.value for key in STANDARD_ITEMS if not getattr(self.items, key.value).not_applicable
+        ]:
+            raise _letter_rule(
+                "standard_item_in_capital_letter",
+                f"a capital-verification (验资) letter marks the standard items not applicable: {', '.join(applying)}",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _format_one_states_every_figure(self) -> Self:
         if self.format is LetterFormat.TWO:
             return self
@@ -967,7 +1065,7 @@ class ConfirmationLetter(_Model):
 
     @model_validator(mode="after")
     def _format_two_states_its_scope(self) -> Self:
-        if self.format is LetterFormat.ONE:
+        if self.format is not LetterFormat.TWO:
             return self
         if not any(item.entries for _, item in self.items.by_key()):
             raise _letter_rule(
@@ -1063,8 +1161,22 @@ class ItemReply(_Model, Generic[EntryT]):
         return self
 
 
+def _answer_applies(answer: Any) -> bool:
+    status = (
+        answer.status
+        if isinstance(answer, ItemReply)
+        else isinstance(answer, Mapping) and answer.get("status")
+    )
+    return status not in (ItemStatus.NOT_APPLICABLE, ItemStatus.NOT_APPLICABLE.value)
+
+
+_ANSWER_NOT_APPLICABLE: ItemReply[Any] = ItemReply(status=ItemStatus.NOT_APPLICABLE)
+
+
 class ReplyItems(_Model):
-    """The bank's answer to each of the 14 items and the annex, in letter order."""
+    """The bank's answer to each item of its letter, in letter order: the 14 items and the annex,
+    or a 验资 letter's contributions (as with the letter's items, the other format's answers are
+    not applicable, and a standard reply leaves its 验资 answer out of its serialised form)."""
 
     deposits: ItemReply[DepositAccount]
     loans: ItemReply[Loan]
@@ -1081,10 +1193,32 @@ class ReplyItems(_Model):
     wealth_products: ItemReply[WealthProduct]
     other: ItemReply[OtherMatter]
     cash_pooling: ItemReply[CashPoolAccount]
+    capital_contributions: ItemReply[CapitalContribution] = Field(
+        default=_ANSWER_NOT_APPLICABLE, exclude_if=lambda answer: answer.status is ItemStatus.NOT_APPLICABLE
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _standard_or_capital(cls, data: Any) -> Any:
+        return _fill_other_format(data, _answer_applies, {"status": ItemStatus.NOT_APPLICABLE.value})
+
+    @model_validator(mode="after")
+    def _one_format(self) -> Self:
+        if self.capital and any(
+            getattr(self, key.value).status is not ItemStatus.NOT_APPLICABLE for key in STANDARD_ITEMS
+        ):
+            raise ValueError("a reply to a capital-verification (验资) letter answers only its contributions")
+        return self
+
+    @property
+    def capital(self) -> bool:
+        """Whether this answers a 验资 letter (its contributions answer applies)."""
+        return self.capital_contributions.status is not ItemStatus.NOT_APPLICABLE
 
     def by_key(self) -> list[tuple[ItemKey, ItemReply[Any]]]:
-        """The answers in letter order, with their keys."""
-        return [(key, getattr(self, key.value)) for key in ItemKey]
+        """The answers to the items the letter carries, in letter order, with their keys."""
+        keys = (ItemKey.CAPITAL_CONTRIBUTIONS,) if self.capital else STANDARD_ITEMS
+        return [(key, getattr(self, key.value)) for key in keys]
 
 
 class Conclusion(StrEnum):

@@ -10,11 +10,13 @@ from datetime import date
 from decimal import Decimal
 
 from node_gateway.protocol.documents import (
+    STANDARD_ITEMS,
     AccountType,
     Auditee,
     AuditFirm,
     Bank,
     BankAcceptance,
+    CapitalContribution,
     CashPoolAccount,
     ClosedAccount,
     ConfirmationLetter,
@@ -269,6 +271,32 @@ def _format_one_items(auditee: Auditee) -> LetterItems:
     )
 
 
+CAPITAL_ACCOUNT_NO = "31050161373600006688"  # the auditee's 验资 account at the bank
+
+
+def sample_capital_contributions() -> tuple[CapitalContribution, ...]:
+    """Two investors' contributions to 江南精密's capital increase, paid into its 验资 account."""
+    return (
+        CapitalContribution(
+            payer_name="江南控股集团有限公司",
+            paid_on=date(2024, 12, 18),
+            account_no=CAPITAL_ACCOUNT_NO,
+            currency="CNY",
+            amount=Decimal("30000000.00"),
+            purpose="投资款",
+        ),
+        CapitalContribution(
+            payer_name="上海浦江创业投资合伙企业(有限合伙)",
+            paid_on=date(2024, 12, 20),
+            account_no=CAPITAL_ACCOUNT_NO,
+            currency="CNY",
+            amount=Decimal("12500000.00"),
+            purpose="投资款",
+            note="其中 2,500,000.00 元计入资本公积",
+        ),
+    )
+
+
 def sample_letter(
     *,
     letter_id: str | None = None,
@@ -285,15 +313,21 @@ def sample_letter(
 
     Format one states every figure. Format two lists the deposit accounts without balances and
     leaves the other items blank for the bank to fill in; it names the fee account, as format two
-    must. Without ``confirmation_no`` the letter is a draft, as the firm's gateway receives it.
+    must. A 验资 letter lists two investors' contributions to a capital increase, paid into the
+    auditee's capital account in December. Without ``confirmation_no`` the letter is a draft, as
+    the firm's gateway receives it.
     """
     year = Period(start=date(reference_date.year, 1, 1), end=reference_date)
     if letter_format is LetterFormat.ONE:
         items = _format_one_items(auditee)
+    elif letter_format is LetterFormat.CAPITAL:
+        items = LetterItems.model_validate(
+            {"capital_contributions": Item(entries=sample_capital_contributions())}
+        )
     else:
         blank: Item[Entry] = Item()
         items = LetterItems.model_validate(
-            dict.fromkeys(LetterItems.model_fields, blank)
+            {key.value: blank for key in STANDARD_ITEMS}
             | {"deposits": Item(entries=_deposits(figures=False))}
         )
     return ConfirmationLetter(

@@ -138,6 +138,18 @@ def cash_pool_accounts(draw: st.DrawFn, *, figures: bool = True) -> dict[str, An
     }
 
 
+@st.composite
+def capital_contributions(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "payer_name": draw(names),
+        "paid_on": draw(dates),
+        "account_no": draw(references),
+        "currency": draw(currencies),
+        "amount": draw(amounts),
+        "purpose": draw(st.none() | names),
+    }
+
+
 _RANDOM_ENTRIES = {
     ItemKey.DEPOSITS: deposits,
     ItemKey.LOANS: loans,
@@ -150,12 +162,16 @@ _RANDOM_ENTRIES = {
 
 @st.composite
 def letters(draw: st.DrawFn) -> ConfirmationLetter:
-    """A valid letter of either format, built as JSON data and validated like a received one."""
+    """A valid letter of any format, built as JSON data and validated like a received one; a 验资
+    letter lists its contributions and leaves the standard items out (not applicable)."""
     letter_format = draw(st.sampled_from(list(LetterFormat)))
-    figures = letter_format is LetterFormat.ONE
+    figures = letter_format is not LetterFormat.TWO
     reference_date = draw(dates)
     items: dict[str, Any] = {}
-    for key, sample_item in _SAMPLE.items.by_key():
+    if letter_format is LetterFormat.CAPITAL:
+        contributions = draw(st.lists(capital_contributions(), min_size=1, max_size=3))
+        items["capital_contributions"] = {"entries": contributions}
+    for key, sample_item in _SAMPLE.items.by_key() if letter_format is not LetterFormat.CAPITAL else ():
         kinds = ["not_applicable", "entries"] + ([] if figures else ["blank"])
         # Format two lists at least the accounts the auditor knows.
         kind = "entries" if key is ItemKey.DEPOSITS and not figures else draw(st.sampled_from(kinds))

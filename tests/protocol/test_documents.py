@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from node_gateway.protocol import InvalidDocument, parse_letter, parse_reply
 from node_gateway.protocol.documents import (
     ITEM_TITLES,
+    STANDARD_ITEMS,
     ConfirmationLetter,
     ConfirmationReply,
     DepositAccount,
@@ -72,7 +73,8 @@ def test_items_follow_the_standard_letter_order() -> None:
     assert list(LetterItems.model_fields) == [key.value for key in ItemKey]
     assert list(ReplyItems.model_fields) == [key.value for key in ItemKey]
     assert list(ITEM_TITLES) == list(ItemKey)
-    assert len(ItemKey) == 15  # 14 items and the cash-pooling annex
+    assert len(STANDARD_ITEMS) == 15  # 14 items and the cash-pooling annex
+    assert [key for key in ItemKey if key not in STANDARD_ITEMS] == [ItemKey.CAPITAL_CONTRIBUTIONS]  # 验资
 
 
 def test_every_item_must_be_given_explicitly() -> None:

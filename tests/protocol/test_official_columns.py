@@ -6,6 +6,9 @@ columns") transcribes it: every official column maps to the schema field(s) that
 tests hold the schema to it both ways (every column has its fields, every field is a column or a
 listed extra), check the column titles the pages and printouts use, and build a letter through the
 public parser with every column filled, then with each figure left out.
+
+The capital-verification letter (银行询证函(验资), 操作指引 附3) is the third format: one table of
+the investors' contributions to the capital account, held to its columns the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from typing import Any
 import pytest
 
 from node_gateway.protocol import InvalidDocument, parse_letter
-from node_gateway.protocol.documents import FIELD_TITLES, ITEM_TITLES, ConfirmationLetter, ItemKey
+from node_gateway.protocol.documents import (
+    FIELD_TITLES,
+    ITEM_TITLES,
+    STANDARD_ITEMS,
+    ConfirmationLetter,
+    ItemKey,
+    LetterFormat,
+)
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.protocol.workbook import ENTRY_MODELS
 
@@ -151,6 +161,15 @@ OFFICIAL_COLUMNS: dict[ItemKey, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("截至基准日拨入或拨出资金余额", ("balance",)),  # 拨出 positive, 拨入 negative
         ("备注", ("note",)),
     ),
+    ItemKey.CAPITAL_CONTRIBUTIONS: (  # 银行询证函(验资), 操作指引 附3: the investors' contributions
+        ("缴款人", ("payer_name",)),
+        ("缴款日期", ("paid_on",)),
+        ("缴入账号", ("account_no",)),
+        ("币种", ("currency",)),
+        ("金额", ("amount",)),
+        ("款项用途", ("purpose",)),
+        ("备注", ("note",)),
+    ),
 }
 
 # Fields the template leaves to 备注, kept apart because they are how a bank finds or tells the
@@ -227,6 +246,9 @@ VALUES: dict[str, Any] = {
     "provider_account_no": "31050161373600001234",
     "user_name": "江南控股集团有限公司",
     "user_account_no": "31050161373600000001",
+    "payer_name": "江南控股集团有限公司",
+    "paid_on": "2024-12-18",
+    "purpose": "投资款",
 }
 
 
@@ -252,15 +274,18 @@ def _full_entry(key: ItemKey) -> dict[str, Any]:
     return entry
 
 
-def _letter_data(entries: dict[ItemKey, dict[str, Any]]) -> dict[str, Any]:
-    data = sample_letter().model_dump(mode="json", by_alias=True)
+def _letter_data(
+    entries: dict[ItemKey, dict[str, Any]], letter_format: LetterFormat = LetterFormat.ONE
+) -> dict[str, Any]:
+    data = sample_letter(letter_format=letter_format).model_dump(mode="json", by_alias=True)
     data["items"] = {key.value: {"entries": [entry]} for key, entry in entries.items()}
     return data
 
 
-def test_the_table_covers_the_14_items_and_the_annex_in_order() -> None:
+def test_the_table_covers_the_14_items_and_the_annex_in_order_and_the_capital_table() -> None:
     assert list(OFFICIAL_COLUMNS) == list(ItemKey)
-    assert len(OFFICIAL_COLUMNS) == 15
+    assert list(ItemKey)[: len(STANDARD_ITEMS)] == list(STANDARD_ITEMS)
+    assert len(STANDARD_ITEMS) == 15
     assert ITEM_TITLES[ItemKey.FX_CONTRACTS] == "外汇买卖合约"
 
 
@@ -283,7 +308,7 @@ def test_each_single_field_column_is_titled_as_the_template_names_it(key: ItemKe
 
 def test_item_3_s_period_is_the_letter_s_own_and_the_auditors() -> None:
     assert {"audit_period", "closed_accounts_period"} <= set(ConfirmationLetter.model_fields)
-    data = _letter_data({key: _full_entry(key) for key in ItemKey})
+    data = _letter_data({key: _full_entry(key) for key in STANDARD_ITEMS})
     data["closed_accounts_period"] = {"start": "2024-07-01", "end": "2024-12-31"}
     letter = parse_letter(data)
     assert (str(letter.closed_accounts_period.start), str(letter.closed_accounts_period.end)) == (
@@ -292,9 +317,17 @@ def test_item_3_s_period_is_the_letter_s_own_and_the_auditors() -> None:
     )
 
 
-def test_a_letter_with_every_column_filled_keeps_each_value() -> None:
-    entries = {key: _full_entry(key) for key in ItemKey}
-    letter = parse_letter(_letter_data(entries))
+@pytest.mark.parametrize(
+    ("letter_format", "keys"),
+    [(LetterFormat.ONE, STANDARD_ITEMS), (LetterFormat.CAPITAL, (ItemKey.CAPITAL_CONTRIBUTIONS,))],
+    ids=["standard", "capital"],
+)
+def test_a_letter_with_every_column_filled_keeps_each_value(
+    letter_format: LetterFormat, keys: tuple[ItemKey, ...]
+) -> None:
+    entries = {key: _full_entry(key) for key in keys}
+    letter = parse_letter(_letter_data(entries, letter_format))
+    assert [key for key, _ in letter.items.by_key()] == list(keys)
     for key, item in letter.items.by_key():
         (entry,) = item.entries
         stated = entry.model_dump(mode="json")
@@ -303,11 +336,11 @@ def test_a_letter_with_every_column_filled_keeps_each_value() -> None:
                 assert stated[field] == entries[key][field], (key.value, column, field)
 
 
-@pytest.mark.parametrize("key", list(ItemKey), ids=lambda key: key.value)
+@pytest.mark.parametrize("key", STANDARD_ITEMS, ids=lambda key: key.value)
 def test_format_one_refuses_each_figure_column_left_blank(key: ItemKey) -> None:
     model = ENTRY_MODELS[key]
     for field in model.figures:
-        entries = {k: _full_entry(k) for k in ItemKey}
+        entries = {k: _full_entry(k) for k in STANDARD_ITEMS}
         del entries[key][field]
         with pytest.raises(InvalidDocument) as refused:
             parse_letter(_letter_data(entries))
