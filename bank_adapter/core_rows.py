@@ -23,6 +23,7 @@ from node_gateway.protocol.documents import (
     Amount,
     BankAcceptance,
     BillForCollection,
+    CapitalContribution,
     CashPoolAccount,
     ClosedAccount,
     Currency,
@@ -386,6 +387,27 @@ class CashPoolRow(CoreRow):
         return self._entry(CashPoolAccount)
 
 
+class CapitalCreditRow(CoreRow):
+    """A credit to a customer's capital account (验资账户): an investor's contribution as the
+    bank booked it, answered by the 验资 letter."""
+
+    table: ClassVar[str] = "capital_credits"
+    key: ClassVar[tuple[str, ...]] = ("credit_no",)
+
+    credit_no: Reference  # the bank's own transaction number
+    customer_code: RegistrationCode
+    account_no: Reference
+    currency: Currency
+    payer_name: Name
+    paid_on: date
+    amount: Amount
+    purpose: Note | None = None
+    note: Note | None = None
+
+    def as_entry(self) -> CapitalContribution:
+        return self._entry(CapitalContribution)
+
+
 ROW_TYPES: tuple[type[CoreRow], ...] = (
     CustomerRow,
     AccountRow,
@@ -398,6 +420,7 @@ ROW_TYPES: tuple[type[CoreRow], ...] = (
     CustodyRow,
     WealthHoldingRow,
     CashPoolRow,
+    CapitalCreditRow,
 )
 """Every kind of row, in an order where a row comes after the rows it names."""
 

@@ -14,7 +14,8 @@ What counts at a reference date (the end of that day):
 - a guarantee or letter of credit in force on that day (validity dates inclusive, not released
   or closed by then); a bill booked on or before it and not yet due or settled; an FX contract
   traded on or before it and settling after it; custody and wealth holdings held at that date;
-- each cash-pooling link with its latest balance on or before the date.
+- each cash-pooling link with its latest balance on or before the date;
+- each credit to a capital account (验资) booked on or before the date.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from bank_adapter.core_rows import (
     BalanceRow,
     BillKind,
     BillRow,
+    CapitalCreditRow,
     CashPoolRow,
     CoreDataset,
     CoreRow,
@@ -321,6 +323,10 @@ class CoreBank:
             custody=tuple(x.as_entry() for x in custody),
             wealth_products=tuple(x.as_entry() for x in wealth),
             cash_pooling=tuple(x.as_entry() for x in pooled),
+            capital_contributions=tuple(
+                x.as_entry()
+                for x in of_customer(CapitalCreditRow, TABLES[CapitalCreditRow].c.paid_on <= as_of)
+            ),
         )
 
     # --- writing ---------------------------------------------------------------------------

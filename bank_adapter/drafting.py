@@ -9,6 +9,11 @@ the auditor did not list (the bank's entry travels with the reply).
 Format two (the bank fills in): the reply carries every record the bank holds, item by item;
 entries the auditor did list are still checked as above.
 
+验资 (capital verification): the letter's one item, its contributions, is answered as in format
+one from the credits to the capital accounts the letter names, booked within the letter's audit
+period (the period the verification covers); a credit there that the auditor did not list is an
+exception. Its 款项用途 is compared: what the payer stated the money was for is what 验资 checks.
+
 Matching uses the natural identifiers of each kind of entry (account number and currency,
 contract, bill or product number…), falling back to descriptive fields where the auditor left an
 optional identifier out. Names compare without regard to full-width forms, case or spaces.
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bank_adapter.port import CoreSnapshot
 from node_gateway.protocol.documents import (
+    CapitalContribution,
     ClosedAccount,
     ConfirmationLetter,
     DepositAccount,
@@ -58,10 +64,16 @@ MATCH_KEYS: dict[ItemKey, tuple[tuple[str, ...], ...]] = {
     ItemKey.CUSTODY: (("document_no",), ("name",)),
     ItemKey.WEALTH_PRODUCTS: (("product_code", "account_no"), ("product_code",)),
     ItemKey.CASH_POOLING: (("provider_account_no", "user_account_no", "currency"),),
+    ItemKey.CAPITAL_CONTRIBUTIONS: (
+        ("account_no", "payer_name", "paid_on", "currency"),
+        ("account_no", "payer_name", "currency"),
+    ),
 }
 """How an auditor's entry finds the bank's record: the first key whose fields the auditor gave."""
 
 FREE_TEXT = frozenset({"note", "restriction_note", "security_note", "purpose"})
+# Free text that is nonetheless a fact of the bank's record, compared: a contribution's 款项用途.
+STATED_TEXT: dict[type[Entry], frozenset[str]] = {CapitalContribution: frozenset({"purpose"})}
 # The field a difference names its entry by, the first one the entry has (账号 or another number).
 REFERENCE_FIELDS = ("account_no", "contract_no", "bill_no", "lc_no", "product_code", "document_no")
 NOT_RECORDED = "not recorded"
@@ -159,7 +171,8 @@ def compare_entries(index: int, auditor: Entry, bank: Entry) -> list[Difference]
     for name in type(auditor).model_fields:
         stated = getattr(auditor, name)
         recorded = getattr(bank, name)
-        if name in FREE_TEXT or stated is None or _same(stated, recorded):
+        prose = name in FREE_TEXT and name not in STATED_TEXT.get(type(auditor), frozenset())
+        if prose or stated is None or _same(stated, recorded):
             continue
         if name == "rate" and _same_rate(stated, recorded):
             continue
@@ -217,8 +230,9 @@ def answer_item(
     unlisted = [e for e in bank_entries if not any(e is m for m in matched)]
     # In format two the bank fills the item in, so what the auditor did not list is no exception,
     # unless the auditor declared the item not applicable.
-    report_unlisted = letter_format is LetterFormat.ONE or item.not_applicable
-    entries = tuple(unlisted) if letter_format is LetterFormat.ONE else tuple(bank_entries)
+    bank_fills_in = letter_format is LetterFormat.TWO
+    report_unlisted = not bank_fills_in or item.not_applicable
+    entries = tuple(bank_entries) if bank_fills_in else tuple(unlisted)
     if report_unlisted:
         for entry in unlisted:
             position = next(i for i, e in enumerate(entries) if e is entry)
@@ -291,6 +305,20 @@ def _other_matters(item: Item[Any]) -> tuple[ItemReply[Any], list[str]]:
     )
 
 
+def _credited_in_period(
+    letter: ConfirmationLetter, credits: Sequence[CapitalContribution]
+) -> tuple[CapitalContribution, ...]:
+    """验资: the credits to the capital accounts the letter names within its audit period, those
+    the bank reports; credits to the customer's other accounts are not what the letter asks."""
+    accounts = {normalise_text(c.account_no) for c in letter.items.capital_contributions.entries}
+    period = letter.audit_period
+    return tuple(
+        c
+        for c in credits
+        if normalise_text(c.account_no) in accounts and period.start <= c.paid_on <= period.end
+    )
+
+
 def draft_reply(letter: ConfirmationLetter, snapshot: CoreSnapshot) -> Draft:
     """Answers every item of ``letter`` from ``snapshot`` (the auditee's records at its reference date)."""
     if snapshot.as_of != letter.reference_date:
@@ -311,6 +339,9 @@ def draft_reply(letter: ConfirmationLetter, snapshot: CoreSnapshot) -> Draft:
             bank_entries = snapshot.closed_in_period(letter.closed_accounts_period)
             options["candidates"] = snapshot.closed_accounts
             options["unmatched"] = _account_elsewhere(snapshot.deposits, _not_closed)
+        elif key is ItemKey.CAPITAL_CONTRIBUTIONS:
+            bank_entries = _credited_in_period(letter, snapshot.capital_contributions)
+            options["candidates"] = snapshot.capital_contributions
         answers[key.value] = answer_item(
             item, bank_entries, MATCH_KEYS[key], letter_format=letter.format, **options
         )

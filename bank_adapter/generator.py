@@ -20,6 +20,7 @@ from bank_adapter.core_rows import (
     BalanceRow,
     BillKind,
     BillRow,
+    CapitalCreditRow,
     CashPoolRow,
     CoreDataset,
     CoreRow,
@@ -418,7 +419,7 @@ def _mark_pooled(book: _Book, account_no: str) -> None:
 
 
 def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = None) -> CoreDataset:
-    """Core records under which every figure of ``letter`` (a format-one letter) is right.
+    """Core records under which every figure of ``letter`` (format one or 验资) is right.
 
     For demos and tests: load these and the bank confirms the letter item by item. Records get
     the dates a letter leaves out (accounts opened ``opened_on``, default two years before the
@@ -511,4 +512,6 @@ def dataset_from_letter(letter: ConfirmationLetter, *, opened_on: date | None = 
         book.add(WealthHoldingRow(customer_code=code, **values))
     for pooled in items.cash_pooling.entries:
         book.add(CashPoolRow(customer_code=code, as_of=as_of, **pooled.model_dump()))
+    for number, contribution in enumerate(items.capital_contributions.entries):
+        book.add(CapitalCreditRow(credit_no=f"CC-{number}", customer_code=code, **contribution.model_dump()))
     return book.rows

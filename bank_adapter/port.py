@@ -17,6 +17,7 @@ from bank_adapter.errors import BankAdapterError
 from node_gateway.protocol.documents import (
     BankAcceptance,
     BillForCollection,
+    CapitalContribution,
     CashPoolAccount,
     ClosedAccount,
     CustodyHolding,
@@ -51,7 +52,8 @@ class CustomerRecord:
 
 @dataclass(frozen=True)
 class CoreSnapshot:
-    """Everything the 14 items and the annex need for one customer as of one date.
+    """Everything the 14 items and the annex, and the 验资 letter, need for one customer as of one
+    date.
 
     Field names are the letter's item keys, so ``getattr(snapshot, key.value)`` finds an item's
     entries. Item 14 (other matters) has no counterpart: nothing in a core system answers a
@@ -74,6 +76,8 @@ class CoreSnapshot:
     custody: tuple[CustodyHolding, ...]
     wealth_products: tuple[WealthProduct, ...]
     cash_pooling: tuple[CashPoolAccount, ...]
+    # 验资: the credits to the customer's capital accounts on or before the date
+    capital_contributions: tuple[CapitalContribution, ...] = ()
 
     def closed_in_period(self, period: Period) -> tuple[ClosedAccount, ...]:
         """Item 3: the accounts closed within ``period`` (both days included), the letter's."""
