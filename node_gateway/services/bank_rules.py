@@ -29,6 +29,7 @@ from node_gateway.storage.models import BankRulesRow, utcnow
 
 PEER_RULES_PATH: Final = "/peer/v1/rules"
 REFRESH_AFTER: Final = timedelta(hours=1)  # a kept copy older than this is fetched again
+MAX_RULES_BYTES: Final = 64 * 1024  # far more than any rules take; a member cannot flood the firm
 
 
 def publish_rules(node: Node, session: Session, rules: BankRules) -> SignedBankRules:
@@ -89,29 +90,42 @@ def fetch_rules(node: Node, session: Session, bank: int, client: httpx.Client | 
 
 def _download(node: Node, bank: int, client: httpx.Client | None) -> SignedBankRules:
     try:
-        member = node.member(bank)
+        member = node.member(bank, fresh=True)  # the endpoint the bank registers now
         if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
             raise NotFound(f"member {bank} is not an active bank")
         endpoint = member.endpoint.rstrip("/")
         check_endpoint(endpoint, node.network_file.peer_endpoints)
         http = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
         try:
-            response = http.get(endpoint + PEER_RULES_PATH)
+            status, body = _read_capped(http, endpoint + PEER_RULES_PATH)
         finally:
             if client is None:
                 http.close()
     except (httpx.HTTPError, ChainError, EndpointRefused) as exc:
         raise Unavailable(f"bank {bank} does not answer for its rules: {exc}") from exc
-    if response.status_code == 404:
+    if status == 404:
         raise NotFound(f"bank {bank} has published no business rules")
-    if not response.is_success:
-        raise Unavailable(f"bank {bank} answered {response.status_code} for its rules")
+    if not 200 <= status < 300 or body is None:
+        raise Unavailable(
+            f"bank {bank} answered {status} for its rules, or more than {MAX_RULES_BYTES} bytes"
+        )
     try:
-        signed = SignedBankRules.model_validate_json(response.content)
+        signed = SignedBankRules.model_validate_json(body)
         check_rules(node, bank, signed)
     except (ValidationError, InvalidDocument) as exc:
         raise Unavailable(f"bank {bank}'s rules do not check: {exc}") from exc
     return signed
+
+
+def _read_capped(http: httpx.Client, url: str) -> tuple[int, bytes | None]:
+    """The status and body of a GET; no body past ``MAX_RULES_BYTES`` (read no further)."""
+    with http.stream("GET", url) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > MAX_RULES_BYTES:
+                return response.status_code, None
+        return response.status_code, bytes(body)
 
 
 def refresh_all(node: Node) -> int:

@@ -4,9 +4,11 @@ the last good copy for when the bank does not answer (in-process chain; the inte
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,7 @@ from node_gateway.node import Node
 from node_gateway.protocol.bank_rules import BankRules, Fee, sign_rules
 from node_gateway.protocol.documents import Contact, ItemKey, LetterFormat
 from node_gateway.protocol.errors import InvalidDocument
-from node_gateway.services.bank_rules import REFRESH_AFTER, check_rules, fetch_rules
+from node_gateway.services.bank_rules import MAX_RULES_BYTES, REFRESH_AFTER, check_rules, fetch_rules
 from node_gateway.storage.models import BankRulesRow
 
 from .conftest import gateway_node
@@ -81,3 +83,45 @@ def test_the_last_good_copy_stands_in_while_the_bank_does_not_answer(firm: tuple
         )
     with node.db.session() as session:
         assert fetch_rules(node, session, bank) == kept.rules
+
+
+def _serving(body: bytes) -> tuple[ThreadingHTTPServer, str]:
+    """A real HTTP server on loopback that answers every GET with ``body``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_rules_a_bank_serves_over_http_are_read_capped_and_checked(firm: tuple[Deployment, Node]) -> None:
+    deployed, node = firm
+    bank = deployed.bank
+    keys = deployed.members.get_member(bank.member_id).encryption_keys
+    forged = sign_rules(_rules(bank.member_id), Account.create()).model_dump_json(by_alias=True).encode()
+    genuine = sign_rules(_rules(bank.member_id), bank.sender.account).model_dump_json(by_alias=True).encode()
+    for body, refused in (
+        (b"[" * (MAX_RULES_BYTES + 1), "more than"),
+        (forged, "do not check"),
+        (genuine, None),
+    ):
+        server, url = _serving(body)
+        try:
+            deployed.send(bank, deployed.members.update_endpoint(url, keys))
+            with node.db.session() as session:
+                if refused is None:
+                    assert fetch_rules(node, session, bank.member_id).fee.per_letter == Decimal("150.00")
+                else:
+                    with pytest.raises(Unavailable, match=refused):
+                        fetch_rules(node, session, bank.member_id)
+        finally:
+            server.shutdown()
