@@ -674,6 +674,8 @@ STANDARD_ITEMS: tuple[ItemKey, ...] = tuple(
     key for key in ItemKey if key is not ItemKey.CAPITAL_CONTRIBUTIONS
 )
 """The 14 items and the annex of the standard letter (formats one and two)."""
+CAPITAL_ITEMS: tuple[ItemKey, ...] = (ItemKey.CAPITAL_CONTRIBUTIONS,)
+"""The items of the 验资 letter: its contributions."""
 
 ITEM_TITLES: Mapping[ItemKey, str] = {
     ItemKey.DEPOSITS: "银行存款",
@@ -915,7 +917,7 @@ class LetterItems(_Model):
     def by_key(self) -> list[tuple[ItemKey, Item[Any]]]:
         """The items the letter carries, in letter order, with their keys: the standard ones, or
         the 验资 letter's contributions."""
-        keys = (ItemKey.CAPITAL_CONTRIBUTIONS,) if self.capital else STANDARD_ITEMS
+        keys = CAPITAL_ITEMS if self.capital else STANDARD_ITEMS
         return [(key, getattr(self, key.value)) for key in keys]
 
 
@@ -954,6 +956,11 @@ class LetterFormat(StrEnum):
     ONE = "one"  # 格式一: the auditor states the figures, the bank confirms or corrects them
     TWO = "two"  # 格式二: the bank fills in the figures
     CAPITAL = "capital"  # 验资 (操作指引 附3): investors' contributions paid into the capital account
+
+
+def format_items(letter_format: LetterFormat) -> tuple[ItemKey, ...]:
+    """The items a letter of ``letter_format`` carries, in their order."""
+    return CAPITAL_ITEMS if letter_format is LetterFormat.CAPITAL else STANDARD_ITEMS
 
 
 CONFIRMATION_NO_PATTERN = r"^[0-9A-Z]{1,16}-[0-9]{4}-[0-9]{6}$"
@@ -1217,7 +1224,7 @@ class ReplyItems(_Model):
 
     def by_key(self) -> list[tuple[ItemKey, ItemReply[Any]]]:
         """The answers to the items the letter carries, in letter order, with their keys."""
-        keys = (ItemKey.CAPITAL_CONTRIBUTIONS,) if self.capital else STANDARD_ITEMS
+        keys = CAPITAL_ITEMS if self.capital else STANDARD_ITEMS
         return [(key, getattr(self, key.value)) for key in keys]
 
 

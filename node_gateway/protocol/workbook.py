@@ -2,7 +2,8 @@
 
 The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
 
-- letter columns: ``letter_key`` (optional), ``letter_format`` (``one``/``two``, default one),
+- letter columns: ``letter_key`` (optional), ``letter_format`` (``one``/``two``, or ``capital``
+  (``验资``) for the capital-verification letter; default one),
   ``reference_date``, ``letter_date`` (default today), ``reply_due`` (optional date),
   ``audit_period_start`` and ``audit_period_end`` (审计期间), ``closed_period_start`` and
   ``closed_period_end`` (item 3's period, default the audit period), ``bank_member_no``,
@@ -11,7 +12,8 @@ The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
   ``firm_contact_name``, ``firm_contact_phone``, ``firm_contact_email`` (the firm's 函证经办人, with a
   phone or an email), ``fee_account_no`` and ``fee_account_name`` (扣费账户; format two needs it);
 - ``item``: which of the 14 items (and the annex) the row belongs to, by key (``deposits``),
-  number (``1``…``14``, ``15`` or ``annex`` for cash pooling) or Chinese title (``银行存款``);
+  number (``1``…``14``, ``15`` or ``annex`` for cash pooling) or Chinese title (``银行存款``); a
+  验资 letter's rows are its contributions (``capital_contributions``, ``投资者缴款`` or ``验资``);
 - ``not_applicable``: ``yes`` on a row with no entry columns marks the item not applicable;
 - entry columns: the field names of the item's entries (``account_no``, ``balance``, …), the
   union over all items; a row fills only those of its own item.
@@ -20,7 +22,8 @@ Rows belong to one letter when they share ``letter_key`` or, without it, the aud
 bank, the reference date and the format. Letter columns must agree between the rows of a letter
 (a blank cell inherits). In format one every item needs a row: its entries, or a row marking it
 ``not_applicable``; an item no row mentions is an error, never "not applicable" by omission. In
-format two an item no row mentions is left for the bank to fill in.
+format two an item no row mentions is left for the bank to fill in. A 验资 letter lists its
+contributions and nothing else (its standard items are not applicable by its format).
 
 Every row is checked and every letter assembled before anything is sent: the plan holds either
 letters ready to upload or the issues, row by row, and never both. Given a way to look members up
@@ -47,12 +50,14 @@ from pydantic import BaseModel, ValidationError
 from node_gateway.protocol.documents import (
     CHINA_TIME,
     ITEM_TITLES,
+    STANDARD_ITEMS,
     AuditFirm,
     ConfirmationLetter,
     Entry,
     Item,
     ItemKey,
     LetterFormat,
+    format_items,
     new_letter_id,
     normalise_registration_code,
 )
@@ -114,12 +119,14 @@ assert not set(ENTRY_COLUMNS) & set(LETTER_COLUMNS + ROW_COLUMNS), "an entry fie
 
 _ITEM_NAMES: dict[str, ItemKey] = {
     **{key.value: key for key in ItemKey},
-    **{str(number): key for number, key in enumerate(ItemKey, start=1)},
+    **{str(number): key for number, key in enumerate(STANDARD_ITEMS, start=1)},
     **{title: key for key, title in ITEM_TITLES.items()},
     "annex": ItemKey.CASH_POOLING,
+    "验资": ItemKey.CAPITAL_CONTRIBUTIONS,
 }
 _FORMATS = {"one": LetterFormat.ONE, "1": LetterFormat.ONE, "格式一": LetterFormat.ONE}
 _FORMATS |= {"two": LetterFormat.TWO, "2": LetterFormat.TWO, "格式二": LetterFormat.TWO}
+_FORMATS |= {"capital": LetterFormat.CAPITAL, "验资": LetterFormat.CAPITAL}
 _TRUE = {"yes", "y", "true", "1", "是", "x"}
 _FALSE = {"no", "n", "false", "0", "否", ""}
 _YES_NO = {"是": "yes", "否": "no", "x": "yes", "X": "yes"}
@@ -367,7 +374,7 @@ def _letter_format(row: SheetRow, issues: list[RowIssue]) -> LetterFormat | None
     text = row.cells.get("letter_format", "") or "one"
     found = _FORMATS.get(text.lower())
     if found is None:
-        issues.append(RowIssue(row.number, "letter_format", f"{text!r} is not one or two"))
+        issues.append(RowIssue(row.number, "letter_format", f"{text!r} is not one, two or capital (验资)"))
     return found
 
 
@@ -461,8 +468,22 @@ def _assemble(
     for row in rows:
         if row.item is not None:
             by_item.setdefault(row.item, []).append(row)
-    items: dict[str, Item[Any]] = {}
-    for item_key in ItemKey:
+    carried = format_items(letter_format)
+    # The items the format does not carry are not applicable by the format, not by omission.
+    items: dict[str, Item[Any]] = {
+        key.value: Item(not_applicable=True) for key in ItemKey if key not in carried
+    }
+    issues += [
+        RowIssue(
+            item_rows[0].number,
+            "item",
+            f"item {item_key.value} ({ITEM_TITLES[item_key]}) is not on a {letter_format.value} letter",
+        )
+        for item_key, item_rows in by_item.items()
+        # A row marking another format's item not applicable says what the format says anyway.
+        if item_key not in carried and not all(r.not_applicable for r in item_rows)
+    ]
+    for item_key in carried:
         item_rows = by_item.get(item_key, [])
         marked = [r for r in item_rows if r.not_applicable]
         entries = [r.entry for r in item_rows if r.entry is not None]
@@ -476,7 +497,7 @@ def _assemble(
             )
         if item_rows:
             items[item_key.value] = Item(not_applicable=bool(marked) and not entries, entries=tuple(entries))
-        elif letter_format is LetterFormat.ONE:
+        elif letter_format is not LetterFormat.TWO:
             issues.append(
                 RowIssue(
                     first,
@@ -711,7 +732,7 @@ def template_rows() -> list[dict[str, str]]:
     mentioned = {row["item"] for row in listed}
     return listed + [
         {**letter, "item": key.value, "not_applicable": "yes"}
-        for key in ItemKey
+        for key in STANDARD_ITEMS
         if key.value not in mentioned
     ]
 
