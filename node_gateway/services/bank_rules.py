@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import MemberStatus, Role
-from node_gateway.chain.errors import ChainError
+from node_gateway.chain.errors import ChainError, MemberRegistryUnknownMember
 from node_gateway.errors import EndpointRefused, InvalidRequest, NotFound, Unavailable
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
@@ -90,7 +90,10 @@ def fetch_rules(node: Node, session: Session, bank: int, client: httpx.Client | 
 
 def _download(node: Node, bank: int, client: httpx.Client | None) -> SignedBankRules:
     try:
-        member = node.member(bank, fresh=True)  # the endpoint the bank registers now
+        try:
+            member = node.member(bank, fresh=True)  # the endpoint the bank registers now
+        except MemberRegistryUnknownMember as exc:
+            raise NotFound(f"there is no member {bank}") from exc
         if member.role != Role.BANK or member.status != MemberStatus.ACTIVE:
             raise NotFound(f"member {bank} is not an active bank")
         endpoint = member.endpoint.rstrip("/")

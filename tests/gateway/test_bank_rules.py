@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from eth_account import Account
 
-from node_gateway.errors import Unavailable
+from node_gateway.errors import NotFound, Unavailable
 from node_gateway.node import Node
 from node_gateway.protocol.bank_rules import BankRules, Fee, sign_rules
 from node_gateway.protocol.documents import Contact, ItemKey, LetterFormat
@@ -72,6 +72,8 @@ def test_only_the_banks_own_signed_rules_check(firm: tuple[Deployment, Node]) ->
 
 def test_the_last_good_copy_stands_in_while_the_bank_does_not_answer(firm: tuple[Deployment, Node]) -> None:
     deployed, node = firm
+    with node.db.session() as session, pytest.raises(NotFound, match="no member 300"):
+        fetch_rules(node, session, 300)
     bank = deployed.bank.member_id  # its registered endpoint (https://bank.example) does not resolve
     with node.db.session() as session, pytest.raises(Unavailable, match="does not answer"):
         fetch_rules(node, session, bank)
