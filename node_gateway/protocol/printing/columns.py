@@ -28,6 +28,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 
 from node_gateway.protocol.documents import (
     ITEM_TITLES,
+    STANDARD_ITEMS,
     Entry,
     ItemKey,
     ItemStatus,
@@ -240,10 +241,13 @@ CLOSING_WORDS: dict[ItemKey, str] = {
 
 
 def item_heading(key: ItemKey) -> str:
-    """The item's heading as the letter numbers it ("3. 期内注销账户"), the annex "附表 资金归集(资金池)"."""
+    """The item's heading as the letter numbers it ("3. 期内注销账户"), the annex "附表 资金归集(资金池)";
+    the 验资 letter's one table, unnumbered."""
     if key is ItemKey.CASH_POOLING:
         return f"附表 {ITEM_TITLES[key]}"
-    return f"{list(ItemKey).index(key) + 1}. {ITEM_TITLES[key]}"
+    if key not in STANDARD_ITEMS:
+        return ITEM_TITLES[key]
+    return f"{STANDARD_ITEMS.index(key) + 1}. {ITEM_TITLES[key]}"
 
 
 def column_label(key: ItemKey, field: str) -> str:

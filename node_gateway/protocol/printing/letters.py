@@ -178,23 +178,47 @@ def _person(officer: Officer | Person) -> str:
 # --- the letter -----------------------------------------------------------------------------------
 
 
+LETTER_TITLES: dict[LetterFormat, str] = {
+    LetterFormat.ONE: "银行询证函",
+    LetterFormat.TWO: "银行询证函",
+    LetterFormat.CAPITAL: "银行询证函(验资)",
+}
+"""The letter's title by its format: the 验资 letter has its own (银行函证工作操作指引 附3)."""
+
+_FORMAT_NAMES: dict[LetterFormat, tuple[str, str, str]] = {
+    LetterFormat.ONE: ("格式一", "由被审计单位列示信息，银行核对", "财会〔2020〕12号 格式一"),
+    LetterFormat.TWO: ("格式二", "由银行填列信息", "财会〔2020〕12号 格式二"),
+    LetterFormat.CAPITAL: ("验资", "由被审计单位列示出资者缴款信息，银行核对", "银行函证工作操作指引 附3"),
+}
+"""Each format's name, what it asks of the bank, and where it is laid down."""
+
+
+_TO_CHECK = (
+    "（1）如与贵行记录相符，请在回函“结论”部分确认；（2）如有不符，请在回函“结论”部分列明不符项目及具体内容。"
+)
+_ASKED: dict[LetterFormat, str] = {
+    LetterFormat.ONE: f"下列第1—14项及附表信息出自本公司的记录：{_TO_CHECK}",
+    LetterFormat.TWO: "请贵行根据本公司与贵行之间的业务往来记录，填列下列第1—14项及附表信息，并在回函“结论”部分确认。",
+    LetterFormat.CAPITAL: f"下列出资者缴款信息出自本公司的记录：{_TO_CHECK}",
+}
+"""What the letter asks of the bank, by its format."""
+
+
 def _letter_request(letter: ConfirmationLetter) -> list[str]:
     firm = letter.audit_firm.name
     period = letter.audit_period
-    scope = f"{period.start:%Y年%m月%d日}至{period.end:%Y年%m月%d日}期间"
-    lines = [
-        f"本公司聘请的{firm}正在对本公司{scope}的财务报表进行审计，按照中国注册会计师审计准则的要求，"
-        "应当询证本公司与贵行相关的信息。"
-    ]
-    if letter.format is LetterFormat.ONE:
-        lines.append(
-            "下列第1—14项及附表信息出自本公司的记录：（1）如与贵行记录相符，请在回函“结论”部分确认；"
-            "（2）如有不符，请在回函“结论”部分列明不符项目及具体内容。"
+    if letter.format is LetterFormat.CAPITAL:
+        purpose = (
+            f"本公司聘请的{firm}正在对本公司截至{letter.reference_date:%Y年%m月%d日}的注册资本实收情况进行审验，"
+            "按照国家有关法规的规定和中国注册会计师执业准则的要求，应当询证本公司出资者（股东）向贵行缴存的出资额。"
         )
     else:
-        lines.append(
-            "请贵行根据本公司与贵行之间的业务往来记录，填列下列第1—14项及附表信息，并在回函“结论”部分确认。"
+        scope = f"{period.start:%Y年%m月%d日}至{period.end:%Y年%m月%d日}期间"
+        purpose = (
+            f"本公司聘请的{firm}正在对本公司{scope}的财务报表进行审计，按照中国注册会计师审计准则的要求，"
+            "应当询证本公司与贵行相关的信息。"
         )
+    lines = [purpose, _ASKED[letter.format]]
     lines.append(
         f"本公司谨授权贵行将回函通过银行函证区块链网络直接发送至{firm}（成员编号 {letter.audit_firm.member_no}），"
         "由其函证经办人接收。"
@@ -204,7 +228,12 @@ def _letter_request(letter: ConfirmationLetter) -> list[str]:
             f"本公司谨授权贵行可从本公司{escape(fee.account_name)}账户（账号 {fee.account_no}）"
             "支取办理本询证函回函服务的费用。"
         )
-    lines.append(f"截至{letter.reference_date:%Y年%m月%d日}，本公司与贵行相关的信息列示如下：")
+    listed = (
+        "本公司出资者向贵行缴存的出资额"
+        if letter.format is LetterFormat.CAPITAL
+        else "本公司与贵行相关的信息"
+    )
+    lines.append(f"截至{letter.reference_date:%Y年%m月%d日}，{listed}列示如下：")
     return lines
 
 
@@ -235,7 +264,8 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
     """The letter as the PDF the firm, the auditee and the bank file."""
     s = styles()
     number = document_number(letter)
-    format_name = "格式一" if letter.format is LetterFormat.ONE else "格式二"
+    title = LETTER_TITLES[letter.format]
+    format_name, format_asks, format_source = _FORMAT_NAMES[letter.format]
     contact = letter.auditee.contact
     firm_contact = show_value(letter.firm_contact)
     facts = [
@@ -244,19 +274,19 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
         ("被审计单位联系人", show_value(contact) if contact else "—"),
         ("会计师事务所", f"{letter.audit_firm.name}（成员编号 {letter.audit_firm.member_no}）"),
         ("函证经办人", firm_contact),
-        ("审计期间", f"{letter.audit_period.start:%Y年%m月%d日}至{letter.audit_period.end:%Y年%m月%d日}"),
+        (
+            "审验期间" if letter.format is LetterFormat.CAPITAL else "审计期间",
+            f"{letter.audit_period.start:%Y年%m月%d日}至{letter.audit_period.end:%Y年%m月%d日}",
+        ),
         ("被询证银行", f"{_bank_name(letter)}（成员编号 {letter.bank.member_no}）"),
         ("基准日", f"{letter.reference_date:%Y年%m月%d日}"),
         ("发函日期", f"{letter.issued_on:%Y年%m月%d日}"),
-        (
-            "函证格式",
-            f"{format_name}（{'由被审计单位列示信息，银行核对' if letter.format is LetterFormat.ONE else '由银行填列信息'}）",
-        ),
+        ("函证格式", f"{format_name}（{format_asks}）"),
     ]
     story: list[Flowable] = [
         Paragraph(f"编号：{escape(number)}", s["number"]),
-        Paragraph("银行询证函", s["title"]),
-        Paragraph(f"财会〔2020〕12号 {format_name}", s["subtitle"]),
+        Paragraph(escape(title), s["title"]),
+        Paragraph(format_source, s["subtitle"]),
         Spacer(1, 3 * mm),
         Paragraph(f"{escape(_bank_name(letter))}：", s["base"]),
         *[Paragraph(line, s["body"]) for line in _letter_request(letter)],
@@ -287,10 +317,10 @@ def letter_pdf(letter: ConfirmationLetter, record: ChainRecord) -> bytes:
     ]
     return build_pdf(
         story,
-        title=f"银行询证函 {number}",
+        title=f"{title} {number}",
         author=letter.audit_firm.name,
         created=letter.issued_on,
-        footer=f"银行询证函 · 编号 {number} · {letter.auditee.name}",
+        footer=f"{title} · 编号 {number} · {letter.auditee.name}",
     )
 
 
@@ -388,12 +418,13 @@ def reply_pdf(reply: ConfirmationReply, letter: ConfirmationLetter, record: Chai
     no_relationship = reply.no_relationship
     story: list[Flowable] = [
         Paragraph(f"函证编号：{escape(number)}", s["number"]),
-        Paragraph("银行询证函回函", s["title"]),
+        Paragraph(f"{escape(LETTER_TITLES[letter.format])}回函", s["title"]),
         Paragraph("财会〔2020〕12号 以下由被询证银行填列", s["subtitle"]),
         Spacer(1, 3 * mm),
         Paragraph(f"{escape(letter.audit_firm.name)}：", s["base"]),
         Paragraph(
-            f"贵所于{letter.issued_on:%Y年%m月%d日}发出的编号为 {escape(number)} 的银行询证函（被审计单位："
+            f"贵所于{letter.issued_on:%Y年%m月%d日}发出的编号为 {escape(number)} 的"
+            f"{escape(LETTER_TITLES[letter.format])}（被审计单位："
             f"{escape(letter.auditee.name)}，基准日：{letter.reference_date:%Y年%m月%d日}）本行已收悉。"
             "本行回复如下：",
             s["body"],
