@@ -37,6 +37,7 @@ from node_gateway.protocol.documents import (
     Difference,
     DifferenceReason,
     Entry,
+    ItemKey,
     ItemStatus,
     RejectionReason,
 )
@@ -247,17 +248,20 @@ def _value(t: Callable[..., str], value: Any) -> str:
     return text if words == f"value.{text}" else words
 
 
-def facts(t: Callable[..., str], entry: Entry) -> list[Fact]:
+def facts(t: Callable[..., str], key: ItemKey, entry: Entry) -> list[Fact]:
     """The values an entry states, in the standard letter's order (a false flag left out)."""
     names = [name for name in type(entry).model_fields if name != "note"] + ["note"]  # the note last
     return [
-        Fact(t(f"field.{name}"), f"{value:,}" if name in approval.AMOUNT_FIELDS else _value(t, value))
+        Fact(
+            t(f"field.{key.value}.{name}"),
+            f"{value:,}" if name in approval.AMOUNT_FIELDS else _value(t, value),
+        )
         for name in names
         if (value := getattr(entry, name)) is not None and value is not False
     ]
 
 
-def _difference(t: Callable[..., str], d: Difference) -> DifferenceView:
+def _difference(t: Callable[..., str], key: ItemKey, d: Difference) -> DifferenceView:
     shown = d.auditor_value is not None or d.bank_value is not None
 
     def side(value: str | None) -> str | None:
@@ -274,7 +278,7 @@ def _difference(t: Callable[..., str], d: Difference) -> DifferenceView:
 
     return DifferenceView(
         why=t(f"diff.{d.reason.value}"),
-        field=t(f"field.{d.field}") if d.field else None,
+        field=t(f"field.{key.value}.{d.field}") if d.field else None,
         auditor=side(d.auditor_value),
         bank=side(d.bank_value),
         note=d.note,
@@ -287,15 +291,15 @@ def item_views(t: Callable[..., str], detail: CaseDetail) -> list[ItemView]:
     views = []
     for key, item in detail.letter.items.by_key():
         answer = answers.get(key)
-        lines = [EntryView(facts(t, entry)) for entry in item.entries]
+        lines = [EntryView(facts(t, key, entry)) for entry in item.entries]
         general: list[DifferenceView] = []
         if answer is not None:
             for difference in answer.differences:
                 if difference.entry is not None and difference.entry < len(lines):
-                    lines[difference.entry].differences.append(_difference(t, difference))
+                    lines[difference.entry].differences.append(_difference(t, key, difference))
                 elif difference.reason is not DifferenceReason.NOT_LISTED_BY_AUDITOR:
-                    general.append(_difference(t, difference))
-            lines += [EntryView(None, facts(t, entry)) for entry in answer.entries]
+                    general.append(_difference(t, key, difference))
+            lines += [EntryView(None, facts(t, key, entry)) for entry in answer.entries]
         status = None if answer is None else answer.status.value
         views.append(ItemView(key.value, status, lines, general, item.blank))
     return views

@@ -817,7 +817,7 @@ _COLUMN_TITLES: Mapping[ItemKey, Mapping[str, str]] = {
         "user_name": "资金使用机构名称",
         "user_account_no": "资金使用机构账号",
         "currency": "币种",
-        "balance": "截至基准日拨入或拨出资金余额",
+        "balance": "截至基准日拨入或拨出资金余额(拨出为正,拨入为负)",
     },
 }
 FIELD_TITLES: Mapping[ItemKey, Mapping[str, str]] = {

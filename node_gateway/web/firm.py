@@ -43,6 +43,7 @@ from node_gateway.protocol.documents import (
     Difference,
     DifferenceReason,
     Entry,
+    ItemKey,
     ItemStatus,
 )
 from node_gateway.protocol.lifecycle import AWAITING, BY_EVENT
@@ -285,11 +286,11 @@ def _value(t: Callable[..., str], name: str | None, value: Any) -> str:
     return text if words == f"value.{text}" else words
 
 
-def _difference(t: Callable[..., str], d: Difference) -> DifferenceView:
+def _difference(t: Callable[..., str], key: ItemKey, d: Difference) -> DifferenceView:
     stated = d.auditor_value is not None or d.bank_value is not None
     return DifferenceView(
         why=t(f"firm.diff.{d.reason.value}"),
-        field=t(f"field.{d.field}") if d.field else None,
+        field=t(f"field.{key.value}.{d.field}") if d.field else None,
         auditor=_value(t, d.field, d.auditor_value) if stated else None,
         bank=_value(t, d.field, d.bank_value) if stated else None,
         note=d.note,
@@ -319,12 +320,12 @@ def item_tables(
         for d in answer.differences if answer else ():
             if d.entry is not None and d.entry < len(rows):
                 row = rows[d.entry]
-                row.differences.append(_difference(t, d))
+                row.differences.append(_difference(t, key, d))
                 if d.field in fields and d.bank_value is not None:
                     at = fields.index(d.field)
                     row.cells[at] = Cell(row.cells[at].text, _value(t, d.field, d.bank_value))
             elif d.reason is not DifferenceReason.NOT_LISTED_BY_AUDITOR or not bank_entries:
-                general.append(_difference(t, d))
+                general.append(_difference(t, key, d))
         rows += [
             Row([Cell(_value(t, n, getattr(e, n))) for n in fields], bank_only=True) for e in bank_entries
         ]

@@ -225,7 +225,7 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^required column missing$", "column_missing"),
         (r"^the column appears twice$", "column_twice"),
         (r"^'(?P<value>.*)' is not an item", "not_an_item"),
-        (r"^'(?P<value>.*)' is not one or two$", "not_a_format"),
+        (r"^'(?P<value>.*)' is not one, two or capital", "not_a_format"),
         (r"^does not belong to item", "foreign_field"),
         (r"^'(?P<here>.*)' here but '(?P<there>.*)' in row (?P<row>\d+) of the same letter$", "disagrees"),
         (r"beyond the last column$", "beyond"),
@@ -236,24 +236,25 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def say(t: Callable[..., str], message: str) -> str:
-    """A check's message in the page's language."""
+def say(t: Callable[..., str], message: str, item: str | None = None) -> str:
+    """A check's message in the page's language (the fields it names as item ``item`` heads them)."""
     for pattern, key in _SAYINGS:
         found = pattern.search(message)
         if found:
             values = {
-                name: t(f"field.{v}") if name in ("first", "last") else v
+                name: column_label(t, v, item) if name in ("first", "last") else v
                 for name, v in found.groupdict().items()
             }
             return t(f"compose.say.{key}", **{k: v or "" for k, v in values.items()})
     return message
 
 
-def column_label(t: Callable[..., str], name: str | None) -> str:
-    """A sheet column's name in words (the column's own name where no words are known)."""
+def column_label(t: Callable[..., str], name: str | None, item: str | None = None) -> str:
+    """A sheet column's name in words: as item ``item`` heads it where the item is known (the same
+    field can be headed otherwise in another item); the column's own name where no words are known."""
     if not name:
         return ""
-    for key in (f"compose.col.{name}", f"field.{name}"):
+    for key in (f"compose.col.{name}", f"field.{item}.{name}", f"field.{name}"):
         words = t(key)
         if words != key:
             return words
@@ -376,12 +377,13 @@ class ComposeForm:
     ) -> None:
         """Puts each issue beside the field it is about (in words), once."""
         for issue in issues:
-            words = say(t, issue.message)
             column = _COLUMN_OF.get(issue.column or "", issue.column)
             item, index = where.get(issue.row, (None, None))
             if column == "item" and (named := _ITEM_NAMED.search(issue.message)):
                 item = next((x for x in self.items if x.key == named.group(1)), item)
                 index = None
+            item_key = item.key if item is not None else None
+            words = say(t, issue.message, item_key)
             if column in LETTER_COLUMNS:
                 _add(self.errors.setdefault(column, []), words)
             elif item is not None and (index is None or column == "not_applicable"):
@@ -391,7 +393,7 @@ class ComposeForm:
             elif item is not None and index is not None and column is None:
                 _add(item.row_errors.setdefault(index, []), words)
             else:  # about the letter, in no field of the form
-                _add(self.general, f"{column_label(t, column)}: {words}" if column else words)
+                _add(self.general, f"{column_label(t, column, item_key)}: {words}" if column else words)
 
 
 def _add(found: list[str], words: str) -> None:

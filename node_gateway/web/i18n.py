@@ -10,7 +10,91 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from node_gateway.protocol.documents import FIELD_TITLES
+
 LANGUAGES = ("zh", "en")
+
+FIELD_WORDS: dict[str, str] = {
+    "account_no": "account no.",
+    "account_name": "account name",
+    "currency": "currency",
+    "restricted": "restricted",
+    "restriction_note": "restriction",
+    "interest_rate": "interest rate",
+    "account_type": "account type",
+    "deposit_type": "deposit product",
+    "balance": "balance",
+    "start_date": "start date",
+    "end_date": "end date",
+    "cash_pooled": "in a cash pool",
+    "note": "note",
+    "borrower_name": "borrower",
+    "principal": "principal",
+    "accrued_interest": "accrued interest",
+    "maturity_date": "maturity date",
+    "security_note": "security",
+    "contract_no": "contract no.",
+    "closed_on": "closed on",
+    "lender_name": "lender",
+    "kind": "kind",
+    "counterparty_name": "counterparty",
+    "method": "method",
+    "amount": "amount",
+    "purpose": "purpose",
+    "bill_no": "bill no.",
+    "face_amount": "face amount",
+    "issued_on": "issued on",
+    "due_on": "due on",
+    "acceptor_name": "acceptor",
+    "settlement_account_no": "settlement account",
+    "discounted_on": "discounted on",
+    "discount_rate": "discount rate",
+    "net_amount": "net proceeds",
+    "lc_no": "L/C no.",
+    "beneficiary_name": "beneficiary",
+    "unused_amount": "unused amount",
+    "expires_on": "expires on",
+    "bought_currency": "bought currency",
+    "bought_amount": "bought amount",
+    "sold_currency": "sold currency",
+    "sold_amount": "sold amount",
+    "rate": "rate",
+    "settlement_date": "settlement date",
+    "name": "name",
+    "quantity": "quantity",
+    "document_no": "document no.",
+    "product_code": "product code",
+    "product_name": "product name",
+    "product_type": "product type",
+    "units": "units held",
+    "net_value": "net asset value",
+    "purchased_on": "purchased on",
+    "matures_on": "matures on",
+    "principal_protected": "principal protected",
+    "description": "description",
+    "provider_name": "provider",
+    "provider_account_no": "provider's account",
+    "user_name": "user",
+    "user_account_no": "user's account",
+    "payer_name": "payer",
+    "paid_on": "paid on",
+}
+"""The entries' fields in English. Their Chinese is the standard letter's column titles
+(``documents.FIELD_TITLES``), which the printouts use too: one source of the official words."""
+
+
+def _field_messages() -> dict[str, tuple[str, str]]:
+    """``field.<item>.<field>``: the field's column heading in that item (``borrower_name`` is
+    借款人名称 in item 2 and 资金借入方 in item 4); ``field.<field>``, where no item is known (a
+    sheet's column, a check's message): its title in the first item that has it."""
+    messages: dict[str, tuple[str, str]] = {}
+    for key, titles in FIELD_TITLES.items():
+        for field, title in titles.items():
+            words = (title, FIELD_WORDS.get(field, field))
+            messages[f"field.{key.value}.{field}"] = words
+            messages.setdefault(f"field.{field}", words)
+    return messages
+
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # the frame
@@ -550,60 +634,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "item.confirmed": ("相符(信息证明无误)", "confirmed"),
     "item.exception": ("不符(信息不符)", "exception"),
     "item.not_applicable": ("不适用", "not applicable"),
-    "field.account_no": ("账号", "account no."),
-    "field.account_name": ("账户名称", "account name"),
-    "field.currency": ("币种", "currency"),
-    "field.account_type": ("账户类型", "account type"),
-    "field.balance": ("余额", "balance"),
-    "field.interest_rate": ("利率", "interest rate"),
-    "field.start_date": ("起始日", "start date"),
-    "field.end_date": ("到期日", "end date"),
-    "field.restricted": ("是否存在使用限制", "restricted"),
-    "field.restriction_note": ("使用限制说明", "restriction"),
-    "field.principal": ("余额(本金)", "principal"),
-    "field.maturity_date": ("到期日期", "maturity date"),
-    "field.contract_no": ("合同编号", "contract no."),
-    "field.security_note": ("抵(质)押品/担保人", "security"),
-    "field.borrower_name": ("资金借入方", "borrower"),
-    "field.lender_name": ("资金借出方", "lender"),
-    "field.closed_on": ("注销账户日", "closed on"),
-    "field.kind": ("类别", "kind"),
-    "field.counterparty_name": ("被担保人/受益人", "counterparty"),
-    "field.method": ("担保方式", "method"),
-    "field.amount": ("金额", "amount"),
-    "field.purpose": ("担保事由", "purpose"),
-    "field.bill_no": ("汇票号码", "bill no."),
-    "field.settlement_account_no": ("结算账号", "settlement account"),
-    "field.face_amount": ("票面金额", "face amount"),
-    "field.issued_on": ("出票日", "issued on"),
-    "field.due_on": ("到期日", "due on"),
-    "field.acceptor_name": ("承兑人", "acceptor"),
-    "field.discounted_on": ("贴现日", "discounted on"),
-    "field.discount_interest": ("贴现利息", "discount interest"),
-    "field.lc_no": ("信用证号码", "L/C no."),
-    "field.beneficiary_name": ("受益人", "beneficiary"),
-    "field.unused_amount": ("未使用金额", "unused amount"),
-    "field.expires_on": ("到期日", "expires on"),
-    "field.bought_currency": ("买入币种", "bought currency"),
-    "field.bought_amount": ("买入金额", "bought amount"),
-    "field.sold_currency": ("卖出币种", "sold currency"),
-    "field.sold_amount": ("卖出金额", "sold amount"),
-    "field.rate": ("汇率", "rate"),
-    "field.settlement_date": ("交收日期", "settlement date"),
-    "field.name": ("名称", "name"),
-    "field.document_no": ("号码/产权文件编号", "document no."),
-    "field.quantity": ("数量", "quantity"),
-    "field.product_code": ("产品代码", "product code"),
-    "field.product_name": ("产品名称", "product name"),
-    "field.purchased_on": ("购买日", "purchased on"),
-    "field.matures_on": ("到期日", "matures on"),
-    "field.principal_protected": ("是否保本", "principal protected"),
-    "field.description": ("说明", "description"),
-    "field.provider_name": ("资金提供机构", "provider"),
-    "field.provider_account_no": ("资金提供机构账号", "provider's account"),
-    "field.user_name": ("资金使用机构", "user"),
-    "field.user_account_no": ("资金使用机构账号", "user's account"),
-    "field.note": ("备注", "note"),
+    # the entries' fields as their items' columns: field.<item>.<field> and field.<field>
+    **_field_messages(),
     "item.deposits": ("1 银行存款", "1 Deposits"),
     "item.loans": ("2 银行借款", "2 Loans"),
     "item.closed_accounts": ("3 期内注销账户", "3 Accounts closed in the period"),
@@ -619,6 +651,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "item.wealth_products": ("13 理财产品", "13 Wealth-management products"),
     "item.other": ("14 其他", "14 Other"),
     "item.cash_pooling": ("附 资金归集(资金池)", "Annex: cash pooling"),
+    # the capital-verification (验资) letter: its format and its one item
+    "firm.format.capital": (
+        "银行询证函(验资)(投资者缴款,银行确认)",
+        "capital verification (验资: contributions, the bank confirms)",
+    ),
+    "item.capital_contributions": ("验资 投资者缴款", "Capital verification: investors' contributions"),
     "value.demand": ("活期", "demand"),
     "value.time": ("定期", "time"),
     "value.call": ("通知存款", "call"),
@@ -636,14 +674,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.not recorded": ("未记录", "not recorded"),
     "value.not closed": ("未注销", "not closed"),
     # The letter's columns of issue 12 (财会〔2020〕12号 格式一) and its letter-level fields
-    "field.deposit_type": ("存款种类", "deposit product"),
-    "field.cash_pooled": ("是否属于资金归集账户", "in a cash pool"),
-    "field.accrued_interest": ("余额(利息)", "accrued interest"),
-    "field.discount_rate": ("贴现率", "discount rate"),
-    "field.net_amount": ("贴现净额", "net proceeds"),
-    "field.product_type": ("产品类型", "product type"),
-    "field.units": ("持有份额", "units held"),
-    "field.net_value": ("产品净值", "net asset value"),
     "field.confirmation_no": ("函证编号", "confirmation no."),
     "field.audit_period": ("审计期间", "audit period"),
     "field.closed_accounts_period": ("期内注销账户期间(自…起至…)", "period of item 3 (closed accounts)"),

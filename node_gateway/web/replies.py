@@ -61,7 +61,7 @@ def difference_line(t: Translate, item: str, d: Difference, *, reasons: str = "f
     if d.currency is not None:
         parts.append(d.currency)
     if d.field is not None:
-        parts.append(t(f"field.{d.field}"))
+        parts.append(t(f"field.{item}.{d.field}"))
     if d.auditor_value is not None or d.bank_value is not None:
         said = t(
             "reply.values",

@@ -1,13 +1,15 @@
 """The items of a letter as tables: their columns, headings and values in the template's words.
 
 The columns are built from the entry models (``node_gateway.protocol.documents``): every field of
-an entry is a column, in the template's order where ``ITEM_COLUMNS`` gives one, labelled with its
-official heading (``COLUMN_LABELS``), so a new field shows up without a change here (under its
-field name until it gets a heading; a test holds every column to a Chinese one).
+an entry is a column, in the template's order where ``ITEM_COLUMNS`` gives one, headed by its
+title in that item on the standard letter (``documents.FIELD_TITLES``, the one source of the
+columns' words for the printouts and the pages), so a new field shows up without a change here
+(under its field name until it gets a title; a test holds every column to a Chinese one).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,85 +29,21 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 from node_gateway.protocol.documents import (
+    FIELD_TITLES,
     ITEM_TITLES,
     STANDARD_ITEMS,
     Entry,
     ItemKey,
     ItemStatus,
     LetterItems,
+    Percent,
 )
 from node_gateway.protocol.printing.page import ALERT_SHADE, CONTENT_WIDTH, FONT, escape, grid
 
 # --- words: headings, values --------------------------------------------------------------------
 
-COLUMN_LABELS: dict[str, str] = {
-    "account_no": "银行账号",
-    "account_name": "账户名称",
-    "currency": "币种",
-    "interest_rate": "利率（%）",
-    "account_type": "账户类型",
-    "deposit_type": "存款种类",
-    "balance": "余额",
-    "start_date": "起始日期",
-    "end_date": "终止日期",
-    "restricted": "是否用于担保或存在其他使用限制",
-    "restriction_note": "使用限制说明",
-    "cash_pooled": "是否属于资金归集账户",
-    "borrower_name": "借款人名称",
-    "principal": "本金余额",
-    "accrued_interest": "应计利息",
-    "maturity_date": "到期日期",
-    "contract_no": "合同编号",
-    "security_note": "抵（质）押品/担保人",
-    "lender_name": "资金借出方",
-    "closed_on": "注销账户日",
-    "kind": "类别",
-    "counterparty_name": "被担保人/受益人",
-    "method": "担保方式",
-    "amount": "金额",
-    "purpose": "担保事由",
-    "bill_no": "汇票号码",
-    "settlement_account_no": "结算账号",
-    "face_amount": "票面金额",
-    "issued_on": "出票日",
-    "due_on": "到期日",
-    "acceptor_name": "承兑人",
-    "discounted_on": "贴现日",
-    "discount_rate": "贴现率（%）",
-    "discount_interest": "贴现利息",
-    "net_amount": "贴现净额",
-    "lc_no": "信用证号码",
-    "beneficiary_name": "受益人",
-    "unused_amount": "未使用金额",
-    "expires_on": "到期日",
-    "bought_currency": "买入币种",
-    "bought_amount": "买入金额",
-    "sold_currency": "卖出币种",
-    "sold_amount": "卖出金额",
-    "rate": "汇率",
-    "settlement_date": "交收日期",
-    "name": "名称",
-    "document_no": "号码/产权文件编号",
-    "quantity": "数量",
-    "product_code": "产品代码",
-    "product_name": "产品名称",
-    "product_type": "产品类型",
-    "units": "持有份额",
-    "net_value": "产品净值",
-    "purchased_on": "购买日",
-    "matures_on": "到期日",
-    "principal_protected": "是否保本",
-    "description": "内容",
-    "provider_name": "资金提供机构名称",
-    "provider_account_no": "资金提供机构账号",
-    "user_name": "资金使用机构名称",
-    "user_account_no": "资金使用机构账号",
-    "note": "备注",
-}
-"""Each entry field's column heading on the printed letter (the template's, where it has one)."""
-
-Merged = tuple[str, str, str]
-"""Two fields printed in one column, with the column's heading: (heading, first, second)."""
+Merged = tuple[str, str]
+"""Two fields printed in one column: a period's start and end, or a yes/no and what it is when yes."""
 
 ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
     ItemKey.DEPOSITS: (
@@ -116,8 +54,8 @@ ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
         "account_type",
         "deposit_type",
         "balance",
-        ("起止日期", "start_date", "end_date"),
-        ("是否用于担保或存在其他使用限制", "restricted", "restriction_note"),
+        ("start_date", "end_date"),
+        ("restricted", "restriction_note"),
         "cash_pooled",
     ),
     ItemKey.LOANS: (
@@ -140,7 +78,7 @@ ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
         "currency",
         "interest_rate",
         "principal",
-        ("贷款起止日期", "start_date", "maturity_date"),
+        ("start_date", "maturity_date"),
     ),
     ItemKey.ENTRUSTED_LOANS_TAKEN: (
         "account_name",
@@ -149,7 +87,7 @@ ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
         "currency",
         "interest_rate",
         "principal",
-        ("贷款起止日期", "start_date", "maturity_date"),
+        ("start_date", "maturity_date"),
     ),
     ItemKey.GUARANTEES: (
         "kind",
@@ -171,30 +109,11 @@ ITEM_COLUMNS: dict[ItemKey, tuple[str | Merged, ...]] = {
         "net_value",
         "purchased_on",
         "matures_on",
-        ("是否用于担保或存在其他使用限制", "restricted", "restriction_note"),
+        ("restricted", "restriction_note"),
     ),
 }
 """The columns of an item in the order of the template's table, where it differs from the entry
 model's order. The fields not named here follow in the model's order, and 备注 comes last."""
-
-_ITEM_COLUMN_LABELS: dict[ItemKey, dict[str, str]] = {
-    ItemKey.LOANS: {"principal": "余额（本金）", "start_date": "借款日期"},
-    ItemKey.ENTRUSTED_LOANS_GIVEN: {
-        "account_no": "银行结算账号",
-        "borrower_name": "资金借入方",
-        "principal": "余额",
-    },
-    ItemKey.ENTRUSTED_LOANS_TAKEN: {"account_no": "银行结算账号", "principal": "余额"},
-    ItemKey.GUARANTEES: {"amount": "担保余额/金额", "end_date": "担保到期日", "contract_no": "担保合同编号"},
-    ItemKey.LETTERS_OF_CREDIT: {"amount": "信用证金额"},
-    ItemKey.CASH_POOLING: {
-        "balance": "截至基准日拨入或拨出资金余额（拨出为正，拨入为负）",
-        "provider_account_no": "其账号",
-        "user_account_no": "其账号",
-    },
-    ItemKey.BANK_ACCEPTANCES: {"acceptor_name": "承兑银行", "security_note": "抵（质）押品"},
-}
-"""Where an item's template names a field otherwise than the others do."""
 
 VALUE_LABELS: dict[str, str] = {
     "basic": "基本存款账户",
@@ -251,7 +170,27 @@ def item_heading(key: ItemKey) -> str:
 
 
 def column_label(key: ItemKey, field: str) -> str:
-    return _ITEM_COLUMN_LABELS.get(key, {}).get(field) or COLUMN_LABELS.get(field, field)
+    """The field's column heading in item ``key``: the standard letter's title
+    (``documents.FIELD_TITLES``), with the unit where the field is a rate in per cent."""
+    title = FIELD_TITLES[key].get(field, field)
+    annotation = entry_model(key).model_fields[field].annotation if field in FIELD_TITLES[key] else None
+    return f"{title}(%)" if Percent in get_args(annotation) else title
+
+
+def merged_heading(key: ItemKey, merged: Merged) -> str:
+    """The heading of two fields in one column: a yes/no's own title; a period's, the two dates'
+    common words around 起止 (起始日期 and 终止日期: 起止日期; 贷款起始日期 and 贷款到期日期: 贷款起止日期)."""
+    first, second = (column_label(key, name) for name in merged)
+    if entry_model(key).model_fields[merged[0]].annotation is bool:
+        return first
+    prefix, suffix = _shared_start(first, second), _shared_start(first[::-1], second[::-1])[::-1]
+    return f"{prefix}起止{suffix}"
+
+
+def _shared_start(one: str, other: str) -> str:
+    return "".join(
+        a for a, _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(one, other, strict=False))
+    )
 
 
 def show_value(value: object) -> str:
@@ -386,10 +325,13 @@ def item_columns(key: ItemKey) -> list[Column]:
     fields = list(entry_model(key).model_fields)
     columns: list[Column] = []
     for spec in ITEM_COLUMNS.get(key, ()):
-        heading, *names = spec if isinstance(spec, tuple) else (column_label(key, spec), spec)
+        names = spec if isinstance(spec, tuple) else (spec,)
         present = tuple(name for name in names if name in fields)
-        if present:
+        if present == names:
+            heading = merged_heading(key, spec) if isinstance(spec, tuple) else column_label(key, spec)
             columns.append(Column(heading, present))
+        elif present:
+            columns += [Column(column_label(key, name), (name,)) for name in present]
     shown = {name for column in columns for name in column.fields}
     rest = [name for name in fields if name not in shown and name != "note"] + ["note"] * ("note" in fields)
     return columns + [Column(column_label(key, name), (name,)) for name in rest]
@@ -439,15 +381,3 @@ def item_rows(key: ItemKey, entries: Sequence[Entry], highlighted: set[int] | No
         Row([column.cell(entry) for column in columns], highlight=index in (highlighted or set()))
         for index, entry in enumerate(entries)
     ]
-
-
-def item_extras(item: BaseModel) -> list[str]:
-    """Fields an item carries besides its entries (a period, say), in words."""
-    lines = []
-    for name in type(item).model_fields:
-        if name in ("not_applicable", "entries"):
-            continue
-        value = getattr(item, name)
-        if value is not None:
-            lines.append(f"{COLUMN_LABELS.get(name, name)}:{show_value(value)}")
-    return lines

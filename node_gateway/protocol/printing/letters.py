@@ -43,7 +43,6 @@ from node_gateway.protocol.printing.columns import (
     column_label,
     entry_currency,
     entry_reference,
-    item_extras,
     item_heading,
     item_rows,
     item_table,
@@ -241,7 +240,6 @@ def _letter_items(letter: ConfirmationLetter, s: dict[str, ParagraphStyle]) -> l
     story: list[Flowable] = []
     for key, item in letter.items.by_key():
         block: list[Flowable] = [Paragraph(escape(item_heading(key)), s["h2"])]
-        block += [Paragraph(escape(line), s["small"]) for line in item_extras(item)]
         if key is ItemKey.CLOSED_ACCOUNTS:
             period = letter.closed_accounts_period
             block.append(
