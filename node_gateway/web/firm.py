@@ -172,6 +172,7 @@ def _dashboard_row(
         "letter_id": letter.letter_id,
         "confirmation_no": letter.confirmation_no or f"{letter.letter_id[:10]}…",
         "status": letter.status,
+        "returned": letter.returned or "",  # withdrawn by the gateway itself (退回)
         "overdue": "yes" if letter.overdue else "no",
         "due": beijing(letter.due_at),
         "bank": names(letter.bank),

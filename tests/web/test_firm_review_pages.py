@@ -109,3 +109,5 @@ def test_a_recalled_letter_and_a_returned_one_say_so(in_process: Chain, tmp_path
         shown = _signed_in(firm, "assistant").get(f"/web/firm/letters/{created['letter_id']}")
         assert 'data-testid="letter-returned">已退回:被审计单位未在期限内授权' in shown.text
         assert "已撤回" in shown.text
+        listed = _signed_in(firm, "assistant").get("/web/firm/letters")
+        assert f'data-testid="returned-{created["letter_id"]}">已退回:被审计单位未在期限内授权' in listed.text
