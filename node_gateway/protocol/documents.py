@@ -1035,13 +1035,15 @@ class ConfirmationLetter(_Model):
             if not capital.not_applicable:
                 raise _letter_rule(
                     "capital_item_outside_capital_format",
-                    "only a capital-verification (验资) letter lists capital contributions",
+                    "item capital_contributions: only a capital-verification (验资) letter lists "
+                    "capital contributions",
                 )
             return self
         if not capital.entries:
             raise _letter_rule(
                 "capital_contributions_blank",
-                "a capital-verification (验资) letter lists the contributions it asks the bank to confirm",
+                "item capital_contributions: a capital-verification (验资) letter lists the "
+                "contributions it asks the bank to confirm",
             )
         if applying := [
             key.value for key in STANDARD_ITEMS if not getattr(self.items, key.value).not_applicable

@@ -599,6 +599,9 @@ _RULE_COLUMNS = {
     "closed_accounts_period_after_reference_date": "closed_period_end",
     "fee_account_missing": "fee_account_no",
     "format_two_blank": "item",
+    "capital_contributions_blank": "item",
+    "capital_item_outside_capital_format": "item",
+    "standard_item_in_capital_letter": "item",
 }
 
 

@@ -657,6 +657,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "capital verification (验资: contributions, the bank confirms)",
     ),
     "item.capital_contributions": ("验资 投资者缴款", "Capital verification: investors' contributions"),
+    "compose.say.capital_blank": (
+        "验资询证函须列出请银行确认的投资者缴款",
+        "a capital-verification (验资) letter lists the contributions it asks the bank to confirm",
+    ),
+    "compose.say.capital_only": (
+        "只有验资询证函列示投资者缴款;其他格式请将此项标为不适用",
+        "only a capital-verification (验资) letter lists contributions; mark this item not applicable",
+    ),
+    "compose.say.not_on_format": (
+        "此项目不属于所选格式的询证函,请标为不适用",
+        "this item is not on a letter of the chosen format; mark it not applicable",
+    ),
     "value.demand": ("活期", "demand"),
     "value.time": ("定期", "time"),
     "value.call": ("通知存款", "call"),

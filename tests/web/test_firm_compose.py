@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
-from node_gateway.protocol.documents import Entry, ItemKey, LetterFormat
+from node_gateway.protocol.documents import STANDARD_ITEMS, Entry, ItemKey, LetterFormat
 from node_gateway.protocol.hashing import auditee_reference, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.protocol.workbook import COLUMNS
@@ -151,7 +151,8 @@ def test_a_composed_format_one_letter_is_created_with_exactly_its_values(firm: F
     assert letter["auditee"]["registration_code"] == AUDITEE_CODE
     assert letter["auditee"]["name"] == AUDITEE_NAME
     assert letter["auditee"]["contact"]["name"] == "王丽华"
-    for key in ItemKey:
+    assert "capital_contributions" not in letter["items"]  # a standard letter carries no 验资 item
+    for key in STANDARD_ITEMS:
         item = letter["items"][key.value]
         if key in entries:
             assert item == {"not_applicable": False, "entries": [entries[key].model_dump(mode="json")]}
@@ -314,7 +315,7 @@ def test_a_clean_workbook_is_sent_in_batches_and_never_twice(
     assert sorted(uploaded) == dates
     entries = sample_entries()
     for letter in uploaded.values():
-        for key in ItemKey:
+        for key in STANDARD_ITEMS:
             item = letter["items"][key.value]
             expected = [entries[key].model_dump(mode="json")] if key in entries else []
             assert item == {"not_applicable": key not in entries, "entries": expected}
