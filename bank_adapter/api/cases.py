@@ -340,7 +340,10 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
 
 
 def _check_manual_draft(letter: ConfirmationLetter, items: ReplyItems) -> None:
-    """A preparer's answers must fit the letter: differences name entries that exist."""
+    """A preparer's answers must fit the letter: the items of its format (a 验资 letter's
+    contributions, or the standard items), differences that name entries that exist."""
+    if items.capital != letter.items.capital:
+        raise DraftInconsistent("the answers are to the items of another format than the letter's")
     problems = []
     for (key, item), (_, answer) in zip(letter.items.by_key(), items.by_key(), strict=True):
         for difference in answer.differences:
