@@ -3,7 +3,7 @@ contributions for a standard letter are refused (draft_inconsistent), through th
 
 from __future__ import annotations
 
-from bank_adapter.api.cases import DraftInconsistent
+from bank_adapter.errors import DraftInconsistent
 from node_gateway.protocol.documents import ItemReply, ItemStatus, ReplyItems
 
 from .test_reply_sign_offs import BankGateway, bank, deployed
