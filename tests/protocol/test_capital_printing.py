@@ -3,6 +3,8 @@ headed in the 附3 columns, none of the standard items, and fonts embedded."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from node_gateway.protocol import as_salt, document_hash, to_hex
 from node_gateway.protocol.documents import FIELD_TITLES, ITEM_TITLES, ItemKey, LetterFormat
 from node_gateway.protocol.printing import ChainRecord, letter_pdf, reply_pdf
@@ -50,3 +52,11 @@ def test_the_reply_to_a_capital_letter_names_the_capital_letter() -> None:
     assert "结论：信息证明无误" in text
     assert text.count("回函：相符") == 1
     assert "回函：不适用" not in text
+
+
+def test_the_committed_capital_example_is_this_letter_printed_with_its_fonts() -> None:
+    pdf = (Path(__file__).resolve().parents[2] / "docs" / "documents" / "capital-letter.pdf").read_bytes()
+    assert "银行询证函(验资)" in pdf_text(pdf)
+    fonts = list(pdf_fonts(pdf))
+    assert fonts
+    assert [name for name, font in fonts if not embedded(font)] == []
