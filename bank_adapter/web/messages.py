@@ -72,6 +72,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case.format": ("格式", "Format"),
     "format.one": ("格式一(审计师填写,银行确认)", "format one (the auditor states, the bank confirms)"),
     "format.two": ("格式二(银行填写)", "format two (the bank fills in)"),
+    "format.capital": (
+        "银行询证函(验资)(投资者缴款,银行确认)",
+        "capital verification (验资: contributions, the bank confirms)",
+    ),
     "case.issued_on": ("发函日", "Issued on"),
     "case.chain_status": ("链上状态", "Status on chain"),
     "case.compliance_due": ("合规告知截止", "Refuse by"),
@@ -225,6 +229,7 @@ ITEMS: dict[str, tuple[str, str]] = {
     "wealth_products": ("13 理财产品", "13 Wealth-management products"),
     "other": ("14 其他", "14 Other"),
     "cash_pooling": ("附 资金归集(资金池)", "Annex: cash pooling"),
+    "capital_contributions": ("验资 投资者缴款", "Capital verification: investors' contributions"),
 }
 
 ALL: dict[str, tuple[str, str]] = {
