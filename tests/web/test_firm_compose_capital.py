@@ -31,6 +31,10 @@ def test_a_composed_capital_letter_is_created_with_its_contributions(firm: Firm)
     assert created.status_code == 200, created.text
     found = re.fullmatch(r"/web/firm/letters/(0x[0-9a-f]{64})", created.url.path)
     assert found, created.url
+    # The letter's page names its format and shows its contributions, and no standard item.
+    assert "银行询证函(验资)" in created.text
+    assert CONTRIBUTION.payer_name in created.text
+    assert "1 银行存款" not in created.text
 
     letter = _api_letter(firm, http, found.group(1))
     assert letter["format"] == LetterFormat.CAPITAL.value
