@@ -10,6 +10,7 @@ from bank_adapter.core_rows import CapitalCreditRow, CoreDataset, rows_of
 from bank_adapter.core_sql import CoreBank
 from bank_adapter.drafting import draft_reply
 from bank_adapter.generator import dataset_from_letter
+from bank_adapter.workflow import no_relationship_draft
 from node_gateway.protocol.documents import DifferenceReason, ItemKey, ItemStatus, LetterFormat
 from node_gateway.protocol.samples import AUDITEE, sample_letter
 
@@ -90,3 +91,14 @@ def test_a_standard_letter_is_not_answered_with_capital_credits(core: CoreBank) 
     assert draft.exceptions == 0
     assert ItemKey.CAPITAL_CONTRIBUTIONS not in dict(draft.items.by_key())
     assert draft.items.capital_contributions.status is ItemStatus.NOT_APPLICABLE
+
+
+def test_a_bank_without_relationship_states_every_contribution_unknown() -> None:
+    draft = no_relationship_draft(LETTER)
+    capital = draft.items.capital_contributions
+    assert draft.no_relationship
+    assert [(d.reason, d.entry) for d in capital.differences] == [
+        (DifferenceReason.UNKNOWN_TO_BANK, 0),
+        (DifferenceReason.UNKNOWN_TO_BANK, 1),
+    ]
+    assert [key for key, _ in draft.items.by_key()] == [ItemKey.CAPITAL_CONTRIBUTIONS]
