@@ -25,7 +25,7 @@ from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import enqueue_delivery
 from node_gateway.services.letters import letter_rows
-from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow
+from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow, NoticeRow
 
 log = logging.getLogger(__name__)
 
@@ -188,3 +188,15 @@ class Indexer:
                 recipient=row.firm,
                 sealed=row.reply_sealed,
             )
+        elif name == "LetterRejected" and row.bank == me:
+            # The bank's non-compliance notice follows its rejection on chain, as a reply does.
+            notice = session.get(NoticeRow, (letter_id, "notice"))
+            if notice is not None:
+                enqueue_delivery(
+                    session,
+                    self.node,
+                    letter_id=letter_id,
+                    step="notice",
+                    recipient=row.firm,
+                    sealed=notice.sealed,
+                )

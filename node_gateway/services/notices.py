@@ -1,9 +1,10 @@
 """Notices a bank sends a firm off chain: the non-compliance notice (不符合要求通知) that goes with
 ``reject``, quoting the letter's 函证编号 and the specific reason in words.
 
-The bank stores the notice sealed (``notices``, kind ``notice``) and queues it, encrypted to the
-firm, on the delivery outbox as the reply is; the firm checks it against the chain (the letter
-rejected by that bank, with that reason code) before it keeps it. The rejection's fact, time and
+The bank stores the notice sealed (``notices``, kind ``notice``); once its rejection is on chain
+the indexer queues it, encrypted to the firm, on the delivery outbox as it does a reply. The firm
+checks it against the chain (the letter rejected by that bank, with that reason code) before it
+keeps it. The rejection's fact, time and
 code are on chain; the words only in the two members' databases.
 """
 
@@ -24,7 +25,6 @@ from node_gateway.protocol.documents import (
 )
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import canonical_bytes
-from node_gateway.services.delivery import enqueue_delivery
 from node_gateway.storage.models import LetterRow, NoticeRow
 from node_gateway.storage.vault import StoredDocument
 
@@ -32,8 +32,9 @@ KIND: Final = "notice"  # the envelope's step and the stored notice's kind
 
 
 def send_notice(node: Node, session: Session, notice: NonComplianceNotice) -> None:
-    """Stores the bank's notice and queues it to the firm that requested the letter, in the
-    caller's transaction; the same notice again is a no-op, another one refused."""
+    """Stores the bank's notice, in the caller's transaction, for the firm that requested the
+    letter; it goes out once the rejection is on chain (the indexer queues it, as a reply). The
+    same notice again is a no-op, another one refused."""
     row = session.get(LetterRow, notice.letter_id)
     if row is None or row.bank != node.member_id() or notice.bank_member_no != row.bank:
         raise InvalidRequest(f"this bank holds no letter {notice.letter_id} to give notice about")
@@ -45,8 +46,6 @@ def send_notice(node: Node, session: Session, notice: NonComplianceNotice) -> No
         return
     sealed = node.vault.seal(notice.letter_id, KIND, stored)
     session.add(NoticeRow(letter_id=notice.letter_id, kind=KIND, sender=row.bank, sealed=sealed))
-    session.flush()
-    enqueue_delivery(session, node, letter_id=notice.letter_id, step=KIND, recipient=row.firm, sealed=sealed)
 
 
 def check_notice(notice: NonComplianceNotice, *, sender: int, letter_id: str, chain: Letter) -> None:
