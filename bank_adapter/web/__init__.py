@@ -2,7 +2,8 @@
 
 - ``routes``: the inbox by deadline (working days left on the official calendar), a letter's case
   (its items beside the draft, the differences explained, the decision log, the actions of each
-  role with maker–checker shown), the customers' mandate signers;
+  role with maker–checker shown, the letter and the reply as PDFs), the customers' mandate
+  signers, the core-data import (the CLI's ``importer.import_files``, checked row by row first);
 - ``messages``: their words in Chinese and English; ``templates/bank/``: their templates.
 
 They call the bank's API's own functions (``bank_adapter.api``), so the pages and the API share

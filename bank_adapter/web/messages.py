@@ -5,6 +5,7 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.bank_inbox": ("函证收件箱", "Inbox"),
     "nav.bank_mandates": ("授权签字人", "Mandates"),
+    "nav.bank_core_import": ("核心数据导入", "Core data import"),
     # the chain's statuses of a letter (``LetterStatus``)
     "chain.REQUESTED": ("已发函,待授权", "requested"),
     "chain.AUTHORISED": ("已授权", "authorised"),
@@ -207,10 +208,79 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mandates.done_register": ("签字人已登记,待上链", "Signer registered; queued for the chain"),
     "mandates.done_revoke": ("签字人已撤销,待上链", "Signer revoked; queued for the chain"),
     "mandates.no_import": (
-        "核心系统数据导入(confirmnet bank import)只在命令行进行,API 不提供其状态,故本页不显示。",
-        "Core data imports (confirmnet bank import) run from the command line; the API does not "
-        "report on them, so this page does not either.",
+        "核心系统数据导入在“核心数据导入”页(或命令行 confirmnet bank import)进行,本页不显示。",
+        "Core data is imported on the Core data import page (or with confirmnet bank import), not here.",
     ),
+    # the letter's and the reply's PDFs on a case
+    "case.pdfs": ("下载", "Download"),
+    "case.letter_pdf": ("询证函 PDF", "Letter (PDF)"),
+    "case.reply_pdf": ("回函 PDF", "Reply (PDF)"),
+    # the core data import (``importer.import_files``, as ``confirmnet bank import``)
+    "core.title": ("核心数据导入", "Core data import"),
+    "core.lead": (
+        "上传核心系统数据(Excel 工作簿每张工作表一张表,以表名命名;或一张表的 CSV)。"
+        "每一行先检查,任何一行有误则整份文件不导入;同一主键的行覆盖核心中的原有行。",
+        "Upload core-banking data (an Excel workbook with one sheet per table, named by the table; or "
+        "one table as CSV). Every row is checked first; if any row is wrong nothing is imported. A row "
+        "with a key the core holds replaces it.",
+    ),
+    "core.no_core": (
+        "本网关未配置核心系统(core_banking_url),无法导入。",
+        "This gateway has no core bank configured (core_banking_url): nothing can be imported.",
+    ),
+    "core.upload": ("上传文件", "Upload a file"),
+    "core.file": ("文件(.xlsx 或 .csv,最大 {mb} MB)", "File (.xlsx or .csv, at most {mb} MB)"),
+    "core.table": ("表", "Table"),
+    "core.table_by_name": ("按工作表名或文件名", "By the sheet's or the file's name"),
+    "core.check": ("只检查", "Check only"),
+    "core.import": ("检查并导入", "Check and import"),
+    "core.example": ("下载示例工作簿", "Download an example workbook"),
+    "core.example_lead": (
+        "导入格式:每张工作表的首行为字段名;示例含一个演示客户,请替换为真实数据后再导入。",
+        "The import's layout: each sheet's first row names the fields; the example holds one demo "
+        "customer: replace it with real data before importing.",
+    ),
+    "core.choose": ("请选择要上传的文件。", "Choose a file to upload."),
+    "core.too_big": ("文件超过 {mb} MB。", "The file is larger than {mb} MB."),
+    "core.problems": ("{file}:{n} 处问题", "{file}: {n} problem(s)"),
+    "core.nothing_stored": (
+        "未导入任何数据,核心系统保持原样。",
+        "Nothing was imported; the core is as it was.",
+    ),
+    "core.source": ("文件/工作表", "File or sheet"),
+    "core.line": ("行", "Line"),
+    "core.problem": ("问题", "Problem"),
+    "core.whole_file": ("整个文件", "whole file"),
+    "core.checked": ("{file} 检查通过,尚未导入", "{file} passed the checks; nothing imported yet"),
+    "core.checked_next": (
+        "确认无误后,再次选择该文件并点击“检查并导入”。",
+        "To import it, choose the file again and press Check and import.",
+    ),
+    "core.count": ("{table} {n} 行", "{table}: {n} row(s)"),
+    "core.done": ("{at} 已导入 {file}:{counts}", "{at}: imported {file}: {counts}"),
+    "core.status": ("核心系统现有数据", "What the core holds now"),
+    "core.status_lead": (
+        "各类数据的现有行数(含命令行导入的)。导入本身不另作记录:刚完成的导入结果显示在页首。",
+        "The rows of each kind the core holds now (command-line imports included). Imports are not "
+        "logged separately: the result of the one just made shows at the top.",
+    ),
+    "core.rows": ("行数", "Rows"),
+}
+
+# The core's tables (``core_rows.ROW_TYPES``) in words.
+CORE_TABLES: dict[str, tuple[str, str]] = {
+    "customers": ("客户", "Customers"),
+    "accounts": ("账户", "Accounts"),
+    "loans": ("贷款", "Loans"),
+    "balances": ("余额", "Balances"),
+    "guarantees": ("担保", "Guarantees"),
+    "bills": ("票据", "Bills"),
+    "letters_of_credit": ("信用证", "Letters of credit"),
+    "fx_contracts": ("外汇买卖合约", "FX contracts"),
+    "custody": ("托管证券", "Custody"),
+    "wealth_products": ("理财产品", "Wealth-management products"),
+    "cash_pooling": ("资金归集", "Cash pooling"),
+    "capital_credits": ("验资入账", "Capital credits"),
 }
 
 ITEMS: dict[str, tuple[str, str]] = {
@@ -235,6 +305,7 @@ ITEMS: dict[str, tuple[str, str]] = {
 ALL: dict[str, tuple[str, str]] = {
     **MESSAGES,
     **{f"item.{key}": words for key, words in ITEMS.items()},
+    **{f"core.table.{key}": words for key, words in CORE_TABLES.items()},
 }
 
 # The entries' coded values in words (the account type, a guarantee's kind and method).

@@ -1,4 +1,5 @@
-"""The bank's pages: the inbox by deadline, a letter's case with its actions, the mandates.
+"""The bank's pages: the inbox by deadline, a letter's case with its actions and PDFs, the mandates,
+the core-data import.
 
 Every read and every action is the bank's API's own (``bank_adapter.api``: its route functions,
 called with the signed-in person's user), so the pages take no second path to the data and the
@@ -10,22 +11,31 @@ may approve.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank_adapter import approval
 from bank_adapter.api import cases, inbox, mandates
 from bank_adapter.api.cases import CaseDetail, CaseSummary, Stage
 from bank_adapter.approval import DraftStatus
+from bank_adapter.core_rows import ROW_TYPES
+from bank_adapter.core_sql import TABLES, CoreBank
 from bank_adapter.deadlines import Urgency, official, today, working_days_between
+from bank_adapter.errors import CoreUnavailable
+from bank_adapter.generator import generate as generate_dataset
+from bank_adapter.importer import ImportRejected, export_xlsx, import_files
+from bank_adapter.workflow import core_for
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.models import MandateIn
 from node_gateway.api.types import Address, LetterId, RegistrationCode
@@ -42,6 +52,7 @@ from node_gateway.protocol.documents import (
     RejectionReason,
 )
 from node_gateway.services.facade import Letters, Mandate
+from node_gateway.services.printouts import Printout, letter_printout, reply_printout
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -55,7 +66,7 @@ from node_gateway.web.pages import (
 )
 from node_gateway.web.replies import conclusion_words, difference_lines
 from node_gateway.web.sessions import Person
-from node_gateway.web.tables import Column, TableView, export
+from node_gateway.web.tables import XLSX, Column, TableView, export
 
 BANK = f"{PREFIX}/bank"
 router = APIRouter(prefix=BANK, route_class=PageRoute, include_in_schema=False)
@@ -70,6 +81,7 @@ POLL_S = 5
 NAV = (
     NavLink(f"{BANK}/inbox", "nav.bank_inbox", frozenset({"officer", "preparer", "reviewer"})),
     NavLink(f"{BANK}/mandates", "nav.bank_mandates", frozenset({"officer"})),
+    NavLink(f"{BANK}/core-import", "nav.bank_core_import", frozenset({"officer"})),
 )
 
 INBOX_COLUMNS = (
@@ -547,3 +559,110 @@ def revoke_mandate(
     mandates.revoke_mandate(code, address, node, session, person.user)
     flash(person, _t(request)("mandates.done_revoke"))
     return redirect(f"{BANK}/mandates?code={code}")
+
+
+# --- the letter and the reply as PDFs ------------------------------------------------------------
+
+
+def _pdf(printout: Printout) -> Response:
+    disposition = f'attachment; filename="{printout.filename}"'
+    return Response(printout.pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+@router.get("/letters/{letter_id}/letter.pdf")
+def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
+    """The letter as the API prints it (``GET /v1/letters/{id}/letter.pdf``)."""
+    return _pdf(letter_printout(node, session, letter_id))
+
+
+@router.get("/letters/{letter_id}/reply.pdf")
+def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
+    """The reply the bank sent, with its letter, as the API prints it (``…/reply.pdf``)."""
+    return _pdf(reply_printout(node, session, letter_id))
+
+
+# --- the core bank's data ------------------------------------------------------------------------
+# The import is the CLI's (``confirmnet bank import``: ``importer.import_files``), on the gateway's
+# own core bank; every row is checked before anything is written, all or nothing. The importer
+# records no history (the CLI writes to the core directly), so the status is the core's own rows.
+
+CORE_IMPORT = f"{BANK}/core-import"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+Upload = Annotated[UploadFile | None, File()]
+
+
+def _core(node: Node) -> CoreBank:
+    core = core_for(node.settings.core_banking_url)
+    if core is None:
+        raise CoreUnavailable("this gateway has no core bank configured (core_banking_url)")
+    return core
+
+
+def core_counts(core: CoreBank) -> dict[str, int]:
+    """How many rows of each kind the core bank holds now."""
+    with core.engine.connect() as connection:
+        return {
+            row_type.table: connection.scalar(select(func.count()).select_from(TABLES[row_type])) or 0
+            for row_type in ROW_TYPES
+        }
+
+
+def _import_page(request: Request, node: Node, person: Person, status: int = 200, **context: Any) -> Response:
+    core = core_for(node.settings.core_banking_url)
+    full = {
+        "tables": [row_type.table for row_type in ROW_TYPES],
+        "counts": core_counts(core) if core else None,
+        "max_mb": MAX_UPLOAD_BYTES // 2**20,
+        "error": None,
+        "problems": None,
+        "checked": None,
+        "filename": None,
+        **context,
+    }
+    return render(request, "bank/core_import.html", full, person=person, status=status)
+
+
+@router.get("/core-import")
+def core_import_page(request: Request, node: NodeDep, person: OfficerPerson) -> Response:
+    return _import_page(request, node, person)
+
+
+@router.get("/core-import/example.xlsx")
+def core_import_example(person: OfficerPerson) -> Response:
+    """A workbook in the import's layout (one sheet per table), holding one generated demo customer."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = export_xlsx(generate_dataset(customers=1), Path(folder) / "core.xlsx").read_bytes()
+    headers = {"Content-Disposition": 'attachment; filename="core-data-example.xlsx"'}
+    return Response(data, media_type=XLSX, headers=headers)
+
+
+@router.post("/core-import")
+def core_import(
+    request: Request,
+    node: NodeDep,
+    person: OfficerPerson,
+    workbook: Upload = None,
+    table: Annotated[str, Form(max_length=40)] = "",
+    action: Annotated[Literal["check", "import"], Form()] = "check",
+) -> Response:
+    """Checks the file row by row, and with ``action=import`` loads it (all or nothing)."""
+    t = _t(request)
+    if workbook is None or not workbook.filename:
+        return _import_page(request, node, person, 422, error=t("core.choose"))
+    data = workbook.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _import_page(request, node, person, 413, error=t("core.too_big", mb=MAX_UPLOAD_BYTES // 2**20))
+    name = Path(workbook.filename).name  # its suffix says CSV or Excel; a CSV's stem names its table
+    core, dry_run = _core(node), action == "check"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            counts = import_files(core, [path], table=table or None, dry_run=dry_run)
+    except ImportRejected as exc:
+        return _import_page(request, node, person, 422, problems=exc.problems, filename=name)
+    if dry_run:
+        return _import_page(request, node, person, checked=counts, filename=name)
+    done = ", ".join(t("core.count", table=t(f"core.table.{name}"), n=n) for name, n in counts.items())
+    flash(person, t("core.done", file=name, at=_beijing(datetime.now(CHINA_TIME)), counts=done))
+    return redirect(CORE_IMPORT)
