@@ -424,6 +424,9 @@ def letter_page(
         # The firm's review (审核) and recall (召回) of a prepared letter; closing is acceptance (验收).
         "may_approve": detail.status == PREPARED and may_review(detail.prepared_by, person.user),
         "may_recall": detail.status == PREPARED and may_recall(detail.prepared_by, person.user),
+        # A rejected letter is corrected and sent again as a new letter that names it (``corrects``).
+        "may_correct": detail.status == "REJECTED" and letter is not None,
+        "corrected_no": confirmation_no_of(session, letter.corrects) if letter and letter.corrects else "",
         "review_required": node.settings.firm_review_required,
         "poll_s": POLL_S,
     }
@@ -441,6 +444,29 @@ def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, person: Au
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+def confirmation_no_of(session: Session, letter_id: str) -> str:
+    """The 函证编号 of a letter of this gateway's, or its id where it has none."""
+    row = letter_service.letter_rows(session, [letter_id]).get(letter_id)
+    return (row.confirmation_no if row is not None else None) or letter_id
+
+
+def _download(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(f"{FIRM}/letters/{{letter_id}}/letter.pdf")
+def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson) -> Response:
+    """The letter's PDF, as ``GET /v1/letters/{id}/letter.pdf`` gives it."""
+    return _download(letters_api.letter_pdf(letter_id, node, session, person.user))
+
+
+@router.get(f"{FIRM}/letters/{{letter_id}}/reply.pdf")
+def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson) -> Response:
+    """The reply's PDF, checked against the chain first, as ``GET /v1/letters/{id}/reply.pdf``."""
+    return _download(letters_api.reply_pdf(letter_id, node, session, person.user))
 
 
 def _letter_url(letter_id: str) -> str:

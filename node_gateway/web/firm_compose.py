@@ -40,19 +40,30 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.errors import classify
 from node_gateway.api.models import CreateLetters
 from node_gateway.api.routes import firm as firm_api
+from node_gateway.api.routes import letters as letters_api
 from node_gateway.api.routes import members as members_api
 from node_gateway.core.security import User
 from node_gateway.errors import Conflict, InvalidRequest, NodeGatewayError, NotFound
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
-from node_gateway.protocol.documents import CHINA_TIME, AuditFirm, ItemKey, LetterFormat
+from node_gateway.protocol.documents import (
+    CHINA_TIME,
+    AuditFirm,
+    ConfirmationLetter,
+    Entry,
+    ItemKey,
+    LetterFormat,
+    LetterId,
+)
 from node_gateway.protocol.hashing import canonical_bytes
 from node_gateway.protocol.workbook import (
     COLUMNS,
@@ -71,7 +82,7 @@ from node_gateway.protocol.workbook import (
 )
 from node_gateway.services import letters as letter_service
 from node_gateway.web.bank_rules import rules_by_bank
-from node_gateway.web.firm import FIRM, WIDE_FIELDS, beijing
+from node_gateway.web.firm import FIRM, WIDE_FIELDS, beijing, confirmation_no_of
 from node_gateway.web.pages import PageRoute, flash, language, redirect, render, require_page, site
 from node_gateway.web.sessions import Person
 
@@ -235,6 +246,14 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^more than \d+ rows", "too_many_rows"),
         (r"holds no mandate for this auditee reference", "no_mandate"),
         (r"a letter with this id exists", "exists"),
+        # A correction's checks (``services.notices.correction_problems``).
+        (r"this firm sent no letter (?P<value>0x[0-9a-f]+) to correct", "correct_unknown"),
+        (
+            r"letter (?P<value>0x[0-9a-f]+) is (?P<status>\w+); only a letter the bank rejected",
+            "correct_state",
+        ),
+        (r"a correction goes to the bank that rejected", "correct_bank"),
+        (r"a correction confirms the same auditee", "correct_auditee"),
     )
 )
 
@@ -319,6 +338,7 @@ class ComposeForm:
     items: list[ItemForm]
     errors: dict[str, list[str]] = field(default_factory=dict)  # by letter column
     general: list[str] = field(default_factory=list)
+    corrects: str = ""  # the rejected letter this one corrects (its id), if it is a correction
 
     @classmethod
     def blank(cls, today: date, person: Person) -> ComposeForm:
@@ -337,6 +357,43 @@ class ComposeForm:
         return cls(letter, [ItemForm(key.value, item_fields(key), [], True) for key in ItemKey])
 
     @classmethod
+    def correcting(cls, letter: ConfirmationLetter, today: date) -> ComposeForm:
+        """A correction of a rejected letter: its values as the form's, dated today; the auditee's
+        salt blank (the gateway keeps only the reference made with it: the bank's mandate gives it)."""
+        contact, period, closed = letter.auditee.contact, letter.audit_period, letter.closed_accounts_period
+        fee, firm_contact = letter.fee_account, letter.firm_contact
+        values = {
+            "letter_format": letter.format.value,
+            "reference_date": letter.reference_date.isoformat(),
+            "letter_date": today.isoformat(),
+            "audit_period_start": period.start.isoformat(),
+            "audit_period_end": period.end.isoformat(),
+            "closed_period_start": closed.start.isoformat() if closed else "",
+            "closed_period_end": closed.end.isoformat() if closed else "",
+            "bank_member_no": str(letter.bank.member_no),
+            "bank_name": letter.bank.name,
+            "bank_branch": letter.bank.branch or "",
+            "auditee_code": letter.auditee.registration_code,
+            "auditee_name": letter.auditee.name,
+            "contact_name": contact.name if contact else "",
+            "contact_phone": (contact.phone or "") if contact else "",
+            "contact_email": (contact.email or "") if contact else "",
+            "firm_contact_name": firm_contact.name,
+            "firm_contact_phone": firm_contact.phone or "",
+            "firm_contact_email": firm_contact.email or "",
+            "fee_account_no": fee.account_no if fee else "",
+            "fee_account_name": fee.account_name if fee else "",
+        }
+        carried = dict(letter.items.by_key())
+        items = []
+        for key in ItemKey:
+            item = carried.get(key)
+            rows = [_entry_cells(entry) for entry in item.entries] if item else []
+            items.append(ItemForm(key.value, item_fields(key), rows, item is None or item.not_applicable))
+        letter_values = {name: str(values.get(name) or "") for name in LETTER_COLUMNS}
+        return cls(letter_values, items, corrects=letter.letter_id)
+
+    @classmethod
     def posted(cls, form: FormData) -> ComposeForm:
         letter = {name: _text(form.get(name)) for name in LETTER_COLUMNS}
         items = []
@@ -351,7 +408,7 @@ class ComposeForm:
             ]
             rows = [row for row in rows if any(row.values())]
             items.append(ItemForm(key.value, fields, rows, form.get(f"na.{key.value}") == "yes"))
-        return cls(letter, items)
+        return cls(letter, items, corrects=_text(form.get("corrects")))
 
     def sheet(self) -> tuple[list[str], list[tuple[int, list[str]]], dict[int, tuple[ItemForm, int | None]]]:
         """The form as sheet rows (numbered as a sheet's, from 2), and which item and entry each is."""
@@ -408,11 +465,25 @@ def _text(value: str | UploadFile | None) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _entry_cells(entry: Entry) -> dict[str, str]:
+    """An entry as the form's cells (as typed: yes or no, decimals and dates as their JSON)."""
+    return {
+        name: ("yes" if value else "no") if isinstance(value, bool) else str(value)
+        for name, value in entry.model_dump(mode="json", exclude_none=True).items()
+    }
+
+
 def _compose_page(
-    request: Request, person: Person, form: ComposeForm, banks: Sequence[tuple[int, str]], status: int = 200
+    request: Request,
+    session: Session,
+    person: Person,
+    form: ComposeForm,
+    banks: Sequence[tuple[int, str]],
+    status: int = 200,
 ) -> Response:
     context = {
         "form": form,
+        "corrected_no": confirmation_no_of(session, form.corrects) if form.corrects else "",
         "banks": banks,
         "formats": [f.value for f in LetterFormat],
         "letter_fields": letter_fields(),
@@ -424,9 +495,22 @@ def _compose_page(
 
 
 @router.get(COMPOSE)
-def compose_page(request: Request, node: NodeDep, person: AuditorPerson) -> Response:
+def compose_page(
+    request: Request,
+    node: NodeDep,
+    session: SessionDep,
+    person: AuditorPerson,
+    corrects: Annotated[LetterId | None, Query()] = None,
+) -> Response:
+    """A blank letter; or, with ``corrects``, the rejected letter's values to correct and send again."""
     banks = _active_banks(member_infos(node, person.user))
-    return _compose_page(request, person, ComposeForm.blank(_today(), person), banks)
+    form = ComposeForm.blank(_today(), person)
+    if corrects is not None:
+        detail = letters_api.show_letter(corrects, node, session, person.user)
+        if detail.status != "REJECTED" or detail.letter is None:
+            raise Conflict(_t(request)("compose.correct.not_rejected"))
+        form = ComposeForm.correcting(detail.letter, _today())
+    return _compose_page(request, session, person, form, banks)
 
 
 @router.post(COMPOSE)
@@ -442,10 +526,17 @@ def compose(
         form.letter["bank_name"] = members[int(number)].name  # the registry's name unless given
     header, rows, where = form.sheet()
     plan = plan_rows(header, rows, audit_firm=_firm(node), source="form", members=_lookup(members))
-    if plan.ok:
+    corrects = _corrected_id(form.corrects)
+    damaged = bool(form.corrects) and corrects is None
+    if damaged:
+        form.general.append(t("compose.correct.damaged"))
+    if plan.ok and not damaged:
+        planned = plan.letters[0]
+        if corrects is not None:
+            planned = replace(planned, letter=planned.letter.model_copy(update={"corrects": corrects}))
         try:
             created = firm_api.create_letters(
-                CreateLetters(letters=[plan.letters[0].draft()]), node, session, person.user
+                CreateLetters(letters=[planned.draft()]), node, session, person.user
             )
         except InvalidRequest as exc:
             target = "auditee_salt" if "mandate" in str(exc) else None
@@ -456,7 +547,18 @@ def compose(
             return redirect(f"{FIRM}/letters/{letter_id.lower()}")
     else:
         form.place(t, plan.issues, where)
-    return _compose_page(request, person, form, _active_banks(members), status=422)
+    return _compose_page(request, session, person, form, _active_banks(members), status=422)
+
+
+_LETTER_ID: TypeAdapter[str] = TypeAdapter(LetterId)
+
+
+def _corrected_id(text: str) -> str | None:
+    """The id the form's ``corrects`` names, as the letter states ids; None if blank or damaged."""
+    try:
+        return _LETTER_ID.validate_python(text) if text else None
+    except ValidationError:
+        return None
 
 
 # --- upload --------------------------------------------------------------------------------------

@@ -952,6 +952,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "firm.rejection.6": ("函证费未支付", "the confirmation fee is unpaid"),
     "firm.rejection.7": ("不受理该函证格式或范围", "a format or scope the bank does not confirm"),
+    # --- re-sending a rejected letter (更正函) and the letter's PDFs ---
+    "firm.do.resend": ("修改后重新发函", "Correct and send again"),
+    "firm.do.letter_pdf": ("下载询证函(PDF)", "Download the letter (PDF)"),
+    "firm.do.reply_pdf": ("下载回函(PDF)", "Download the reply (PDF)"),
+    "firm.letter.corrects": ("更正函,引用", "Corrects"),
+    "compose.correct.of": ("更正函:引用 {no}", "Correction: refers to {no}"),
+    "compose.correct.see": ("查看原函", "see the rejected letter"),
+    "compose.correct.lead": (
+        "已按被拒绝的原函填好,请按银行的通知修改后提交;被审计单位的盐值须重新填写(网关不保存)。",
+        "Filled in from the rejected letter: change what the bank's notice asks and submit; enter the "
+        "auditee's salt again (the gateway does not keep it).",
+    ),
+    "compose.correct.not_rejected": (
+        "只有被银行拒绝的询证函才可更正后重新发函",
+        "only a letter the bank rejected is corrected and sent again",
+    ),
+    "compose.correct.damaged": ("更正所引用的函证编号无效", "the letter this corrects is not a valid id"),
+    "compose.say.correct_unknown": (
+        "本所没有可更正的询证函 {value}",
+        "this firm sent no letter {value} to correct",
+    ),
+    "compose.say.correct_state": (
+        "询证函 {value} 的状态为 {status},只有被银行拒绝的函可更正",
+        "letter {value} is {status}; only a letter the bank rejected is corrected",
+    ),
+    "compose.say.correct_bank": (
+        "更正函须发往拒绝原函的银行",
+        "a correction goes to the bank that rejected the letter",
+    ),
+    "compose.say.correct_auditee": (
+        "更正函的被审计单位须与原函相同",
+        "a correction confirms the same auditee as the letter",
+    ),
     # --- the firm's review (审核), recall (召回), acceptance (验收) and return (退回) ---
     "letterstatus.PREPARED": ("待项目经理审核", "prepared, awaiting the manager's review"),
     "letterstatus.RECALLED": ("已召回(未发出)", "recalled (never sent)"),
