@@ -100,13 +100,19 @@ class AdapterBank:
 
 
 @pytest.fixture(scope="module")
-def adapter_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterBank]:
+def adapter_bank(
+    consortium: Consortium, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[AdapterBank]:
+    """A bank with a core bank, one per module that uses it: a module that shares the fixture
+    names its own bank (``ADAPTER_BANK``: name and registration code), since one organisation is
+    admitted to the session's consortium once."""
+    name, code = getattr(request.module, "ADAPTER_BANK", ("南湖银行", uscc("91330000MA2J8K4P1")))
     base = tmp_path_factory.mktemp("adapter-bank")
     core_url = f"sqlite:///{base / 'core.db'}"
     gateway = cli_gateway(
         "bank",
-        "南湖银行",
-        uscc("91330000MA2J8K4P1"),
+        name,
+        code,
         base / "gateway",
         consortium.network_file,
         init_options=[

@@ -22,7 +22,7 @@ from bank_adapter.generator import dataset_from_letter
 from bank_adapter.importer import export_csv
 from confirmnet.cli import app
 from node_gateway.protocol import parse_letter, parse_reply
-from node_gateway.protocol.documents import STANDARD_ITEMS, Auditee, AuditFirm, Bank, LetterFormat
+from node_gateway.protocol.documents import STANDARD_ITEMS, Auditee, AuditFirm, Bank, LetterFormat, uscc
 from node_gateway.protocol.samples import sample_letter
 
 from . import test_bank_adapter
@@ -32,6 +32,7 @@ from .test_bank_adapter import AdapterBank, _customer
 from .test_printouts import ok_pdf
 
 adapter_bank = test_bank_adapter.adapter_bank  # the bank with a core bank, as that module's tests have it
+ADAPTER_BANK = ("临港银行", uscc("91310000MA1K0LG01"))  # this module's own
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from bank_adapter.generator import dataset_from_letter
 from bank_adapter.importer import export_csv
 from confirmnet.cli import app
-from node_gateway.protocol.documents import Item, LetterItems, Period
+from node_gateway.protocol.documents import Item, LetterItems, Period, uscc
 
 from . import test_bank_adapter
 from .flows import close_when_replied, request, sign_and_submit
@@ -26,6 +26,7 @@ from .harness import Consortium
 from .test_bank_adapter import AdapterBank, _compose, _customer
 
 adapter_bank = test_bank_adapter.adapter_bank  # the bank with a core bank, as that module's tests have it
+ADAPTER_BANK = ("嘉兴银行", uscc("91330400MA2JX0CP1"))  # this module's own
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
