@@ -2,11 +2,12 @@
 gateway over the in-process chain (no workers run: a created letter's request stays queued).
 
 The gateway holds a letter its bank rejected (the sample letter, numbered MJ-2024-000099); the bank
-holds a mandate for its auditee. The pages: the rejected letter's "修改后重新发函" opens the composer
+holds a mandate for its auditee; another letter is replied on chain (request, authorisation,
+acceptance, reply sent through the in-process chain), so its reply verifies. The pages: the rejected letter's "修改后重新发函" opens the composer
 filled in with the letter's values and its ``corrects``; the form submitted as the browser would
 (only the auditee's salt typed again) creates a letter whose document is the old one's, corrected
 (``corrects`` = the old id); the gateway's refusal of a wrong ``corrects`` shown on the form; the
-letter's PDF downloaded; the refusals (no session, the auditee's role, no CSRF token).
+letter's PDF and the verified reply's PDF downloaded; the refusals (no session, the auditee's role, no CSRF token).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import DAY, LetterRef
 from gateway.api_apps import Gateway, client, gateway
 from sqlalchemy import func, select
 
@@ -27,7 +29,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
 from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter
 from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, document_hash, new_salt, to_hex
-from node_gateway.protocol.samples import sample_letter
+from node_gateway.protocol.samples import sample_letter, sample_reply
 from node_gateway.storage.models import LetterRow
 from node_gateway.storage.vault import StoredDocument
 from web.test_bank_pages import PASSWORD, sign_in
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 USERS = {"wang": {"auditor"}, "signer": {"auditee"}}
-REJECTED_NO = "MJ-2024-000099"
+REJECTED_NO, REPLIED_NO = "MJ-2024-000099", "MJ-2024-000098"
 
 
 @dataclass
@@ -45,42 +47,80 @@ class Rejected:
     gateway: Gateway
     letter: ConfirmationLetter  # rejected by the bank
     salt: str  # the auditee's, from the bank: the bank holds a mandate for its reference
+    replied: ConfirmationLetter  # another letter, replied on chain: its reply verifies
+
+
+def _store(gw: Gateway, letter: ConfirmationLetter, status: LetterStatus, auditee_ref: bytes) -> bytes:
+    """The letter as the firm's gateway holds it (sealed), with the hash it records on chain."""
+    node, salt = gw.node, new_salt()
+    letter_hash = document_hash(letter, salt)
+    with node.db.session() as session:
+        session.add(
+            LetterRow(
+                letter_id=letter.letter_id,
+                firm=gw.deployment.firm.member_id,
+                bank=gw.deployment.bank.member_id,
+                auditee_ref=to_hex(auditee_ref),
+                letter_hash=to_hex(letter_hash),
+                due_at=int(time.time()) + DAY,
+                status=status.name,
+                confirmation_no=letter.confirmation_no,
+                letter_sealed=node.vault.seal(
+                    letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
+                ),
+            )
+        )
+    return letter_hash
+
+
+def _replied_on_chain(gw: Gateway, letter: ConfirmationLetter) -> None:
+    """The letter requested, authorised, accepted and replied on chain by its parties; its reply
+    stored at the firm's gateway as the indexer leaves it (verified)."""
+    deployed = gw.deployment
+    letter_hash = _store(gw, letter, LetterStatus.REPLIED, deployed.auditee_ref)
+    ref = LetterRef(
+        letter_id=bytes.fromhex(letter.letter_id[2:]),
+        firm=deployed.firm.member_id,
+        bank=deployed.bank.member_id,
+        auditee_ref=deployed.auditee_ref,
+        letter_hash=letter_hash,
+        due_at=deployed.now() + 30 * DAY,
+    )
+    reply, reply_salt = sample_reply(letter, letter_hash=letter_hash), new_salt()
+    deployed.send(deployed.firm, deployed.request_call(ref))
+    deployed.send(deployed.firm, deployed.authorise_call(ref))
+    deployed.send(deployed.bank, deployed.confirmations.accept(ref.letter_id))
+    deployed.send(
+        deployed.bank, deployed.confirmations.reply(ref.letter_id, document_hash(reply, reply_salt))
+    )
+    with gw.node.db.session() as session:
+        row = session.get_one(LetterRow, letter.letter_id)
+        row.reply_sealed = gw.node.vault.seal(
+            letter.letter_id, "reply", StoredDocument(canonical_bytes(reply), reply_salt)
+        )
+        row.reply_hash = to_hex(document_hash(reply, reply_salt))
+        row.reply_verified = True
 
 
 @pytest.fixture(scope="module")
 def rejected(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rejected]:
     deployed = in_process.deploy()
     built = gateway(deployed, MemberRole.AUDIT_FIRM, tmp_path_factory.mktemp("firm-resend"))
-    letter = sample_letter(
-        audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
-        bank=Bank(member_no=deployed.bank.member_id, name="东海银行", branch="上海分行"),
-        confirmation_no=REJECTED_NO,
-    )
+    firm = AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所")
+    bank = Bank(member_no=deployed.bank.member_id, name="东海银行", branch="上海分行")
+    letter = sample_letter(audit_firm=firm, bank=bank, confirmation_no=REJECTED_NO)
     salt = new_salt()
     reference = auditee_reference(letter.auditee.registration_code, salt)
     deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
-    node, letter_salt = built.node, new_salt()
-    with node.db.session() as session:
-        session.add(
-            LetterRow(
-                letter_id=letter.letter_id,
-                firm=deployed.firm.member_id,
-                bank=deployed.bank.member_id,
-                auditee_ref=to_hex(reference),
-                letter_hash=to_hex(document_hash(letter, letter_salt)),
-                due_at=int(time.time()) + 86400,
-                status=LetterStatus.REJECTED.name,
-                confirmation_no=REJECTED_NO,
-                letter_sealed=node.vault.seal(
-                    letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), letter_salt)
-                ),
-            )
-        )
+    _store(built, letter, LetterStatus.REJECTED, reference)
+    replied = sample_letter(audit_firm=firm, bank=bank, confirmation_no=REPLIED_NO)
+    _replied_on_chain(built, replied)
+    with built.node.db.session() as session:
         for name, roles in USERS.items():
             create_user(session, MemberRole.AUDIT_FIRM, name, roles, password=PASSWORD)
             set_password(session, name, PASSWORD, one_time=False)
-    yield Rejected(built, letter, to_hex(salt))
-    node.db.dispose()
+    yield Rejected(built, letter, to_hex(salt), replied)
+    built.node.db.dispose()
 
 
 class _FormFields(HTMLParser):
@@ -212,6 +252,17 @@ def test_the_letter_pdf_downloads_and_the_reply_pdf_only_with_a_reply(rejected: 
     no_reply = http.get(f"/web/firm/letters/{old.letter_id}/reply.pdf")
     assert no_reply.status_code == 404
     assert not no_reply.content.startswith(b"%PDF")
+
+    replied = rejected.replied.letter_id
+    page = http.get(f"/web/firm/letters/{replied}").text
+    assert 'data-testid="conclusion"' in page  # the reply verified against the chain
+    assert f'href="/web/firm/letters/{replied}/reply.pdf" download data-testid="reply-pdf"' in page
+    assert 'data-testid="resend"' not in page  # only a rejected letter is corrected
+    reply = http.get(f"/web/firm/letters/{replied}/reply.pdf")
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"] == "application/pdf"
+    assert reply.content.startswith(b"%PDF")
+    assert f'filename="{REPLIED_NO}-reply.pdf"' in reply.headers["content-disposition"]
 
 
 def test_the_pages_refuse_without_a_session_the_role_or_csrf(rejected: Rejected) -> None:
