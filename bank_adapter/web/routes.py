@@ -38,6 +38,7 @@ from bank_adapter.importer import ImportRejected, export_xlsx, import_files
 from bank_adapter.workflow import core_for
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.models import MandateIn
+from node_gateway.api.routes import letters as letters_api
 from node_gateway.api.types import Address, LetterId, RegistrationCode
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
@@ -52,7 +53,6 @@ from node_gateway.protocol.documents import (
     RejectionReason,
 )
 from node_gateway.services.facade import Letters, Mandate
-from node_gateway.services.printouts import Printout, letter_printout, reply_printout
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -564,21 +564,21 @@ def revoke_mandate(
 # --- the letter and the reply as PDFs ------------------------------------------------------------
 
 
-def _pdf(printout: Printout) -> Response:
-    disposition = f'attachment; filename="{printout.filename}"'
-    return Response(printout.pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+def _download(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # a letter's data stays out of shared caches
+    return response
 
 
 @router.get("/letters/{letter_id}/letter.pdf")
 def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
-    """The letter as the API prints it (``GET /v1/letters/{id}/letter.pdf``)."""
-    return _pdf(letter_printout(node, session, letter_id))
+    """The letter's PDF, as ``GET /v1/letters/{id}/letter.pdf`` gives it."""
+    return _download(letters_api.letter_pdf(letter_id, node, session, person.user))
 
 
 @router.get("/letters/{letter_id}/reply.pdf")
 def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
-    """The reply the bank sent, with its letter, as the API prints it (``…/reply.pdf``)."""
-    return _pdf(reply_printout(node, session, letter_id))
+    """The reply the bank sent, with its letter, as ``GET /v1/letters/{id}/reply.pdf`` gives it."""
+    return _download(letters_api.reply_pdf(letter_id, node, session, person.user))
 
 
 # --- the core bank's data ------------------------------------------------------------------------

@@ -170,6 +170,7 @@ def test_the_letter_and_the_reply_download_as_pdfs(bank: ImportPages) -> None:
     assert reply.headers["content-type"] == "application/pdf"
     assert reply.content.startswith(b"%PDF")
     assert reply.headers["content-disposition"].endswith('-reply.pdf"')
+    assert reply.headers["cache-control"] == "no-store"
 
 
 def test_the_pages_refuse_without_a_session_the_role_or_the_csrf_token(
