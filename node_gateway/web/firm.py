@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import NodeDep, SessionDep
@@ -57,6 +58,7 @@ from node_gateway.services import letters as letter_service
 from node_gateway.services.firm_review import may_recall, may_review
 from node_gateway.services.letters import PENDING, PREPARED, RECALLED
 from node_gateway.services.notices import notice_of
+from node_gateway.storage.models import LetterRow
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -427,6 +429,7 @@ def letter_page(
         # A rejected letter is corrected and sent again as a new letter that names it (``corrects``).
         "may_correct": detail.status == "REJECTED" and letter is not None,
         "corrected_no": confirmation_no_of(session, letter.corrects) if letter and letter.corrects else "",
+        "corrections": _corrections(node, session, detail.letter_id) if detail.status == "REJECTED" else [],
         "review_required": node.settings.firm_review_required,
         "poll_s": POLL_S,
     }
@@ -450,6 +453,26 @@ def confirmation_no_of(session: Session, letter_id: str) -> str:
     """The 函证编号 of a letter of this gateway's, or its id where it has none."""
     row = letter_service.letter_rows(session, [letter_id]).get(letter_id)
     return (row.confirmation_no if row is not None else None) or letter_id
+
+
+def _corrections(node: Node, session: Session, rejected: str) -> list[tuple[str, str]]:
+    """The letters that correct a rejected one (id, 函证编号): its firm's later letters to its bank
+    whose document names it. The documents are sealed, so each of those is opened; only a rejected
+    letter's page asks."""
+    row = letter_service.letter_row(session, rejected)
+    later = session.scalars(
+        select(LetterRow).where(
+            LetterRow.bank == row.bank,
+            LetterRow.created_at >= row.created_at,
+            LetterRow.letter_id != row.letter_id,
+            LetterRow.letter_sealed.is_not(None),
+        )
+    )
+    return [
+        (x.letter_id, x.confirmation_no or x.letter_id)
+        for x in later
+        if letter_service.stored_letter(node, x).corrects == row.letter_id
+    ]
 
 
 def _download(response: Response) -> Response:

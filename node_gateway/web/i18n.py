@@ -957,6 +957,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.do.letter_pdf": ("下载询证函(PDF)", "Download the letter (PDF)"),
     "firm.do.reply_pdf": ("下载回函(PDF)", "Download the reply (PDF)"),
     "firm.letter.corrects": ("更正函,引用", "Corrects"),
+    "firm.letter.corrected_by": ("已由更正函重新发出", "Corrected and sent again as"),
     "compose.correct.of": ("更正函:引用 {no}", "Correction: refers to {no}"),
     "compose.correct.see": ("查看原函", "see the rejected letter"),
     "compose.correct.lead": (

@@ -205,6 +205,10 @@ def test_a_rejected_letter_is_corrected_and_sent_again_with_its_values(rejected:
         in created.text
     )
 
+    again = http.get(f"/web/firm/letters/{old.letter_id}").text  # the rejected letter names its correction
+    assert re.search(
+        rf'data-testid="corrected-by"><a href="/web/firm/letters/{new_id}">[^<]+</a></dd>', again
+    )
     new, stated = _document(gw, new_id), old.model_dump(mode="json", by_alias=True)
     assert new["corrects"] == old.letter_id
     for part in ("format", "reference_date", "audit_period", "closed_accounts_period", "bank", "auditee"):
