@@ -154,12 +154,28 @@ class _Letter:
         return self.authorised_at is not None and all(at is None for at in ended)
 
     def reply_deadline(self, statute: _Statute) -> Deadline | None:
-        start = self.accepted_at if self.accepted_at is not None else self.authorised_at
-        return None if start is None else statute.deadline(start, REPLY_WORKING_DAYS)
+        return reply_deadline(self.authorised_at, self.accepted_at, statute)
 
     def notice_deadline(self, statute: _Statute) -> Deadline | None:
-        start = self.authorised_at
-        return None if start is None else statute.deadline(start, NOTICE_WORKING_DAYS)
+        return notice_deadline(self.authorised_at, statute)
+
+
+def reply_deadline(
+    authorised_at: int | None, accepted_at: int | None, statute: _Statute | None = None
+) -> Deadline | None:
+    """The bank's statutory reply deadline of a letter authorised and accepted at these block times:
+    10 working days from the acceptance, or from the authorisation while the bank has not decided;
+    None until the letter reaches the bank."""
+    start = accepted_at if accepted_at is not None else authorised_at
+    return None if start is None else (statute or _Statute()).deadline(start, REPLY_WORKING_DAYS)
+
+
+def notice_deadline(authorised_at: int | None, statute: _Statute | None = None) -> Deadline | None:
+    """The bank's statutory deadline for a non-compliance notice (its rejection): 3 working days
+    from the authorisation; None until the letter reaches the bank."""
+    if authorised_at is None:
+        return None
+    return (statute or _Statute()).deadline(authorised_at, NOTICE_WORKING_DAYS)
 
 
 def _first(name: str) -> ColumnElement[Any]:

@@ -17,14 +17,14 @@ import binascii
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import NodeDep, SessionDep
@@ -36,6 +36,7 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.errors import InvalidRequest, NodeGatewayError
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
+from node_gateway.protocol.calendar import CALENDAR
 from node_gateway.protocol.documents import (
     AMOUNT_FIELDS,
     CHINA_TIME,
@@ -58,7 +59,15 @@ from node_gateway.services import letters as letter_service
 from node_gateway.services.firm_review import may_recall, may_review
 from node_gateway.services.letters import PENDING, PREPARED, RECALLED
 from node_gateway.services.notices import notice_of
-from node_gateway.storage.models import LetterRow
+from node_gateway.services.statistics import (
+    ACCEPTED,
+    AUTHORISED,
+    REJECTED,
+    REPLIED,
+    notice_deadline,
+    reply_deadline,
+)
+from node_gateway.storage.models import ChainEventRow, LetterRow
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -103,6 +112,7 @@ STATUSES = (
 )
 _AWAITING_AUTHORISATION = (PENDING, "REQUESTED")
 _AWAITING = {status.name for status in AWAITING} | {PENDING}
+_AWAITING_BANK = ("AUTHORISED", "ACCEPTED")
 
 # Fields whose values are long words (names, notes): they wrap; the others keep to one line.
 WIDE_FIELDS = frozenset(
@@ -132,6 +142,72 @@ def _t(request: Request) -> Callable[..., str]:
 
 def beijing(seconds: int | float) -> str:
     return datetime.fromtimestamp(seconds, CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+# --- the bank's statutory deadline (财会〔2020〕12号) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statutory:
+    """The bank's statutory deadline of a letter, beside the firm's own due time: to reply (10
+    working days), or for a rejected letter to send its non-compliance notice (3 working days), as
+    the regulator's statistics count them from the chain's block times."""
+
+    kind: str  # "reply" or "notice"
+    due: date  # Beijing date
+    provisional: bool  # counted through a year whose official calendar is not published
+    state: str  # "running", "late" (awaiting the bank past it), "met" or "missed" (answered)
+    working_days: int  # left while running; past the deadline when late or missed
+
+    @property
+    def late(self) -> bool:
+        return self.state == "late"
+
+
+def _day(seconds: int) -> date:
+    return datetime.fromtimestamp(seconds, CHINA_TIME).date()
+
+
+def statutory(status: str, first: dict[str, int], now: int) -> Statutory | None:
+    """The statutory deadline of a letter in ``status`` whose chain steps first happened at
+    ``first`` (event name → block time), judged at ``now``; None where none runs (not yet with the
+    bank, withdrawn, refused)."""
+    authorised, awaiting = first.get(AUTHORISED), status in _AWAITING_BANK
+    if status == "REJECTED":
+        kind, answered = "notice", first.get(REJECTED)
+        deadline = notice_deadline(authorised)
+    elif awaiting or status in ("REPLIED", "CLOSED"):
+        kind, answered = "reply", first.get(REPLIED)
+        deadline = reply_deadline(authorised, first.get(ACCEPTED))
+    else:
+        return None
+    if deadline is None or (answered is None and not awaiting):
+        return None
+    due = deadline.due
+    if answered is not None:
+        on = _day(answered)
+        state = "met" if on <= due else "missed"
+    else:
+        on = _day(now)
+        state = "running" if on <= due else "late"
+    days = CALENDAR.working_days_between(*((on, due) if state == "running" else (due, on)))
+    return Statutory(kind, due, deadline.provisional, state, days)
+
+
+def _first_steps(session: Session, letter_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """When each letter's bank-facing steps first happened on chain (block times), one query."""
+    found: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(ChainEventRow.letter_id, ChainEventRow.name, func.min(ChainEventRow.block_timestamp))
+        .where(
+            ChainEventRow.letter_id.in_(letter_ids),
+            ChainEventRow.name.in_((AUTHORISED, ACCEPTED, REJECTED, REPLIED)),
+        )
+        .group_by(ChainEventRow.letter_id, ChainEventRow.name)
+    )
+    for letter_id, name, at in rows:
+        found.setdefault(str(letter_id), {})[name] = at  # never None: selected by id
+    return found
 
 
 # --- the dashboard -------------------------------------------------------------------------------
@@ -168,7 +244,11 @@ def _auditees(node: Node, session: Session, found: Sequence[LetterSummary]) -> d
 
 
 def _dashboard_row(
-    letter: LetterSummary, auditees: dict[str, str], names: MemberNames, t: Callable[..., str]
+    letter: LetterSummary,
+    auditees: dict[str, str],
+    names: MemberNames,
+    t: Callable[..., str],
+    statute: Statutory | None,
 ) -> dict[str, Any]:
     return {
         "letter_id": letter.letter_id,
@@ -178,6 +258,10 @@ def _dashboard_row(
         "overdue": "yes" if letter.overdue else "no",
         "due": beijing(letter.due_at),
         "bank": names(letter.bank),
+        # Past the bank's statutory reply deadline while awaiting it (not the firm's due time).
+        "bank_late": "yes" if statute and statute.late else "no",
+        "bank_due": statute.due.isoformat() if statute and statute.state in ("running", "late") else "",
+        "bank_late_days": statute.working_days if statute and statute.late else 0,
         "auditee": auditees.get(letter.letter_id, "—"),
         "requested": letter.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M"),
         "reply": t("firm.reply_verified") if letter.reply_verified else "",
@@ -190,6 +274,7 @@ def _columns(banks: Sequence[str]) -> tuple[Column, ...]:
         Column("overdue", "firm.col.overdue", choices=("yes", "no"), choice_label="firm.overdue."),
         Column("status", "firm.col.status", choices=STATUSES, choice_label="letterstatus."),
         Column("bank", "firm.col.bank", choices=tuple(banks)),
+        Column("bank_late", "firm.col.bank_late", choices=("yes", "no"), choice_label="firm.bank_late."),
         Column("auditee", "firm.col.auditee"),
         Column("confirmation_no", "firm.col.letter"),
         Column("requested", "firm.col.requested"),
@@ -210,7 +295,11 @@ def dashboard(
     t, names = _t(request), MemberNames(node)
     found = _all_letters(node, session, person)
     auditees = _auditees(node, session, found)
-    rows = [_dashboard_row(letter, auditees, names, t) for letter in found]
+    steps, now = _first_steps(session, [x.letter_id for x in found]), int(time.time())
+    rows = [
+        _dashboard_row(x, auditees, names, t, statutory(x.status, steps.get(x.letter_id, {}), now))
+        for x in found
+    ]
     columns = _columns(sorted({row["bank"] for row in rows}))
     view = TableView.of(request, columns, rows, default_sort="due")
     if export_as:
@@ -220,6 +309,7 @@ def dashboard(
         "view": view,
         "counts": {status: n for status, n in counts.items() if n},
         "overdue": sum(1 for x in found if x.overdue),
+        "bank_late": sum(1 for row in rows if row["bank_late"] == "yes"),
         "total": len(found),
         "awaiting": [row for row in rows if row["status"] in _AWAITING_AUTHORISATION],
         "checked": datetime.now(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S"),
@@ -400,6 +490,9 @@ def letter_page(
     letter = detail.letter
     tables = item_tables(t, letter, reply) if letter else []
     shown = {table.key for table in tables}
+    first: dict[str, int] = {}
+    for event in detail.history:
+        first.setdefault(event.name, event.block_timestamp)  # the history is in chain order
     context = {
         "detail": detail,
         "letter": letter,
@@ -417,6 +510,7 @@ def letter_page(
         "bank": names(detail.bank),
         "firm": names(detail.firm),
         "due": beijing(detail.due_at),
+        "statutory": statutory(detail.status, first, int(time.time())),
         "may_follow_up": detail.status in _AWAITING - {PENDING},
         "may_withdraw": detail.status in _AWAITING - {PENDING},
         "may_close": detail.status == "REPLIED"

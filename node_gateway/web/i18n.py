@@ -1030,6 +1030,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已退回:被审计单位未在期限内授权",
         "returned: the auditee did not authorise it in time",
     ),
+    # --- the bank's statutory deadline on the firm's pages (财会〔2020〕12号) ---
+    "firm.statutory.reply": ("法定回函期限", "Statutory reply deadline"),
+    "firm.statutory.notice": ("法定不符通知期限", "Statutory notice deadline"),
+    "firm.statutory.provisional": ("(暂定)", "(provisional)"),
+    "firm.statutory.left": ("剩 {n} 个工作日", "{n} working days left"),
+    "firm.statutory.today": ("今日到期", "due today"),
+    "firm.statutory.late": ("已超过法定期限 {n} 个工作日", "{n} working days past the statutory deadline"),
+    "firm.statutory.met.reply": ("银行已在法定期限内回函", "the bank replied within the statutory deadline"),
+    "firm.statutory.met.notice": (
+        "银行已在法定期限内发出不符通知",
+        "the bank sent its notice within the statutory deadline",
+    ),
+    "firm.statutory.missed.reply": (
+        "银行回函超过法定期限 {n} 个工作日",
+        "the bank replied {n} working days past the statutory deadline",
+    ),
+    "firm.statutory.missed.notice": (
+        "银行不符通知超过法定期限 {n} 个工作日",
+        "the bank's notice came {n} working days past the statutory deadline",
+    ),
+    "firm.statutory.rule": (
+        "银行应自受理符合要求的询证函起 10 个工作日内回函(未受理的自授权起算),不符合要求的 3 个工作日内告知;按官方工作日历计算,暂定表示该年日历尚未公布",
+        "The bank replies within 10 working days of accepting a compliant letter (counted from the "
+        "authorisation while it has not decided) and sends a non-compliance notice within 3; counted "
+        "in the official working-day calendar, provisional where that year's is not published yet",
+    ),
+    "firm.col.bank_late": ("银行超法定期限", "Bank past statutory deadline"),
+    "firm.bank_late.yes": ("已超法定期限", "past"),
+    "firm.bank_late.no": ("未超", "not past"),
+    "firm.bank_late.past": ("超 {n} 个工作日", "{n} working days past"),
+    "firm.bank_late.by": ("法定期限 {due}", "statutory deadline {due}"),
 }
 
 
