@@ -7,7 +7,8 @@ Every read and every action is the firm's API's own: the route functions of ``ap
 and ``api.routes.firm`` called with the signed-in person's user, so the letter's state, the firm's
 ownership and the reply's check against the chain are decided by the same code
 (``services.letters``). What the pages add is presentation: names for member numbers, Beijing
-time, the overdue mark, the items as tables, each difference in words.
+time, the overdue mark, the bank's statutory deadline (counted as the regulator's statistics count
+it, from the chain's block times), the items as tables, each difference in words.
 """
 
 from __future__ import annotations
