@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from web3 import Web3
 
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply, normalise_registration_code
@@ -142,6 +142,9 @@ class LetterDetail(LetterSummary):
     auditee_ref: str
     letter: ConfirmationLetter | None
     authorisation: dict[str, Any] | None
+    refusal_text: str | None = Field(
+        None, description="The auditee's reason in words for refusing (ISA 505 ¶8), kept by the firm only"
+    )
     history: list[ChainStep]
     pending_steps: list[OutboxStep]
 
@@ -172,6 +175,9 @@ class AuthorisationBundle(BaseModel):
     letters: list[dict[str, Any]]
 
 
+RefusalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class SignedAuthorisation(RequestBody):
     letter_ids: list[LetterId] = Field(min_length=1, max_length=5000)
     requests_root: Hex32
@@ -180,6 +186,10 @@ class SignedAuthorisation(RequestBody):
     nonce: Nonce
     signature: str
     reason: ReasonCode | None = Field(None, description="Present for a refusal: its reason code")
+    reason_text: RefusalText | None = Field(
+        None,
+        description="A refusal's reason in words (ISA 505 ¶8): kept by the firm with each letter, never on chain",
+    )
 
 
 class AuthorisationAccepted(BaseModel):

@@ -6,16 +6,21 @@ the indexer queues it, encrypted to the firm, on the delivery outbox as it does 
 checks it against the chain (the letter rejected by that bank, with that reason code) before it
 keeps it. The rejection's fact, time and
 code are on chain; the words only in the two members' databases.
+
+The auditee's refusal in words (kind ``refusal``) comes to the firm with the signed refusal and is
+kept there only, sealed the same way; the refusal's fact, time and code are on chain.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import Letter, LetterStatus
-from node_gateway.errors import ChainNotReady, InvalidRequest, PeerNotParty
+from node_gateway.errors import ChainNotReady, Conflict, InvalidRequest, PeerNotParty
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
@@ -24,11 +29,12 @@ from node_gateway.protocol.documents import (
     parse_notice,
 )
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
-from node_gateway.protocol.hashing import canonical_bytes
+from node_gateway.protocol.hashing import canonical_bytes, canonical_json
 from node_gateway.storage.models import LetterRow, NoticeRow
 from node_gateway.storage.vault import StoredDocument
 
 KIND: Final = "notice"  # the envelope's step and the stored notice's kind
+REFUSAL: Final = "refusal"  # the auditee's refusal in words, kept by the firm that received it
 
 
 def send_notice(node: Node, session: Session, notice: NonComplianceNotice) -> None:
@@ -88,6 +94,32 @@ def notice_of(node: Node, session: Session, letter_id: str) -> NonComplianceNoti
     """The non-compliance notice about the letter this member sent or received, if any."""
     row = session.get(NoticeRow, (letter_id, KIND))
     return None if row is None else _open(node, row)
+
+
+def keep_refusal_words(node: Node, session: Session, letter_ids: Sequence[str], words: str) -> None:
+    """Keeps the auditee's reason in words for refusing these letters (ISA 505 ¶8), sealed with each
+    letter, in the caller's transaction. The firm receives the refusal directly, so the words go to
+    no one; the refusal's fact, time and code go on chain. The same words again are a no-op."""
+    stored = StoredDocument(canonical_json({"reason_text": words}), b"")
+    for letter_id in letter_ids:
+        existing = session.get(NoticeRow, (letter_id, REFUSAL))
+        if existing is not None:
+            if _refusal_text(node, existing) != words:
+                raise Conflict(f"letter {letter_id} has been refused in other words")
+            continue
+        sealed = node.vault.seal(letter_id, REFUSAL, stored)
+        session.add(NoticeRow(letter_id=letter_id, kind=REFUSAL, sender=node.member_id(), sealed=sealed))
+
+
+def _refusal_text(node: Node, row: NoticeRow) -> str:
+    text: str = json.loads(node.vault.open(row.letter_id, REFUSAL, row.sealed).canonical)["reason_text"]
+    return text
+
+
+def refusal_words(node: Node, session: Session, letter_id: str) -> str | None:
+    """The auditee's reason in words for refusing the letter, if this firm was given one."""
+    row = session.get(NoticeRow, (letter_id, REFUSAL))
+    return None if row is None else _refusal_text(node, row)
 
 
 def correction_problems(node: Node, session: Session, letter: ConfirmationLetter) -> list[str]:

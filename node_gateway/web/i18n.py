@@ -622,6 +622,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.refusal.1": ("非本单位审计师", "not our auditor"),
     "firm.refusal.2": ("内容有误", "wrong content"),
     "firm.refusal.99": ("其他原因", "another reason"),
+    # The auditee's refusal in words (ISA 505 ¶8), kept by the firm only.
+    "refusal.title": ("被审计单位拒绝授权", "The auditee refused"),
+    "refusal.words": ("拒绝理由", "Reason in words"),
+    "refusal.lead": (
+        "被审计单位随签名的拒绝一并提交;仅保存在本所,不上链。",
+        "Given by the auditee with its signed refusal; kept by this firm only, not on chain.",
+    ),
     "event.LetterRequested": ("发出询证函", "letter requested"),
     "event.LetterAuthorised": ("被审计单位授权", "authorised by the auditee"),
     "event.AuthorisationRefused": ("被审计单位拒绝授权", "authorisation refused"),

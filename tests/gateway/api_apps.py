@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eth_account.messages import encode_typed_data
 from fastapi import FastAPI
 
 from bank_adapter.core_sql import CoreBank
@@ -30,6 +31,7 @@ with warnings.catch_warnings():  # Starlette would rather its test client ran on
 
 if TYPE_CHECKING:
     from conftest import Deployment, Party
+    from eth_account.signers.local import LocalAccount
 
 KINDS = (MemberRole.AUDIT_FIRM, MemberRole.BANK, MemberRole.REGULATOR, MemberRole.OPERATOR)
 
@@ -82,3 +84,21 @@ def gateway(
 def client(app: FastAPI) -> TestClient:
     """A test client of ``app`` (its lifespan not started: no workers run)."""
     return TestClient(app)
+
+
+def signed_authorisation(
+    bundle: dict[str, Any], signer: LocalAccount, reason: int | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /v1/authorisations``: the bundle of ``POST /v1/authorisations/requests``
+    signed by the auditee's ``signer``; a refusal with its ``reason`` (the bundle prepared for it)."""
+    typed = bundle["typed_data"]
+    message = typed["message"]
+    return {
+        "letter_ids": [x["letter_id"] for x in bundle["letters"]],
+        "requests_root": message["requestsRoot"],
+        "firm": message["firm"],
+        "valid_until": message["validUntil"],
+        "nonce": message["nonce"],
+        "signature": "0x" + signer.sign_message(encode_typed_data(full_message=typed)).signature.hex(),
+        "reason": reason,
+    }

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 
 from node_gateway.api.app import create_app
@@ -30,7 +29,7 @@ from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
 from node_gateway.storage.models import LetterRow, OutboxTransaction
 
-from .api_apps import client
+from .api_apps import client, signed_authorisation
 from .conftest import gateway_node
 
 if TYPE_CHECKING:
@@ -271,17 +270,7 @@ def _authorise(firm: Firm, letter_id: str) -> None:
         "/v1/authorisations/requests", json={"letter_ids": [letter_id]}, headers=firm.as_("assistant")
     )
     assert bundle.status_code == 200, bundle.text
-    typed = bundle.json()["typed_data"]
-    signature = firm.deployed.signer.sign_message(encode_typed_data(full_message=typed)).signature
-    message = typed["message"]
-    body = {
-        "letter_ids": [letter_id],
-        "requests_root": message["requestsRoot"],
-        "firm": message["firm"],
-        "valid_until": message["validUntil"],
-        "nonce": message["nonce"],
-        "signature": "0x" + signature.hex(),
-    }
+    body = signed_authorisation(bundle.json(), firm.deployed.signer)
     submitted = firm.http.post("/v1/authorisations", json=body, headers=firm.as_("assistant"))
     assert submitted.status_code == 202, submitted.text
 

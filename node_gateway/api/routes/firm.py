@@ -29,7 +29,7 @@ from node_gateway.errors import InvalidRequest, NotFound
 from node_gateway.protocol.documents import NonComplianceNotice
 from node_gateway.protocol.hashing import Salt, as_salt, from_hex, to_hex
 from node_gateway.services import firm_review, letters
-from node_gateway.services.notices import notice_of
+from node_gateway.services.notices import keep_refusal_words, notice_of
 
 router = APIRouter(
     prefix="/v1",
@@ -117,9 +117,13 @@ def submit_authorisation(
         if body.reason is None
         else Refusal(root, body.firm, body.reason, body.valid_until, body.nonce)
     )
+    if body.reason_text is not None and body.reason is None:
+        raise InvalidRequest("reason_text gives a refusal's reason in words; an authorisation has none")
     signer = letters.submit_authorisation(
         node, session, body.letter_ids, signed, _bytes(body.signature, "signature")
     )
+    if body.reason_text is not None:
+        keep_refusal_words(node, session, body.letter_ids, body.reason_text)
     kind = "authorise" if body.reason is None else "refuse"
     return AuthorisationAccepted(signer=signer, letters=len(body.letter_ids), kind=kind)
 

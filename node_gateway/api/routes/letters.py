@@ -17,6 +17,7 @@ from node_gateway.api.types import LetterId, MemberId, Offset, UnixTime
 from node_gateway.errors import NotFound
 from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
+from node_gateway.services.notices import refusal_words
 from node_gateway.services.printouts import Printout, letter_printout, reply_printout
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
@@ -112,6 +113,7 @@ def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
         auditee_ref=row.auditee_ref,
         letter=stored_letter(node, row) if row.letter_sealed is not None else None,
         authorisation=row.authorisation,
+        refusal_text=refusal_words(node, session, row.letter_id),
         history=[
             ChainStep(
                 name=e.name,
