@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from node_gateway.api.errors import install_error_handlers
 from node_gateway.api.types import INT64_MAX, UINT32_MAX
 from node_gateway.core.config import MemberRole
+from node_gateway.services.bank_rules import PEER_RULES_PATH
 
 from .api_apps import KINDS, Gateway, client, gateway
 
@@ -241,6 +242,8 @@ def test_the_schema_lists_each_routes_error_answers(gateways: dict[MemberRole, G
                     assert ref == "#/components/schemas/ErrorResponse", where
                 if path in ("/health", "/metrics", "/v1/identity"):
                     assert errors == set(), where
+                elif path == PEER_RULES_PATH:  # public: a bank's signed rules, or none yet
+                    assert errors == {404}, where
                 elif path.startswith("/peer/"):
                     assert {400, 401, 403, 409, 413, 422} <= errors, where
                 else:

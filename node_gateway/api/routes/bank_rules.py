@@ -32,7 +32,7 @@ firm_router = APIRouter(
     prefix="/v1/banks",
     tags=["audit firm"],
     route_class=GatewayRoute,
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(401, 403, 404, 422, 503),  # 422: a member number out of range
 )
 
 
