@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-PYTEST_ARGS ?=
+# Two workers, each taking whole test files (a file's network on anvil is started once).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: setup test lint contracts web-assets devnet demo bench clean
 
