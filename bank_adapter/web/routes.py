@@ -59,6 +59,7 @@ from node_gateway.web.pages import (
     PageRoute,
     flash,
     language,
+    no_store,
     redirect,
     render,
     require_page,
@@ -564,21 +565,16 @@ def revoke_mandate(
 # --- the letter and the reply as PDFs ------------------------------------------------------------
 
 
-def _download(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # a letter's data stays out of shared caches
-    return response
-
-
 @router.get("/letters/{letter_id}/letter.pdf")
 def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
     """The letter's PDF, as ``GET /v1/letters/{id}/letter.pdf`` gives it."""
-    return _download(letters_api.letter_pdf(letter_id, node, session, person.user))
+    return no_store(letters_api.letter_pdf(letter_id, node, session, person.user))
 
 
 @router.get("/letters/{letter_id}/reply.pdf")
 def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AnyBankPerson) -> Response:
     """The reply the bank sent, with its letter, as ``GET /v1/letters/{id}/reply.pdf`` gives it."""
-    return _download(letters_api.reply_pdf(letter_id, node, session, person.user))
+    return no_store(letters_api.reply_pdf(letter_id, node, session, person.user))
 
 
 # --- the core bank's data ------------------------------------------------------------------------

@@ -75,6 +75,7 @@ from node_gateway.web.pages import (
     PageRoute,
     flash,
     language,
+    no_store,
     redirect,
     render,
     require_page,
@@ -570,21 +571,16 @@ def _corrections(node: Node, session: Session, rejected: str) -> list[tuple[str,
     ]
 
 
-def _download(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @router.get(f"{FIRM}/letters/{{letter_id}}/letter.pdf")
 def letter_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson) -> Response:
     """The letter's PDF, as ``GET /v1/letters/{id}/letter.pdf`` gives it."""
-    return _download(letters_api.letter_pdf(letter_id, node, session, person.user))
+    return no_store(letters_api.letter_pdf(letter_id, node, session, person.user))
 
 
 @router.get(f"{FIRM}/letters/{{letter_id}}/reply.pdf")
 def reply_pdf(letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson) -> Response:
     """The reply's PDF, checked against the chain first, as ``GET /v1/letters/{id}/reply.pdf``."""
-    return _download(letters_api.reply_pdf(letter_id, node, session, person.user))
+    return no_store(letters_api.reply_pdf(letter_id, node, session, person.user))
 
 
 def _letter_url(letter_id: str) -> str:

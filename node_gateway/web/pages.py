@@ -222,6 +222,12 @@ def flash(person: Person, message: str) -> None:
     person.row.flash = message
 
 
+def no_store(response: Response) -> Response:
+    """A download of a letter's data, kept out of shared caches as every page is."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
