@@ -49,6 +49,8 @@ MAX_VALIDITY_S = 180 * 86400  # the mandate practice: an authorisation holds for
 PASSPHRASE_ENV = "CONFIRMNET_SIGNER_PASSPHRASE"  # noqa: S105 - the variable's name, no secret
 PASSPHRASE_FILE_ENV = "CONFIRMNET_SIGNER_PASSPHRASE_FILE"  # noqa: S105
 
+MAX_REFUSAL_WORDS = 500  # as POST /v1/authorisations takes a refusal's reason_text
+
 Kind = Literal["authorise", "refuse"]
 
 
@@ -291,15 +293,37 @@ def _review_root(review: Review, leaves: Sequence[LetterLeaf | None]) -> None:
         review.note("root", True, f"the {len(leaves)} letters give exactly the requests root")
 
 
+def refusal_words(text: str | None) -> str | None:
+    """A refusal's reason in words as the firm's gateway takes it (trimmed, 1 to 500 characters)."""
+    if text is None:
+        return None
+    words = text.strip()
+    if not 1 <= len(words) <= MAX_REFUSAL_WORDS:
+        raise AuthoriseError(
+            f"the reason in words is 1 to {MAX_REFUSAL_WORDS} characters; it has {len(words)}"
+        )
+    return words
+
+
 def sign_review(
-    review: Review, account: LocalAccount, *, kind: Kind, reason: int | None = None
+    review: Review,
+    account: LocalAccount,
+    *,
+    kind: Kind,
+    reason: int | None = None,
+    reason_text: str | None = None,
 ) -> SignedAuthorisation:
-    """Signs the rebuilt EIP-712 document of a review that passed every check."""
+    """Signs the rebuilt EIP-712 document of a review that passed every check. A refusal may give
+    its reason in words (``reason_text``, ISA 505 ¶8): sent beside the signature, never signed
+    nor put on chain; the firm keeps it with each letter."""
     if not review.ok:
         failed = "; ".join(f"{f.name}: {f.detail}" for f in review.failures)
         raise AuthoriseError(f"refusing to sign: {failed}")
     if kind == "refuse" and reason is None:
         raise AuthoriseError("a refusal needs a reason")
+    if kind == "authorise" and reason_text is not None:
+        raise AuthoriseError("a reason in words goes with a refusal; an authorisation has none")
+    words = refusal_words(reason_text)
     signature = sign_typed_data(account, review.typed_data(kind, reason))
     return SignedAuthorisation(
         letter_ids=[letter.letter_id for letter in review.letters],
@@ -309,6 +333,7 @@ def sign_review(
         nonce=review.nonce,
         signature=to_hex(signature),
         reason=reason if kind == "refuse" else None,
+        reason_text=words,
     )
 
 

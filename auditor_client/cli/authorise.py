@@ -18,6 +18,7 @@ from auditor_client.authorise import (
     load_bundle,
     open_keystore,
     read_passphrase,
+    refusal_words,
     review_bundle,
     sign_review,
 )
@@ -72,6 +73,14 @@ OutputOpt = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write the signed result here instead.")
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation after the review.")]
+ReasonTextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reason-text",
+        help="A refusal's reason in words (1-500 characters), kept by the audit firm with each letter, "
+        "never on chain.",
+    ),
+]
 
 
 def _review(bundle_path: Path, salts: list[str] | None, network: Path | None) -> Review:
@@ -158,6 +167,7 @@ def _deliver(
 def _sign(
     kind: Kind,
     reason: int | None,
+    reason_text: str | None,
     bundle: Path,
     keystore: Path,
     passphrase_file: Path | None,
@@ -173,6 +183,8 @@ def _sign(
     if not review.ok:
         fail(f"refusing to sign: {len(review.failures)} check(s) failed", EXIT_FAILED)
     verb = "authorise" if kind == "authorise" else "refuse"
+    if reason_text is not None:
+        console.print(f"reason in words, for the audit firm (not on chain): {reason_text}")
     if not yes and not typer.confirm(f"{verb} these {len(review.letters)} letters with one signature?"):
         fail("nothing signed", EXIT_FAILED)
     try:
@@ -180,7 +192,7 @@ def _sign(
         if passphrase is None:
             passphrase = typer.prompt("keystore passphrase", hide_input=True)
         account = open_keystore(keystore, passphrase)
-        signed = sign_review(review, account, kind=kind, reason=reason)
+        signed = sign_review(review, account, kind=kind, reason=reason, reason_text=reason_text)
     except AuthoriseError as exc:
         fail(str(exc), EXIT_FAILED)
     console.print(f"signed by {account.address}")
@@ -220,10 +232,18 @@ def sign(
     api_key: ApiKeyOpt = None,
     output: OutputOpt = None,
     yes: YesOpt = False,
+    reason_text: ReasonTextOpt = None,
 ) -> None:
     """Authorise every letter of a bundle with one signature, after reviewing it."""
+    if reason_text is not None:
+        fail(
+            "--reason-text gives a refusal's reason in words; an authorisation has none "
+            "(to refuse: `confirmnet authorise refuse --reason … --reason-text …`)",
+            EXIT_INPUT,
+        )
     _sign(
         "authorise",
+        None,
         None,
         bundle,
         keystore,
@@ -249,14 +269,21 @@ def refuse(
     api_key: ApiKeyOpt = None,
     output: OutputOpt = None,
     yes: YesOpt = False,
+    reason_text: ReasonTextOpt = None,
 ) -> None:
-    """Refuse to authorise the letters of a bundle, with a reason recorded on chain."""
+    """Refuse to authorise the letters of a bundle, with a reason recorded on chain and, if given,
+    the reason in words for the audit firm (ISA 505 ¶8; off chain)."""
     code = REASONS.get(reason.lower())
     if code is None:
         fail(f"the reason is one of {', '.join(REASONS)}", EXIT_INPUT)
+    try:
+        words = refusal_words(reason_text)
+    except AuthoriseError as exc:
+        fail(str(exc), EXIT_INPUT)
     _sign(
         "refuse",
         int(code),
+        words,
         bundle,
         keystore,
         passphrase_file,

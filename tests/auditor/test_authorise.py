@@ -99,6 +99,20 @@ def test_a_refusal_signs_the_same_letters_with_a_reason() -> None:
         sign_review(result, Account.create(), kind="refuse")
 
 
+def test_a_refusal_gives_its_reason_in_words_an_authorisation_none() -> None:
+    result, signer = review(make_bundle(1)), Account.create()
+    words = "  本公司已更换审计机构  "
+    signed = sign_review(result, signer, kind="refuse", reason=1, reason_text=words)
+    assert (signed.reason, signed.reason_text) == (1, words.strip())
+    # The words are sent beside the signature, not signed: the same refusal without them.
+    assert signed.signature == sign_review(result, signer, kind="refuse", reason=1).signature
+    with pytest.raises(AuthoriseError, match="an authorisation has none"):
+        sign_review(result, signer, kind="authorise", reason_text=words)
+    for blank_or_long in ("   ", "字" * 501):
+        with pytest.raises(AuthoriseError, match="1 to 500 characters"):
+            sign_review(result, signer, kind="refuse", reason=1, reason_text=blank_or_long)
+
+
 def tamper_document(bundle: dict[str, Any]) -> None:
     bundle["letters"][1]["document"]["items"]["loans"]["entries"][0]["principal"] = "1.00"
 
@@ -198,6 +212,7 @@ def test_the_cli_shows_signs_to_a_file_and_refuses_a_tampered_bundle(tmp_path: P
     )
     assert refused.exit_code == 0, refused.output
     assert json.loads((tmp_path / "refusal.json").read_text())["reason"] == 2
+    assert json.loads((tmp_path / "refusal.json").read_text())["reason_text"] is None
     tampered = make_bundle()
     tamper_document(tampered)
     bundle_path.write_text(json.dumps(tampered))
@@ -218,3 +233,58 @@ def test_the_cli_shows_signs_to_a_file_and_refuses_a_tampered_bundle(tmp_path: P
     assert result.exit_code == 1
     assert "refusing to sign" in result.output
     assert not (tmp_path / "no.json").exists()
+
+
+def test_the_cli_refuses_with_words_and_takes_none_with_an_authorisation(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"CONFIRMNET_SIGNER_PASSPHRASE": "a long passphrase"}
+    keystore, bundle_path = tmp_path / "signer.json", tmp_path / "bundle.json"
+    assert runner.invoke(app, ["authorise", "new-key", "--keystore", str(keystore)], env=env).exit_code == 0
+    bundle_path.write_text(json.dumps(make_bundle(1)))
+    common = [str(bundle_path), "--keystore", str(keystore), "--yes"]
+    words = "未委托该会计师事务所执行本期审计"
+    refusal = tmp_path / "refusal.json"
+    refused = runner.invoke(
+        app,
+        [
+            "authorise",
+            "refuse",
+            *common,
+            "--reason",
+            "not_our_auditor",
+            "--reason-text",
+            words,
+            "-o",
+            str(refusal),
+        ],
+        env=env,
+    )
+    assert refused.exit_code == 0, refused.output
+    assert (json.loads(refusal.read_text())["reason_text"], json.loads(refusal.read_text())["reason"]) == (
+        words,
+        1,
+    )
+    # With an authorisation the words are a usage error, before anything is signed.
+    signed = runner.invoke(
+        app, ["authorise", "sign", *common, "--reason-text", words, "-o", str(tmp_path / "no.json")], env=env
+    )
+    assert signed.exit_code == 2
+    assert "an authorisation has none" in signed.output
+    assert not (tmp_path / "no.json").exists()
+    too_long = runner.invoke(
+        app,
+        [
+            "authorise",
+            "refuse",
+            *common,
+            "--reason",
+            "other",
+            "--reason-text",
+            "字" * 501,
+            "-o",
+            str(tmp_path / "x"),
+        ],
+        env=env,
+    )
+    assert too_long.exit_code == 2
+    assert "1 to 500 characters" in too_long.output
