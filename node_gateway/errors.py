@@ -6,6 +6,7 @@
     │   ├── Forbidden                forbidden                the user lacks the role
     │   ├── NotFound                 not_found
     │   ├── InvalidRequest           invalid_request          the request contradicts itself or the rules
+    │   │   └── FormatNotAccepted    format_not_accepted      a letter's bank publishes rules without its format
     │   ├── Conflict                 conflict                 the letter is not in a state that allows it
     │   ├── ChainNotReady            chain_not_ready          the chain does not show the step yet; retry
     │   ├── NotMember                not_member               this gateway's account is not (yet) admitted
@@ -75,6 +76,22 @@ class NotFound(GatewayError):
 
 class InvalidRequest(GatewayError):
     code = "invalid_request"
+
+
+class FormatNotAccepted(InvalidRequest):
+    """Letters in a format their bank's published business rules do not accept (the rules the
+    firm's gateway keeps, ``services.bank_rules``); ``refused`` holds, for each, the letter id, the
+    bank, the letter's format and the formats the bank accepts."""
+
+    code = "format_not_accepted"
+
+    def __init__(self, message: str, refused: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+    @property
+    def details(self) -> Any:
+        return self.refused
 
 
 class Conflict(GatewayError):

@@ -10,7 +10,8 @@
         ├── NotFound                   not_found                     404
         ├── InvalidRequest             invalid_request,              422  the request breaks the schema
         │   │                          invalid_document,                  or the rules
-        │   │                          invalid_key
+        │   │                          invalid_key,
+        │   │                          format_not_accepted
         │   └── DocumentHashMismatch   document_hash_mismatch        422  a document and salt that do
         │                                                                 not give the hash on chain
         ├── Conflict                   conflict, peer_replayed       409  not allowed in the letter's state
@@ -74,7 +75,9 @@ class NotFound(APIError):
 
 
 class InvalidRequest(APIError):
-    codes = frozenset({"invalid_request", "invalid_document", "invalid_key", "protocol_error"})
+    codes = frozenset(
+        {"invalid_request", "invalid_document", "invalid_key", "protocol_error", "format_not_accepted"}
+    )
 
 
 class DocumentHashMismatch(InvalidRequest):

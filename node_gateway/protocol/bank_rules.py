@@ -9,9 +9,10 @@ refused. They are public: nothing in them concerns a letter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -25,6 +26,13 @@ from node_gateway.protocol.errors import InvalidDocument
 from node_gateway.protocol.hashing import canonical_bytes, from_hex, to_hex
 
 SIGNING_DOMAIN = b"confirmnet/bank-rules/v1\x00"
+
+FORMAT_NAMES: Final[Mapping[LetterFormat, str]] = {
+    LetterFormat.ONE: "格式一",
+    LetterFormat.TWO: "格式二",
+    LetterFormat.CAPITAL: "验资",
+}
+"""The letter formats as banks and firms name them (财会〔2020〕12号, 操作指引 附3)."""
 
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

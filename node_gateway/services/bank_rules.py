@@ -6,12 +6,17 @@ audit firm's gateway fetches them from the endpoint the bank registered on chain
 bank's current account signed them and that they are the bank's own (its member number), and
 keeps the last good copy: the composer shows them without waiting on the bank, and a bank that
 does not answer leaves the last rules it published in place.
+
+The firm's gateway also holds its letters to the kept rules: a letter in a format its bank's
+rules do not list is refused when it is created (``format_not_accepted``); a bank whose rules this
+gateway does not hold (it published none, or none checked yet) receives letters in any format.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 import httpx
 from pydantic import ValidationError
@@ -23,7 +28,14 @@ from node_gateway.chain.errors import ChainError, MemberRegistryUnknownMember
 from node_gateway.errors import EndpointRefused, InvalidRequest, NotFound, Unavailable
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
-from node_gateway.protocol.bank_rules import BankRules, SignedBankRules, rules_signer, sign_rules
+from node_gateway.protocol.bank_rules import (
+    FORMAT_NAMES,
+    BankRules,
+    SignedBankRules,
+    rules_signer,
+    sign_rules,
+)
+from node_gateway.protocol.documents import ConfirmationLetter, LetterFormat
 from node_gateway.protocol.errors import InvalidDocument
 from node_gateway.storage.models import BankRulesRow, utcnow
 
@@ -50,6 +62,44 @@ def all_kept_rules(session: Session) -> dict[int, BankRules]:
     """Every bank's rules kept here, by member number."""
     rows = session.scalars(select(BankRulesRow).order_by(BankRulesRow.bank))
     return {row.bank: SignedBankRules.model_validate(row.signed).rules for row in rows}
+
+
+def _named(letter_format: LetterFormat) -> str:
+    return f"{FORMAT_NAMES[letter_format]} ({letter_format.value})"
+
+
+@dataclass(frozen=True)
+class FormatRefusal:
+    """A letter in a format its bank's published rules do not list."""
+
+    letter_id: str
+    bank: int
+    format: LetterFormat
+    accepted: tuple[LetterFormat, ...]
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.letter_id}: bank {self.bank} accepts letters in {', '.join(map(_named, self.accepted))} "
+            f"only (its published rules); this letter is {_named(self.format)}"
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "letter_id": self.letter_id,
+            "bank": self.bank,
+            "format": self.format.value,
+            "accepted": [f.value for f in self.accepted],
+        }
+
+
+def format_refusal(session: Session, letter: ConfirmationLetter) -> FormatRefusal | None:
+    """Whether ``letter``'s bank does not take its format: None if the bank's rules kept here
+    list the format, or if none are kept (a bank that published no rules takes every format)."""
+    signed = kept_rules(session, letter.bank.member_no)
+    if signed is None or letter.format in signed.rules.formats:
+        return None
+    return FormatRefusal(letter.letter_id, letter.bank.member_no, letter.format, tuple(signed.rules.formats))
 
 
 def keep_rules(session: Session, bank: int, signed: SignedBankRules) -> None:

@@ -31,7 +31,7 @@ from node_gateway.chain.authorisation import (
 )
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
 from node_gateway.chain.errors import ChainError
-from node_gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from node_gateway.errors import Conflict, Forbidden, FormatNotAccepted, InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
@@ -54,6 +54,7 @@ from node_gateway.protocol.hashing import (
     verify_document_hash,
 )
 from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, only_after
+from node_gateway.services.bank_rules import FormatRefusal, format_refusal
 from node_gateway.services.notices import correction_problems
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
@@ -182,11 +183,13 @@ def create_letters(
     reply due time (default: two weeks). The gateway gives each letter its 函证编号 (a draft
     that brings one is refused): the stored, hashed and sent document carries it. Where the firm
     reviews its letters (``firm_review_required``) they stay PREPARED, nothing enqueued, until a
-    manager approves them (``services.firm_review``).
+    manager approves them (``services.firm_review``). A letter in a format its bank's published
+    rules do not accept is refused (FormatNotAccepted, when that is all that is wrong).
     """
     held = node.settings.firm_review_required
     me = node.member_id()
     problems: list[str] = []
+    unaccepted: list[FormatRefusal] = []
     seen: set[str] = set()
     letter_rows(session, [letter.letter_id for letter, _, _ in drafts])
     for letter, _, due_at in drafts:
@@ -209,12 +212,18 @@ def create_letters(
             continue
         if bank.role != Role.BANK or bank.status != MemberStatus.ACTIVE:
             problems.append(f"{lid}: member {letter.bank.member_no} is not an active bank")
+        elif (refusal := format_refusal(session, letter)) is not None:
+            unaccepted.append(refusal)
         problems += correction_problems(node, session, letter)
     references = [auditee_reference(letter.auditee.registration_code, salt) for letter, salt, _ in drafts]
-    if not problems:
+    if not problems and not unaccepted:
         problems += _foreign_references(node, [letter for letter, _, _ in drafts], references)
     if problems:
-        raise InvalidRequest("; ".join(problems))
+        raise InvalidRequest("; ".join(problems + [refusal.message for refusal in unaccepted]))
+    if unaccepted:
+        raise FormatNotAccepted(
+            "; ".join(refusal.message for refusal in unaccepted), [x.details() for x in unaccepted]
+        )
     rows = []
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     numbered = _numbered(node, session, [letter for letter, _, _ in drafts])

@@ -52,7 +52,7 @@ from node_gateway.api.routes import firm as firm_api
 from node_gateway.api.routes import letters as letters_api
 from node_gateway.api.routes import members as members_api
 from node_gateway.core.security import User
-from node_gateway.errors import Conflict, InvalidRequest, NodeGatewayError, NotFound
+from node_gateway.errors import Conflict, FormatNotAccepted, InvalidRequest, NodeGatewayError, NotFound
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
 from node_gateway.protocol.documents import (
@@ -254,6 +254,12 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"a correction goes to the bank that rejected", "correct_bank"),
         (r"a correction confirms the same auditee", "correct_auditee"),
+        # The bank's published rules (``services.bank_rules.format_refusal``).
+        (
+            r"bank (?P<n>\d+) accepts letters in (?P<value>.+) only \(its published rules\); "
+            r"this letter is (?P<format>.+)$",
+            "format_not_accepted",
+        ),
     )
 )
 
@@ -538,6 +544,8 @@ def compose(
             created = firm_api.create_letters(
                 CreateLetters(letters=[planned.draft()]), node, session, person.user
             )
+        except FormatNotAccepted as exc:  # beside the format chosen
+            form.place(t, [RowIssue(2, "letter_format", str(exc))], {})
         except InvalidRequest as exc:
             target = "auditee_salt" if "mandate" in str(exc) else None
             form.place(t, [RowIssue(2, target, str(exc))], {})

@@ -1033,6 +1033,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rules.notes": ("说明", "Notes"),
     "rules.published": ("发布时间", "Published"),
     "rules.signed": ("✓ 银行签名已核验", "✓ the bank's signature checked"),
+    "compose.say.format_not_accepted": (
+        "银行(成员 {n})公布的业务规则只受理{value}的询证函,本函为{format}:请改用其受理的格式",
+        "bank {n} accepts letters in {value} only (its published rules); this letter is {format}: "
+        "choose a format it accepts",
+    ),
     "firm.returned.not_authorised_in_time": (
         "已退回:被审计单位未在期限内授权",
         "returned: the auditee did not authorise it in time",

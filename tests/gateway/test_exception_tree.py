@@ -32,6 +32,7 @@ EXPECTED: dict[type[errors.NodeGatewayError], tuple[int, str]] = {
     errors.Forbidden: (403, "forbidden"),
     errors.NotFound: (404, "not_found"),
     errors.InvalidRequest: (422, "invalid_request"),
+    errors.FormatNotAccepted: (422, "format_not_accepted"),
     errors.Conflict: (409, "conflict"),
     errors.ChainNotReady: (409, "chain_not_ready"),
     errors.NotMember: (503, "not_member"),

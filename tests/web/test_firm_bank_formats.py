@@ -1,0 +1,141 @@
+"""The firm's gateway holds a letter to its bank's published rules: a letter in a format the rules
+the firm keeps do not list is refused as it is created (``format_not_accepted``, nothing stored),
+through the API and on the composer beside the format; a bank whose rules the firm does not hold
+receives letters in any format. On a firm's gateway over the in-process chain, the bank's rules
+signed by its member account and kept as the firm keeps what it fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from gateway.api_apps import client
+from sqlalchemy import delete
+
+from node_gateway.protocol.bank_rules import BankRules, Fee, sign_rules
+from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, Contact, ItemKey, LetterFormat
+from node_gateway.protocol.samples import sample_letter
+from node_gateway.services.bank_rules import keep_rules
+from node_gateway.storage.models import BankRulesRow
+from web.test_bank_pages import _csrf, sign_in
+from web.test_firm_compose import (
+    AUDITEE_CODE,
+    AUDITEE_NAME,
+    Firm,
+    _compose_form,
+    _letter_count,
+    entry_cells,
+    firm,
+)
+
+__all__ = ["firm"]
+
+CONTRIBUTION = sample_letter(letter_format=LetterFormat.CAPITAL).items.capital_contributions.entries[0]
+
+
+def _publish(firm: Firm, formats: list[LetterFormat]) -> None:
+    """The bank's rules accepting ``formats``, as the firm's gateway keeps them once fetched."""
+    deployed = firm.gateway.deployment
+    rules = BankRules(
+        bank_member_no=firm.bank,
+        published_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+        items=[ItemKey.DEPOSITS, ItemKey.LOANS],
+        formats=formats,
+        fee=Fee(),
+        department="运营管理部函证中心",
+        contact=Contact(name="周敏", phone="021-6888 1234"),
+    )
+    with firm.gateway.node.db.session() as session:
+        keep_rules(session, firm.bank, sign_rules(rules, deployed.bank.sender.account))
+
+
+@pytest.fixture
+def rules_kept(firm: Firm) -> Iterator[Firm]:
+    _publish(firm, [LetterFormat.ONE])
+    yield firm
+    with firm.gateway.node.db.session() as session:
+        session.execute(delete(BankRulesRow))
+
+
+def _draft(firm: Firm, letter_format: LetterFormat, bank: int | None = None) -> dict[str, Any]:
+    deployed = firm.gateway.deployment
+    letter = sample_letter(
+        letter_format=letter_format,
+        audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
+        bank=Bank(member_no=bank or firm.bank, name="东海银行"),
+        auditee=Auditee(name=AUDITEE_NAME, registration_code=AUDITEE_CODE),
+    )
+    return {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": firm.salt}
+
+
+def _create(firm: Firm, drafts: list[dict[str, Any]]) -> Any:
+    gateway = firm.gateway
+    return client(gateway.app).post("/v1/letters", json={"letters": drafts}, headers=gateway.auth("auditor"))
+
+
+def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(rules_kept: Firm) -> None:
+    firm = rules_kept
+    before = _letter_count(firm)
+    capital = _draft(firm, LetterFormat.CAPITAL)
+    refused = _create(firm, [capital])
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "format_not_accepted"
+    assert "accepts letters in 格式一 (one) only" in error["message"]
+    assert "this letter is 验资 (capital)" in error["message"]
+    assert error["details"] == [
+        {
+            "letter_id": capital["letter"]["letter_id"],
+            "bank": firm.bank,
+            "format": "capital",
+            "accepted": ["one"],
+        }
+    ]
+    # All or none: with a letter of an accepted format beside it, neither is stored.
+    assert _create(firm, [_draft(firm, LetterFormat.ONE), capital]).json()["error"]["code"] == (
+        "format_not_accepted"
+    )
+    # Other problems are named with it, under the general code.
+    not_a_bank = _draft(firm, LetterFormat.ONE, bank=firm.gateway.deployment.firm2.member_id)
+    mixed = _create(firm, [not_a_bank, capital])
+    assert mixed.status_code == 422, mixed.text
+    assert mixed.json()["error"]["code"] == "invalid_request"
+    assert "not an active bank" in mixed.json()["error"]["message"]
+    assert "accepts letters in 格式一 (one) only" in mixed.json()["error"]["message"]
+    assert _letter_count(firm) == before
+    # A format the rules list goes through.
+    accepted = _create(firm, [_draft(firm, LetterFormat.ONE)])
+    assert accepted.status_code == 201, accepted.text
+    assert _letter_count(firm) == before + 1
+
+
+def test_a_bank_without_published_rules_receives_every_format(firm: Firm) -> None:
+    created = _create(firm, [_draft(firm, LetterFormat.CAPITAL), _draft(firm, LetterFormat.TWO)])
+    assert created.status_code == 201, created.text
+    # Once its rules list every format, so does the check.
+    _publish(firm, list(LetterFormat))
+    try:
+        assert _create(firm, [_draft(firm, LetterFormat.CAPITAL)]).status_code == 201
+    finally:
+        with firm.gateway.node.db.session() as session:
+            session.execute(delete(BankRulesRow))
+
+
+def test_the_composer_shows_the_refusal_beside_the_format(rules_kept: Firm) -> None:
+    firm = rules_kept
+    http = sign_in(firm.gateway, "wang")
+    csrf = _csrf(http.get("/web/firm/compose").text)
+    before = _letter_count(firm)
+    form = _compose_form(
+        firm, {ItemKey.CAPITAL_CONTRIBUTIONS: entry_cells(CONTRIBUTION)}, letter_format="capital"
+    )
+    refused = http.post("/web/firm/compose", data=form | {"csrf_token": csrf})
+    assert refused.status_code == 422, refused.status_code
+    beside = refused.text.split('id="err-letter_format"', 1)[1].split("</", 1)[0]
+    assert f"成员 {firm.bank}" in beside
+    assert "公布的业务规则只受理格式一 (one)的询证函" in beside
+    assert "本函为验资 (capital)" in beside
+    assert 'name="letter_format" value="capital" checked' in refused.text  # the form kept
+    assert _letter_count(firm) == before
