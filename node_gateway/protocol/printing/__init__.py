@@ -5,7 +5,8 @@ auditor side's evidence summary shares.
   code of what a verifier needs to find it on chain (``ChainRecord``, ``verification_payload``);
 - ``columns``: an item's table from the entry models, the headings and values in the template's
   words;
-- ``page``: the embedded CJK font, styles, ruled tables, QR codes (segno), page numbers, fixed dates.
+- ``page``: the embedded CJK font, styles, ruled tables, QR codes (segno), page numbers, fixed dates;
+- ``pdfa``: what makes the output PDF/A-2b (XMP metadata, the sRGB output intent, the file id).
 
 The same documents give the same bytes. Needs reportlab and the font package (the ``gateway`` and
 ``auditor`` extras), so ``node_gateway.protocol`` does not import it: import it explicitly.

@@ -6,10 +6,11 @@ pinned PyPI package ``paperang-p2-fonts-cjk``, whose file is byte for byte Debia
 ``fonts-wqy-microhei`` 0.2.0-beta-3.1. It has TrueType outlines, which reportlab embeds (as
 subsets, ``FontFile2``); every text on the page is set in it (tables and drawings included, which
 would otherwise fall back to reportlab's Helvetica, never embedded), so the PDF shows the same on
-any machine, a prerequisite of archiving it as PDF/A.
+any machine; with what ``pdfa`` adds, the PDF is PDF/A-2b.
 
 Deterministic: reportlab's invariant mode, the PDF's dates given by the caller (the document's
-date at midnight, China time), fixed producer and creator: the same story gives the same bytes.
+date at midnight, China time), fixed producer and creator, the file identifier a digest of the
+file: the same story gives the same bytes.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 from reportlab.platypus.flowables import Flowable  # type: ignore[import-untyped]
 
+from node_gateway.protocol.printing.pdfa import make_archival, with_file_id
+
 FONT_PACKAGE = "paperang_p2_fonts_cjk"
 FONT_FILE = "fonts/wqy-microhei.ttc"
 FONT = "WenQuanYiMicroHei"
 MONO_FONT = "WenQuanYiMicroHeiMono"  # the collection's second face: hashes and addresses line up
+CREATOR = "confirmnet"
+PRODUCER = "confirmnet (reportlab)"
 
 RULE = colors.Color(0.55, 0.55, 0.55)
 SHADE = colors.Color(0.93, 0.93, 0.93)
@@ -99,8 +104,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
         self.setDateFormatter(_pdf_date(self.created))
-        self.setCreator("confirmnet")
-        self.setProducer("confirmnet (reportlab)")
+        make_archival(self._doc, self.created)
 
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
         self._pages.append(dict(self.__dict__))
@@ -145,14 +149,16 @@ def build_pdf(
         bottomMargin=16 * mm,
         title=title,
         author=author,
-        creator="confirmnet",
+        subject=footer or title,
+        creator=CREATOR,
+        producer=PRODUCER,
         invariant=1,
         initialFontName=FONT,
         initialFontSize=9.5,
         lang="zh-CN",
     )
     document.build(list(story), canvasmaker=canvas_class)
-    return out.getvalue()
+    return with_file_id(out.getvalue())
 
 
 def grid(rows: list[list[Any]], widths: Sequence[float], *, header_rows: int = 1) -> Table:
