@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,8 +38,8 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     DifferenceReason,
+    ItemReply,
     ItemStatus,
-    LetterFormat,
     Note,
     Officer,
     RejectionReason,
@@ -341,7 +341,9 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
 
 def _check_manual_draft(letter: ConfirmationLetter, items: ReplyItems) -> None:
     """A preparer's answers must fit the letter: the items of its format (a 验资 letter's
-    contributions, or the standard items), differences that name entries that exist."""
+    contributions, or the standard items), every entry the letter lists answered, nothing
+    confirmed of an item the letter marks not applicable (the bank may only state what it holds
+    there, as not_listed_by_auditor differences), differences that name entries that exist."""
     if items.capital != letter.items.capital:
         raise DraftInconsistent("the answers are to the items of another format than the letter's")
     problems = []
@@ -353,10 +355,25 @@ def _check_manual_draft(letter: ConfirmationLetter, items: ReplyItems) -> None:
                 )
             if difference.reason is DifferenceReason.NOT_LISTED_BY_AUDITOR and not answer.entries:
                 problems.append(f"{key.value}: a not_listed_by_auditor difference without the bank's entries")
-        if letter.format is LetterFormat.ONE and item.entries and answer.status is ItemStatus.NOT_APPLICABLE:
+        if item.entries and answer.status is ItemStatus.NOT_APPLICABLE:
             problems.append(f"{key.value}: the auditor listed entries; answer them, not 'not applicable'")
+        if item.not_applicable and not _only_what_the_bank_holds(answer):
+            problems.append(
+                f"{key.value}: the letter marks the item not applicable and asks nothing of it; answer "
+                "'not applicable', or state what the bank holds as not_listed_by_auditor differences"
+            )
     if problems:
         raise DraftInconsistent("; ".join(problems))
+
+
+def _only_what_the_bank_holds(answer: ItemReply[Any]) -> bool:
+    """Whether the answer to an item the letter does not ask is none, or only the bank's own entries
+    the auditor did not list (an auditor who marked deposits not applicable learns of an account)."""
+    if answer.status is ItemStatus.NOT_APPLICABLE:
+        return True
+    return answer.status is ItemStatus.EXCEPTION and all(
+        d.reason is DifferenceReason.NOT_LISTED_BY_AUDITOR for d in answer.differences
+    )
 
 
 @router.post(
