@@ -68,8 +68,10 @@ def _entry(index: int, *, with_exception: bool) -> EvidenceLetter:
     )
 
 
-def test_the_summary_names_each_letters_conclusion_people_and_printouts(tmp_path: Path) -> None:
-    package = EvidencePackage(
+def sample_package() -> EvidencePackage:
+    """An engagement's package of two letters with their replies (one with a difference) and
+    printouts (also tests/protocol/test_pdfa.py's)."""
+    return EvidencePackage(
         scope="engagement",
         engagement="江南精密 2024 年报审计",
         exported_at=datetime(2025, 1, 20, 3, 15, tzinfo=UTC),
@@ -77,6 +79,10 @@ def test_the_summary_names_each_letters_conclusion_people_and_printouts(tmp_path
         network=NETWORK,
         letters=[_entry(17, with_exception=True), _entry(18, with_exception=False)],
     )
+
+
+def test_the_summary_names_each_letters_conclusion_people_and_printouts(tmp_path: Path) -> None:
+    package = sample_package()
     path, pdf = tmp_path / "package.json", tmp_path / "summary.pdf"
     package.save(path)
     write_summary(package, path, pdf)

@@ -14,14 +14,13 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pypdf
 import pytest
-from auditor.test_summary import NETWORK, _entry
+from auditor.test_summary import sample_package
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import ImageCms
 from pypdf.generic import (
@@ -33,7 +32,6 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from auditor_client.evidence import EvidencePackage, Exporter
 from auditor_client.pdf import write_summary
 from node_gateway.protocol import as_salt, document_hash, to_hex
 from node_gateway.protocol.documents import LetterFormat
@@ -73,15 +71,8 @@ def _letter_and_reply(letter_format: LetterFormat, number: str) -> tuple[bytes, 
 
 
 def _summary(folder: Path) -> bytes:
-    """The evidence summary of a package of two letters (tests/auditor/test_summary.py's)."""
-    package = EvidencePackage(
-        scope="engagement",
-        engagement="江南精密 2024 年报审计",
-        exported_at=datetime(2025, 1, 20, 3, 15, tzinfo=UTC),
-        exported_by=Exporter(member_no=2, name="明鉴会计师事务所", gateway="https://gateway.firm.example"),
-        network=NETWORK,
-        letters=[_entry(17, with_exception=True), _entry(18, with_exception=False)],
-    )
+    """The evidence summary of tests/auditor/test_summary.py's package."""
+    package = sample_package()
     package.save(folder / "package.json")
     write_summary(package, folder / "package.json", folder / "summary.pdf")
     return (folder / "summary.pdf").read_bytes()
@@ -169,21 +160,29 @@ def test_the_file_structure_is_pdfa(printed: dict[str, bytes], kind: str) -> Non
     id_hex = first.hex().encode()
     written = pdf.replace(b"[<" + id_hex + b"><" + id_hex + b">]", placeholder)
     assert hashlib.sha256(written).digest()[:16] == first
-    # 6.1.7.1: /Length is the data's length, "stream" is followed and "endstream" preceded by EOL.
     streams = 0
     for number, value in _objects(reader):
-        if not isinstance(value, StreamObject):
-            continue
-        streams += 1
-        assert not {"/F", "/FFilter", "/FDecodeParms"} & set(value), number
         offset = reader.xref[0][number]
-        start = pdf.index(b"stream", offset) + len(b"stream")
-        length = re.search(rb"/Length (\d+)", pdf[offset:start])  # pypdf drops it once read
-        assert length, number
-        assert pdf[start : start + 1] == b"\n" or pdf[start : start + 2] == b"\r\n", number
-        start += 1 if pdf[start : start + 1] == b"\n" else 2
-        end = start + int(length.group(1))
-        assert re.match(rb"\r?\nendstream", pdf[end : end + 11]), (number, pdf[end - 4 : end + 12])
+        # 6.1.9: "n 0 obj" and "endobj" each on a line of their own.
+        assert re.match(rb"%d 0 obj\r?\n" % number, pdf[offset:]), number
+        body_end = offset
+        if isinstance(value, StreamObject):
+            streams += 1
+            # 6.1.7: no external data, no LZW or Crypt filter; /Length is the data's length,
+            # "stream" is followed and "endstream" preceded by an end of line.
+            assert not {"/F", "/FFilter", "/FDecodeParms"} & set(value), number
+            filters = value.get("/Filter", [])
+            assert not {"/LZWDecode", "/Crypt"} & set(filters if isinstance(filters, list) else [filters])
+            start = pdf.index(b"stream", offset) + len(b"stream")
+            length = re.search(rb"/Length (\d+)", pdf[offset:start])  # pypdf drops it once read
+            assert length, number
+            assert pdf[start : start + 1] == b"\n" or pdf[start : start + 2] == b"\r\n", number
+            start += 1 if pdf[start : start + 1] == b"\n" else 2
+            body_end = start + int(length.group(1))
+            assert re.match(rb"\r?\nendstream", pdf[body_end:]), (number, pdf[body_end - 4 : body_end + 12])
+        endobj = pdf.index(b"endobj", body_end)
+        assert pdf[endobj - 1 : endobj] == b"\n", number
+        assert pdf[endobj + 6 : endobj + 7] in (b"\r", b"\n"), number
     assert streams > 3
     # 6.1.3: nothing after %%EOF but an end of line.
     assert re.search(rb"%%EOF\r?\n?\Z", pdf)
