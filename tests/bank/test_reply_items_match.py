@@ -82,7 +82,7 @@ def test_an_item_the_letter_does_not_ask_is_not_answered(bank: BankGateway, answ
 def test_the_bank_states_what_it_holds_of_an_item_the_letter_marks_not_applicable(bank: BankGateway) -> None:
     # The auditor marked custody not applicable; the bank keeps a title document for the auditee.
     assert bank.letter.items.custody.not_applicable
-    custody = ItemReply(
+    custody: ItemReply[CustodyHolding] = ItemReply(
         status=ItemStatus.EXCEPTION,
         entries=(CustodyHolding(name="房屋所有权证", document_no="HF-2019-012345", quantity=Decimal(1)),),
         differences=(Difference(reason=DifferenceReason.NOT_LISTED_BY_AUDITOR, bank_entry=0),),
