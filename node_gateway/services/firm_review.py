@@ -26,11 +26,12 @@ from node_gateway.errors import Conflict, Forbidden
 from node_gateway.node import Node
 from node_gateway.services.letters import PENDING, PREPARED, RECALLED, letter_row, request_step
 from node_gateway.services.outbox import enqueue_steps
-from node_gateway.storage.models import ChainEventRow, LetterRow
+from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
 MANAGER: Final = "manager"
 NOT_AUTHORISED_IN_TIME: Final = "not_authorised_in_time"
 DAY_S: Final = 86400
+AUTHORISATION_STEPS: Final = ("authorise", "refuse")  # the auditee's answer, as the outbox records it
 
 
 def _prepared(node: Node, session: Session, letter_id: str) -> LetterRow:
@@ -95,9 +96,24 @@ def check_acceptance(node: Node, session: Session, letter_ids: Sequence[str], us
         _not_the_preparer(letter_row(session, letter_id), user, "acceptance")
 
 
+def _refused_on_chain(session: Session, letter_ids: Sequence[str]) -> set[str]:
+    """Those of the letters whose submitted authorisation (or refusal) the chain refused: its
+    outbox step failed for good."""
+    return set(
+        session.scalars(
+            select(OutboxTransaction.letter_id).where(
+                OutboxTransaction.letter_id.in_(letter_ids),
+                OutboxTransaction.step.in_(AUTHORISATION_STEPS),
+                OutboxTransaction.state == "failed",
+            )
+        )
+    )
+
+
 def return_unauthorised(node: Node, session: Session, now: int) -> list[str]:
     """Withdraws this firm's letters requested more than ``authorisation_return_days`` calendar
-    days before ``now`` that no authorisation (nor refusal) has reached; their ids."""
+    days before ``now`` that no authorisation (nor refusal) has reached, a submitted one the chain
+    refused included; their ids."""
     days = node.settings.authorisation_return_days
     if days == 0:
         return []
@@ -113,8 +129,10 @@ def return_unauthorised(node: Node, session: Session, now: int) -> list[str]:
             ChainEventRow.block_timestamp <= requested_before,
         )
     ).all()
-    # Submitted but not yet on chain, an authorisation (or refusal) is on its way: the letter stays.
-    rows = [row for row in rows if row.authorisation is None]
+    # Submitted, an authorisation (or refusal) is on its way to the chain and the letter stays;
+    # unless the chain refused it (a revoked mandate, …): then none reached the letter.
+    refused = _refused_on_chain(session, [row.letter_id for row in rows])
+    rows = [row for row in rows if row.authorisation is None or row.letter_id in refused]
     for row in rows:
         row.returned = NOT_AUTHORISED_IN_TIME
     enqueue_steps(

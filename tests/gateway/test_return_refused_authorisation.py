@@ -1,0 +1,63 @@
+"""A letter whose authorisation the chain refused goes back to the firm like one never authorised:
+the auditee's signed authorisation is submitted, the bank revokes the signer's mandate before it
+reaches the chain, the chain refuses it (its outbox step fails), and ten days after the request
+the housekeeping returns the letter; an authorisation still on its way keeps its letter (firm's gateway on the in-process chain, outbox and indexer
+run by hand, the clock injected)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+
+from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex
+from node_gateway.protocol.samples import sample_letter
+from node_gateway.services.firm_review import DAY_S, NOT_AUTHORISED_IN_TIME
+from node_gateway.services.housekeeping import Housekeeping
+from node_gateway.storage.models import OutboxTransaction
+
+from .test_firm_review import Firm, _authorise, _firm
+
+if TYPE_CHECKING:
+    from conftest import Chain
+
+
+@pytest.fixture
+def plain(in_process: Chain, tmp_path: Path) -> Iterator[Firm]:
+    yield from _firm(in_process, tmp_path)
+
+
+def _authorisation_state(firm: Firm, letter_id: str) -> str | None:
+    with firm.node.db.session() as session:
+        return session.scalar(
+            select(OutboxTransaction.state).where(
+                OutboxTransaction.letter_id == letter_id, OutboxTransaction.step == "authorise"
+            )
+        )
+
+
+def test_a_letter_whose_authorisation_the_chain_refused_goes_back(plain: Firm) -> None:
+    refused, pending = (x["letter_id"] for x in plain.prepare("assistant", count=2))
+    plain.settle()
+    requested_at = plain.deployed.now()
+    _authorise(plain, refused)
+    # The bank revokes the signer's mandate before the authorisation reaches the chain.
+    reference = auditee_reference(sample_letter().auditee.registration_code, as_salt(from_hex(plain.salt)))
+    deployed = plain.deployed
+    deployed.send(deployed.bank, deployed.confirmations.revoke_mandate(reference, deployed.signer.address))
+    plain.settle()
+    assert _authorisation_state(plain, refused) == "failed"
+    assert plain.letter(refused)["status"] == "REQUESTED"
+    # Mandated again, the signer authorises the other letter: on its way, not yet on chain.
+    deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
+    _authorise(plain, pending)
+    assert _authorisation_state(plain, pending) == "pending"
+
+    housekeeping = Housekeeping(plain.node, clock=lambda: requested_at + 10 * DAY_S + 60)
+    assert housekeeping.return_letters() == [refused]
+    plain.settle()
+    view = plain.letter(refused)
+    assert (view["status"], view["returned"]) == ("WITHDRAWN", NOT_AUTHORISED_IN_TIME)
