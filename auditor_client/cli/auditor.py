@@ -22,6 +22,7 @@ from auditor_client.cli._common import (
     check_letter_ids,
     client,
     console,
+    describe,
     fail,
     gateway_errors,
     hex_salts,
@@ -36,6 +37,7 @@ from auditor_client.members import registry_lookup
 from auditor_client.sdk import (
     Call,
     Client,
+    ConfirmnetError,
     Identity,
     LetterDraft,
     LetterFilter,
@@ -44,7 +46,8 @@ from auditor_client.sdk import (
     PermissionDenied,
 )
 from node_gateway.chain.errors import ChainError
-from node_gateway.protocol import InvalidDocument, new_letter_id, parse_letter
+from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, InvalidDocument, new_letter_id, parse_letter
+from node_gateway.protocol.bank_rules import FORMAT_NAMES
 from node_gateway.protocol.documents import CONCLUSION_TITLES, AuditFirm, Officer, Person
 from node_gateway.protocol.wire import MemberOut
 from node_gateway.protocol.workbook import (
@@ -522,6 +525,84 @@ def authorisation_request(
     console.print(
         f"bundle of {len(bundle.letters)} letters written to {output}; the signer runs `confirmnet authorise sign`"
     )
+
+
+# --- the firm's review (审核, 召回) and the banks' rules ------------------------------------------------
+
+
+def _summaries_table(title: str, summaries: list[LetterSummary]) -> Table:
+    table = Table(title=title)
+    for column in ("函证编号", "letter id", "bank", "status", "prepared by", "reviewed by"):
+        table.add_column(column)
+    for item in summaries:
+        table.add_row(
+            item.confirmation_no or "—",
+            item.letter_id,
+            str(item.bank),
+            item.status,
+            item.prepared_by or "—",
+            item.reviewed_by or "—",
+        )
+    return table
+
+
+@auditor_app.command("approve")
+def approve(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """Approve prepared letters (审核通过), all or none: a manager who did not prepare them. They
+    then go out to the auditee for authorisation as any letter."""
+    with gateway_errors(), client(gateway, api_key) as api:
+        approved = api.approve(letter_ids)
+    print_table(_summaries_table(f"{len(approved)} letters approved", approved))
+
+
+@auditor_app.command("recall")
+def recall(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
+    """Recall prepared letters (召回) before they go out: their preparer or a manager. A recalled
+    letter never goes out; one refused letter does not stop the others."""
+    recalled: list[LetterSummary] = []
+    with client(gateway, api_key) as api:
+        for letter_id in letter_ids:
+            try:
+                recalled.append(api.recall(letter_id))
+            except ConfirmnetError as exc:
+                console.print(f"[red]{letter_id}: {describe(exc)}")
+    if recalled:
+        print_table(_summaries_table(f"{len(recalled)} letters recalled", recalled))
+    if len(recalled) < len(letter_ids):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@auditor_app.command("bank-rules")
+def bank_rules(
+    bank: Annotated[int, typer.Argument(help="The bank's member number.", min=1)],
+    gateway: GatewayOption,
+    api_key: ApiKeyOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rules as JSON.")] = False,
+) -> None:
+    """A bank's published business rules (业务规则): the items it confirms, the letter formats it
+    accepts, its fee and whom to contact, as the firm's gateway checked them against the bank's
+    signature."""
+    with gateway_errors(), client(gateway, api_key) as api:
+        rules = api.bank_rules(bank)
+    if as_json:
+        console.print_json(rules.model_dump_json(by_alias=True))
+        return
+    table = Table(title=f"bank {rules.bank_member_no}: business rules", show_header=False)
+    table.add_row("published", f"{rules.published_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M} +08:00")
+    table.add_row("formats accepted", "、".join(f"{FORMAT_NAMES[f]} ({f.value})" for f in rules.formats))
+    table.add_row("items confirmed", "、".join(ITEM_TITLES[key] for key in rules.items))
+    fee = rules.fee
+    table.add_row(
+        "fee (函证费)",
+        (f"{fee.per_letter} CNY a letter" if rules.charges else "none")
+        + (f"; {fee.note}" if fee.note else ""),
+    )
+    table.add_row("department", rules.department)
+    contact = rules.contact
+    table.add_row("contact", " ".join(x for x in (contact.name, contact.phone, contact.email) if x))
+    if rules.notes:
+        table.add_row("notes", rules.notes)
+    print_table(table)
 
 
 # --- evidence ------------------------------------------------------------------------------------------

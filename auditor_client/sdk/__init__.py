@@ -21,6 +21,7 @@ from auditor_client.sdk._exceptions import (
     UnexpectedAnswer,
 )
 from auditor_client.sdk.client import AsyncClient, Call, Client, Endpoints, LetterFilter, RetryPolicy
+from node_gateway.protocol.bank_rules import BankRules
 from node_gateway.protocol.wire import (
     Accepted,
     AuthorisationAccepted,
@@ -45,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorisationAccepted",
     "AuthorisationBundle",
+    "BankRules",
     "Call",
     "ChainNotReady",
     "ChainRefused",

@@ -32,6 +32,7 @@ from auditor_client.sdk._exceptions import (
     UnexpectedAnswer,
     api_error,
 )
+from node_gateway.protocol.bank_rules import BankRules
 from node_gateway.protocol.documents import NonComplianceNotice
 from node_gateway.protocol.wire import (
     Accepted,
@@ -87,10 +88,14 @@ def _pdf(content: bytes) -> bytes:
     return content
 
 
-def _letter_path(letter_id: str, action: str = "") -> str:
+def _letter_id(letter_id: str) -> str:
     if not letter_id.startswith("0x") or len(letter_id) != 66:
         raise ValueError(f"{letter_id!r} is not a letter id (0x and 64 hex digits)")
-    return f"/v1/letters/{letter_id.lower()}" + (f"/{action}" if action else "")
+    return letter_id.lower()
+
+
+def _letter_path(letter_id: str, action: str = "") -> str:
+    return f"/v1/letters/{_letter_id(letter_id)}" + (f"/{action}" if action else "")
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,22 @@ class Endpoints:
     ) -> Call[VerificationResult]:
         body = VerifyIn(kind=kind, document=document, salt=salt).model_dump(mode="json")
         return Call("POST", "/v1/verify", _model(VerificationResult), body=body, idempotent=True)
+
+    # --- the firm's review (审核, 召回) and the banks' rules ---------------------------------------
+
+    @staticmethod
+    def approve(letter_ids: Sequence[str]) -> Call[list[LetterSummary]]:
+        # Not repeated on a lost answer: approved already, the letters would come back as a conflict.
+        body = {"letter_ids": [_letter_id(x) for x in letter_ids]}
+        return Call("POST", "/v1/letters/approve", _models(LetterSummary), body=body)
+
+    @staticmethod
+    def recall(letter_id: str) -> Call[LetterSummary]:
+        return Call("POST", _letter_path(letter_id, "recall"), _model(LetterSummary))
+
+    @staticmethod
+    def bank_rules(member_id: int) -> Call[BankRules]:
+        return Call("GET", f"/v1/banks/{int(member_id)}/rules", _model(BankRules), idempotent=True)
 
 
 @dataclass(frozen=True)
@@ -408,6 +429,18 @@ class Client:
     ) -> VerificationResult:
         return self.send(Endpoints.verify_document(kind, document, salt))
 
+    def approve(self, letter_ids: Sequence[str]) -> list[LetterSummary]:
+        """A manager's approval (审核通过) of prepared letters, all or none: they then go out."""
+        return self.send(Endpoints.approve(letter_ids))
+
+    def recall(self, letter_id: str) -> LetterSummary:
+        """Takes back a prepared letter (召回), by its preparer or a manager: it never goes out."""
+        return self.send(Endpoints.recall(letter_id))
+
+    def bank_rules(self, member_id: int) -> BankRules:
+        """A bank's published business rules (scope, formats, fee, contact), as the gateway checked them."""
+        return self.send(Endpoints.bank_rules(member_id))
+
 
 class AsyncClient:
     """The same API as :class:`Client`, for asyncio."""
@@ -528,3 +561,12 @@ class AsyncClient:
         self, kind: Literal["letter", "reply"], document: dict[str, Any], salt: str
     ) -> VerificationResult:
         return await self.send(Endpoints.verify_document(kind, document, salt))
+
+    async def approve(self, letter_ids: Sequence[str]) -> list[LetterSummary]:
+        return await self.send(Endpoints.approve(letter_ids))
+
+    async def recall(self, letter_id: str) -> LetterSummary:
+        return await self.send(Endpoints.recall(letter_id))
+
+    async def bank_rules(self, member_id: int) -> BankRules:
+        return await self.send(Endpoints.bank_rules(member_id))

@@ -5,10 +5,14 @@ reply (验收), which closes the letter on chain."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from auditor_client.sdk import AsyncClient, Conflict, LetterDraft, LetterSummary, PermissionDenied
+from confirmnet.cli import app
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, uscc
 from node_gateway.protocol.samples import sample_letter
 
@@ -98,3 +102,63 @@ def test_the_manager_reviews_before_the_letter_goes_out_and_accepts_the_reply(
         "manager",
         "manager",
     )
+
+
+def test_the_sdk_and_the_cli_review_and_recall_prepared_letters(
+    consortium: Consortium, reviewing_firm: Gateway
+) -> None:
+    """The firm's review through the audit firm's tools, against the gateway process: the SDK
+    (sync and async) and ``confirmnet auditor approve`` / ``recall`` as their users may."""
+    auditee = new_auditee(consortium, 7302)
+    firm = AuditFirm(member_no=member_id(reviewing_firm), name=reviewing_firm.name)
+    bank = Bank(member_no=member_id(consortium.bank), name=consortium.bank.name)
+    drafts = [
+        LetterDraft(
+            letter=sample_letter(
+                audit_firm=firm,
+                bank=bank,
+                auditee=Auditee(name=auditee.name, registration_code=auditee.registration_code),
+            ),
+            auditee_salt=auditee.salt,
+        )
+        for _ in range(3)
+    ]
+    with reviewing_firm.sdk("auditor") as assistant:
+        by_cli, by_async, recalled = (x.letter_id for x in assistant.create_letters(drafts))
+        with pytest.raises(PermissionDenied):  # the assistant holds no manager's role
+            assistant.approve([by_cli])
+    runner = CliRunner()
+
+    def cli(user: str, *args: str) -> Result:
+        env = {"CONFIRMNET_GATEWAY": reviewing_firm.url, "CONFIRMNET_API_KEY": reviewing_firm.api_keys[user]}
+        return runner.invoke(app, ["auditor", *args], env=env)
+
+    approved = cli("manager", "approve", by_cli)
+    assert approved.exit_code == 0, approved.output
+    assert "1 letters approved" in approved.output
+    assert "PENDING" in approved.output
+
+    async def approve_async() -> list[LetterSummary]:
+        async with AsyncClient(reviewing_firm.url, api_key=reviewing_firm.api_keys["manager"]) as manager:
+            return await manager.approve([by_async])
+
+    [async_approved] = asyncio.run(approve_async())
+    assert (async_approved.letter_id, async_approved.status, async_approved.reviewed_by) == (
+        by_async,
+        "PENDING",
+        "manager",
+    )
+    taken_back = cli("auditor", "recall", recalled)  # its preparer
+    assert taken_back.exit_code == 0, taken_back.output
+    assert "RECALLED" in taken_back.output
+    # An approved letter is out: its recall is refused, and the command says so and fails.
+    too_late = cli("auditor", "recall", by_cli)
+    assert too_late.exit_code == 1
+    assert "conflict" in too_late.output
+    with reviewing_firm.sdk("manager") as manager:
+        with pytest.raises(Conflict):
+            manager.recall(recalled)  # once
+        assert manager.get_letter(recalled).status == "RECALLED"
+    for letter_id in (by_cli, by_async):
+        wait_status(reviewing_firm, "manager", letter_id, "REQUESTED")
+    assert chain(consortium).confirmations.get_letter(bytes.fromhex(recalled[2:])).status.name == "NONE"

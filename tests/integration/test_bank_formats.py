@@ -1,0 +1,127 @@
+"""A bank's published rules through the audit firm's tools, and the firm holding its letters to
+them, over real HTTP between gateway processes on anvil: this module's own bank (its rules touch no
+other module's) publishes that it accepts format one only; the firm's SDK (sync and async) and
+``confirmnet auditor bank-rules`` show them as the bank signed them; a 验资 or a format-two letter
+to that bank is refused as it is created (``format_not_accepted``), a format-one letter is not
+refused for its format."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor_client.sdk import AsyncClient, BankRules, InvalidRequest, LetterDraft
+from confirmnet.cli import app
+from node_gateway.protocol.bank_rules import SignedBankRules
+from node_gateway.protocol.documents import AuditFirm, Bank, LetterFormat, uscc
+from node_gateway.protocol.hashing import new_salt, to_hex
+from node_gateway.protocol.samples import sample_letter
+
+from .flows import member_id, ok
+from .harness import Consortium, Gateway, cli_gateway
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+RULES: dict[str, Any] = {
+    "items": ["deposits", "loans"],
+    "formats": ["one"],
+    "fee": {"per_letter": "150.00", "note": "每份询证函收费150元"},
+    "department": "南岸银行运营部函证中心",
+    "contact": {"name": "何静", "phone": "0571-8888 6666"},
+}
+
+
+@pytest.fixture(scope="module")
+def rules_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """This module's own bank, admitted, with its rules published: format one only."""
+    base = tmp_path_factory.mktemp("rules-bank")
+    gateway = cli_gateway(
+        "bank", "南岸银行", uscc("91330000MA2B7N4K1"), base / "gateway", consortium.network_file
+    )
+    gateway.init()
+    gateway.start()
+    try:
+        consortium.admit(gateway)
+        with gateway.client("admin") as admin:
+            ok(admin.put("/v1/bank/rules", json=RULES))
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def test_the_firm_s_tools_show_a_bank_s_rules(consortium: Consortium, rules_bank: Gateway) -> None:
+    bank_no = member_id(rules_bank)
+    with rules_bank.client("admin") as admin:
+        published = SignedBankRules.model_validate(ok(admin.get("/v1/bank/rules"))).rules
+    with consortium.firm.sdk("auditor") as auditor:
+        assert auditor.bank_rules(bank_no) == published
+
+    async def read_async() -> BankRules:
+        async with AsyncClient(consortium.firm.url, api_key=consortium.firm.api_keys["auditor"]) as auditor:
+            return await auditor.bank_rules(bank_no)
+
+    assert asyncio.run(read_async()) == published
+    env = {
+        "CONFIRMNET_GATEWAY": consortium.firm.url,
+        "CONFIRMNET_API_KEY": consortium.firm.api_keys["auditor"],
+    }
+    runner = CliRunner()
+    shown = runner.invoke(app, ["auditor", "bank-rules", str(bank_no)], env=env)
+    assert shown.exit_code == 0, shown.output
+    for words in (
+        "格式一 (one)",
+        "银行存款、银行借款",
+        "150.00 CNY a letter",
+        "南岸银行运营部函证中心",
+        "何静",
+    ):
+        assert words in shown.output
+    as_json = runner.invoke(app, ["auditor", "bank-rules", str(bank_no), "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    assert BankRules.model_validate(json.loads(as_json.output)) == published
+    # A member that is no bank has no rules: the gateway's 404, as the command's failure.
+    regulator = runner.invoke(app, ["auditor", "bank-rules", str(member_id(consortium.regulator))], env=env)
+    assert regulator.exit_code == 1
+    assert "not_found" in regulator.output
+
+
+def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(
+    consortium: Consortium, rules_bank: Gateway
+) -> None:
+    bank_no = member_id(rules_bank)
+    firm = AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name)
+    salt = to_hex(
+        new_salt()
+    )  # no mandate at this bank: only a letter refused for its format is refused first
+
+    def draft(letter_format: LetterFormat) -> LetterDraft:
+        letter = sample_letter(
+            letter_format=letter_format, audit_firm=firm, bank=Bank(member_no=bank_no, name=rules_bank.name)
+        )
+        return LetterDraft(letter=letter, auditee_salt=salt)
+
+    with consortium.firm.sdk("auditor") as auditor:
+        auditor.bank_rules(bank_no)  # the firm holds the bank's rules (its housekeeping would fetch them too)
+        for refused_format in (LetterFormat.CAPITAL, LetterFormat.TWO):
+            wrong = draft(refused_format)
+            with pytest.raises(InvalidRequest) as refused:
+                auditor.create_letters([wrong])
+            assert refused.value.code == "format_not_accepted"
+            assert refused.value.details == [
+                {
+                    "letter_id": wrong.letter.letter_id,
+                    "bank": bank_no,
+                    "format": refused_format.value,
+                    "accepted": ["one"],
+                }
+            ]
+        # Format one passes the format check; this letter then stops at the bank's mandate.
+        with pytest.raises(InvalidRequest) as unmandated:
+            auditor.create_letters([draft(LetterFormat.ONE)])
+        assert unmandated.value.code == "invalid_request"
+        assert "holds no mandate" in unmandated.value.message
