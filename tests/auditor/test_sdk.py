@@ -299,3 +299,26 @@ def test_the_pdfs_come_as_bytes_and_their_errors_as_errors() -> None:
     html = httpx.Response(200, text="<html>a proxy's page</html>")
     with client(lambda _: html) as api, pytest.raises(UnexpectedAnswer, match="not a PDF"):
         api.letter_pdf(LETTER_ID)
+
+
+def test_the_review_is_never_repeated_on_a_lost_answer_the_rules_are() -> None:
+    bodies: list[tuple[str, Any]] = []
+
+    def timeout(request: httpx.Request) -> httpx.Response:
+        bodies.append((request.url.path, json.loads(request.content) if request.content else None))
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with client(timeout) as api:
+        with pytest.raises(TransportError):
+            api.approve([LETTER_ID.upper().replace("0X", "0x")])
+        assert bodies == [
+            ("/v1/letters/approve", {"letter_ids": [LETTER_ID]})
+        ]  # once, ids as the API states them
+        with pytest.raises(TransportError):
+            api.recall(LETTER_ID)
+        assert [path for path, _ in bodies[1:]] == [f"/v1/letters/{LETTER_ID}/recall"]
+        with pytest.raises(TransportError):
+            api.bank_rules(3)  # a read: repeated
+        assert [path for path, _ in bodies[2:]] == ["/v1/banks/3/rules"] * NO_WAIT.attempts
+        with pytest.raises(ValueError, match="not a letter id"):
+            api.approve(["0x1234"])
