@@ -49,7 +49,7 @@ from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, InvalidDocument, new_letter_id, parse_letter
 from node_gateway.protocol.bank_rules import FORMAT_NAMES
 from node_gateway.protocol.documents import CONCLUSION_TITLES, AuditFirm, Officer, Person
-from node_gateway.protocol.wire import MemberOut
+from node_gateway.protocol.wire import FirmWordsText, MemberOut
 from node_gateway.protocol.workbook import (
     BulkPlan,
     MemberInfo,
@@ -381,12 +381,13 @@ def show(letter_id: LetterIdArgument, gateway: GatewayOption, api_key: ApiKeyOpt
             )
 
 
-def _each(letter_ids: list[str], gateway: str, api_key: str, action: str) -> None:
+def _each(letter_ids: list[str], gateway: str, api_key: str, action: str, words: str | None = None) -> None:
     failures = 0
     with client(gateway, api_key) as api:
+        act = getattr(api, action)
         for letter_id in letter_ids:
             try:
-                getattr(api, action)(letter_id)
+                act(letter_id) if words is None else act(letter_id, words)
                 console.print(f"{letter_id}: {action.replace('_', '-')} queued")
             except Exception as exc:  # one refused letter does not stop the others
                 failures += 1
@@ -395,16 +396,52 @@ def _each(letter_ids: list[str], gateway: str, api_key: str, action: str) -> Non
         raise typer.Exit(EXIT_FAILED)
 
 
+def _firm_words(value: str | None) -> str | None:
+    """A follow-up's message or a withdrawal's reason, checked as the gateway will (1-500
+    characters once trimmed) before anything is sent."""
+    if value is None:
+        return None
+    try:
+        return _FIRM_WORDS.validate_python(value)
+    except ValueError as exc:
+        raise typer.BadParameter("give 1 to 500 characters") from exc
+
+
+_FIRM_WORDS: TypeAdapter[str] = TypeAdapter(FirmWordsText)
+MessageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--message",
+        callback=_firm_words,
+        help="A message to the bank with the follow-up (1-500 characters): sent encrypted once the "
+        "follow-up is on chain, if the bank holds the letter; never on chain.",
+    ),
+]
+ReasonTextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reason-text",
+        callback=_firm_words,
+        help="The reason for withdrawing, in words (1-500 characters): sent encrypted to the bank once "
+        "the withdrawal is on chain, if the bank holds the letter; never on chain.",
+    ),
+]
+
+
 @auditor_app.command("follow-up")
-def follow_up(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
-    """Record a follow-up of letters awaiting the bank."""
-    _each(letter_ids, gateway, api_key, "follow_up")
+def follow_up(
+    letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption, message: MessageOption = None
+) -> None:
+    """Record a follow-up (催函) of letters awaiting the bank, with a message to it if given."""
+    _each(letter_ids, gateway, api_key, "follow_up", message)
 
 
 @auditor_app.command("withdraw")
-def withdraw(letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption) -> None:
-    """Withdraw letters before their reply."""
-    _each(letter_ids, gateway, api_key, "withdraw")
+def withdraw(
+    letter_ids: LetterIds, gateway: GatewayOption, api_key: ApiKeyOption, reason_text: ReasonTextOption = None
+) -> None:
+    """Withdraw letters (撤回) before their reply, giving the bank the reason if given."""
+    _each(letter_ids, gateway, api_key, "withdraw", reason_text)
 
 
 @auditor_app.command("close")

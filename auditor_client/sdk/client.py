@@ -41,6 +41,7 @@ from node_gateway.protocol.wire import (
     AuthorisationRequestIn,
     CreateLetters,
     Evidence,
+    FollowUpIn,
     Identity,
     LetterDetail,
     LetterDraft,
@@ -50,6 +51,7 @@ from node_gateway.protocol.wire import (
     SignedAuthorisation,
     VerificationResult,
     VerifyIn,
+    WithdrawIn,
 )
 
 T = TypeVar("T")
@@ -170,13 +172,16 @@ class Endpoints:
         )
 
     @staticmethod
-    def follow_up(letter_id: str) -> Call[Accepted]:
+    def follow_up(letter_id: str, message: str | None = None) -> Call[Accepted]:
         # Every follow-up is recorded: never sent twice on a lost answer.
-        return Call("POST", _letter_path(letter_id, "follow-up"), _model(Accepted))
+        body = None if message is None else FollowUpIn(message=message).model_dump(mode="json")
+        return Call("POST", _letter_path(letter_id, "follow-up"), _model(Accepted), body=body)
 
     @staticmethod
-    def withdraw(letter_id: str) -> Call[Accepted]:
-        return Call("POST", _letter_path(letter_id, "withdraw"), _model(Accepted), idempotent=True)
+    def withdraw(letter_id: str, reason_text: str | None = None) -> Call[Accepted]:
+        # The same reason again is a no-op on the gateway: safe to repeat.
+        body = None if reason_text is None else WithdrawIn(reason_text=reason_text).model_dump(mode="json")
+        return Call("POST", _letter_path(letter_id, "withdraw"), _model(Accepted), body=body, idempotent=True)
 
     @staticmethod
     def close(letter_id: str) -> Call[Accepted]:
@@ -397,11 +402,14 @@ class Client:
     def submit_authorisation(self, signed: SignedAuthorisation) -> AuthorisationAccepted:
         return self.send(Endpoints.submit_authorisation(signed))
 
-    def follow_up(self, letter_id: str) -> Accepted:
-        return self.send(Endpoints.follow_up(letter_id))
+    def follow_up(self, letter_id: str, message: str | None = None) -> Accepted:
+        """Follows up a letter awaiting the bank (催函), with a message for the bank (1-500
+        characters, sent encrypted once the follow-up is on chain, if the bank holds the letter)."""
+        return self.send(Endpoints.follow_up(letter_id, message))
 
-    def withdraw(self, letter_id: str) -> Accepted:
-        return self.send(Endpoints.withdraw(letter_id))
+    def withdraw(self, letter_id: str, reason_text: str | None = None) -> Accepted:
+        """Withdraws a letter (撤回), with the reason for the bank in words (1-500 characters)."""
+        return self.send(Endpoints.withdraw(letter_id, reason_text))
 
     def close(self, letter_id: str) -> Accepted:
         return self.send(Endpoints.close(letter_id))
@@ -533,11 +541,11 @@ class AsyncClient:
     async def submit_authorisation(self, signed: SignedAuthorisation) -> AuthorisationAccepted:
         return await self.send(Endpoints.submit_authorisation(signed))
 
-    async def follow_up(self, letter_id: str) -> Accepted:
-        return await self.send(Endpoints.follow_up(letter_id))
+    async def follow_up(self, letter_id: str, message: str | None = None) -> Accepted:
+        return await self.send(Endpoints.follow_up(letter_id, message))
 
-    async def withdraw(self, letter_id: str) -> Accepted:
-        return await self.send(Endpoints.withdraw(letter_id))
+    async def withdraw(self, letter_id: str, reason_text: str | None = None) -> Accepted:
+        return await self.send(Endpoints.withdraw(letter_id, reason_text))
 
     async def close(self, letter_id: str) -> Accepted:
         return await self.send(Endpoints.close(letter_id))

@@ -53,6 +53,8 @@ from node_gateway.protocol.documents import (
     RejectionReason,
 )
 from node_gateway.services.facade import Letters, Mandate
+from node_gateway.services.notices import firm_words
+from node_gateway.web.firm import beijing
 from node_gateway.web.pages import (
     PREFIX,
     MemberNames,
@@ -373,6 +375,9 @@ def _case_context(
         "reasons": [int(reason) for reason in RejectionReason],
         "conclusion": conclusion_words(draft.items) if draft else None,
         "difference_lines": difference_lines(t, draft.items, reasons="diff") if draft else [],
+        "words": firm_words(node, session, detail.letter_id),  # the firm's follow-ups, withdrawal
+        "words_delivery": False,  # the firm's side of the delivery is not the bank's to show
+        "beijing_at": beijing,
         "poll_s": POLL_S,
     }
 

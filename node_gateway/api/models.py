@@ -22,6 +22,8 @@ from node_gateway.protocol.wire import (
     CreateLetters,
     Evidence,
     EvidenceChain,
+    FollowUpIn,
+    FollowUpOut,
     Hex32,
     Identity,
     LetterDetail,
@@ -34,6 +36,7 @@ from node_gateway.protocol.wire import (
     SignedAuthorisation,
     VerificationResult,
     VerifyIn,
+    WithdrawIn,
 )
 from node_gateway.protocol.wire import RequestBody as _In
 
@@ -49,6 +52,8 @@ __all__ = [
     "CustomerReference",
     "Evidence",
     "EvidenceChain",
+    "FollowUpIn",
+    "FollowUpOut",
     "Hex32",
     "Identity",
     "LetterDetail",
@@ -67,6 +72,7 @@ __all__ = [
     "UserIn",
     "VerificationResult",
     "VerifyIn",
+    "WithdrawIn",
 ]
 
 

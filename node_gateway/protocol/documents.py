@@ -1419,9 +1419,53 @@ class NonComplianceNotice(_Model):
         return REJECTION_TITLES[self.reason]
 
 
+# --- the firm's words to the bank: follow-ups and withdrawals ----------------------------------
+
+FirmWords = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A follow-up's message or a withdrawal's reason, as the firm's auditor writes it (1-500 characters)."""
+
+
+class ChainReference(_Model):
+    """Where the chain recorded a step: its block and transaction. The recipient finds the step
+    there in its own index of the chain; the words themselves are never on chain."""
+
+    block_number: int = Field(ge=0)
+    transaction_hash: Bytes32Hex
+
+
+class FollowUpMessage(_Model):
+    """The audit firm's message with a follow-up (催函) of a letter awaiting the bank: the letter's
+    ``ordinal``-th ``LetterFollowedUp`` on chain. It travels encrypted to the bank once the
+    follow-up is on chain (``recorded``: where); the follow-up's fact and time are on chain only."""
+
+    schema_id: Literal["confirmnet.follow_up"] = Field(default="confirmnet.follow_up", alias="schema")
+    version: Literal[1] = 1
+    letter_id: LetterId
+    firm_member_no: MemberNumber
+    ordinal: int = Field(ge=1, le=0x7FFF_FFFF)
+    message: FirmWords
+    recorded: ChainReference | None = None  # None while the follow-up is on its way to the chain
+
+
+class WithdrawalReason(_Model):
+    """The audit firm's reason in words for withdrawing a letter (撤回), or for its gateway's
+    return of a letter the auditee did not authorise in time (``returned``). It travels encrypted
+    to the bank once the withdrawal is on chain (``recorded``), if the bank holds the letter."""
+
+    schema_id: Literal["confirmnet.withdrawal"] = Field(default="confirmnet.withdrawal", alias="schema")
+    version: Literal[1] = 1
+    letter_id: LetterId
+    firm_member_no: MemberNumber
+    reason_text: FirmWords
+    returned: Literal["not_authorised_in_time"] | None = None
+    recorded: ChainReference | None = None
+
+
 # --- parsing at the edge -----------------------------------------------------------------------
 
-DocumentT = TypeVar("DocumentT", ConfirmationLetter, ConfirmationReply, NonComplianceNotice)
+DocumentT = TypeVar(
+    "DocumentT", ConfirmationLetter, ConfirmationReply, NonComplianceNotice, FollowUpMessage, WithdrawalReason
+)
 
 
 def _parse(model: type[DocumentT], data: str | bytes | Mapping[str, Any]) -> DocumentT:
@@ -1447,3 +1491,13 @@ def parse_reply(data: str | bytes | Mapping[str, Any]) -> ConfirmationReply:
 def parse_notice(data: str | bytes | Mapping[str, Any]) -> NonComplianceNotice:
     """Validate a notice from JSON text or a mapping; raise ``InvalidDocument`` if it is not one."""
     return _parse(NonComplianceNotice, data)
+
+
+def parse_follow_up(data: str | bytes | Mapping[str, Any]) -> FollowUpMessage:
+    """Validate a follow-up's message; raise ``InvalidDocument`` if it is not one."""
+    return _parse(FollowUpMessage, data)
+
+
+def parse_withdrawal(data: str | bytes | Mapping[str, Any]) -> WithdrawalReason:
+    """Validate a withdrawal's reason; raise ``InvalidDocument`` if it is not one."""
+    return _parse(WithdrawalReason, data)

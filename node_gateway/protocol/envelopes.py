@@ -46,7 +46,8 @@ class EnvelopeSuite(StrEnum):
 
 DEFAULT_SUITE = EnvelopeSuite.X25519
 
-Step = Literal["letter", "reply", "notice"]  # notice: a bank's non-compliance notice to the firm
+# notice: a bank's non-compliance notice to the firm; follow_up, withdrawal: a firm's words to the bank
+Step = Literal["letter", "reply", "notice", "follow_up", "withdrawal"]
 
 _MLKEM768_SEED = 64
 _MLKEM768_PUBLIC = 1184

@@ -3,6 +3,7 @@
     ProtocolError                    protocol_error
     ├── InvalidDocument              invalid_document          a letter or reply that fails its schema
     ├── DocumentHashMismatch         document_hash_mismatch    a document and salt that do not give the hash
+    ├── StepNotOnChain               step_not_on_chain         words about a chain step the chain does not show
     ├── InvalidKey                   invalid_key               a malformed public-key blob or private key
     ├── SheetError                   sheet_unreadable          a file that is no sheet of letters (``workbook``)
     └── EnvelopeError                envelope_error
@@ -48,6 +49,13 @@ class DocumentHashMismatch(ProtocolError):
     """A document with its salt does not hash to the value recorded on chain."""
 
     code: ClassVar[str] = "document_hash_mismatch"
+
+
+class StepNotOnChain(ProtocolError):
+    """A document speaks of a chain step (a follow-up, a withdrawal) that the chain, read past the
+    block it names, does not show: it is refused for good, not retried."""
+
+    code: ClassVar[str] = "step_not_on_chain"
 
 
 class InvalidKey(ProtocolError):

@@ -138,12 +138,33 @@ class OutboxStep(BaseModel):
     error_message: str | None
 
 
+class FollowUpOut(BaseModel):
+    """One follow-up (催函) of the letter, with the firm's message to the bank."""
+
+    ordinal: int = Field(description="The letter's Nth follow-up on chain")
+    at: int | None = Field(description="When the chain recorded it (unix seconds); None while on its way")
+    message: str | None = Field(description="The firm's message with it, never on chain")
+    delivery: Literal["pending", "done", "failed"] | None = Field(
+        description="At the firm, the message's delivery to the bank, encrypted; None where it stays "
+        "at the firm (the bank never received the letter: it was not authorised) or at the bank"
+    )
+
+
 class LetterDetail(LetterSummary):
     auditee_ref: str
     letter: ConfirmationLetter | None
     authorisation: dict[str, Any] | None
     refusal_text: str | None = Field(
         None, description="The auditee's reason in words for refusing (ISA 505 ¶8), kept by the firm only"
+    )
+    follow_ups: list[FollowUpOut] = Field(
+        default_factory=list, description="The firm's follow-ups in order, with their messages"
+    )
+    withdrawal_reason: str | None = Field(
+        None, description="The firm's reason in words for withdrawing the letter (撤回), never on chain"
+    )
+    withdrawal_delivery: Literal["pending", "done", "failed"] | None = Field(
+        None, description="At the firm, the reason's delivery to the bank; None where it stays at the firm"
     )
     history: list[ChainStep]
     pending_steps: list[OutboxStep]
@@ -189,6 +210,25 @@ class SignedAuthorisation(RequestBody):
     reason_text: RefusalText | None = Field(
         None,
         description="A refusal's reason in words (ISA 505 ¶8): kept by the firm with each letter, never on chain",
+    )
+
+
+FirmWordsText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class FollowUpIn(RequestBody):
+    message: FirmWordsText | None = Field(
+        None,
+        description="The firm's message to the bank with this follow-up (1-500 characters): sent "
+        "encrypted once the follow-up is on chain, if the bank holds the letter; never on chain",
+    )
+
+
+class WithdrawIn(RequestBody):
+    reason_text: FirmWordsText | None = Field(
+        None,
+        description="The firm's reason for withdrawing (1-500 characters): sent encrypted once the "
+        "withdrawal is on chain, if the bank holds the letter; never on chain",
     )
 
 

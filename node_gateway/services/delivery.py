@@ -58,28 +58,41 @@ class EnvelopeContent(BaseModel):
 
 
 def enqueue_delivery(
-    session: Session, node: Node, *, letter_id: str, step: Step, recipient: int, sealed: bytes
+    session: Session,
+    node: Node,
+    *,
+    letter_id: str,
+    step: Step,
+    recipient: int,
+    sealed: bytes,
+    ordinal: int = 0,
 ) -> bool:
-    """Seals a stored document to ``recipient`` and queues it; False if it was already queued."""
+    """Seals a stored document to ``recipient`` and queues it; False if it was already queued.
+    ``ordinal`` tells apart the steps that repeat (the Nth follow-up's message)."""
     existing = session.scalar(
         select(OutboxDelivery.id).where(
             OutboxDelivery.letter_id == letter_id,
             OutboxDelivery.step == step,
             OutboxDelivery.recipient == recipient,
+            OutboxDelivery.ordinal == ordinal,
         )
     )
     if existing is not None:
         return False
     envelope = _sealed_envelope(node, letter_id, step, recipient, sealed)
-    session.add(OutboxDelivery(letter_id=letter_id, step=step, recipient=recipient, envelope=envelope))
+    session.add(
+        OutboxDelivery(
+            letter_id=letter_id, step=step, recipient=recipient, ordinal=ordinal, envelope=envelope
+        )
+    )
     return True
 
 
-def stored_sealed(session: Session, letter_id: str, step: Step) -> bytes | None:
-    """The sealed document an envelope of ``step`` carries, as this member stores it (a notice is
-    kept under its step as kind)."""
-    if step == "notice":
-        notice = session.get(NoticeRow, (letter_id, step))
+def stored_sealed(session: Session, letter_id: str, step: Step, ordinal: int = 0) -> bytes | None:
+    """The sealed document an envelope of ``step`` carries, as this member stores it (a notice, a
+    follow-up's message or a withdrawal's reason is kept under its step as kind)."""
+    if step not in ("letter", "reply"):
+        notice = session.get(NoticeRow, (letter_id, step, ordinal))
         return None if notice is None else notice.sealed
     letter = session.get(LetterRow, letter_id)
     return None if letter is None else letter.letter_sealed if step == "letter" else letter.reply_sealed
@@ -184,7 +197,7 @@ class DeliveryWorker:
         MAX_RESEALS times, or if the document is gone."""
         row.reseals += 1
         step = cast(Step, row.step)
-        sealed = stored_sealed(session, row.letter_id, step)
+        sealed = stored_sealed(session, row.letter_id, step, row.ordinal)
         if row.reseals > MAX_RESEALS or sealed is None:
             return False
         row.envelope = _sealed_envelope(self.node, row.letter_id, step, row.recipient, sealed, fresh=True)

@@ -8,7 +8,8 @@
 - Acceptance (验收): closing a replied letter is the manager's, again not the preparer's.
 - Return (退回): a letter the auditee has not authorised within ``authorisation_return_days``
   calendar days of its request goes back to the firm: its gateway withdraws it on chain by itself
-  and keeps why (``LetterRow.returned``).
+  and keeps why (``LetterRow.returned``), in words too (the withdrawal's reason, which stays at
+  the firm: the bank never received a letter that was not authorised).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from node_gateway.core.security import User
 from node_gateway.errors import Conflict, Forbidden
 from node_gateway.node import Node
 from node_gateway.services.letters import PENDING, PREPARED, RECALLED, letter_row, request_step
+from node_gateway.services.notices import keep_withdrawal_reason
 from node_gateway.services.outbox import enqueue_steps
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
@@ -133,8 +135,10 @@ def return_unauthorised(node: Node, session: Session, now: int) -> list[str]:
     # unless the chain refused it (a revoked mandate, …): then none reached the letter.
     refused = _refused_on_chain(session, [row.letter_id for row in rows])
     rows = [row for row in rows if row.authorisation is None or row.letter_id in refused]
+    words = f"被审计单位自发函之日起{days}日内未授权，本所系统已自动退回该询证函。"
     for row in rows:
         row.returned = NOT_AUTHORISED_IN_TIME
+        keep_withdrawal_reason(node, session, row.letter_id, words, returned=NOT_AUTHORISED_IN_TIME)
     enqueue_steps(
         session,
         [

@@ -5,7 +5,8 @@ envelope must name that sender, the sender must be the letter's other party, and
 must hash to what the chain recorded; only then is it acknowledged. Receiving the same envelope
 again is acknowledged without change, so the sender's retries are harmless. A batch of envelopes
 reads its letters from the chain in one call and is stored in one database transaction. A bank's
-non-compliance notice is checked and kept by ``services.notices``.
+non-compliance notice, and a firm's words with a follow-up or a withdrawal, are checked and kept
+by ``services.notices``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from node_gateway.protocol.hashing import as_salt, from_hex, to_hex, verify_docu
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, stored_reply
-from node_gateway.services.notices import check_notice, store_notice
+from node_gateway.services.notices import (
+    FirmWords,
+    check_firm_words,
+    check_notice,
+    parse_firm_words,
+    store_firm_words,
+    store_notice,
+)
 from node_gateway.storage.models import LetterRow, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -100,10 +108,13 @@ class _Arrival:
     reply: ConfirmationReply | None  # None for a letter or a notice
     notice: NonComplianceNotice | None = None  # a bank's non-compliance notice
     sender: int = 0
+    words: FirmWords | None = None  # a firm's follow-up message or withdrawal reason
 
     def store(self, node: Node, session: Session) -> str:
         if self.notice is not None:
             return store_notice(node, session, self.sender, self.notice, self.stored)
+        if self.words is not None:
+            return store_firm_words(node, session, self.sender, self.words, self.stored)
         if self.reply is None:
             return _store_letter(node, session, self.chain, self.letter_id, self.stored)
         return _store_reply(node, session, self.letter_id, self.reply, self.stored, self.chain.reply_hash)
@@ -128,6 +139,10 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
         notice = parse_notice(stored.canonical)
         check_notice(notice, sender=sender, letter_id=envelope.letter_id, chain=chain)
         return _Arrival(envelope.letter_id, chain, stored, None, notice, sender)
+    if envelope.step in ("follow_up", "withdrawal"):
+        words = parse_firm_words(envelope.step, stored.canonical)
+        check_firm_words(words, sender=sender, me=me, letter_id=envelope.letter_id, chain=chain)
+        return _Arrival(envelope.letter_id, chain, stored, None, sender=sender, words=words)
     if chain.bank != sender or chain.firm != me:
         raise PeerNotParty(f"member {sender} is not the bank of letter {envelope.letter_id}")
     reply = parse_reply(stored.canonical)

@@ -4,7 +4,8 @@ Each round reads a range of blocks, stores its events and moves the cursor in on
 transaction, so a crash repeats a round at worst (the events' unique position makes that a
 no-op). Firms and banks keep the events of their own letters and of membership; the operator and
 regulators keep everything. Reading an event may call for a next step: a firm delivers an
-authorised letter to its bank, a bank delivers its recorded reply to the firm.
+authorised letter to its bank, a bank delivers its recorded reply to the firm; a firm sends its
+words with a follow-up or a withdrawal to a bank that holds the letter (``services.notices``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from typing import Any
 
 from hexbytes import HexBytes
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
@@ -21,10 +22,18 @@ from node_gateway.chain.errors import NodeRejected
 from node_gateway.chain.transactions import wire_batch, wire_rpc
 from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
+from node_gateway.protocol.documents import ChainReference
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import enqueue_delivery
-from node_gateway.services.letters import letter_rows
+from node_gateway.services.letters import PENDING, letter_rows
+from node_gateway.services.notices import (
+    FOLLOW_UP,
+    WITHDRAWAL,
+    FirmWordsKind,
+    firm_words_recorded,
+    follow_up_requested_as,
+)
 from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow, NoticeRow
 
 log = logging.getLogger(__name__)
@@ -127,22 +136,33 @@ class Indexer:
     ) -> None:
         args = {key: _jsonable(value) for key, value in event.args.items()}
         letter_id = args.get("letterId")
-        session.add(
-            ChainEventRow(
-                block_number=event.block_number,
-                log_index=event.log_index,
-                transaction_hash=to_hex(event.transaction_hash),
-                block_timestamp=timestamp,
-                name=event.name,
-                letter_id=letter_id,
-                firm=args.get("firm"),
-                bank=args.get("bank"),
-                member_id=args.get("memberId"),
-                args=args,
-            )
+        stored = ChainEventRow(
+            block_number=event.block_number,
+            log_index=event.log_index,
+            transaction_hash=to_hex(event.transaction_hash),
+            block_timestamp=timestamp,
+            name=event.name,
+            letter_id=letter_id,
+            firm=args.get("firm"),
+            bank=args.get("bank"),
+            member_id=args.get("memberId"),
+            args=args,
         )
-        if letter_id is not None and event.name in STATUS_AFTER:
+        session.add(stored)
+        if letter_id is None:
+            return
+        row = letters.get(letter_id)
+        # Whether the firm delivered the letter to its bank (the letter was authorised), before
+        # this event changes the status.
+        bank_holds = row is not None and row.status not in (LetterStatus.REQUESTED.name, PENDING)
+        if event.name in STATUS_AFTER:
             self._apply(session, event.name, args, letters, me)
+        if me is None or row is None or row.firm != me:
+            return
+        if event.name == "LetterFollowedUp":
+            self._firm_words(session, row, FOLLOW_UP, stored, bank_holds)
+        elif event.name == "LetterWithdrawn":
+            self._firm_words(session, row, WITHDRAWAL, stored, bank_holds)
 
     def _apply(
         self, session: Session, name: str, args: dict[str, Any], letters: dict[str, LetterRow], me: int | None
@@ -190,7 +210,7 @@ class Indexer:
             )
         elif name == "LetterRejected" and row.bank == me:
             # The bank's non-compliance notice follows its rejection on chain, as a reply does.
-            notice = session.get(NoticeRow, (letter_id, "notice"))
+            notice = session.get(NoticeRow, (letter_id, "notice", 0))
             if notice is not None:
                 enqueue_delivery(
                     session,
@@ -200,3 +220,26 @@ class Indexer:
                     recipient=row.firm,
                     sealed=notice.sealed,
                 )
+
+    def _firm_words(
+        self, session: Session, row: LetterRow, kind: FirmWordsKind, event: ChainEventRow, bank_holds: bool
+    ) -> None:
+        """The firm's follow-up or withdrawal is on chain: its words (if any) go to the bank."""
+        ordinal = 0
+        if kind == FOLLOW_UP:  # the letter's Nth, this event included (flushed by the query)
+            ordinal = (
+                session.scalar(
+                    select(func.count()).where(
+                        ChainEventRow.letter_id == row.letter_id, ChainEventRow.name == "LetterFollowedUp"
+                    )
+                )
+                or 0
+            )
+            if ordinal not in follow_up_requested_as(session, row.letter_id, event.transaction_hash):
+                # Not the follow-up this firm numbered so (its steps reached the chain out of
+                # order): a message is not attached to another follow-up than it was written for.
+                if session.get(NoticeRow, (row.letter_id, FOLLOW_UP, ordinal)) is not None:
+                    log.warning("follow-up %s of %s is not the one asked as such", ordinal, row.letter_id)
+                return
+        recorded = ChainReference(block_number=event.block_number, transaction_hash=event.transaction_hash)
+        firm_words_recorded(self.node, session, row, kind, ordinal, recorded, to_bank=bank_holds)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -55,11 +55,10 @@ from node_gateway.protocol.hashing import (
 )
 from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, only_after
 from node_gateway.services.bank_rules import FormatRefusal, format_refusal
-from node_gateway.services.notices import correction_problems
+from node_gateway.services.notices import correction_problems, keep_follow_up_message, keep_withdrawal_reason
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import (
-    ChainEventRow,
     LetterNumberRow,
     LetterRow,
     MandateRow,
@@ -435,25 +434,38 @@ def _firm_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
     return _firm_letters(node, session, [letter_id])[0]
 
 
-def follow_up(node: Node, session: Session, letter_id: str) -> None:
+def follow_up(node: Node, session: Session, letter_id: str, message: str | None = None) -> int:
+    """Queues a follow-up (催函) of the letter, with the firm's message if any; its ordinal (the
+    letter's Nth follow-up). Follow-ups reach the chain in the order asked (the outbox sends in
+    order; once one is refused, the letter no longer awaits the bank and no later one passes), so
+    the Nth asked, not failed, is the Nth on chain; the indexer checks that before it sends the
+    message (``services.notices``)."""
     row = _firm_letter(node, session, letter_id)
     if not _allows(Action.FOLLOW_UP, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply is followed up")
-    count = session.scalar(
-        select(ChainEventRow.id).where(
-            ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterFollowedUp"
+    asked = session.scalar(
+        select(func.count()).where(
+            OutboxTransaction.letter_id == letter_id,
+            OutboxTransaction.step == "follow_up",
+            OutboxTransaction.state != "failed",
         )
     )
+    ordinal = (asked or 0) + 1
     enqueue_step(
         session,
-        key=f"follow_up:{letter_id}:{time.time_ns()}:{count}",
+        key=f"follow_up:{letter_id}:{ordinal}:{time.time_ns()}",
         step="follow_up",
         letter_id=letter_id,
-        payload={"letter_id": letter_id},
+        payload={"letter_id": letter_id, "ordinal": ordinal},
     )
+    if message is not None:
+        keep_follow_up_message(node, session, letter_id, ordinal, message)
+    return ordinal
 
 
-def withdraw(node: Node, session: Session, letter_id: str) -> None:
+def withdraw(node: Node, session: Session, letter_id: str, reason_text: str | None = None) -> None:
+    """Queues the letter's withdrawal (撤回), with the firm's reason if any (the same again is a
+    no-op, another one a conflict)."""
     row = _firm_letter(node, session, letter_id)
     if not _allows(Action.WITHDRAW, row.status):
         raise Conflict(f"letter {letter_id} is {row.status}; only a letter awaiting a reply can be withdrawn")
@@ -464,6 +476,8 @@ def withdraw(node: Node, session: Session, letter_id: str) -> None:
         letter_id=letter_id,
         payload={"letter_id": letter_id},
     )
+    if reason_text is not None:
+        keep_withdrawal_reason(node, session, letter_id, reason_text)
 
 
 def close(node: Node, session: Session, letter_id: str) -> None:

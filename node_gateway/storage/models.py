@@ -157,8 +157,9 @@ class OutboxDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     letter_id: Mapped[str] = mapped_column(String(66), index=True)
-    step: Mapped[str] = mapped_column(String(12))  # letter | reply
+    step: Mapped[str] = mapped_column(String(12))  # envelopes.Step
     recipient: Mapped[int] = mapped_column(Integer)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the Nth follow-up
     envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|done|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -169,7 +170,9 @@ class OutboxDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    __table_args__ = (UniqueConstraint("letter_id", "step", "recipient", name="uq_outbox_delivery"),)
+    __table_args__ = (
+        UniqueConstraint("letter_id", "step", "recipient", "ordinal", name="uq_outbox_delivery"),
+    )
 
 
 class PeerNonce(Base):
@@ -259,13 +262,16 @@ class BankRulesRow(Base):
 
 class NoticeRow(Base):
     """A notice about a letter exchanged off chain with the other party (a bank's non-compliance
-    notice to the firm), sealed; its fact and time are on chain, its words only here. One per
-    letter and kind, from the member that sent it."""
+    notice to the firm, a firm's follow-up message or withdrawal reason to the bank, the auditee's
+    refusal in words), sealed; its fact and time are on chain, its words only here. One per letter,
+    kind and ordinal (the Nth follow-up; 0 for the kinds that happen once), from the member that
+    sent it."""
 
     __tablename__ = "notices"
 
     letter_id: Mapped[str] = mapped_column(String(66), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
     sender: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

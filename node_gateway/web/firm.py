@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from pydantic import ValidationError
@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import NodeDep, SessionDep
-from node_gateway.api.models import CloseLetters
+from node_gateway.api.models import CloseLetters, FollowUpIn, WithdrawIn
 from node_gateway.api.routes import firm as firm_api
 from node_gateway.api.routes import letters as letters_api
 from node_gateway.api.types import LetterId
@@ -513,6 +513,9 @@ def letter_page(
         "firm": names(detail.firm),
         "due": beijing(detail.due_at),
         "statutory": statutory(detail.status, first, int(time.time())),
+        "words": detail,  # the firm's words to the bank (_firm_words.html)
+        "words_delivery": True,
+        "beijing_at": beijing,
         "may_follow_up": detail.status in _AWAITING - {PENDING},
         "may_withdraw": detail.status in _AWAITING - {PENDING},
         "may_close": detail.status == "REPLIED"
@@ -587,20 +590,45 @@ def _letter_url(letter_id: str) -> str:
     return f"{FIRM}/letters/{letter_id.lower()}"
 
 
+# A follow-up's message or a withdrawal's reason as typed (the API's model bounds it: 1-500).
+Words = Annotated[str, Form(max_length=2000)]
+WordsBody = TypeVar("WordsBody", FollowUpIn, WithdrawIn)
+
+
+def _words_body(make: Callable[[], WordsBody]) -> WordsBody:
+    """The API's body made from the form, or its fault as the API's 422."""
+    try:
+        return make()
+    except ValidationError as exc:
+        raise InvalidRequest("; ".join(str(error["msg"]) for error in exc.errors())) from exc
+
+
 @router.post(f"{FIRM}/letters/{{letter_id}}/follow-up")
 def follow_up(
-    request: Request, letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson
+    request: Request,
+    letter_id: LetterId,
+    node: NodeDep,
+    session: SessionDep,
+    person: AuditorPerson,
+    message: Words = "",
 ) -> Response:
-    firm_api.follow_up(letter_id, node, session, person.user)
+    body = _words_body(lambda: FollowUpIn(message=message.strip() or None))
+    firm_api.follow_up(letter_id, node, session, person.user, body)
     flash(person, _t(request)("firm.done.follow_up"))
     return redirect(_letter_url(letter_id))
 
 
 @router.post(f"{FIRM}/letters/{{letter_id}}/withdraw")
 def withdraw(
-    request: Request, letter_id: LetterId, node: NodeDep, session: SessionDep, person: AuditorPerson
+    request: Request,
+    letter_id: LetterId,
+    node: NodeDep,
+    session: SessionDep,
+    person: AuditorPerson,
+    reason_text: Words = "",
 ) -> Response:
-    firm_api.withdraw(letter_id, node, session, person.user)
+    body = _words_body(lambda: WithdrawIn(reason_text=reason_text.strip() or None))
+    firm_api.withdraw(letter_id, node, session, person.user, body)
     flash(person, _t(request)("firm.done.withdraw"))
     return redirect(_letter_url(letter_id))
 

@@ -629,6 +629,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "被审计单位随签名的拒绝一并提交;仅保存在本所,不上链。",
         "Given by the auditee with its signed refusal; kept by this firm only, not on chain.",
     ),
+    # The firm's words to the bank with a follow-up (催函) or a withdrawal (撤回), never on chain.
+    "words.message_label": ("催函留言(可选,发给银行)", "Message to the bank (optional)"),
+    "words.reason_label": ("撤回理由(可选,发给银行)", "Reason for withdrawing (optional, to the bank)"),
+    "words.hint": (
+        "最多500字;加密发给已收到询证函的银行,不上链;银行尚未收到询证函(未授权)时仅本所留存。",
+        "Up to 500 characters; sent encrypted to the bank if it holds the letter, never on chain; "
+        "kept by this firm only while the bank has not received the letter (not authorised).",
+    ),
+    "words.follow_ups": ("催函记录", "Follow-ups"),
+    "words.nth": ("第{n}次催函", "Follow-up {n}"),
+    "words.on_its_way": ("上链中", "on its way to the chain"),
+    "words.no_message": ("(无留言)", "(no message)"),
+    "words.withdrawal": ("撤回询证函", "Withdrawal"),
+    "words.reason": ("撤回理由", "Reason"),
+    "words.to_bank": ("发送银行", "To the bank"),
+    "words.delivery.pending": ("正在加密发送银行", "being sent to the bank, encrypted"),
+    "words.delivery.done": ("银行已收到", "received by the bank"),
+    "words.delivery.failed": ("银行拒收", "refused by the bank"),
+    "words.delivery.kept": (
+        "仅本所留存(银行未收到询证函)",
+        "kept by this firm (the bank never received the letter)",
+    ),
+    "words.lead": (
+        "会计师事务所的留言与理由加密传送,仅保存在双方,不上链;催函和撤回的事实与时间记录在链上。",
+        "The firm's words travel encrypted and are kept by the two parties only, never on chain; "
+        "the fact and time of each follow-up and withdrawal are on chain.",
+    ),
     "event.LetterRequested": ("发出询证函", "letter requested"),
     "event.LetterAuthorised": ("被审计单位授权", "authorised by the auditee"),
     "event.AuthorisationRefused": ("被审计单位拒绝授权", "authorisation refused"),

@@ -49,6 +49,7 @@ EXPECTED: dict[type[errors.NodeGatewayError], tuple[int, str]] = {
     protocol_errors.ProtocolError: (400, "protocol_error"),
     protocol_errors.InvalidDocument: (422, "invalid_document"),
     protocol_errors.DocumentHashMismatch: (422, "document_hash_mismatch"),
+    protocol_errors.StepNotOnChain: (400, "step_not_on_chain"),
     protocol_errors.InvalidKey: (422, "invalid_key"),
     protocol_errors.EnvelopeError: (400, "envelope_error"),
     protocol_errors.EnvelopeMalformed: (400, "envelope_malformed"),

@@ -34,12 +34,11 @@ from node_gateway.storage.models import (
     ChainEventRow,
     LetterRow,
     MandateRow,
-    OutboxDelivery,
     OutboxTransaction,
 )
 
 LEGACY = Path(__file__).parent / "legacy_schema"
-CORE_HEAD = "0009"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules)
+CORE_HEAD = "0010"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules; 0010: notices' ordinals)
 BANK_TABLES = {"bank_compliance_checks", "bank_drafts", "bank_decisions"}
 NOW = datetime(2025, 1, 6, 1, 30, 15, tzinfo=UTC)
 
@@ -175,10 +174,19 @@ def _seed(db: Database, revision: str) -> None:
                     actor_name="陈晓明",
                 )
             )
-        if revision >= "0003":
-            session.add(
-                OutboxDelivery(
-                    letter_id=letter_id, step="letter", recipient=3, envelope={"suite": "x25519"}, reseals=2
+        if revision >= "0003":  # as the table was then (not 0010's ordinal)
+            deliveries = Table("outbox_deliveries", MetaData(), autoload_with=session.connection())
+            session.execute(
+                deliveries.insert().values(
+                    letter_id=letter_id,
+                    step="letter",
+                    recipient=3,
+                    envelope={"suite": "x25519"},
+                    state="pending",
+                    attempts=0,
+                    reseals=2,
+                    next_attempt_at=NOW,
+                    created_at=NOW,
                 )
             )
 

@@ -10,6 +10,7 @@ CODES = {
     errors.ProtocolError: "protocol_error",
     errors.InvalidDocument: "invalid_document",
     errors.DocumentHashMismatch: "document_hash_mismatch",
+    errors.StepNotOnChain: "step_not_on_chain",
     errors.InvalidKey: "invalid_key",
     SheetError: "sheet_unreadable",
     errors.EnvelopeError: "envelope_error",

@@ -18,9 +18,11 @@ from node_gateway.api.models import (
     CreateLetters,
     Evidence,
     EvidenceChain,
+    FollowUpIn,
     LetterSummary,
     ReplyOut,
     SignedAuthorisation,
+    WithdrawIn,
 )
 from node_gateway.api.routes.letters import letter_detail, summary
 from node_gateway.api.types import LetterId
@@ -128,15 +130,29 @@ def submit_authorisation(
     return AuthorisationAccepted(signer=signer, letters=len(body.letter_ids), kind=kind)
 
 
-@router.post("/letters/{letter_id}/follow-up", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def follow_up(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.follow_up(node, session, letter_id)
+@router.post(
+    "/letters/{letter_id}/follow-up",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Follow up a letter awaiting the bank (催函), with a message to the bank if given",
+)
+def follow_up(
+    letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor, body: FollowUpIn | None = None
+) -> Accepted:
+    letters.follow_up(node, session, letter_id, None if body is None else body.message)
     return Accepted(letter_id=letter_id, queued="follow_up")
 
 
-@router.post("/letters/{letter_id}/withdraw", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def withdraw(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor) -> Accepted:
-    letters.withdraw(node, session, letter_id)
+@router.post(
+    "/letters/{letter_id}/withdraw",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Withdraw a letter awaiting a reply (撤回), with the reason in words if given",
+)
+def withdraw(
+    letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor, body: WithdrawIn | None = None
+) -> Accepted:
+    letters.withdraw(node, session, letter_id, None if body is None else body.reason_text)
     return Accepted(letter_id=letter_id, queued="withdraw")
 
 

@@ -12,12 +12,19 @@ from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import LetterReader, NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
-from node_gateway.api.models import ChainStep, LetterDetail, LetterPage, LetterSummary, OutboxStep
+from node_gateway.api.models import (
+    ChainStep,
+    FollowUpOut,
+    LetterDetail,
+    LetterPage,
+    LetterSummary,
+    OutboxStep,
+)
 from node_gateway.api.types import LetterId, MemberId, Offset, UnixTime
 from node_gateway.errors import NotFound
 from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
-from node_gateway.services.notices import refusal_words
+from node_gateway.services.notices import firm_words, refusal_words
 from node_gateway.services.printouts import Printout, letter_printout, reply_printout
 from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
 
@@ -108,12 +115,16 @@ def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
         .order_by(OutboxTransaction.id)
     )
     base = summary(row, int(time.time()))
+    words = firm_words(node, session, row.letter_id)
     return LetterDetail(
         **base.model_dump(),
         auditee_ref=row.auditee_ref,
         letter=stored_letter(node, row) if row.letter_sealed is not None else None,
         authorisation=row.authorisation,
         refusal_text=refusal_words(node, session, row.letter_id),
+        follow_ups=[FollowUpOut(**vars(f)) for f in words.follow_ups],
+        withdrawal_reason=words.withdrawal_reason,
+        withdrawal_delivery=words.withdrawal_delivery,
         history=[
             ChainStep(
                 name=e.name,
