@@ -3,7 +3,8 @@
 ``generate`` makes a book of corporate customers with valid registration codes, several
 currencies, monthly balances, zero balances, accounts closed in and before the period, loans,
 entrusted loans, guarantees, the three kinds of bills, letters of credit, FX contracts, custody,
-wealth products and cash pools. ``dataset_from_letter`` goes the other way: the core records that
+wealth products, cash pools and, for every fifth customer, investors' contributions in the period
+(the credits a 验资 letter confirms). ``dataset_from_letter`` goes the other way: the core records that
 make a letter's every figure true, so a demo or a test can start from a letter the bank confirms.
 """
 
@@ -74,6 +75,7 @@ _PRODUCTS = (
     ("DHJX365", "稳健一年期净值型理财产品"),
 )
 # Rough mid rates, enough for plausible FX contracts: CNY per unit of the foreign currency.
+_INVESTORS = ("上海东方创业投资有限公司", "江苏恒通产业投资基金", "浙江瑞丰控股集团有限公司", "张伟", "李娜")
 _CNY_PER = {"USD": Decimal("7.15"), "EUR": Decimal("7.80"), "HKD": Decimal("0.92"), "JPY": Decimal("0.048")}
 _PRODUCT_TYPES = {
     "DHLC90": ProductType.CLOSED_END,
@@ -134,11 +136,37 @@ def generate(*, customers: int = 50, seed: int = 1, reference_date: date | None 
         if index % 7 == 6:
             name = name.replace("有限公司", f"({index})有限公司")  # a group's numbered subsidiary
         book.add(CustomerRow(registration_code=code, name=name))
-        _customer(rng, book, code, name, as_of, start)
+        basic = _customer(rng, book, code, name, as_of, start)
+        if index % 5 == 2:
+            # Their own generator: the other customers' rows stay what they were for the seed.
+            credits = random.Random(f"{seed}:capital:{code}")  # noqa: S311 -- demo data, as above
+            _capital_credits(credits, book, code, basic, as_of, start)
     return book.rows
 
 
-def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date, start: date) -> None:
+def _capital_credits(
+    rng: random.Random, book: _Book, code: str, account_no: str, as_of: date, start: date
+) -> None:
+    """Two or three investors' contributions to the customer's capital (增资) paid into its basic
+    account during the period: what a 验资 letter asks the bank to confirm."""
+    investors = rng.sample(_INVESTORS, k=rng.choice([2, 3]))
+    for number, investor in enumerate(investors):
+        book.add(
+            CapitalCreditRow(
+                credit_no=f"CC-{code[-8:]}-{number}",
+                customer_code=code,
+                account_no=account_no,
+                currency="CNY",
+                payer_name=investor,
+                paid_on=start + timedelta(days=rng.randrange(30, (as_of - start).days)),
+                amount=Decimal(rng.randrange(50, 2000) * 10_000),
+                purpose="增资款",
+            )
+        )
+
+
+def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date, start: date) -> str:
+    """The customer's accounts, balances and banking business; its basic account's number."""
     branch = f"{rng.randrange(100, 999)}"
     opened = start - timedelta(days=rng.randrange(200, 3000))
 
@@ -392,6 +420,7 @@ def _customer(rng: random.Random, book: _Book, code: str, name: str, as_of: date
                 balance=_money(rng, 100_000, 10_000_000) * rng.choice([1, -1]),
             )
         )
+    return basic
 
 
 def _last_interest_day(as_of: date) -> date:

@@ -5,8 +5,8 @@ bank adapter, straight-through for clean replies) and a regulator. The firms req
 letters, composed from the auditees' books; the auditees authorise them (a group's signer covers
 all its subsidiaries' letters with one signature); the banks check, draft and reply; reviewers
 approve the replies with exceptions; the firms close. On the way: one letter rejected as
-incomplete, one withdrawn, one refused by the auditee, a few left overdue with the auditee. At the
-end: a summary set against the regulator's statistics, and the regulator's offline verification
+incomplete, one withdrawn, one refused by the auditee, a few left overdue with the auditee, and
+one capital-verification (验资) letter confirming investors' contributions. At the end: a summary set against the regulator's statistics, and the regulator's offline verification
 of a sample of evidence packages against the chain.
 """
 
@@ -41,6 +41,7 @@ from node_gateway.protocol.documents import (
     Auditee,
     AuditFirm,
     Bank,
+    Conclusion,
     ConfirmationLetter,
     DepositAccount,
     DepositType,
@@ -58,6 +59,9 @@ from node_gateway.protocol.wire import LetterSummary
 REFERENCE_DATE = date(2025, 12, 31)
 AUDIT_PERIOD = Period(start=date(2025, 1, 1), end=REFERENCE_DATE)
 OVERDUE_AFTER_S = 20
+# The season's 验资 letter: the third auditee's (the generator gives every fifth customer of a bank,
+# its third included, contributions paid in the period), none of the letters taken aside below.
+CAPITAL_AT = 2
 # Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
 STRAIGHT_THROUGH_LIMIT = (
     "CNY=100000000000,USD=100000000000,EUR=100000000000,HKD=100000000000,JPY=100000000000"
@@ -108,6 +112,7 @@ class DemoSummary(BaseModel):
     median_reply_seconds: int | None
     p95_reply_seconds: int | None
     exceptions: int
+    capital_confirmed: int  # 验资 letters closed on a reply that confirms every contribution
     overdue: int
     verified_packages: int
     verified_letters: int
@@ -164,9 +169,16 @@ def load_core_banks(network: LocalNetwork, customers_per_bank: int) -> dict[str,
 
 
 def compose(
-    customer: Customer, firm_no: int, bank_no: int, *, exception: bool, incomplete: bool
+    customer: Customer,
+    firm_no: int,
+    bank_no: int,
+    *,
+    exception: bool,
+    incomplete: bool,
+    capital: bool = False,
 ) -> ConfirmationLetter:
-    """A format-one letter stating what the auditee's books say (its bank's records, as of the date)."""
+    """A format-one letter stating what the auditee's books say (its bank's records, as of the
+    date); with ``capital``, a 验资 letter of the contributions paid in the period, if it has any."""
     from bank_adapter.core_sql import CoreBank
 
     core = CoreBank(customer.core_url)
@@ -174,9 +186,18 @@ def compose(
         snapshot = core.snapshot(customer.code, REFERENCE_DATE)
     finally:
         core.dispose()
+    paid_in = tuple(
+        c for c in snapshot.capital_contributions if AUDIT_PERIOD.start <= c.paid_on <= AUDIT_PERIOD.end
+    )
+    letter_format = LetterFormat.CAPITAL if capital and paid_in else LetterFormat.ONE
     items: dict[str, Any] = {}
     for key in LetterItems.model_fields:
-        if key == "other":
+        if letter_format is LetterFormat.CAPITAL:  # its contributions; the standard items do not apply
+            items[key] = (
+                Item(entries=paid_in) if key == "capital_contributions" else Item(not_applicable=True)
+            )
+            continue
+        if key in ("other", "capital_contributions"):
             entries: tuple[Any, ...] = ()
         elif key == "closed_accounts":
             entries = snapshot.closed_in_period(AUDIT_PERIOD)
@@ -184,7 +205,7 @@ def compose(
             entries = getattr(snapshot, key)
         items[key] = Item(entries=entries) if entries else Item(not_applicable=True)
     deposits: list[DepositAccount] = list(snapshot.deposits)
-    if exception and deposits:
+    if exception and deposits and letter_format is LetterFormat.ONE:
         first = deposits[0]
         deposits[0] = first.model_copy(update={"balance": (first.balance or Decimal(0)) + Decimal("1234.56")})
         items["deposits"] = Item(entries=tuple(deposits))
@@ -201,7 +222,7 @@ def compose(
         items["deposits"] = Item(entries=(*deposits, undated))
     return ConfirmationLetter(
         letter_id=new_letter_id(),
-        format=LetterFormat.ONE,
+        format=letter_format,
         reference_date=REFERENCE_DATE,
         issued_on=date.today(),
         audit_period=AUDIT_PERIOD,
@@ -343,6 +364,7 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
                 numbers[customer.bank.name],
                 exception=exception,
                 incomplete=index == 7,
+                capital=index == CAPITAL_AT,
             )
             season.letters[letter.letter_id] = (letter, customer)
             if exception:
@@ -461,12 +483,14 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
     ids = set(season.letters)
     letters = _firm_letters(network, ids)
     statuses = {letter_id: x.status for letter_id, x in letters.items()}
-    exceptions = 0
-    for letter_id, (_, customer) in season.letters.items():
+    exceptions = capital_confirmed = 0
+    for letter_id, (letter, customer) in season.letters.items():
         if statuses.get(letter_id) == "CLOSED":
             with customer.firm.sdk("auditor") as client:
                 reply = client.get_reply(letter_id).reply
             exceptions += any(item.status == "exception" for _, item in reply.items.by_key())
+            confirmed = reply.conclusion is Conclusion.CONFIRMED
+            capital_confirmed += letter.format is LetterFormat.CAPITAL and confirmed
     regulator = network.by_role("regulator")[0]
     with regulator.client("analyst") as client:
         stats = network.wait_until(
@@ -481,6 +505,7 @@ def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSumm
         median_reply_seconds=stats["median_reply_seconds"],
         p95_reply_seconds=stats["p95_reply_seconds"],
         exceptions=exceptions,
+        capital_confirmed=capital_confirmed,
         # past the firm's due time (the contract's isOverdue); the regulator's overdue counts only
         # the bank's statutory deadlines
         overdue=sum(x.overdue for x in letters.values()),
@@ -537,6 +562,7 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
         "reply time, median / p95", f"{summary.median_reply_seconds} s / {summary.p95_reply_seconds} s"
     )
     table.add_row("replies with exceptions", str(summary.exceptions))
+    table.add_row("验资 letters confirmed", str(summary.capital_confirmed))
     table.add_row("overdue (awaiting the auditee)", str(summary.overdue))
     table.add_row(
         "evidence verified offline",

@@ -36,6 +36,7 @@ def _check(network: LocalNetwork, summary: DemoSummary) -> None:
     overdue = sum(chain.confirmations.is_overdue(letter_id) for letter_id in requested)
     assert summary.overdue == overdue > 0
     assert 0 < summary.exceptions < summary.replied
+    assert summary.capital_confirmed == 1  # the season's 验资 letter, answered from the core's credits
     regulator = network.by_role("regulator")[0]
     with regulator.client("analyst") as client:
         stats = client.get("/v1/statistics/summary").json()
