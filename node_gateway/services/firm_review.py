@@ -98,15 +98,15 @@ def check_acceptance(node: Node, session: Session, letter_ids: Sequence[str], us
         _not_the_preparer(letter_row(session, letter_id), user, "acceptance")
 
 
-def _refused_on_chain(session: Session, letter_ids: Sequence[str]) -> set[str]:
-    """Those of the letters whose submitted authorisation (or refusal) the chain refused: its
-    outbox step failed for good."""
+def _answer_on_its_way(session: Session, letter_ids: Sequence[str]) -> set[str]:
+    """Those of the letters with a submitted authorisation (or refusal) that the chain has not
+    refused: its outbox step pending or done, not failed for good."""
     return set(
         session.scalars(
             select(OutboxTransaction.letter_id).where(
                 OutboxTransaction.letter_id.in_(letter_ids),
                 OutboxTransaction.step.in_(AUTHORISATION_STEPS),
-                OutboxTransaction.state == "failed",
+                OutboxTransaction.state != "failed",
             )
         )
     )
@@ -132,9 +132,9 @@ def return_unauthorised(node: Node, session: Session, now: int) -> list[str]:
         )
     ).all()
     # Submitted, an authorisation (or refusal) is on its way to the chain and the letter stays;
-    # unless the chain refused it (a revoked mandate, …): then none reached the letter.
-    refused = _refused_on_chain(session, [row.letter_id for row in rows])
-    rows = [row for row in rows if row.authorisation is None or row.letter_id in refused]
+    # one the chain refused (a revoked mandate, …) reached nothing, unless another followed it.
+    on_its_way = _answer_on_its_way(session, [row.letter_id for row in rows])
+    rows = [row for row in rows if row.letter_id not in on_its_way]
     words = f"被审计单位自发函之日起{days}日内未授权，本所系统已自动退回该询证函。"
     for row in rows:
         row.returned = NOT_AUTHORISED_IN_TIME

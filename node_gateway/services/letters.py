@@ -425,7 +425,9 @@ def submit_authorisation(
             "signature": to_hex(signature),
             "proof": proof,
         }
-        steps.append((f"{step}:{row.letter_id}", step, payload, row.letter_id))
+        # Keyed by its nonce too: the same signed document again is a no-op, while another one,
+        # after the chain refused the first (a mandate revoked meanwhile), is sent in its turn.
+        steps.append((f"{step}:{row.letter_id}:{auth.nonce}", step, payload, row.letter_id))
     enqueue_steps(session, steps)
     return signer
 
