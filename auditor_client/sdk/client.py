@@ -162,7 +162,7 @@ class Endpoints:
 
     @staticmethod
     def submit_authorisation(signed: SignedAuthorisation) -> Call[AuthorisationAccepted]:
-        # The gateway keys the step by letter, so a repeated submission queues nothing twice.
+        # The gateway keys the step by letter and nonce, so a repeated submission queues nothing twice.
         return Call(
             "POST",
             "/v1/authorisations",
