@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from gateway.api_apps import Gateway, client, gateway, signed_authorisation
+from gateway.api_apps import Gateway, client, gateway
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -25,7 +25,7 @@ from confirmnet.cli import app
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
 from node_gateway.errors import NodeGatewayError
-from node_gateway.protocol.documents import AuditFirm, Bank, ChainReference, FollowUpMessage, WithdrawalReason
+from node_gateway.protocol.documents import ChainReference, FollowUpMessage, WithdrawalReason
 from node_gateway.protocol.envelopes import Envelope, seal
 from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
@@ -37,6 +37,7 @@ from node_gateway.services.outbox import TransactionOutbox
 from node_gateway.storage.models import ChainEventRow, NoticeRow, OutboxDelivery, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 from web.test_bank_pages import PASSWORD, sign_in
+from web.test_firm_refusal_words import Firm
 
 if TYPE_CHECKING:
     from conftest import Chain
@@ -49,10 +50,16 @@ REASON = "被审计单位变更了审计范围，该账户不再函证，特此�
 
 @dataclass
 class Pair:
-    firm: Gateway
+    auditor: Firm  # the firm's gateway and API, as the refusal's tests drive it
     bank: Gateway
-    http: TestClient  # the firm's API
-    salt: str
+
+    @property
+    def firm(self) -> Gateway:
+        return self.auditor.gw
+
+    @property
+    def http(self) -> TestClient:
+        return self.auditor.http
 
     def settle(self) -> None:
         """Runs both gateways' outboxes and indexers, and the firm's deliveries into the bank's
@@ -69,32 +76,14 @@ class Pair:
             pass
 
     def requested(self) -> str:
-        deployed = self.firm.deployment
-        letter = sample_letter(
-            audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
-            bank=Bank(member_no=deployed.bank.member_id, name="东海银行"),
-        )
-        body = {
-            "letters": [{"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": self.salt}]
-        }
-        response = self.http.post("/v1/letters", json=body, headers=self.firm.auth("auditor"))
-        assert response.status_code == 201, response.text
+        letter_id = self.auditor.requested()
         self.settle()
-        return letter.letter_id
+        return letter_id
 
     def authorised(self) -> str:
         """A letter the auditee authorised: the firm delivered it to the bank."""
         letter_id = self.requested()
-        request = {"letter_ids": [letter_id]}
-        bundle = self.http.post(
-            "/v1/authorisations/requests", json=request, headers=self.firm.auth("auditor")
-        )
-        assert bundle.status_code == 200, bundle.text
-        body = signed_authorisation(bundle.json(), self.firm.deployment.signer)
-        assert (
-            self.http.post("/v1/authorisations", json=body, headers=self.firm.auth("auditee")).status_code
-            == 202
-        )
+        assert self.auditor.submit(self.auditor.signed(letter_id, None)).status_code == 202
         self.settle()
         return letter_id
 
@@ -127,7 +116,7 @@ def pair(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         with gw.node.db.session() as session:
             create_user(session, gw.kind, "wang", {role}, password=PASSWORD)
             set_password(session, "wang", PASSWORD, one_time=False)
-    yield Pair(firm, bank, client(firm.app), to_hex(salt))
+    yield Pair(Firm(firm, client(firm.app), to_hex(salt)), bank)
     firm.node.db.dispose()
     bank.node.db.dispose()
 
