@@ -10,17 +10,19 @@ envelope again is a no-op, other words for the same step are refused, and so is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from gateway.api_apps import Gateway, client, gateway
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from auditor_client.cli import auditor as auditor_cli
-from auditor_client.sdk import Client
+from auditor_client.sdk import AsyncClient, Client
 from confirmnet.cli import app
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
@@ -366,6 +368,23 @@ def test_the_sdk_sends_a_message_and_a_reason(pair: Pair) -> None:
     assert (view.status, view.withdrawal_reason) == ("WITHDRAWN", REASON)
     bank_view = pair.view(pair.bank, letter_id)
     assert (bank_view["follow_ups"][0]["message"], bank_view["withdrawal_reason"]) == (FIRST, REASON)
+
+
+def test_the_async_sdk_sends_a_message_and_a_reason(pair: Pair) -> None:
+    letter_id = pair.authorised()
+
+    async def follow_up_then_withdraw() -> None:
+        transport = httpx.ASGITransport(app=pair.firm.app)
+        async with AsyncClient(
+            "http://firm.test", api_key=pair.firm.keys["auditor"], transport=transport
+        ) as api:
+            assert (await api.follow_up(letter_id, message=SECOND)).queued == "follow_up"
+            assert (await api.withdraw(letter_id, reason_text=REASON)).queued == "withdraw"
+
+    asyncio.run(follow_up_then_withdraw())
+    pair.settle()
+    bank_view = pair.view(pair.bank, letter_id)
+    assert (bank_view["follow_ups"][0]["message"], bank_view["withdrawal_reason"]) == (SECOND, REASON)
 
 
 def test_the_cli_takes_a_message_and_a_reason_text(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
