@@ -3,16 +3,19 @@
 A letter is compliant when (in this order, the first failure decides the code):
 1. it comes from an active audit firm, the one that requested it on chain, and names this bank
    (``NOT_FROM_AUDIT_FIRM``; a letter naming another bank is ``OTHER``);
-2. it is complete per the standard template (``INCOMPLETE``): in format one no item is blank and
+2. its format is one the business rules this bank published accept (``FORMAT_NOT_ACCEPTED``; a
+   bank that published none accepts every format). The firm's gateway refuses such a letter
+   already where it holds the rules; this catches one sent before it did;
+3. it is complete per the standard template (``INCOMPLETE``): in format one no item is blank and
    every figure is stated, and the template's columns are filled — a time or structured deposit
    states its start and end dates (起止日期), a loan or entrusted loan its interest rate (利率);
-3. its reference date is sane (``REFERENCE_DATE_INVALID``): not after the day it is checked nor
+4. its reference date is sane (``REFERENCE_DATE_INVALID``): not after the day it is checked nor
    after the letter's issue date, and at most ``MAX_REFERENCE_AGE_YEARS`` years back; nor is the
    letter issued in the future;
-4. the auditee is the one named (``UNKNOWN_CUSTOMER``): the auditee reference the firm recorded on
+5. the auditee is the one named (``UNKNOWN_CUSTOMER``): the auditee reference the firm recorded on
    chain is this bank's reference for the letter's registration code. An auditee the core does
    not know is no reason to reject: the bank answers that it holds no relationship (a reply);
-5. the authorisation is valid (``AUTHORISATION_INVALID``): the signer who authorised it on chain
+6. the authorisation is valid (``AUTHORISATION_INVALID``): the signer who authorised it on chain
    still holds a valid, unrevoked mandate of this bank for the customer.
 
 The check itself is a pure function of the letter and the facts read about it, so each rule is
@@ -25,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from node_gateway.protocol.bank_rules import FORMAT_NAMES
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     DepositType,
@@ -54,6 +58,8 @@ class LetterFacts:
     mandate_revoked: bool  # revoked here, perhaps not yet on chain
     now: int  # unix seconds
     today: date  # in China
+    # The formats the business rules this bank published accept; None: it published none.
+    formats_accepted: tuple[LetterFormat, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,13 @@ def check_letter(letter: ConfirmationLetter, facts: LetterFacts) -> ComplianceRe
         )
     if letter.bank.member_no != facts.bank_member_no:
         return ComplianceResult(RejectionReason.OTHER, "the letter is addressed to another bank")
+    if facts.formats_accepted is not None and letter.format not in facts.formats_accepted:
+        accepted = ", ".join(f"{FORMAT_NAMES[f]} ({f.value})" for f in facts.formats_accepted)
+        return ComplianceResult(
+            RejectionReason.FORMAT_NOT_ACCEPTED,
+            f"a letter in {FORMAT_NAMES[letter.format]} ({letter.format.value}); this bank's published "
+            f"rules accept {accepted} only",
+        )
     if problems := incompleteness(letter):
         return ComplianceResult(RejectionReason.INCOMPLETE, "; ".join(problems)[:2000])
     if problem := reference_date_problem(letter, facts.today):

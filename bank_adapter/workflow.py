@@ -69,6 +69,7 @@ from node_gateway.protocol.documents import (
     quoted_number,
 )
 from node_gateway.protocol.hashing import from_hex
+from node_gateway.services.bank_rules import kept_rules
 from node_gateway.services.facade import LetterRecord, Letters
 from node_gateway.services.notices import send_notice
 
@@ -167,6 +168,7 @@ def letter_facts(
         known = core.customer(code) is not None
     except CoreBankingError as exc:
         raise CoreUnavailable(str(exc)) from exc
+    published = kept_rules(session, node.member_id())  # the rules this bank published, if any
     return LetterFacts(
         bank_member_no=node.member_id(),
         requested_by=row.firm,
@@ -180,6 +182,7 @@ def letter_facts(
         mandate_revoked=mandate is not None and mandate.revoked,
         now=int(time.time()),
         today=today(),
+        formats_accepted=None if published is None else tuple(published.rules.formats),
     )
 
 

@@ -109,3 +109,19 @@ def test_the_first_failing_rule_decides() -> None:
     letter = _deposits(sample_letter(), 2, start_date=None, end_date=None)
     assert _check(letter, customer_known=False).reason is RejectionReason.INCOMPLETE
     assert _check(letter, requester_is_active_firm=False).reason is RejectionReason.NOT_FROM_AUDIT_FIRM
+
+
+def test_a_format_the_bank_s_published_rules_do_not_accept_is_rejected() -> None:
+    capital = sample_letter(letter_format=LetterFormat.CAPITAL)
+    result = _check(capital, formats_accepted=(LetterFormat.ONE, LetterFormat.TWO))
+    assert (result.passed, result.reason) == (False, RejectionReason.FORMAT_NOT_ACCEPTED)
+    assert result.detail == (
+        "a letter in 验资 (capital); this bank's published rules accept 格式一 (one), 格式二 (two) only"
+    )
+    assert _check(capital, formats_accepted=(LetterFormat.CAPITAL,)).passed
+    assert _check(capital).passed  # no rules published: every format
+    # Before completeness: a format the bank does not take is answered by that, not by its gaps.
+    incomplete = _deposits(sample_letter(), 2, start_date=None, end_date=None)
+    assert (
+        _check(incomplete, formats_accepted=(LetterFormat.TWO,)).reason is RejectionReason.FORMAT_NOT_ACCEPTED
+    )

@@ -1,15 +1,15 @@
-"""A bank's published rules through the audit firm's tools, and the firm holding its letters to
-them, over real HTTP between gateway processes on anvil: this module's own bank (its rules touch no
-other module's) publishes that it accepts format one only; the firm's SDK (sync and async) and
-``confirmnet auditor bank-rules`` show them as the bank signed them; a 验资 or a format-two letter
-to that bank is refused as it is created (``format_not_accepted``), a format-one letter is not
-refused for its format."""
+"""A bank's published rules through the audit firm's tools, and both parties holding letters to
+them, over real HTTP between gateway processes on anvil. This module's own bank (with a core bank,
+its rules touching no other module's) publishes that it accepts format one only: a format-two
+letter the firm sent before it did is rejected by the bank on arrival (FORMAT_NOT_ACCEPTED, with
+its notice); the firm's SDK (sync and async) and ``confirmnet auditor bank-rules`` show the rules
+as the bank signed them; a 验资 or a format-two letter to that bank is then refused as it is
+created (``format_not_accepted``), a format-one letter not for its format."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,14 +18,26 @@ from typer.testing import CliRunner
 from auditor_client.sdk import AsyncClient, BankRules, InvalidRequest, LetterDraft
 from confirmnet.cli import app
 from node_gateway.protocol.bank_rules import SignedBankRules
-from node_gateway.protocol.documents import AuditFirm, Bank, LetterFormat, uscc
+from node_gateway.protocol.documents import (
+    Auditee,
+    AuditFirm,
+    Bank,
+    LetterFormat,
+    RejectionReason,
+    uscc,
+)
 from node_gateway.protocol.hashing import new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
 
-from .flows import member_id, ok
-from .harness import Consortium, Gateway, cli_gateway
+from . import test_bank_adapter
+from .flows import letter_view, member_id, ok, request, sign_and_submit, wait_status
+from .harness import Consortium
+from .test_bank_adapter import AdapterBank, _customer
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+adapter_bank = test_bank_adapter.adapter_bank  # the bank with a core bank, as that module's tests have it
+ADAPTER_BANK = ("南岸银行", uscc("91330000MA2B7N4K1"))  # this module's own
 
 RULES: dict[str, Any] = {
     "items": ["deposits", "loans"],
@@ -36,27 +48,48 @@ RULES: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def rules_bank(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """This module's own bank, admitted, with its rules published: format one only."""
-    base = tmp_path_factory.mktemp("rules-bank")
-    gateway = cli_gateway(
-        "bank", "南岸银行", uscc("91330000MA2B7N4K1"), base / "gateway", consortium.network_file
-    )
-    gateway.init()
-    gateway.start()
-    try:
-        consortium.admit(gateway)
-        with gateway.client("admin") as admin:
+def _publish(bank: AdapterBank) -> None:
+    """The bank's admin publishes its rules, once: the firm may keep the first publication for an
+    hour, so it is the only one."""
+    with bank.gateway.client("admin") as admin:
+        if admin.get("/v1/bank/rules").status_code == 404:
             ok(admin.put("/v1/bank/rules", json=RULES))
-        yield gateway
-    finally:
-        gateway.stop()
 
 
-def test_the_firm_s_tools_show_a_bank_s_rules(consortium: Consortium, rules_bank: Gateway) -> None:
-    bank_no = member_id(rules_bank)
-    with rules_bank.client("admin") as admin:
+@pytest.fixture
+def rules_bank(adapter_bank: AdapterBank) -> AdapterBank:
+    """The bank, its rules published."""
+    _publish(adapter_bank)
+    return adapter_bank
+
+
+def test_a_letter_sent_before_the_rules_is_rejected_by_the_bank(
+    consortium: Consortium, adapter_bank: AdapterBank
+) -> None:
+    customer = _customer(consortium, adapter_bank, uscc("91330000MA2B7N5C1"), "杭州南岸精工机械有限公司")
+    letter = sample_letter(
+        letter_format=LetterFormat.TWO,
+        audit_firm=AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name),
+        bank=Bank(member_no=adapter_bank.member_no, name=adapter_bank.gateway.name),
+        auditee=Auditee(name=customer.name, registration_code=customer.registration_code),
+    )
+    request(consortium, [letter], customer)  # the firm holds no rules of the bank yet: it goes out
+    _publish(adapter_bank)
+    sign_and_submit(consortium, [letter.letter_id], customer.signer)
+    wait_status(consortium.firm, "auditor", letter.letter_id, "REJECTED")
+    assert (
+        letter_view(consortium.firm, "auditor", letter.letter_id)["reason"]
+        == RejectionReason.FORMAT_NOT_ACCEPTED
+    )
+    with consortium.firm.sdk("auditor") as auditor:
+        notice = auditor.get_notice(letter.letter_id)
+    assert notice.reason == RejectionReason.FORMAT_NOT_ACCEPTED
+    assert "accept 格式一 (one) only" in notice.detail
+
+
+def test_the_firm_s_tools_show_a_bank_s_rules(consortium: Consortium, rules_bank: AdapterBank) -> None:
+    bank_no = rules_bank.member_no
+    with rules_bank.gateway.client("admin") as admin:
         published = SignedBankRules.model_validate(ok(admin.get("/v1/bank/rules"))).rules
     with consortium.firm.sdk("auditor") as auditor:
         assert auditor.bank_rules(bank_no) == published
@@ -91,9 +124,9 @@ def test_the_firm_s_tools_show_a_bank_s_rules(consortium: Consortium, rules_bank
 
 
 def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(
-    consortium: Consortium, rules_bank: Gateway
+    consortium: Consortium, rules_bank: AdapterBank
 ) -> None:
-    bank_no = member_id(rules_bank)
+    bank_no = rules_bank.member_no
     firm = AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name)
     salt = to_hex(
         new_salt()
@@ -101,7 +134,9 @@ def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(
 
     def draft(letter_format: LetterFormat) -> LetterDraft:
         letter = sample_letter(
-            letter_format=letter_format, audit_firm=firm, bank=Bank(member_no=bank_no, name=rules_bank.name)
+            letter_format=letter_format,
+            audit_firm=firm,
+            bank=Bank(member_no=bank_no, name=rules_bank.gateway.name),
         )
         return LetterDraft(letter=letter, auditee_salt=salt)
 
