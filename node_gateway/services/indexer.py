@@ -32,7 +32,7 @@ from node_gateway.services.notices import (
     WITHDRAWAL,
     FirmWordsKind,
     firm_words_recorded,
-    follow_up_requested_as,
+    follow_up_asked_as,
 )
 from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow, NoticeRow
 
@@ -235,9 +235,10 @@ class Indexer:
                 )
                 or 0
             )
-            if ordinal not in follow_up_requested_as(session, row.letter_id, event.transaction_hash):
-                # Not the follow-up this firm numbered so (its steps reached the chain out of
-                # order): a message is not attached to another follow-up than it was written for.
+            if follow_up_asked_as(session, event) != ordinal:
+                # Not the follow-up this firm numbered so (one asked before it failed, or they
+                # reached the chain out of order): a message goes with the follow-up it was
+                # written for or not at all.
                 if session.get(NoticeRow, (row.letter_id, FOLLOW_UP, ordinal)) is not None:
                     log.warning("follow-up %s of %s is not the one asked as such", ordinal, row.letter_id)
                 return

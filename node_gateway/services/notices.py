@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import Letter, LetterStatus
@@ -157,13 +157,19 @@ def refusal_words(node: Node, session: Session, letter_id: str) -> str | None:
 
 def keep_follow_up_message(node: Node, session: Session, letter_id: str, ordinal: int, message: str) -> None:
     """Keeps the firm's message with its ``ordinal``-th follow-up of the letter, in the caller's
-    transaction (the one that queues the follow-up step)."""
+    transaction (the one that queues the follow-up step). A message kept under that ordinal for a
+    follow-up that never reached the chain (its step failed, so the ordinal is asked again) is
+    replaced."""
     words = FollowUpMessage(
         letter_id=letter_id, firm_member_no=node.member_id(), ordinal=ordinal, message=message
     )
-    if session.get(NoticeRow, (letter_id, FOLLOW_UP, ordinal)) is not None:
-        raise Conflict(f"letter {letter_id} has a follow-up {ordinal} already; ask again")
-    _add_words(node, session, words, node.member_id())
+    existing = session.get(NoticeRow, (letter_id, FOLLOW_UP, ordinal))
+    if existing is None:
+        _add_words(node, session, words, node.member_id())
+    elif _open_words(node, existing).recorded is None:
+        existing.sealed = _sealed_words(node, words)
+    else:
+        raise Conflict(f"letter {letter_id} has a follow-up {ordinal} on chain already; ask again")
 
 
 def keep_withdrawal_reason(
@@ -195,9 +201,13 @@ def _key(words: FirmWords) -> tuple[FirmWordsKind, int]:
     return (FOLLOW_UP, words.ordinal) if isinstance(words, FollowUpMessage) else (WITHDRAWAL, 0)
 
 
+def _sealed_words(node: Node, words: FirmWords) -> bytes:
+    return node.vault.seal(words.letter_id, _key(words)[0], StoredDocument(canonical_bytes(words), b""))
+
+
 def _add_words(node: Node, session: Session, words: FirmWords, sender: int) -> None:
     kind, ordinal = _key(words)
-    sealed = node.vault.seal(words.letter_id, kind, StoredDocument(canonical_bytes(words), b""))
+    sealed = _sealed_words(node, words)
     session.add(
         NoticeRow(letter_id=words.letter_id, kind=kind, ordinal=ordinal, sender=sender, sealed=sealed)
     )
@@ -213,16 +223,31 @@ def parse_firm_words(kind: FirmWordsKind, canonical: bytes) -> FirmWords:
     return parse_follow_up(canonical) if kind == FOLLOW_UP else parse_withdrawal(canonical)
 
 
-def follow_up_requested_as(session: Session, letter_id: str, transaction_hash: str) -> set[int]:
-    """The ordinals this firm gave the follow-ups of the letter it sent in that transaction."""
-    payloads = session.scalars(
-        select(OutboxTransaction.payload).where(
-            OutboxTransaction.letter_id == letter_id,
-            OutboxTransaction.step == "follow_up",
-            OutboxTransaction.transaction_hash == transaction_hash,
+def follow_up_asked_as(session: Session, event: ChainEventRow) -> int | None:
+    """The ordinal this firm gave the follow-up that ``event`` records: the one its outbox sent in
+    that transaction at the event's place among the letter's follow-ups there (a bundle keeps
+    the order of its steps); None if it sent none there (another gateway's, or lost track)."""
+    position = session.scalar(
+        select(func.count()).where(
+            ChainEventRow.transaction_hash == event.transaction_hash,
+            ChainEventRow.letter_id == event.letter_id,
+            ChainEventRow.name == "LetterFollowedUp",
+            ChainEventRow.log_index <= event.log_index,
         )
     )
-    return {int(payload.get("ordinal", 0)) for payload in payloads}
+    payloads = session.scalars(
+        select(OutboxTransaction.payload)
+        .where(
+            OutboxTransaction.letter_id == event.letter_id,
+            OutboxTransaction.step == "follow_up",
+            OutboxTransaction.transaction_hash == event.transaction_hash,
+        )
+        .order_by(OutboxTransaction.id)
+    ).all()
+    if not position or position > len(payloads):
+        return None
+    asked = payloads[position - 1].get("ordinal")
+    return None if asked is None else int(asked)
 
 
 def firm_words_recorded(
@@ -244,7 +269,7 @@ def firm_words_recorded(
     words = _open_words(node, notice)
     if words.recorded is None:
         words = words.model_copy(update={"recorded": recorded})
-        notice.sealed = node.vault.seal(row.letter_id, kind, StoredDocument(canonical_bytes(words), b""))
+        notice.sealed = _sealed_words(node, words)
     if to_bank:
         enqueue_delivery(
             session,

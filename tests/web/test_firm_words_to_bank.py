@@ -231,6 +231,41 @@ def test_words_about_a_letter_the_bank_never_received_stay_at_the_firm(pair: Pai
     assert (bank_view["follow_ups"][0]["message"], bank_view["withdrawal_reason"]) == (None, None)
 
 
+def test_a_message_goes_with_the_follow_up_that_reached_the_chain(pair: Pair) -> None:
+    """A follow-up whose step failed (given up before the chain) leaves its ordinal to the next
+    one and its message to that one's; a follow-up the firm numbered otherwise than the chain
+    (here: its step's record altered) keeps its message at the firm."""
+    letter_id = pair.authorised()
+    assert pair.post(letter_id, "follow-up", {"message": "从未上链的催函"}).status_code == 202
+    with pair.firm.node.db.session() as session:
+        (lost,) = session.scalars(
+            select(OutboxTransaction).where(
+                OutboxTransaction.letter_id == letter_id, OutboxTransaction.step == "follow_up"
+            )
+        )
+        lost.state = "failed"
+    assert pair.post(letter_id, "follow-up", {"message": FIRST}).status_code == 202
+    assert pair.post(letter_id, "follow-up", {"message": SECOND}).status_code == 202
+    with pair.firm.node.db.session() as session:
+        asked = session.scalars(
+            select(OutboxTransaction)
+            .where(OutboxTransaction.letter_id == letter_id, OutboxTransaction.state == "pending")
+            .order_by(OutboxTransaction.id)
+        ).all()
+        assert [row.payload["ordinal"] for row in asked] == [1, 2]
+        asked[1].payload = {**asked[1].payload, "ordinal": 7}  # numbered otherwise than the chain will
+    pair.settle()
+    firm_view = pair.view(pair.firm, letter_id)
+    assert [(f["ordinal"], f["message"], f["delivery"]) for f in firm_view["follow_ups"]] == [
+        (1, FIRST, "done"),
+        (2, SECOND, None),
+    ]
+    assert [(f["ordinal"], f["message"]) for f in pair.view(pair.bank, letter_id)["follow_ups"]] == [
+        (1, FIRST),
+        (2, None),
+    ]
+
+
 def test_forged_words_are_refused_with_their_codes(pair: Pair) -> None:
     letter_id = pair.authorised()
     assert pair.post(letter_id, "follow-up", {"message": FIRST}).status_code == 202
