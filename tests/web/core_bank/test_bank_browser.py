@@ -1,6 +1,7 @@
 """The bank's pages in headless Chromium against real gateways on anvil: an operator, an audit
-firm and a bank with a core bank (manual approval), as ``confirmnet.launcher`` runs them; web
-users added with ``confirmnet gateway add-user --password-file``.
+firm and a bank with a core bank (manual approval), as ``confirmnet.launcher`` runs them
+(``core_bank_network`` of this directory's conftest.py); web users added with ``confirmnet
+gateway add-user --password-file``.
 
 The firm sends two letters: one whose first deposit balance the core bank does not hold, one that
 matches. The system drafts both; a draft with an exception waits for people. A preparer signs in,
@@ -14,7 +15,6 @@ is no reviewer, and a form without its CSRF token. Writes ``docs/screenshots/ban
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -25,10 +25,11 @@ from integration.flows import ok, request, sign_and_submit, wait_status
 from integration.harness import Consortium, wait_until
 
 from bank_adapter.deadlines import Deadlines, today, working_days_between
-from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
+from confirmnet.launcher import Gateway
 from node_gateway.protocol.documents import ConfirmationLetter
 
-from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, letters_with_an_exception, sign_in
+from ..conftest import SCREENSHOTS, TIMEOUT_MS, add_user, letters_with_an_exception, sign_in
+from .conftest import CoreBankNetwork
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -57,37 +58,20 @@ def _stage(bank: Gateway, letter_id: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankNetwork]:
-    base = tmp_path_factory.mktemp("bank-web")
-    core_url = f"sqlite:///{base / 'core.db'}"
-    members = [
-        MemberSpec("operator", "中国银行业协会", "51100000500000074H"),
-        MemberSpec("audit_firm", "明鉴会计师事务所", "91310000MA1FL0TE5Q"),
-        MemberSpec("bank", "东海银行", "91310000132206210U", env={"CONFIRMNET_CORE_BANKING_URL": core_url}),
-    ]
-    local = LocalNetwork(base, members, passphrase="bank browser tests' passphrase, used nowhere else")
-    try:
-        local.start()
-    except Exception:
-        local.stop()
-        raise
-    try:
-        consortium, bank = Consortium(local), local.gateways[2]
-        password_file = base / "password.txt"
-        password_file.write_text(PASSWORD + "\n")
-        for name, role in ((PREPARER, "preparer"), (REVIEWER, "reviewer"), (OFFICER, "officer")):
-            add_user(bank, name, role, password_file)
-        auditee, changed, clean = letters_with_an_exception(consortium, core_url)
-        request(consortium, [changed, clean], auditee)
-        sign_and_submit(consortium, [changed.letter_id, clean.letter_id], auditee.signer)
+def network(core_bank_network: CoreBankNetwork) -> BankNetwork:
+    consortium = core_bank_network.consortium
+    bank = consortium.bank
+    for name, role in ((PREPARER, "preparer"), (REVIEWER, "reviewer"), (OFFICER, "officer")):
+        add_user(bank, name, role, core_bank_network.password_file)
+    auditee, changed, clean = letters_with_an_exception(consortium, core_bank_network.core_url)
+    request(consortium, [changed, clean], auditee)
+    sign_and_submit(consortium, [changed.letter_id, clean.letter_id], auditee.signer)
 
-        def drafted() -> bool:
-            return all(_stage(bank, x.letter_id) == "awaiting_review" for x in (changed, clean))
+    def drafted() -> bool:
+        return all(_stage(bank, x.letter_id) == "awaiting_review" for x in (changed, clean))
 
-        wait_until(drafted, 60, "the system's drafts")
-        yield BankNetwork(consortium, bank, changed, clean)
-    finally:
-        local.stop()
+    wait_until(drafted, 60, "the system's drafts")
+    return BankNetwork(consortium, bank, changed, clean)
 
 
 def test_a_preparer_drafts_and_a_reviewer_approves_a_reply_with_an_exception(

@@ -1,11 +1,11 @@
 """The banks' business rules above the composer, in headless Chromium against real gateways on
 anvil: the bank's admin publishes them, the firm's gateway fetches and checks them (its auditors'
 API asks first; the housekeeping would within minutes), and the auditor opens the bank's rules
-before writing. Writes ``docs/screenshots/firm-bank-rules.png``, 1280×800."""
+before writing (``core_bank_network`` of this directory's conftest.py). Writes
+``docs/screenshots/firm-bank-rules.png``, 1280×800."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,36 +13,18 @@ from integration.flows import member_id, ok
 from integration.harness import Consortium
 from integration.test_bank_rules import RULES
 
-from confirmnet.launcher import LocalNetwork, MemberSpec
-
-from .conftest import PASSWORD, SCREENSHOTS, add_user, sign_in
+from ..conftest import SCREENSHOTS, sign_in
+from .conftest import AUDITOR, CoreBankNetwork
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-AUDITOR = "王审计"
-
 
 @pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    base = tmp_path_factory.mktemp("bank-rules-web")
-    members = [
-        MemberSpec("operator", "中国银行业协会", "51100000500000074H"),
-        MemberSpec("audit_firm", "明鉴会计师事务所", "91310000MA1FL0TE5Q"),
-        MemberSpec("bank", "东海银行", "91310000132206210U"),
-    ]
-    local = LocalNetwork(base, members, passphrase="bank rules browser tests' passphrase, used nowhere else")
-    try:
-        local.start()
-        password_file = base / "password.txt"
-        password_file.write_text(PASSWORD + "\n")
-        consortium = Consortium(local)
-        add_user(consortium.firm, AUDITOR, "auditor", password_file)
-        yield consortium
-    finally:
-        local.stop()
+def consortium(core_bank_network: CoreBankNetwork) -> Consortium:
+    return core_bank_network.consortium
 
 
 def test_the_auditor_reads_the_banks_rules_before_writing(consortium: Consortium, page: Page) -> None:

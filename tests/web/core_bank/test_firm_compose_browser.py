@@ -1,5 +1,6 @@
 """The audit firm's letter composer and bulk upload in headless Chromium against real gateways on
-anvil (an operator, an audit firm and a bank, as ``confirmnet.launcher`` runs them).
+anvil (an operator, an audit firm and a bank, as ``confirmnet.launcher`` runs them:
+``core_bank_network`` of this directory's conftest.py).
 
 The auditor composes a format-one letter by clicking: the bank chosen from the network's banks, a
 row added to deposits and to loans (the sample letter's first entries), a balance mistyped and shown
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -23,19 +23,19 @@ import pytest
 from integration.flows import Customer, member_id, new_auditee, ok
 from integration.harness import Consortium
 
-from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
+from confirmnet.launcher import Gateway
 from node_gateway.protocol.documents import STANDARD_ITEMS, ItemKey
 from node_gateway.protocol.workbook import COLUMNS
 
-from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
-from .test_firm_compose import CHOSEN, entry_cells, sample_entries
+from ..conftest import SCREENSHOTS, TIMEOUT_MS, sign_in
+from ..test_firm_compose import CHOSEN, entry_cells, sample_entries
+from .conftest import AUDITOR, CoreBankNetwork
 
 if TYPE_CHECKING:
     from playwright.sync_api import FilePayload, Page
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-AUDITOR = "王审计"
 UPLOADED = 120  # letters in the workbook: sent in batches while the page shows the progress
 
 
@@ -50,32 +50,9 @@ class ComposeNetwork:
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeNetwork]:
-    base = tmp_path_factory.mktemp("firm-compose-web")
-    members = [
-        MemberSpec("operator", "中国银行业协会", "51100000500000074H"),
-        MemberSpec("audit_firm", "明鉴会计师事务所", "91310000MA1FL0TE5Q"),
-        MemberSpec(
-            "bank",
-            "东海银行",
-            "91310000132206210U",
-            env={"CONFIRMNET_CORE_BANKING_URL": f"sqlite:///{base / 'core.db'}"},
-        ),
-    ]
-    local = LocalNetwork(base, members, passphrase="composer browser tests' passphrase, used nowhere else")
-    try:
-        local.start()
-    except Exception:
-        local.stop()
-        raise
-    try:
-        consortium = Consortium(local)
-        password_file = base / "password.txt"
-        password_file.write_text(PASSWORD + "\n")
-        add_user(consortium.firm, AUDITOR, "auditor", password_file)
-        yield ComposeNetwork(consortium, new_auditee(consortium, 7))
-    finally:
-        local.stop()
+def network(core_bank_network: CoreBankNetwork) -> ComposeNetwork:
+    consortium = core_bank_network.consortium
+    return ComposeNetwork(consortium, new_auditee(consortium, 7))
 
 
 def _fits_a_tablet(page: Page) -> None:

@@ -1,6 +1,7 @@
-"""The operator's pages in headless Chromium against real gateways on anvil: an operator and a
-bank (``confirmnet.launcher``, as the demo runs them), web users added with ``confirmnet gateway
-add-user --password-file``.
+"""The operator's pages in headless Chromium against real gateways on anvil
+(``confirmnet.launcher``, as the demo runs them): ``season_network`` of this directory's
+conftest.py, whose bank the operator suspends and reinstates; web users added with ``confirmnet
+gateway add-user --password-file``.
 
 The operator signs in, sees the members, suspends and reinstates the bank (the chain shows each
 change, and the page updates itself), and sees the network's health; the pages refuse a request
@@ -13,16 +14,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 import pyotp
 import pytest
 
-from confirmnet.launcher import LocalNetwork, MemberSpec
+from confirmnet.launcher import LocalNetwork
 
-from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from ..conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from .conftest import Season
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -31,24 +32,11 @@ pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
-    members = [
-        MemberSpec("operator", "中国银行业协会", "51100000500000074H"),
-        MemberSpec("bank", "东海银行", "91310000132206210U"),
-    ]
-    base = tmp_path_factory.mktemp("web-network")
-    network = LocalNetwork(base, members, passphrase="browser tests' passphrase, used nowhere else")
-    try:
-        network.start()
-    except Exception:
-        network.stop()
-        raise
-    password_file = base / "password.txt"
-    password_file.write_text(PASSWORD + "\n")
+def network(season_network: Season) -> LocalNetwork:
+    network = season_network.consortium.network
     for name, role in (("王敏", "operator"), ("totp-user", "operator")):
-        add_user(network.operator, name, role, password_file)
-    yield network
-    network.stop()
+        add_user(network.operator, name, role, season_network.password_file)
+    return network
 
 
 def registry_status(network: LocalNetwork, member_id: int) -> str:

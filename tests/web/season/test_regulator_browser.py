@@ -1,7 +1,8 @@
 """The regulator's pages in headless Chromium against real gateways on anvil: the integration
 harness's consortium (an operator, an audit firm, a bank and a regulator), with letters run end to
 end through the gateways' APIs (``tests/integration/flows.py``): two replied and closed, one
-awaiting the bank, one rejected as incomplete.
+awaiting the bank, one rejected as incomplete (``season_network`` of this directory's conftest.py,
+which the operator's and the tablet's pages share: they add no letters).
 
 The analyst signs in, sees the bank's figures, narrows them to a period, verifies a reply (genuine,
 then tampered: refused with its reasons) and sees the deployed contracts' check. The pages refuse a
@@ -15,28 +16,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from integration.flows import (
-    accept_and_reply,
-    close_when_replied,
-    compose,
-    new_auditee,
-    ok,
-    request,
-    sign_and_submit,
-    wait_in_inbox,
-)
-from integration.harness import Consortium, start_consortium
+from integration.harness import Consortium
 
-from node_gateway.protocol.documents import CHINA_TIME, RejectionReason
+from node_gateway.protocol.documents import CHINA_TIME
 
-from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from ..conftest import SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from .conftest import Season
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -45,31 +36,16 @@ pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    base = tmp_path_factory.mktemp("web-regulator")
-    yield from start_consortium(base)
+def consortium(season_network: Season) -> Consortium:
+    return season_network.consortium
 
 
 @pytest.fixture(scope="module")
-def season(consortium: Consortium) -> dict[str, Any]:
-    """Four letters to the bank: two replied and closed, one accepted and awaiting its reply, one
-    rejected at once as incomplete (a notice on time)."""
-    password_file = consortium.network.base / "password.txt"
-    password_file.write_text(PASSWORD + "\n")
-    add_user(consortium.regulator, "李分析", "analyst", password_file)
-    auditee = new_auditee(consortium, 1)
-    letters = [compose(consortium, auditee) for _ in range(4)]
-    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
-    ids = [x.letter_id for x in letters]
-    sign_and_submit(consortium, ids, auditee.signer)
-    wait_in_inbox(consortium, ids)
-    for letter in letters[:2]:
-        accept_and_reply(consortium, letter, created[letter.letter_id]["letter_hash"])
-    replies = [close_when_replied(consortium, x.letter_id) for x in letters[:2]]
-    with consortium.bank.client("officer") as officer:
-        rejected = f"/v1/letters/{letters[3].letter_id}/reject"
-        ok(officer.post(rejected, json={"reason": RejectionReason.INCOMPLETE}), 202)
-    return {"replies": replies, "bank": consortium.bank.member_id()}
+def season(season_network: Season) -> dict[str, Any]:
+    """The network's four letters to the bank (``season_network``): two replied and closed, one
+    accepted and awaiting its reply, one rejected at once as incomplete (a notice on time)."""
+    add_user(season_network.consortium.regulator, "李分析", "analyst", season_network.password_file)
+    return {"replies": season_network.replies, "bank": season_network.bank}
 
 
 def test_the_analyst_sees_the_figures_verifies_a_reply_and_the_contracts(

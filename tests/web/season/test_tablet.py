@@ -1,9 +1,11 @@
 """Every role's pages at a tablet's width (768×1024, portrait) in headless Chromium, against the
 integration harness's gateways on anvil (an operator, an audit firm, a bank, a regulator) with
-letters in them: the page body never scrolls sideways (a wide table scrolls in its own box, the
-menu and the frame wrap), on the role's main page, every other page of its menu and the first
-page its table links to (a letter's, a member's). And the sign-in and the firm's letters by
-keyboard: every form control labelled, the focus ring on every stop, signing in without a mouse. Writes ``docs/screenshots/tablet-firm.png`` (the firm's letters)."""
+letters in them (``season_network`` of this directory's conftest.py): the page body never scrolls
+sideways (a wide table scrolls in its own box, the menu and the frame wrap), on the role's main
+page, every other page of its menu and the first page its table links to (a letter's, a
+member's). And the sign-in and the firm's letters by keyboard: every form control labelled, the
+focus ring on every stop, signing in without a mouse. Writes ``docs/screenshots/tablet-firm.png``
+(the firm's letters)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from integration.flows import compose, new_auditee, request, sign_and_submit, wait_in_inbox
-from integration.harness import Consortium, start_consortium
+from integration.harness import Consortium
 
-from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from ..conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user, sign_in
+from .conftest import Season
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
@@ -45,21 +47,13 @@ OVERFLOWING = """() => {
 
 
 @pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    """Two letters to the bank (in its inbox, on the firm's list) and one awaiting authorisation."""
-    base = tmp_path_factory.mktemp("web-tablet")
-    for consortium in start_consortium(base):
-        password_file = base / "password.txt"
-        password_file.write_text(PASSWORD + "\n")
-        for role, (name, user_role, _) in PEOPLE.items():
-            add_user(getattr(consortium, role), name, user_role, password_file)
-        auditee = new_auditee(consortium, 1)
-        letters = [compose(consortium, auditee) for _ in range(3)]
-        request(consortium, letters, auditee)
-        sent = [x.letter_id for x in letters[:2]]
-        sign_and_submit(consortium, sent, auditee.signer)
-        wait_in_inbox(consortium, sent)
-        yield consortium
+def consortium(season_network: Season) -> Consortium:
+    """Each role's person added to ``season_network`` (this directory's conftest.py), whose letters
+    are in the bank's inbox and on the firm's list."""
+    consortium = season_network.consortium
+    for role, (name, user_role, _) in PEOPLE.items():
+        add_user(getattr(consortium, role), name, user_role, season_network.password_file)
+    return consortium
 
 
 @pytest.fixture
