@@ -9,7 +9,7 @@ refused. They are public: nothing in them concerns a letter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Final, Literal
@@ -33,6 +33,20 @@ FORMAT_NAMES: Final[Mapping[LetterFormat, str]] = {
     LetterFormat.CAPITAL: "验资",
 }
 """The letter formats as banks and firms name them (财会〔2020〕12号, 操作指引 附3)."""
+
+
+def format_not_accepted(bank: int, accepted: Sequence[LetterFormat], letter_format: LetterFormat) -> str:
+    """Why bank ``bank``, whose rules accept ``accepted``, does not take a ``letter_format`` letter:
+    the words the firm's gateway and tools say it in."""
+
+    def named(f: LetterFormat) -> str:
+        return f"{FORMAT_NAMES[f]} ({f.value})"
+
+    return (
+        f"bank {bank} accepts letters in {', '.join(map(named, accepted))} only (its published rules); "
+        f"this letter is {named(letter_format)}"
+    )
+
 
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

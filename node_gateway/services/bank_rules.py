@@ -29,9 +29,9 @@ from node_gateway.errors import EndpointRefused, InvalidRequest, NotFound, Unava
 from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.protocol.bank_rules import (
-    FORMAT_NAMES,
     BankRules,
     SignedBankRules,
+    format_not_accepted,
     rules_signer,
     sign_rules,
 )
@@ -64,10 +64,6 @@ def all_kept_rules(session: Session) -> dict[int, BankRules]:
     return {row.bank: SignedBankRules.model_validate(row.signed).rules for row in rows}
 
 
-def _named(letter_format: LetterFormat) -> str:
-    return f"{FORMAT_NAMES[letter_format]} ({letter_format.value})"
-
-
 @dataclass(frozen=True)
 class FormatRefusal:
     """A letter in a format its bank's published rules do not list."""
@@ -79,10 +75,7 @@ class FormatRefusal:
 
     @property
     def message(self) -> str:
-        return (
-            f"{self.letter_id}: bank {self.bank} accepts letters in {', '.join(map(_named, self.accepted))} "
-            f"only (its published rules); this letter is {_named(self.format)}"
-        )
+        return f"{self.letter_id}: {format_not_accepted(self.bank, self.accepted, self.format)}"
 
     def details(self) -> dict[str, Any]:
         return {

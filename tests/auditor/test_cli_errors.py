@@ -25,6 +25,8 @@ from auditor_client.sdk import Client
 from confirmnet.cli import app
 from node_gateway.api.models import Identity, LetterPage, LetterSummary, MemberOut
 from node_gateway.chain.contracts import Role
+from node_gateway.protocol.bank_rules import BankRules, Fee
+from node_gateway.protocol.documents import Contact, ItemKey, LetterFormat
 from node_gateway.protocol.workbook import MemberInfo, bank_problem, template_rows
 
 runner = CliRunner()
@@ -274,3 +276,48 @@ def test_the_identity_fixture_matches_the_api() -> None:
     gateway = FakeGateway()
     answer = gateway.handle(httpx.Request("GET", "http://firm.test/v1/identity"))
     assert Identity.model_validate(json.loads(answer.content)).member_id == 2
+
+
+def test_the_upload_checks_each_letter_s_format_against_its_bank_s_rules(
+    fake: Callable[..., FakeGateway], tmp_path: Path
+) -> None:
+    """Bank 3 publishes that it takes format two only, bank 4 no rules: the template's format-one
+    letter to bank 3 is reported beside its format, before anything is sent; the one to bank 4
+    is left to the gateway."""
+    gateway = fake(members=[*NETWORK[:3], _member(4, "bank", "active", "南湖银行")])
+    rules = BankRules(
+        bank_member_no=3,
+        published_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+        items=[ItemKey.DEPOSITS],
+        formats=[LetterFormat.TWO],
+        fee=Fee(),
+        department="函证中心",
+        contact=Contact(name="周敏"),
+    )
+    answer = gateway.handle
+
+    def with_rules(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/banks/3/rules":
+            gateway.requests.append(request)
+            return httpx.Response(200, json=rules.model_dump(mode="json", by_alias=True))
+        return answer(request)
+
+    gateway.handle = with_rules  # type: ignore[method-assign]
+    report = tmp_path / "report.csv"
+    result = runner.invoke(
+        app,
+        ["auditor", "upload", str(_sheet(tmp_path / "x.csv", [3, 4, 3])), "--report", str(report)],
+        env=ENV,
+    )
+    assert result.exit_code == 2, result.output
+    with report.open(encoding="utf-8-sig") as handle:
+        found = [r for r in csv.DictReader(handle) if r["verdict"] == "error"]
+    first_rows = [2 + len(template_rows()) * n for n in (0, 2)]
+    assert [(int(r["row"]), r["column"]) for r in found] == [(row, "letter_format") for row in first_rows]
+    assert found[0]["message"] == (
+        "bank 3 accepts letters in 格式二 (two) only (its published rules); this letter is 格式一 (one)"
+    )
+    assert "nothing was sent" in _text(result.output)
+    assert all(r.method == "GET" for r in gateway.requests)  # nothing created
+    asked = [r.url.path for r in gateway.requests if r.url.path.startswith("/v1/banks/")]
+    assert asked == ["/v1/banks/3/rules", "/v1/banks/4/rules"]  # each bank once
