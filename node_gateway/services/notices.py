@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -214,8 +214,8 @@ def _add_words(node: Node, session: Session, words: FirmWords, sender: int) -> N
 
 
 def _open_words(node: Node, row: NoticeRow) -> FirmWords:
-    canonical = node.vault.open(row.letter_id, row.kind, row.sealed).canonical
-    return parse_follow_up(canonical) if row.kind == FOLLOW_UP else parse_withdrawal(canonical)
+    kind = cast(FirmWordsKind, row.kind)
+    return parse_firm_words(kind, node.vault.open(row.letter_id, kind, row.sealed).canonical)
 
 
 def parse_firm_words(kind: FirmWordsKind, canonical: bytes) -> FirmWords:
