@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -48,15 +49,13 @@ from auditor_client.sdk import (
 )
 from node_gateway.chain.errors import ChainError
 from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, InvalidDocument, new_letter_id, parse_letter
-from node_gateway.protocol.bank_rules import FORMAT_NAMES, format_not_accepted
+from node_gateway.protocol.bank_rules import FORMAT_NAMES, format_issues
 from node_gateway.protocol.documents import CONCLUSION_TITLES, AuditFirm, LetterFormat, Officer, Person
 from node_gateway.protocol.wire import FirmWordsText, MemberOut
 from node_gateway.protocol.workbook import (
     BulkPlan,
     MemberInfo,
     MemberLookup,
-    PlannedLetter,
-    RowIssue,
     SheetError,
     plan_file,
     write_template,
@@ -211,7 +210,8 @@ def upload(
         fail(str(exc), EXIT_INPUT)
     if plan.ok:
         with gateway_errors(), client(gateway, api_key) as api:
-            plan.issues += _formats_not_accepted(api, plan.letters)
+            # Here, not with the batch that holds it: nothing is sent after earlier batches went out.
+            plan.issues += format_issues(plan.letters, _accepted_formats(api))
     if report is not None:
         _write_report(report, plan)
     if not plan.ok:
@@ -254,24 +254,18 @@ def upload(
         console.print(f"… and {len(created) - 50} more" + (f"; all in {output}" if output else ""))
 
 
-def _formats_not_accepted(api: Client, letters: list[PlannedLetter]) -> list[RowIssue]:
-    """An issue for each letter in a format its bank's published rules do not accept, as the
-    gateway would refuse it: here before anything is sent, not with the batch that holds it. A
-    bank whose rules the gateway cannot show (none published, none to check now) is left to it."""
-    accepted: dict[int, list[LetterFormat] | None] = {}
-    issues = []
-    for planned in letters:
-        bank, letter_format = planned.letter.bank.member_no, planned.letter.format
-        if bank not in accepted:
-            try:
-                accepted[bank] = api.bank_rules(bank).formats
-            except (NotFound, Unavailable):
-                accepted[bank] = None
-        formats = accepted[bank]
-        if formats is not None and letter_format not in formats:
-            words = format_not_accepted(bank, formats, letter_format)
-            issues.append(RowIssue(planned.rows[0], "letter_format", words))
-    return issues
+def _accepted_formats(api: Client) -> Callable[[int], list[LetterFormat] | None]:
+    """The formats each bank's published rules accept, asked of the gateway once a bank; None for
+    a bank whose rules it cannot show (none published, none to check now): the gateway decides."""
+
+    @functools.cache
+    def accepted(bank: int) -> list[LetterFormat] | None:
+        try:
+            return api.bank_rules(bank).formats
+        except (NotFound, Unavailable):
+            return None
+
+    return accepted
 
 
 def _write_created(path: Path | None, created: list[tuple[str, LetterSummary]]) -> None:

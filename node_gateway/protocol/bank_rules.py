@@ -9,7 +9,7 @@ refused. They are public: nothing in them concerns a letter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Final, Literal
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from node_gateway.protocol.documents import Amount, Contact, ItemKey, LetterFormat, MemberNumber, Note
 from node_gateway.protocol.errors import InvalidDocument
 from node_gateway.protocol.hashing import canonical_bytes, from_hex, to_hex
+from node_gateway.protocol.workbook import PlannedLetter, RowIssue
 
 SIGNING_DOMAIN = b"confirmnet/bank-rules/v1\x00"
 
@@ -46,6 +47,22 @@ def format_not_accepted(bank: int, accepted: Sequence[LetterFormat], letter_form
         f"bank {bank} accepts letters in {', '.join(map(named, accepted))} only (its published rules); "
         f"this letter is {named(letter_format)}"
     )
+
+
+def format_issues(
+    letters: Sequence[PlannedLetter], accepted: Callable[[int], Sequence[LetterFormat] | None]
+) -> list[RowIssue]:
+    """An issue, beside the format of its first row, for each planned letter (a bulk upload's) in a
+    format its bank does not accept; ``accepted`` gives a bank's accepted formats, None where its
+    rules are not known (the gateway decides then)."""
+    issues = []
+    for planned in letters:
+        bank, letter_format = planned.letter.bank.member_no, planned.letter.format
+        formats = accepted(bank)
+        if formats is not None and letter_format not in formats:
+            words = format_not_accepted(bank, formats, letter_format)
+            issues.append(RowIssue(planned.rows[0], "letter_format", words))
+    return issues
 
 
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -86,13 +86,19 @@ class FormatRefusal:
         }
 
 
+def accepted_formats(session: Session, bank: int) -> list[LetterFormat] | None:
+    """The formats bank ``bank``'s rules kept here accept; None if none are kept."""
+    signed = kept_rules(session, bank)
+    return None if signed is None else signed.rules.formats
+
+
 def format_refusal(session: Session, letter: ConfirmationLetter) -> FormatRefusal | None:
     """Whether ``letter``'s bank does not take its format: None if the bank's rules kept here
     list the format, or if none are kept (a bank that published no rules takes every format)."""
-    signed = kept_rules(session, letter.bank.member_no)
-    if signed is None or letter.format in signed.rules.formats:
+    accepted = accepted_formats(session, letter.bank.member_no)
+    if accepted is None or letter.format in accepted:
         return None
-    return FormatRefusal(letter.letter_id, letter.bank.member_no, letter.format, tuple(signed.rules.formats))
+    return FormatRefusal(letter.letter_id, letter.bank.member_no, letter.format, tuple(accepted))
 
 
 def keep_rules(session: Session, bank: int, signed: SignedBankRules) -> None:

@@ -55,6 +55,7 @@ from node_gateway.core.security import User
 from node_gateway.errors import Conflict, FormatNotAccepted, InvalidRequest, NodeGatewayError, NotFound
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
+from node_gateway.protocol.bank_rules import format_issues
 from node_gateway.protocol.documents import (
     CHINA_TIME,
     AuditFirm,
@@ -81,6 +82,7 @@ from node_gateway.protocol.workbook import (
     write_template,
 )
 from node_gateway.services import letters as letter_service
+from node_gateway.services.bank_rules import accepted_formats
 from node_gateway.web.bank_rules import rules_by_bank
 from node_gateway.web.firm import FIRM, WIDE_FIELDS, beijing, confirmation_no_of
 from node_gateway.web.pages import PageRoute, flash, language, redirect, render, require_page, site
@@ -770,6 +772,9 @@ def upload(request: Request, node: NodeDep, person: AuditorPerson, posted: FormD
         )
     except (SheetError, UnicodeDecodeError) as exc:
         return _upload_page(request, person, t("compose.upload.unreadable", error=str(exc)), status=422)
+    if plan.ok:  # the banks' formats, before the first batch goes out
+        with node.db.session() as session:
+            plan.issues += format_issues(plan.letters, functools.partial(accepted_formats, session))
     stable_letter_ids(plan, node.keys.storage_key)
     job = upload_jobs(request).add(person.user.id, sheet.filename, plan)
     return redirect(f"{UPLOAD}/{job.job_id}")

@@ -1,7 +1,8 @@
 """The firm's gateway holds a letter to its bank's published rules: a letter in a format the rules
 the firm keeps do not list is refused as it is created (``format_not_accepted``, nothing stored),
 through the API and on the composer beside the format; a bank whose rules the firm does not hold
-receives letters in any format. On a firm's gateway over the in-process chain, the bank's rules
+receives letters in any format; a bulk upload shows such a letter beside its first row and sends
+nothing. On a firm's gateway over the in-process chain, the bank's rules
 signed by its member account and kept as the firm keeps what it fetched."""
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from web.test_firm_compose import (
     AUDITEE_NAME,
     Firm,
     _compose_form,
+    _csv,
     _letter_count,
+    _sheet_rows,
+    _upload,
     entry_cells,
     firm,
 )
@@ -139,3 +143,23 @@ def test_the_composer_shows_the_refusal_beside_the_format(rules_kept: Firm) -> N
     assert "本函为验资 (capital)" in beside
     assert 'name="letter_format" value="capital" checked' in refused.text  # the form kept
     assert _letter_count(firm) == before
+
+
+def test_an_upload_shows_a_letter_its_bank_does_not_accept_and_sends_nothing(firm: Firm) -> None:
+    _publish(firm, [LetterFormat.TWO])
+    try:
+        http = sign_in(firm.gateway, "wang")
+        csrf = _csrf(http.get("/web/firm/upload").text)
+        before = _letter_count(firm)
+        plan = _upload(http, "letters.csv", _csv(_sheet_rows(firm, ["2025-06-30", "2025-12-31"])), csrf)
+        assert plan.status_code == 200
+        first_rows = (2, 2 + len(_sheet_rows(firm, ["2025-06-30"])))  # each letter's first row
+        for row in first_rows:
+            issue = plan.text.split(f'data-testid="issue-row-{row}"', 1)[1].split("</tr>", 1)[0]
+            assert "公布的业务规则只受理格式二 (two)的询证函,本函为格式一 (one)" in issue
+        assert "未发送任何询证函" in plan.text
+        assert http.post(plan.url.path + "/send", data={"csrf_token": csrf}).status_code == 409
+        assert _letter_count(firm) == before
+    finally:
+        with firm.gateway.node.db.session() as session:
+            session.execute(delete(BankRulesRow))
