@@ -256,13 +256,14 @@ def upload(
 
 def _accepted_formats(api: Client) -> Callable[[int], list[LetterFormat] | None]:
     """The formats each bank's published rules accept, asked of the gateway once a bank; None for
-    a bank whose rules it cannot show (none published, none to check now): the gateway decides."""
+    a bank whose rules it cannot show (none published, none to check now, or not to this key, as a
+    dry run's with --rpc): the gateway decides as it creates."""
 
     @functools.cache
     def accepted(bank: int) -> list[LetterFormat] | None:
         try:
             return api.bank_rules(bank).formats
-        except (NotFound, Unavailable):
+        except (NotFound, Unavailable, PermissionDenied):
             return None
 
     return accepted
