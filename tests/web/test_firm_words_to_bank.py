@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -416,7 +417,9 @@ def test_the_async_sdk_sends_a_message_and_a_reason(pair: Pair) -> None:
             assert (await api.follow_up(letter_id, message=SECOND)).queued == "follow_up"
             assert (await api.withdraw(letter_id, reason_text=REASON)).queued == "withdraw"
 
-    asyncio.run(follow_up_then_withdraw())
+    # A loop of its own in a thread: a browser test of the same worker leaves Playwright's running.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, follow_up_then_withdraw()).result()
     pair.settle()
     bank_view = pair.view(pair.bank, letter_id)
     assert (bank_view["follow_ups"][0]["message"], bank_view["withdrawal_reason"]) == (SECOND, REASON)
