@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-# Two workers, each taking whole test files (a file's network on anvil is started once).
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Two workers, each taking whole test files (a file's network on anvil is started once; the files
+# sharing one, together), the files with slow tests first (tests/conftest.py); the slowest listed.
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 .PHONY: setup test lint contracts web-assets devnet demo bench clean
 

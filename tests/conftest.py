@@ -570,3 +570,38 @@ def init_bank_gateway(runner: CliRunner, base: Path) -> Path:
     )
     assert init.exit_code == 0, init.output
     return base / "data" / "gateway.toml"
+
+
+# --- the order of the files and the workers' shares -----------------------------------------
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their shared fixtures
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files holding a test marked ``slow`` first, each file's tests in their order: workers
+    taking whole files in this order (``make test``: ``--no-loadscope-reorder`` keeps it, where
+    xdist would put the files with the most tests first) start the long ones early and end on
+    short ones, not the reverse."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
+# Directories whose test files share one network (a package-scoped fixture of their conftest.py):
+# one worker takes all their files, one after another, so that the network starts once.
+ONE_WORKER_DIRECTORIES = ("tests/web/season/", "tests/web/core_bank/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadfile`` (``make test``) each worker takes whole files, and the files of one
+    of ``ONE_WORKER_DIRECTORIES`` together. (xdist's ``loadgroup``, made for such groups, finds
+    none under pytest 9: the "@group" it appends to a test's id no longer shows in the id.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # xdist ships no types
+
+    class FileScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((folder for folder in ONE_WORKER_DIRECTORIES if path.startswith(folder)), path)
+
+    return FileScheduling(config, log)

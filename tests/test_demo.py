@@ -1,14 +1,12 @@
-"""`confirmnet demo`, run to completion without a person, on the in-process chain and on anvil;
-its summary is checked against what the chain and the gateways report. Stopped by SIGTERM, it
-leaves nothing running; its table of URLs and API keys is whole also in a file."""
+"""`confirmnet demo`, run to completion without a person, on the in-process chain (on anvil:
+test_demo_anvil.py, a file of its own so that two workers share the seasons); its summary is
+checked against what the chain and the gateways report. Its table of URLs and API keys is whole
+also in a file. (Stopped by SIGTERM: test_demo_sigterm.py.)"""
 
 from __future__ import annotations
 
 import io
-import os
 import secrets
-import signal
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from confirmnet.demo import DemoSummary, members, print_access, run_demo
-from confirmnet.launcher import CONFIRMNET, LocalNetwork, cpu_ticks, wait_until
+from confirmnet.launcher import LocalNetwork
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.chain.network import Network, NetworkFile
 
@@ -51,11 +49,8 @@ def _check(network: LocalNetwork, summary: DemoSummary) -> None:
     assert summary.verification_failures == 0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "embedded", [True, pytest.param(False, marks=pytest.mark.anvil)], ids=["in_process", "anvil"]
-)
-def test_demo_runs_a_season_to_the_end(tmp_path: Path, embedded: bool) -> None:
+def run_a_season(tmp_path: Path, *, embedded: bool) -> None:
+    """Runs the demo's season to its end, on the in-process chain if ``embedded``, and checks it."""
     checked: list[DemoSummary] = []
 
     def inspect(network: LocalNetwork, summary: DemoSummary) -> None:
@@ -74,6 +69,11 @@ def test_demo_runs_a_season_to_the_end(tmp_path: Path, embedded: bool) -> None:
     assert (tmp_path / "demo" / "summary.json").exists()
 
 
+@pytest.mark.slow
+def test_demo_runs_a_season_to_the_end_in_process(tmp_path: Path) -> None:
+    run_a_season(tmp_path, embedded=True)
+
+
 def test_the_key_table_is_whole_in_a_file(tmp_path: Path) -> None:
     network = LocalNetwork(tmp_path, members(tmp_path), passphrase="unused")
     for gateway in network.gateways:
@@ -89,64 +89,3 @@ def test_the_key_table_is_whole_in_a_file(tmp_path: Path) -> None:
         for user, key in gateway.api_keys.items():
             assert any(f"{user}: {key}" in line for line in lines), out.getvalue()
     assert any(str(network.network_file) in line for line in lines)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not gone and not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _children(parent: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
-def _running(pids: set[int]) -> frozenset[int]:
-    return frozenset(pid for pid in pids if _alive(pid))
-
-
-@pytest.mark.slow
-@pytest.mark.anvil
-def test_sigterm_stops_the_demo_and_everything_it_started(tmp_path: Path) -> None:
-    """What a service manager or ``kill`` sends: the demo stops its network, anvil included."""
-    log_path = tmp_path / "demo.log"
-    with log_path.open("w") as log:
-        demo = subprocess.Popen(
-            [*CONFIRMNET, "demo", "--data-dir", str(tmp_path / "demo"), "--letters", "20"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    started: set[int] = set()
-
-    def up() -> bool:
-        assert demo.poll() is None, log_path.read_text()
-        return len(_children(demo.pid)) == 8  # anvil and seven gateways
-
-    def busy() -> object:  # the demo and whatever it started, at work
-        return sorted((pid, cpu_ticks(pid)) for pid in {demo.pid, *_children(demo.pid)})
-
-    try:
-        wait_until(up, 120, "the demo's chain and gateways", progress=busy)
-        started = _children(demo.pid)
-        demo.send_signal(signal.SIGTERM)
-        wait_until(
-            lambda: demo.poll() is not None and not _running(started),
-            60,
-            "the demo and its processes to end",
-            progress=lambda: (_running(started), cpu_ticks(demo.pid)),
-        )
-    finally:
-        demo.kill()
-        for pid in _running(started):
-            os.kill(pid, signal.SIGKILL)
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()

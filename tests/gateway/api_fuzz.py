@@ -1,24 +1,25 @@
-"""Schemathesis against every kind of gateway (audit firm, bank with its bank adapter, regulator,
-operator), in process over ASGI on the in-process chain, with each role's key and none.
+"""Schemathesis against one kind of gateway (audit firm, bank with its bank adapter, regulator,
+operator), in process over ASGI on the in-process chain, with each role's key and none; one test
+file per kind (test_api_fuzz_*.py), the firm's and the bank's admin apart from their other keys,
+so that two workers share the work.
 
-Every operation of each gateway's OpenAPI schema gets requests that fit it and requests that do
+Every operation of the gateway's OpenAPI schema gets requests that fit it and requests that do
 not; no answer may be a server error, carry a status code the schema does not list for the
 operation, or a body that does not match the schema of its status. Examples are bounded and
 derandomised (the same requests each run): the admin key, let through everywhere, gets the most;
 each other role and no key a few, for the answers before and after authorisation.
 
-The firm and the bank share letters in every state first (on chain, indexed by both; their
-documents never sent), and half the generated requests for a letter's path name one of them, so
-the routes get past "no such letter".
+Letters between the firm and the bank in every state are on chain first (indexed by the firm's or
+the bank's gateway under test; their documents never sent), and half the generated requests for a
+letter's path name one of them, so the routes get past "no such letter".
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.core.security import ADMIN, USER_ROLES
 from node_gateway.services.indexer import Indexer
 
-from .api_apps import KINDS, Gateway, gateway
+from .api_apps import gateway
 
 if TYPE_CHECKING:
     from conftest import Chain
@@ -44,28 +45,6 @@ if TYPE_CHECKING:
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ADMIN_EXAMPLES = 30  # per operation and generation mode
 OTHER_EXAMPLES = 3  # per operation, mode and other role (or no key)
-
-
-@pytest.fixture(scope="module")
-def gateways(
-    in_process: Chain, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[MemberRole, Gateway]]:
-    deployment = in_process.deploy()
-    base = tmp_path_factory.mktemp("fuzz")
-    built = {kind: gateway(deployment, kind, base / kind.value) for kind in KINDS}
-    yield built
-    for item in built.values():
-        item.node.db.dispose()
-
-
-@pytest.fixture(scope="module")
-def letter_ids(gateways: dict[MemberRole, Gateway]) -> list[str]:
-    """Letters between the firm and the bank in every state, on chain and indexed by both."""
-    deployment = gateways[MemberRole.AUDIT_FIRM].deployment
-    letters = [deployment.letter_in(status) for status in LetterStatus if status is not LetterStatus.NONE]
-    for kind in (MemberRole.AUDIT_FIRM, MemberRole.BANK):
-        Indexer(gateways[kind].node).run_once()
-    return ["0x" + letter.letter_id.hex() for letter in letters]
 
 
 def _naming(strategy: Any, letter_ids: list[str]) -> Any:
@@ -111,17 +90,29 @@ def _fuzz(schema: Any, headers: dict[str, str], examples: int, letter_ids: list[
     return failures
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", KINDS, ids=[kind.value for kind in KINDS])
-def test_no_server_error_nor_undocumented_answer(
-    gateways: dict[MemberRole, Gateway], letter_ids: list[str], kind: MemberRole
-) -> None:
-    item = gateways[kind]
-    schema = schemathesis.openapi.from_asgi("/openapi.json", item.app)
-    started = time.perf_counter()
-    failures = _fuzz(schema, item.auth(ADMIN), ADMIN_EXAMPLES, letter_ids)
-    for role in [None, *sorted(USER_ROLES[kind] - {ADMIN})]:
-        found = _fuzz(schema, item.auth(role), OTHER_EXAMPLES, letter_ids)
-        failures += [f"as {role or 'nobody'}: {failure}" for failure in found]
-    print(f"{kind.value}: {time.perf_counter() - started:.1f} s")
+def other_keys(kind: MemberRole) -> list[str | None]:
+    """No key, then each role of a gateway of ``kind`` but the admin's."""
+    return [None, *sorted(USER_ROLES[kind] - {ADMIN})]
+
+
+def fuzz_the_gateway(kind: MemberRole, chain: Chain, base: Path, roles: list[str | None]) -> None:
+    """Fuzzes the gateway of ``kind`` on a fresh deployment of ``chain`` (its data in ``base``)
+    with the key of each of ``roles`` (``None``: no key); fails with every failure found."""
+    deployment = chain.deploy()
+    item = gateway(deployment, kind, base / kind.value)
+    try:
+        letters = [deployment.letter_in(status) for status in LetterStatus if status is not LetterStatus.NONE]
+        letter_ids = ["0x" + letter.letter_id.hex() for letter in letters]
+        if kind in (MemberRole.AUDIT_FIRM, MemberRole.BANK):
+            Indexer(item.node).run_once()  # the letters between the firm and the bank, indexed
+        schema = schemathesis.openapi.from_asgi("/openapi.json", item.app)
+        started = time.perf_counter()
+        failures = []
+        for role in roles:
+            examples = ADMIN_EXAMPLES if role == ADMIN else OTHER_EXAMPLES
+            found = _fuzz(schema, item.auth(role), examples, letter_ids)
+            failures += [f"as {role or 'nobody'}: {failure}" for failure in found]
+        print(f"{kind.value}: {time.perf_counter() - started:.1f} s")
+    finally:
+        item.node.db.dispose()
     assert failures == [], "\n\n".join(failures)

@@ -1,0 +1,22 @@
+"""Schemathesis against the consortium operator's gateway with each role's key and none
+(how: tests/gateway/api_fuzz.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from node_gateway.core.config import MemberRole
+from node_gateway.core.security import ADMIN
+
+from .api_fuzz import fuzz_the_gateway, other_keys
+
+if TYPE_CHECKING:
+    from conftest import Chain
+
+
+@pytest.mark.slow
+def test_no_server_error_nor_undocumented_answer(in_process: Chain, tmp_path: Path) -> None:
+    fuzz_the_gateway(MemberRole.OPERATOR, in_process, tmp_path, [ADMIN, *other_keys(MemberRole.OPERATOR)])
