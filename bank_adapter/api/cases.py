@@ -46,7 +46,9 @@ from node_gateway.protocol.documents import (
     ReplyItems,
 )
 from node_gateway.protocol.lifecycle import only_after
+from node_gateway.protocol.wire import FollowUpOut
 from node_gateway.services.facade import LetterRecord, Letters
+from node_gateway.services.notices import firm_words
 
 router = APIRouter(
     prefix="/v1/bank",
@@ -128,6 +130,8 @@ class CaseDetail(CaseSummary):
     current_draft: DraftDetail | None
     drafts: list[DraftSummary]
     decisions: list[DecisionOut]
+    follow_ups: list[FollowUpOut] = Field(description="The firm's follow-ups (催函), with its messages")
+    withdrawal_reason: str | None = Field(description="The firm's reason for withdrawing the letter")
 
 
 class _In(BaseModel):
@@ -329,6 +333,7 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
             remarks=content.remarks,
             no_relationship=content.no_relationship,
         )
+    words = firm_words(node, session, row.letter_id)
     return CaseDetail(
         **summary.model_dump(),
         letter=Letters(node).document(session, row.letter_id),
@@ -336,6 +341,8 @@ def show_case(letter_id: LetterId, node: NodeDep, session: SessionDep, _: AnyBan
         current_draft=detail,
         drafts=[_draft_summary(d) for d in drafts],
         decisions=[_decision_out(node, session, d) for d in approval.decisions(session, row.letter_id)],
+        follow_ups=[FollowUpOut(**vars(f)) for f in words.follow_ups],
+        withdrawal_reason=words.withdrawal_reason,
     )
 
 

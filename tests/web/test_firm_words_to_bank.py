@@ -160,6 +160,13 @@ def test_follow_up_messages_reach_the_bank_in_order_and_show_on_both_sides(pair:
         (3, SECOND),
     ]
     assert [f["at"] for f in bank_view["follow_ups"]] == [f["at"] for f in firm_view["follow_ups"]]
+    case = client(pair.bank.app).get(f"/v1/bank/letters/{letter_id}", headers=pair.bank.auth("officer"))
+    assert case.status_code == 200, case.text  # the bank's case view, where its officers work
+    assert [(f["ordinal"], f["message"]) for f in case.json()["follow_ups"]] == [
+        (1, FIRST),
+        (2, None),
+        (3, SECOND),
+    ]
     assert not _words_anywhere_public(pair.firm, FIRST, SECOND)
     assert not _words_anywhere_public(pair.bank, FIRST, SECOND)
     with pair.bank.node.db.session() as session:  # sealed at rest
@@ -203,6 +210,8 @@ def test_a_withdrawal_reason_reaches_the_bank(pair: Pair) -> None:
     )
     bank_view = pair.view(pair.bank, letter_id)
     assert (bank_view["status"], bank_view["withdrawal_reason"]) == ("WITHDRAWN", REASON)
+    case = client(pair.bank.app).get(f"/v1/bank/letters/{letter_id}", headers=pair.bank.auth("officer"))
+    assert case.json()["withdrawal_reason"] == REASON
     assert not _words_anywhere_public(pair.firm, REASON)
     page = sign_in(pair.bank, "wang").get(f"/web/bank/letters/{letter_id}").text
     assert f'<dd data-testid="withdrawal-reason">{REASON}</dd>' in page
