@@ -58,6 +58,7 @@ from node_gateway.chain.authorisation import (
     process_proof,
     recover_signer,
     refusal_typed_data,
+    typed_data_digest,
 )
 from node_gateway.chain.contracts import (
     Authorisation,
@@ -77,6 +78,7 @@ from node_gateway.chain.deployment import immutable_layout as immutable_layout
 from node_gateway.chain.deployment import immutable_values as immutable_values
 from node_gateway.chain.errors import ChainError, NodeRejected, NodeUnavailable
 from node_gateway.chain.network import NetworkFile
+from node_gateway.chain.signers import SignatureVerifiers, account_of, as_signer, signer_id, signer_text
 from node_gateway.chain.transactions import wire_batch
 from node_gateway.chain.verification import verify_against_record
 from node_gateway.protocol import CHINA_TIME, as_salt, auditee_reference, from_hex, to_hex
@@ -121,6 +123,7 @@ class Anchor:
     confirmation_registry: str
     deployment_block: int | None = None  # None: not pinned (the package's is checked against the chain)
     source: str = "pinned addresses"
+    verifiers: SignatureVerifiers | None = None  # the signature verifiers, checked where named
 
     @classmethod
     def of(cls, network: Anchor | NetworkFile, *, source: str = "network file") -> Anchor:
@@ -132,7 +135,12 @@ class Anchor:
             network.confirmation_registry,
             network.deployment_block,
             source,
+            network.verifiers,
         )
+
+    def as_json(self) -> dict[str, Any]:
+        verifiers = None if self.verifiers is None else self.verifiers.model_dump()
+        return {**asdict(self), "verifiers": verifiers}
 
     def describe(self) -> str:
         block = "" if self.deployment_block is None else f", deployed in block {self.deployment_block}"
@@ -186,7 +194,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         return {
             "valid": self.ok,
-            "anchor": asdict(self.anchor) if self.anchor else None,
+            "anchor": self.anchor.as_json() if self.anchor else None,
             "seconds": self.seconds,
             "checks": [vars(c) for c in self.checks],
         }
@@ -376,6 +384,7 @@ def _check_network(node: _Node, anchor: Anchor, checks: _Checks) -> bool:
             chain_id=anchor.chain_id,
             member_registry=anchor.member_registry,
             confirmation_registry=anchor.confirmation_registry,
+            verifiers=anchor.verifiers,
         )
     except NodeUnavailable as exc:
         raise VerifierError(f"the node does not answer: {exc}") from exc
@@ -411,6 +420,9 @@ class _Chain:
     mandates: dict[tuple[int, str, str, int], int | NodeRejected]
     chain_id: int
     registry: str
+    # A signer that is no ordinary key (a contract account, a passkey, a P-256 or RSA key): whether
+    # the registry's own isValidAuditeeSignature accepted its signature at the authorisation's block.
+    key_signatures: dict[tuple[str, str, str, int], bool | NodeRejected] = field(default_factory=dict)
 
 
 def verify_package(
@@ -450,7 +462,7 @@ def verify_package(
         f"the MemberRegistry was deployed in block {first[0] if first else '?'}, the package says "
         f"{network.deployment_block}",
     )
-    signatures: dict[tuple[Any, ...], str | None] = {}
+    signatures: dict[tuple[Any, ...], _Signed | None] = {}
     for entry in package.letters:
         report.documents += 1 + (entry.reply is not None)
         _verify_letter(entry, chain, _Checks(entry.letter_id, report), signatures)
@@ -491,6 +503,8 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             letter_hash,
             reply_hash,
         )
+    chain_id = int(node.one("eth_chainId", []), 16)
+    auditee_steps = _auditee_steps(package, events, chain_id, confirmations.address)
     step_blocks = {e.block_number for found in events.values() for e in found}
     blocks = node.blocks(step_blocks)
     member_ids = history.member_ids
@@ -507,53 +521,128 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
         events=events,
         records=records,
         blocks=blocks,
-        mandates=_read_mandates(node, confirmations, events, records),
-        chain_id=int(node.one("eth_chainId", []), 16),
+        mandates=_read_mandates(node, confirmations, auditee_steps, records),
+        chain_id=chain_id,
         registry=confirmations.address,
+        key_signatures=_read_key_signatures(node, confirmations, auditee_steps),
     )
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """What a package's authorisation says was signed: by whom (ERC-7913 bytes), the EIP-712
+    digest, the signature, and whether an ordinary key's recovery alone proves it."""
+
+    signer: bytes
+    digest: bytes
+    signature: bytes
+    recovered: bool
+
+
+def _signed(auth: EvidenceAuthorisation, chain_id: int, registry: str) -> _Signed | None:
+    """None if the package's authorisation does not even decode (reported where it is checked)."""
+    root, signature = _bytes(auth.requests_root), _bytes(auth.signature)
+    try:
+        signer = as_signer(auth.signer)
+    except ValueError:
+        return None
+    if root is None or len(root) != 32 or signature is None:
+        return None
+    if auth.kind == "refuse":
+        typed = refusal_typed_data(
+            Refusal(root, auth.firm, auth.reason or 0, auth.valid_until, auth.nonce),
+            chain_id=chain_id,
+            registry=registry,
+        )
+    else:
+        typed = authorisation_typed_data(
+            Authorisation(root, auth.firm, auth.valid_until, auth.nonce), chain_id=chain_id, registry=registry
+        )
+    account = account_of(signer)
+    recovered = account is not None and _recover(typed, signature) == account.lower()
+    return _Signed(signer, typed_data_digest(typed), signature, recovered)
+
+
+_AUDITEE_EVENTS = ("LetterAuthorised", "AuthorisationRefused")
+
+
+def _auditee_steps(
+    package: EvidencePackage, events: Mapping[str, list[ChainEvent]], chain_id: int, registry: str
+) -> list[tuple[str, ChainEvent, _Signed]]:
+    """Each letter's authorisation or refusal on chain with what its package says was signed, where
+    the package names the signer the chain does (by its id)."""
+    found = []
+    for entry in package.letters:
+        letter_id = entry.letter_id.lower()
+        event = next((e for e in events.get(letter_id, []) if e.name in _AUDITEE_EVENTS), None)
+        signed = None if entry.authorisation is None else _signed(entry.authorisation, chain_id, registry)
+        if event is not None and signed is not None and signer_id(signed.signer) == event.args["signerId"]:
+            found.append((letter_id, event, signed))
+    return found
+
+
+def _read_at_blocks(
+    node: _Node, confirmations: _Abi, function: str, reads: Sequence[tuple[Sequence[Any], int]]
+) -> list[Any]:
+    """A view of the registry per (arguments, block), in one batch: each one's output, or the
+    NodeRejected of a node that keeps no state of that block."""
+    results = node.many(
+        [("eth_call", [confirmations.call(function, *args), hex(block)]) for args, block in reads]
+    )
+    outputs: list[Any] = []
+    for result in results:
+        decoded = confirmations.result(function, result)
+        rejected = result if isinstance(result, NodeRejected) else NodeRejected("empty")
+        outputs.append(decoded[0] if decoded else rejected)
+    return outputs
 
 
 def _read_mandates(
     node: _Node,
     confirmations: _Abi,
-    events: Mapping[str, list[ChainEvent]],
+    steps: Sequence[tuple[str, ChainEvent, _Signed]],
     records: Mapping[str, Letter | None],
 ) -> dict[tuple[int, str, str, int], int | NodeRejected]:
     """Each authorising signer's mandate, read at the block of its authorisation."""
     keys: set[tuple[int, str, str, int]] = set()
-    for letter_id, found in events.items():
+    for letter_id, event, signed in steps:
         record = records.get(letter_id)
-        for event in found:
-            if record is not None and event.name in ("LetterAuthorised", "AuthorisationRefused"):
-                keys.add(
-                    (record.bank, to_hex(record.auditee_ref), str(event.args["signer"]), event.block_number)
-                )
+        if record is not None:
+            keys.add((record.bank, to_hex(record.auditee_ref), to_hex(signed.signer), event.block_number))
     ordered = sorted(keys)
-    results = node.many(
-        [
-            (
-                "eth_call",
-                [confirmations.call("mandateValidUntil", bank, from_hex(ref), signer), hex(block)],
-            )
-            for bank, ref, signer, block in ordered
-        ]
+    reads = [([bank, from_hex(ref), from_hex(signer)], block) for bank, ref, signer, block in ordered]
+    found = _read_at_blocks(node, confirmations, "mandateValidUntil", reads)
+    return {
+        key: value if isinstance(value, NodeRejected) else int(value)
+        for key, value in zip(ordered, found, strict=True)
+    }
+
+
+def _key_signature_key(signed: _Signed, block: int) -> tuple[str, str, str, int]:
+    return (to_hex(signed.signer), to_hex(signed.digest), to_hex(signed.signature), block)
+
+
+def _read_key_signatures(
+    node: _Node, confirmations: _Abi, steps: Sequence[tuple[str, ChainEvent, _Signed]]
+) -> dict[tuple[str, str, str, int], bool | NodeRejected]:
+    """The signatures an ordinary key's recovery does not prove, checked by the registry's own
+    isValidAuditeeSignature at the block of their authorisation: the contract's check, redone."""
+    ordered = sorted(
+        {_key_signature_key(signed, event.block_number) for _, event, signed in steps if not signed.recovered}
     )
-    mandates: dict[tuple[int, str, str, int], int | NodeRejected] = {}
-    for key, result in zip(ordered, results, strict=True):
-        decoded = confirmations.result("mandateValidUntil", result)
-        mandates[key] = (
-            int(decoded[0])
-            if decoded
-            else (result if isinstance(result, NodeRejected) else NodeRejected("empty"))
-        )
-    return mandates
+    reads = [([from_hex(x) for x in key[:3]], key[3]) for key in ordered]
+    found = _read_at_blocks(node, confirmations, "isValidAuditeeSignature", reads)
+    return {
+        key: value if isinstance(value, NodeRejected) else bool(value)
+        for key, value in zip(ordered, found, strict=True)
+    }
 
 
 # --- one letter --------------------------------------------------------------------------------
 
 
 def _verify_letter(
-    entry: EvidenceLetter, chain: _Chain, checks: _Checks, signatures: dict[tuple[Any, ...], str | None]
+    entry: EvidenceLetter, chain: _Chain, checks: _Checks, signatures: dict[tuple[Any, ...], _Signed | None]
 ) -> None:
     letter_id = entry.letter_id.lower()
     record = chain.records.get(letter_id)
@@ -694,8 +783,8 @@ def _recorded_by(event: ChainEvent, block: _Block, chain: _Chain) -> tuple[bool,
     if sender is None:
         return False, f"{where}: the transaction is not in its block"
     if actor is None:
-        signer = event.args.get("signer")
-        return True, f"{where}: signed by {signer}, relayed by {sender}"
+        signer = _hex(event.args.get("signerId", b""))
+        return True, f"{where}: signed by the signer with id {signer[:12]}…, relayed by {sender}"
     party, role = actor
     member_id = int(event.args[party])
     state = chain.members.at(member_id, _position(event))
@@ -797,7 +886,7 @@ def _check_authorisation(
     matched: Sequence[tuple[EvidenceStep, ChainEvent]],
     chain: _Chain,
     checks: _Checks,
-    signatures: dict[tuple[Any, ...], str | None],
+    signatures: dict[tuple[Any, ...], _Signed | None],
 ) -> None:
     event = next((e for _, e in matched if e.name in ("LetterAuthorised", "AuthorisationRefused")), None)
     auth = entry.authorisation
@@ -815,9 +904,11 @@ def _check_authorisation(
         )
         return
     problems = _authorisation_problems(auth, entry, record, event, chain, signatures)
-    mandate = chain.mandates.get(
-        (record.bank, to_hex(record.auditee_ref), str(event.args["signer"]), event.block_number)
-    )
+    try:
+        signer: str = to_hex(as_signer(auth.signer))
+    except ValueError:
+        signer = ""
+    mandate = chain.mandates.get((record.bank, to_hex(record.auditee_ref), signer, event.block_number))
     block = chain.blocks.get(event.block_number)
     mandate_note = ""
     if isinstance(mandate, NodeRejected) or mandate is None:
@@ -847,17 +938,15 @@ def _authorisation_problems(
     record: Letter,
     event: ChainEvent,
     chain: _Chain,
-    signatures: dict[tuple[Any, ...], str | None],
+    signatures: dict[tuple[Any, ...], _Signed | None],
 ) -> list[str]:
     problems = []
     expected_kind = "refuse" if event.name == "AuthorisationRefused" else "authorise"
     if auth.kind != expected_kind:
         problems.append(f"the package says {auth.kind}, the chain records {event.name}")
-    root, signature = _bytes(auth.requests_root), _bytes(auth.signature)
-    if root is None or len(root) != 32 or signature is None:
-        return [*problems, "the requests root or the signature is not hex"]
     key = (
         auth.kind,
+        auth.signer.lower(),
         auth.requests_root.lower(),
         auth.firm,
         auth.valid_until,
@@ -866,27 +955,23 @@ def _authorisation_problems(
         auth.signature.lower(),
     )
     if key not in signatures:
-        if auth.kind == "refuse":
-            typed = refusal_typed_data(
-                Refusal(root, auth.firm, auth.reason or 0, auth.valid_until, auth.nonce),
-                chain_id=chain.chain_id,
-                registry=chain.registry,
-            )
-        else:
-            typed = authorisation_typed_data(
-                Authorisation(root, auth.firm, auth.valid_until, auth.nonce),
-                chain_id=chain.chain_id,
-                registry=chain.registry,
-            )
-        signatures[key] = _recover(typed, signature)
-    recovered = signatures[key]
-    chain_signer = str(event.args["signer"]).lower()
-    if recovered != chain_signer:
+        signatures[key] = _signed(auth, chain.chain_id, chain.registry)
+    signed = signatures[key]
+    if signed is None:
+        return [*problems, "the signer, the requests root or the signature is not hex"]
+    root = _bytes(auth.requests_root) or b""
+    chain_signer = to_hex(bytes(event.args["signerId"]))
+    if signer_id(signed.signer) != bytes(event.args["signerId"]):
         problems.append(
-            f"the signature recovers to {recovered or 'nothing'}, the chain's signer is {chain_signer}"
+            f"the package names signer {auth.signer} (id {to_hex(signer_id(signed.signer))}), "
+            f"the chain's signer id is {chain_signer}"
         )
-    if auth.signer.lower() != chain_signer:
-        problems.append(f"the package names signer {auth.signer}, the chain {chain_signer}")
+    elif not signed.recovered:
+        valid = chain.key_signatures.get(_key_signature_key(signed, event.block_number))
+        if valid is False:
+            problems.append(f"the signature is not {signer_text(signed.signer)}'s over this authorisation")
+        elif valid is None or isinstance(valid, NodeRejected):
+            problems.append("the node keeps no state of that block, so the signature could not be checked")
     if event.name == "LetterAuthorised" and to_hex(bytes(event.args["requestsRoot"])) != to_hex(root):
         problems.append(
             f"the signed root {auth.requests_root} is not the chain's {to_hex(bytes(event.args['requestsRoot']))}"

@@ -68,7 +68,9 @@ def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingRes
         auth = Authorisation(tree.root, 2, now + 86400 * 180, secrets.randbits(128))
         typed = authorisation_typed_data(auth, chain_id=w3.eth.chain_id, registry=registry.address)
         signature = sign_typed_data(signer, typed)
-        authorisations += [registry.authorise(ids[i], auth, signature, tree.proof(ids[i])) for i in group]
+        authorisations += [
+            registry.authorise(ids[i], auth, signer.address, signature, tree.proof(ids[i])) for i in group
+        ]
     phases.append((firm_sender, authorisations))
     phases.append(
         (

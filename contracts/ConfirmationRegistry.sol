@@ -2,8 +2,8 @@
 pragma solidity 0.8.37;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {IConfirmationRegistry} from "./IConfirmationRegistry.sol";
 import {IMemberRegistry} from "./IMemberRegistry.sol";
@@ -14,6 +14,8 @@ import {IMemberRegistry} from "./IMemberRegistry.sol";
  * See {IConfirmationRegistry}.
  * @dev Every transition passes one guard, {_requireStatus}, that names the allowed states.
  * Multicall lets a gateway put many steps into one transaction; msg.sender is kept.
+ * Mandates are kept under the signer's id, the keccak256 of its ERC-7913 bytes, and signatures
+ * are checked by OpenZeppelin's {SignatureChecker} (ECDSA, ERC-1271 or an ERC-7913 verifier).
  */
 contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     bytes32 private constant _AUTHORISATION_TYPEHASH =
@@ -27,7 +29,7 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
 
     IMemberRegistry private immutable _memberRegistry;
     mapping(bytes32 letterId => Letter) private _letters;
-    mapping(uint32 bank => mapping(bytes32 auditeeRef => mapping(address signer => uint64 validUntil))) private
+    mapping(uint32 bank => mapping(bytes32 auditeeRef => mapping(bytes32 signerId => uint64 validUntil))) private
         _mandates;
 
     /// @notice Deploys the registry against the consortium's member registry.
@@ -56,32 +58,37 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function authorise(bytes32 letterId, Authorisation calldata auth, bytes calldata signature, bytes32[] calldata proof)
-        external
-    {
+    function authorise(
+        bytes32 letterId,
+        Authorisation calldata auth,
+        bytes calldata signer,
+        bytes calldata signature,
+        bytes32[] calldata proof
+    ) external {
         Letter storage letter = _existingLetter(letterId);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(_AUTHORISATION_TYPEHASH, auth.requestsRoot, auth.firm, auth.validUntil, auth.nonce))
+        _checkCoverage(letterId, letter, auth.requestsRoot, auth.firm, auth.validUntil, proof);
+        bytes32 signerId = _checkAuditeeSignature(
+            letterId, letter, _hashTypedDataV4(_authorisationStructHash(auth)), signer, signature
         );
-        address signer = _checkAuditeeSignature(letterId, letter, auth.requestsRoot, auth.firm, auth.validUntil, digest, signature, proof);
         letter.status = Status.Authorised;
-        emit LetterAuthorised(letterId, letter.firm, letter.bank, signer, auth.requestsRoot);
+        emit LetterAuthorised(letterId, letter.firm, letter.bank, signerId, auth.requestsRoot);
     }
 
     /// @inheritdoc IConfirmationRegistry
     function refuseAuthorisation(
         bytes32 letterId,
         Refusal calldata refusal,
+        bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
     ) external {
         Letter storage letter = _existingLetter(letterId);
-        bytes32 digest = _hashTypedDataV4(_refusalStructHash(refusal));
-        address signer = _checkAuditeeSignature(
-            letterId, letter, refusal.requestsRoot, refusal.firm, refusal.validUntil, digest, signature, proof
+        _checkCoverage(letterId, letter, refusal.requestsRoot, refusal.firm, refusal.validUntil, proof);
+        bytes32 signerId = _checkAuditeeSignature(
+            letterId, letter, _hashTypedDataV4(_refusalStructHash(refusal)), signer, signature
         );
         letter.status = Status.Refused;
-        emit AuthorisationRefused(letterId, letter.firm, letter.bank, signer, refusal.reason);
+        emit AuthorisationRefused(letterId, letter.firm, letter.bank, signerId, refusal.reason);
     }
 
     /// @inheritdoc IConfirmationRegistry
@@ -128,18 +135,25 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function registerMandate(bytes32 auditeeRef, address signer, uint64 validUntil) external {
+    function registerMandate(bytes32 auditeeRef, bytes calldata signer, uint64 validUntil) external {
         uint32 bank = _memberRegistry.requireActiveAccount(msg.sender, IMemberRegistry.Role.Bank);
-        if (signer == address(0) || validUntil <= block.timestamp) revert ConfirmationInvalidMandate(signer);
-        _mandates[bank][auditeeRef][signer] = validUntil;
-        emit MandateRegistered(bank, auditeeRef, signer, validUntil);
+        // A key needs a verifier contract: with none at its address no signature could ever verify.
+        if (
+            signer.length < 20 || bytes20(signer[:20]) == bytes20(0)
+                || (signer.length > 20 && address(bytes20(signer[:20])).code.length == 0)
+                || validUntil <= block.timestamp
+        ) revert ConfirmationInvalidMandate(signer);
+        bytes32 signerId = keccak256(signer);
+        _mandates[bank][auditeeRef][signerId] = validUntil;
+        emit MandateRegistered(bank, auditeeRef, signerId, validUntil);
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function revokeMandate(bytes32 auditeeRef, address signer) external {
+    function revokeMandate(bytes32 auditeeRef, bytes calldata signer) external {
         uint32 bank = _memberRegistry.requireActiveAccount(msg.sender, IMemberRegistry.Role.Bank);
-        delete _mandates[bank][auditeeRef][signer];
-        emit MandateRevoked(bank, auditeeRef, signer);
+        bytes32 signerId = keccak256(signer);
+        delete _mandates[bank][auditeeRef][signerId];
+        emit MandateRevoked(bank, auditeeRef, signerId);
     }
 
     /// @inheritdoc IConfirmationRegistry
@@ -159,8 +173,21 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function mandateValidUntil(uint32 bank, bytes32 auditeeRef, address signer) external view returns (uint64) {
-        return _mandates[bank][auditeeRef][signer];
+    function mandateValidUntil(uint32 bank, bytes32 auditeeRef, bytes calldata signer)
+        external
+        view
+        returns (uint64)
+    {
+        return _mandates[bank][auditeeRef][keccak256(signer)];
+    }
+
+    /// @inheritdoc IConfirmationRegistry
+    function isValidAuditeeSignature(bytes calldata signer, bytes32 digest, bytes calldata signature)
+        external
+        view
+        returns (bool)
+    {
+        return SignatureChecker.isValidSignatureNow(signer, digest, signature);
     }
 
     /// @inheritdoc IConfirmationRegistry
@@ -175,14 +202,16 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
 
     /// @inheritdoc IConfirmationRegistry
     function authorisationDigest(Authorisation calldata auth) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(_AUTHORISATION_TYPEHASH, auth.requestsRoot, auth.firm, auth.validUntil, auth.nonce))
-        );
+        return _hashTypedDataV4(_authorisationStructHash(auth));
     }
 
     /// @inheritdoc IConfirmationRegistry
     function refusalDigest(Refusal calldata refusal) external view returns (bytes32) {
         return _hashTypedDataV4(_refusalStructHash(refusal));
+    }
+
+    function _authorisationStructHash(Authorisation calldata auth) private pure returns (bytes32) {
+        return keccak256(abi.encode(_AUTHORISATION_TYPEHASH, auth.requestsRoot, auth.firm, auth.validUntil, auth.nonce));
     }
 
     function _refusalStructHash(Refusal calldata refusal) private pure returns (bytes32) {
@@ -193,17 +222,16 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
         );
     }
 
-    /// @dev Checks everything an authorisation and a refusal have in common; returns the signer.
-    function _checkAuditeeSignature(
+    /// @dev What an authorisation and a refusal check before their signature: the letter awaits the
+    /// auditee, the signed firm is its firm, the signature is not expired, the root covers the letter.
+    function _checkCoverage(
         bytes32 letterId,
         Letter storage letter,
         bytes32 requestsRoot,
         uint32 firm,
         uint64 validUntil,
-        bytes32 digest,
-        bytes calldata signature,
         bytes32[] calldata proof
-    ) private view returns (address signer) {
+    ) private view {
         _requireStatus(letterId, letter.status, _encode(Status.Requested));
         if (firm != letter.firm) revert ConfirmationAuthorisationWrongFirm(letterId, firm);
         if (block.timestamp > validUntil) revert ConfirmationAuthorisationExpired(validUntil);
@@ -211,12 +239,22 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
         if (!MerkleProof.verifyCalldata(proof, requestsRoot, leaf)) {
             revert ConfirmationAuthorisationNotCovering(letterId);
         }
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
-        if (error != ECDSA.RecoverError.NoError) revert ConfirmationInvalidSignature();
-        if (_mandates[letter.bank][letter.auditeeRef][recovered] < block.timestamp) {
-            revert ConfirmationSignerNotMandated(letterId, recovered);
+    }
+
+    /// @dev The signer holds the bank's unexpired mandate for the letter's auditee (read first: it
+    /// is one storage read, a verifier call may cost far more) and signed `digest`; returns its id.
+    function _checkAuditeeSignature(
+        bytes32 letterId,
+        Letter storage letter,
+        bytes32 digest,
+        bytes calldata signer,
+        bytes calldata signature
+    ) private view returns (bytes32 signerId) {
+        signerId = keccak256(signer);
+        if (_mandates[letter.bank][letter.auditeeRef][signerId] < block.timestamp) {
+            revert ConfirmationSignerNotMandated(letterId, signerId);
         }
-        return recovered;
+        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert ConfirmationInvalidSignature();
     }
 
     function _letterOfCallingBank(bytes32 letterId, bytes32 allowed) private view returns (Letter storage letter) {

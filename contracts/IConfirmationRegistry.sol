@@ -10,6 +10,11 @@ import {IMemberRegistry} from "./IMemberRegistry.sol";
  * @dev Only salted hashes and the process are recorded; the letters travel off chain. Letters
  * refer to members by their number in the {IMemberRegistry}. `Overdue` is never stored: a letter
  * is overdue when it awaits the bank past its due time (see {isOverdue}).
+ *
+ * The auditee's signers are ERC-7913 keys (`bytes signer`): 20 bytes are an account, an EOA
+ * checked by ECDSA or a contract account (e.g. a company's multisig) checked by ERC-1271; longer
+ * ones are a verifier contract's address followed by a key it checks (a P-256 or WebAuthn passkey
+ * key, an RSA key). Mandates and events name a signer by its id, `keccak256(signer)`.
  */
 interface IConfirmationRegistry {
     /// @notice The stored state of a letter. `Refused` means the auditee refused to authorise it.
@@ -83,14 +88,16 @@ interface IConfirmationRegistry {
     /// @notice Thrown when the letter's leaf is not under the signed requests root.
     error ConfirmationAuthorisationNotCovering(bytes32 letterId);
 
-    /// @notice Thrown when the signature is malformed.
+    /// @notice Thrown when the signature is not the mandated signer's over the signed digest.
     error ConfirmationInvalidSignature();
 
-    /// @notice Thrown when `signer` holds no valid mandate of the letter's bank for its auditee.
-    error ConfirmationSignerNotMandated(bytes32 letterId, address signer);
+    /// @notice Thrown when the signer with id `signerId` holds no valid mandate of the letter's bank
+    /// for its auditee.
+    error ConfirmationSignerNotMandated(bytes32 letterId, bytes32 signerId);
 
-    /// @notice Thrown when a mandate names the zero address or an expiry in the past.
-    error ConfirmationInvalidMandate(address signer);
+    /// @notice Thrown when a mandate names no signer (shorter than 20 bytes, the zero address, a
+    /// verifier address without code) or an expiry in the past.
+    error ConfirmationInvalidMandate(bytes signer);
 
     /// @notice Emitted when an audit firm requests a letter.
     event LetterRequested(
@@ -102,14 +109,15 @@ interface IConfirmationRegistry {
         uint64 dueAt
     );
 
-    /// @notice Emitted when the auditee's signer authorises a letter.
+    /// @notice Emitted when the auditee's signer (`signerId`, the keccak256 of its ERC-7913 bytes)
+    /// authorises a letter.
     event LetterAuthorised(
-        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, address signer, bytes32 requestsRoot
+        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, bytes32 signerId, bytes32 requestsRoot
     );
 
-    /// @notice Emitted when the auditee's signer refuses to authorise a letter.
+    /// @notice Emitted when the auditee's signer (`signerId`) refuses to authorise a letter.
     event AuthorisationRefused(
-        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, address signer, uint16 reason
+        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, bytes32 signerId, uint16 reason
     );
 
     /// @notice Emitted when the bank has received the letter intact and compliant.
@@ -130,13 +138,14 @@ interface IConfirmationRegistry {
     /// @notice Emitted when the firm follows up a letter that awaits the bank or the auditee.
     event LetterFollowedUp(bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank);
 
-    /// @notice Emitted when a bank registers (or renews) a mandate signer for one of its customers.
+    /// @notice Emitted when a bank registers (or renews) a mandate signer for one of its customers;
+    /// `signerId` is the keccak256 of the signer's ERC-7913 bytes.
     event MandateRegistered(
-        uint32 indexed bank, bytes32 indexed auditeeRef, address indexed signer, uint64 validUntil
+        uint32 indexed bank, bytes32 indexed auditeeRef, bytes32 indexed signerId, uint64 validUntil
     );
 
     /// @notice Emitted when a bank revokes a mandate signer.
-    event MandateRevoked(uint32 indexed bank, bytes32 indexed auditeeRef, address indexed signer);
+    event MandateRevoked(uint32 indexed bank, bytes32 indexed auditeeRef, bytes32 indexed signerId);
 
     /**
      * @notice Requests letter `letterId`, addressed to `bank`, due at `dueAt`.
@@ -152,10 +161,16 @@ interface IConfirmationRegistry {
      * @dev Requirements:
      * - the letter is Requested; `auth.firm` is its firm; `auth.validUntil` is not past;
      * - `proof` shows the letter's leaf under `auth.requestsRoot`;
-     * - `signature` is by a signer on the bank's unexpired mandate for the letter's auditee.
+     * - `signer` (ERC-7913) holds the bank's unexpired mandate for the letter's auditee, and
+     *   `signature` is its signature over the EIP-712 digest of `auth` (see {isValidAuditeeSignature}).
      */
-    function authorise(bytes32 letterId, Authorisation calldata auth, bytes calldata signature, bytes32[] calldata proof)
-        external;
+    function authorise(
+        bytes32 letterId,
+        Authorisation calldata auth,
+        bytes calldata signer,
+        bytes calldata signature,
+        bytes32[] calldata proof
+    ) external;
 
     /**
      * @notice Records the auditee's refusal to authorise a Requested letter, with its reason code;
@@ -165,6 +180,7 @@ interface IConfirmationRegistry {
     function refuseAuthorisation(
         bytes32 letterId,
         Refusal calldata refusal,
+        bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
     ) external;
@@ -209,17 +225,19 @@ interface IConfirmationRegistry {
     function followUp(bytes32 letterId) external;
 
     /**
-     * @notice The calling bank lets `signer` authorise letters for its customer `auditeeRef` until
-     * `validUntil`. A bank can register mandates only for itself.
-     * @dev Requirements: the caller is an Active bank; `signer` is non-zero; `validUntil` is in the future.
+     * @notice The calling bank lets `signer` (ERC-7913) authorise letters for its customer
+     * `auditeeRef` until `validUntil`. A bank can register mandates only for itself.
+     * @dev Requirements: the caller is an Active bank; `signer` is at least 20 bytes, does not start
+     * with the zero address, and a key's verifier (its first 20 bytes) has code; `validUntil` is in
+     * the future.
      */
-    function registerMandate(bytes32 auditeeRef, address signer, uint64 validUntil) external;
+    function registerMandate(bytes32 auditeeRef, bytes calldata signer, uint64 validUntil) external;
 
     /**
      * @notice The calling bank withdraws `signer`'s mandate for its customer `auditeeRef`.
      * @dev Requirements: the caller is an Active bank.
      */
-    function revokeMandate(bytes32 auditeeRef, address signer) external;
+    function revokeMandate(bytes32 auditeeRef, bytes calldata signer) external;
 
     /// @notice The member registry this registry checks parties against.
     function memberRegistry() external view returns (IMemberRegistry);
@@ -230,8 +248,22 @@ interface IConfirmationRegistry {
     /// @notice Whether letter `letterId` awaits the auditee or the bank past its due time.
     function isOverdue(bytes32 letterId) external view returns (bool);
 
-    /// @notice Until when `signer` may authorise for `bank`'s customer `auditeeRef` (0 if never).
-    function mandateValidUntil(uint32 bank, bytes32 auditeeRef, address signer) external view returns (uint64);
+    /// @notice Until when `signer` (ERC-7913) may authorise for `bank`'s customer `auditeeRef` (0 if never).
+    function mandateValidUntil(uint32 bank, bytes32 auditeeRef, bytes calldata signer)
+        external
+        view
+        returns (uint64);
+
+    /**
+     * @notice Whether `signature` is `signer`'s over `digest`, exactly as {authorise} and
+     * {refuseAuthorisation} check it: OpenZeppelin's ERC-7913 `SignatureChecker.isValidSignatureNow`
+     * (ECDSA for a 20-byte signer without code, ERC-1271 for one with code, else the verifier named
+     * by its first 20 bytes). Gateways and verifiers call it so that their check is the contract's.
+     */
+    function isValidAuditeeSignature(bytes calldata signer, bytes32 digest, bytes calldata signature)
+        external
+        view
+        returns (bool);
 
     /// @notice The Merkle leaf of one letter under an authorisation's or refusal's requests root.
     function authorisationLeaf(bytes32 letterId, bytes32 letterHash, uint32 bank, bytes32 auditeeRef)

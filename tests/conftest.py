@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pytest
 from eth_account import Account
@@ -32,6 +32,7 @@ from node_gateway.chain.authorisation import (
     authorisation_typed_data,
     refusal_typed_data,
     sign_typed_data,
+    typed_data_digest,
 )
 from node_gateway.chain.contracts import (
     Authorisation,
@@ -51,6 +52,7 @@ from node_gateway.chain.network import (
     fund_from_node,
     in_process_chain,
 )
+from node_gateway.chain.signers import account_signer
 from node_gateway.chain.transactions import Call, TransactionSender, rpc
 
 HOUR = 3600
@@ -175,13 +177,31 @@ class LetterRef:
         return LetterLeaf(self.letter_id, self.letter_hash, self.bank, self.auditee_ref)
 
 
+class AuditeeKey(Protocol):
+    """An auditee signer other than an ordinary key (tests/signer_kinds.py): its ERC-7913
+    bytes and how it signs an EIP-712 digest."""
+
+    @property
+    def signer(self) -> bytes: ...
+
+    def sign_digest(self, digest: bytes) -> bytes: ...
+
+
+def _signed_by(signer: LocalAccount | AuditeeKey, typed: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The ERC-7913 signer and its signature over an EIP-712 document."""
+    if isinstance(signer, LocalAccount):
+        return account_signer(signer.address), sign_typed_data(signer, typed)
+    return signer.signer, signer.sign_digest(typed_data_digest(typed))
+
+
 @dataclass(frozen=True)
 class Signed:
-    """An authorisation or refusal, its signature, and the requests tree it covers."""
+    """An authorisation or refusal, its signer (ERC-7913), its signature, and the requests tree."""
 
     message: Authorisation | Refusal
     signature: bytes
     tree: RequestsTree
+    signer: bytes
 
     def proof(self, letter: LetterRef) -> list[bytes]:
         return self.tree.proof(letter.letter_id)
@@ -337,7 +357,7 @@ class Deployment:
         return party
 
     def register_mandate(
-        self, bank: Party, auditee_ref: bytes, signer: str, valid_for: int = 10 * YEAR
+        self, bank: Party, auditee_ref: bytes, signer: str | bytes, valid_for: int = 10 * YEAR
     ) -> TxReceipt:
         return self.send(
             bank, self.confirmations.register_mandate(auditee_ref, signer, self.now() + valid_for)
@@ -395,7 +415,7 @@ class Deployment:
         self,
         letters: Sequence[LetterRef],
         *,
-        signer: LocalAccount | None = None,
+        signer: LocalAccount | AuditeeKey | None = None,
         firm: int | None = None,
         valid_for: int = DAY,
         nonce: int | None = None,
@@ -413,14 +433,15 @@ class Deployment:
         typed = authorisation_typed_data(
             auth, chain_id=chain_id or self.chain.chain_id, registry=registry or self.confirmations.address
         )
-        return Signed(auth, sign_typed_data(signer or self.signer, typed), tree)
+        signer_bytes, signature = _signed_by(signer or self.signer, typed)
+        return Signed(auth, signature, tree, signer_bytes)
 
     def sign_refusal(
         self,
         letters: Sequence[LetterRef],
         *,
         reason: int = 1,
-        signer: LocalAccount | None = None,
+        signer: LocalAccount | AuditeeKey | None = None,
         firm: int | None = None,
         valid_for: int = DAY,
     ) -> Signed:
@@ -434,20 +455,21 @@ class Deployment:
             nonce=int.from_bytes(os.urandom(8)),
         )
         typed = refusal_typed_data(refusal, chain_id=self.chain.chain_id, registry=self.confirmations.address)
-        return Signed(refusal, sign_typed_data(signer or self.signer, typed), tree)
+        signer_bytes, signature = _signed_by(signer or self.signer, typed)
+        return Signed(refusal, signature, tree, signer_bytes)
 
     def authorise_call(self, letter: LetterRef, signed: Signed | None = None) -> Call:
         signed = signed or self.sign_authorisation([letter])
         assert isinstance(signed.message, Authorisation)
         return self.confirmations.authorise(
-            letter.letter_id, signed.message, signed.signature, signed.proof(letter)
+            letter.letter_id, signed.message, signed.signer, signed.signature, signed.proof(letter)
         )
 
     def refuse_call(self, letter: LetterRef, signed: Signed | None = None) -> Call:
         signed = signed or self.sign_refusal([letter])
         assert isinstance(signed.message, Refusal)
         return self.confirmations.refuse_authorisation(
-            letter.letter_id, signed.message, signed.signature, signed.proof(letter)
+            letter.letter_id, signed.message, signed.signer, signed.signature, signed.proof(letter)
         )
 
     def letter_in(

@@ -24,12 +24,21 @@ from typing import Any
 
 import solcx
 
-from node_gateway.chain.artifacts import BUILD_DIR, CONTRACTS
+from node_gateway.chain.artifacts import BUILD_DIR, BUILT, VERIFIERS
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 SOURCES_DIR = ROOT / "contracts"
 NODE_MODULES = ROOT / "node_modules"
 SOLC_WRAPPER = ROOT / "tools" / "solcjs"
+
+# Each built contract's source unit: ours under contracts/, OpenZeppelin's from node_modules.
+OPENZEPPELIN_VERIFIERS = "@openzeppelin/contracts/utils/cryptography/verifiers"
+SOURCE_UNITS = {
+    "MemberRegistry": "MemberRegistry.sol",
+    "ConfirmationRegistry": "ConfirmationRegistry.sol",
+    **{name: f"{OPENZEPPELIN_VERIFIERS}/{name}.sol" for name in VERIFIERS},
+    "TestMultisig": "test/TestMultisig.sol",
+}
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
@@ -74,7 +83,7 @@ def _read_source(unit: str) -> str:
 
 def collect_sources() -> dict[str, str]:
     """Every source unit the contracts need, keyed by its import path."""
-    pending = [f"{name}.sol" for name in CONTRACTS]
+    pending = [SOURCE_UNITS[name] for name in BUILT]
     sources: dict[str, str] = {}
     while pending:
         unit = pending.pop()
@@ -113,8 +122,8 @@ def build() -> None:
     version = str(solcx.wrapper.get_solc_version(SOLC_WRAPPER, with_commit_hash=True))
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     declared = immutable_names([unit["ast"] for unit in output["sources"].values()])
-    for name in CONTRACTS:
-        compiled = output["contracts"][f"{name}.sol"][name]
+    for name in BUILT:
+        compiled = output["contracts"][SOURCE_UNITS[name]][name]
         references = compiled["evm"]["deployedBytecode"].get("immutableReferences", {})
         artifact = {
             "contractName": name,

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 BUILD_DIR = Path(__file__).resolve().parent / "build"
-CONTRACTS = ("MemberRegistry", "ConfirmationRegistry")
+CONTRACTS = ("MemberRegistry", "ConfirmationRegistry")  # the network's own
+# OpenZeppelin's stateless ERC-7913 verifiers, deployed with the network: an auditee signer that is
+# a key (not an account) names one of them (node_gateway.chain.signers).
+VERIFIERS = ("ERC7913P256Verifier", "ERC7913WebAuthnVerifier", "ERC7913RSAVerifier")
+TEST_CONTRACTS = ("TestMultisig",)  # an ERC-1271 k-of-n account, for the tests and the demo
+BUILT = CONTRACTS + VERIFIERS + TEST_CONTRACTS  # every artifact in BUILD_DIR
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 Mirrors ConfirmationRegistry exactly: the leaf of a letter, the tree (OpenZeppelin's sorted-pair
 MerkleProof), and the EIP-712 domain and types, so that what a signer signs here verifies there.
+A signer is an ERC-7913 key (node_gateway.chain.signers); :func:`verified_signer` checks a
+signature as the contract does.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 
-from node_gateway.chain.contracts import Authorisation, Refusal
+from node_gateway.chain.contracts import Authorisation, ConfirmationRegistry, Refusal
+from node_gateway.chain.signers import Signer, account_signer, as_signer
 
 DOMAIN_NAME = "confirmnet ConfirmationRegistry"
 DOMAIN_VERSION = "1"
@@ -170,3 +173,21 @@ def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
     """The EIP-712 digest of a document, as the contract computes it."""
     signable = encode_typed_data(full_message=typed_data)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def verified_signer(
+    registry: ConfirmationRegistry, typed_data: dict[str, Any], signature: bytes, signer: Signer | None = None
+) -> bytes:
+    """The ERC-7913 signer whose ``signature`` is over an EIP-712 document; ValueError if none.
+
+    Without ``signer`` the signature is an ordinary key's, and the account it recovers to is the
+    signer. With ``signer`` (a contract account, a passkey, a P-256 or RSA key, or an account too)
+    the registry's ``isValidAuditeeSignature`` decides in an ``eth_call``: the very check
+    ``authorise`` and ``refuseAuthorisation`` make.
+    """
+    if signer is None:
+        return account_signer(recover_signer(typed_data, signature))
+    raw = as_signer(signer)
+    if not registry.is_valid_auditee_signature(raw, typed_data_digest(typed_data), signature):
+        raise ValueError("the signature is not the named signer's over this authorisation")
+    return raw

@@ -25,6 +25,7 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.signers import Signer, as_signer
 from node_gateway.chain.transactions import Call, call_view, rpc, wire_rpc
 from node_gateway.protocol.hashing import from_hex, to_hex
 
@@ -573,14 +574,17 @@ class ConfirmationRegistry(_BoundContract):
         return self._call("request", letter_id, bank, auditee_ref, letter_hash, due_at)
 
     def authorise(
-        self, letter_id: bytes, auth: Authorisation, signature: bytes, proof: Sequence[bytes]
+        self, letter_id: bytes, auth: Authorisation, signer: Signer, signature: bytes, proof: Sequence[bytes]
     ) -> Call:
-        return self._call("authorise", letter_id, auth.as_tuple(), signature, list(proof))
+        """``signer`` (ERC-7913, node_gateway.chain.signers) signed ``auth``: ``signature``."""
+        return self._call("authorise", letter_id, auth.as_tuple(), as_signer(signer), signature, list(proof))
 
     def refuse_authorisation(
-        self, letter_id: bytes, refusal: Refusal, signature: bytes, proof: Sequence[bytes]
+        self, letter_id: bytes, refusal: Refusal, signer: Signer, signature: bytes, proof: Sequence[bytes]
     ) -> Call:
-        return self._call("refuseAuthorisation", letter_id, refusal.as_tuple(), signature, list(proof))
+        return self._call(
+            "refuseAuthorisation", letter_id, refusal.as_tuple(), as_signer(signer), signature, list(proof)
+        )
 
     def accept(self, letter_id: bytes) -> Call:
         return self._call("accept", letter_id)
@@ -600,11 +604,12 @@ class ConfirmationRegistry(_BoundContract):
     def follow_up(self, letter_id: bytes) -> Call:
         return self._call("followUp", letter_id)
 
-    def register_mandate(self, auditee_ref: bytes, signer: str, valid_until: int) -> Call:
-        return self._call("registerMandate", auditee_ref, Web3.to_checksum_address(signer), valid_until)
+    def register_mandate(self, auditee_ref: bytes, signer: Signer, valid_until: int) -> Call:
+        """Lets ``signer`` (ERC-7913: an account's address, or a verifier and a key) authorise."""
+        return self._call("registerMandate", auditee_ref, as_signer(signer), valid_until)
 
-    def revoke_mandate(self, auditee_ref: bytes, signer: str) -> Call:
-        return self._call("revokeMandate", auditee_ref, Web3.to_checksum_address(signer))
+    def revoke_mandate(self, auditee_ref: bytes, signer: Signer) -> Call:
+        return self._call("revokeMandate", auditee_ref, as_signer(signer))
 
     def multicall(self, calls: Iterable[Call]) -> Call:
         """Several of this contract's calls in one transaction, each with the sender as msg.sender."""
@@ -644,8 +649,14 @@ class ConfirmationRegistry(_BoundContract):
     def is_overdue(self, letter_id: bytes) -> bool:
         return bool(self._read("isOverdue", letter_id))
 
-    def mandate_valid_until(self, bank: int, auditee_ref: bytes, signer: str) -> int:
-        return int(self._read("mandateValidUntil", bank, auditee_ref, Web3.to_checksum_address(signer)))
+    def mandate_valid_until(self, bank: int, auditee_ref: bytes, signer: Signer) -> int:
+        return int(self._read("mandateValidUntil", bank, auditee_ref, as_signer(signer)))
+
+    def is_valid_auditee_signature(
+        self, signer: Signer, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
+    ) -> bool:
+        """Whether ``signature`` is ``signer``'s over ``digest``, by the contract's own check."""
+        return bool(self._read("isValidAuditeeSignature", as_signer(signer), digest, signature, block=block))
 
     def mandated_references(
         self, pairs: Sequence[tuple[int, bytes]], from_block: int
@@ -666,10 +677,10 @@ class ConfirmationRegistry(_BoundContract):
         }
         return found & set(pairs)
 
-    def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: str) -> list[int]:
+    def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: Signer) -> list[int]:
         """``signer``'s mandates from several (bank, auditee reference) pairs, in order, read in one
         ``eth_call`` per 256."""
-        account = Web3.to_checksum_address(signer)
+        account = as_signer(signer)
         found: list[int] = []
         for start in range(0, len(mandates), READ_BATCH):
             chunk = mandates[start : start + READ_BATCH]

@@ -9,6 +9,8 @@ with named checks, stopping where a later check would mean nothing:
 - ``contract.MemberRegistry``, ``contract.ConfirmationRegistry``: the code at each address is the
   committed runtime build (``chain/build``) byte for byte, but for its immutables, each of which
   holds the value the deployment must have written on this network (:func:`compare_code`);
+- ``contract.ERC7913P256Verifier`` and the other signature verifiers, where the anchor names them
+  (a network file from before them does not): OpenZeppelin's stateless verifiers, byte for byte;
 - ``registry_link``: the ConfirmationRegistry uses this MemberRegistry.
 """
 
@@ -26,6 +28,7 @@ from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.authorisation import DOMAIN_NAME, DOMAIN_VERSION
 from node_gateway.chain.contracts import ConfirmationRegistry
 from node_gateway.chain.errors import ChainError, NodeRejected
+from node_gateway.chain.signers import SignatureVerifiers, SignerKind
 from node_gateway.chain.transactions import wire_batch
 from node_gateway.protocol import from_hex, to_hex
 
@@ -115,7 +118,12 @@ def compare_code(name: str, deployed: bytes, *, immutables: Mapping[str, bytes])
 
 
 def check_deployment(
-    w3: Web3, *, chain_id: int, member_registry: str, confirmation_registry: str
+    w3: Web3,
+    *,
+    chain_id: int,
+    member_registry: str,
+    confirmation_registry: str,
+    verifiers: SignatureVerifiers | None = None,
 ) -> list[DeploymentCheck]:
     """The checks of the module's docstring, in order, up to the first stage that fails. A node
     that does not answer raises NodeUnavailable, one that refuses the chain id NodeRejected."""
@@ -135,7 +143,10 @@ def check_deployment(
         f"the node is chain {node_chain_id}, the trusted anchor says {chain_id}",
     ):
         return found
-    if _check_contracts(w3, chain_id, member_registry, confirmation_registry, add):
+    addresses = {"MemberRegistry": member_registry, "ConfirmationRegistry": confirmation_registry}
+    if verifiers is not None:
+        addresses |= {name: verifiers.address_of(kind) for name, kind in _VERIFIER_KINDS.items()}
+    if _check_contracts(w3, chain_id, member_registry, addresses, add):
         registry = ConfirmationRegistry(w3, confirmation_registry)
         call = {"to": registry.address, "data": to_hex(registry.encode_call("memberRegistry"))}
         raw = wire_batch(w3, [("eth_call", [call, "latest"])])[0]
@@ -149,14 +160,16 @@ def check_deployment(
     return found
 
 
+_VERIFIER_KINDS = {
+    "ERC7913P256Verifier": SignerKind.P256,
+    "ERC7913WebAuthnVerifier": SignerKind.WEBAUTHN,
+    "ERC7913RSAVerifier": SignerKind.RSA,
+}
+
+
 def _check_contracts(
-    w3: Web3,
-    chain_id: int,
-    member_registry: str,
-    confirmation_registry: str,
-    add: _Add,
+    w3: Web3, chain_id: int, member_registry: str, addresses: Mapping[str, str], add: _Add
 ) -> bool:
-    addresses = {"MemberRegistry": member_registry, "ConfirmationRegistry": confirmation_registry}
     bad = [name for name, address in addresses.items() if not Web3.is_address(address)]
     if bad:
         for name in bad:

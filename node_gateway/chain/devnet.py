@@ -75,7 +75,15 @@ def _wait_for_rpc(rpc_url: str, process: subprocess.Popen[bytes] | None, timeout
     raise DevnetError(f"anvil did not answer on {rpc_url} within {timeout_s:.0f} s")
 
 
-def anvil_command(*, port: int, state_file: Path | None, chain_id: int = DEVNET_CHAIN_ID) -> list[str]:
+# The devnet's fork, as the contracts' evmVersion. Anvil offers the P-256 precompile (EIP-7951, at
+# RIP-7212's address 0x100, which OpenZeppelin's P256 calls before its Solidity fallback) from
+# "osaka" on; tests/contracts/test_gas.py measures both.
+DEVNET_HARDFORK = "cancun"
+
+
+def anvil_command(
+    *, port: int, state_file: Path | None, chain_id: int = DEVNET_CHAIN_ID, hardfork: str = DEVNET_HARDFORK
+) -> list[str]:
     if not ANVIL.exists():
         raise DevnetError(f"anvil is not installed ({ANVIL}); run `make setup`")
     command = [
@@ -83,7 +91,7 @@ def anvil_command(*, port: int, state_file: Path | None, chain_id: int = DEVNET_
         "--host", "127.0.0.1",
         "--port", str(port),
         "--chain-id", str(chain_id),
-        "--hardfork", "cancun",
+        "--hardfork", hardfork,
         # Like the production chain (Besu QBFT): no fees, so member accounts need no funding.
         "--base-fee", "0",
         "--gas-price", "0",
@@ -99,8 +107,11 @@ class AnvilNode:
     """One anvil process on loopback, stopped when the context ends, and when the process that
     started it ends (from the main thread: see :func:`dies_with_this_thread`)."""
 
-    def __init__(self, data_dir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path | None = None, port: int | None = None, *, hardfork: str = DEVNET_HARDFORK
+    ) -> None:
         self.port = port or free_port()
+        self.hardfork = hardfork
         self.state_file = data_dir / "state.json" if data_dir is not None else None
         self.rpc_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -109,7 +120,7 @@ class AnvilNode:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
-            anvil_command(port=self.port, state_file=self.state_file),
+            anvil_command(port=self.port, state_file=self.state_file, hardfork=self.hardfork),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             preexec_fn=dies_with_this_thread(),

@@ -16,9 +16,10 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxReceipt, Wei
 
-from node_gateway.chain.artifacts import load_artifact
+from node_gateway.chain.artifacts import VERIFIERS, load_artifact
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.errors import TransactionFailed
+from node_gateway.chain.signers import SignatureVerifiers
 from node_gateway.chain.transactions import Call, TransactionSender
 from node_gateway.protocol.calendar import OfficialYear, calendar_hash
 from node_gateway.protocol.errors import InvalidDocument
@@ -43,6 +44,9 @@ class NetworkFile(BaseModel):
     confirmation_registry: str
     deployment_block: int
     peer_endpoints: EndpointPolicy = EndpointPolicy.PUBLIC
+    # The ERC-7913 verifiers deployed with the network, so that members and tools can name an
+    # auditee signer that is a key (node_gateway.chain.signers); None in a file from before them.
+    verifiers: SignatureVerifiers | None = None
     # The official calendars the operator published for the years chinese-calendar does not know:
     # year → SHA-256 of the file's bytes, kept beside this file as calendars/<year>.json. Every
     # gateway counts working days in exactly these (node_gateway.protocol.calendar).
@@ -70,8 +74,9 @@ class NetworkFile(BaseModel):
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        unpublished = None if self.calendars else {"calendars"}  # files from before calendars read alike
-        path.write_text(self.model_dump_json(indent=2, exclude=unpublished) + "\n", encoding="utf-8")
+        # Files from before calendars and verifiers read alike.
+        unpublished = {name for name in ("calendars", "verifiers") if not getattr(self, name)}
+        path.write_text(self.model_dump_json(indent=2, exclude=unpublished or None) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> NetworkFile:
@@ -104,6 +109,7 @@ class Network:
     members: MemberRegistry
     confirmations: ConfirmationRegistry
     deployment_block: int
+    verifiers: SignatureVerifiers | None = None
 
     @classmethod
     def attach(cls, w3: Web3, network_file: NetworkFile) -> Network:
@@ -112,6 +118,7 @@ class Network:
             members=MemberRegistry(w3, network_file.member_registry),
             confirmations=ConfirmationRegistry(w3, network_file.confirmation_registry),
             deployment_block=network_file.deployment_block,
+            verifiers=network_file.verifiers,
         )
 
     def describe(
@@ -124,6 +131,7 @@ class Network:
             member_registry=self.members.address,
             confirmation_registry=self.confirmations.address,
             deployment_block=self.deployment_block,
+            verifiers=self.verifiers,
         )
 
 
@@ -150,7 +158,8 @@ def deploy_network(
     operator_name: str,
     governance_delay: int = DEFAULT_GOVERNANCE_DELAY,
 ) -> Network:
-    """Deploys both contracts with the sender as the consortium operator (member 1).
+    """Deploys both contracts with the sender as the consortium operator (member 1), and
+    OpenZeppelin's ERC-7913 verifiers for auditee signers that are keys (stateless, no arguments).
 
     ``governance_delay`` (seconds) is fixed for good: the time every member has to see a change to
     the operators coming before it can be made.
@@ -164,11 +173,13 @@ def deploy_network(
     )
     members_address = _created(members_receipt)
     confirmations_receipt = operator.send(_deployment("ConfirmationRegistry", ["address"], [members_address]))
+    p256, webauthn, rsa = (_created(operator.send(_deployment(name, [], []))) for name in VERIFIERS)
     return Network(
         w3=operator.w3,
         members=MemberRegistry(operator.w3, members_address),
         confirmations=ConfirmationRegistry(operator.w3, _created(confirmations_receipt)),
         deployment_block=members_receipt["blockNumber"],
+        verifiers=SignatureVerifiers(p256=p256, webauthn=webauthn, rsa=rsa),
     )
 
 

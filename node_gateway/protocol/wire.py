@@ -206,6 +206,14 @@ class SignedAuthorisation(RequestBody):
     valid_until: UnixTime
     nonce: Nonce
     signature: str
+    signer: str | None = Field(
+        None,
+        max_length=2048,
+        description="The signer (ERC-7913 bytes, 0x-hex) when it is not an ordinary key: a contract "
+        "account such as the company's multisig, a passkey, a P-256 or RSA key; the gateway checks the "
+        "signature with the registry's own isValidAuditeeSignature. Without it, the signer is the "
+        "account the signature recovers to",
+    )
     reason: ReasonCode | None = Field(None, description="Present for a refusal: its reason code")
     reason_text: RefusalText | None = Field(
         None,

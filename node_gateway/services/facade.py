@@ -21,12 +21,12 @@ from typing import Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from web3 import Web3
 
+from node_gateway.chain.signers import signer_id
 from node_gateway.core.security import User
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationReply
-from node_gateway.protocol.hashing import Salt
+from node_gateway.protocol.hashing import Salt, from_hex, to_hex
 from node_gateway.protocol.lifecycle import Role, open_to
 from node_gateway.services import letters
 from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction, UserRow
@@ -191,15 +191,22 @@ class Letters:
         return None if state is None else StepState(state)
 
     def authorising_signer(self, session: Session, letter_id: str) -> str | None:
-        """The signer of the letter's latest authorisation on chain as this gateway indexed it (a
-        checksummed address), None until it has indexed one."""
+        """The signer of the letter's latest authorisation on chain as this gateway indexed it, None
+        until it has indexed one. The event names the signer by its id (keccak256 of its ERC-7913
+        bytes): this bank's mandate for the letter's auditee with that id gives its text form (an
+        account's checksummed address); a signer this bank never mandated stays its ``0x``-id."""
         event = session.scalars(
             select(ChainEventRow)
             .where(ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterAuthorised")
             .order_by(ChainEventRow.id.desc())
             .limit(1)
         ).first()
-        return None if event is None else str(Web3.to_checksum_address(event.args["signer"]))
+        if event is None:
+            return None
+        chain_id = from_hex(str(event.args["signerId"]))
+        auditee_ref = session.scalar(select(LetterRow.auditee_ref).where(LetterRow.letter_id == letter_id))
+        mandated = session.scalars(select(MandateRow.signer).where(MandateRow.auditee_ref == auditee_ref))
+        return next((signer for signer in mandated if signer_id(signer) == chain_id), to_hex(chain_id))
 
     # --- the bank's steps ---------------------------------------------------------------------
 

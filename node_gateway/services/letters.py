@@ -26,11 +26,12 @@ from node_gateway.chain.authorisation import (
     LetterLeaf,
     RequestsTree,
     authorisation_typed_data,
-    recover_signer,
     refusal_typed_data,
+    verified_signer,
 )
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
 from node_gateway.chain.errors import ChainError
+from node_gateway.chain.signers import signer_text
 from node_gateway.errors import Conflict, Forbidden, FormatNotAccepted, InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
@@ -360,9 +361,11 @@ def _json_typed_data(typed: dict[str, Any]) -> dict[str, Any]:
     return {**typed, "message": message}
 
 
-def _recover(typed: dict[str, Any], signature: bytes) -> str:
+def _verified_signer(node: Node, typed: dict[str, Any], signature: bytes, signer: str | None) -> str:
+    """The signer's text form (node_gateway.chain.signers): an ordinary key's recovered address, or
+    the named signer once the registry's own check accepts the signature."""
     try:
-        return str(recover_signer(typed, signature))
+        return signer_text(verified_signer(node.network.confirmations, typed, signature, signer))
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from exc
 
@@ -373,8 +376,12 @@ def submit_authorisation(
     letter_ids: Sequence[str],
     auth: Authorisation | Refusal,
     signature: bytes,
+    signer: str | None = None,
 ) -> str:
-    """Checks a signed authorisation (or refusal) of these letters and enqueues it; returns the signer."""
+    """Checks a signed authorisation (or refusal) of these letters and enqueues it; returns the signer.
+
+    ``signer`` (ERC-7913, text form) names a signer that is not an ordinary key: a contract
+    account, a passkey, a P-256 or RSA key; without it the signature is an ordinary key's."""
     rows = _firm_letters(node, session, letter_ids)
     tree = requests_tree(rows)
     if auth.requests_root != tree.root:
@@ -390,7 +397,7 @@ def submit_authorisation(
         if isinstance(auth, Refusal)
         else authorisation_typed_data(auth, chain_id=chain_id, registry=registry)
     )
-    signer = _recover(typed, signature)
+    signer = _verified_signer(node, typed, signature, signer)
     now = _now()
     for row in rows:
         if row.status not in _AWAITING_AUTHORISATION:
@@ -422,6 +429,7 @@ def submit_authorisation(
         payload = {
             "letter_id": row.letter_id,
             "refusal" if is_refusal else "authorisation": auth_json,
+            "signer": signer,
             "signature": to_hex(signature),
             "proof": proof,
         }
@@ -606,12 +614,13 @@ def _queued(session: Session, key: str) -> bool:
 def register_mandate(
     node: Node, session: Session, registration_code: str, signer: str, valid_until: int
 ) -> str:
-    """Lets ``signer`` authorise letters for the customer; returns the customer's auditee reference."""
+    """Lets ``signer`` authorise letters for the customer; returns the customer's auditee reference.
+
+    The signer is an account (an ordinary key or a contract account such as the company's
+    multisig); keys (passkeys, P-256, RSA) come with enrolment at the bank (issue 14's next stage)."""
     if valid_until <= _now():
         raise InvalidRequest("a mandate must be valid until a time in the future")
-    if not Web3.is_address(signer):
-        raise InvalidRequest(f"{signer} is not an account address")
-    signer = Web3.to_checksum_address(signer)
+    signer = _account_signer(signer)
     _, auditee_ref = customer_reference(node, registration_code)
     existing = session.get(MandateRow, (auditee_ref, signer))
     if existing is None:
@@ -632,8 +641,15 @@ def register_mandate(
     return auditee_ref
 
 
+def _account_signer(signer: str) -> str:
+    """A mandate's signer as registered here: an account's checksummed address."""
+    if not Web3.is_address(signer):
+        raise InvalidRequest(f"{signer} is not an account address")
+    return signer_text(signer)
+
+
 def revoke_mandate(node: Node, session: Session, registration_code: str, signer: str) -> str:
-    signer = Web3.to_checksum_address(signer)
+    signer = _account_signer(signer)
     _, auditee_ref = customer_reference(node, registration_code)
     existing = session.get(MandateRow, (auditee_ref, signer))
     if existing is None:

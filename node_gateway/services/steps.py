@@ -81,6 +81,7 @@ STEPS: dict[str, StepKind] = {
         build=lambda n, p: n.confirmations.authorise(
             from_hex(p["letter_id"]),
             _authorisation(p),
+            p["signer"],
             from_hex(p["signature"]),
             [from_hex(x) for x in p["proof"]],
         ),
@@ -88,7 +89,11 @@ STEPS: dict[str, StepKind] = {
     ),
     "refuse": StepKind(
         build=lambda n, p: n.confirmations.refuse_authorisation(
-            from_hex(p["letter_id"]), _refusal(p), from_hex(p["signature"]), [from_hex(x) for x in p["proof"]]
+            from_hex(p["letter_id"]),
+            _refusal(p),
+            p["signer"],
+            from_hex(p["signature"]),
+            [from_hex(x) for x in p["proof"]],
         ),
         is_done=_in_states(LetterStatus.REFUSED),
     ),

@@ -452,7 +452,8 @@ def _steps(t: Callable[..., str], detail: LetterDetail, names: MemberNames) -> l
         elif party == "bank":
             who = names(detail.bank)
         else:
-            who = t("firm.signer", address=event.args.get("signer", "?"))
+            # The chain names the signer by its id; the firm relayed its authorisation, so it knows it.
+            who = t("firm.signer", address=(detail.authorisation or {}).get("signer", "?"))
         reason = event.args.get("reason")
         shown = ""
         if event.name == "LetterRejected" and reason is not None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from signer_kinds import MultisigKey
 from web3 import Web3
 
 from auditor_client.evidence import (
@@ -31,6 +32,7 @@ from node_gateway.chain.authorisation import (
     authorisation_typed_data,
     refusal_typed_data,
     sign_typed_data,
+    typed_data_digest,
 )
 from node_gateway.chain.contracts import Authorisation, Refusal, Role
 from node_gateway.chain.devnet import AnvilNode
@@ -42,6 +44,7 @@ from node_gateway.chain.network import (
     deploy_network,
     fund_from_node,
 )
+from node_gateway.chain.signers import signer_text
 from node_gateway.chain.transactions import TransactionSender
 from node_gateway.protocol.documents import (
     Auditee,
@@ -160,16 +163,22 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
     for start in range(0, len(authorised), 50):
         firm.sender.send(
             confirmations.multicall(
-                confirmations.authorise(i, auth, signature, tree.proof(i))
+                confirmations.authorise(i, auth, signer.address, signature, tree.proof(i))
                 for i in authorised[start : start + 50]
             )
         )
+    # The refusal comes from the company's 2-of-3 multisig (ERC-1271), also on the bank's mandate:
+    # the verifier checks its signature through the registry's isValidAuditeeSignature.
+    multisig = MultisigKey.deploy(operator)
+    bank.sender.send(confirmations.register_mandate(auditee_ref, multisig.signer, now + YEAR))
     refused_tree = RequestsTree([LetterLeaf(ids[-1], hashes[-1], bank.member_id, auditee_ref)])
     refusal = Refusal(refused_tree.root, firm.member_id, 2, now + 86400, 7)
-    refusal_signature = sign_typed_data(
-        signer, refusal_typed_data(refusal, chain_id=chain_id, registry=registry)
+    refusal_signature = multisig.sign_digest(
+        typed_data_digest(refusal_typed_data(refusal, chain_id=chain_id, registry=registry))
     )
-    firm.sender.send(confirmations.refuse_authorisation(ids[-1], refusal, refusal_signature, []))
+    firm.sender.send(
+        confirmations.refuse_authorisation(ids[-1], refusal, multisig.signer, refusal_signature, [])
+    )
 
     # The bank accepts all authorised letters and replies to all but one; the firm closes the first.
     replies: dict[bytes, tuple[ConfirmationReply, Salt]] = {}
@@ -234,7 +243,7 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
                 auditee_salt=to_hex(auditee_salt),
                 authorisation=EvidenceAuthorisation(
                     kind="refuse" if refused else "authorise",
-                    signer=signer.address,
+                    signer=signer_text(multisig.signer) if refused else signer.address,
                     signature=to_hex(signed_with),
                     **{k: to_hex(v) if isinstance(v, bytes) else v for k, v in vars(signed).items()},
                     proof=[to_hex(p) for p in proof],
@@ -249,7 +258,7 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
         exported_at=datetime.now(UTC),
         exported_by=Exporter(member_no=firm.member_id, name=FIRM_NAME, gateway="http://firm.invalid"),
         network=EvidenceNetwork(
-            **network_file.model_dump(exclude={"rpc_url", "peer_endpoints", "calendars"})
+            **network_file.model_dump(exclude={"rpc_url", "peer_endpoints", "calendars", "verifiers"})
         ),
         letters=entries,
     )

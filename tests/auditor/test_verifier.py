@@ -76,6 +76,9 @@ def test_a_sound_package_passes_every_check(recorded: Letters) -> None:
         "chain_id",
         "contract.MemberRegistry",
         "contract.ConfirmationRegistry",
+        "contract.ERC7913P256Verifier",
+        "contract.ERC7913WebAuthnVerifier",
+        "contract.ERC7913RSAVerifier",
         "registry_link",
         "deployment_block",
     }
@@ -165,6 +168,20 @@ TAMPERING: dict[str, tuple[Change, str]] = {
     ),
     "reply removed": (lambda p: first(p).update(reply=None), "reply.document"),
 }
+
+
+def test_a_multisig_signers_refusal_is_checked_by_the_registry(recorded: Letters) -> None:
+    """The refused letter's signer is the company's multisig (ERC-1271): no recovery proves its
+    signature, the registry's isValidAuditeeSignature at the refusal's block does."""
+    package = json.loads(recorded.package.model_dump_json())
+    refusal = package["letters"][-1]["authorisation"]
+    assert len(refusal["signature"]) == 2 + 2 * 130  # two owners' signatures
+    refusal["signature"] = flip(refusal["signature"])
+    report = verify(recorded, package)
+    assert [(c.subject, c.name) for c in report.failures] == [
+        (package["letters"][-1]["letter_id"], "authorisation")
+    ]
+    assert f"the signature is not {refusal['signer']}'s" in report.failures[0].detail
 
 
 @pytest.mark.parametrize("what", list(TAMPERING))

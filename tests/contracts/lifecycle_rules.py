@@ -26,6 +26,7 @@ from node_gateway.chain.errors import (
     MemberRegistryUnknownMember,
     MemberRegistryWrongRole,
 )
+from node_gateway.chain.signers import signer_id
 from node_gateway.chain.transactions import Call
 from node_gateway.protocol.lifecycle import AWAITING, TRANSITIONS, Action, LetterStatus, Role
 
@@ -161,12 +162,15 @@ def action_call(deployment: Deployment, action: Action, letter: LetterRef) -> tu
         signed = deployment.sign_authorisation([letter])
         root = signed.message.requests_root
         return deployment.authorise_call(letter, signed), {
-            "signer": deployment.signer.address,
+            "signerId": signer_id(deployment.signer.address),
             "requestsRoot": root,
         }
     if action == Action.REFUSE:
         signed = deployment.sign_refusal([letter], reason=3)
-        return deployment.refuse_call(letter, signed), {"signer": deployment.signer.address, "reason": 3}
+        return deployment.refuse_call(letter, signed), {
+            "signerId": signer_id(deployment.signer.address),
+            "reason": 3,
+        }
     if action == Action.REJECT:
         return c.reject(lid, 11), {"reason": 11}
     if action == Action.REPLY:

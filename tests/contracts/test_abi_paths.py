@@ -33,10 +33,11 @@ def test_call_data_is_what_web3_encodes(deployment: Deployment) -> None:
     cases = [
         (c.request(letter_id=lid, bank=3, auditee_ref=lid, letter_hash=lid, due_at=99), "request",
          [lid, 3, lid, lid, 99]),
-        (c.authorise(lid, auth, signed.signature, proof), "authorise",
-         [lid, auth.as_tuple(), signed.signature, proof]),
+        (c.authorise(lid, auth, signed.signer, signed.signature, proof), "authorise",
+         [lid, auth.as_tuple(), signed.signer, signed.signature, proof]),
         (c.reply(lid, lid), "reply", [lid, lid]),
-        (c.register_mandate(lid, d.stranger.address, 5), "registerMandate", [lid, d.stranger.address, 5]),
+        (c.register_mandate(lid, d.stranger.address, 5), "registerMandate",
+         [lid, bytes.fromhex(d.stranger.address[2:]), 5]),
     ]  # fmt: skip
     for call, name, args in cases:
         assert bytes(call.data) == bytes.fromhex(c.contract.encode_abi(name, args=args)[2:])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,6 @@ from node_gateway.chain.authorisation import (
     LetterLeaf,
     RequestsTree,
     authorisation_typed_data,
-    recover_signer,
     refusal_typed_data,
     typed_data_digest,
 )
@@ -32,6 +32,8 @@ from node_gateway.chain.errors import (
     ConfirmationUnexpectedStatus,
     MemberRegistryWrongRole,
 )
+from node_gateway.chain.signers import account_signer, signer_id
+from node_gateway.chain.transactions import Call
 
 if TYPE_CHECKING:
     from conftest import Deployment, Signed
@@ -69,7 +71,7 @@ def test_single_letter_authorisation_is_recorded(deployment: Deployment) -> None
         "letterId": letter.letter_id,
         "firm": d.firm.member_id,
         "bank": d.bank.member_id,
-        "signer": d.signer.address,
+        "signerId": signer_id(d.signer.address),
         "requestsRoot": signed.tree.root,
     }
     assert d.status(letter) == LetterStatus.AUTHORISED
@@ -121,10 +123,10 @@ def test_signature_does_not_cover_another_letter(deployment: Deployment) -> None
     other = d.request()
     signed = d.sign_authorisation(covered)
     call = d.confirmations.authorise(
-        other.letter_id, auth_of(signed), signed.signature, signed.proof(covered[0])
+        other.letter_id, auth_of(signed), signed.signer, signed.signature, signed.proof(covered[0])
     )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
-    call = d.confirmations.authorise(other.letter_id, auth_of(signed), signed.signature, [])
+    call = d.confirmations.authorise(other.letter_id, auth_of(signed), signed.signer, signed.signature, [])
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
     assert d.status(other) == LetterStatus.REQUESTED
 
@@ -136,7 +138,7 @@ def test_signature_for_one_bank_does_not_cover_the_letter_sent_to_another(deploy
     # The firm sends the very letter (same id and hash) to another bank instead.
     sent = dataclasses.replace(authorised, bank=d.bank2.member_id)
     d.send(d.firm, d.request_call(sent))
-    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signature, [])
+    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signer, signed.signature, [])
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, sent.letter_id)
 
 
@@ -146,7 +148,7 @@ def test_signature_for_one_letter_hash_does_not_cover_another_content(deployment
     signed = d.sign_authorisation([authorised])
     sent = dataclasses.replace(authorised, letter_hash=os.urandom(32))
     d.send(d.firm, d.request_call(sent))
-    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signature, [])
+    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signer, signed.signature, [])
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, sent.letter_id)
 
 
@@ -161,17 +163,14 @@ def test_authorisation_for_one_firm_does_not_serve_another(deployment: Deploymen
         letter.letter_id,
         d.firm.member_id,
     )
-    # Claiming the right firm without re-signing recovers someone who holds no mandate.
+    # Claiming the right firm without re-signing: the mandated signer did not sign that.
     forged = dataclasses.replace(auth_of(signed), firm=d.firm2.member_id)
-    typed = authorisation_typed_data(forged, chain_id=d.chain.chain_id, registry=d.confirmations.address)
-    nobody = recover_signer(typed, signed.signature)
-    assert nobody != d.signer.address
-    call = d.confirmations.authorise(letter.letter_id, forged, signed.signature, [])
-    d.assert_reverts(d.firm2, call, ConfirmationSignerNotMandated, letter.letter_id, nobody)
+    call = d.confirmations.authorise(letter.letter_id, forged, signed.signer, signed.signature, [])
+    d.assert_reverts(d.firm2, call, ConfirmationInvalidSignature)
 
 
 @pytest.mark.parametrize("domain", ["chain_id", "registry"])
-def test_signature_for_another_chain_or_deployment_recovers_no_mandated_signer(
+def test_signature_for_another_chain_or_deployment_is_invalid_here(
     deployment: Deployment, domain: str
 ) -> None:
     d = deployment
@@ -180,14 +179,7 @@ def test_signature_for_another_chain_or_deployment_recovers_no_mandated_signer(
         signed = d.sign_authorisation([letter], chain_id=d.chain.chain_id + 1)
     else:
         signed = d.sign_authorisation([letter], registry=d.members.address)
-    typed = authorisation_typed_data(
-        auth_of(signed), chain_id=d.chain.chain_id, registry=d.confirmations.address
-    )
-    recovered = recover_signer(typed, signed.signature)
-    assert recovered != d.signer.address
-    d.assert_reverts(
-        d.firm, d.authorise_call(letter, signed), ConfirmationSignerNotMandated, letter.letter_id, recovered
-    )
+    d.assert_reverts(d.firm, d.authorise_call(letter, signed), ConfirmationInvalidSignature)
 
 
 def test_refusal_signature_is_no_authorisation(deployment: Deployment) -> None:
@@ -198,10 +190,8 @@ def test_refusal_signature_is_no_authorisation(deployment: Deployment) -> None:
     as_auth = Authorisation(
         refusal.message.requests_root, letter.firm, refusal.message.valid_until, refusal.message.nonce
     )
-    typed = authorisation_typed_data(as_auth, chain_id=d.chain.chain_id, registry=d.confirmations.address)
-    recovered = recover_signer(typed, refusal.signature)
-    call = d.confirmations.authorise(letter.letter_id, as_auth, refusal.signature, [])
-    d.assert_reverts(d.firm, call, ConfirmationSignerNotMandated, letter.letter_id, recovered)
+    call = d.confirmations.authorise(letter.letter_id, as_auth, refusal.signer, refusal.signature, [])
+    d.assert_reverts(d.firm, call, ConfirmationInvalidSignature)
 
 
 # --- expiry, mandates, malformed signatures ----------------------------------------------------
@@ -233,15 +223,22 @@ def test_signer_not_on_the_mandate_reverts(deployment: Deployment) -> None:
         d.authorise_call(letter, signed),
         ConfirmationSignerNotMandated,
         letter.letter_id,
-        impostor.address,
+        signer_id(impostor.address),
     )
+    # Nor does naming the mandated signer beside the impostor's signature help.
+    named = dataclasses.replace(signed, signer=account_signer(d.signer.address))
+    d.assert_reverts(d.firm, d.authorise_call(letter, named), ConfirmationInvalidSignature)
 
 
 def test_mandate_of_one_auditee_does_not_extend_to_another(deployment: Deployment) -> None:
     d = deployment
     letter = d.request(auditee_ref=os.urandom(32))  # the signer is mandated for d.auditee_ref only
     d.assert_reverts(
-        d.firm, d.authorise_call(letter), ConfirmationSignerNotMandated, letter.letter_id, d.signer.address
+        d.firm,
+        d.authorise_call(letter),
+        ConfirmationSignerNotMandated,
+        letter.letter_id,
+        signer_id(d.signer.address),
     )
 
 
@@ -256,7 +253,7 @@ def test_revoked_mandate_no_longer_authorises(deployment: Deployment) -> None:
     assert d.single_event(receipt, "MandateRevoked") == {
         "bank": d.bank.member_id,
         "auditeeRef": d.auditee_ref,
-        "signer": signer.address,
+        "signerId": signer_id(signer.address),
     }
     assert d.confirmations.mandate_valid_until(d.bank.member_id, d.auditee_ref, signer.address) == 0
     signed = d.sign_authorisation([second], signer=signer)
@@ -265,7 +262,7 @@ def test_revoked_mandate_no_longer_authorises(deployment: Deployment) -> None:
         d.authorise_call(second, signed),
         ConfirmationSignerNotMandated,
         second.letter_id,
-        signer.address,
+        signer_id(signer.address),
     )
     # Another signer's mandate for the same auditee is untouched.
     d.send(d.firm, d.authorise_call(second))
@@ -276,10 +273,10 @@ def test_expired_mandate_no_longer_authorises(deployment: Deployment) -> None:
     signer = Account.create()
     receipt = d.register_mandate(d.bank, d.auditee_ref, signer.address, valid_for=2 * HOUR)
     event = d.single_event(receipt, "MandateRegistered")
-    assert (event["bank"], event["auditeeRef"], event["signer"]) == (
+    assert (event["bank"], event["auditeeRef"], event["signerId"]) == (
         d.bank.member_id,
         d.auditee_ref,
-        signer.address,
+        signer_id(signer.address),
     )
     assert (
         d.confirmations.mandate_valid_until(d.bank.member_id, d.auditee_ref, signer.address)
@@ -293,7 +290,7 @@ def test_expired_mandate_no_longer_authorises(deployment: Deployment) -> None:
         d.authorise_call(letter, signed),
         ConfirmationSignerNotMandated,
         letter.letter_id,
-        signer.address,
+        signer_id(signer.address),
     )
     # Renewing the mandate lets the same signature through.
     d.register_mandate(d.bank, d.auditee_ref, signer.address, valid_for=DAY)
@@ -314,12 +311,19 @@ def test_mandate_registration_rules(deployment: Deployment) -> None:
             Role.BANK,
             party.role,
         )
-    zero = "0x" + "00" * 20
+    no_code = os.urandom(20)  # a "verifier" address without code, then a key
+    for bad in (bytes(20), bytes(20) + os.urandom(64), os.urandom(19), b"", no_code + os.urandom(64)):
+        # Encoded directly: the wrapper refuses a signer shorter than an address itself.
+        data = c.encode_call("registerMandate", d.auditee_ref, bad, d.now() + DAY)
+        raw = Call(to=c.address, data=HexBytes(data), label="registerMandate")
+        d.assert_reverts(d.bank, raw, ConfirmationInvalidMandate, bad)
+    with pytest.raises(ValueError, match="at least 20 bytes"):
+        c.register_mandate(d.auditee_ref, os.urandom(19), d.now() + DAY)
     d.assert_reverts(
-        d.bank, c.register_mandate(d.auditee_ref, zero, d.now() + DAY), ConfirmationInvalidMandate, zero
-    )
-    d.assert_reverts(
-        d.bank, c.register_mandate(d.auditee_ref, signer, d.now()), ConfirmationInvalidMandate, signer
+        d.bank,
+        c.register_mandate(d.auditee_ref, signer, d.now()),
+        ConfirmationInvalidMandate,
+        account_signer(signer),
     )
     d.assert_reverts(
         d.firm,
@@ -368,7 +372,7 @@ def test_refusal_is_recorded_and_blocks_the_letter(deployment: Deployment) -> No
         "letterId": letter.letter_id,
         "firm": d.firm.member_id,
         "bank": d.bank.member_id,
-        "signer": d.signer.address,
+        "signerId": signer_id(d.signer.address),
         "reason": 4,
     }
     assert d.status(letter) == LetterStatus.REFUSED
@@ -396,7 +400,7 @@ def test_refusal_needs_the_same_checks_as_an_authorisation(deployment: Deploymen
         d.refuse_call(letter, d.sign_refusal([letter], signer=impostor)),
         ConfirmationSignerNotMandated,
         letter.letter_id,
-        impostor.address,
+        signer_id(impostor.address),
     )
     expired = d.sign_refusal([letter], valid_for=-1)
     assert isinstance(expired.message, Refusal)
@@ -412,7 +416,9 @@ def test_refusal_needs_the_same_checks_as_an_authorisation(deployment: Deploymen
     )
     signed = d.sign_refusal([other])
     assert isinstance(signed.message, Refusal)
-    call = d.confirmations.refuse_authorisation(letter.letter_id, signed.message, signed.signature, [])
+    call = d.confirmations.refuse_authorisation(
+        letter.letter_id, signed.message, signed.signer, signed.signature, []
+    )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, letter.letter_id)
 
 

@@ -28,6 +28,7 @@ SAMPLE_ARGS = {
     "uint32": 7,
     "uint64": 2**40 + 1,
     "string": "too long",
+    "bytes": b"\x01" * 20 + b"\x02" * 64,
 }
 
 

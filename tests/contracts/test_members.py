@@ -24,6 +24,7 @@ from node_gateway.chain.errors import (
     MemberRegistryUnknownMember,
     MemberRegistryWrongRole,
 )
+from node_gateway.chain.signers import signer_id
 
 if TYPE_CHECKING:
     from conftest import Deployment, Party
@@ -428,7 +429,7 @@ def test_a_banks_mandate_authorises_only_its_own_letters(deployment: Deployment)
         d.authorise_call(to_bank, signed),
         ConfirmationSignerNotMandated,
         to_bank.letter_id,
-        signer.address,
+        signer_id(signer.address),
     )
     d.send(d.firm, d.authorise_call(to_bank2, signed))
     assert (d.status(to_bank), d.status(to_bank2)) == (LetterStatus.REQUESTED, LetterStatus.AUTHORISED)

@@ -46,6 +46,7 @@ from node_gateway.chain.errors import (
     ContractRevert,
     MemberRegistryInvalidStatusChange,
 )
+from node_gateway.chain.signers import signer_id
 from node_gateway.chain.transactions import Call, rpc
 from node_gateway.protocol.lifecycle import Action, LetterStatus, Role, is_overdue
 
@@ -233,7 +234,7 @@ class LetterLifecycle(RuleBasedStateMachine):
         expected = expected_outcome(action, self.actor(relayer), self.facts(letter))
         if expected.ok:
             expected = Outcome(
-                error=ConfirmationSignerNotMandated, values=(ref.letter_id, impostor.address.lower())
+                error=ConfirmationSignerNotMandated, values=(ref.letter_id, signer_id(impostor.address))
             )
         if action == Action.REFUSE:
             call = self.d.refuse_call(ref, self.d.sign_refusal([ref], signer=impostor))

@@ -122,7 +122,7 @@ def submit_authorisation(
     if body.reason_text is not None and body.reason is None:
         raise InvalidRequest("reason_text gives a refusal's reason in words; an authorisation has none")
     signer = letters.submit_authorisation(
-        node, session, body.letter_ids, signed, _bytes(body.signature, "signature")
+        node, session, body.letter_ids, signed, _bytes(body.signature, "signature"), body.signer
     )
     if body.reason_text is not None:
         keep_refusal_words(node, session, body.letter_ids, body.reason_text)
