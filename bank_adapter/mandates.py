@@ -1,7 +1,8 @@
 """Mandates: which signer keys may authorise letters for which customer, registered on chain.
 
 A bank imports its customers' mandates from a CSV or Excel file with the columns
-``registration_code``, ``signer`` (an account address) and ``valid_until`` (a date, meaning the
+``registration_code``, ``signer`` (ERC-7913 in hex: an account's address, or a verifier's and a
+key, node_gateway.chain.signers) and ``valid_until`` (a date, meaning the
 end of that day in China, a date and time, or unix seconds). Every row is checked first; the
 gateway then registers them all in one transaction through its letters facade
 (``Letters.register_mandate``), which enqueues each ``registerMandate`` on chain, or none if any
@@ -17,19 +18,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.orm import Session
-from web3 import Web3
 
 from bank_adapter.importer import ImportRejected, parse_rows, read_tables
+from node_gateway.chain.signers import as_signer, signer_text
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import CHINA_TIME, RegistrationCode
 from node_gateway.services.facade import Letters
 
 
-def _address(value: str) -> str:
-    if not Web3.is_address(value):
-        raise ValueError(f"{value} is not an account address")
-    return str(Web3.to_checksum_address(value))
+def _signer(value: str) -> str:
+    """The signer's text form (ERC-7913): an account's checksummed address, or a key's hex."""
+    return signer_text(as_signer(value))
 
 
 def _unix(value: object) -> object:
@@ -58,7 +58,7 @@ class MandateRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     registration_code: RegistrationCode
-    signer: Annotated[str, AfterValidator(_address)]
+    signer: Annotated[str, AfterValidator(_signer)]
     valid_until: Annotated[int, BeforeValidator(_unix)]
 
 

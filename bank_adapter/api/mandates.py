@@ -13,7 +13,7 @@ from bank_adapter.mandates import MandateRecord, register_mandates
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.errors import GatewayRoute, error_responses
 from node_gateway.api.models import CustomerReference, MandateIn, MandateOut
-from node_gateway.api.types import INT64_MAX, Address, RegistrationCode
+from node_gateway.api.types import INT64_MAX, RegistrationCode, Signer
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.facade import Letters
 
@@ -70,7 +70,7 @@ def register_mandate(body: MandateIn, node: NodeDep, session: SessionDep, _: Ban
     status_code=status.HTTP_202_ACCEPTED,
 )
 def revoke_mandate(
-    registration_code: RegistrationCode, signer: Address, node: NodeDep, session: SessionDep, _: BankOfficer
+    registration_code: RegistrationCode, signer: Signer, node: NodeDep, session: SessionDep, _: BankOfficer
 ) -> MandateOut:
     ref = Letters(node).revoke_mandate(session, registration_code, signer)
     return MandateOut(auditee_ref=ref, signer=signer, revoked=True)

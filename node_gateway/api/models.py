@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from node_gateway.api.types import Address, LetterId, ReasonCode, RegistrationCode, UnixTime
+from node_gateway.api.types import Address, LetterId, ReasonCode, RegistrationCode, Signer, UnixTime
 from node_gateway.protocol.documents import ConfirmationReply
 from node_gateway.protocol.wire import (
     Accepted,
@@ -99,7 +99,7 @@ class RejectIn(_In):
 
 class MandateIn(_In):
     registration_code: RegistrationCode
-    signer: Address
+    signer: Signer
     valid_until: UnixTime
 
 

@@ -27,6 +27,7 @@ from node_gateway.protocol.wire import (
     Nonce,
     ReasonCode,
     RegistrationCode,
+    Signer,
     UnixTime,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "Offset",
     "ReasonCode",
     "RegistrationCode",
+    "Signer",
     "UnixTime",
     "Version",
 ]

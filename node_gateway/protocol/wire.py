@@ -59,6 +59,19 @@ Address = Annotated[
     Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An account address: 0x and 40 hex digits"),
     AfterValidator(_checksummed),
 ]
+# An auditee signer (ERC-7913, node_gateway.chain.signers): an account's address (checksummed),
+# or a verifier's address and a key, in hex; at most 1,024 bytes (an RSA-4096 key takes 692).
+SIGNER_MAX_BYTES = 1024
+Signer = Annotated[
+    str,
+    Field(
+        pattern=rf"^0x(?:[0-9a-fA-F]{{2}}){{20,{SIGNER_MAX_BYTES}}}$",
+        description="An auditee signer (ERC-7913), 0x-hex: an account's address (an ordinary key, or a "
+        "contract account such as a company's multisig), or a verifier's address then a key (P-256, "
+        "WebAuthn passkey, RSA; the verifiers are named in the network file)",
+    ),
+    AfterValidator(lambda value: _checksummed(value) if len(value) == 42 else value.lower()),
+]
 RegistrationCode = Annotated[
     str,
     Field(
@@ -206,9 +219,8 @@ class SignedAuthorisation(RequestBody):
     valid_until: UnixTime
     nonce: Nonce
     signature: str
-    signer: str | None = Field(
+    signer: Signer | None = Field(
         None,
-        max_length=2048,
         description="The signer (ERC-7913 bytes, 0x-hex) when it is not an ordinary key: a contract "
         "account such as the company's multisig, a passkey, a P-256 or RSA key; the gateway checks the "
         "signature with the registry's own isValidAuditeeSignature. Without it, the signer is the "

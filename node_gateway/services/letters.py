@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from web3 import Web3
 
 from node_gateway.chain.authorisation import (
     LetterLeaf,
@@ -31,7 +30,7 @@ from node_gateway.chain.authorisation import (
 )
 from node_gateway.chain.contracts import Authorisation, LetterStatus, MemberStatus, Refusal, Role
 from node_gateway.chain.errors import ChainError
-from node_gateway.chain.signers import signer_text
+from node_gateway.chain.signers import ADDRESS_LENGTH, as_signer, signer_id, signer_text
 from node_gateway.errors import Conflict, Forbidden, FormatNotAccepted, InvalidRequest, NotFound
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
@@ -616,11 +615,11 @@ def register_mandate(
 ) -> str:
     """Lets ``signer`` authorise letters for the customer; returns the customer's auditee reference.
 
-    The signer is an account (an ordinary key or a contract account such as the company's
-    multisig); keys (passkeys, P-256, RSA) come with enrolment at the bank (issue 14's next stage)."""
+    The signer (ERC-7913, text form) is an account (an ordinary key, or a contract account such as
+    the company's multisig) or a key for one of the network's verifiers (a passkey, P-256, RSA)."""
     if valid_until <= _now():
         raise InvalidRequest("a mandate must be valid until a time in the future")
-    signer = _account_signer(signer)
+    signer = _mandated_signer(node, signer)
     _, auditee_ref = customer_reference(node, registration_code)
     existing = session.get(MandateRow, (auditee_ref, signer))
     if existing is None:
@@ -629,7 +628,7 @@ def register_mandate(
         existing.valid_until, existing.revoked = valid_until, False
     enqueue_step(
         session,
-        key=f"register_mandate:{auditee_ref}:{signer}:{valid_until}",
+        key=f"register_mandate:{auditee_ref}:{to_hex(signer_id(signer))}:{valid_until}",  # a key's text is long
         step="register_mandate",
         payload={
             "bank": node.member_id(),
@@ -641,15 +640,23 @@ def register_mandate(
     return auditee_ref
 
 
-def _account_signer(signer: str) -> str:
-    """A mandate's signer as registered here: an account's checksummed address."""
-    if not Web3.is_address(signer):
-        raise InvalidRequest(f"{signer} is not an account address")
-    return signer_text(signer)
+def _mandated_signer(node: Node, signer: str) -> str:
+    """A mandate's signer in its text form; a key only for a verifier the network deploys (a key
+    for any other address could never verify: the contract refuses one without code)."""
+    try:
+        raw = as_signer(signer)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    verifiers = node.network.verifiers
+    if len(raw) > ADDRESS_LENGTH and (verifiers is None or verifiers.kind_of(raw) is None):
+        raise InvalidRequest(
+            f"the signer's verifier {signer_text(raw[:ADDRESS_LENGTH])} is none of this network's"
+        )
+    return signer_text(raw)
 
 
 def revoke_mandate(node: Node, session: Session, registration_code: str, signer: str) -> str:
-    signer = _account_signer(signer)
+    signer = _mandated_signer(node, signer)
     _, auditee_ref = customer_reference(node, registration_code)
     existing = session.get(MandateRow, (auditee_ref, signer))
     if existing is None:
@@ -657,7 +664,7 @@ def revoke_mandate(node: Node, session: Session, registration_code: str, signer:
     existing.revoked = True
     enqueue_step(
         session,
-        key=f"revoke_mandate:{auditee_ref}:{signer}:{time.time_ns()}",
+        key=f"revoke_mandate:{auditee_ref}:{to_hex(signer_id(signer))}:{time.time_ns()}",
         step="revoke_mandate",
         payload={"bank": node.member_id(), "auditee_ref": auditee_ref, "signer": signer},
     )

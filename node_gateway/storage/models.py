@@ -243,7 +243,8 @@ class MandateRow(Base):
     __tablename__ = "mandates"
 
     auditee_ref: Mapped[str] = mapped_column(String(66), primary_key=True)
-    signer: Mapped[str] = mapped_column(String(42), primary_key=True)
+    # ERC-7913 in hex (node_gateway.chain.signers): an address, or a verifier and a key (core 0011).
+    signer: Mapped[str] = mapped_column(String(2050), primary_key=True)
     valid_until: Mapped[int] = mapped_column(BigInteger)
     revoked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -38,7 +38,7 @@ from node_gateway.storage.models import (
 )
 
 LEGACY = Path(__file__).parent / "legacy_schema"
-CORE_HEAD = "0010"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules; 0010: notices' ordinals)
+CORE_HEAD = "0011"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules; 0010: notices' ordinals; 0011: signers as keys)
 BANK_TABLES = {"bank_compliance_checks", "bank_drafts", "bank_decisions"}
 NOW = datetime(2025, 1, 6, 1, 30, 15, tzinfo=UTC)
 
