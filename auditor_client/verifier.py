@@ -29,14 +29,19 @@ needing no historical state, which not every node keeps. The mandate check reads
 step's block and says so when the node keeps no history.
 
 Speed: logs are read once per contract (letter ids as OR-ed topics), records and blocks in JSON-RPC
-batches, each block once, each signature recovered once.
+batches, each block once; each distinct authorisation's digest and recovery computed once (one
+covers many letters). Documents are checked as stored (:mod:`auditor_client.stored`): their
+canonical bytes hashed, no model built unless something is wrong. ``workers`` > 1 checks the
+letters in a process pool, with the same report.
 """
 
 from __future__ import annotations
 
 import bisect
+import multiprocessing
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -52,6 +57,7 @@ from auditor_client.evidence import (
     EvidencePackage,
     EvidenceStep,
 )
+from auditor_client.stored import checked_as_stored
 from node_gateway.chain.authorisation import (
     LetterLeaf,
     authorisation_typed_data,
@@ -420,6 +426,9 @@ class _Chain:
     mandates: dict[tuple[int, str, str, int], int | NodeRejected]
     chain_id: int
     registry: str
+    # What each distinct authorisation of the package says was signed (one authorisation covers
+    # many letters: its EIP-712 digest and any recovery are computed once).
+    signed: dict[tuple[Any, ...], _Signed | None] = field(default_factory=dict)
     # A signer that is no ordinary key (a contract account, a passkey, a P-256 or RSA key): whether
     # the registry's own isValidAuditeeSignature accepted its signature at the authorisation's block.
     key_signatures: dict[tuple[str, str, str, int], bool | NodeRejected] = field(default_factory=dict)
@@ -431,10 +440,14 @@ def verify_package(
     *,
     anchor: Anchor | NetworkFile,
     progress: Callable[[int], None] = lambda _: None,
+    workers: int = 1,
 ) -> Report:
     """Checks every document and chain reference of ``package`` against the node behind ``w3``,
     on the network of ``anchor`` (a network file or pinned addresses the caller already trusts):
-    a package naming any other network fails the ``anchor`` check and nothing else is read."""
+    a package naming any other network fails the ``anchor`` check and nothing else is read.
+
+    The chain is read once, here; ``workers`` > 1 checks the letters in that many processes, in
+    chunks, with the same report as one."""
     started = time.perf_counter()
     anchor = Anchor.of(anchor)
     report = Report(letters=len(package.letters), anchor=anchor)
@@ -462,13 +475,59 @@ def verify_package(
         f"the MemberRegistry was deployed in block {first[0] if first else '?'}, the package says "
         f"{network.deployment_block}",
     )
-    signatures: dict[tuple[Any, ...], _Signed | None] = {}
-    for entry in package.letters:
-        report.documents += 1 + (entry.reply is not None)
-        _verify_letter(entry, chain, _Checks(entry.letter_id, report), signatures)
-        progress(1)
+    for checked, documents, letters in _verify_letters(package.letters, chain, workers):
+        report.checks += checked
+        report.documents += documents
+        progress(letters)
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --- the letters, in one process or several -----------------------------------------------------
+
+CHUNK = 100  # letters per piece of work: the progress shown, and what a worker process takes
+
+# What a worker process checks letters against, set when the pool starts it: inherited where
+# processes are forked (Linux), pickled to each worker where they are spawned.
+_shared: tuple[Sequence[EvidenceLetter], _Chain] | None = None
+
+
+def _share(letters: Sequence[EvidenceLetter], chain: _Chain) -> None:
+    global _shared
+    _shared = (letters, chain)
+
+
+def _check_letters(letters: Sequence[EvidenceLetter], chain: _Chain) -> tuple[list[Check], int, int]:
+    """The checks of ``letters``, their documents and their count."""
+    report = Report()
+    for entry in letters:
+        report.documents += 1 + (entry.reply is not None)
+        _verify_letter(entry, chain, _Checks(entry.letter_id, report))
+    return report.checks, report.documents, len(letters)
+
+
+def _check_shared(span: tuple[int, int]) -> tuple[list[Check], int, int]:
+    assert _shared is not None, "a worker process checks only what the pool shared with it"
+    letters, chain = _shared
+    return _check_letters(letters[span[0] : span[1]], chain)
+
+
+def _verify_letters(
+    letters: Sequence[EvidenceLetter], chain: _Chain, workers: int
+) -> Iterator[tuple[list[Check], int, int]]:
+    """Each chunk's checks, documents and letters, in the package's order."""
+    workers = max(1, min(workers, len(letters)))
+    size = max(1, min(CHUNK, -(-len(letters) // (workers * 4))))  # at least four chunks a worker
+    spans = [(start, min(start + size, len(letters))) for start in range(0, len(letters), size)]
+    if workers == 1:
+        yield from (_check_letters(letters[start:stop], chain) for start, stop in spans)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_share, initargs=(letters, chain)
+    ) as pool:
+        yield from pool.map(_check_shared, spans)
 
 
 def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain:
@@ -504,7 +563,8 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             reply_hash,
         )
     chain_id = int(node.one("eth_chainId", []), 16)
-    auditee_steps = _auditee_steps(package, events, chain_id, confirmations.address)
+    signed = _signed_authorisations(package, chain_id, confirmations.address)
+    auditee_steps = _auditee_steps(package, events, signed)
     step_blocks = {e.block_number for found in events.values() for e in found}
     blocks = node.blocks(step_blocks)
     member_ids = history.member_ids
@@ -524,6 +584,7 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
         mandates=_read_mandates(node, confirmations, auditee_steps, records),
         chain_id=chain_id,
         registry=confirmations.address,
+        signed=signed,
         key_signatures=_read_key_signatures(node, confirmations, auditee_steps),
     )
 
@@ -563,11 +624,39 @@ def _signed(auth: EvidenceAuthorisation, chain_id: int, registry: str) -> _Signe
     return _Signed(signer, typed_data_digest(typed), signature, recovered)
 
 
+def _authorisation_key(auth: EvidenceAuthorisation) -> tuple[Any, ...]:
+    """What makes two letters' authorisations the same signed statement."""
+    return (
+        auth.kind,
+        auth.signer.lower(),
+        auth.requests_root.lower(),
+        auth.firm,
+        auth.valid_until,
+        auth.nonce,
+        auth.reason,
+        auth.signature.lower(),
+    )
+
+
+def _signed_authorisations(
+    package: EvidencePackage, chain_id: int, registry: str
+) -> dict[tuple[Any, ...], _Signed | None]:
+    """Each distinct authorisation of the package, decoded and (an ordinary key's) recovered once."""
+    found: dict[tuple[Any, ...], _Signed | None] = {}
+    for entry in package.letters:
+        auth = entry.authorisation
+        if auth is not None and (key := _authorisation_key(auth)) not in found:
+            found[key] = _signed(auth, chain_id, registry)
+    return found
+
+
 _AUDITEE_EVENTS = ("LetterAuthorised", "AuthorisationRefused")
 
 
 def _auditee_steps(
-    package: EvidencePackage, events: Mapping[str, list[ChainEvent]], chain_id: int, registry: str
+    package: EvidencePackage,
+    events: Mapping[str, list[ChainEvent]],
+    signed_by_key: Mapping[tuple[Any, ...], _Signed | None],
 ) -> list[tuple[str, ChainEvent, _Signed]]:
     """Each letter's authorisation or refusal on chain with what its package says was signed, where
     the package names the signer the chain does (by its id)."""
@@ -575,7 +664,8 @@ def _auditee_steps(
     for entry in package.letters:
         letter_id = entry.letter_id.lower()
         event = next((e for e in events.get(letter_id, []) if e.name in _AUDITEE_EVENTS), None)
-        signed = None if entry.authorisation is None else _signed(entry.authorisation, chain_id, registry)
+        auth = entry.authorisation
+        signed = None if auth is None else signed_by_key[_authorisation_key(auth)]
         if event is not None and signed is not None and signer_id(signed.signer) == event.args["signerId"]:
             found.append((letter_id, event, signed))
     return found
@@ -641,9 +731,7 @@ def _read_key_signatures(
 # --- one letter --------------------------------------------------------------------------------
 
 
-def _verify_letter(
-    entry: EvidenceLetter, chain: _Chain, checks: _Checks, signatures: dict[tuple[Any, ...], _Signed | None]
-) -> None:
+def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks) -> None:
     letter_id = entry.letter_id.lower()
     record = chain.records.get(letter_id)
     if record is None or record.status == LetterStatus.NONE:
@@ -655,7 +743,7 @@ def _verify_letter(
     matched = _check_steps(entry, events, chain, checks)
     _check_lifecycle(entry, record, events, checks)
     _check_timestamps(entry, matched, checks)
-    _check_authorisation(entry, record, matched, chain, checks, signatures)
+    _check_authorisation(entry, record, matched, chain, checks)
     _check_auditee(entry, record, checks)
 
 
@@ -673,16 +761,23 @@ def _check_documents(entry: EvidenceLetter, record: Letter, checks: _Checks) -> 
         if salt is None:
             checks.add(f"{kind}.salt", False, f"the {kind} salt is not hex")
             continue
-        result = verify_against_record(record, kind=kind, document_json=document, salt=salt)
-        for check in result.checks:
-            altered = check.name == "hash" and not check.ok
-            detail = check.detail + (f" (the {kind} document or its salt was altered)" if altered else "")
-            checks.add(f"{kind}.{check.name}", check.ok, detail)
-        if result.valid and (stated_hash or "").lower() != result.document_hash:
+        stored = checked_as_stored(record, kind=kind, document=document, salt=salt)
+        document_hash: str | None
+        if stored is not None:
+            passed, document_hash = stored
+        else:  # the full path names what is wrong
+            result = verify_against_record(record, kind=kind, document_json=document, salt=salt)
+            passed = [(check.name, check.ok, check.detail) for check in result.checks]
+            document_hash = result.document_hash if result.valid else None
+        for name, ok, detail in passed:
+            altered = name == "hash" and not ok
+            detail += f" (the {kind} document or its salt was altered)" if altered else ""
+            checks.add(f"{kind}.{name}", ok, detail)
+        if document_hash is not None and (stated_hash or "").lower() != document_hash:
             checks.add(
                 f"{kind}.hash",
                 False,
-                f"the package states the {kind} hash {stated_hash}, the document gives {result.document_hash}",
+                f"the package states the {kind} hash {stated_hash}, the document gives {document_hash}",
             )
 
 
@@ -886,7 +981,6 @@ def _check_authorisation(
     matched: Sequence[tuple[EvidenceStep, ChainEvent]],
     chain: _Chain,
     checks: _Checks,
-    signatures: dict[tuple[Any, ...], _Signed | None],
 ) -> None:
     event = next((e for _, e in matched if e.name in ("LetterAuthorised", "AuthorisationRefused")), None)
     auth = entry.authorisation
@@ -903,7 +997,7 @@ def _check_authorisation(
             "authorisation", False, f"the chain records {event.name}; the package holds no authorisation"
         )
         return
-    problems = _authorisation_problems(auth, entry, record, event, chain, signatures)
+    problems = _authorisation_problems(auth, entry, record, event, chain)
     try:
         signer: str = to_hex(as_signer(auth.signer))
     except ValueError:
@@ -938,25 +1032,12 @@ def _authorisation_problems(
     record: Letter,
     event: ChainEvent,
     chain: _Chain,
-    signatures: dict[tuple[Any, ...], _Signed | None],
 ) -> list[str]:
     problems = []
     expected_kind = "refuse" if event.name == "AuthorisationRefused" else "authorise"
     if auth.kind != expected_kind:
         problems.append(f"the package says {auth.kind}, the chain records {event.name}")
-    key = (
-        auth.kind,
-        auth.signer.lower(),
-        auth.requests_root.lower(),
-        auth.firm,
-        auth.valid_until,
-        auth.nonce,
-        auth.reason,
-        auth.signature.lower(),
-    )
-    if key not in signatures:
-        signatures[key] = _signed(auth, chain.chain_id, chain.registry)
-    signed = signatures[key]
+    signed = chain.signed[_authorisation_key(auth)]
     if signed is None:
         return [*problems, "the signer, the requests root or the signature is not hex"]
     root = _bytes(auth.requests_root) or b""
