@@ -287,6 +287,7 @@ def contracts(request: Request, node: NodeDep, person: AnalystPerson) -> Respons
             chain_id=network.chain_id,
             member_registry=network.member_registry,
             confirmation_registry=network.confirmation_registry,
+            verifiers=network.verifiers,
         )
     except ChainError as exc:
         checks, error = [], str(exc)

@@ -81,6 +81,7 @@ def gateway_node(
         member_registry=network.members.address,
         confirmation_registry=network.confirmations.address,
         deployment_block=network.deployment_block,
+        verifiers=network.verifiers,
         peer_endpoints=peer_endpoints,
     )
     gateway_settings = GatewaySettings(

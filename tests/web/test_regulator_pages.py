@@ -140,7 +140,18 @@ def test_the_deployed_contracts_are_this_networks(regulator: Gateway) -> None:
     page = sign_in(regulator, "analyst-li").get("/web/regulator/contracts")
     assert page.status_code == 200
     assert "合约可信" in page.text
-    for name in ("chain_id", "contract.MemberRegistry", "contract.ConfirmationRegistry", "registry_link"):
+    verifiers = (
+        "contract.ERC7913P256Verifier",
+        "contract.ERC7913WebAuthnVerifier",
+        "contract.ERC7913RSAVerifier",
+    )
+    for name in (
+        "chain_id",
+        "contract.MemberRegistry",
+        "contract.ConfirmationRegistry",
+        *verifiers,
+        "registry_link",
+    ):
         assert f'data-testid="check-{name}"' in page.text
     assert "confirmnet verify contracts --rpc" in page.text
 
