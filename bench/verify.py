@@ -21,15 +21,23 @@ from confirmnet.launcher import Gateway, wait_until
 
 @dataclass(frozen=True)
 class VerifyResult:
+    workers: int  # processes checking the letters (the chain is read once, by the first)
     letters: int
     documents: int
     seconds: float  # median of the rounds: load the file and verify it
     rounds: list[float]
+    load_seconds: float  # of it, the median time to load the file
     failures: int
 
     @property
     def documents_per_second(self) -> float:
         return self.documents / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def verifying_documents_per_second(self) -> float:
+        """The file already loaded: the checks alone."""
+        checking = self.seconds - self.load_seconds
+        return self.documents / checking if checking > 0 else 0.0
 
 
 def export_package(firm: Gateway, letter_ids: Sequence[str], path: Path) -> Path:
@@ -54,7 +62,9 @@ def export_package(firm: Gateway, letter_ids: Sequence[str], path: Path) -> Path
     return path
 
 
-def measure_verification(path: Path, w3: Web3, *, network_file: Path, rounds: int = 3) -> VerifyResult:
+def measure_verification(
+    path: Path, w3: Web3, *, network_file: Path, workers: int = 1, rounds: int = 3
+) -> VerifyResult:
     from auditor_client.evidence import load_package
     from auditor_client.verifier import verify_package
     from node_gateway.chain.network import NetworkFile
@@ -62,16 +72,69 @@ def measure_verification(path: Path, w3: Web3, *, network_file: Path, rounds: in
     anchor = NetworkFile.load(network_file)  # the trust anchor: never the package's own addresses
 
     times: list[float] = []
+    loads: list[float] = []
     documents = letters = failures = 0
     for _ in range(rounds):
         started = time.perf_counter()
-        report = verify_package(load_package(path), w3, anchor=anchor)
+        package = load_package(path)
+        loads.append(time.perf_counter() - started)
+        report = verify_package(package, w3, anchor=anchor, workers=workers)
         times.append(time.perf_counter() - started)
         documents, letters, failures = report.documents, report.letters, len(report.failures)
     return VerifyResult(
+        workers=workers,
         letters=letters,
         documents=documents,
         seconds=statistics.median(times),
         rounds=times,
+        load_seconds=statistics.median(loads),
         failures=failures,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.verify``: offline verification alone, as ``bench.run`` measures it, on a
+    network of its own: letters taken through to their close, their evidence exported, verified
+    in one process and in a pool of every core."""
+    import argparse
+    import json
+    import os
+    import secrets
+    import tempfile
+
+    from bench.e2e import Driver, start_network
+    from bench.run import _verify_json, machine
+
+    parser = argparse.ArgumentParser(prog="python -m bench.verify", description=main.__doc__)
+    parser.add_argument("--letters", type=int, default=1000, help="closed letters in the package")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/verification.json"))
+    args = parser.parse_args(argv)
+    result: dict[str, object] = {
+        "command": "python -m bench.verify " + " ".join(argv or []),
+        "machine": machine(),
+    }
+    with tempfile.TemporaryDirectory(prefix="confirmnet-bench-") as scratch:
+        bench = start_network(Path(scratch) / "anvil", embedded=False, passphrase=secrets.token_urlsafe(24))
+        try:
+            driver = Driver(bench)
+            driver.run(args.letters, rate=None)
+            path = export_package(
+                bench.firm, driver.closed_ids[-args.letters :], Path(scratch) / "evidence.json"
+            )
+            network_file = bench.network.network_file
+            runs = [
+                measure_verification(path, bench.w3, network_file=network_file, workers=workers)
+                for workers in (1, os.cpu_count() or 1)
+            ]
+        finally:
+            bench.stop()
+    result["verification"] = {**_verify_json(runs[0]), "pool": _verify_json(runs[1])}
+    result["load_average_at_end"] = list(os.getloadavg())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(result["verification"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

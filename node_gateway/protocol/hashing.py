@@ -91,22 +91,25 @@ def _plain(value: Any) -> bool:
     """JSON where the standard library's compact, key-sorted output is already RFC 8785.
 
     Exact types only (a subclass takes the general path); a loop, not recursion, as it runs
-    over every value of every document hashed.
+    over every value of every document hashed, strings (most of them) judged first.
     """
     pending = [value]
     while pending:
         item = pending.pop()
         kind = type(item)
+        if kind is str:
+            continue
         if kind is dict:
-            if not all(type(key) is str and key.isascii() for key in item):
-                return False
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
             pending.extend(item.values())
         elif kind is list:
             pending.extend(item)
         elif kind is int:
             if not -_SAFE_INTEGER < item < _SAFE_INTEGER:
                 return False
-        elif not (kind is str or kind is bool or item is None):
+        elif not (kind is bool or item is None):
             return False
     return True
 
