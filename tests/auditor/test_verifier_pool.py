@@ -137,3 +137,18 @@ def test_verify_cli_with_workers_writes_the_same_verdicts(recorded: Letters, tmp
         reports.append(json.loads(report.read_text())["checks"])
     assert reports[0] == reports[1]
     assert any(c["verdict"] == "fail" and c["name"] == "letter.hash" for c in reports[0])
+
+
+def test_a_document_stored_otherwise_than_hashed_is_judged_by_the_full_path(recorded: Letters) -> None:
+    # The firm's member number as text: not the bytes that were hashed, but the same letter once
+    # parsed, as the full path finds (the verdicts of before the fast path).
+    package = json.loads(recorded.package.model_dump_json())
+    _member_no_as_text(package["letters"][0]["letter"])
+    report = verify_package(
+        EvidencePackage.model_validate(package),
+        connect(recorded.network_file.rpc_url),
+        anchor=recorded.network_file,
+    )
+    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    document = next(c for c in report.checks if c.name == "letter.document")
+    assert document.detail.startswith("a valid letter")  # parsed: the full path's wording
