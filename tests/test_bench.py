@@ -58,6 +58,8 @@ def test_a_tiny_run_measures_everything(tmp_path: Path, monkeypatch: pytest.Monk
     verified = result["verification"]
     assert verified["failures"] == 0
     assert verified["documents"] == 2 * verified["letters"] == 8 * 2
+    pooled = verified["pool"]  # the same package checked by a process pool of every core
+    assert (pooled["workers"], pooled["documents"], pooled["failures"]) == (result["machine"]["cpus"], 16, 0)
     assert {t["name"] for t in result["targets"]} >= {"e2e_letters_per_second", "unloaded_p95_seconds"}
     assert png.read_bytes().startswith(b"\x89PNG")
     console = Console(record=True, width=200)
