@@ -32,7 +32,7 @@ from rich.table import Table
 
 from bench.ceiling import CeilingResult, measure_ceiling
 from bench.e2e import STEPS, BenchNetwork, Driver, Percentiles, RunResult, start_network, unloaded
-from bench.verify import VerifyResult, export_package, measure_verification
+from bench.verify import VerifyResult, export_package, measure_verification, stop_gateways
 
 TARGETS = {
     "e2e_letters_per_second": 200.0,
@@ -210,6 +210,7 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         closed = driver.closed_ids[-plan.verify_letters :]
         console.log(f"offline verification: the evidence of {len(closed)} closed letters")
         path = export_package(bench.firm, closed, work / "evidence.json")
+        stop_gateways(bench)
         # One core (the target's figure), then a process pool over every core, on the same file.
         network_file = bench.network.network_file
         verified = measure_verification(path, bench.w3, network_file=network_file)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from web3 import Web3
 
+from bench.e2e import BenchNetwork
 from confirmnet.launcher import Gateway, wait_until
 
 
@@ -62,6 +63,12 @@ def export_package(firm: Gateway, letter_ids: Sequence[str], path: Path) -> Path
     return path
 
 
+def stop_gateways(bench: BenchNetwork) -> None:
+    """Leaves the node alone running: verification involves no gateway, and idle ones poll."""
+    for gateway in bench.network.gateways:
+        gateway.stop()
+
+
 def measure_verification(
     path: Path, w3: Web3, *, network_file: Path, workers: int = 1, rounds: int = 3
 ) -> VerifyResult:
@@ -100,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import os
     import secrets
+    import sys
     import tempfile
 
     from bench.e2e import Driver, start_network
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/verification.json"))
     args = parser.parse_args(argv)
     result: dict[str, object] = {
-        "command": "python -m bench.verify " + " ".join(argv or []),
+        "command": "python -m bench.verify " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": machine(),
     }
     with tempfile.TemporaryDirectory(prefix="confirmnet-bench-") as scratch:
@@ -121,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             path = export_package(
                 bench.firm, driver.closed_ids[-args.letters :], Path(scratch) / "evidence.json"
             )
+            stop_gateways(bench)
+            result["load_average_before_verifying"] = list(os.getloadavg())
             network_file = bench.network.network_file
             runs = [
                 measure_verification(path, bench.w3, network_file=network_file, workers=workers)
