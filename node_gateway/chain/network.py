@@ -47,6 +47,10 @@ class NetworkFile(BaseModel):
     # The ERC-7913 verifiers deployed with the network, so that members and tools can name an
     # auditee signer that is a key (node_gateway.chain.signers); None in a file from before them.
     verifiers: SignatureVerifiers | None = None
+    # The WebAuthn relying-party id of the network's passkeys: a domain every member's pages live
+    # under (or reach through WebAuthn related origins), so one passkey enrolled at a bank signs at
+    # every firm. "localhost" on a development network; None: each gateway's own host name.
+    rp_id: str | None = None
     # The official calendars the operator published for the years chinese-calendar does not know:
     # year → SHA-256 of the file's bytes, kept beside this file as calendars/<year>.json. Every
     # gateway counts working days in exactly these (node_gateway.protocol.calendar).
@@ -75,7 +79,7 @@ class NetworkFile(BaseModel):
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Files from before calendars and verifiers read alike.
-        unpublished = {name for name in ("calendars", "verifiers") if not getattr(self, name)}
+        unpublished = {name for name in ("calendars", "verifiers", "rp_id") if not getattr(self, name)}
         path.write_text(self.model_dump_json(indent=2, exclude=unpublished or None) + "\n", encoding="utf-8")
 
     @classmethod
@@ -132,6 +136,7 @@ class Network:
             confirmation_registry=self.confirmations.address,
             deployment_block=self.deployment_block,
             verifiers=self.verifiers,
+            rp_id="localhost" if peer_endpoints == EndpointPolicy.DEVELOPMENT else None,
         )
 
 

@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from node_gateway.core.config import MemberRole
 from node_gateway.plugins import GatewayPlugin, NavLink
-from node_gateway.web import account, admin, firm, firm_compose, operator, regulator
+from node_gateway.web import account, admin, firm, firm_compose, operator, regulator, signing
 from node_gateway.web.pages import PREFIX, STATIC, PageRoute, SignedIn, make_site, redirect, render
 
 VENDOR = f"{PREFIX}/static/vendor"
@@ -34,7 +34,7 @@ VENDOR = f"{PREFIX}/static/vendor"
 _ROLE_PAGES: dict[MemberRole, tuple[Sequence[APIRouter], Sequence[NavLink]]] = {
     MemberRole.OPERATOR: ((operator.router,), operator.NAV),
     MemberRole.REGULATOR: ((regulator.router,), regulator.NAV),
-    MemberRole.AUDIT_FIRM: ((firm.router, firm_compose.router), (*firm.NAV, *firm_compose.NAV)),
+    MemberRole.AUDIT_FIRM: ((firm.router, firm_compose.router, signing.router), (*firm.NAV, *firm_compose.NAV)),
 }
 _CORE_NAV = (NavLink(f"{PREFIX}/admin/users", "nav.users", frozenset({"admin"})),)
 

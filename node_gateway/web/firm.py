@@ -1,7 +1,7 @@
 """The audit firm's pages, for its auditors: the letters by status and deadline (with the
 authorisation request for those awaiting the auditee), a letter's page (its parties and items, the
 reply beside what was asked with each difference, the chain's timeline, the queued steps, follow
-up, withdraw, close, the evidence package), and the placeholder of the auditee's signing page.
+up, withdraw, close, the evidence package); the auditee's signing page is ``web.signing``.
 
 Every read and every action is the firm's API's own: the route functions of ``api.routes.letters``
 and ``api.routes.firm`` called with the signed-in person's user, so the letter's state, the firm's
@@ -718,17 +718,6 @@ def create_request(
     link = str(request.base_url).rstrip("/") + f"{AUTHORISE}/{token}"
     context = _bundle_context(bundle.model_dump(), MemberNames(node)) | {"link": link}
     return render(request, "firm/authorisation.html", context, person=person, status=201)
-
-
-@router.get(f"{AUTHORISE}/{{token}}")
-def authorise_page(
-    request: Request, token: str, node: NodeDep, session: SessionDep, person: SignerPerson
-) -> Response:
-    """The auditee's signing page, for now a placeholder: what the request covers, and the command
-    that signs it (``confirmnet authorise``) with the bundle to download."""
-    bundle = letter_service.authorisation_request(node, session, token_letters(token))
-    context = _bundle_context(bundle, MemberNames(node)) | {"token": token}
-    return render(request, "firm/authorise.html", context, person=person)
 
 
 @router.get(f"{AUTHORISE}/{{token}}/bundle.json")

@@ -1100,6 +1100,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.bank_late.no": ("未超", "not past"),
     "firm.bank_late.past": ("超 {n} 个工作日", "{n} working days past"),
     "firm.bank_late.by": ("法定期限 {due}", "statutory deadline {due}"),
+    # --- the auditee's signing page with a passkey (issue 14; web/signing.py) ---
+    "sign.title": ("授权询证函", "Authorise the letters"),
+    "sign.lead": (
+        "您的签名授权以下 {n} 份询证函(致 {banks} 家银行)。请逐项核对后使用通行密钥签署,或说明理由拒绝授权。",
+        "Your signature authorises the {n} letters below (to {banks} banks). Check every item, then "
+        "sign with your passkey, or refuse and say why.",
+    ),
+    "sign.letter_no": ("函证编号", "Letter no."),
+    "sign.letter_hash": ("询证函哈希", "Letter hash"),
+    "sign.what": ("签名内容", "What you sign"),
+    "sign.digest": ("EIP-712 摘要", "EIP-712 digest"),
+    "sign.no_key": (
+        "签名由您的通行密钥在本设备上完成,本页面不接触私钥;摘要即通行密钥签署的挑战值。",
+        "Your passkey signs on this device; the page never sees a private key. The digest is the "
+        "challenge the passkey signs.",
+    ),
+    "sign.button": ("使用通行密钥签署", "Sign with a passkey"),
+    "sign.refuse": ("拒绝授权", "Refuse to authorise"),
+    "sign.reason": ("拒绝原因", "Reason"),
+    "sign.reason_text": (
+        "拒绝理由(1–500 字,仅会计师事务所可见,不上链)",
+        "Reason in words (1–500 characters, kept by the firm, never on chain)",
+    ),
+    "sign.refuse_button": ("拒绝授权(通行密钥签署)", "Refuse, signed with a passkey"),
+    "sign.cli": (
+        "或使用命令行 confirmnet authorise 签署",
+        "or sign with the command line, confirmnet authorise",
+    ),
+    "sign.no_webauthn": ("此浏览器不支持通行密钥", "This browser does not support passkeys"),
+    "sign.waiting": ("请按设备提示验证通行密钥…", "Verify with your passkey as your device asks…"),
+    "sign.sending": ("已签署,正在提交…", "Signed; submitting…"),
+    "sign.cancelled": ("未能签署", "Not signed"),
+    "sign.done_title": ("已提交", "Submitted"),
+    "sign.done_authorise": (
+        "已签署授权 {n} 份询证函,正在上链。",
+        "You authorised {n} letters; going on chain.",
+    ),
+    "sign.done_refuse": (
+        "已签署拒绝授权 {n} 份询证函,正在上链。",
+        "You refused {n} letters; going on chain.",
+    ),
+    "sign.signer": ("签字人(通行密钥)", "Signer (passkey)"),
+    # --- end of the signing page's messages ---
 }
 
 

@@ -5,7 +5,7 @@ operator, an audit firm, a bank with a core bank (manual approval) and a regulat
 The journey (issue 13): the regulator's analyst notes the bank's figures; the auditor uploads a
 workbook of two letters (one whose first deposit balance the core bank does not hold, one that
 matches), sees them checked and sent, selects them and creates an authorisation request with its
-link; the auditee's signer opens the link (the placeholder page), takes the bundle and signs it,
+link; the auditee's signer opens the link (the signing page), takes the bundle and signs it,
 submitted through the API as ``flows.sign_and_submit`` does. At the bank a preparer drafts the
 reply with the exception again as their own and a reviewer approves it, both in the browser (the
 clean letter is answered through the bank's API). The auditor sees the reply with the difference
@@ -236,8 +236,8 @@ def test_one_season_across_the_members_pages(network: FirmNetwork, browser: Brow
     # The auditee's signer opens the link and signs what it shows.
     signer = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
     sign_in(signer, firm, SIGNER, then=link.removeprefix(firm.url))
-    expect(signer.get_by_test_id("placeholder")).to_contain_text("confirmnet authorise")
-    expect(signer.get_by_test_id("bundle")).to_contain_text("东海银行")
+    expect(signer.get_by_role("button", name="使用通行密钥签署")).to_be_visible()
+    expect(signer.get_by_test_id("sign-letter").first).to_contain_text("东海银行")
     bundle = signer.request.get(link + "/bundle.json").json()
     assert {x["letter_id"] for x in bundle["letters"]} == {changed, clean}
     assert signer.request.get(f"{firm.url}/web/firm/letters").status == 403  # the signer sees only the link

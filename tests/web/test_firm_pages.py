@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,11 +237,12 @@ def test_the_authorisation_request_and_its_link_for_the_signer(firm: FirmPages) 
     assert wrong.status_code == 409  # not awaiting authorisation
 
     signer = sign_in(firm.gateway, "signer")
-    placeholder = signer.get(f"/web/authorise/{token}")
-    assert placeholder.status_code == 200
-    assert "confirmnet authorise" in placeholder.text
-    assert "签字页面" in placeholder.text
-    assert "The signing page" in placeholder.text
+    signing = signer.get(f"/web/authorise/{token}")
+    assert signing.status_code == 200
+    assert "使用通行密钥签署" in signing.text  # the passkey's button (tests/web/test_passkey_browser.py signs)
+    assert "confirmnet authorise" in signing.text  # the command line's way stays
+    bundle_digest = re.search(r'data-testid="digest">(0x[0-9a-f]{64})<', signing.text)
+    assert bundle_digest, "the page shows the EIP-712 digest it signs"
     bundle = signer.get(f"/web/authorise/{token}/bundle.json").json()
     assert [x["letter_id"] for x in bundle["letters"]] == [late.lower()]
     assert signer.get("/web/authorise/not-a-token").status_code == 422
