@@ -211,6 +211,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "核心系统数据导入在“核心数据导入”页(或命令行 confirmnet bank import)进行,本页不显示。",
         "Core data is imported on the Core data import page (or with confirmnet bank import), not here.",
     ),
+    # --- passkey enrolment and its approval (issue 14; web/enrolment.py) ---
+    "enrol.title": ("登记通行密钥签字人", "Enrol a passkey signer"),
+    "enrol.lead": (
+        "客户的授权签字人在本页创建通行密钥(设备上的生物识别或 PIN 验证);本行只收到公钥。另一名函证岗复核后,授权登记上链。",
+        "The customer's signer creates a passkey here (verified on their device by biometrics or "
+        "PIN); the bank receives only its public key. Another officer approves it, then the "
+        "mandate goes on chain.",
+    ),
+    "enrol.form": ("创建通行密钥", "Create the passkey"),
+    "enrol.signer_name": ("签字人姓名", "Signer's name"),
+    "enrol.create": ("创建通行密钥并提交复核", "Create the passkey and submit it for approval"),
+    "enrol.rp": (
+        "通行密钥属于函证网络({rp_id}),可在各成员的页面签署。",
+        "The passkey belongs to the network ({rp_id}) and signs on every member's pages.",
+    ),
+    "enrol.rp_name": ("银行函证网络", "Bank confirmation network"),
+    "enrol.waiting": ("请按设备提示创建通行密钥…", "Create the passkey as your device asks…"),
+    "enrol.failed": ("未能创建通行密钥", "The passkey was not created"),
+    "enrol.approve_title": ("复核通行密钥签字人", "Approve a passkey signer"),
+    "enrol.pending": ("待复核的登记", "Enrolment awaiting approval"),
+    "enrol.kind": ("签字人类型", "Signer kind"),
+    "enrol.kind_webauthn": ("通行密钥(WebAuthn,P-256)", "passkey (WebAuthn, P-256)"),
+    "enrol.signer": ("签字人(验证合约‖公钥)", "Signer (verifier ‖ key)"),
+    "enrol.by": ("登记人", "Enrolled by"),
+    "enrol.approve": ("复核通过,登记上链", "Approve and register on chain"),
+    "enrol.handover": ("交另一名函证岗复核", "For another officer to approve"),
+    "enrol.four_eyes": (
+        "登记人不能复核自己登记的签字人。请将下面的链接交给另一名函证岗,链接 7 天内有效。",
+        "The officer who enrolled a signer may not approve it. Hand this link to another officer; "
+        "it is valid for 7 days.",
+    ),
+    "enrol.link": ("复核链接", "Approval link"),
+    "enrol.done": ("通行密钥签字人已登记,待上链", "Passkey signer registered; queued for the chain"),
+    "mandates.enrol": ("登记通行密钥", "Enrol a passkey"),
+    # --- end of the enrolment's messages ---
     # the letter's and the reply's PDFs on a case
     "case.pdfs": ("下载", "Download"),
     "case.letter_pdf": ("询证函 PDF", "Letter (PDF)"),

@@ -39,7 +39,7 @@ from bank_adapter.workflow import core_for
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.models import MandateIn
 from node_gateway.api.routes import letters as letters_api
-from node_gateway.api.types import Address, LetterId, RegistrationCode
+from node_gateway.api.types import LetterId, RegistrationCode, Signer
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
 from node_gateway.plugins import NavLink
@@ -487,7 +487,9 @@ def return_(
 # --- mandates ------------------------------------------------------------------------------------
 
 _CODE: TypeAdapter[str] = TypeAdapter(RegistrationCode)
-_SIGNER: TypeAdapter[str] = TypeAdapter(Address)
+_SIGNER: TypeAdapter[str] = TypeAdapter(Signer)
+# A signer in hex: an address (42 characters) or a verifier and a key (a passkey's: 170).
+SignerText = Annotated[str, Form(max_length=2100)]
 
 
 def _mandate_row(mandate: Mandate, now: datetime) -> dict[str, Any]:
@@ -535,7 +537,7 @@ def register_mandate(
     session: SessionDep,
     person: OfficerPerson,
     registration_code: Annotated[str, Form(max_length=40)],
-    signer: Annotated[str, Form(max_length=42)],
+    signer: SignerText,
     valid_until: Annotated[date, Form()],
 ) -> Response:
     end_of_day = datetime.combine(valid_until, time.max, CHINA_TIME)
@@ -558,7 +560,7 @@ def revoke_mandate(
     session: SessionDep,
     person: OfficerPerson,
     registration_code: Annotated[str, Form(max_length=40)],
-    signer: Annotated[str, Form(max_length=42)],
+    signer: SignerText,
 ) -> Response:
     code = _valid(lambda: _CODE.validate_python(registration_code.strip()))
     address = _valid(lambda: _SIGNER.validate_python(signer.strip()))
