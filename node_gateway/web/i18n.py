@@ -1142,6 +1142,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You refused {n} letters; going on chain.",
     ),
     "sign.signer": ("签字人(通行密钥)", "Signer (passkey)"),
+    "sign.checking": ("正在本页核对…", "Checking in this page…"),
+    "sign.verified": (
+        "✓ 已核对:本页根据所示询证函重新计算了每份询证函的哈希、Merkle 根和 EIP-712 摘要,均一致",
+        "✓ Checked: this page recomputed every letter's hash, the Merkle root and the EIP-712 "
+        "digest from the letters shown; all match",
+    ),
+    "sign.mismatch": (
+        "✗ 核对不一致,请勿签署,并联系会计师事务所:",
+        "✗ These do not match; do not sign, and tell the audit firm:",
+    ),
     # --- end of the signing page's messages ---
 }
 

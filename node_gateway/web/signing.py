@@ -31,7 +31,7 @@ from node_gateway.chain.signers import key_signer, signer_text, webauthn_signatu
 from node_gateway.errors import InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import ConfirmationLetter, RefusalReason
-from node_gateway.protocol.hashing import from_hex, to_hex
+from node_gateway.protocol.hashing import LETTER_DOMAIN, from_hex, to_hex
 from node_gateway.protocol.wire import SignedAuthorisation
 from node_gateway.services import letters as letter_service
 from node_gateway.web.firm import AUTHORISE, SignerPerson, _bundle_context, _t, item_tables, token_letters
@@ -59,10 +59,14 @@ def _b64url(text: str, what: str) -> bytes:
         raise PasskeyInvalid(f"the passkey's {what} is not base64url") from exc
 
 
-def _digest(typed: dict[str, Any]) -> dict[str, str]:
-    """The digest as shown (hex) and as the WebAuthn challenge (base64url, unpadded)."""
-    digest = typed_data_digest(typed)
-    return {"hex": to_hex(digest), "challenge": base64.urlsafe_b64encode(digest).decode().rstrip("=")}
+def _for_page(typed: dict[str, Any]) -> dict[str, Any]:
+    """An EIP-712 document as the page's script reads it: integers as decimal text (a nonce is
+    128 bits, beyond JavaScript's numbers), bytes as hex."""
+    message = {
+        k: str(v) if isinstance(v, int) else to_hex(v) if isinstance(v, bytes) else v
+        for k, v in typed["message"].items()
+    }
+    return {**typed, "message": message}
 
 
 def _refusals(node: Node, message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,15 +83,21 @@ def _refusals(node: Node, message: dict[str, Any]) -> list[dict[str, Any]]:
             int.from_bytes(secrets.token_bytes(16), "big"),
         )
         typed = refusal_typed_data(refusal, chain_id=chain_id, registry=registry)
-        found.append({"reason": int(reason), "nonce": str(refusal.nonce), "digest": _digest(typed)})
+        found.append(
+            {"reason": int(reason), "digest": to_hex(typed_data_digest(typed)), "typed": _for_page(typed)}
+        )
     return found
+
+
+_SCRIPT_WORDS = ("verified", "mismatch", "no_webauthn", "waiting", "sending", "cancelled")
 
 
 @router.get(f"{AUTHORISE}/{{token}}")
 def signing_page(
     request: Request, token: str, node: NodeDep, session: SessionDep, person: SignerPerson
 ) -> Response:
-    """What the signature covers, and the passkey's buttons to sign or refuse it."""
+    """What the signature covers, and the passkey's buttons to sign or refuse it. The page's script
+    (static/signing.js) recomputes the hashes, the root and the digests from the same data."""
     t = _t(request)
     bundle = letter_service.authorisation_request(node, session, token_letters(token))
     typed = bundle["typed_data"]
@@ -105,13 +115,22 @@ def signing_page(
             }
         )
     message = typed["message"]
+    refusals = _refusals(node, message)
+    script = {
+        "letters": bundle["letters"],  # the documents and salts, as the CLI's bundle holds them
+        "letter_domain": to_hex(LETTER_DOMAIN),
+        "authorisation": _for_page(typed),
+        "refusals": [x["typed"] for x in refusals],
+        "rp_id": node.network_file.rp_id or request.url.hostname,
+        "words": {key: t(f"sign.{key}") for key in _SCRIPT_WORDS},
+    }
     context = _bundle_context(bundle, names) | {
         "token": token,
         "signed": letters,
         "message": message,
-        "digest": _digest(typed),
-        "refusals": _refusals(node, message),
-        "rp_id": node.network_file.rp_id or request.url.hostname,
+        "digest": to_hex(typed_data_digest(typed)),
+        "refusals": refusals,
+        "script": script,
     }
     return render(request, "firm/sign.html", context, person=person)
 

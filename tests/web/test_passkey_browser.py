@@ -43,7 +43,7 @@ from node_gateway.web.firm import request_token
 from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Route
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -178,6 +178,8 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     expect(letters.first).to_contain_text("东海银行")
     expect(letters.first).to_contain_text("函证编号")
     assert re.fullmatch(r"0x[0-9a-f]{64}", page.get_by_test_id("digest").inner_text())
+    # The page recomputed the letters' hashes, the root and the digest itself (static/signing.js).
+    expect(page.get_by_test_id("sign-checked")).to_contain_text("已核对")
     page.screenshot(path=str(SCREENSHOTS / "auditee-sign.png"), full_page=False)
     page.get_by_role("button", name="使用通行密钥签署").click()
     expect(page.get_by_test_id("signed")).to_contain_text("已签署授权 2 份询证函", timeout=TIMEOUT_MS)
@@ -222,7 +224,26 @@ def test_a_passkey_without_a_mandate_is_refused(network: PasskeyNetwork, browser
     assert cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     other = compose(consortium, network.auditee)
     letter_id = request(consortium, [other], network.auditee)[0]["letter_id"]
-    page.goto(f"{firm}/web/authorise/{request_token([letter_id])}")
+    link = f"{firm}/web/authorise/{request_token([letter_id])}"
+
+    # A document altered on its way to the page (one balance in the data the script hashes) does
+    # not hash to the letter's hash: the page says so and offers nothing to sign.
+    def altered(route: Route) -> None:
+        body = route.fetch().text()
+        changed = re.sub(
+            r'("balance": ")(\d)', lambda m: m.group(1) + str((int(m.group(2)) + 1) % 10), body, count=1
+        )
+        assert changed != body
+        route.fulfill(body=changed, content_type="text/html; charset=utf-8")
+
+    page.route(link, altered)
+    page.goto(link)
+    expect(page.get_by_test_id("sign-checked")).to_contain_text("核对不一致")
+    expect(page.get_by_role("button", name="使用通行密钥签署")).to_be_disabled()
+    page.unroute(link)
+
+    page.goto(link)
+    expect(page.get_by_test_id("sign-checked")).to_contain_text("已核对")
     page.get_by_role("button", name="使用通行密钥签署").click()
     expect(page.get_by_text("passkey_not_mandated")).to_be_visible(timeout=TIMEOUT_MS)
     assert letter_view(consortium.firm, "auditor", letter_id)["status"] == "REQUESTED"
