@@ -34,7 +34,10 @@ VENDOR = f"{PREFIX}/static/vendor"
 _ROLE_PAGES: dict[MemberRole, tuple[Sequence[APIRouter], Sequence[NavLink]]] = {
     MemberRole.OPERATOR: ((operator.router,), operator.NAV),
     MemberRole.REGULATOR: ((regulator.router,), regulator.NAV),
-    MemberRole.AUDIT_FIRM: ((firm.router, firm_compose.router, signing.router), (*firm.NAV, *firm_compose.NAV)),
+    MemberRole.AUDIT_FIRM: (
+        (firm.router, firm_compose.router, signing.router),
+        (*firm.NAV, *firm_compose.NAV),
+    ),
 }
 _CORE_NAV = (NavLink(f"{PREFIX}/admin/users", "nav.users", frozenset({"admin"})),)
 

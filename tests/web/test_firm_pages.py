@@ -239,7 +239,8 @@ def test_the_authorisation_request_and_its_link_for_the_signer(firm: FirmPages) 
     signer = sign_in(firm.gateway, "signer")
     signing = signer.get(f"/web/authorise/{token}")
     assert signing.status_code == 200
-    assert "使用通行密钥签署" in signing.text  # the passkey's button (tests/web/test_passkey_browser.py signs)
+    # The passkey's button (tests/web/test_passkey_browser.py signs with it).
+    assert "使用通行密钥签署" in signing.text
     assert "confirmnet authorise" in signing.text  # the command line's way stays
     bundle_digest = re.search(r'data-testid="digest"[^>]*>(0x[0-9a-f]{64})<', signing.text)
     assert bundle_digest, "the page shows the EIP-712 digest it signs"
