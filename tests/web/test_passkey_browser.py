@@ -10,7 +10,8 @@ on chain. At the firm the signer opens the authorisation link of two letters, se
 Authorised on anvil by that signer. The same page refuses a third letter with a reason in words,
 signed the same way: the letter is Refused and the firm's letter keeps the words. A passkey without
 a mandate is refused with ``passkey_not_mandated``. Writes ``docs/screenshots/bank-enrol-passkey.png``
-and ``auditee-sign.png``.
+and ``auditee-sign.png``. The enroller's own approval (``same_officer``), an altered enrolment link
+(``enrolment_invalid``) and an assertion that is none (``passkey_invalid``) are refused.
 """
 
 from __future__ import annotations
@@ -152,6 +153,17 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     expect(page.get_by_role("button", name="复核通过,登记上链")).to_have_count(0)
     page.screenshot(path=str(SCREENSHOTS / "bank-enrol-passkey.png"), full_page=True)
     link = page.get_by_test_id("enrol-link").input_value()
+    token = link.split("e=", 1)[1]
+    csrf = page.locator("input[name=csrf_token]").first.input_value()
+    own = page.request.post(
+        f"{bank}/web/bank/mandates/passkey/approve", form={"csrf_token": csrf, "e": token}
+    )
+    assert own.status == 403
+    assert "same_officer" in own.text()
+    forged = token[:-1] + ("0" if token[-1] != "0" else "1")  # the link's HMAC no longer matches
+    altered = page.request.get(f"{bank}/web/bank/mandates/passkey/approve?e={forged}")
+    assert altered.status == 422
+    assert "enrolment_invalid" in altered.text()
 
     second = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
     signed_in(
@@ -181,7 +193,8 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     # The page recomputed the letters' hashes, the root and the digest itself (static/signing.js).
     expect(page.get_by_test_id("sign-checked")).to_contain_text("已核对")
     page.screenshot(path=str(SCREENSHOTS / "auditee-sign.png"), full_page=False)
-    page.get_by_role("button", name="使用通行密钥签署").click()
+    page.get_by_role("button", name="使用通行密钥签署").focus()  # by keyboard
+    page.keyboard.press("Enter")
     expect(page.get_by_test_id("signed")).to_contain_text("已签署授权 2 份询证函", timeout=TIMEOUT_MS)
     for letter_id in network.authorise:
         wait_status(consortium.firm, "auditor", letter_id, "AUTHORISED", timeout_s=TIMEOUT_MS / 1000)
@@ -247,4 +260,12 @@ def test_a_passkey_without_a_mandate_is_refused(network: PasskeyNetwork, browser
     page.get_by_role("button", name="使用通行密钥签署").click()
     expect(page.get_by_text("passkey_not_mandated")).to_be_visible(timeout=TIMEOUT_MS)
     assert letter_view(consortium.firm, "auditor", letter_id)["status"] == "REQUESTED"
+    # An assertion that is none (no challenge in its client data) is refused before any lookup.
+    page.goto(link)
+    csrf = page.get_by_test_id("sign-form").locator("input[name=csrf_token]").input_value()
+    signed = {"requests_root": "0x" + "00" * 32, "firm": "2", "valid_until": "1", "nonce": "1"}
+    assertion = {"authenticator_data": "AAAA", "client_data_json": "AAAA", "signature": "AAAA"}
+    bad = page.request.post(link + "/sign", form={"csrf_token": csrf, **signed, **assertion})
+    assert bad.status == 422
+    assert "passkey_invalid" in bad.text()
     context.close()
