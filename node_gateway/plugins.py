@@ -61,8 +61,8 @@ class PluginError(NodeGatewayError):
 @dataclass(frozen=True)
 class Worker:
     """Background work of a plugin: ``run_once`` does one round and returns how much it did; the
-    gateway runs it again at once while it finds work, else when woken or after ``poll_s``
-    (the gateway's poll interval when None)."""
+    gateway runs it again at once while it finds work, else when woken (``Node.notify``) or after
+    ``poll_s`` (the gateway's ``queue_fallback_s`` when None)."""
 
     name: str
     run_once: Callable[[], int]

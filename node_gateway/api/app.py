@@ -4,6 +4,7 @@ what the plugins serving its role add to them (``node_gateway.plugins``)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from node_gateway.core.logging import current_letter
 from node_gateway.node import Node
 from node_gateway.plugins import GatewayPlugin, for_role
 from node_gateway.services.delivery import DeliveryWorker
+from node_gateway.services.heads import RESUBSCRIBE_S, HeadListener, ws_url_of
 from node_gateway.services.housekeeping import Housekeeping
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
@@ -45,17 +47,28 @@ _ROLE_ROUTERS = {
 
 def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) -> list[BackgroundWorker]:
     """Starts the core's workers and those of the plugins (installed ones unless given) for the
-    node's role."""
-    poll = node.settings.poll_interval_s
+    node's role. They wake on work (``services.worker``): the queues when this process queues
+    something or a retry falls due, the indexer at every block the node announces (or, where it
+    announces none, every ``poll_interval_s``)."""
+    settings = node.settings
+    outbox, deliveries = TransactionOutbox(node), DeliveryWorker(node)
+    new_block = node.waker()
+    heads = HeadListener(ws_url_of(node), new_block)
+
+    def indexer_idle_s() -> float:
+        return settings.queue_fallback_s if heads.subscribed else settings.poll_interval_s
+
     workers = [
-        BackgroundWorker("outbox", TransactionOutbox(node).run_once, node.waker(), poll),
-        BackgroundWorker("indexer", Indexer(node).run_once, node.waker(), poll),
-        BackgroundWorker("delivery", DeliveryWorker(node).run_once, node.waker(), poll),
+        BackgroundWorker("outbox", outbox.run_once, node.waker(), outbox.idle_s),
+        BackgroundWorker("indexer", Indexer(node).run_once, new_block, indexer_idle_s),
+        BackgroundWorker("new heads", heads.run_once, threading.Event(), RESUBSCRIBE_S, closing=heads.close),
+        BackgroundWorker("delivery", deliveries.run_once, node.waker(), deliveries.idle_s),
         BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
     for plugin in for_role(node.role, plugins):
         for work in plugin.workers(node):
-            workers.append(BackgroundWorker(work.name, work.run_once, node.waker(), work.poll_s or poll))
+            idle_s = work.poll_s or settings.queue_fallback_s
+            workers.append(BackgroundWorker(work.name, work.run_once, node.waker(), idle_s))
     for worker in workers:
         worker.start()
     return workers

@@ -124,7 +124,27 @@ class GatewaySettings(BaseSettings):
     envelope_suite: EnvelopeSuite = DEFAULT_SUITE
     passphrase: SecretStr | None = None
     passphrase_file: Path | None = None
-    poll_interval_s: float = 0.2
+    # The background loops wake on work (node_gateway/services/worker.py): a queue when this process
+    # queues something, the indexer when the node announces a block. These bound the rest.
+    poll_interval_s: float = Field(
+        2.0,
+        gt=0,
+        description="Where the node offers no subscription to new blocks (no WebSocket): how often "
+        "the indexer asks it for its head; the chain's block time (2 s on the consortium's QBFT "
+        "chain), never shorter in production",
+    )
+    queue_fallback_s: float = Field(
+        10.0,
+        gt=0,
+        description="The longest a queue (transactions, deliveries, plugins' work) sleeps with "
+        "nothing to wake it: how late it sees work queued by another process sharing its database; "
+        "retries wake it when they are due",
+    )
+    ws_url: str | None = Field(
+        None,
+        description="The node's WebSocket endpoint for new blocks (eth_subscribe newHeads); unset: "
+        "the JSON-RPC URL as ws:// (anvil serves both on one port; Besu's is its --rpc-ws-port)",
+    )
     peer_clock_skew_s: int = 300
     peer_max_body_bytes: int | None = Field(
         None,

@@ -26,6 +26,7 @@ from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.envelopes import Envelope, Step, seal
+from node_gateway.services.worker import seconds_until_due
 from node_gateway.storage.models import LetterRow, NoticeRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -122,6 +123,11 @@ class DeliveryWorker:
     def __init__(self, node: Node, client: httpx.Client | None = None) -> None:
         self.node = node
         self.client = client or httpx.Client(timeout=httpx.Timeout(15.0, connect=3.0))
+
+    def idle_s(self) -> float:
+        """How long the worker may sleep with nothing to wake it: until the next retry is due, at
+        most the fallback."""
+        return seconds_until_due(self.node.db, OutboxDelivery, self.node.settings.queue_fallback_s)
 
     def run_once(self) -> int:
         with self.node.db.session() as session:

@@ -27,6 +27,7 @@ from node_gateway.chain.transactions import Call, rpc
 from node_gateway.node import Node
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.steps import STEPS
+from node_gateway.services.worker import seconds_until_due
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import OutboxTransaction, utcnow
 
@@ -94,6 +95,14 @@ class TransactionOutbox:
     def __init__(self, node: Node) -> None:
         self.node = node
         self._sent_at: float | None = None  # when the last transaction was sent (monotonic)
+
+    def idle_s(self) -> float:
+        """How long the worker may sleep with nothing to wake it: until the next retry is due, at
+        most the fallback; until admitted, the fallback (the indexer's news of it wakes us)."""
+        fallback = self.node.settings.queue_fallback_s
+        if not self.node.is_member():
+            return fallback
+        return seconds_until_due(self.node.db, OutboxTransaction, fallback)
 
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
         with self.node.db.session() as session:

@@ -1,4 +1,10 @@
-"""A background loop in a thread: it works while there is work, then sleeps until woken or polled."""
+"""A background loop in a thread: it works while there is work, then sleeps until woken.
+
+Work done in this process wakes the loops at once (``Node.notify``, after the transaction that
+queued it has committed; new blocks wake the indexer, ``services.heads``). With nothing to wake
+it, a loop sleeps until its ``idle_s`` says: a queue until its next retry is due, or at most its
+fallback interval, which bounds how late it sees work queued by anything that cannot wake it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,36 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sqlalchemy import func, select
+
+from node_gateway.storage.db import Database
+from node_gateway.storage.models import OutboxDelivery, OutboxTransaction, utcnow
+
 log = logging.getLogger(__name__)
+
+# The shortest sleep after an idle round: a row due now that the round left (it could not act on
+# it yet) is looked at again this often, not in a spin.
+MIN_IDLE_S = 0.05
 
 
 class BackgroundWorker:
-    def __init__(self, name: str, step: Callable[[], int], wake: threading.Event, poll_s: float) -> None:
+    """Runs ``step`` (one round; returns how much it did) again at once while it finds work, else
+    when ``wake`` is set or after ``idle_s`` seconds (a number, or a function asked each time)."""
+
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], int],
+        wake: threading.Event,
+        idle_s: float | Callable[[], float],
+        *,
+        closing: Callable[[], None] | None = None,  # ends a round blocked outside, at stop
+    ) -> None:
         self.name = name
         self._step = step
         self._wake = wake
-        self._poll_s = poll_s
+        self._idle_s = idle_s if callable(idle_s) else lambda: idle_s
+        self._closing = closing
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -24,6 +51,8 @@ class BackgroundWorker:
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        if self._closing is not None:
+            self._closing()  # a round blocked on something outside (a socket) returns
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
@@ -35,5 +64,24 @@ class BackgroundWorker:
                 log.exception("%s: round failed", self.name)
                 worked = 0
             if not worked:
-                self._wake.wait(self._poll_s)
+                self._wake.wait(self._sleep_s())
                 self._wake.clear()
+
+    def _sleep_s(self) -> float:
+        try:
+            return max(MIN_IDLE_S, self._idle_s())
+        except Exception:
+            log.exception("%s: cannot tell when to look again", self.name)
+            return 1.0
+
+
+def seconds_until_due(
+    db: Database, queue: type[OutboxTransaction | OutboxDelivery], fallback_s: float
+) -> float:
+    """Seconds until the queue's earliest pending row is due (a retry after its backoff), at most
+    ``fallback_s``: how long a queue with nothing to wake it may sleep."""
+    with db.session() as session:
+        earliest = session.scalar(select(func.min(queue.next_attempt_at)).where(queue.state == "pending"))
+    if earliest is None:
+        return fallback_s
+    return min(fallback_s, max(0.0, (earliest - utcnow()).total_seconds()))

@@ -1,0 +1,142 @@
+"""The background loops wake on work, not on a timer: with every fallback interval set to an hour,
+a step queued in this process still goes to the chain, and a block made by someone else is still
+indexed (the node announces it over WebSocket); a retry wakes its queue when it falls due; where
+the node announces nothing, the indexer polls at ``poll_interval_s``."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from eth_account import Account
+from sqlalchemy import select
+
+from confirmnet.launcher import wait_until
+from node_gateway.api.app import start_workers
+from node_gateway.chain.contracts import Role
+from node_gateway.chain.network import connect
+from node_gateway.node import Node
+from node_gateway.services.heads import HeadListener, ws_url_of
+from node_gateway.services.outbox import enqueue_step
+from node_gateway.services.worker import BackgroundWorker, seconds_until_due
+from node_gateway.storage.models import ChainEventRow, OutboxTransaction, utcnow
+
+from .conftest import gateway_node
+
+if TYPE_CHECKING:
+    from conftest import Chain
+
+HOUR = 3600.0
+GUARD_S = 120.0  # a hang guard only: what the tests wait for comes at the next wake or never
+
+
+def _admit_step(account: str) -> dict[str, object]:
+    return {
+        "account": account,
+        "role": int(Role.BANK),
+        "org_id": "0x" + os.urandom(32).hex(),
+        "display_name": "银行",
+        "endpoint": "",
+        "encryption_keys": "0x",
+    }
+
+
+def _events(node: Node, name: str) -> list[str]:
+    with node.db.session() as session:
+        return [
+            str(row.args["account"]).lower()
+            for row in session.scalars(select(ChainEventRow).where(ChainEventRow.name == name))
+        ]
+
+
+def _state(node: Node, key: str) -> str | None:
+    with node.db.session() as session:
+        row = session.scalar(select(OutboxTransaction).where(OutboxTransaction.key == key))
+        return None if row is None else row.state
+
+
+@pytest.mark.anvil
+def test_a_queued_step_and_a_new_block_wake_the_loops_without_a_poll(
+    anvil_rpc_url: str, tmp_path: Path
+) -> None:
+    from conftest import Chain
+
+    deployment = Chain(connect(anvil_rpc_url), "anvil").deploy()
+    node = gateway_node(
+        deployment, deployment.operator, tmp_path, poll_interval_s=HOUR, queue_fallback_s=HOUR
+    )
+    assert ws_url_of(node) == "ws" + anvil_rpc_url.removeprefix("http")
+    workers = start_workers(node, plugins=[])
+    try:
+        # Queued in this process: the commit's wake sends it, and the block it makes is indexed.
+        mine = Account.create().address
+        with node.db.session() as session:
+            enqueue_step(session, key=f"admit:{mine}", step="admit", payload=_admit_step(mine))
+        node.notify()
+        wait_until(
+            lambda: mine.lower() in _events(node, "MemberAdmitted"), GUARD_S, "the queued step indexed"
+        )
+        assert _state(node, f"admit:{mine}") == "done"
+        # A block made by another party: only the node's announcement can wake the indexer.
+        theirs = deployment.new_member(Role.BANK).address
+        wait_until(lambda: theirs.lower() in _events(node, "MemberAdmitted"), GUARD_S, "their block indexed")
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def test_a_retry_wakes_its_queue_when_due(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path, queue_fallback_s=HOUR)
+    assert seconds_until_due(node.db, OutboxTransaction, HOUR) == HOUR  # nothing queued
+    with node.db.session() as session:
+        enqueue_step(session, key="later", step="admit", payload=_admit_step(Account.create().address))
+    with node.db.session() as session:
+        row = session.scalars(select(OutboxTransaction)).one()
+        row.next_attempt_at = utcnow() + timedelta(seconds=30)
+    assert 25 < seconds_until_due(node.db, OutboxTransaction, HOUR) <= 30
+    assert seconds_until_due(node.db, OutboxTransaction, 5.0) == 5.0
+    with node.db.session() as session:
+        session.scalars(select(OutboxTransaction)).one().next_attempt_at = utcnow() - timedelta(seconds=1)
+    assert seconds_until_due(node.db, OutboxTransaction, HOUR) == 0.0
+
+
+def test_a_worker_sleeps_until_woken_or_its_idle_time(tmp_path: Path) -> None:
+    rounds: list[int] = []
+    wake = threading.Event()
+    idle = [HOUR]
+
+    def count() -> int:
+        rounds.append(1)
+        return 0
+
+    worker = BackgroundWorker("counting", count, wake, lambda: idle[0])
+    worker.start()
+    try:
+        wait_until(lambda: len(rounds) == 1, GUARD_S, "the first round")
+        wake.set()
+        wait_until(lambda: len(rounds) == 2, GUARD_S, "the round after the wake")
+        idle[0] = 0.0  # due at once: looked at again after the shortest sleep, not in a spin
+        wake.set()
+        wait_until(lambda: len(rounds) >= 5, GUARD_S, "rounds at the shortest sleep")
+    finally:
+        worker.stop()
+    assert not worker._thread.is_alive()
+
+
+def test_without_a_websocket_the_indexer_polls(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path)
+    assert ws_url_of(node) is None  # the in-process chain has no URL
+    wake = threading.Event()
+    assert HeadListener(None, wake).run_once() == 0
+    refused = HeadListener("ws://127.0.0.1:9", wake)  # nothing listens there
+    assert refused.run_once() == 0
+    assert not refused.subscribed
+    assert not wake.is_set()
+    node.settings = node.settings.model_copy(update={"ws_url": "ws://node.example:8546"})
+    assert ws_url_of(node) == "ws://node.example:8546"  # a node serving WebSocket on its own port
