@@ -258,7 +258,9 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
         exported_at=datetime.now(UTC),
         exported_by=Exporter(member_no=firm.member_id, name=FIRM_NAME, gateway="http://firm.invalid"),
         network=EvidenceNetwork(
-            **network_file.model_dump(exclude={"rpc_url", "peer_endpoints", "calendars", "verifiers"})
+            **network_file.model_dump(
+                exclude={"rpc_url", "peer_endpoints", "calendars", "verifiers", "rp_id"}
+            )
         ),
         letters=entries,
     )
