@@ -519,7 +519,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "firm.auth.banks": ("银行", "Banks"),
     "firm.auth.valid_until": ("授权有效期至(北京时间)", "Valid until (Beijing time)"),
     "firm.auth.root": ("签字内容摘要(Merkle 根)", "What is signed (Merkle root)"),
-    "firm.authorise.title": ("授权询证函", "Authorise the letters"),
     "firm.authorise.download": ("下载授权包(JSON)", "Download the bundle (JSON)"),
     "firm.letter.title": ("询证函 {id}", "Letter {id}"),
     "firm.letter.back": ("返回询证函列表", "Back to the letters"),

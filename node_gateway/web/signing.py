@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import NodeDep, SessionDep
 from node_gateway.api.routes import firm as firm_api
@@ -135,7 +136,7 @@ def signing_page(
     return render(request, "firm/sign.html", context, person=person)
 
 
-def _passkey_signer(node: Node, session: Any, letter_ids: list[str], keys: list[bytes]) -> str:
+def _passkey_signer(node: Node, session: Session, letter_ids: list[str], keys: list[bytes]) -> str:
     """The passkey signer (WebAuthn verifier ‖ key) among ``keys`` that holds a valid mandate of
     every letter's bank for its auditee, read from the chain."""
     verifiers = node.network.verifiers
