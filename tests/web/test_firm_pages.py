@@ -41,6 +41,7 @@ from node_gateway.storage.models import LetterRow, OutboxTransaction
 from node_gateway.storage.vault import StoredDocument
 from node_gateway.web.firm import item_tables, request_token, token_letters
 from node_gateway.web.i18n import Catalogue
+from node_gateway.web.pages import LANG_COOKIE
 from web.test_bank_pages import PASSWORD, _csrf, sign_in
 
 if TYPE_CHECKING:
@@ -244,6 +245,11 @@ def test_the_authorisation_request_and_its_link_for_the_signer(firm: FirmPages) 
     assert "confirmnet authorise" in signing.text  # the command line's way stays
     bundle_digest = re.search(r'data-testid="digest"[^>]*>(0x[0-9a-f]{64})<', signing.text)
     assert bundle_digest, "the page shows the EIP-712 digest it signs"
+    signer.cookies.set(LANG_COOKIE, "en")
+    english = signer.get(f"/web/authorise/{token}").text
+    assert "Sign with a passkey" in english
+    assert "Refuse, signed with a passkey" in english
+    signer.cookies.set(LANG_COOKIE, "zh")
     bundle = signer.get(f"/web/authorise/{token}/bundle.json").json()
     assert [x["letter_id"] for x in bundle["letters"]] == [late.lower()]
     assert signer.get("/web/authorise/not-a-token").status_code == 422
