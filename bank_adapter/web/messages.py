@@ -194,7 +194,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "mandates.register": ("登记签字人", "Register a signer"),
     "mandates.code": ("统一社会信用代码", "Registration code"),
-    "mandates.signer": ("签字人地址", "Signer's address"),
+    "mandates.signer": ("签字人", "Signer"),
+    "mandates.signer_hex": (
+        "签字人(地址,或验证合约与公钥,十六进制)",
+        "Signer (an address, or a verifier and a key, hex)",
+    ),
     "mandates.valid_until": ("有效期至", "Valid until"),
     "mandates.submit": ("登记", "Register"),
     "mandates.ref": ("客户标识", "Auditee reference"),

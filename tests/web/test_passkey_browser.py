@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-SIGNER, OFFICER, SECOND_OFFICER = "陈签字", "赵函证", "钱函证"
+AUDITOR, SIGNER, OFFICER, SECOND_OFFICER = "王审计", "陈签字", "赵函证", "钱函证"
 WORDS = "本公司未在该银行开立第二个账户,询证函内容有误"
 
 
@@ -78,6 +78,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PasskeyNetwork
         consortium = Consortium(local)
         password_file = base / "password.txt"
         password_file.write_text(PASSWORD + "\n")
+        add_user(consortium.firm, AUDITOR, "auditor", password_file)
         add_user(consortium.firm, SIGNER, "auditee", password_file)
         add_user(consortium.bank, OFFICER, "officer", password_file)
         add_user(consortium.bank, SECOND_OFFICER, "officer", password_file)
@@ -213,6 +214,11 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     refused = letter_view(consortium.firm, "auditor", network.refuse)
     assert refused["refusal_text"] == WORDS
     assert refused["authorisation"]["signer"] == enrolled
+    # The auditor's page of the letter shows the signer's words.
+    auditor = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
+    signed_in(auditor, consortium.firm.url, AUDITOR, f"/web/firm/letters/{network.refuse.lower()}")
+    expect(auditor.get_by_text(WORDS)).to_be_visible()
+    auditor.context.close()
     context.close()
 
 
