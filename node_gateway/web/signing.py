@@ -179,6 +179,9 @@ def sign(
 ) -> Response:
     """Relays the passkey's assertion as an authorisation (or, with a reason, a refusal)."""
     letter_ids = token_letters(token)
+    if reason is not None and not reason_text.strip():
+        # The API takes a refusal without words; the page asks for them (ISA 505 ¶8: why in words).
+        raise InvalidRequest("a refusal gives its reason in words (1 to 500 characters)")
     authenticator, client_data = (
         _b64url(authenticator_data, "authenticator data"),
         _b64url(client_data_json, "client data"),
@@ -200,7 +203,7 @@ def sign(
             signature=to_hex(encoded),
             signer=signer,
             reason=reason,
-            reason_text=reason_text.strip() or None if reason is not None else None,
+            reason_text=reason_text.strip() if reason is not None else None,
         )
     except ValidationError as exc:
         raise InvalidRequest("; ".join(str(error["msg"]) for error in exc.errors())) from exc

@@ -274,4 +274,10 @@ def test_a_passkey_without_a_mandate_is_refused(network: PasskeyNetwork, browser
     bad = page.request.post(link + "/sign", form={"csrf_token": csrf, **signed, **assertion})
     assert bad.status == 422
     assert "passkey_invalid" in bad.text()
+    # A refusal without words is refused by the page, whatever its signature.
+    wordless = page.request.post(
+        link + "/sign", form={"csrf_token": csrf, **signed, **assertion, "reason": "2"}
+    )
+    assert wordless.status == 422
+    assert "reason in words" in wordless.text()
     context.close()
