@@ -255,6 +255,8 @@ def _verify_json(verified: VerifyResult) -> dict[str, Any]:
         "load_seconds": round(verified.load_seconds, 4),
         "documents_per_second": round(verified.documents_per_second),
         "documents_per_second_once_loaded": round(verified.verifying_documents_per_second),
+        "cpu_seconds": round(verified.cpu_seconds, 4),
+        "documents_per_cpu_second": round(verified.documents_per_cpu_second),
         "failures": verified.failures,
     }
 
