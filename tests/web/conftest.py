@@ -40,7 +40,9 @@ def chromium_path() -> str | None:
     return found or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+# Per package, not per session: Playwright's event loop runs while it is open, and a worker that
+# goes on to other directories (asyncio.run in the SDK's tests) needs it closed.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import Error, sync_playwright
