@@ -33,7 +33,7 @@ from node_gateway.services.heads import RESUBSCRIBE_S, HeadListener, ws_url_of
 from node_gateway.services.housekeeping import Housekeeping
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
-from node_gateway.services.worker import BackgroundWorker
+from node_gateway.services.worker import DATABASE_CHECK_S, BackgroundWorker, DatabaseChanges
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,11 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
         BackgroundWorker("delivery", deliveries.run_once, node.waker(), deliveries.idle_s),
         BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
+    changes = DatabaseChanges(node.db, node.notify)  # commits by another process
+    if changes.paths:
+        workers.append(
+            BackgroundWorker("database changes", changes.run_once, threading.Event(), DATABASE_CHECK_S)
+        )
     for plugin in for_role(node.role, plugins):
         for work in plugin.workers(node):
             idle_s = work.poll_s or settings.queue_fallback_s

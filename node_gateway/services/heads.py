@@ -56,6 +56,9 @@ class HeadListener:
         try:
             if self._connection is None:
                 self._connection = self._subscribe(self.url)
+                if self._closed:  # closed while it connected
+                    self._drop()
+                    return 0
                 self._wake.set()  # blocks may have come while nobody listened
             message = self._connection.recv()
         except (OSError, WebSocketException, ValueError, KeyError) as exc:

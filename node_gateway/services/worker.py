@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -19,6 +20,9 @@ from node_gateway.storage.models import OutboxDelivery, OutboxTransaction, utcno
 
 log = logging.getLogger(__name__)
 
+# How often a gateway on SQLite looks whether another process has committed to its database: work
+# queued so wakes the queues this soon rather than after their fallback interval.
+DATABASE_CHECK_S = 0.5
 # The shortest sleep after an idle round: a row due now that the round left (it could not act on
 # it yet) is looked at again this often, not in a spin.
 MIN_IDLE_S = 0.05
@@ -85,3 +89,34 @@ def seconds_until_due(
     if earliest is None:
         return fallback_s
     return min(fallback_s, max(0.0, (earliest - utcnow()).total_seconds()))
+
+
+class DatabaseChanges:
+    """Notices commits to an SQLite database by any process (the size and modification time of the
+    file and of its write-ahead log, one ``stat`` each) and calls ``wake``; a round for a worker.
+    Other databases have nothing to look at here: their fallback interval bounds such work."""
+
+    def __init__(self, db: Database, wake: Callable[[], None]) -> None:
+        url = db.engine.url
+        path = url.database if url.get_backend_name() == "sqlite" else None
+        self.paths = [Path(path), Path(path + "-wal")] if path and path != ":memory:" else []
+        self._wake = wake
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        stamps: list[tuple[int, int] | None] = []
+        for path in self.paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                stamps.append(None)
+            else:
+                stamps.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(stamps)
+
+    def run_once(self) -> int:
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self._seen = stamp
+            self._wake()
+        return 0

@@ -1,7 +1,8 @@
 """The background loops wake on work, not on a timer: with every fallback interval set to an hour,
 a step queued in this process still goes to the chain, and a block made by someone else is still
-indexed (the node announces it over WebSocket); a retry wakes its queue when it falls due; where
-the node announces nothing, the indexer polls at ``poll_interval_s``."""
+indexed (the node announces it over WebSocket); a retry wakes its queue when it falls due, and a
+commit by another process when it is seen; where the node announces nothing, the indexer polls at
+``poll_interval_s``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from node_gateway.chain.network import connect
 from node_gateway.node import Node
 from node_gateway.services.heads import HeadListener, ws_url_of
 from node_gateway.services.outbox import enqueue_step
-from node_gateway.services.worker import BackgroundWorker, seconds_until_due
+from node_gateway.services.worker import BackgroundWorker, DatabaseChanges, seconds_until_due
+from node_gateway.storage.db import Database
 from node_gateway.storage.models import ChainEventRow, OutboxTransaction, utcnow
 
 from .conftest import gateway_node
@@ -140,3 +142,23 @@ def test_without_a_websocket_the_indexer_polls(in_process: Chain, tmp_path: Path
     assert not wake.is_set()
     node.settings = node.settings.model_copy(update={"ws_url": "ws://node.example:8546"})
     assert ws_url_of(node) == "ws://node.example:8546"  # a node serving WebSocket on its own port
+
+
+def test_a_commit_by_another_process_wakes_the_queues(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path, queue_fallback_s=HOUR)
+    woken: list[int] = []
+    changes = DatabaseChanges(node.db, lambda: woken.append(1))
+    assert changes.run_once() == 0
+    assert woken == []  # nothing committed since it looked
+    other = Database(str(node.db.engine.url))  # another connection pool, as another process has
+    try:
+        with other.session() as session:
+            enqueue_step(session, key="theirs", step="admit", payload=_admit_step(Account.create().address))
+    finally:
+        other.dispose()
+    changes.run_once()
+    assert woken == [1]
+    changes.run_once()
+    assert woken == [1]  # once per change
+    assert DatabaseChanges(Database("sqlite://"), lambda: None).paths == []  # nothing to look at
