@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 import random
 import secrets
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
@@ -43,6 +45,7 @@ from node_gateway.protocol.documents import (
     Bank,
     Conclusion,
     ConfirmationLetter,
+    ConfirmationReply,
     DepositAccount,
     DepositType,
     FirmContact,
@@ -55,6 +58,13 @@ from node_gateway.protocol.documents import (
 )
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.protocol.wire import LetterSummary
+
+if TYPE_CHECKING:
+    from bank_adapter.core_sql import CoreBank
+
+T = TypeVar("T")
+R = TypeVar("R")
+C = TypeVar("C")
 
 REFERENCE_DATE = date(2025, 12, 31)
 AUDIT_PERIOD = Period(start=date(2025, 1, 1), end=REFERENCE_DATE)
@@ -104,6 +114,23 @@ class Season:
     overdue_due_at: int = 0
 
 
+@dataclass
+class Phases:
+    """When each phase of the run began and ended, in seconds from the run's start: phases of the
+    season overlap (the banks reply while the auditees are still signing), so both ends are kept."""
+
+    origin: float = field(default_factory=time.monotonic)
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def begin(self, what: str) -> None:
+        now = time.monotonic() - self.origin
+        self.spans[what] = (now, now)
+
+    def end(self, what: str) -> None:
+        began = self.spans[what][0]
+        self.spans[what] = (began, time.monotonic() - self.origin)
+
+
 class DemoSummary(BaseModel):
     letters: int
     by_status: dict[str, int]
@@ -119,6 +146,7 @@ class DemoSummary(BaseModel):
     verification_failures: int
     regulator: dict[str, Any]
     seconds: float
+    phases: dict[str, tuple[float, float]] = {}  # began and ended, seconds from the run's start
 
 
 def members(base: Path) -> list[MemberSpec]:
@@ -142,14 +170,75 @@ def members(base: Path) -> list[MemberSpec]:
 
 
 @contextmanager
-def _bar(progress: Progress, what: str, total: int) -> Iterator[Callable[[int], None]]:
+def _bar(progress: Progress, phases: Phases, what: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar for one phase; the phase ends when the bar is full (or its block ends)."""
     task = progress.add_task(what, total=total)
+    phases.begin(what)
+    done = 0
+    counting = threading.Lock()  # advanced from the threads that work side by side
 
     def advance(steps: int = 1) -> None:
+        nonlocal done
         progress.advance(task, steps)
+        with counting:
+            done += steps
+            if done >= total and steps:
+                phases.end(what)
 
     yield advance
     progress.update(task, completed=total)
+    if done < total:
+        phases.end(what)
+
+
+class _OpenClients:
+    """The driver's clients, one per gateway and user, opened once for the run and shared by its
+    threads: building one costs about 20 ms of CPU (its TLS context), and the driver looks at
+    every gateway several times a second."""
+
+    def __init__(self) -> None:
+        self._sdks: dict[tuple[str, str], Client] = {}
+        self._https: dict[tuple[str, str], httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def sdk(self, gateway: Gateway, user: str) -> Client:
+        return self._once(self._sdks, gateway.sdk, gateway, user)
+
+    def http(self, gateway: Gateway, user: str) -> httpx.Client:
+        return self._once(self._https, gateway.client, gateway, user)
+
+    def _once(
+        self, store: dict[tuple[str, str], C], open_as: Callable[[str], C], gateway: Gateway, user: str
+    ) -> C:
+        with self._lock:  # keyed by the API key too: a later network may reuse a port
+            key = (gateway.url, gateway.api_keys[user])
+            if key not in store:
+                store[key] = open_as(user)
+            return store[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._sdks.values():
+                client.close_connection()
+            for http in self._https.values():
+                http.close()
+            self._sdks.clear()
+            self._https.clear()
+
+
+_OPEN = _OpenClients()
+
+
+def _auditor(firm: Gateway) -> Client:
+    return _OPEN.sdk(firm, "auditor")
+
+
+def _in_parallel(work: Callable[[T], R], items: Sequence[T], workers: int = 4) -> list[R]:
+    """``work`` on each item, a few at a time: the members' gateways work side by side."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def load_core_banks(network: LocalNetwork, customers_per_bank: int) -> dict[str, list[tuple[str, str]]]:
@@ -176,16 +265,21 @@ def compose(
     exception: bool,
     incomplete: bool,
     capital: bool = False,
+    core: CoreBank | None = None,
 ) -> ConfirmationLetter:
     """A format-one letter stating what the auditee's books say (its bank's records, as of the
-    date); with ``capital``, a 验资 letter of the contributions paid in the period, if it has any."""
-    from bank_adapter.core_sql import CoreBank
-
-    core = CoreBank(customer.core_url)
-    try:
+    date); with ``capital``, a 验资 letter of the contributions paid in the period, if it has any.
+    ``core`` is the customer's bank's core, if the caller has it open."""
+    if core is not None:
         snapshot = core.snapshot(customer.code, REFERENCE_DATE)
-    finally:
-        core.dispose()
+    else:
+        from bank_adapter.core_sql import CoreBank
+
+        opened = CoreBank(customer.core_url)
+        try:
+            snapshot = opened.snapshot(customer.code, REFERENCE_DATE)
+        finally:
+            opened.dispose()
     paid_in = tuple(
         c for c in snapshot.capital_contributions if AUDIT_PERIOD.start <= c.paid_on <= AUDIT_PERIOD.end
     )
@@ -243,39 +337,53 @@ def _ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-def register_mandates(customers: Sequence[Customer], tick: Callable[[int], None]) -> None:
-    """Each bank gives its customers their auditee-reference salts and registers their signers."""
+def record_officers(banks: Sequence[Gateway]) -> None:
+    """Each bank's admin records who its officers are (their names and titles, which replies state)."""
+
+    def at(bank: Gateway) -> None:
+        with bank.client("admin") as admin:
+            for user, (name, title) in BANK_OFFICERS.items():
+                _ok(admin.put(f"/v1/bank/officers/{user}", json={"name": name, "title": title}))
+
+    _in_parallel(at, banks)
+
+
+def register_mandates(banks: Sequence[Gateway], customers: Sequence[Customer]) -> None:
+    """Each bank gives its customers their auditee-reference salts and registers their signers, all
+    of them in one import; the banks side by side."""
     until = int(time.time()) + 365 * 86400
-    for customer in customers:
-        with customer.bank.client("officer") as bank:
-            customer.salt = _ok(bank.get(f"/v1/customers/{customer.code}/reference"))["salt"]
-            _ok(
-                bank.post(
-                    "/v1/mandates",
-                    json={
-                        "registration_code": customer.code,
-                        "signer": customer.signer.address,
-                        "valid_until": until,
-                    },
-                ),
-                202,
-            )
-        tick(1)
+
+    def at(bank: Gateway) -> None:
+        mine = [c for c in customers if c.bank is bank]
+        with bank.client("officer") as officer:
+            for customer in mine:
+                customer.salt = _ok(officer.get(f"/v1/customers/{customer.code}/reference"))["salt"]
+            records = [
+                {"registration_code": c.code, "signer": c.signer.address, "valid_until": until} for c in mine
+            ]
+            _ok(officer.post("/v1/bank/mandates/import", json={"mandates": records}), 202)
+
+    _in_parallel(at, banks)
 
 
-def wait_for_mandates(network: LocalNetwork, count: int) -> None:
+def wait_for_mandates(network: LocalNetwork, count: int, tick: Callable[[int], None]) -> None:
     """Until the banks' mandates are on chain: a firm's gateway refuses a letter whose auditee
     reference has no mandate of its bank."""
     from node_gateway.chain.network import Network, NetworkFile
 
     assert network.w3 is not None
     chain = Network.attach(network.w3, NetworkFile.load(network.network_file))
+    seen = 0
 
     def registered() -> bool:
+        nonlocal seen
         events = chain.confirmations.get_events(chain.deployment_block)
-        return sum(event.name == "MandateRegistered" for event in events) >= count
+        now_seen = min(count, sum(event.name == "MandateRegistered" for event in events))
+        tick(now_seen - seen)
+        seen = now_seen
+        return seen >= count
 
-    network.wait_until(registered, "the customers' mandates on chain", poll_s=0.5)
+    network.wait_until(registered, "the customers' mandates on chain", poll_s=0.3)
 
 
 def _sign(firm: Client, letters: list[tuple[str, Customer]], refusal: int | None = None) -> None:
@@ -297,10 +405,15 @@ def _chain_now(network: LocalNetwork) -> int:
 
 
 def _firm_letters(network: LocalNetwork, ids: set[str]) -> dict[str, LetterSummary]:
+    """What the firms' gateways say of the letters ``ids``, from their listings (the firms side by side)."""
+
+    def listed(firm: Gateway) -> dict[str, LetterSummary]:
+        letters = _auditor(firm).iter_letters(page_size=1000)
+        return {x.letter_id: x for x in letters if x.letter_id in ids}
+
     found: dict[str, LetterSummary] = {}
-    for firm in network.by_role("audit_firm"):
-        with firm.sdk("auditor") as client:
-            found.update({x.letter_id: x for x in client.iter_letters(page_size=1000) if x.letter_id in ids})
+    for part in _in_parallel(listed, network.by_role("audit_firm")):
+        found.update(part)
     return found
 
 
@@ -308,32 +421,159 @@ def _firm_statuses(network: LocalNetwork, ids: set[str]) -> dict[str, str]:
     return {letter_id: x.status for letter_id, x in _firm_letters(network, ids).items()}
 
 
-def _request(
-    network: LocalNetwork, season: Season, ids: list[str], due_at: int, tick: Callable[[int], None]
-) -> None:
-    """Each firm requests its letters among ``ids``, due at ``due_at``; returns once all are on chain."""
-    for firm in network.by_role("audit_firm"):
+def _by_firm(season: Season, ids: Iterable[str]) -> list[tuple[Gateway, list[str]]]:
+    """``ids`` grouped by the firm that requests them."""
+    found: dict[str, tuple[Gateway, list[str]]] = {}
+    for letter_id in ids:
+        firm = season.letters[letter_id][1].firm
+        found.setdefault(firm.name, (firm, []))[1].append(letter_id)
+    return list(found.values())
+
+
+def _request(season: Season, ids: Sequence[str], due_at: int) -> None:
+    """Each firm requests its letters among ``ids``, due at ``due_at``, a hundred at a time; the
+    firms side by side. Their gateways put them on chain on their own."""
+
+    def at(firm_letters: tuple[Gateway, list[str]]) -> None:
+        firm, mine = firm_letters
         drafts = [
-            LetterDraft(letter=letter, auditee_salt=customer.salt, due_at=due_at)
-            for letter, customer in (season.letters[i] for i in ids)
-            if customer.firm is firm
+            LetterDraft(letter=season.letters[i][0], auditee_salt=season.letters[i][1].salt, due_at=due_at)
+            for i in mine
         ]
-        with firm.sdk("auditor") as client:
-            for start in range(0, len(drafts), 100):
-                client.create_letters(drafts[start : start + 100])
-                tick(len(drafts[start : start + 100]))
-    network.wait_until(
-        lambda: list(_firm_statuses(network, set(ids)).values()).count("REQUESTED") == len(ids),
-        "every request on chain",
-        poll_s=0.5,
-    )
+        for start in range(0, len(drafts), 100):
+            _auditor(firm).create_letters(drafts[start : start + 100])
+
+    _in_parallel(at, _by_firm(season, ids))
 
 
-def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Season:
+def _authorise(season: Season, tick: Callable[[int], None]) -> None:
+    """Each group's signer authorises all its subsidiaries' letters with one signature; one auditee
+    refuses a letter. The overdue letters stay with their auditees, the withdrawn one is not
+    asked for. A firm takes an authorisation while its letters' requests are still on their way."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for letter_id, (_, customer) in season.letters.items():
+        if letter_id in season.overdue or letter_id in (season.withdrawn, season.refused):
+            continue
+        groups.setdefault((customer.firm.name, customer.signer.address), []).append(letter_id)
+    bundles = [([season.refused], RefusalReason.WRONG_CONTENT), *((ids, None) for ids in groups.values())]
+
+    def sign(bundle: tuple[list[str], int | None]) -> None:
+        letter_ids, refusal = bundle
+        firm = season.letters[letter_ids[0]][1].firm
+        _sign(_auditor(firm), [(i, season.letters[i][1]) for i in letter_ids], refusal=refusal)
+        tick(len(letter_ids))
+
+    _in_parallel(sign, bundles)
+
+
+class _Flow:
+    """The season from the auditees' signatures to the last close, one look at a time: each round
+    reads every letter's state from the firms' listings, then moves whatever can move (the banks'
+    reviewers approve the exceptions, the firms close what has a verified reply, withdraw one
+    letter, request the overdue ones once the others are on chain and follow them up once past
+    due) and advances the bars. Nothing waits on one letter."""
+
+    def __init__(
+        self, network: LocalNetwork, season: Season, bars: Callable[[str, int], Callable[[int], None]]
+    ) -> None:
+        self.network, self.season, self.bars = network, season, bars
+        self.started = time.monotonic()
+        ids = list(season.letters)
+        self.awaited = set(ids) - season.overdue - {season.withdrawn, season.refused, season.rejected}
+        self.ends = {season.withdrawn: "WITHDRAWN", season.refused: "REFUSED", season.rejected: "REJECTED"}
+        self.requested = bars("firms request the letters", len(ids))
+        self.replied = bars("banks check, draft and reply", len(self.awaited))
+        self.closed = bars("firms check the replies and close", len(self.awaited))
+        self.followed_up: Callable[[int], None] | None = None
+        self.counts = Counter[str]()
+        self.closing: set[str] = set()
+        self.withdrawing = False
+        self.overdue_requested = False
+        self.follow_ups_sent = False
+        self.signed: Future[None] | None = None  # the auditees' signing, under way beside the rounds
+
+    def _advance(self, name: str, bar: Callable[[int], None], count: int) -> None:
+        bar(count - self.counts[name])
+        self.counts[name] = count
+
+    def round(self) -> bool:
+        season = self.season
+        if self.signed is not None and self.signed.done():
+            self.signed.result()  # raises what went wrong in the signing, at once
+        letters = _firm_letters(self.network, set(season.letters))
+        status = {letter_id: x.status for letter_id, x in letters.items()}
+        self._advance("requested", self.requested, sum(s != "PENDING" for s in status.values()))
+        on_chain = [
+            i for i in season.letters if i not in season.overdue and status.get(i, "PENDING") != "PENDING"
+        ]
+        if not self.overdue_requested and len(on_chain) == len(season.letters) - len(season.overdue):
+            self._request_overdue()
+        if not self.withdrawing and status.get(season.withdrawn) == "REQUESTED":
+            _auditor(season.letters[season.withdrawn][1].firm).withdraw(season.withdrawn)
+            self.withdrawing = True
+        replied = sum(status.get(i) in ("REPLIED", "CLOSED") for i in self.awaited)
+        if replied < len(self.awaited):
+            _in_parallel(_approve_waiting_drafts, self.network.by_role("bank"))
+        self._advance("replied", self.replied, replied)
+        self._close(
+            [
+                i
+                for i in self.awaited
+                if letters.get(i) and letters[i].reply_verified and status[i] == "REPLIED"
+            ]
+        )
+        self._advance("closed", self.closed, sum(status.get(i) == "CLOSED" for i in self.awaited))
+        followed_up = self._follow_up(status)
+        ended = all(status.get(i) == end for i, end in self.ends.items())
+        signed = self.signed is not None and self.signed.done()
+        return self.counts["closed"] == len(self.awaited) and ended and followed_up and signed
+
+    def _request_overdue(self) -> None:
+        """The overdue letters must reach the chain before their due time: their window is
+        measured from how long the others' requests took on this (possibly loaded) machine, and
+        from the chain's clock, which runs ahead of the wall clock when blocks come faster than
+        one a second (the in-process chain mines a block per transaction)."""
+        window = max(OVERDUE_AFTER_S, int(4 * (time.monotonic() - self.started)))
+        self.season.overdue_due_at = _chain_now(self.network) + window
+        _request(self.season, sorted(self.season.overdue), self.season.overdue_due_at)
+        self.followed_up = self.bars("auditors follow up the overdue letters", len(self.season.overdue))
+        self.overdue_requested = True
+
+    def _close(self, ids: list[str]) -> None:
+        """The firms close the letters whose replies their gateways verified, side by side."""
+        ids = [i for i in ids if i not in self.closing]
+
+        def at(firm_letters: tuple[Gateway, list[str]]) -> None:
+            firm, mine = firm_letters
+            for letter_id in mine:
+                _auditor(firm).close(letter_id)
+
+        _in_parallel(at, _by_firm(self.season, ids))
+        self.closing.update(ids)
+
+    def _follow_up(self, status: Mapping[str, str]) -> bool:
+        """Once the auditee-bound letters are past due, their auditors follow them up (on chain);
+        whether every follow-up is on chain."""
+        season = self.season
+        # Past due by the wall clock (which the regulator's statistics use) is past due on chain too.
+        if self.followed_up is None or time.time() <= season.overdue_due_at + 1:
+            return False
+        if any(status.get(i) != "REQUESTED" for i in season.overdue):
+            return False
+        if not self.follow_ups_sent:
+            for letter_id in sorted(season.overdue):
+                _auditor(season.letters[letter_id][1].firm).follow_up(letter_id)
+            self.follow_ups_sent = True
+        done = sum(_followed_up(_auditor(season.letters[i][1].firm), i) for i in season.overdue)
+        self._advance("followed up", self.followed_up, done)
+        return done == len(season.overdue)
+
+
+def run_season(network: LocalNetwork, letters: int, progress: Progress, phases: Phases) -> Season:
     banks, firms = network.by_role("bank"), network.by_role("audit_firm")
     numbers = {g.name: g.member_id() for g in network.gateways}
     per_bank = math.ceil(letters / len(banks)) + 2
-    with _bar(progress, "generating core-banking data", len(banks)) as tick:
+    with _bar(progress, phases, "generating core-banking data", len(banks)) as tick:
         books = load_core_banks(network, per_bank)
         tick(len(banks))
     customers: list[Customer] = []
@@ -350,12 +590,16 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
         group = [c for c in customers[group_start : group_start + 4] if c.firm is customers[group_start].firm]
         for member in group[1:]:
             member.signer = group[0].signer
-    with _bar(progress, "banks register their customers' signers", len(customers)) as tick:
-        register_mandates(customers, tick)
-        wait_for_mandates(network, len(customers))
+    record_officers(banks)
+    with _bar(progress, phases, "banks register their customers' signers", len(customers)) as tick:
+        register_mandates(banks, customers)
+        wait_for_mandates(network, len(customers), tick)
     season = Season()
     chosen = customers[:letters]
-    with _bar(progress, "auditors compose letters from the books", len(chosen)) as tick:
+    from bank_adapter.core_sql import CoreBank
+
+    cores = {bank.name: CoreBank(bank.spec.env["CONFIRMNET_CORE_BANKING_URL"]) for bank in banks}
+    with _bar(progress, phases, "auditors compose letters from the books", len(chosen)) as tick:
         for index, customer in enumerate(chosen):
             exception = index % 9 == 4
             letter = compose(
@@ -365,89 +609,30 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress) -> Seaso
                 exception=exception,
                 incomplete=index == 7,
                 capital=index == CAPITAL_AT,
+                core=cores[customer.bank.name],
             )
             season.letters[letter.letter_id] = (letter, customer)
             if exception:
                 season.exceptions_planned.add(letter.letter_id)
             tick(1)
+    for core in cores.values():
+        core.dispose()
     ids = list(season.letters)
     season.rejected, season.withdrawn, season.refused = ids[7], ids[11], ids[13]
     season.overdue = set(ids[-3:])
-    with _bar(progress, "firms request the letters", len(ids)) as tick:
-        started = time.monotonic()
-        _request(
-            network, season, [i for i in ids if i not in season.overdue], int(time.time()) + 14 * 86400, tick
-        )
-        # The overdue letters must reach the chain before their due time: their window is
-        # measured from how long the first requests took on this (possibly loaded) machine, and
-        # from the chain's clock, which runs ahead of the wall clock when blocks come faster
-        # than one a second (the in-process chain mines a block per transaction).
-        window = max(OVERDUE_AFTER_S, int(4 * (time.monotonic() - started)))
-        season.overdue_due_at = _chain_now(network) + window
-        _request(network, season, sorted(season.overdue), season.overdue_due_at, tick)
-    with _bar(progress, "auditees authorise (one signature per group)", len(ids)) as tick:
-        withdrawn_firm = season.letters[season.withdrawn][1].firm
-        with withdrawn_firm.sdk("auditor") as client:
-            client.withdraw(season.withdrawn)
-        tick(1)
-        groups: dict[tuple[str, str], list[str]] = {}
-        for letter_id, (_, customer) in season.letters.items():
-            if letter_id in season.overdue or letter_id == season.withdrawn:
-                continue
-            key = (customer.firm.name, customer.signer.address)
-            groups.setdefault(key, []).append(letter_id)
-        refuser = season.letters[season.refused][1]
-        with refuser.firm.sdk("auditor") as client:
-            _sign(client, [(season.refused, refuser)], refusal=RefusalReason.WRONG_CONTENT)
-        for (firm_name, _), letter_ids in groups.items():
-            letter_ids = [x for x in letter_ids if x != season.refused]
-            if not letter_ids:
-                continue
-            firm = next(f for f in firms if f.name == firm_name)
-            with firm.sdk("auditor") as client:
-                _sign(client, [(i, season.letters[i][1]) for i in letter_ids])
-            tick(len(letter_ids))
-    awaited = set(ids) - season.overdue - {season.withdrawn, season.refused, season.rejected}
-    with _bar(progress, "banks check, draft and reply", len(awaited)) as tick:
-        replied = 0
+    with ExitStack() as open_bars:
 
-        def all_replied() -> bool:
-            nonlocal replied
-            approve_exceptions(banks)
-            statuses = _firm_statuses(network, awaited)
-            now_replied = sum(1 for s in statuses.values() if s in ("REPLIED", "CLOSED"))
-            tick(now_replied - replied)
-            replied = now_replied
-            return replied == len(awaited)
+        def bar(what: str, total: int) -> Callable[[int], None]:
+            return open_bars.enter_context(_bar(progress, phases, what, total))
 
-        network.wait_until(all_replied, "the banks' replies", poll_s=0.5)
-    with _bar(progress, "firms check the replies and close", len(awaited)) as tick:
-        for letter_id in awaited:
-            firm = season.letters[letter_id][1].firm
-            with firm.sdk("auditor") as client:
-                network.wait_until(
-                    lambda: client.get_letter(letter_id).reply_verified,  # noqa: B023 -- used at once
-                    f"the reply to {letter_id}",
-                )
-                client.close(letter_id)
-            tick(1)
-        network.wait_until(
-            lambda: all(s in ("CLOSED",) for s in _firm_statuses(network, awaited).values()),
-            "every letter closed",
-            poll_s=0.5,
-        )
-    follow_up_overdue(network, season)
+        flow = _Flow(network, season, bar)
+        _request(season, [i for i in ids if i not in season.overdue], int(time.time()) + 14 * 86400)
+        signing = bar("auditees authorise (one signature per group)", len(ids) - len(season.overdue) - 1)
+        # The auditees sign while the rounds move what their signatures let move.
+        with ThreadPoolExecutor(max_workers=1) as auditees:
+            flow.signed = auditees.submit(_authorise, season, signing)
+            network.wait_until(flow.round, "the season's letters to their ends", poll_s=0.5)
     return season
-
-
-def follow_up_overdue(network: LocalNetwork, season: Season) -> None:
-    """Once the auditee-bound letters are past due, their auditors follow them up (on chain)."""
-    # Past due by the wall clock (which the regulator's statistics use) is past due on chain too.
-    time.sleep(max(0.0, season.overdue_due_at + 1 - time.time()))
-    for letter_id in sorted(season.overdue):
-        with season.letters[letter_id][1].firm.sdk("auditor") as client:
-            client.follow_up(letter_id)
-            network.wait_until(partial(_followed_up, client, letter_id), f"the follow-up of {letter_id}")
 
 
 def _followed_up(client: Client, letter_id: str) -> bool:
@@ -463,34 +648,40 @@ def approve_exceptions(banks: Sequence[Gateway]) -> None:
     preparer drafts the reply again (the system's draft goes out on its own only when clean),
     then the reviewer, another officer, approves it. The bank's admin has recorded who they are
     (their names and titles, which the reply states)."""
-    for bank in banks:
-        with bank.client("admin") as admin:
-            for user, (name, title) in BANK_OFFICERS.items():
-                _ok(admin.put(f"/v1/bank/officers/{user}", json={"name": name, "title": title}))
-        with bank.client("preparer") as preparer, bank.client("reviewer") as reviewer:
-            for case in _ok(reviewer.get("/v1/bank/drafts")):
-                letter_id, draft = case["letter_id"], case["draft"]
-                if draft is None or draft["preparer"]["officer_id"].startswith("system:"):
-                    draft = _ok(preparer.post(f"/v1/bank/letters/{letter_id}/draft", json={}), 201)
-                approved = reviewer.post(
-                    f"/v1/bank/letters/{letter_id}/approve", json={"draft_version": draft["version"]}
-                )
-                if approved.status_code != 409:  # 409: the case moved on meanwhile; seen next round
-                    _ok(approved, 202)
+    record_officers(banks)
+    _in_parallel(_approve_waiting_drafts, banks)
+
+
+def _approve_waiting_drafts(bank: Gateway) -> None:
+    """:func:`approve_exceptions` at one bank whose officers are recorded."""
+    preparer, reviewer = _OPEN.http(bank, "preparer"), _OPEN.http(bank, "reviewer")
+    for case in _ok(reviewer.get("/v1/bank/drafts")):
+        letter_id, draft = case["letter_id"], case["draft"]
+        if draft is None or draft["preparer"]["officer_id"].startswith("system:"):
+            draft = _ok(preparer.post(f"/v1/bank/letters/{letter_id}/draft", json={}), 201)
+        approved = reviewer.post(
+            f"/v1/bank/letters/{letter_id}/approve", json={"draft_version": draft["version"]}
+        )
+        if approved.status_code != 409:  # 409: the case moved on meanwhile; seen next round
+            _ok(approved, 202)
 
 
 def summarise(network: LocalNetwork, season: Season, started: float) -> DemoSummary:
     ids = set(season.letters)
     letters = _firm_letters(network, ids)
     statuses = {letter_id: x.status for letter_id, x in letters.items()}
+    closed = [letter_id for letter_id in season.letters if statuses.get(letter_id) == "CLOSED"]
+
+    def replies(firm_letters: tuple[Gateway, list[str]]) -> list[tuple[str, ConfirmationReply]]:
+        firm, mine = firm_letters
+        return [(letter_id, _auditor(firm).get_reply(letter_id).reply) for letter_id in mine]
+
     exceptions = capital_confirmed = 0
-    for letter_id, (letter, customer) in season.letters.items():
-        if statuses.get(letter_id) == "CLOSED":
-            with customer.firm.sdk("auditor") as client:
-                reply = client.get_reply(letter_id).reply
+    for part in _in_parallel(replies, _by_firm(season, closed)):
+        for letter_id, reply in part:
             exceptions += any(item.status == "exception" for _, item in reply.items.by_key())
             confirmed = reply.conclusion is Conclusion.CONFIRMED
-            capital_confirmed += letter.format is LetterFormat.CAPITAL and confirmed
+            capital_confirmed += season.letters[letter_id][0].format is LetterFormat.CAPITAL and confirmed
     regulator = network.by_role("regulator")[0]
     with regulator.client("analyst") as client:
         stats = network.wait_until(
@@ -571,6 +762,12 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
     )
     table.add_row("wall time", f"{summary.seconds:.0f} s")
     console.print(table)
+    phases = Table(title="Where the time went (seconds from the start; the season's phases overlap)")
+    for column in ("phase", "from", "to", "took"):
+        phases.add_column(column, justify="left" if column == "phase" else "right")
+    for what, (began, ended) in summary.phases.items():
+        phases.add_row(what, f"{began:.1f}", f"{ended:.1f}", f"{ended - began:.1f}")
+    console.print(phases)
 
 
 def demo_password(gateway: Gateway) -> str:
@@ -620,6 +817,7 @@ def run_demo(
 ) -> DemoSummary:
     console = console or Console()
     started = time.monotonic()
+    phases = Phases(origin=started)
     base.mkdir(parents=True, exist_ok=True)
     passphrase = secrets.token_urlsafe(24)  # this run's only; never written to the repository
     network = LocalNetwork(base, members(base), passphrase=passphrase, embedded=embedded)
@@ -627,18 +825,31 @@ def run_demo(
     try:
         with (
             Progress(*columns, console=console) as progress,
-            _bar(progress, "starting the network", 5) as tick,
+            _bar(progress, phases, "starting the network", 5) as tick,
         ):
+            step_now = ""
 
-            def step(what: str) -> None:
-                tick(1)
+            def step(what: str) -> None:  # a step ends when the next begins
+                nonlocal step_now
+                if step_now:
+                    phases.end(f"  {step_now}")
+                    tick(1)
                 console.log(what)
+                step_now = what
+                phases.begin(f"  {what}")
 
             network.start(progress=step)
+            phases.end(f"  {step_now}")
+            tick(1)
         with Progress(*columns, console=console) as progress:
-            season = run_season(network, letters, progress)
+            season = run_season(network, letters, progress, phases)
+            phases.begin("the summary and the regulator's figures")
             summary = summarise(network, season, started)
+            phases.end("the summary and the regulator's figures")
+            phases.begin("offline verification of a sample")
             summary = verify_sample(network, season, summary, base)
+            phases.end("offline verification of a sample")
+        summary = summary.model_copy(update={"phases": phases.spans})
         print_summary(console, summary)
         (base / "summary.json").write_text(summary.model_dump_json(indent=2))
         if inspect is not None:  # tests compare the summary with what the network says
@@ -654,4 +865,5 @@ def run_demo(
             raise  # stopped before the season ended: there is no summary to give
         return DemoSummary.model_validate_json((base / "summary.json").read_text())
     finally:
+        _OPEN.close()
         network.stop()
