@@ -24,8 +24,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -137,8 +138,30 @@ def _stopped(pid: int) -> bool:
     return fields is not None and fields[0] in ("T", "t")
 
 
+# The stop signals that came while gateways were being forked, raised once they all are.
+_held_while_forking: list[int] | None = None
+
+
 def _interrupt(signum: int, _frame: object) -> None:
+    if _held_while_forking is not None:
+        _held_while_forking.append(signum)
+        return
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Holds SIGTERM and SIGHUP while the gateways are forked, and stops after: raised in the
+    parent's fork handlers (logging releases its lock there) the interrupt would be swallowed,
+    and the lock left held would hang every thread that logs."""
+    global _held_while_forking  # the signal handler can look nowhere else
+    _held_while_forking = []
+    try:
+        yield
+    finally:
+        held, _held_while_forking = _held_while_forking, None
+        if held:
+            raise KeyboardInterrupt(f"stopped by {signal.Signals(held[0]).name}")
 
 
 @dataclass(frozen=True)
@@ -429,8 +452,9 @@ class LocalNetwork:
         progress("starting the gateways")
         shared = self.w3 if self.embedded else None
         if shared is None:
-            for gateway in self.gateways:
-                gateway.spawn()  # from this thread, not the pool's: see Gateway.spawn
+            with _stop_signals_held():
+                for gateway in self.gateways:
+                    gateway.spawn()  # from this thread, not the pool's: see Gateway.spawn
             with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:
                 list(pool.map(Gateway.wait_started, self.gateways))
         else:
