@@ -47,6 +47,11 @@ def _check(network: LocalNetwork, summary: DemoSummary) -> None:
     assert firms_total == summary.letters
     assert summary.verified_letters > 0
     assert summary.verification_failures == 0
+    # where the time went, as the demo prints it: every phase, each ended after it began
+    phases = summary.phases
+    assert {"starting the network", "auditees authorise (one signature per group)"} <= set(phases)
+    assert {"firms check the replies and close", "auditors follow up the overdue letters"} <= set(phases)
+    assert all(0 <= began <= ended for began, ended in phases.values()), phases
 
 
 def run_a_season(tmp_path: Path, *, embedded: bool) -> None:
