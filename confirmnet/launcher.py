@@ -287,8 +287,11 @@ class Gateway:
     def starting(self) -> object:
         """What shows a starting gateway at work: the CPU time its process has used (importing,
         opening its keys, migrating its database) and the length of its log (migrations, the
-        first chain reads); raises if it exited. In-process gateways show nothing of their own."""
+        first chain reads); raises if it exited, or was stopped meanwhile (the network stopped by
+        a signal while its gateways started). In-process gateways show nothing of their own."""
         self._check_running()
+        if self.process is None and self._thread is None and self.log_path is not None:
+            raise LaunchError(f"{self.name} was stopped while it started")
         if self.process is None:
             return None
         size = self.log_path.stat().st_size if self.log_path is not None and self.log_path.exists() else 0
