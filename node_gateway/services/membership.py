@@ -84,13 +84,16 @@ def change_status(node: Node, session: Session, member_id: int, step: StatusChan
     if not 0 < member_id <= node.network.members.member_count():
         raise NotFound(f"no member {member_id}")
     allowed, after = CHANGES[step]
+    # The queue first, then the chain: a step the outbox finishes between the two reads is on
+    # chain by then (it is done only once mined), so neither read misses it.
+    queued = status_after_queued(session, member_id)
     member = node.member(member_id, fresh=True)
     if member.role is Role.OPERATOR:
         raise InvalidRequest(
             f"no single operator can {step} an operator: propose it on chain (MemberRegistry."
             "proposeOperatorStatusChange) for a quorum of the other operators (docs/SECURITY.md, Governance)"
         )
-    status = status_after_queued(session, member_id) or member.status
+    status = queued or member.status
     if status not in allowed:
         raise Conflict(f"member {member_id} is {status.name.lower()}: it cannot be {after.name.lower()}")
     enqueue_step(
