@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from confirmnet.demo import load_core_banks, members
-from confirmnet.launcher import LocalNetwork
+from confirmnet.launcher import LocalNetwork, cpu_ticks
 
 WINDOW_S = 60.0
 # How long nothing may change in the gateways' /health (chain head, indexers, outboxes) before the
@@ -57,8 +57,10 @@ class IdleResult:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = cpu_ticks(pid)
+    if ticks is None:
+        raise RuntimeError(f"process {pid} is gone: the idle figure would be wrong")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def processes(network: LocalNetwork) -> dict[int, str]:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from procfs import alive, children, still_running
 
 from confirmnet import launcher
 from confirmnet.launcher import cpu_ticks, wait_until
@@ -52,31 +53,6 @@ try:
 finally:
     network.stop()
 """
-
-
-def _alive(pid: int) -> bool:
-    """Running, not gone and not a zombie waiting for its new parent to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
-def _still_running(pids: set[int]) -> frozenset[int]:
-    return frozenset(pid for pid in pids if _alive(pid))
-
-
-def _children(parent: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
 
 
 def _command(pid: int) -> str:
@@ -179,18 +155,18 @@ def test_a_gateway_stops_when_its_launcher_is_killed() -> None:
     child = int(launcher.stdout.readline())
     try:
         assert launcher.stdout.readline().strip() == "up"  # the child shares the launcher's stdout
-        assert _alive(child)
+        assert alive(child)
         launcher.kill()
         launcher.wait()
         wait_until(
-            lambda: not _alive(child),
+            lambda: not alive(child),
             30,
             "the orphaned gateway to stop",
-            progress=lambda: _still_running({child}),
+            progress=lambda: still_running({child}),
         )
     finally:
         launcher.kill()
-        if _alive(child):
+        if alive(child):
             os.kill(child, signal.SIGKILL)
 
 
@@ -233,14 +209,14 @@ def test_nothing_a_launcher_started_outlives_it(tmp_path: Path, signum: signal.S
     started: set[int] = set()
     try:
         assert launcher.stdout.readline().strip() == "up", launcher.communicate()[1]
-        started = _children(launcher.pid)
+        started = children(launcher.pid)
         assert len(started) == 3, [_command(pid) for pid in started]  # anvil and two gateways
         launcher.send_signal(signum)
         wait_until(
-            lambda: not _still_running(started),
+            lambda: not still_running(started),
             60,
             "the launcher's processes to end",
-            progress=lambda: _still_running(started),
+            progress=lambda: still_running(started),
         )
         wait_until(
             lambda: launcher.poll() is not None,
@@ -249,9 +225,9 @@ def test_nothing_a_launcher_started_outlives_it(tmp_path: Path, signum: signal.S
             progress=lambda: cpu_ticks(launcher.pid),
         )
     except Exception as exc:
-        left = {pid: _command(pid) for pid in _still_running(started)}
+        left = {pid: _command(pid) for pid in still_running(started)}
         raise AssertionError(f"{exc}; still running: {left}") from exc
     finally:
         launcher.kill()
-        for pid in _still_running(started):
+        for pid in still_running(started):
             os.kill(pid, signal.SIGKILL)

@@ -78,10 +78,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmNetwork]:
     local = LocalNetwork(base, members, passphrase="firm browser tests' passphrase, used nowhere else")
     try:
         local.start()
-    except Exception:
-        local.stop()
-        raise
-    try:
         consortium = Consortium(local)
         password_file = base / "password.txt"
         password_file.write_text(PASSWORD + "\n")

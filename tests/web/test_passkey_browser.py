@@ -71,10 +71,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PasskeyNetwork
     local = LocalNetwork(base, members, passphrase="passkey browser tests' passphrase, used nowhere else")
     try:
         local.start()
-    except Exception:
-        local.stop()
-        raise
-    try:
         consortium = Consortium(local)
         password_file = base / "password.txt"
         password_file.write_text(PASSWORD + "\n")
