@@ -38,29 +38,27 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function request(bytes32 letterId, uint32 bank, bytes32 auditeeRef, bytes32 letterHash, uint64 dueAt)
-        external
-    {
+    function request(bytes32 letterId, uint32 bank, bytes32 letterHash, uint64 dueAt) external {
         uint32 firm = _memberRegistry.requireActiveAccount(msg.sender, IMemberRegistry.Role.AuditFirm);
         _memberRegistry.requireActiveMember(bank, IMemberRegistry.Role.Bank);
         Letter storage letter = _letters[letterId];
         _requireStatus(letterId, letter.status, _encode(Status.None));
-        if (dueAt <= block.timestamp || auditeeRef == bytes32(0) || letterHash == bytes32(0)) {
+        if (dueAt <= block.timestamp || letterHash == bytes32(0)) {
             revert ConfirmationInvalidRequest(letterId);
         }
         letter.status = Status.Requested;
         letter.firm = firm;
         letter.bank = bank;
         letter.dueAt = dueAt;
-        letter.auditeeRef = auditeeRef;
         letter.letterHash = letterHash;
-        emit LetterRequested(letterId, firm, bank, auditeeRef, letterHash, dueAt);
+        emit LetterRequested(letterId, firm, bank, letterHash, dueAt);
     }
 
     /// @inheritdoc IConfirmationRegistry
     function authorise(
         bytes32 letterId,
         Authorisation calldata auth,
+        bytes32 auditeeRef,
         bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
@@ -68,16 +66,18 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
         Letter storage letter = _existingLetter(letterId);
         _checkCoverage(letterId, letter, auth.requestsRoot, auth.firm, auth.validUntil, proof);
         bytes32 signerId = _checkAuditeeSignature(
-            letterId, letter, _hashTypedDataV4(_authorisationStructHash(auth)), signer, signature
+            letterId, letter, auditeeRef, _hashTypedDataV4(_authorisationStructHash(auth)), signer, signature
         );
         letter.status = Status.Authorised;
-        emit LetterAuthorised(letterId, letter.firm, letter.bank, signerId, auth.requestsRoot);
+        letter.auditeeRef = auditeeRef;
+        emit LetterAuthorised(letterId, letter.firm, letter.bank, auditeeRef, signerId, auth.requestsRoot);
     }
 
     /// @inheritdoc IConfirmationRegistry
     function refuseAuthorisation(
         bytes32 letterId,
         Refusal calldata refusal,
+        bytes32 auditeeRef,
         bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
@@ -85,10 +85,11 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
         Letter storage letter = _existingLetter(letterId);
         _checkCoverage(letterId, letter, refusal.requestsRoot, refusal.firm, refusal.validUntil, proof);
         bytes32 signerId = _checkAuditeeSignature(
-            letterId, letter, _hashTypedDataV4(_refusalStructHash(refusal)), signer, signature
+            letterId, letter, auditeeRef, _hashTypedDataV4(_refusalStructHash(refusal)), signer, signature
         );
         letter.status = Status.Refused;
-        emit AuthorisationRefused(letterId, letter.firm, letter.bank, signerId, refusal.reason);
+        letter.auditeeRef = auditeeRef;
+        emit AuthorisationRefused(letterId, letter.firm, letter.bank, auditeeRef, signerId, refusal.reason);
     }
 
     /// @inheritdoc IConfirmationRegistry
@@ -191,13 +192,9 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
     }
 
     /// @inheritdoc IConfirmationRegistry
-    function authorisationLeaf(bytes32 letterId, bytes32 letterHash, uint32 bank, bytes32 auditeeRef)
-        public
-        pure
-        returns (bytes32)
-    {
+    function authorisationLeaf(bytes32 letterId, bytes32 letterHash, uint32 bank) public pure returns (bytes32) {
         // Hashed twice so that a leaf can never be mistaken for an inner node of the tree.
-        return keccak256(bytes.concat(keccak256(abi.encode(letterId, letterHash, bank, auditeeRef))));
+        return keccak256(bytes.concat(keccak256(abi.encode(letterId, letterHash, bank))));
     }
 
     /// @inheritdoc IConfirmationRegistry
@@ -235,23 +232,26 @@ contract ConfirmationRegistry is IConfirmationRegistry, EIP712, Multicall {
         _requireStatus(letterId, letter.status, _encode(Status.Requested));
         if (firm != letter.firm) revert ConfirmationAuthorisationWrongFirm(letterId, firm);
         if (block.timestamp > validUntil) revert ConfirmationAuthorisationExpired(validUntil);
-        bytes32 leaf = authorisationLeaf(letterId, letter.letterHash, letter.bank, letter.auditeeRef);
+        bytes32 leaf = authorisationLeaf(letterId, letter.letterHash, letter.bank);
         if (!MerkleProof.verifyCalldata(proof, requestsRoot, leaf)) {
             revert ConfirmationAuthorisationNotCovering(letterId);
         }
     }
 
-    /// @dev The signer holds the bank's unexpired mandate for the letter's auditee (read first: it
-    /// is one storage read, a verifier call may cost far more) and signed `digest`; returns its id.
+    /// @dev The signer holds the bank's unexpired mandate for the (non-zero) auditee reference the
+    /// relayer supplies (read first: it is one storage read, a verifier call may cost far more) and
+    /// signed `digest`; returns its id. A bank never mandates under the zero reference on purpose,
+    /// so a zero one is refused outright rather than looked up.
     function _checkAuditeeSignature(
         bytes32 letterId,
         Letter storage letter,
+        bytes32 auditeeRef,
         bytes32 digest,
         bytes calldata signer,
         bytes calldata signature
     ) private view returns (bytes32 signerId) {
         signerId = keccak256(signer);
-        if (_mandates[letter.bank][letter.auditeeRef][signerId] < block.timestamp) {
+        if (auditeeRef == bytes32(0) || _mandates[letter.bank][auditeeRef][signerId] < block.timestamp) {
             revert ConfirmationSignerNotMandated(letterId, signerId);
         }
         if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert ConfirmationInvalidSignature();

@@ -30,7 +30,8 @@ interface IConfirmationRegistry {
         Refused
     }
 
-    /// @notice The record of one letter.
+    /// @notice The record of one letter. `auditeeRef` is zero until the letter is authorised or
+    /// refused: the reference under which the bank mandated the signer who did.
     struct Letter {
         Status status;
         uint32 firm;
@@ -45,7 +46,9 @@ interface IConfirmationRegistry {
      * @notice What the auditee's mandated signer signs (EIP-712) to authorise letters.
      * @dev `requestsRoot` is the Merkle root over the leaves of the letters it covers (see
      * {authorisationLeaf}); a single letter's root is its leaf. Each leaf binds the letter id, its
-     * hash, the bank and the auditee reference, so one signature can cover letters to several banks.
+     * hash and the bank, so one signature can cover letters to several banks. The auditee reference
+     * is not in the leaf: the relayer supplies it, the contract checks the signer's mandate for it
+     * and the bank checks on arrival that the letter's auditee is the customer it commits to.
      */
     struct Authorisation {
         bytes32 requestsRoot;
@@ -92,7 +95,7 @@ interface IConfirmationRegistry {
     error ConfirmationInvalidSignature();
 
     /// @notice Thrown when the signer with id `signerId` holds no valid mandate of the letter's bank
-    /// for its auditee.
+    /// for the auditee reference supplied (or that reference is zero).
     error ConfirmationSignerNotMandated(bytes32 letterId, bytes32 signerId);
 
     /// @notice Thrown when a mandate names no signer (shorter than 20 bytes, the zero address, a
@@ -104,20 +107,30 @@ interface IConfirmationRegistry {
         bytes32 indexed letterId,
         uint32 indexed firm,
         uint32 indexed bank,
-        bytes32 auditeeRef,
         bytes32 letterHash,
         uint64 dueAt
     );
 
-    /// @notice Emitted when the auditee's signer (`signerId`, the keccak256 of its ERC-7913 bytes)
-    /// authorises a letter.
+    /// @notice Emitted when the auditee's signer (`signerId`, the keccak256 of its ERC-7913 bytes),
+    /// mandated by the bank for its customer `auditeeRef`, authorises a letter.
     event LetterAuthorised(
-        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, bytes32 signerId, bytes32 requestsRoot
+        bytes32 indexed letterId,
+        uint32 indexed firm,
+        uint32 indexed bank,
+        bytes32 auditeeRef,
+        bytes32 signerId,
+        bytes32 requestsRoot
     );
 
-    /// @notice Emitted when the auditee's signer (`signerId`) refuses to authorise a letter.
+    /// @notice Emitted when the auditee's signer (`signerId`), mandated for `auditeeRef`, refuses to
+    /// authorise a letter.
     event AuthorisationRefused(
-        bytes32 indexed letterId, uint32 indexed firm, uint32 indexed bank, bytes32 signerId, uint16 reason
+        bytes32 indexed letterId,
+        uint32 indexed firm,
+        uint32 indexed bank,
+        bytes32 auditeeRef,
+        bytes32 signerId,
+        uint16 reason
     );
 
     /// @notice Emitted when the bank has received the letter intact and compliant.
@@ -151,22 +164,26 @@ interface IConfirmationRegistry {
      * @notice Requests letter `letterId`, addressed to `bank`, due at `dueAt`.
      * @dev Requirements:
      * - the caller is an Active audit firm and `bank` an Active bank;
-     * - `letterId` is unused, `dueAt` is in the future, `auditeeRef` and `letterHash` are non-zero.
+     * - `letterId` is unused, `dueAt` is in the future, `letterHash` is non-zero.
+     * The auditee's reference is not named here: it comes with the authorisation (see {authorise}).
      */
-    function request(bytes32 letterId, uint32 bank, bytes32 auditeeRef, bytes32 letterHash, uint64 dueAt)
-        external;
+    function request(bytes32 letterId, uint32 bank, bytes32 letterHash, uint64 dueAt) external;
 
     /**
      * @notice Records the auditee's authorisation of a Requested letter; anyone may relay it.
      * @dev Requirements:
      * - the letter is Requested; `auth.firm` is its firm; `auth.validUntil` is not past;
      * - `proof` shows the letter's leaf under `auth.requestsRoot`;
-     * - `signer` (ERC-7913) holds the bank's unexpired mandate for the letter's auditee, and
-     *   `signature` is its signature over the EIP-712 digest of `auth` (see {isValidAuditeeSignature}).
+     * - `auditeeRef`, supplied by the relayer, is non-zero and `signer` (ERC-7913) holds the bank's
+     *   unexpired mandate for it, and `signature` is its signature over the EIP-712 digest of `auth`
+     *   (see {isValidAuditeeSignature}).
+     * The letter keeps `auditeeRef`; the bank checks on arrival that the letter's auditee is the
+     * customer it commits to.
      */
     function authorise(
         bytes32 letterId,
         Authorisation calldata auth,
+        bytes32 auditeeRef,
         bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
@@ -180,6 +197,7 @@ interface IConfirmationRegistry {
     function refuseAuthorisation(
         bytes32 letterId,
         Refusal calldata refusal,
+        bytes32 auditeeRef,
         bytes calldata signer,
         bytes calldata signature,
         bytes32[] calldata proof
@@ -266,10 +284,7 @@ interface IConfirmationRegistry {
         returns (bool);
 
     /// @notice The Merkle leaf of one letter under an authorisation's or refusal's requests root.
-    function authorisationLeaf(bytes32 letterId, bytes32 letterHash, uint32 bank, bytes32 auditeeRef)
-        external
-        pure
-        returns (bytes32);
+    function authorisationLeaf(bytes32 letterId, bytes32 letterHash, uint32 bank) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest the signer signs for `auth`.
     function authorisationDigest(Authorisation calldata auth) external view returns (bytes32);

@@ -163,7 +163,8 @@ class Party:
 
 @dataclass(frozen=True)
 class LetterRef:
-    """What the firm knows about a letter it requested (or is about to request)."""
+    """What the firm knows about a letter it requested (or is about to request), and the auditee
+    reference it relays with the letter's authorisation or refusal."""
 
     letter_id: bytes
     firm: int
@@ -174,7 +175,7 @@ class LetterRef:
 
     @property
     def leaf(self) -> LetterLeaf:
-        return LetterLeaf(self.letter_id, self.letter_hash, self.bank, self.auditee_ref)
+        return LetterLeaf(self.letter_id, self.letter_hash, self.bank)
 
 
 class AuditeeKey(Protocol):
@@ -387,7 +388,6 @@ class Deployment:
         return self.confirmations.request(
             letter_id=letter.letter_id,
             bank=letter.bank,
-            auditee_ref=letter.auditee_ref,
             letter_hash=letter.letter_hash,
             due_at=letter.due_at,
         )
@@ -462,14 +462,24 @@ class Deployment:
         signed = signed or self.sign_authorisation([letter])
         assert isinstance(signed.message, Authorisation)
         return self.confirmations.authorise(
-            letter.letter_id, signed.message, signed.signer, signed.signature, signed.proof(letter)
+            letter.letter_id,
+            signed.message,
+            letter.auditee_ref,
+            signed.signer,
+            signed.signature,
+            signed.proof(letter),
         )
 
     def refuse_call(self, letter: LetterRef, signed: Signed | None = None) -> Call:
         signed = signed or self.sign_refusal([letter])
         assert isinstance(signed.message, Refusal)
         return self.confirmations.refuse_authorisation(
-            letter.letter_id, signed.message, signed.signer, signed.signature, signed.proof(letter)
+            letter.letter_id,
+            signed.message,
+            letter.auditee_ref,
+            signed.signer,
+            signed.signature,
+            signed.proof(letter),
         )
 
     def letter_in(

@@ -42,19 +42,16 @@ _REFUSAL_FIELDS = [
 
 @dataclass(frozen=True)
 class LetterLeaf:
-    """What one leaf of a requests tree binds: the letter, its hash, its bank and its auditee."""
+    """What one leaf of a requests tree binds: the letter, its hash and its bank. The auditee's
+    reference is not in it: the relaying firm supplies the one the signer is mandated under."""
 
     letter_id: bytes
     letter_hash: bytes
     bank: int
-    auditee_ref: bytes
 
     def hash(self) -> bytes:
         # Hashed twice so that a leaf can never be mistaken for an inner node of the tree.
-        inner = encode(
-            ["bytes32", "bytes32", "uint32", "bytes32"],
-            [self.letter_id, self.letter_hash, self.bank, self.auditee_ref],
-        )
+        inner = encode(["bytes32", "bytes32", "uint32"], [self.letter_id, self.letter_hash, self.bank])
         return keccak(keccak(inner))
 
 

@@ -25,7 +25,7 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.signers import Signer, as_signer
+from node_gateway.chain.signers import Signer, as_signer, signer_id
 from node_gateway.chain.transactions import Call, call_view, rpc, wire_rpc
 from node_gateway.protocol.hashing import from_hex, to_hex
 
@@ -104,7 +104,7 @@ class Letter:
     firm: int
     bank: int
     due_at: int
-    auditee_ref: bytes
+    auditee_ref: bytes  # zero until authorised or refused: the reference the signer's mandate is under
     letter_hash: bytes
     reply_hash: bytes
 
@@ -568,22 +568,41 @@ class MemberRegistry(_BoundContract):
 class ConfirmationRegistry(_BoundContract):
     artifact_name = "ConfirmationRegistry"
 
-    def request(
-        self, *, letter_id: bytes, bank: int, auditee_ref: bytes, letter_hash: bytes, due_at: int
-    ) -> Call:
-        return self._call("request", letter_id, bank, auditee_ref, letter_hash, due_at)
+    def request(self, *, letter_id: bytes, bank: int, letter_hash: bytes, due_at: int) -> Call:
+        return self._call("request", letter_id, bank, letter_hash, due_at)
 
     def authorise(
-        self, letter_id: bytes, auth: Authorisation, signer: Signer, signature: bytes, proof: Sequence[bytes]
+        self,
+        letter_id: bytes,
+        auth: Authorisation,
+        auditee_ref: bytes,
+        signer: Signer,
+        signature: bytes,
+        proof: Sequence[bytes],
     ) -> Call:
-        """``signer`` (ERC-7913, node_gateway.chain.signers) signed ``auth``: ``signature``."""
-        return self._call("authorise", letter_id, auth.as_tuple(), as_signer(signer), signature, list(proof))
+        """``signer`` (ERC-7913, node_gateway.chain.signers) signed ``auth``: ``signature``;
+        ``auditee_ref`` is the reference under which the letter's bank mandated the signer."""
+        return self._call(
+            "authorise", letter_id, auth.as_tuple(), auditee_ref, as_signer(signer), signature, list(proof)
+        )
 
     def refuse_authorisation(
-        self, letter_id: bytes, refusal: Refusal, signer: Signer, signature: bytes, proof: Sequence[bytes]
+        self,
+        letter_id: bytes,
+        refusal: Refusal,
+        auditee_ref: bytes,
+        signer: Signer,
+        signature: bytes,
+        proof: Sequence[bytes],
     ) -> Call:
         return self._call(
-            "refuseAuthorisation", letter_id, refusal.as_tuple(), as_signer(signer), signature, list(proof)
+            "refuseAuthorisation",
+            letter_id,
+            refusal.as_tuple(),
+            auditee_ref,
+            as_signer(signer),
+            signature,
+            list(proof),
         )
 
     def accept(self, letter_id: bytes) -> Call:
@@ -658,24 +677,28 @@ class ConfirmationRegistry(_BoundContract):
         """Whether ``signature`` is ``signer``'s over ``digest``, by the contract's own check."""
         return bool(self._read("isValidAuditeeSignature", as_signer(signer), digest, signature, block=block))
 
-    def mandated_references(
-        self, pairs: Sequence[tuple[int, bytes]], from_block: int
-    ) -> set[tuple[int, bytes]]:
-        """Of these (bank, auditee reference) pairs, those the bank ever registered a mandate for:
-        the reference is one it gave its customer."""
-        banks = sorted({bank for bank, _ in pairs})
-        references = sorted({reference for _, reference in pairs})
+    def signer_references(
+        self, signer: Signer, banks: Sequence[int], from_block: int, *, now: int
+    ) -> dict[int, list[bytes]]:
+        """The auditee references under which each of ``banks`` mandates ``signer`` at ``now``, in
+        order, every bank present: the references its ``MandateRegistered`` events name (topics: the
+        banks, any reference, the signer's id), kept where ``mandateValidUntil`` is still ``now`` or
+        later (one ``eth_call`` per 256; a revoked mandate reads 0)."""
+        raw = as_signer(signer)
         latest = rpc(lambda: self.w3.eth.block_number)
-        found = {
-            (event.args["bank"], bytes(event.args["auditeeRef"]))
-            for event in self.find_events(
-                "MandateRegistered",
-                [[bank.to_bytes(32, "big") for bank in banks], references],
-                from_block,
-                latest,
-            )
-        }
-        return found & set(pairs)
+        events = self.find_events(
+            "MandateRegistered",
+            [[bank.to_bytes(32, "big") for bank in sorted(set(banks))], None, [signer_id(raw)]],
+            from_block,
+            latest,
+        )
+        candidates = sorted({(event.args["bank"], bytes(event.args["auditeeRef"])) for event in events})
+        valid = self.mandates_valid_until(candidates, raw)
+        found: dict[int, list[bytes]] = {bank: [] for bank in banks}
+        for (bank, reference), until in zip(candidates, valid, strict=True):
+            if until >= now:
+                found[bank].append(reference)
+        return found
 
     def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: Signer) -> list[int]:
         """``signer``'s mandates from several (bank, auditee reference) pairs, in order, read in one
@@ -687,10 +710,8 @@ class ConfirmationRegistry(_BoundContract):
             found += map(int, self._read_many([("mandateValidUntil", [b, ref, account]) for b, ref in chunk]))
         return found
 
-    def authorisation_leaf(
-        self, letter_id: bytes, letter_hash: bytes, bank: int, auditee_ref: bytes
-    ) -> bytes:
-        return bytes(self._read("authorisationLeaf", letter_id, letter_hash, bank, auditee_ref))
+    def authorisation_leaf(self, letter_id: bytes, letter_hash: bytes, bank: int) -> bytes:
+        return bytes(self._read("authorisationLeaf", letter_id, letter_hash, bank))
 
     def authorisation_digest(self, auth: Authorisation) -> bytes:
         return bytes(self._read("authorisationDigest", auth.as_tuple()))

@@ -99,7 +99,6 @@ class RequestBody(BaseModel):
 
 class LetterDraft(RequestBody):
     letter: ConfirmationLetter
-    auditee_salt: str = Field(description="The auditee reference salt the bank gave the auditee (hex)")
     due_at: UnixTime | None = Field(None, description="Reply due time, unix seconds; default two weeks")
 
 
@@ -164,7 +163,10 @@ class FollowUpOut(BaseModel):
 
 
 class LetterDetail(LetterSummary):
-    auditee_ref: str
+    auditee_ref: str | None = Field(
+        description="The auditee's reference at the bank (hex), under which the bank mandated the signer "
+        "who authorised or refused the letter; None until then"
+    )
     letter: ConfirmationLetter | None
     authorisation: dict[str, Any] | None
     refusal_text: str | None = Field(
@@ -283,13 +285,20 @@ class Evidence(BaseModel):
     firm: int
     bank: int
     status: str
-    auditee_ref: str
+    auditee_ref: str | None = Field(
+        description="The auditee's reference on chain (hex), set when the letter was authorised or refused"
+    )
     letter_hash: str
     letter: dict[str, Any]
     letter_salt: str
     reply_hash: str | None
     reply: dict[str, Any] | None
     reply_salt: str | None
+    auditee_salt: str | None = Field(
+        description="The salt of the auditee reference (hex), sent by the bank with its reply: "
+        "auditee_reference(the letter's registration code, auditee_salt) is the reference on chain; "
+        "None until replied"
+    )
     authorisation: dict[str, Any] | None
     chain: EvidenceChain
     steps: list[ChainStep]

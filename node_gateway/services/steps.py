@@ -69,7 +69,6 @@ STEPS: dict[str, StepKind] = {
         build=lambda n, p: n.confirmations.request(
             letter_id=from_hex(p["letter_id"]),
             bank=p["bank"],
-            auditee_ref=from_hex(p["auditee_ref"]),
             letter_hash=from_hex(p["letter_hash"]),
             due_at=p["due_at"],
         ),
@@ -81,6 +80,7 @@ STEPS: dict[str, StepKind] = {
         build=lambda n, p: n.confirmations.authorise(
             from_hex(p["letter_id"]),
             _authorisation(p),
+            from_hex(p["auditee_ref"]),
             p["signer"],
             from_hex(p["signature"]),
             [from_hex(x) for x in p["proof"]],
@@ -91,6 +91,7 @@ STEPS: dict[str, StepKind] = {
         build=lambda n, p: n.confirmations.refuse_authorisation(
             from_hex(p["letter_id"]),
             _refusal(p),
+            from_hex(p["auditee_ref"]),
             p["signer"],
             from_hex(p["signature"]),
             [from_hex(x) for x in p["proof"]],

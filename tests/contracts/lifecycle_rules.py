@@ -153,7 +153,6 @@ def action_call(deployment: Deployment, action: Action, letter: LetterRef) -> tu
     lid = letter.letter_id
     if action == Action.REQUEST:
         extra: dict[str, object] = {
-            "auditeeRef": letter.auditee_ref,
             "letterHash": letter.letter_hash,
             "dueAt": letter.due_at,
         }
@@ -162,12 +161,14 @@ def action_call(deployment: Deployment, action: Action, letter: LetterRef) -> tu
         signed = deployment.sign_authorisation([letter])
         root = signed.message.requests_root
         return deployment.authorise_call(letter, signed), {
+            "auditeeRef": letter.auditee_ref,
             "signerId": signer_id(deployment.signer.address),
             "requestsRoot": root,
         }
     if action == Action.REFUSE:
         signed = deployment.sign_refusal([letter], reason=3)
         return deployment.refuse_call(letter, signed), {
+            "auditeeRef": letter.auditee_ref,
             "signerId": signer_id(deployment.signer.address),
             "reason": 3,
         }

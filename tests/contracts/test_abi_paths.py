@@ -31,10 +31,9 @@ def test_call_data_is_what_web3_encodes(deployment: Deployment) -> None:
     proof = signed.proof(letter)
     lid = letter.letter_id
     cases = [
-        (c.request(letter_id=lid, bank=3, auditee_ref=lid, letter_hash=lid, due_at=99), "request",
-         [lid, 3, lid, lid, 99]),
-        (c.authorise(lid, auth, signed.signer, signed.signature, proof), "authorise",
-         [lid, auth.as_tuple(), signed.signer, signed.signature, proof]),
+        (c.request(letter_id=lid, bank=3, letter_hash=lid, due_at=99), "request", [lid, 3, lid, 99]),
+        (c.authorise(lid, auth, d.auditee_ref, signed.signer, signed.signature, proof), "authorise",
+         [lid, auth.as_tuple(), d.auditee_ref, signed.signer, signed.signature, proof]),
         (c.reply(lid, lid), "reply", [lid, lid]),
         (c.register_mandate(lid, d.stranger.address, 5), "registerMandate",
          [lid, bytes.fromhex(d.stranger.address[2:]), 5]),

@@ -63,18 +63,22 @@ def test_single_letter_authorisation_is_recorded(deployment: Deployment) -> None
     letter = d.request()
     signed = d.sign_authorisation([letter])
     assert signed.tree.root == d.confirmations.authorisation_leaf(
-        letter.letter_id, letter.letter_hash, letter.bank, letter.auditee_ref
+        letter.letter_id, letter.letter_hash, letter.bank
     )
     assert signed.proof(letter) == []
+    assert d.confirmations.get_letter(letter.letter_id).auditee_ref == bytes(32)  # none until authorised
     receipt = d.send(d.stranger, d.authorise_call(letter, signed))  # anyone may relay it
     assert d.single_event(receipt, "LetterAuthorised") == {
         "letterId": letter.letter_id,
         "firm": d.firm.member_id,
         "bank": d.bank.member_id,
+        "auditeeRef": d.auditee_ref,
         "signerId": signer_id(d.signer.address),
         "requestsRoot": signed.tree.root,
     }
     assert d.status(letter) == LetterStatus.AUTHORISED
+    # The letter keeps the reference the signer's mandate is under: what the bank checks on arrival.
+    assert d.confirmations.get_letter(letter.letter_id).auditee_ref == d.auditee_ref
 
 
 def test_one_signature_authorises_a_batch_to_two_banks(deployment: Deployment) -> None:
@@ -123,10 +127,17 @@ def test_signature_does_not_cover_another_letter(deployment: Deployment) -> None
     other = d.request()
     signed = d.sign_authorisation(covered)
     call = d.confirmations.authorise(
-        other.letter_id, auth_of(signed), signed.signer, signed.signature, signed.proof(covered[0])
+        other.letter_id,
+        auth_of(signed),
+        d.auditee_ref,
+        signed.signer,
+        signed.signature,
+        signed.proof(covered[0]),
     )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
-    call = d.confirmations.authorise(other.letter_id, auth_of(signed), signed.signer, signed.signature, [])
+    call = d.confirmations.authorise(
+        other.letter_id, auth_of(signed), d.auditee_ref, signed.signer, signed.signature, []
+    )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
     assert d.status(other) == LetterStatus.REQUESTED
 
@@ -138,7 +149,9 @@ def test_signature_for_one_bank_does_not_cover_the_letter_sent_to_another(deploy
     # The firm sends the very letter (same id and hash) to another bank instead.
     sent = dataclasses.replace(authorised, bank=d.bank2.member_id)
     d.send(d.firm, d.request_call(sent))
-    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signer, signed.signature, [])
+    call = d.confirmations.authorise(
+        sent.letter_id, auth_of(signed), d.auditee_ref, signed.signer, signed.signature, []
+    )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, sent.letter_id)
 
 
@@ -148,7 +161,9 @@ def test_signature_for_one_letter_hash_does_not_cover_another_content(deployment
     signed = d.sign_authorisation([authorised])
     sent = dataclasses.replace(authorised, letter_hash=os.urandom(32))
     d.send(d.firm, d.request_call(sent))
-    call = d.confirmations.authorise(sent.letter_id, auth_of(signed), signed.signer, signed.signature, [])
+    call = d.confirmations.authorise(
+        sent.letter_id, auth_of(signed), d.auditee_ref, signed.signer, signed.signature, []
+    )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, sent.letter_id)
 
 
@@ -165,7 +180,9 @@ def test_authorisation_for_one_firm_does_not_serve_another(deployment: Deploymen
     )
     # Claiming the right firm without re-signing: the mandated signer did not sign that.
     forged = dataclasses.replace(auth_of(signed), firm=d.firm2.member_id)
-    call = d.confirmations.authorise(letter.letter_id, forged, signed.signer, signed.signature, [])
+    call = d.confirmations.authorise(
+        letter.letter_id, forged, d.auditee_ref, signed.signer, signed.signature, []
+    )
     d.assert_reverts(d.firm2, call, ConfirmationInvalidSignature)
 
 
@@ -190,7 +207,9 @@ def test_refusal_signature_is_no_authorisation(deployment: Deployment) -> None:
     as_auth = Authorisation(
         refusal.message.requests_root, letter.firm, refusal.message.valid_until, refusal.message.nonce
     )
-    call = d.confirmations.authorise(letter.letter_id, as_auth, refusal.signer, refusal.signature, [])
+    call = d.confirmations.authorise(
+        letter.letter_id, as_auth, d.auditee_ref, refusal.signer, refusal.signature, []
+    )
     d.assert_reverts(d.firm, call, ConfirmationInvalidSignature)
 
 
@@ -240,6 +259,58 @@ def test_mandate_of_one_auditee_does_not_extend_to_another(deployment: Deploymen
         letter.letter_id,
         signer_id(d.signer.address),
     )
+    # Another customer's reference at the same bank, with a mandate of its own: not this signer's.
+    theirs = os.urandom(32)
+    d.register_mandate(d.bank, theirs, Account.create().address)
+    relayed = dataclasses.replace(letter, auditee_ref=theirs)
+    d.assert_reverts(
+        d.firm,
+        d.authorise_call(relayed),
+        ConfirmationSignerNotMandated,
+        letter.letter_id,
+        signer_id(d.signer.address),
+    )
+    # The signer's reference at another bank does not serve at this one.
+    elsewhere = os.urandom(32)
+    d.register_mandate(d.bank2, elsewhere, d.signer.address)
+    d.assert_reverts(
+        d.firm,
+        d.authorise_call(dataclasses.replace(letter, auditee_ref=elsewhere)),
+        ConfirmationSignerNotMandated,
+        letter.letter_id,
+        signer_id(d.signer.address),
+    )
+    assert d.status(letter) == LetterStatus.REQUESTED
+    assert d.confirmations.get_letter(letter.letter_id).auditee_ref == bytes(32)
+
+
+def test_the_zero_reference_is_refused_even_with_a_mandate_under_it(deployment: Deployment) -> None:
+    d = deployment
+    # A bank registering a mandate under the zero reference by mistake lets nobody authorise with it.
+    signer = Account.create()
+    d.register_mandate(d.bank, bytes(32), signer.address)
+    letter = d.request(auditee_ref=bytes(32))
+    for call in (
+        d.authorise_call(letter, d.sign_authorisation([letter], signer=signer)),
+        d.refuse_call(letter, d.sign_refusal([letter], signer=signer)),
+    ):
+        d.assert_reverts(
+            d.firm, call, ConfirmationSignerNotMandated, letter.letter_id, signer_id(signer.address)
+        )
+    assert d.status(letter) == LetterStatus.REQUESTED
+
+
+def test_a_refusal_under_a_reference_the_signer_holds_no_mandate_for_reverts(deployment: Deployment) -> None:
+    d = deployment
+    letter = d.request(auditee_ref=os.urandom(32))
+    d.assert_reverts(
+        d.firm,
+        d.refuse_call(letter),
+        ConfirmationSignerNotMandated,
+        letter.letter_id,
+        signer_id(d.signer.address),
+    )
+    assert d.status(letter) == LetterStatus.REQUESTED
 
 
 def test_revoked_mandate_no_longer_authorises(deployment: Deployment) -> None:
@@ -372,10 +443,12 @@ def test_refusal_is_recorded_and_blocks_the_letter(deployment: Deployment) -> No
         "letterId": letter.letter_id,
         "firm": d.firm.member_id,
         "bank": d.bank.member_id,
+        "auditeeRef": d.auditee_ref,
         "signerId": signer_id(d.signer.address),
         "reason": 4,
     }
     assert d.status(letter) == LetterStatus.REFUSED
+    assert d.confirmations.get_letter(letter.letter_id).auditee_ref == d.auditee_ref
     assert not d.confirmations.is_overdue(letter.letter_id)
     unexpected = (letter.letter_id, LetterStatus.REFUSED, status_bitmap(LetterStatus.REQUESTED))
     d.assert_reverts(d.firm, d.authorise_call(letter), ConfirmationUnexpectedStatus, *unexpected)
@@ -417,7 +490,7 @@ def test_refusal_needs_the_same_checks_as_an_authorisation(deployment: Deploymen
     signed = d.sign_refusal([other])
     assert isinstance(signed.message, Refusal)
     call = d.confirmations.refuse_authorisation(
-        letter.letter_id, signed.message, signed.signer, signed.signature, []
+        letter.letter_id, signed.message, d.auditee_ref, signed.signer, signed.signature, []
     )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, letter.letter_id)
 
@@ -467,14 +540,12 @@ def test_python_refusal_digest_equals_the_contracts(
 
 
 @on_shared_deployment
-@given(letter_id=bytes32, letter_hash=bytes32, bank=uint32, auditee_ref=bytes32)
+@given(letter_id=bytes32, letter_hash=bytes32, bank=uint32)
 def test_python_leaf_equals_the_contracts(
-    deployment: Deployment, letter_id: bytes, letter_hash: bytes, bank: int, auditee_ref: bytes
+    deployment: Deployment, letter_id: bytes, letter_hash: bytes, bank: int
 ) -> None:
-    leaf = LetterLeaf(letter_id, letter_hash, bank, auditee_ref)
-    assert leaf.hash() == deployment.confirmations.authorisation_leaf(
-        letter_id, letter_hash, bank, auditee_ref
-    )
+    leaf = LetterLeaf(letter_id, letter_hash, bank)
+    assert leaf.hash() == deployment.confirmations.authorisation_leaf(letter_id, letter_hash, bank)
 
 
 def _oz_process_proof(proof: list[bytes], leaf: bytes) -> bytes:
@@ -486,7 +557,7 @@ def _oz_process_proof(proof: list[bytes], leaf: bytes) -> bytes:
 
 
 leaves = st.lists(
-    st.builds(LetterLeaf, bytes32, bytes32, uint32, bytes32),
+    st.builds(LetterLeaf, bytes32, bytes32, uint32),
     min_size=1,
     max_size=17,
     unique_by=lambda leaf: leaf.letter_id,
@@ -508,7 +579,7 @@ def test_python_merkle_proofs_verify_as_openzeppelin_does(leaves: list[LetterLea
 
 
 def test_requests_tree_refuses_empty_and_duplicate_letters() -> None:
-    leaf = LetterLeaf(b"\x01" * 32, b"\x02" * 32, 4, b"\x03" * 32)
+    leaf = LetterLeaf(b"\x01" * 32, b"\x02" * 32, 4)
     with pytest.raises(ValueError, match="at least one"):
         RequestsTree([])
     with pytest.raises(ValueError, match="twice"):

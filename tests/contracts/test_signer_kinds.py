@@ -82,7 +82,9 @@ def test_no_kind_replays_on_another_letter_firm_chain_or_deployment(
     covered, other = d.request(), d.request()
     signed = d.sign_authorisation([covered], signer=key)
     # Another letter: the signed root does not cover it.
-    call = d.confirmations.authorise(other.letter_id, signed.message, signed.signer, signed.signature, [])  # type: ignore[arg-type]
+    call = d.confirmations.authorise(
+        other.letter_id, signed.message, d.auditee_ref, signed.signer, signed.signature, []
+    )  # type: ignore[arg-type]
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
     # Another firm: named in the signature; changing it unsigned breaks the signature.
     theirs = d.request(firm=d.firm2)
