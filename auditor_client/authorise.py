@@ -2,8 +2,10 @@
 
 A bundle (``POST /v1/authorisations/requests`` at the audit firm's gateway) holds the EIP-712
 document and, for every letter it covers, the letter itself and its salt. Nothing in it is
-trusted: :func:`review_bundle` re-hashes every letter, checks it names the firm, bank and auditee
-the leaf commits to, rebuilds the Merkle root over the leaves and rebuilds the EIP-712 document
+trusted: :func:`review_bundle` re-hashes every letter, checks it names the firm and bank the leaf
+commits to (and, given the signer's registration codes, that it names the signer's company as its
+auditee: the bank checks on arrival that the letter's auditee is the customer the signer's mandate
+is for), rebuilds the Merkle root over the leaves and rebuilds the EIP-712 document
 from its parts. :func:`sign_review` then signs that rebuilt document, never the bundle's own
 JSON, and refuses if any check failed.
 """
@@ -37,7 +39,6 @@ from node_gateway.protocol import (
     ConfirmationLetter,
     InvalidDocument,
     as_salt,
-    auditee_reference,
     document_hash,
     from_hex,
     parse_letter,
@@ -74,7 +75,6 @@ class CoveredLetter:
     letter: ConfirmationLetter | None
     letter_hash: str
     bank: int
-    auditee_ref: str
 
 
 @dataclass
@@ -150,15 +150,16 @@ def _normalised(typed: dict[str, Any]) -> dict[str, Any]:
 def review_bundle(
     bundle: AuthorisationBundle,
     *,
-    auditee_salts: Sequence[bytes] = (),
+    auditee_codes: Sequence[str] = (),
     network: NetworkFile | None = None,
     now: int | None = None,
 ) -> Review:
     """Re-checks everything a bundle claims, from its documents and salts alone.
 
-    ``auditee_salts`` are the salts the auditee's banks gave it; with them the review also checks
-    that each letter's auditee reference is the auditee's. ``network`` pins the chain and contract
-    the signature may be valid on; without it they are taken from the bundle and shown.
+    ``auditee_codes`` are the signer's company's registration codes (canonical spelling); with them
+    the review also checks that each letter names one of them as its auditee (the bank checks on
+    arrival that it is the customer the signer's mandate is for). ``network`` pins the chain and
+    contract the signature may be valid on; without it they are taken from the bundle and shown.
     """
     now = int(time.time()) if now is None else now
     typed = bundle.typed_data
@@ -178,7 +179,7 @@ def review_bundle(
         raise AuthoriseError(f"the bundle's EIP-712 document lacks {exc}") from exc
     _review_domain(review, typed, network)
     _review_expiry(review, now)
-    leaves = [_review_letter(review, entry, auditee_salts) for entry in bundle.letters]
+    leaves = [_review_letter(review, entry, auditee_codes) for entry in bundle.letters]
     _review_root(review, leaves)
     return review
 
@@ -227,20 +228,17 @@ def _review_expiry(review: Review, now: int) -> None:
         review.note("expiry", True, f"valid for {(review.valid_until - now) // 86400} more days")
 
 
-def _review_letter(
-    review: Review, entry: dict[str, Any], auditee_salts: Sequence[bytes]
-) -> LetterLeaf | None:
+def _review_letter(review: Review, entry: dict[str, Any], auditee_codes: Sequence[str]) -> LetterLeaf | None:
     letter_id = str(entry.get("letter_id", "")).lower()
     try:
         letter_hash = _hex32(entry.get("letter_hash"), "letter hash")
-        auditee_ref = _hex32(entry.get("auditee_ref"), "auditee reference")
         bank = _int(entry.get("bank"), "bank")
         salt = as_salt(from_hex(str(entry.get("salt", ""))))
         letter = parse_letter(entry.get("document") or {})
     except (AuthoriseError, ValueError, InvalidDocument) as exc:
         review.note("letter", False, f"cannot be read: {exc}", letter_id)
         return None
-    review.letters.append(CoveredLetter(letter_id, letter, letter_hash, bank, auditee_ref))
+    review.letters.append(CoveredLetter(letter_id, letter, letter_hash, bank))
     problems = []
     if letter.letter_id != letter_id:
         problems.append(f"the document is letter {letter.letter_id}")
@@ -258,17 +256,13 @@ def _review_letter(
         review.note(
             "letter", True, "the document hashes to the letter hash and names its bank and firm", letter_id
         )
-    if auditee_salts:
+    if auditee_codes:
         code = letter.auditee.registration_code
-        if any(to_hex(auditee_reference(code, as_salt(s))) == auditee_ref for s in auditee_salts):
-            review.note("auditee", True, f"the auditee reference is {code}'s", letter_id)
+        if code in auditee_codes:
+            review.note("auditee", True, f"the letter's auditee is {code}", letter_id)
         else:
-            review.note(
-                "auditee", False, f"the auditee reference is not {code}'s under any given salt", letter_id
-            )
-    return LetterLeaf(
-        bytes.fromhex(letter_id[2:]), bytes.fromhex(letter_hash[2:]), bank, bytes.fromhex(auditee_ref[2:])
-    )
+            review.note("auditee", False, f"the letter's auditee is {code}, not your company", letter_id)
+    return LetterLeaf(bytes.fromhex(letter_id[2:]), bytes.fromhex(letter_hash[2:]), bank)
 
 
 def _review_root(review: Review, leaves: Sequence[LetterLeaf | None]) -> None:

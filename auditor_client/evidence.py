@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import from_json
 
 from auditor_client.errors import AuditorClientError
-from node_gateway.protocol import as_salt, auditee_reference, to_hex
 from node_gateway.protocol.wire import Evidence, Identity
 
 FORMAT: Literal["confirmnet.evidence"] = "confirmnet.evidence"
@@ -105,7 +104,7 @@ class EvidenceLetter(_Model):
     status: str
     firm: int
     bank: int
-    auditee_ref: str
+    auditee_ref: str | None = Field(description="The auditee reference on chain, once authorised or refused")
     due_at: int | None
     letter: dict[str, Any]
     letter_salt: str
@@ -114,7 +113,7 @@ class EvidenceLetter(_Model):
     reply_salt: str | None = None
     reply_hash: str | None = None
     auditee_salt: str | None = Field(
-        None, description="Opens the auditee reference, when the exporter had it"
+        None, description="Opens the auditee reference: the bank's salt, sent with its reply"
     )
     authorisation: EvidenceAuthorisation | None = None
     steps: list[EvidenceStep]
@@ -165,23 +164,9 @@ def _due_at(steps: Sequence[EvidenceStep]) -> int | None:
     return int(requested.args["dueAt"]) if requested and "dueAt" in requested.args else None
 
 
-def _opening_salt(evidence: Evidence, auditee_salts: Iterable[bytes]) -> str | None:
-    code = evidence.letter.get("auditee", {}).get("registration_code")
-    if not code:
-        return None
-    for salt in auditee_salts:
-        if to_hex(auditee_reference(code, as_salt(salt))) == evidence.auditee_ref:
-            return to_hex(salt)
-    return None
-
-
-def evidence_letter(
-    evidence: Evidence,
-    *,
-    auditee_salts: Iterable[bytes] = (),
-    printouts: EvidencePrintouts | None = None,
-) -> EvidenceLetter:
-    """A package's letter from the gateway's evidence of it (and its printouts, when fetched)."""
+def evidence_letter(evidence: Evidence, *, printouts: EvidencePrintouts | None = None) -> EvidenceLetter:
+    """A package's letter from the gateway's evidence of it (and its printouts, when fetched): the
+    auditee salt is the one the bank sent with its reply, as the firm's gateway kept it."""
     steps = [EvidenceStep.model_validate(step.model_dump()) for step in evidence.steps]
     authorisation = (
         EvidenceAuthorisation.model_validate(evidence.authorisation) if evidence.authorisation else None
@@ -199,7 +184,7 @@ def evidence_letter(
         reply=evidence.reply,
         reply_salt=evidence.reply_salt,
         reply_hash=evidence.reply_hash,
-        auditee_salt=_opening_salt(evidence, auditee_salts),
+        auditee_salt=evidence.auditee_salt,
         authorisation=authorisation,
         steps=steps,
         printouts=printouts,
@@ -212,7 +197,6 @@ def build_package(
     identity: Identity,
     gateway: str,
     engagement: str | None = None,
-    auditee_salts: Sequence[bytes] = (),
     printouts: Sequence[EvidencePrintouts | None] = (),
 ) -> EvidencePackage:
     """A package of the gateway's evidence of one or more letters of one network, with each
@@ -230,7 +214,7 @@ def build_package(
         exported_by=Exporter(member_no=identity.member_id, name=identity.display_name, gateway=gateway),
         network=EvidenceNetwork(**chain.model_dump()),
         letters=[
-            evidence_letter(e, auditee_salts=auditee_salts, printouts=p)
+            evidence_letter(e, printouts=p)
             for e, p in zip(evidences, printouts or [None] * len(evidences), strict=True)
         ],
     )
@@ -243,7 +227,6 @@ def export_package(
     identity: Identity,
     gateway: str,
     engagement: str | None = None,
-    auditee_salts: Sequence[bytes] = (),
     progress: Callable[[int], None] = lambda _: None,
     fetch_pdf: Callable[[str, Literal["letter", "reply"]], bytes] | None = None,
 ) -> EvidencePackage:
@@ -264,6 +247,5 @@ def export_package(
         identity=identity,
         gateway=gateway,
         engagement=engagement,
-        auditee_salts=auditee_salts,
         printouts=printouts,
     )

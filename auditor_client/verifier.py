@@ -21,7 +21,9 @@ each one):
   Active at that point of the chain); ``lifecycle`` (the steps are a valid sequence ending in the
   package's status); ``timestamps``; ``authorisation`` (the auditee's signature recovers to the
   signer the chain recorded, over the root the chain recorded, the Merkle proof leads from this
-  letter's leaf to that root, and the signer's mandate held at that block); ``auditee_ref``.
+  letter's leaf to that root, and the signer's mandate under the auditee reference the chain
+  recorded held at that block); ``auditee_ref`` (that reference opens, with the auditee salt the
+  bank sent with its reply, to the registration code the letter names).
 
 Membership "at that time" is the MemberRegistry's events (admissions, status changes, account
 rotations) replayed up to the step's position (block, log index): exact within a block, and
@@ -694,12 +696,13 @@ def _read_mandates(
     steps: Sequence[tuple[str, ChainEvent, _Signed]],
     records: Mapping[str, Letter | None],
 ) -> dict[tuple[int, str, str, int], int | NodeRejected]:
-    """Each authorising signer's mandate, read at the block of its authorisation."""
+    """Each authorising signer's mandate under the reference its authorisation recorded, read at
+    the block of that authorisation."""
     keys: set[tuple[int, str, str, int]] = set()
     for letter_id, event, signed in steps:
         record = records.get(letter_id)
         if record is not None:
-            keys.add((record.bank, to_hex(record.auditee_ref), to_hex(signed.signer), event.block_number))
+            keys.add((record.bank, _reference(event), to_hex(signed.signer), event.block_number))
     ordered = sorted(keys)
     reads = [([bank, from_hex(ref), from_hex(signer)], block) for bank, ref, signer, block in ordered]
     found = _read_at_blocks(node, confirmations, "mandateValidUntil", reads)
@@ -745,7 +748,7 @@ def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks) -> Non
     _check_lifecycle(entry, record, events, checks)
     _check_timestamps(entry, matched, checks)
     _check_authorisation(entry, record, matched, chain, checks)
-    _check_auditee(entry, record, checks)
+    _check_auditee(entry, record, _auditee_event(matched), checks)
 
 
 def _check_documents(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
@@ -786,14 +789,15 @@ def _check_record(entry: EvidenceLetter, record: Letter, checks: _Checks) -> Non
     stated = {
         "firm": entry.firm,
         "bank": entry.bank,
-        "auditee_ref": entry.auditee_ref.lower(),
+        "auditee_ref": entry.auditee_ref.lower() if entry.auditee_ref else None,
         "due_at": entry.due_at,
         "letter_hash": entry.letter_hash.lower(),
     }
     on_chain = {
         "firm": record.firm,
         "bank": record.bank,
-        "auditee_ref": to_hex(record.auditee_ref),
+        # Zero until the letter is authorised or refused: no reference yet.
+        "auditee_ref": to_hex(record.auditee_ref) if any(record.auditee_ref) else None,
         "due_at": record.due_at,
         "letter_hash": to_hex(record.letter_hash),
     }
@@ -983,7 +987,7 @@ def _check_authorisation(
     chain: _Chain,
     checks: _Checks,
 ) -> None:
-    event = next((e for _, e in matched if e.name in ("LetterAuthorised", "AuthorisationRefused")), None)
+    event = _auditee_event(matched)
     auth = entry.authorisation
     if event is None:
         if auth is not None:
@@ -1003,7 +1007,7 @@ def _check_authorisation(
         signer: str = to_hex(as_signer(auth.signer))
     except ValueError:
         signer = ""
-    mandate = chain.mandates.get((record.bank, to_hex(record.auditee_ref), signer, event.block_number))
+    mandate = chain.mandates.get((record.bank, _reference(event), signer, event.block_number))
     block = chain.blocks.get(event.block_number)
     mandate_note = ""
     if isinstance(mandate, NodeRejected) or mandate is None:
@@ -1067,7 +1071,7 @@ def _authorisation_problems(
         problems.append(f"it expired ({_when(auth.valid_until)}) before it was recorded")
     if auth.proof is not None:
         proof = [_bytes(p) for p in auth.proof]
-        leaf = LetterLeaf(record.letter_id, record.letter_hash, record.bank, record.auditee_ref).hash()
+        leaf = LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
         if (
             any(p is None or len(p) != 32 for p in proof)
             or process_proof(leaf, [p for p in proof if p]) != root
@@ -1076,9 +1080,32 @@ def _authorisation_problems(
     return problems
 
 
-def _check_auditee(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
+def _auditee_event(matched: Sequence[tuple[EvidenceStep, ChainEvent]]) -> ChainEvent | None:
+    """The letter's authorisation or refusal on chain, among the package's matched steps."""
+    return next((e for _, e in matched if e.name in _AUDITEE_EVENTS), None)
+
+
+def _reference(event: ChainEvent) -> str:
+    """The auditee reference an authorisation or refusal recorded: the signer's mandate's."""
+    return to_hex(bytes(event.args["auditeeRef"]))
+
+
+def _check_auditee(entry: EvidenceLetter, record: Letter, event: ChainEvent | None, checks: _Checks) -> None:
+    """The reference the signer was mandated under opens to the auditee the letter names: the
+    signer consented for this auditee. The bank sends the salt with its reply, so a replied letter
+    must carry it."""
+    if event is None:
+        checks.note("auditee_ref", "no reference on chain: the letter was not authorised nor refused")
+        return
+    reference = _reference(event)
     if entry.auditee_salt is None:
-        checks.note("auditee_ref", "not opened: the package holds no auditee salt")
+        replied = entry.reply is not None or any(record.reply_hash)
+        if replied:
+            checks.add(
+                "auditee_ref", False, "replied, but the package holds no auditee salt to open the reference"
+            )
+        else:
+            checks.note("auditee_ref", "not opened: the bank sends the auditee salt with its reply")
         return
     code = entry.letter.get("auditee", {}).get("registration_code", "")
     salt = _bytes(entry.auditee_salt)
@@ -1089,6 +1116,7 @@ def _check_auditee(entry: EvidenceLetter, record: Letter, checks: _Checks) -> No
         return
     checks.add(
         "auditee_ref",
-        opened == to_hex(record.auditee_ref),
-        f"the auditee reference {'opens' if opened == to_hex(record.auditee_ref) else 'does not open'} to {code} with the package's auditee salt",
+        opened == reference,
+        f"the auditee reference of the {event.name} {'opens' if opened == reference else 'does not open'} "
+        f"to {code} with the package's auditee salt",
     )

@@ -12,9 +12,13 @@ A letter is compliant when (in this order, the first failure decides the code):
 4. its reference date is sane (``REFERENCE_DATE_INVALID``): not after the day it is checked nor
    after the letter's issue date, and at most ``MAX_REFERENCE_AGE_YEARS`` years back; nor is the
    letter issued in the future;
-5. the auditee is the one named (``UNKNOWN_CUSTOMER``): the auditee reference the firm recorded on
-   chain is this bank's reference for the letter's registration code. An auditee the core does
-   not know is no reason to reject: the bank answers that it holds no relationship (a reply);
+5. the auditee is the one named (``UNKNOWN_CUSTOMER``): the auditee reference recorded on chain at
+   authorisation (the one the signer holds this bank's mandate under, which the relaying firm
+   supplied) is this bank's reference for the letter's registration code. Another reference means
+   the letter was authorised under another customer's mandate: a signer of company B
+   authorising a letter about company A, or a firm relaying under another of the signer's
+   references. An auditee the core does not know is no reason to reject: the bank answers that
+   it holds no relationship (a reply);
 6. the authorisation is valid (``AUTHORISATION_INVALID``): the signer who authorised it on chain
    still holds a valid, unrevoked mandate of this bank for the customer.
 
@@ -50,7 +54,7 @@ class LetterFacts:
     bank_member_no: int  # this bank
     requested_by: int  # the member that requested the letter on chain
     requester_is_active_firm: bool
-    auditee_ref: str  # as recorded on chain
+    auditee_ref: str | None  # as recorded on chain at authorisation
     bank_auditee_ref: str  # this bank's reference for the letter's registration code
     customer_known: bool  # the core knows the registration code
     signer: str  # who authorised the letter on chain
@@ -138,10 +142,11 @@ def check_letter(letter: ConfirmationLetter, facts: LetterFacts) -> ComplianceRe
         return ComplianceResult(RejectionReason.INCOMPLETE, "; ".join(problems)[:2000])
     if problem := reference_date_problem(letter, facts.today):
         return ComplianceResult(RejectionReason.REFERENCE_DATE_INVALID, problem)
-    if facts.auditee_ref.lower() != facts.bank_auditee_ref.lower():
+    if (facts.auditee_ref or "").lower() != facts.bank_auditee_ref.lower():
         return ComplianceResult(
             RejectionReason.UNKNOWN_CUSTOMER,
-            "the auditee reference on chain is not this bank's reference for the auditee",
+            "authorised under another customer's reference: the signer's mandate at this bank is "
+            "not for the auditee the letter names",
         )
     if facts.mandate_revoked or facts.mandate_valid_until < facts.now:
         return ComplianceResult(

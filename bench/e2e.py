@@ -5,8 +5,8 @@ policy (``LocalNetwork``: gateway processes on anvil, or threads on the in-proce
 plays the auditors and the auditee's signer over the firm's HTTP API:
 
 - the *injector* creates letters in chunks at the offered rate (one ``POST /v1/letters`` per
-  chunk), asks for what the signer signs, signs it (one EIP-712 signature per chunk, as a group's
-  signer does) and hands it back;
+  chunk, each chunk one customer's letters), asks for what the customer's signer signs, signs it
+  (one EIP-712 signature per chunk) and hands it back;
 - the *closer* lists the firm's replied letters and closes those whose reply the gateway has
   verified, as they arrive.
 
@@ -78,15 +78,16 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
 
 @dataclass
 class BenchNetwork:
-    """A running network and what the driver needs: the firm, the bank, letter templates, a signer."""
+    """A running network and what the driver needs: the firm, the bank, letter templates."""
 
     network: LocalNetwork
     firm: Gateway
     bank: Gateway
     firm_no: int
     bank_no: int
-    signer: LocalAccount
-    templates: list[tuple[dict[str, Any], str]]  # a letter as JSON (its id replaced per use), auditee salt
+    # A customer's letter as JSON (its id replaced per use) and the customer's signer: a signer is
+    # mandated for one customer of a bank (the firm finds the customer by the signer).
+    templates: list[tuple[dict[str, Any], LocalAccount]]
 
     @property
     def w3(self) -> Web3:
@@ -114,22 +115,21 @@ def members(base: Path) -> list[MemberSpec]:
 
 
 def start_network(base: Path, *, embedded: bool, customers: int = 24, passphrase: str) -> BenchNetwork:
-    """Starts the network, loads the bank's core and registers one signer for every customer."""
+    """Starts the network, loads the bank's core and registers a signer for each customer."""
     network = LocalNetwork(base, members(base), passphrase=passphrase, embedded=embedded)
     try:
         network.start()
         firm, bank = network.gateways[1], network.gateways[2]
-        signer: LocalAccount = Account.create()
-        templates = _prepare(network, firm, bank, signer, customers)
+        templates = _prepare(network, firm, bank, customers)
     except BaseException:
         network.stop()
         raise
-    return BenchNetwork(network, firm, bank, firm.member_id(), bank.member_id(), signer, templates)
+    return BenchNetwork(network, firm, bank, firm.member_id(), bank.member_id(), templates)
 
 
 def _prepare(
-    network: LocalNetwork, firm: Gateway, bank: Gateway, signer: LocalAccount, customers: int
-) -> list[tuple[dict[str, Any], str]]:
+    network: LocalNetwork, firm: Gateway, bank: Gateway, customers: int
+) -> list[tuple[dict[str, Any], LocalAccount]]:
     from bank_adapter.approval import SYSTEM_DRAFTER, ApprovalPolicy
     from bank_adapter.core_rows import CustomerRow, rows_of
     from bank_adapter.core_sql import CoreBank
@@ -144,17 +144,17 @@ def _prepare(
     core.load(dataset)
     firm_no, bank_no = firm.member_id(), bank.member_id()
     policy = ApprovalPolicy(mode="straight_through", limit=parse_currency_limits(STRAIGHT_THROUGH_LIMIT))
-    templates: list[tuple[dict[str, Any], str]] = []
+    templates: list[tuple[dict[str, Any], LocalAccount]] = []
     until = int(time.time()) + 365 * 86400
     try:
         with bank.client("officer") as officer:
             for row in rows_of(dataset, CustomerRow):
+                signer: LocalAccount = Account.create()
                 customer = Customer(row.registration_code, row.name, bank, core_url, firm, signer)
                 letter = compose(customer, firm_no, bank_no, exception=False, incomplete=False)
                 draft = draft_reply(letter, core.snapshot(row.registration_code, REFERENCE_DATE))
                 if policy.needs_review(letter, draft, SYSTEM_DRAFTER.officer_id) is not None:
                     continue  # the bench measures the straight-through path only
-                salt = _ok(officer.get(f"/v1/customers/{row.registration_code}/reference"))["salt"]
                 _ok(
                     officer.post(
                         "/v1/mandates",
@@ -166,7 +166,7 @@ def _prepare(
                     ),
                     202,
                 )
-                templates.append((letter.model_dump(mode="json", by_alias=True), salt))
+                templates.append((letter.model_dump(mode="json", by_alias=True), signer))
     finally:
         core.dispose()
     if not templates:
@@ -386,18 +386,15 @@ class Driver:
         self._lock = threading.Lock()
         self._template = 0
 
-    def _drafts(self, count: int) -> list[dict[str, Any]]:
+    def _drafts(self, count: int) -> tuple[list[dict[str, Any]], LocalAccount]:
+        """A chunk: ``count`` letters of the next customer, and the customer's signer."""
         due = int(time.time()) + 14 * 86400
-        drafts = []
-        for _ in range(count):
-            letter, salt = self.bench.templates[self._template % len(self.bench.templates)]
-            self._template += 1
-            drafts.append(
-                {"letter": {**letter, "letter_id": new_letter_id()}, "auditee_salt": salt, "due_at": due}
-            )
-        return drafts
+        letter, signer = self.bench.templates[self._template % len(self.bench.templates)]
+        self._template += 1
+        drafts = [{"letter": {**letter, "letter_id": new_letter_id()}, "due_at": due} for _ in range(count)]
+        return drafts, signer
 
-    def _inject(self, client: httpx.Client, drafts: list[dict[str, Any]]) -> None:
+    def _inject(self, client: httpx.Client, drafts: list[dict[str, Any]], signer: LocalAccount) -> None:
         ids = [d["letter"]["letter_id"] for d in drafts]
         sent = time.monotonic()
         with self._lock:
@@ -405,7 +402,7 @@ class Driver:
         _ok(client.post("/v1/letters", json={"letters": drafts}), 201)
         bundle = _ok(client.post("/v1/authorisations/requests", json={"letter_ids": ids}))
         typed, message = bundle["typed_data"], bundle["typed_data"]["message"]
-        signature = self.bench.signer.sign_message(encode_typed_data(full_message=typed)).signature
+        signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
         _ok(
             client.post(
                 "/v1/authorisations",
@@ -443,7 +440,7 @@ class Driver:
     def run(self, letters: int, *, rate: float | None, timeout_s: float | None = None) -> RunResult:
         chunk = MAX_CHUNK if rate is None else max(1, min(MAX_CHUNK, round(rate / 4)))
         chunks = [self._drafts(min(chunk, letters - i)) for i in range(0, letters, chunk)]
-        ids = {d["letter"]["letter_id"] for c in chunks for d in c}
+        ids = {d["letter"]["letter_id"] for c, _ in chunks for d in c}
         w3 = self.bench.w3
         watcher = ChainWatcher(
             w3, _registry_address(self.bench.network), 0.01 if not self.bench.network.embedded else 0.03
@@ -457,12 +454,12 @@ class Driver:
         try:
             with ThreadPoolExecutor(self.injectors) as pool:
                 futures = []
-                for index, drafts in enumerate(chunks):
+                for index, (drafts, signer) in enumerate(chunks):
                     if rate is not None:
                         wait = started + index * chunk / rate - time.monotonic()
                         if wait > 0:
                             time.sleep(wait)
-                    futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts))
+                    futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts, signer))
                     if rate is None:
                         # As fast as it goes, but no further ahead than the injectors can work.
                         while sum(not f.done() for f in futures) >= self.injectors:

@@ -3,7 +3,7 @@
 An operator, two audit firms, three banks with generated core-banking data (answering through the
 bank adapter, straight-through for clean replies) and a regulator. The firms request a few hundred
 letters, composed from the auditees' books; the auditees authorise them (a group's signer covers
-all its subsidiaries' letters with one signature); the banks check, draft and reply; reviewers
+its subsidiaries' letters, one subsidiary at each bank, with one signature); the banks check, draft and reply; reviewers
 approve the replies with exceptions; the firms close. On the way: one letter rejected as
 incomplete, one withdrawn, one refused by the auditee, a few left overdue with the auditee, and
 one capital-verification (验资) letter confirming investors' contributions. At the end: a summary set against the regulator's statistics, and the regulator's offline verification
@@ -56,7 +56,6 @@ from node_gateway.protocol.documents import (
     RefusalReason,
     new_letter_id,
 )
-from node_gateway.protocol.hashing import from_hex
 from node_gateway.protocol.wire import LetterSummary
 
 if TYPE_CHECKING:
@@ -100,7 +99,6 @@ class Customer:
     core_url: str
     firm: Gateway
     signer: LocalAccount
-    salt: str = ""
 
 
 @dataclass
@@ -349,15 +347,12 @@ def record_officers(banks: Sequence[Gateway]) -> None:
 
 
 def register_mandates(banks: Sequence[Gateway], customers: Sequence[Customer]) -> None:
-    """Each bank gives its customers their auditee-reference salts and registers their signers, all
-    of them in one import; the banks side by side."""
+    """Each bank registers its customers' signers, all of them in one import; the banks side by side."""
     until = int(time.time()) + 365 * 86400
 
     def at(bank: Gateway) -> None:
         mine = [c for c in customers if c.bank is bank]
         with bank.client("officer") as officer:
-            for customer in mine:
-                customer.salt = _ok(officer.get(f"/v1/customers/{customer.code}/reference"))["salt"]
             records = [
                 {"registration_code": c.code, "signer": c.signer.address, "valid_until": until} for c in mine
             ]
@@ -367,8 +362,8 @@ def register_mandates(banks: Sequence[Gateway], customers: Sequence[Customer]) -
 
 
 def wait_for_mandates(network: LocalNetwork, count: int, tick: Callable[[int], None]) -> None:
-    """Until the banks' mandates are on chain: a firm's gateway refuses a letter whose auditee
-    reference has no mandate of its bank."""
+    """Until the banks' mandates are on chain: a firm's gateway finds there, by the signer, the
+    auditee reference each authorisation is relayed under."""
     from node_gateway.chain.network import Network, NetworkFile
 
     assert network.w3 is not None
@@ -387,10 +382,10 @@ def wait_for_mandates(network: LocalNetwork, count: int, tick: Callable[[int], N
 
 
 def _sign(firm: Client, letters: list[tuple[str, Customer]], refusal: int | None = None) -> None:
-    """The group's signer reviews what the bundle covers, from its documents and the salts its banks
-    gave, and signs it (or refuses): what `confirmnet authorise` does."""
+    """The group's signer reviews what the bundle covers, from its documents, that each letter names
+    one of its companies, and signs it (or refuses): what `confirmnet authorise` does."""
     bundle = firm.authorisation_request([i for i, _ in letters], refusal_reason=refusal)
-    review = review_bundle(bundle, auditee_salts=sorted({from_hex(c.salt) for _, c in letters}))
+    review = review_bundle(bundle, auditee_codes=sorted({c.code for _, c in letters}))
     signer = letters[0][1].signer
     kind: Kind = "authorise" if refusal is None else "refuse"
     firm.submit_authorisation(sign_review(review, signer, kind=kind, reason=refusal))
@@ -436,10 +431,7 @@ def _request(season: Season, ids: Sequence[str], due_at: int) -> None:
 
     def at(firm_letters: tuple[Gateway, list[str]]) -> None:
         firm, mine = firm_letters
-        drafts = [
-            LetterDraft(letter=season.letters[i][0], auditee_salt=season.letters[i][1].salt, due_at=due_at)
-            for i in mine
-        ]
+        drafts = [LetterDraft(letter=season.letters[i][0], due_at=due_at) for i in mine]
         for start in range(0, len(drafts), 100):
             _auditor(firm).create_letters(drafts[start : start + 100])
 
@@ -447,7 +439,7 @@ def _request(season: Season, ids: Sequence[str], due_at: int) -> None:
 
 
 def _authorise(season: Season, tick: Callable[[int], None]) -> None:
-    """Each group's signer authorises all its subsidiaries' letters with one signature; one auditee
+    """Each group's signer authorises its subsidiaries' letters with one signature; one auditee
     refuses a letter. The overdue letters stay with their auditees, the withdrawn one is not
     asked for. A firm takes an authorisation while its letters' requests are still on their way."""
     groups: dict[tuple[str, str], list[str]] = {}
@@ -577,19 +569,17 @@ def run_season(network: LocalNetwork, letters: int, progress: Progress, phases: 
         books = load_core_banks(network, per_bank)
         tick(len(banks))
     customers: list[Customer] = []
+    # A group's signer authorises its subsidiaries' letters with one signature (as 函证e信): the
+    # customers in the same place of each bank's books, audited by one firm, are a group with one
+    # subsidiary at each bank. One signer mandated for two customers of one bank could not say
+    # which one it signs for (the firm refuses it: signer_mandate_ambiguous).
+    signers: dict[int, LocalAccount] = {}
     for bank in banks:
         for index, (code, name) in enumerate(books[bank.name]):
-            firm = firms[index % len(firms)]
+            firm, signer = firms[index % len(firms)], signers.setdefault(index, Account.create())
             customers.append(
-                Customer(
-                    code, name, bank, bank.spec.env["CONFIRMNET_CORE_BANKING_URL"], firm, Account.create()
-                )
+                Customer(code, name, bank, bank.spec.env["CONFIRMNET_CORE_BANKING_URL"], firm, signer)
             )
-    # A group's signer authorises all its subsidiaries' letters with one signature (as 函证e信).
-    for group_start in range(0, len(customers), 4):
-        group = [c for c in customers[group_start : group_start + 4] if c.firm is customers[group_start].firm]
-        for member in group[1:]:
-            member.signer = group[0].signer
     record_officers(banks)
     with _bar(progress, phases, "banks register their customers' signers", len(customers)) as tick:
         register_mandates(banks, customers)

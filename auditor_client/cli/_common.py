@@ -22,7 +22,6 @@ from rich.segment import Segments
 from rich.table import Table
 
 from node_gateway.protocol.documents import CHINA_TIME
-from node_gateway.protocol.hashing import from_hex
 
 if TYPE_CHECKING:
     from auditor_client.sdk import Client, ConfirmnetError
@@ -148,16 +147,3 @@ def when(timestamp: int | None) -> str:
 
 def write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def hex_salts(values: list[str] | None) -> list[bytes]:
-    salts = []
-    for value in values or []:
-        try:
-            raw = from_hex(value)
-        except ValueError:
-            fail(f"{value!r} is not a hex salt", EXIT_INPUT)
-        if len(raw) != 32:
-            fail(f"a salt is 32 bytes (64 hex digits); {value!r} is {len(raw)}", EXIT_INPUT)
-        salts.append(raw)
-    return salts

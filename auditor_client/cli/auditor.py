@@ -26,7 +26,6 @@ from auditor_client.cli._common import (
     describe,
     fail,
     gateway_errors,
-    hex_salts,
     parse_day,
     print_table,
     progress,
@@ -208,6 +207,8 @@ def upload(
         plan = plan_file(sheet_file, audit_firm=firm, sheet=sheet, members=members)
     except (SheetError, OSError) as exc:
         fail(str(exc), EXIT_INPUT)
+    for notice in plan.notices:
+        console.print(f"[yellow]{notice}")
     if plan.ok:
         with gateway_errors(), client(gateway, api_key) as api:
             # Here, not with the batch that holds it: nothing is sent after earlier batches went out.
@@ -290,14 +291,10 @@ def create(
     ],
     gateway: GatewayOption,
     api_key: ApiKeyOption,
-    auditee_salt: Annotated[
-        str, typer.Option(help="The auditee reference salt the bank gave the auditee (hex).")
-    ],
     due: Annotated[str | None, typer.Option(help="Reply due date (YYYY-MM-DD); default two weeks.")] = None,
 ) -> None:
     """Create letters one by one from their JSON documents (all or none)."""
     firm, _ = _firm(gateway, api_key)
-    hex_salts([auditee_salt])
     drafts = []
     for path in letters:
         try:
@@ -310,7 +307,7 @@ def create(
         except InvalidDocument as exc:
             where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors[:10])
             fail(f"{path} is not a valid letter: {where}", EXIT_INPUT)
-        drafts.append(LetterDraft(letter=letter, auditee_salt=auditee_salt, due_at=parse_day(due, end=True)))
+        drafts.append(LetterDraft(letter=letter, due_at=parse_day(due, end=True)))
     with gateway_errors(), client(gateway, api_key) as api:
         created = api.create_letters(drafts)
     for path, summary in zip(letters, created, strict=True):
@@ -717,9 +714,6 @@ def evidence(
     engagement: Annotated[
         str | None, typer.Option(help="The engagement's name, printed on the summary.")
     ] = None,
-    auditee_salt: Annotated[
-        list[str] | None, typer.Option(help="Auditee salts (hex, repeatable): opens the auditee references.")
-    ] = None,
     split: Annotated[
         Path | None, typer.Option(help="Also write one package per letter into this folder.")
     ] = None,
@@ -733,8 +727,8 @@ def evidence(
     ] = True,
 ) -> None:
     """Export the evidence of letters: documents, salts, authorisation, chain references and the
-    letters' and replies' PDFs."""
-    salts = hex_salts(auditee_salt)
+    letters' and replies' PDFs; a replied letter's auditee salt (the bank's, with its reply)
+    opens its auditee reference."""
     with gateway_errors(), client(gateway, api_key) as api:
         ids = list(letter_ids or [])
         if all_letters or state:
@@ -754,7 +748,6 @@ def evidence(
                 identity=identity,
                 gateway=gateway,
                 engagement=engagement,
-                auditee_salts=salts,
                 progress=lambda n: bar.advance(task, n),
                 fetch_pdf=_fetch_pdf(api) if printouts else None,
             )

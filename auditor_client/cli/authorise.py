@@ -29,11 +29,10 @@ from auditor_client.cli._common import (
     console,
     fail,
     gateway_errors,
-    hex_salts,
 )
 from auditor_client.sdk import SignedAuthorisation
 from node_gateway.chain.network import NetworkFile
-from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, RefusalReason
+from node_gateway.protocol import CHINA_TIME, ITEM_TITLES, RefusalReason, normalise_registration_code
 
 authorise_app = typer.Typer(
     help="The auditee's signer: see exactly what a bundle covers, then sign it (one signature for "
@@ -44,10 +43,11 @@ authorise_app = typer.Typer(
 REASONS = {reason.name.lower(): reason for reason in RefusalReason}
 
 BundleArg = Annotated[Path, typer.Argument(help="The bundle the audit firm sent (JSON).")]
-SaltOption = Annotated[
+CodeOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--auditee-salt", help="A salt your bank gave you (hex, repeatable): checks each letter is yours."
+        "--auditee-code",
+        help="Your company's registration code (统一社会信用代码; repeatable): checks each letter names it.",
     ),
 ]
 NetworkOption = Annotated[
@@ -83,10 +83,11 @@ ReasonTextOpt = Annotated[
 ]
 
 
-def _review(bundle_path: Path, salts: list[str] | None, network: Path | None) -> Review:
+def _review(bundle_path: Path, codes: list[str] | None, network: Path | None) -> Review:
     try:
         pinned = NetworkFile.load(network) if network else None
-        return review_bundle(load_bundle(bundle_path), auditee_salts=hex_salts(salts), network=pinned)
+        auditee_codes = [normalise_registration_code(code) for code in codes or []]
+        return review_bundle(load_bundle(bundle_path), auditee_codes=auditee_codes, network=pinned)
     except (AuthoriseError, OSError, ValueError) as exc:
         fail(str(exc), EXIT_INPUT)
 
@@ -171,14 +172,14 @@ def _sign(
     bundle: Path,
     keystore: Path,
     passphrase_file: Path | None,
-    salts: list[str] | None,
+    codes: list[str] | None,
     network: Path | None,
     gateway: str | None,
     api_key: str | None,
     output: Path | None,
     yes: bool,
 ) -> None:
-    review = _review(bundle, salts, network)
+    review = _review(bundle, codes, network)
     show_review(review)
     if not review.ok:
         fail(f"refusing to sign: {len(review.failures)} check(s) failed", EXIT_FAILED)
@@ -213,9 +214,9 @@ def new_key(keystore: KeystoreOption, passphrase_file: PassphraseFile = None) ->
 
 
 @authorise_app.command("show")
-def show(bundle: BundleArg, auditee_salt: SaltOption = None, network: NetworkOption = None) -> None:
+def show(bundle: BundleArg, auditee_code: CodeOption = None, network: NetworkOption = None) -> None:
     """Review a bundle: what it covers, every hash and the Merkle root recomputed; signs nothing."""
-    review = _review(bundle, auditee_salt, network)
+    review = _review(bundle, auditee_code, network)
     show_review(review)
     if not review.ok:
         raise typer.Exit(EXIT_FAILED)
@@ -226,7 +227,7 @@ def sign(
     bundle: BundleArg,
     keystore: KeystoreOption,
     passphrase_file: PassphraseFile = None,
-    auditee_salt: SaltOption = None,
+    auditee_code: CodeOption = None,
     network: NetworkOption = None,
     gateway: GatewayOpt = None,
     api_key: ApiKeyOpt = None,
@@ -248,7 +249,7 @@ def sign(
         bundle,
         keystore,
         passphrase_file,
-        auditee_salt,
+        auditee_code,
         network,
         gateway,
         api_key,
@@ -263,7 +264,7 @@ def refuse(
     keystore: KeystoreOption,
     reason: Annotated[str, typer.Option(help=f"Why: {', '.join(REASONS)}.")],
     passphrase_file: PassphraseFile = None,
-    auditee_salt: SaltOption = None,
+    auditee_code: CodeOption = None,
     network: NetworkOption = None,
     gateway: GatewayOpt = None,
     api_key: ApiKeyOpt = None,
@@ -287,7 +288,7 @@ def refuse(
         bundle,
         keystore,
         passphrase_file,
-        auditee_salt,
+        auditee_code,
         network,
         gateway,
         api_key,

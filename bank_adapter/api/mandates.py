@@ -42,7 +42,8 @@ class MandateImport(BaseModel):
     "/customers/{registration_code}/reference",
     tags=["bank"],
     response_model=CustomerReference,
-    summary="The customer's auditee reference and its salt, to hand to the customer",
+    summary="The customer's auditee reference and its salt: the bank's own lookup (a reply carries "
+    "the salt to the firm; no one else needs it)",
 )
 def customer_reference(
     registration_code: RegistrationCode, node: NodeDep, _: BankOfficer

@@ -7,8 +7,7 @@ The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
   ``reference_date``, ``letter_date`` (default today), ``reply_due`` (optional date),
   ``audit_period_start`` and ``audit_period_end`` (审计期间), ``closed_period_start`` and
   ``closed_period_end`` (item 3's period, default the audit period), ``bank_member_no``,
-  ``bank_name``, ``bank_branch``, ``auditee_code``, ``auditee_name``, ``auditee_salt``,
-  ``contact_name``, ``contact_phone``, ``contact_email`` (the auditee's contact),
+  ``bank_name``, ``bank_branch``, ``auditee_code``, ``auditee_name``, ``contact_name``, ``contact_phone``, ``contact_email`` (the auditee's contact),
   ``firm_contact_name``, ``firm_contact_phone``, ``firm_contact_email`` (the firm's 函证经办人, with a
   phone or an email), ``fee_account_no`` and ``fee_account_name`` (扣费账户; format two needs it);
 - ``item``: which of the 14 items (and the annex) the row belongs to, by key (``deposits``),
@@ -17,6 +16,10 @@ The layout (documented with examples in ``docs/AUDITOR_CLIENT.md``):
 - ``not_applicable``: ``yes`` on a row with no entry columns marks the item not applicable;
 - entry columns: the field names of the item's entries (``account_no``, ``balance``, …), the
   union over all items; a row fills only those of its own item.
+
+No salt: the auditee's signer supplies its reference at authorisation and the bank checks on
+arrival that it is the auditee's. A sheet made from an older template still loads: its
+``auditee_salt`` column is ignored (the plan's notices say so), never used.
 
 Rows belong to one letter when they share ``letter_key`` or, without it, the auditee code, the
 bank, the reference date and the format. Letter columns must agree between the rows of a letter
@@ -65,7 +68,6 @@ from node_gateway.protocol.documents import (
     ENTRY_MODELS as ENTRY_MODELS,  # each item's entry class, for the sheet's columns
 )
 from node_gateway.protocol.errors import ProtocolError
-from node_gateway.protocol.hashing import SALT_LENGTH, from_hex, to_hex
 from node_gateway.protocol.wire import LetterDraft
 
 MAX_ROWS = 200_000
@@ -86,7 +88,6 @@ LETTER_COLUMNS = (
     "bank_branch",
     "auditee_code",
     "auditee_name",
-    "auditee_salt",
     "contact_name",
     "contact_phone",
     "contact_email",
@@ -105,10 +106,14 @@ REQUIRED_COLUMNS = (
     "bank_name",
     "auditee_code",
     "auditee_name",
-    "auditee_salt",
     "item",
 )
 ROW_COLUMNS = ("item", "not_applicable")
+# Columns of older templates, read past and never used, each with why.
+IGNORED_COLUMNS = {
+    "auditee_salt": "ignored: the auditor gives no salt (the auditee's signer supplies its reference "
+    "when it authorises, and the bank checks it is the auditee's)",
+}
 
 
 ENTRY_COLUMNS: tuple[str, ...] = tuple(
@@ -193,11 +198,10 @@ class PlannedLetter:
     key: str
     rows: tuple[int, ...]
     letter: ConfirmationLetter
-    auditee_salt: str
     due_at: int | None
 
     def draft(self) -> LetterDraft:
-        return LetterDraft(letter=self.letter, auditee_salt=self.auditee_salt, due_at=self.due_at)
+        return LetterDraft(letter=self.letter, due_at=self.due_at)
 
 
 @dataclass
@@ -208,6 +212,7 @@ class BulkPlan:
     rows: list[SheetRow] = field(default_factory=list)
     letters: list[PlannedLetter] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
+    notices: list[RowIssue] = field(default_factory=list)  # worth saying, stopping nothing
 
     @property
     def ok(self) -> bool:
@@ -295,7 +300,7 @@ def _check_header(header: Sequence[str]) -> list[RowIssue]:
     issues = []
     seen: set[str] = set()
     for name in header:
-        if not name:
+        if not name or name in IGNORED_COLUMNS:
             continue
         if name not in COLUMNS:
             close = difflib.get_close_matches(name.replace(" ", "_"), COLUMNS, n=1, cutoff=0.8)
@@ -412,13 +417,6 @@ def _letter_values(rows: Sequence[SheetRow], issues: list[RowIssue]) -> dict[str
     return {column: text for column, (text, _) in values.items()}
 
 
-def _salt(text: str) -> str:
-    raw = from_hex(text)
-    if len(raw) != SALT_LENGTH:
-        raise ValueError(f"a salt is {SALT_LENGTH} bytes (64 hex digits), not {len(raw)}")
-    return to_hex(raw)
-
-
 def _due_at(text: str, today: date) -> int:
     due = _date(text)
     if due <= today:
@@ -449,7 +447,6 @@ def _assemble(
             issues.append(RowIssue(first, column, str(exc) or f"{text!r} is not valid"))
             return None
 
-    salt = parse("auditee_salt", _salt)
     due_at = parse("reply_due", lambda text: _due_at(text, today))
     reference_date = parse("reference_date", _date)
     issued_on = parse("letter_date", _date) or today
@@ -565,7 +562,7 @@ def _assemble(
             issues.append(RowIssue(first, column, error["msg"].removeprefix("Value error, ")))
         return None, issues
     rows_used = tuple(r.number for r in rows)
-    return PlannedLetter(key, rows_used, letter, salt, due_at), issues
+    return PlannedLetter(key, rows_used, letter, due_at), issues
 
 
 _DOCUMENT_COLUMNS: dict[tuple[str, str], str] = {
@@ -628,8 +625,13 @@ def plan_rows(
     today = today or datetime.now(UTC).astimezone(CHINA_TIME).date()
     lookup = functools.cache(members) if members is not None else None  # once per bank
     plan = BulkPlan(source=source, issues=_check_header(header))
+    plan.notices = [RowIssue(1, name, why) for name, why in IGNORED_COLUMNS.items() if name in header]
     for number, values in rows:
-        cells = {name: _cell(value) for name, value in zip(header, values, strict=False) if name}
+        cells = {
+            name: _cell(value)
+            for name, value in zip(header, values, strict=False)
+            if name and name not in IGNORED_COLUMNS
+        }
         if not any(cells.values()):
             continue
         if len(plan.rows) >= MAX_ROWS:
@@ -691,7 +693,6 @@ def template_rows() -> list[dict[str, str]]:
         "bank_branch": "上海浦东支行",
         "auditee_code": "91310115MA1H7Q3K2X",
         "auditee_name": "上海江南精密机械股份有限公司",
-        "auditee_salt": "0x" + "00" * 32,
         "contact_name": "王丽华",
         "firm_contact_name": "赵敏",
         "firm_contact_phone": "+86 21 6350 8800",

@@ -218,7 +218,7 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^Input should be '", "choice"),
         (r"format one states every figure", "figure"),
         (r"is not yes or no$", "yes_no"),
-        (r"^a salt is|fromhex|^auditee_salt", "salt"),
+        (r"^ignored: the auditor gives no salt", "ignored_salt"),
         (r"^the reply due date must be after today$", "due_past"),
         (r"^the reference date is after the letter's date$", "reference_late"),
         (r"^a registration code is", "registration_code"),
@@ -246,7 +246,6 @@ _SAYINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^'(?P<here>.*)' here but '(?P<there>.*)' in row (?P<row>\d+) of the same letter$", "disagrees"),
         (r"beyond the last column$", "beyond"),
         (r"^more than \d+ rows", "too_many_rows"),
-        (r"holds no mandate for this auditee reference", "no_mandate"),
         (r"a letter with this id exists", "exists"),
         # A correction's checks (``services.notices.correction_problems``).
         (r"this firm sent no letter (?P<value>0x[0-9a-f]+) to correct", "correct_unknown"),
@@ -366,8 +365,7 @@ class ComposeForm:
 
     @classmethod
     def correcting(cls, letter: ConfirmationLetter, today: date) -> ComposeForm:
-        """A correction of a rejected letter: its values as the form's, dated today; the auditee's
-        salt blank (the gateway keeps only the reference made with it: the bank's mandate gives it)."""
+        """A correction of a rejected letter: its values as the form's, dated today."""
         contact, period, closed = letter.auditee.contact, letter.audit_period, letter.closed_accounts_period
         fee, firm_contact = letter.fee_account, letter.firm_contact
         values = {
@@ -549,8 +547,7 @@ def compose(
         except FormatNotAccepted as exc:  # beside the format chosen
             form.place(t, [RowIssue(2, "letter_format", str(exc))], {})
         except InvalidRequest as exc:
-            target = "auditee_salt" if "mandate" in str(exc) else None
-            form.place(t, [RowIssue(2, target, str(exc))], {})
+            form.place(t, [RowIssue(2, None, str(exc))], {})
         else:
             letter_id = created[0].letter_id
             flash(person, t("compose.created"))
@@ -676,14 +673,14 @@ def upload_jobs(request: Request) -> UploadJobs:
 
 
 def stable_letter_ids(plan: BulkPlan, storage_key: bytes) -> None:
-    """Gives each planned letter an id derived from the letter itself (its key in the sheet, salt,
-    due time and content), keyed by the member's storage key: the same sheet uploaded again yields
+    """Gives each planned letter an id derived from the letter itself (its key in the sheet, due
+    time and content), keyed by the member's storage key: the same sheet uploaded again yields
     the same ids, so letters created before are recognised; the ids reveal nothing on chain."""
     key = hmac.new(storage_key, b"confirmnet web upload: letter ids", sha256).digest()
 
     def stable(planned: PlannedLetter) -> PlannedLetter:
         content = canonical_bytes(planned.letter.model_copy(update={"letter_id": _ZERO_ID}))
-        parts = (planned.key.encode(), planned.auditee_salt.encode(), str(planned.due_at).encode(), content)
+        parts = (planned.key.encode(), str(planned.due_at).encode(), content)
         letter_id = "0x" + hmac.new(key, b"\0".join(parts), sha256).hexdigest()
         return replace(planned, letter=planned.letter.model_copy(update={"letter_id": letter_id}))
 
@@ -697,10 +694,10 @@ class IssueLine:
     message: str
 
 
-def _issue_lines(t: Callable[..., str], plan: BulkPlan) -> list[IssueLine]:
+def _issue_lines(t: Callable[..., str], issues: Sequence[RowIssue]) -> list[IssueLine]:
     return [
         IssueLine(issue.row, column_label(t, issue.column), say(t, issue.message))
-        for issue in plan.issues[:SHOWN_ISSUES]
+        for issue in issues[:SHOWN_ISSUES]
     ]
 
 
@@ -803,7 +800,8 @@ def upload_job(
             letter_service.letter_rows(session, [p.letter.letter_id for p in job.plan.letters])
         )
     context |= {
-        "issues": _issue_lines(t, job.plan),
+        "issues": _issue_lines(t, job.plan.issues),
+        "notices": _issue_lines(t, job.plan.notices),
         "letters": _letter_lines(t, job.plan),
         "held_before": held_before,
         "shown_issues": SHOWN_ISSUES,

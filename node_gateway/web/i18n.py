@@ -747,9 +747,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "compose.letter": ("函件信息", "The letter"),
     "compose.letter_lead": (
-        "带 * 的为必填。盐值由开户银行提供给被审计单位(64 位十六进制);回函截止日留空则为两周后。",
-        "Fields with * are required. The salt is the one the bank gave the auditee (64 hex digits); "
-        "without a reply due date the letter is due in two weeks.",
+        "带 * 的为必填。回函截止日留空则为两周后。",
+        "Fields with * are required. Without a reply due date the letter is due in two weeks.",
     ),
     "compose.choose_bank": ("请选择银行", "Choose the bank"),
     "compose.items_lead": (
@@ -767,7 +766,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "compose.created": ("询证函已创建,待上链。", "The letter is created and queued for the chain."),
     "compose.due_default": ("两周后(默认)", "in two weeks (default)"),
-    "compose.hint.auditee_salt": ("0x 加 64 位十六进制数字", "0x and 64 hex digits"),
     "compose.hint.bank_name": ("留空则用成员登记的名称", "blank: the member's registered name"),
     "compose.hint.auditee_code": ("统一社会信用代码", "unified social credit code"),
     "compose.col.letter_key": ("询证函标识", "letter key"),
@@ -780,7 +778,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compose.col.bank_branch": ("开户网点", "branch"),
     "compose.col.auditee_code": ("被审计单位统一社会信用代码", "auditee's registration code"),
     "compose.col.auditee_name": ("被审计单位名称", "auditee's name"),
-    "compose.col.auditee_salt": ("被审计单位盐值(银行提供)", "auditee's salt (from the bank)"),
     "compose.col.contact_name": ("被审计单位联系人", "auditee's contact"),
     "compose.col.contact_phone": ("联系电话", "contact's phone"),
     "compose.col.contact_email": ("联系邮箱", "contact's email"),
@@ -813,7 +810,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compose.say.choice": ("请从列表中选择", "choose one from the list"),
     "compose.say.figure": ("格式一须由审计师填写此项", "format one states this figure"),
     "compose.say.yes_no": ("请填写“是”或“否”", "give yes or no"),
-    "compose.say.salt": ("盐值应为银行提供的 64 位十六进制数字", "the salt is the bank's 64 hex digits"),
+    "compose.say.ignored_salt": (
+        "已忽略:审计师无需填写盐值(被审计单位签字人授权时提供客户标识,银行收函时核对)",
+        "ignored: the auditor gives no salt (the auditee's signer supplies its reference when it "
+        "authorises, and the bank checks it is the auditee's)",
+    ),
     "compose.say.due_past": ("回函截止日须晚于今天", "the reply due date must be after today"),
     "compose.say.reference_late": ("基准日不能晚于发函日期", "the reference date is after the letter's date"),
     "compose.say.registration_code": (
@@ -862,10 +863,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "compose.say.beyond": ("最后一列之后还有内容", "values beyond the last column"),
     "compose.say.too_many_rows": ("行数过多,请拆分文件", "too many rows: split the file"),
-    "compose.say.no_mandate": (
-        "该银行没有此被审计单位的授权登记:盐值须为该银行提供给被审计单位的盐值",
-        "the bank holds no mandate for this auditee: the salt must be the one this bank gave the auditee",
-    ),
     "compose.say.exists": ("此询证函已存在", "this letter exists already"),
     "compose.upload.title": ("批量上传询证函", "Bulk upload of letters"),
     "compose.upload.lead": (
@@ -994,9 +991,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compose.correct.of": ("更正函:引用 {no}", "Correction: refers to {no}"),
     "compose.correct.see": ("查看原函", "see the rejected letter"),
     "compose.correct.lead": (
-        "已按被拒绝的原函填好,请按银行的通知修改后提交;被审计单位的盐值须重新填写(网关不保存)。",
-        "Filled in from the rejected letter: change what the bank's notice asks and submit; enter the "
-        "auditee's salt again (the gateway does not keep it).",
+        "已按被拒绝的原函填好,请按银行的通知修改后提交。",
+        "Filled in from the rejected letter: change what the bank's notice asks and submit.",
     ),
     "compose.correct.not_rejected": (
         "只有被银行拒绝的询证函才可更正后重新发函",

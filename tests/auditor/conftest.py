@@ -145,7 +145,6 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
                 confirmations.request(
                     letter_id=i,
                     bank=bank.member_id,
-                    auditee_ref=auditee_ref,
                     letter_hash=h,
                     due_at=now + YEAR,
                 )
@@ -154,16 +153,14 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
         )
     # All but the last letter under one batch authorisation; the auditee refuses the last.
     authorised = ids[:-1]
-    tree = RequestsTree(
-        [LetterLeaf(i, h, bank.member_id, auditee_ref) for i, h in zip(authorised, hashes, strict=False)]
-    )
+    tree = RequestsTree([LetterLeaf(i, h, bank.member_id) for i, h in zip(authorised, hashes, strict=False)])
     auth = Authorisation(tree.root, firm.member_id, now + 180 * 86400, int.from_bytes(os.urandom(16), "big"))
     chain_id, registry = w3.eth.chain_id, confirmations.address
     signature = sign_typed_data(signer, authorisation_typed_data(auth, chain_id=chain_id, registry=registry))
     for start in range(0, len(authorised), 50):
         firm.sender.send(
             confirmations.multicall(
-                confirmations.authorise(i, auth, signer.address, signature, tree.proof(i))
+                confirmations.authorise(i, auth, auditee_ref, signer.address, signature, tree.proof(i))
                 for i in authorised[start : start + 50]
             )
         )
@@ -171,13 +168,15 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
     # the verifier checks its signature through the registry's isValidAuditeeSignature.
     multisig = MultisigKey.deploy(operator)
     bank.sender.send(confirmations.register_mandate(auditee_ref, multisig.signer, now + YEAR))
-    refused_tree = RequestsTree([LetterLeaf(ids[-1], hashes[-1], bank.member_id, auditee_ref)])
+    refused_tree = RequestsTree([LetterLeaf(ids[-1], hashes[-1], bank.member_id)])
     refusal = Refusal(refused_tree.root, firm.member_id, 2, now + 86400, 7)
     refusal_signature = multisig.sign_digest(
         typed_data_digest(refusal_typed_data(refusal, chain_id=chain_id, registry=registry))
     )
     firm.sender.send(
-        confirmations.refuse_authorisation(ids[-1], refusal, multisig.signer, refusal_signature, [])
+        confirmations.refuse_authorisation(
+            ids[-1], refusal, auditee_ref, multisig.signer, refusal_signature, []
+        )
     )
 
     # The bank accepts all authorised letters and replies to all but one; the firm closes the first.
@@ -240,7 +239,8 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
                 reply=_json(reply[0]) if reply else None,
                 reply_salt=to_hex(reply[1]) if reply else None,
                 reply_hash=to_hex(document_hash(*reply)) if reply else None,
-                auditee_salt=to_hex(auditee_salt),
+                # The bank sends the reference's salt with its reply, and only then.
+                auditee_salt=to_hex(auditee_salt) if reply else None,
                 authorisation=EvidenceAuthorisation(
                     kind="refuse" if refused else "authorise",
                     signer=signer_text(multisig.signer) if refused else signer.address,

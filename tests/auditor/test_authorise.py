@@ -27,23 +27,23 @@ from node_gateway.chain.authorisation import LetterLeaf, RequestsTree, authorisa
 from node_gateway.chain.contracts import Authorisation
 from node_gateway.chain.network import NetworkFile
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, uscc
-from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, document_hash, new_salt, to_hex
+from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
 
 CHAIN_ID, REGISTRY = 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 CODE = uscc("91310115MA1H7Q3K2")
-AUDITEE_SALT = new_salt()
+OTHER_CODE = uscc("91310000MA1G00007")
 
 
-def make_bundle(count: int = 3) -> dict[str, Any]:
-    """A bundle as the firm's gateway builds it (``POST /v1/authorisations/requests``)."""
-    auditee_ref = auditee_reference(CODE, AUDITEE_SALT)
+def make_bundle(count: int = 3, codes: tuple[str, ...] = (CODE,)) -> dict[str, Any]:
+    """A bundle as the firm's gateway builds it (``POST /v1/authorisations/requests``): no auditee
+    reference in it, the letters' auditees by turns ``codes``."""
     letters, leaves = [], []
-    for _ in range(count):
+    for index in range(count):
         letter = sample_letter(
             audit_firm=AuditFirm(member_no=2, name="明鉴"),
             bank=Bank(member_no=3, name="东海银行"),
-            auditee=Auditee(name="江南精密", registration_code=CODE),
+            auditee=Auditee(name="江南精密", registration_code=codes[index % len(codes)]),
         )
         salt = new_salt()
         letter_hash = document_hash(letter, salt)
@@ -51,13 +51,12 @@ def make_bundle(count: int = 3) -> dict[str, Any]:
             {
                 "letter_id": letter.letter_id,
                 "bank": 3,
-                "auditee_ref": to_hex(auditee_ref),
                 "letter_hash": to_hex(letter_hash),
                 "document": json.loads(canonical_bytes(letter)),
                 "salt": to_hex(salt),
             }
         )
-        leaves.append(LetterLeaf(bytes.fromhex(letter.letter_id[2:]), letter_hash, 3, auditee_ref))
+        leaves.append(LetterLeaf(bytes.fromhex(letter.letter_id[2:]), letter_hash, 3))
     auth = Authorisation(RequestsTree(leaves).root, 2, int(time.time()) + 30 * 86400, 12345)
     typed = authorisation_typed_data(auth, chain_id=CHAIN_ID, registry=REGISTRY)
     typed["message"]["requestsRoot"] = to_hex(typed["message"]["requestsRoot"])
@@ -76,7 +75,7 @@ def failing(bundle: dict[str, Any], **kwargs: Any) -> set[str]:
 
 def test_a_sound_bundle_passes_and_is_signed_over_the_rebuilt_document() -> None:
     bundle = make_bundle()
-    result = review(bundle, auditee_salts=[AUDITEE_SALT])
+    result = review(bundle, auditee_codes=[CODE])
     assert result.ok, result.failures
     assert {f.name for f in result.findings} >= {"document", "network", "expiry", "letter", "auditee", "root"}
     signer: LocalAccount = Account.create()
@@ -128,7 +127,6 @@ def tamper_hash(bundle: dict[str, Any]) -> None:
         (lambda b: b["letters"][0].update(salt="0x" + "11" * 32), {"letter"}),
         (tamper_hash, {"letter", "root"}),
         (lambda b: b["letters"][2].update(bank=4), {"letter", "root"}),
-        (lambda b: b["letters"][2].update(auditee_ref="0x" + "22" * 32), {"auditee", "root"}),
         (lambda b: b["letters"].pop(), {"root"}),
         (lambda b: b["letters"].reverse(), {"root"}),
         (lambda b: b["typed_data"]["message"].update(firm=9), {"letter"}),
@@ -145,11 +143,24 @@ def tamper_hash(bundle: dict[str, Any]) -> None:
 def test_a_tampered_bundle_is_refused(change: Any, expected: set[str]) -> None:
     bundle = make_bundle()
     change(bundle)
-    result = review(bundle, auditee_salts=[AUDITEE_SALT])
+    result = review(bundle, auditee_codes=[CODE])
     assert not result.ok
     assert expected <= {f.name for f in result.failures}, result.failures
     with pytest.raises(AuthoriseError, match="refusing to sign"):
         sign_review(result, Account.create(), kind="authorise")
+
+
+def test_a_letter_about_another_company_is_not_signed_for_this_one() -> None:
+    """Given the signer's registration codes, a letter whose document names another auditee fails
+    the review (its hashes and root hold): the bank would reject it on arrival in any case."""
+    bundle = make_bundle(2, codes=(CODE, OTHER_CODE))
+    result = review(bundle, auditee_codes=[CODE])
+    assert {(f.name, f.letter_id) for f in result.failures} == {
+        ("auditee", bundle["letters"][1]["letter_id"])
+    }
+    assert OTHER_CODE in result.failures[0].detail
+    assert review(bundle, auditee_codes=[CODE, OTHER_CODE]).ok  # a group's signer, both its companies
+    assert review(bundle).ok  # without codes the review checks no auditee
 
 
 def test_the_network_file_pins_chain_and_contract() -> None:
@@ -182,11 +193,15 @@ def test_the_cli_shows_signs_to_a_file_and_refuses_a_tampered_bundle(tmp_path: P
     assert runner.invoke(app, ["authorise", "new-key", "--keystore", str(keystore)], env=env).exit_code == 0
     bundle_path, signed_path = tmp_path / "bundle.json", tmp_path / "signed.json"
     bundle_path.write_text(json.dumps(make_bundle()))
-    shown = runner.invoke(
-        app, ["authorise", "show", str(bundle_path), "--auditee-salt", to_hex(AUDITEE_SALT)]
-    )
+    shown = runner.invoke(app, ["authorise", "show", str(bundle_path), "--auditee-code", CODE.lower()])
     assert shown.exit_code == 0, shown.output
     assert "3 letters, one signature" in shown.output
+    not_ours = runner.invoke(app, ["authorise", "show", str(bundle_path), "--auditee-code", OTHER_CODE])
+    assert not_ours.exit_code == 1
+    assert "not your company" in not_ours.output
+    garbage = runner.invoke(app, ["authorise", "show", str(bundle_path), "--auditee-code", "x"])
+    assert garbage.exit_code == 2
+    assert "registration code" in garbage.output
     signed = runner.invoke(
         app,
         ["authorise", "sign", str(bundle_path), "--keystore", str(keystore), "--yes", "-o", str(signed_path)],

@@ -41,9 +41,12 @@ def test_the_template_is_one_valid_letter(tmp_path: Path) -> None:
     path = tmp_path / "template.csv"
     write_template(path)
     with path.open(encoding="utf-8-sig") as handle:
-        assert next(csv.reader(handle)) == list(COLUMNS)
+        header = next(csv.reader(handle))
+    assert header == list(COLUMNS)
+    assert not [column for column in header if "salt" in column]  # the auditor gives no salt
     plan = plan_file(path, audit_firm=FIRM, today=TODAY)
     assert plan.ok, plan.issues
+    assert plan.notices == []
     (planned,) = plan.letters
     letter = planned.letter
     assert planned.rows == tuple(range(2, 2 + len(template_rows())))
@@ -163,18 +166,38 @@ def test_bad_rows_are_reported_one_by_one_and_no_letter_is_planned(tmp_path: Pat
 def test_header_problems_stop_before_the_rows(tmp_path: Path) -> None:
     rows = [{**row, "acount_no": "1"} for row in letter_rows()]
     for row in rows:
-        del row["auditee_salt"]
+        del row["auditee_name"]
     plan = plan_file(write_csv(tmp_path / "header.csv", rows), audit_firm=FIRM, today=TODAY)
-    assert {(i.row, i.column) for i in plan.issues} == {(1, "acount_no"), (1, "auditee_salt")}
+    assert {(i.row, i.column) for i in plan.issues} == {(1, "acount_no"), (1, "auditee_name")}
     assert "did you mean account_no" in str(plan.issues[0]) or "did you mean" in str(plan.issues[1])
 
 
 def test_letter_level_rules(tmp_path: Path) -> None:
-    rows = letter_rows(reply_due="2024-12-01", auditee_salt="0x1234")
+    rows = letter_rows(reply_due="2024-12-01")
     rows.append({**letter_rows()[3], "account_no": "1"})  # not applicable with an entry value
     plan = plan_file(write_csv(tmp_path / "rules.csv", rows), audit_firm=FIRM, today=TODAY)
     columns = {i.column for i in plan.issues}
-    assert {"reply_due", "auditee_salt", "account_no"} <= columns
+    assert {"reply_due", "account_no"} <= columns
+
+
+def test_an_old_template_s_salt_column_is_ignored_and_said_so(tmp_path: Path) -> None:
+    """A sheet made from the template of before, with its auditee_salt column (a salt in one row,
+    garbage in another, blank elsewhere): the letter is planned as without it, nothing of the
+    column reaches the draft, and the plan's notices name the column."""
+    rows = [{"auditee_salt": "", **row} for row in letter_rows()]
+    rows[0]["auditee_salt"], rows[1]["auditee_salt"] = "0x" + "ab" * 32, "not a salt"
+    plan = plan_file(write_csv(tmp_path / "old.csv", rows), audit_firm=FIRM, today=TODAY)
+    assert plan.ok, plan.issues
+    ((notice),) = plan.notices
+    assert (notice.row, notice.column) == (1, "auditee_salt")
+    assert "ignored" in notice.message
+    assert all("auditee_salt" not in row.cells for row in plan.rows)
+    (draft,) = plan.drafts()
+    assert set(draft.model_dump()) == {"letter", "due_at"}
+    fresh = plan_file(write_csv(tmp_path / "new.csv", letter_rows()), audit_firm=FIRM, today=TODAY)
+    assert fresh.letters[0].letter.model_dump(exclude={"letter_id"}) == draft.letter.model_dump(
+        exclude={"letter_id"}
+    )
 
 
 def test_excel_with_numbers_and_dates_as_cells(tmp_path: Path) -> None:

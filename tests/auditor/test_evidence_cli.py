@@ -63,6 +63,7 @@ def test_a_package_is_built_from_the_gateway_s_evidence(recorded: Letters) -> No
         reply_hash=entry.reply_hash,
         reply=entry.reply,
         reply_salt=entry.reply_salt,
+        auditee_salt=entry.auditee_salt,
         authorisation=entry.authorisation.model_dump() if entry.authorisation else None,
         chain=EvidenceChain(**network.model_dump()),
         steps=[ChainStep(**step.model_dump()) for step in entry.steps],
@@ -79,12 +80,10 @@ def test_a_package_is_built_from_the_gateway_s_evidence(recorded: Letters) -> No
         confirmation_registry=network.confirmation_registry,
         member_registry=network.member_registry,
     )
-    package = build_package(
-        [evidence], identity=identity, gateway="http://firm", auditee_salts=[recorded.auditee_salt]
-    )
+    package = build_package([evidence], identity=identity, gateway="http://firm")
     assert package.scope == "letter"
     built = package.letters[0]
-    assert built.auditee_salt == entry.auditee_salt  # the salt that opens its reference is found
+    assert built.auditee_salt == entry.auditee_salt  # the bank's, with its reply, as the firm kept it
     assert built.due_at == entry.due_at  # read from the LetterRequested step
     assert verify_package(package, connect(recorded.network_file.rpc_url), anchor=recorded.network_file).ok
 

@@ -266,9 +266,10 @@ def test_create_letters_sends_the_drafts_as_the_api_expects() -> None:
 
     letter = sample_letter()
     with client(handler) as api:
-        created = api.create_letters([LetterDraft(letter=letter, auditee_salt="0x" + "00" * 32, due_at=None)])
+        created = api.create_letters([LetterDraft(letter=letter, due_at=None)])
     assert created[0].status == "REQUESTED"
     sent = bodies[0]["letters"][0]
+    assert set(sent) == {"letter", "due_at"}  # no salt: the auditee's reference comes at authorisation
     assert sent["letter"]["schema"] == "confirmnet.letter"
     assert sent["letter"]["letter_id"] == letter.letter_id
 

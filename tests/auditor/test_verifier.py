@@ -68,9 +68,14 @@ def test_a_sound_package_passes_every_check(recorded: Letters) -> None:
     assert "bank '东海银行' (member 3), active" in closed["step 4 LetterReplied"].detail
     assert closed["lifecycle"].detail.endswith(": closed")
     assert "with the Merkle proof" in closed["authorisation"].detail
+    # The reference the signer was mandated under opens, with the salt of the bank's reply, to
+    # the auditee the letter names.
+    assert closed["auditee_ref"].verdict == "pass"
+    assert f"opens to {recorded.auditee_code}" in closed["auditee_ref"].detail
     refused = {c.name: c for c in by_subject[recorded.package.letters[-1].letter_id]}
     assert refused["authorisation"].verdict == "pass"
     assert refused["authorisation"].detail.startswith("refused by")
+    assert refused["auditee_ref"].verdict == "note"  # no reply, so no salt: not opened
     assert {c.name for c in by_subject["network"]} == {
         "anchor",
         "chain_id",
@@ -107,6 +112,11 @@ TAMPERING: dict[str, tuple[Change, str]] = {
     "reply salt": (lambda p: first(p).update(reply_salt=flip(first(p)["reply_salt"])), "reply.hash"),
     "short salt": (lambda p: first(p).update(letter_salt=first(p)["letter_salt"][:-2]), "letter.salt"),
     "auditee salt": (lambda p: first(p).update(auditee_salt=flip(first(p)["auditee_salt"])), "auditee_ref"),
+    "auditee salt missing": (lambda p: first(p).update(auditee_salt=None), "auditee_ref"),
+    "stated auditee reference": (
+        lambda p: first(p).update(auditee_ref=flip(first(p)["auditee_ref"])),
+        "record",
+    ),
     "stated letter hash": (lambda p: first(p).update(letter_hash=flip(first(p)["letter_hash"])), "record"),
     "transaction hash": (
         lambda p: first(p)["steps"][2].update(

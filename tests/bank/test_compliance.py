@@ -65,6 +65,17 @@ def test_each_rule_has_its_reason(facts: dict[str, Any], reason: RejectionReason
     assert (result.passed, result.reason) == (False, reason)
 
 
+def test_a_letter_authorised_under_another_customer_s_reference_is_rejected() -> None:
+    """The signer holds this bank's mandate for another customer (the reference on chain is that
+    customer's), the letter names this one: rejected, and the detail says why, even where the
+    core does not know the auditee named."""
+    for known in (True, False):
+        result = _check(auditee_ref="0x" + "cd" * 32, customer_known=known)
+        assert result.reason is RejectionReason.UNKNOWN_CUSTOMER
+        assert "another customer's reference" in result.detail
+    assert _check(auditee_ref=None).reason is RejectionReason.UNKNOWN_CUSTOMER  # none recorded
+
+
 def test_no_relationship_is_answered_not_rejected() -> None:
     """A bank with no relationship with the auditee says so in a reply (操作指引): no rejection."""
     result = _check(customer_known=False)
