@@ -58,18 +58,19 @@ def measure_ceiling(w3: Web3, letters: int, *, batch: int = BATCH) -> CeilingRes
     ids = [secrets.token_bytes(32) for _ in range(letters)]
     hashes = [secrets.token_bytes(32) for _ in range(letters)]
     requests = [
-        registry.request(letter_id=i, bank=3, auditee_ref=auditee_ref, letter_hash=h, due_at=now + 86400 * 14)
+        registry.request(letter_id=i, bank=3, letter_hash=h, due_at=now + 86400 * 14)
         for i, h in zip(ids, hashes, strict=True)
     ]
     phases: list[tuple[TransactionSender, list[Call]]] = [(firm_sender, requests)]
     authorisations: list[Call] = []
     for group in _chunks(list(range(letters)), batch):
-        tree = RequestsTree([LetterLeaf(ids[i], hashes[i], 3, auditee_ref) for i in group])
+        tree = RequestsTree([LetterLeaf(ids[i], hashes[i], 3) for i in group])
         auth = Authorisation(tree.root, 2, now + 86400 * 180, secrets.randbits(128))
         typed = authorisation_typed_data(auth, chain_id=w3.eth.chain_id, registry=registry.address)
         signature = sign_typed_data(signer, typed)
         authorisations += [
-            registry.authorise(ids[i], auth, signer.address, signature, tree.proof(ids[i])) for i in group
+            registry.authorise(ids[i], auth, auditee_ref, signer.address, signature, tree.proof(ids[i]))
+            for i in group
         ]
     phases.append((firm_sender, authorisations))
     phases.append(
