@@ -3,7 +3,9 @@
 A step is enqueued in the same database transaction as the change that calls for it, so either
 both happen or neither. The worker sends due steps, bundling those to the same contract into one
 Multicall, and while steps keep coming it lets them gather for a moment, so that they share a
-transaction. Before a transaction is broadcast its hash is stored; after a crash the worker looks
+transaction. A transaction's gas limit is the sum of its steps' known bounds
+(``node_gateway.chain.gas``), so the node is not asked to estimate it, unless one of its steps
+has no bound or is being sent again: a transaction that ran out of gas is retried, estimated. Before a transaction is broadcast its hash is stored; after a crash the worker looks
 that hash up, and checks the chain for the step itself, so nothing is lost and nothing is done
 twice.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound, Web3ValidationError
 
 from node_gateway.chain.errors import ChainError, ContractRevert
+from node_gateway.chain.gas import transaction_gas
 from node_gateway.chain.transactions import Call, rpc
 from node_gateway.node import Node
 from node_gateway.protocol.hashing import to_hex
@@ -87,6 +91,15 @@ def stuck_steps(session: Session) -> int:
     return session.scalar(select(func.count()).where(OutboxTransaction.state == "pending", stuck)) or 0
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """A due step, encoded; ``sent_before``: it has been tried (so its gas is estimated)."""
+
+    row_id: int
+    call: Call
+    sent_before: bool
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(0.25 * 2**attempts, MAX_BACKOFF_S))
 
@@ -127,7 +140,7 @@ class TransactionOutbox:
             # (a quiet gateway's first step goes at once).
             time.sleep(LINGER_S - since)
             work = self._due()
-        to_send: list[tuple[int, Call]] = []
+        to_send: list[_Outgoing] = []
         settled = 0
         for row_id, step, payload, tx_hash, attempts in work:
             try:
@@ -137,7 +150,7 @@ class TransactionOutbox:
                     self._finish([row_id], None)
                     settled += 1
                     continue
-                to_send.append((row_id, STEPS[step].build(self.node.network, payload)))
+                to_send.append(_Outgoing(row_id, STEPS[step].build(self.node.network, payload), attempts > 0))
             except ChainError as exc:
                 self._retry(row_id, exc)
             except _UNENCODABLE as exc:
@@ -162,28 +175,36 @@ class TransactionOutbox:
         except ContractRevert:
             return False  # the chain will not even answer for its target (an unknown member)
 
-    def _send(self, items: list[tuple[int, Call]]) -> int:
+    def _send(self, items: list[_Outgoing]) -> int:
         if not items:
             return 0
-        groups: dict[str, list[tuple[int, Call]]] = {}
-        for row_id, call in items:
-            groups.setdefault(str(call.to), []).append((row_id, call))
+        groups: dict[str, list[_Outgoing]] = {}
+        for item in items:
+            groups.setdefault(str(item.call.to), []).append(item)
         settled = 0
         bundles = self.node.network.confirmations.address  # the contract with a Multicall
         for to, group in groups.items():
             if len(group) == 1 or to != bundles or not self._send_group(group):
-                for row_id, call in group:
-                    self._send_group([(row_id, call)])
+                for item in group:
+                    self._send_group([item])
             settled += len(group)
         return settled
 
-    def _send_group(self, group: list[tuple[int, Call]]) -> bool:
+    def _gas_limit(self, group: list[_Outgoing], call: Call) -> int | None:
+        """The steps' bound, no more than a block holds; None (estimate) if one of them has no
+        bound or is sent again, which may be because its bound was too low."""
+        if any(item.sent_before for item in group):
+            return None
+        bound = transaction_gas(self.node.network, [item.call for item in group], bytes(call.data))
+        return None if bound is None else min(bound, self.node.sender.block_gas_limit)
+
+    def _send_group(self, group: list[_Outgoing]) -> bool:
         """Sends the group as one transaction; False if a bundle failed and must go one by one."""
         confirmations = self.node.network.confirmations
-        call = group[0][1] if len(group) == 1 else confirmations.multicall(c for _, c in group)
-        ids = [row_id for row_id, _ in group]
+        call = group[0].call if len(group) == 1 else confirmations.multicall(item.call for item in group)
+        ids = [item.row_id for item in group]
         try:
-            raw = self.node.sender.sign(call)
+            raw = self.node.sender.sign(call, gas=self._gas_limit(group, call))
         except ContractRevert as exc:
             if len(group) > 1:
                 return False
