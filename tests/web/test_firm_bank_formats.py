@@ -8,18 +8,13 @@ signed by its member account and kept as the firm keeps what it fetched."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from gateway.api_apps import client
-from sqlalchemy import delete
 
-from node_gateway.protocol.bank_rules import BankRules, Fee, sign_rules
-from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, Contact, ItemKey, LetterFormat
+from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ItemKey, LetterFormat
 from node_gateway.protocol.samples import sample_letter
-from node_gateway.services.bank_rules import keep_rules
-from node_gateway.storage.models import BankRulesRow
 from web.test_bank_pages import _csrf, sign_in
 from web.test_firm_compose import (
     AUDITEE_CODE,
@@ -32,6 +27,8 @@ from web.test_firm_compose import (
     _upload,
     entry_cells,
     firm,
+    forget_rules,
+    publish_rules,
 )
 
 __all__ = ["firm"]
@@ -39,28 +36,11 @@ __all__ = ["firm"]
 CONTRIBUTION = sample_letter(letter_format=LetterFormat.CAPITAL).items.capital_contributions.entries[0]
 
 
-def _publish(firm: Firm, formats: list[LetterFormat]) -> None:
-    """The bank's rules accepting ``formats``, as the firm's gateway keeps them once fetched."""
-    deployed = firm.gateway.deployment
-    rules = BankRules(
-        bank_member_no=firm.bank,
-        published_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
-        items=[ItemKey.DEPOSITS, ItemKey.LOANS],
-        formats=formats,
-        fee=Fee(),
-        department="运营管理部函证中心",
-        contact=Contact(name="周敏", phone="021-6888 1234"),
-    )
-    with firm.gateway.node.db.session() as session:
-        keep_rules(session, firm.bank, sign_rules(rules, deployed.bank.sender.account))
-
-
 @pytest.fixture
 def rules_kept(firm: Firm) -> Iterator[Firm]:
-    _publish(firm, [LetterFormat.ONE])
+    publish_rules(firm, [LetterFormat.ONE])
     yield firm
-    with firm.gateway.node.db.session() as session:
-        session.execute(delete(BankRulesRow))
+    forget_rules(firm)
 
 
 def _draft(firm: Firm, letter_format: LetterFormat, bank: int | None = None) -> dict[str, Any]:
@@ -71,7 +51,7 @@ def _draft(firm: Firm, letter_format: LetterFormat, bank: int | None = None) -> 
         bank=Bank(member_no=bank or firm.bank, name="东海银行"),
         auditee=Auditee(name=AUDITEE_NAME, registration_code=AUDITEE_CODE),
     )
-    return {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": firm.salt}
+    return {"letter": letter.model_dump(mode="json", by_alias=True)}
 
 
 def _create(firm: Firm, drafts: list[dict[str, Any]]) -> Any:
@@ -119,12 +99,11 @@ def test_a_bank_without_published_rules_receives_every_format(firm: Firm) -> Non
     created = _create(firm, [_draft(firm, LetterFormat.CAPITAL), _draft(firm, LetterFormat.TWO)])
     assert created.status_code == 201, created.text
     # Once its rules list every format, so does the check.
-    _publish(firm, list(LetterFormat))
+    publish_rules(firm, list(LetterFormat))
     try:
         assert _create(firm, [_draft(firm, LetterFormat.CAPITAL)]).status_code == 201
     finally:
-        with firm.gateway.node.db.session() as session:
-            session.execute(delete(BankRulesRow))
+        forget_rules(firm)
 
 
 def test_the_composer_shows_the_refusal_beside_the_format(rules_kept: Firm) -> None:
@@ -146,7 +125,7 @@ def test_the_composer_shows_the_refusal_beside_the_format(rules_kept: Firm) -> N
 
 
 def test_an_upload_shows_a_letter_its_bank_does_not_accept_and_sends_nothing(firm: Firm) -> None:
-    _publish(firm, [LetterFormat.TWO])
+    publish_rules(firm, [LetterFormat.TWO])
     try:
         http = sign_in(firm.gateway, "wang")
         csrf = _csrf(http.get("/web/firm/upload").text)
@@ -161,5 +140,4 @@ def test_an_upload_shows_a_letter_its_bank_does_not_accept_and_sends_nothing(fir
         assert http.post(plan.url.path + "/send", data={"csrf_token": csrf}).status_code == 409
         assert _letter_count(firm) == before
     finally:
-        with firm.gateway.node.db.session() as session:
-            session.execute(delete(BankRulesRow))
+        forget_rules(firm)

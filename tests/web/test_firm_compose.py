@@ -1,12 +1,13 @@
 """The audit firm's letter composer and bulk upload, without a browser, on a firm's gateway over the
 in-process chain (no workers run: a created letter's request stays queued).
 
-The bank (the deployment's) holds a mandate for one auditee, whose salt the tests use. The pages:
-a format-one letter composed with two items (the sample letter's first deposit and loan) and the
-others not applicable, read back through the API; a wrong field shown beside it, in Chinese, the
-form kept; a sheet with wrong rows shown row by row with nothing sent; a clean workbook sent in
-batches until done, and sent again without a letter twice; the refusals (no session, the auditee's
-role, no CSRF token, another auditor's upload).
+The auditor gives no salt: the form and the sheet have no column for one (an older sheet's is
+ignored, and said so). The pages: a format-one letter composed with two items (the sample letter's
+first deposit and loan) and the others not applicable, read back through the API; a wrong field
+shown beside it, in Chinese, the form kept; a sheet with wrong rows shown row by row with nothing
+sent; a clean workbook sent in batches until done, and sent again without a letter twice; an upload
+the service stops half-way (the bank's rules arriving after the check); the refusals (no session,
+the auditee's role, no CSRF token, another auditor's upload).
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
 from gateway.api_apps import Gateway, client, gateway
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
-from node_gateway.protocol.documents import STANDARD_ITEMS, Entry, ItemKey, LetterFormat
-from node_gateway.protocol.hashing import auditee_reference, new_salt, to_hex
+from node_gateway.protocol.bank_rules import BankRules, Fee, sign_rules
+from node_gateway.protocol.documents import STANDARD_ITEMS, Contact, Entry, ItemKey, LetterFormat
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.protocol.workbook import COLUMNS
-from node_gateway.storage.models import LetterRow
+from node_gateway.services.bank_rules import keep_rules
+from node_gateway.storage.models import BankRulesRow, LetterRow
 from node_gateway.web import firm_compose
 from web.test_bank_pages import PASSWORD, _csrf, sign_in
 
@@ -46,7 +49,6 @@ CHOSEN = (ItemKey.DEPOSITS, ItemKey.LOANS)
 @dataclass
 class Firm:
     gateway: Gateway
-    salt: str  # the auditee's, from the bank: the bank holds a mandate for its reference
 
     @property
     def bank(self) -> int:
@@ -57,14 +59,33 @@ class Firm:
 def firm(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firm]:
     deployed = in_process.deploy()
     built = gateway(deployed, MemberRole.AUDIT_FIRM, tmp_path_factory.mktemp("firm-compose"))
-    salt = new_salt()
-    deployed.register_mandate(deployed.bank, auditee_reference(AUDITEE_CODE, salt), deployed.signer.address)
     with built.node.db.session() as session:
         for name, roles in USERS.items():
             create_user(session, MemberRole.AUDIT_FIRM, name, roles, password=PASSWORD)
             set_password(session, name, PASSWORD, one_time=False)
-    yield Firm(built, to_hex(salt))
+    yield Firm(built)
     built.node.db.dispose()
+
+
+def publish_rules(firm: Firm, formats: list[LetterFormat]) -> None:
+    """The bank's rules accepting ``formats``, as the firm's gateway keeps them once fetched."""
+    deployed = firm.gateway.deployment
+    rules = BankRules(
+        bank_member_no=firm.bank,
+        published_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+        items=[ItemKey.DEPOSITS, ItemKey.LOANS],
+        formats=formats,
+        fee=Fee(),
+        department="运营管理部函证中心",
+        contact=Contact(name="周敏", phone="021-6888 1234"),
+    )
+    with firm.gateway.node.db.session() as session:
+        keep_rules(session, firm.bank, sign_rules(rules, deployed.bank.sender.account))
+
+
+def forget_rules(firm: Firm) -> None:
+    with firm.gateway.node.db.session() as session:
+        session.execute(delete(BankRulesRow))
 
 
 def entry_cells(entry: Entry) -> dict[str, str]:
@@ -88,7 +109,6 @@ def _letter_fields(firm: Firm, **changes: str) -> dict[str, str]:
         "reference_date": "2025-12-31",
         "auditee_code": AUDITEE_CODE,
         "auditee_name": AUDITEE_NAME,
-        "auditee_salt": firm.salt,
         "contact_name": "王丽华",
         "audit_period_start": "2025-01-01",
         "audit_period_end": "2025-12-31",
@@ -128,6 +148,8 @@ def test_a_composed_format_one_letter_is_created_with_exactly_its_values(firm: F
     page = http.get("/web/firm/compose")
     assert page.status_code == 200
     assert "撰写询证函" in page.text
+    assert "salt" not in page.text  # nor 盐值: the auditor gives none
+    assert "盐值" not in page.text
     assert f'<option value="{firm.bank}"' in page.text  # the network's active bank
     for key in ItemKey:  # every item and the annex, each with its table drawn from the schema
         assert f'data-testid="item-{key.value}"' in page.text
@@ -167,7 +189,7 @@ def test_a_wrong_field_is_shown_beside_it_and_the_form_kept(firm: Firm) -> None:
     csrf = _csrf(http.get("/web/firm/compose").text)
     deposit = entry_cells(sample_entries()[ItemKey.DEPOSITS])
     wrong = deposit | {"balance": "12,345.6x", "currency": "cny"}
-    form = _compose_form(firm, {ItemKey.DEPOSITS: wrong}, auditee_salt="0x1234")
+    form = _compose_form(firm, {ItemKey.DEPOSITS: wrong})
     before = _letter_count(firm)
     page = http.post("/web/firm/compose", data=form | {"csrf_token": csrf})
     assert page.status_code == 422
@@ -179,7 +201,6 @@ def test_a_wrong_field_is_shown_beside_it_and_the_form_kept(firm: Firm) -> None:
     assert re.search(rf'aria-describedby="err-{re.escape(balance)}"', text)
     assert re.search(rf'id="err-{re.escape(balance)}">请填写数字<', text)
     assert re.search(r'id="err-e\.deposits\.0\.currency">币种为三个大写字母,如 CNY<', text)
-    assert re.search(r'id="err-auditee_salt">盐值应为银行提供的 64 位十六进制数字<', text)
     assert f'value="{deposit["account_no"]}"' in text
     assert 'name="na.loans" value="yes" id="na-loans" checked' in text
 
@@ -189,11 +210,6 @@ def test_a_wrong_field_is_shown_beside_it_and_the_form_kept(firm: Firm) -> None:
     assert blank.status_code == 422
     assert re.search(r'id="err-auditee_name">必填<', blank.text)
     assert 'name="auditee_code" type="text" value="91310115MA1H7Q3K2X"' in blank.text
-
-    unmandated = _compose_form(firm, {ItemKey.DEPOSITS: deposit}, auditee_salt=to_hex(new_salt()))
-    refused = http.post("/web/firm/compose", data=unmandated | {"csrf_token": csrf})
-    assert refused.status_code == 422
-    assert "该银行没有此被审计单位的授权登记" in refused.text  # the service's check, beside the salt
     assert _letter_count(firm) == before
 
 
@@ -336,31 +352,57 @@ def test_a_clean_workbook_is_sent_in_batches_and_never_twice(
 def test_an_upload_stopped_by_the_service_says_how_far_and_resumes(
     firm: Firm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The third letter's salt is not the bank's: the plan cannot know (the mandate is the service's
-    check), so the first batch is created, the second refused whole; the sheet corrected and sent
-    again creates only the third."""
+    """The third letter is in format two, and the bank's rules (format one only) reach the firm
+    after the sheet was checked: the plan could not know, so the first batch is created, the
+    second refused whole; the sheet corrected and sent again creates only the third."""
     monkeypatch.setattr(firm_compose, "SEND_BATCH", 2)
     http = sign_in(firm.gateway, "wang")
     csrf = _csrf(http.get("/web/firm/upload").text)
     dates = ["2024-07-31", "2024-08-31", "2024-09-30"]
     rows = _sheet_rows(firm, dates)
-    stranger = to_hex(new_salt())
-    wrong = [row | {"auditee_salt": stranger} if row["reference_date"] == dates[2] else row for row in rows]
+    two = {"letter_format": "two", "fee_account_no": "31050161373600001234", "fee_account_name": AUDITEE_NAME}
+    wrong = [row | two if row["reference_date"] == dates[2] else row for row in rows]
     before = _letter_count(firm)
 
-    stopped = _send_and_wait(http, _upload(http, "letters.csv", _csv(wrong), csrf).url.path, csrf)
-    assert 'data-state="failed"' in stopped
-    assert "发送在处理 2 封后停止" in stopped
-    assert "该银行没有此被审计单位的授权登记" in stopped  # the service's refusal, in words
-    assert "<code>invalid_request</code>" in stopped
-    assert _letter_count(firm) == before + 2
+    plan = _upload(http, "letters.csv", _csv(wrong), csrf)
+    assert plan.text.count('data-testid="planned-letter"') == len(dates)
+    publish_rules(firm, [LetterFormat.ONE])
+    try:
+        stopped = _send_and_wait(http, plan.url.path, csrf)
+        assert 'data-state="failed"' in stopped
+        assert "发送在处理 2 封后停止" in stopped
+        assert "公布的业务规则只受理格式一 (one)的询证函,本函为格式二 (two)" in stopped  # the refusal, in words
+        assert "<code>format_not_accepted</code>" in stopped
+        assert _letter_count(firm) == before + 2
 
-    again = _upload(http, "letters.csv", _csv(rows), csrf)
-    assert "其中 2 封此前已由同一表格创建,不会重复发送。" in again.text
-    resumed = _send_and_wait(http, again.url.path, csrf)
-    assert 'data-state="done"' in resumed
-    assert "本次创建 1 封" in resumed
-    assert _letter_count(firm) == before + 3
+        again = _upload(http, "letters.csv", _csv(rows), csrf)
+        assert "其中 2 封此前已由同一表格创建,不会重复发送。" in again.text
+        resumed = _send_and_wait(http, again.url.path, csrf)
+        assert 'data-state="done"' in resumed
+        assert "本次创建 1 封" in resumed
+        assert _letter_count(firm) == before + 3
+    finally:
+        forget_rules(firm)
+
+
+def test_an_old_template_s_salt_column_is_ignored_and_said_so(firm: Firm) -> None:
+    """A sheet from the template of before, a salt in its auditee_salt column: planned as without
+    it, and a notice above the plan says the column is ignored."""
+    http = sign_in(firm.gateway, "wang")
+    csrf = _csrf(http.get("/web/firm/upload").text)
+    rows = [row | {"auditee_salt": "0x" + "ab" * 32} for row in _sheet_rows(firm, ["2023-12-31"])]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=[*COLUMNS, "auditee_salt"])
+    writer.writeheader()
+    writer.writerows(rows)
+    plan = _upload(http, "old.csv", text.getvalue().encode("utf-8-sig"), csrf)
+    assert plan.status_code == 200, plan.text
+    assert plan.text.count('data-testid="planned-letter"') == 1
+    assert 'data-testid="issues"' not in plan.text
+    notice = re.search(r'data-testid="sheet-notice">(.*?)</p>', plan.text)
+    assert notice, plan.text
+    assert "auditee_salt" in notice.group(1)
+    assert "已忽略:审计师无需填写盐值" in notice.group(1)
 
 
 def test_the_pages_refuse_without_a_session_the_role_or_csrf(firm: Firm) -> None:
@@ -405,7 +447,7 @@ def test_the_pages_speak_english_when_chosen(firm: Firm) -> None:
     http.cookies.set("cn_lang", "en")
     page = http.get("/web/firm/compose").text
     assert "Compose a letter" in page
-    assert "auditee&#39;s salt (from the bank)" in page
+    assert "auditee&#39;s name" in page
     assert "1 Deposits" in page
     csrf = _csrf(page)
     wrong = http.post(

@@ -15,8 +15,7 @@ from gateway.api_apps import Gateway, client, gateway
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
 from node_gateway.protocol.documents import AuditFirm, Bank
-from node_gateway.protocol.hashing import auditee_reference, new_salt, to_hex
-from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter
+from node_gateway.protocol.samples import sample_letter
 from web.test_bank_pages import PASSWORD, sign_in
 
 if TYPE_CHECKING:
@@ -27,8 +26,6 @@ if TYPE_CHECKING:
 def firm(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, list[str]]]:
     deployed = in_process.deploy()
     built = gateway(deployed, MemberRole.AUDIT_FIRM, tmp_path_factory.mktemp("firm-numbers"))
-    salt = new_salt()
-    deployed.register_mandate(deployed.bank, auditee_reference(AUDITEE_CODE, salt), deployed.signer.address)
     with built.node.db.session() as session:
         create_user(session, MemberRole.AUDIT_FIRM, "wang", {"auditor"}, password=PASSWORD)
         set_password(session, "wang", PASSWORD, one_time=False)
@@ -39,12 +36,7 @@ def firm(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
         for _ in range(2)
     ]
-    body = {
-        "letters": [
-            {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": to_hex(salt)}
-            for letter in letters
-        ]
-    }
+    body = {"letters": [{"letter": letter.model_dump(mode="json", by_alias=True)} for letter in letters]}
     created = client(built.app).post("/v1/letters", json=body, headers=built.auth("auditor"))
     assert created.status_code == 201, created.text
     yield built, [letter.letter_id for letter in letters]

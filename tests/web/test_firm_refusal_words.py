@@ -17,7 +17,6 @@ from sqlalchemy import select
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
 from node_gateway.protocol.documents import AuditFirm, Bank
-from node_gateway.protocol.hashing import auditee_reference, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
@@ -36,7 +35,6 @@ REFUSAL_CODE = 1  # not our auditor
 class Firm:
     gw: Gateway
     http: TestClient
-    salt: str
 
     def settle(self) -> None:
         """Runs the outbox and the indexer until neither has anything left to do."""
@@ -50,9 +48,7 @@ class Firm:
             audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
             bank=Bank(member_no=deployed.bank.member_id, name="东海银行"),
         )
-        body = {
-            "letters": [{"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": self.salt}]
-        }
+        body = {"letters": [{"letter": letter.model_dump(mode="json", by_alias=True)}]}
         response = self.http.post("/v1/letters", json=body, headers=self.gw.auth("auditor"))
         assert response.status_code == 201, response.text
         self.settle()
@@ -78,14 +74,13 @@ class Firm:
 @pytest.fixture
 def firm(in_process: Chain, tmp_path: Any) -> Iterator[Firm]:
     deployed = in_process.deploy()
-    gw = gateway(deployed, MemberRole.AUDIT_FIRM, tmp_path)
-    salt = new_salt()
-    reference = auditee_reference(sample_letter().auditee.registration_code, salt)
-    deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
+    gw = gateway(
+        deployed, MemberRole.AUDIT_FIRM, tmp_path
+    )  # the deployment's signer: one mandate at the bank
     with gw.node.db.session() as session:
         create_user(session, MemberRole.AUDIT_FIRM, "wang", {"auditor"}, password=PASSWORD)
         set_password(session, "wang", PASSWORD, one_time=False)
-    yield Firm(gw, client(gw.app), to_hex(salt))
+    yield Firm(gw, client(gw.app))
     gw.node.db.dispose()
 
 

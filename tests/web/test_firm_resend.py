@@ -1,11 +1,11 @@
 """Re-sending a rejected letter from its page, and the letter's PDFs, without a browser, on a firm's
 gateway over the in-process chain (no workers run: a created letter's request stays queued).
 
-The gateway holds a letter its bank rejected (the sample letter, numbered MJ-2024-000099); the bank
-holds a mandate for its auditee; another letter is replied on chain (request, authorisation,
+The gateway holds a letter its bank rejected (the sample letter, numbered MJ-2024-000099); another
+letter is replied on chain (request, authorisation,
 acceptance, reply sent through the in-process chain), so its reply verifies. The pages: the rejected letter's "修改后重新发函" opens the composer
 filled in with the letter's values and its ``corrects``; the form submitted as the browser would
-(only the auditee's salt typed again) creates a letter whose document is the old one's, corrected
+(nothing typed again: the auditor gives no salt) creates a letter whose document is the old one's, corrected
 (``corrects`` = the old id); the gateway's refusal of a wrong ``corrects`` shown on the form; the
 letter's PDF and the verified reply's PDF downloaded; the refusals (no session, the auditee's role, no CSRF token).
 """
@@ -28,7 +28,7 @@ from node_gateway.chain.contracts import LetterStatus
 from node_gateway.core.config import MemberRole
 from node_gateway.core.security import create_user, set_password
 from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter
-from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, document_hash, new_salt, to_hex
+from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter, sample_reply
 from node_gateway.storage.models import LetterRow
 from node_gateway.storage.vault import StoredDocument
@@ -46,7 +46,6 @@ REJECTED_NO, REPLIED_NO = "MJ-2024-000099", "MJ-2024-000098"
 class Rejected:
     gateway: Gateway
     letter: ConfirmationLetter  # rejected by the bank
-    salt: str  # the auditee's, from the bank: the bank holds a mandate for its reference
     replied: ConfirmationLetter  # another letter, replied on chain: its reply verifies
 
 
@@ -109,17 +108,14 @@ def rejected(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Ite
     firm = AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所")
     bank = Bank(member_no=deployed.bank.member_id, name="东海银行", branch="上海分行")
     letter = sample_letter(audit_firm=firm, bank=bank, confirmation_no=REJECTED_NO)
-    salt = new_salt()
-    reference = auditee_reference(letter.auditee.registration_code, salt)
-    deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
-    _store(built, letter, LetterStatus.REJECTED, reference)
+    _store(built, letter, LetterStatus.REJECTED, deployed.auditee_ref)  # authorised, then rejected
     replied = sample_letter(audit_firm=firm, bank=bank, confirmation_no=REPLIED_NO)
     _replied_on_chain(built, replied)
     with built.node.db.session() as session:
         for name, roles in USERS.items():
             create_user(session, MemberRole.AUDIT_FIRM, name, roles, password=PASSWORD)
             set_password(session, name, PASSWORD, one_time=False)
-    yield Rejected(built, letter, to_hex(salt), replied)
+    yield Rejected(built, letter, replied)
     built.node.db.dispose()
 
 
@@ -188,13 +184,13 @@ def test_a_rejected_letter_is_corrected_and_sent_again_with_its_values(rejected:
     assert fields["auditee_code"] == old.auditee.registration_code
     assert fields["auditee_name"] == old.auditee.name
     assert fields["reference_date"] == old.reference_date.isoformat()
-    assert fields["auditee_salt"] == ""  # the gateway keeps only the reference made with it
+    assert not [name for name in fields if "salt" in name]  # the auditor gives none
     deposit = old.items.deposits.entries[0]
     assert fields["e.deposits.0.account_no"] == deposit.account_no
     assert fields["e.deposits.0.balance"] == str(deposit.balance)
 
     before = _letter_count(gw)
-    created = http.post("/web/firm/compose", data=fields | {"auditee_salt": rejected.salt})
+    created = http.post("/web/firm/compose", data=fields)
     assert created.status_code == 200, created.text
     found = re.fullmatch(r"/web/firm/letters/(0x[0-9a-f]{64})", created.url.path)
     assert found, created.url
@@ -221,7 +217,7 @@ def test_a_rejected_letter_is_corrected_and_sent_again_with_its_values(rejected:
 def test_a_wrong_correction_is_refused_on_the_form(rejected: Rejected) -> None:
     gw, old = rejected.gateway, rejected.letter
     http = sign_in(gw, "wang")
-    fields = form_fields(_resend_form(http, old.letter_id)) | {"auditee_salt": rejected.salt}
+    fields = form_fields(_resend_form(http, old.letter_id))
     pending = http.post("/web/firm/compose", data=fields | {"corrects": ""})  # a letter, not rejected
     assert pending.status_code == 200, pending.text
     not_rejected = pending.url.path.rsplit("/", 1)[1]
@@ -286,7 +282,7 @@ def test_the_pages_refuse_without_a_session_the_role_or_csrf(rejected: Rejected)
         assert signer.get(path).status_code == 403, path
 
     http = sign_in(gw, "wang")
-    fields = form_fields(_resend_form(http, old.letter_id)) | {"auditee_salt": rejected.salt}
+    fields = form_fields(_resend_form(http, old.letter_id))
     before = _letter_count(gw)
     for csrf in ({}, {"csrf_token": "forged"}):
         without = {k: v for k, v in fields.items() if k != "csrf_token"} | csrf

@@ -30,8 +30,7 @@ from node_gateway.core.security import create_user, set_password
 from node_gateway.errors import NodeGatewayError
 from node_gateway.protocol.documents import ChainReference, FollowUpMessage, WithdrawalReason
 from node_gateway.protocol.envelopes import Envelope, seal
-from node_gateway.protocol.hashing import auditee_reference, canonical_bytes, new_salt, to_hex
-from node_gateway.protocol.samples import sample_letter
+from node_gateway.protocol.hashing import canonical_bytes
 from node_gateway.services.delivery import DeliveryWorker, EnvelopeContent
 from node_gateway.services.firm_review import return_unauthorised
 from node_gateway.services.inbound import receive_envelopes
@@ -112,14 +111,11 @@ def pair(in_process: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     deployed.send(
         deployed.bank, deployed.members.update_endpoint("http://bank.test", bank.node.encryption_keys_blob())
     )
-    salt = new_salt()
-    reference = auditee_reference(sample_letter().auditee.registration_code, salt)
-    deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
     for gw, role in ((firm, "auditor"), (bank, "officer")):
         with gw.node.db.session() as session:
             create_user(session, gw.kind, "wang", {role}, password=PASSWORD)
             set_password(session, "wang", PASSWORD, one_time=False)
-    yield Pair(Firm(firm, client(firm.app), to_hex(salt)), bank)
+    yield Pair(Firm(firm, client(firm.app)), bank)
     firm.node.db.dispose()
     bank.node.db.dispose()
 
