@@ -24,7 +24,7 @@ Every decision (compliance, drafting, approval, return, rejection) is logged wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -270,6 +270,8 @@ def log_decision(
     reason: int | None = None,
     note: str | None = None,
 ) -> DecisionRow:
+    """Adds an entry to the log; it is written with the session's next flush, in the order added
+    (the worker writes a round's entries together)."""
     row = DecisionRow(
         letter_id=letter_id,
         draft_id=draft_id,
@@ -283,7 +285,6 @@ def log_decision(
         at=utcnow(),
     )
     session.add(row)
-    session.flush()
     return row
 
 
@@ -370,25 +371,56 @@ def save_draft(
     version = (
         session.scalar(select(func.max(DraftRow.version)).where(DraftRow.letter_id == letter_id)) or 0
     ) + 1
-    row = DraftRow(
-        letter_id=letter_id,
-        version=version,
-        status=DraftStatus.PENDING_REVIEW,
-        letter_hash=letter_hash,
-        bank_member_no=bank_member_no,
-        content_sealed=vault.seal(
-            letter_id, _kind(version), StoredDocument(content.model_dump_json().encode(), b"")
-        ),
-        exceptions=content.exceptions,
-        attention=len(content.attention),
-        preparer_id=preparer.officer_id,
-        preparer_name=preparer.name,
-        created_at=utcnow(),
-    )
-    session.add(row)
+    draft = NewDraft(letter_id, letter_hash, bank_member_no, content)
+    return _add_drafts(session, vault, [draft], preparer, version)[0]
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    letter_id: str
+    letter_hash: str
+    bank_member_no: int
+    content: Draft
+
+
+def save_first_drafts(
+    session: Session, vault: Vault, drafts: Sequence[NewDraft], preparer: Officer
+) -> list[DraftRow]:
+    """Stores the first draft of each letter (the caller has seen it has none): the drafts in one
+    flush, then their log entries, so that a round's drafts are written together."""
+    return _add_drafts(session, vault, drafts, preparer, 1)
+
+
+def _add_drafts(
+    session: Session, vault: Vault, drafts: Sequence[NewDraft], preparer: Officer, version: int
+) -> list[DraftRow]:
+    rows = [
+        DraftRow(
+            letter_id=draft.letter_id,
+            version=version,
+            status=DraftStatus.PENDING_REVIEW,
+            letter_hash=draft.letter_hash,
+            bank_member_no=draft.bank_member_no,
+            content_sealed=vault.seal(
+                draft.letter_id, _kind(version), StoredDocument(draft.content.model_dump_json().encode(), b"")
+            ),
+            exceptions=draft.content.exceptions,
+            attention=len(draft.content.attention),
+            preparer_id=preparer.officer_id,
+            preparer_name=preparer.name,
+            created_at=utcnow(),
+        )
+        for draft in drafts
+    ]
+    session.add_all(rows)
+    session.flush()  # their ids, for the log
+    for row in rows:
+        log_decision(
+            session, vault, letter_id=row.letter_id, action=Action.DRAFTED, actor=preparer, draft_id=row.id
+        )
+    # Written now: approving a draft checks the log shows its preparer drafting it.
     session.flush()
-    log_decision(session, vault, letter_id=letter_id, action=Action.DRAFTED, actor=preparer, draft_id=row.id)
-    return row
+    return rows
 
 
 def _review(row: DraftRow, reviewer: Officer) -> None:

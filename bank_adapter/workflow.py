@@ -8,8 +8,11 @@ a person (see ``api``). Drafts of letters that ended otherwise (withdrawn, answe
 marked superseded. A round handles its letters in one database transaction, each under a row
 lock, so the officers' API and the worker never act on a letter at the same time; a letter that
 passes the check is drafted in the same transaction, so its accept and its reply reach the chain
-together. If one letter fails (the core is down), the round is done again one letter per
-transaction, and the failing letter is retried with a growing pause.
+together. A round works in passes (check every letter, draft every passed one, approve every
+draft the policy lets through), and each pass's rows go to the database together, one statement
+of many rows per table, rather than one flush per object. If one letter fails (the core is down),
+the round is done again one letter per transaction, and the failing letter is retried with a
+growing pause.
 
 The operations are functions of (node, session, …) so the API uses the same ones. Every reply
 goes out through ``approve_and_submit``, whose approval checks who signs it off (see
@@ -37,6 +40,7 @@ from bank_adapter.approval import (
     Action,
     ApprovalPolicy,
     DraftStatus,
+    NewDraft,
     approve,
     check_preparer,
     check_reviewer,
@@ -45,6 +49,7 @@ from bank_adapter.approval import (
     open_content,
     reply_of,
     save_draft,
+    save_first_drafts,
     signatories,
     straight_through_control,
     supersede,
@@ -438,15 +443,18 @@ class BankWorkflow:
         paused = self._pause.get(letter_id)
         return paused is None or paused[1] <= time.monotonic()
 
-    def _each(self, letter_ids: Sequence[str], step: str, work: Callable[[Session, str], bool]) -> int:
-        """Does ``work`` for each letter: all in one database transaction, or, when one letter
-        fails and so rolls the others back, again one letter per transaction."""
+    def _each(
+        self, letter_ids: Sequence[str], step: str, work: Callable[[Session, Sequence[str]], int]
+    ) -> int:
+        """Does ``work`` (how many letters it acted on) for the letters: all in one database
+        transaction, or, when one letter fails and so rolls the others back, again one letter per
+        transaction."""
         due = [letter_id for letter_id in letter_ids if self._due(letter_id)]
         if not due:
             return 0
         try:
             with self.node.db.session() as session:
-                done = sum(1 for letter_id in due if work(session, letter_id))
+                done = work(session, due)
         except Exception:
             done = self._one_by_one(due, step, work)
         else:
@@ -456,12 +464,14 @@ class BankWorkflow:
             self.node.notify()
         return done
 
-    def _one_by_one(self, letter_ids: Sequence[str], step: str, work: Callable[[Session, str], bool]) -> int:
+    def _one_by_one(
+        self, letter_ids: Sequence[str], step: str, work: Callable[[Session, Sequence[str]], int]
+    ) -> int:
         done = 0
         for letter_id in letter_ids:
             try:
                 with self.node.db.session() as session:
-                    acted = work(session, letter_id)
+                    acted = work(session, [letter_id])
             except Exception as exc:  # one letter's failure (the core is down) must not stop the others
                 attempts = self._pause.get(letter_id, (0, 0.0))[0] + 1
                 pause = min(0.5 * 2**attempts, _MAX_PAUSE_S)
@@ -487,52 +497,66 @@ class BankWorkflow:
 
     def _check_arrivals(self, reads: RoundReads) -> int:
         ids = self._awaiting(excluding=select(ComplianceCheckRow.letter_id))
+        return self._each(ids, "compliance check", lambda session, batch: self._check(session, batch, reads))
 
-        def check(session: Session, letter_id: str) -> bool:
-            row = Letters(self.node).get(session, letter_id, for_update=True)
-            if session.get(ComplianceCheckRow, letter_id) is not None or not row.takes_reply:
-                return False
-            if not check_arrival(self.node, session, row, self.core, reads):
-                return False
-            # Drafted in the same transaction when it can be, so the accept and the reply go to the
-            # chain together (one Multicall); if not (the core is down), the drafting pass retries.
-            self._draft(session, letter_id, reads, eager=True)
-            return True
-
-        return self._each(ids, "compliance check", check)
+    def _check(self, session: Session, letter_ids: Sequence[str], reads: RoundReads) -> int:
+        """Checks the letters, then drafts (in the same transaction, so that the accept and the
+        reply go to the chain together) those it can; if it cannot (the core is down), the drafting
+        pass retries."""
+        checked = []
+        # One letter's check reads nothing another's writes, so they are written together.
+        with session.no_autoflush:
+            for letter_id in letter_ids:
+                row = Letters(self.node).get(session, letter_id, for_update=True)
+                if session.get(ComplianceCheckRow, letter_id) is not None or not row.takes_reply:
+                    continue
+                if check_arrival(self.node, session, row, self.core, reads):
+                    checked.append(letter_id)
+        session.flush()
+        self._draft(session, checked, reads, eager=True)
+        return len(checked)
 
     def _draft_accepted(self, reads: RoundReads) -> int:
         ids = self._awaiting(
             among=select(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
             excluding=select(DraftRow.letter_id),
         )
-        return self._each(ids, "drafting", lambda session, letter_id: self._draft(session, letter_id, reads))
+        return self._each(ids, "drafting", lambda session, batch: self._draft(session, batch, reads))
 
-    def _draft(self, session: Session, letter_id: str, reads: RoundReads, *, eager: bool = False) -> bool:
-        """Drafts the reply from the core and, if the policy lets it through, approves and submits
-        it. ``eager``: right after the check, where a failing core leaves it to the drafting pass."""
-        try:
-            row = draftable_letter(self.node, session, letter_id)
-        except NotReadyToDraft:
-            return False
-        if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
-            return False  # an officer drafted it meanwhile
-        try:
-            content = draft_from_core(self.node, session, row, self.core, reads)
-        except CoreUnavailable:
-            if eager:
-                return False
-            raise
-        stored = store_draft(self.node, session, row, content, SYSTEM_DRAFTER)
-        letter = reads.letter(session, letter_id)
-        why = self.policy.needs_review(letter, content, SYSTEM_DRAFTER.officer_id)
-        if why is None:
-            approve_and_submit(
-                self.node, session, stored, STRAIGHT_THROUGH, policy=self.policy, letter=letter
-            )
-        else:
-            log.info("draft %d of %s awaits a reviewer: %s", stored.version, letter_id, why)
-        return True
+    def _draft(
+        self, session: Session, letter_ids: Sequence[str], reads: RoundReads, *, eager: bool = False
+    ) -> int:
+        """Drafts the letters' replies from the core and approves and submits those the policy lets
+        through; how many it drafted. ``eager``: right after the check, where a failing core leaves
+        a letter to the drafting pass."""
+        drafts: list[NewDraft] = []
+        for letter_id in letter_ids:
+            try:
+                row = draftable_letter(self.node, session, letter_id)
+            except NotReadyToDraft:
+                continue
+            if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
+                continue  # an officer drafted it meanwhile
+            try:
+                content = draft_from_core(self.node, session, row, self.core, reads)
+            except CoreUnavailable:
+                if eager:
+                    continue
+                raise
+            drafts.append(NewDraft(row.letter_id, row.letter_hash, row.bank, content))
+        stored = save_first_drafts(session, self.node.vault, drafts, SYSTEM_DRAFTER)
+        # Approving one draft reads nothing another's approval writes.
+        with session.no_autoflush:
+            for draft, draft_row in zip(drafts, stored, strict=True):
+                letter = reads.letter(session, draft.letter_id)
+                why = self.policy.needs_review(letter, draft.content, SYSTEM_DRAFTER.officer_id)
+                if why is None:
+                    approve_and_submit(
+                        self.node, session, draft_row, STRAIGHT_THROUGH, policy=self.policy, letter=letter
+                    )
+                else:
+                    log.info("draft %d of %s awaits a reviewer: %s", draft_row.version, draft.letter_id, why)
+        return len(stored)
 
     def _retire_drafts(self) -> int:
         """Supersedes live drafts of letters that no longer take a reply from them."""

@@ -3,6 +3,7 @@ fails, the round is done again one letter per transaction, and only that letter 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy import select
@@ -40,10 +41,10 @@ def test_a_round_is_one_transaction(database: Database) -> None:
     workflow, node = _workflow(database)
     sessions: list[Session] = []
 
-    def work(session: Session, letter_id: str) -> bool:
+    def work(session: Session, letter_ids: Sequence[str]) -> int:
         sessions.append(session)
-        session.add(IndexerCursor(name=letter_id, next_block=1))
-        return letter_id != "c"  # c: nothing to do yet
+        session.add_all(IndexerCursor(name=letter_id, next_block=1) for letter_id in letter_ids)
+        return sum(letter_id != "c" for letter_id in letter_ids)  # c: nothing to do yet
 
     assert workflow._each(["a", "b", "c"], "test", work) == 2
     assert len({id(s) for s in sessions}) == 1
@@ -55,12 +56,13 @@ def test_a_failing_letter_is_retried_alone_and_waits(database: Database) -> None
     workflow, node = _workflow(database)
     calls: list[str] = []
 
-    def work(session: Session, letter_id: str) -> bool:
-        calls.append(letter_id)
-        session.add(IndexerCursor(name=letter_id, next_block=1))
-        if letter_id == "b":
-            raise RuntimeError("the core bank is down")
-        return True
+    def work(session: Session, letter_ids: Sequence[str]) -> int:
+        for letter_id in letter_ids:
+            calls.append(letter_id)
+            session.add(IndexerCursor(name=letter_id, next_block=1))
+            if letter_id == "b":
+                raise RuntimeError("the core bank is down")
+        return len(letter_ids)
 
     assert workflow._each(["a", "b", "c"], "test", work) == 2
     # The round rolled back at b, then each letter in its own transaction.
