@@ -60,6 +60,7 @@ from node_gateway.protocol.errors import (
     InvalidKey,
     ProtocolError,
 )
+from node_gateway.services.letters import SignerMandateAmbiguous
 from node_gateway.storage.vault import VaultError
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ HTTP_STATUS: Mapping[type[NodeGatewayError], int] = MappingProxyType(
         FormatNotAccepted: 422,
         Conflict: 409,
         ChainNotReady: 409,
+        SignerMandateAmbiguous: 409,  # signer_mandate_ambiguous: mandated for several customers at a bank
         NotMember: 503,
         Unavailable: 503,
         EndpointRefused: 422,

@@ -154,9 +154,11 @@ def verify_document_hash(document: Document, salt: Salt, expected: bytes) -> Non
 def auditee_reference(registration_code: str, salt: Salt) -> Hash32:
     """The auditee's reference on chain: a commitment to its registration code.
 
-    The bank chooses the salt once per customer and gives it to the audit firm (and the
-    auditee's signer), so all three compute the same reference; anyone without the salt cannot
-    tell which company it is or link it to the same company at another bank.
+    The bank chooses the salt once per customer and keeps it: it registers its customer's
+    signers under the reference, the chain records the reference when a mandated signer
+    authorises a letter (the firm finds it from the signer's mandates), and the bank sends the salt
+    with its reply, so that the firm's evidence shows the reference commits to the letter's
+    auditee. Anyone without the salt cannot tell which company a reference is.
     """
     return salted_hash(AUDITEE_DOMAIN, salt, normalise_registration_code(registration_code).encode())
 

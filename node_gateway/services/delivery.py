@@ -43,19 +43,24 @@ MAX_RESEALS = 3
 
 
 class EnvelopeContent(BaseModel):
-    """What an envelope carries: the document's canonical JSON and the salt of its on-chain hash."""
+    """What an envelope carries: the document's canonical JSON and the salt of its on-chain hash;
+    a reply also the salt of the auditee reference the letter was authorised under (0x-hex), so
+    that the firm's evidence shows the reference names the letter's auditee."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     document: str
     salt: str
+    auditee_salt: str | None = None
 
     def stored(self) -> StoredDocument:
         return StoredDocument(canonical=self.document.encode("utf-8"), salt=bytes.fromhex(self.salt))
 
     @classmethod
-    def of(cls, stored: StoredDocument) -> EnvelopeContent:
-        return cls(document=stored.canonical.decode("utf-8"), salt=stored.salt.hex())
+    def of(cls, stored: StoredDocument, auditee_salt: str | None = None) -> EnvelopeContent:
+        return cls(
+            document=stored.canonical.decode("utf-8"), salt=stored.salt.hex(), auditee_salt=auditee_salt
+        )
 
 
 def enqueue_delivery(
@@ -80,7 +85,7 @@ def enqueue_delivery(
     )
     if existing is not None:
         return False
-    envelope = _sealed_envelope(node, letter_id, step, recipient, sealed)
+    envelope = _sealed_envelope(session, node, letter_id, step, recipient, sealed)
     session.add(
         OutboxDelivery(
             letter_id=letter_id, step=step, recipient=recipient, ordinal=ordinal, envelope=envelope
@@ -100,12 +105,22 @@ def stored_sealed(session: Session, letter_id: str, step: Step, ordinal: int = 0
 
 
 def _sealed_envelope(
-    node: Node, letter_id: str, step: Step, recipient: int, sealed: bytes, *, fresh: bool = False
+    session: Session,
+    node: Node,
+    letter_id: str,
+    step: Step,
+    recipient: int,
+    sealed: bytes,
+    *,
+    fresh: bool = False,
 ) -> dict[str, object]:
-    """The stored document sealed to the recipient's published key (read anew if ``fresh``)."""
+    """The stored document sealed to the recipient's published key (read anew if ``fresh``); a
+    reply with the auditee reference's salt the bank keeps beside it (never a rejection)."""
     stored = node.vault.open(letter_id, step, sealed)
+    letter = session.get(LetterRow, letter_id) if step == "reply" else None
+    content = EnvelopeContent.of(stored, None if letter is None else letter.auditee_salt)
     envelope = seal(
-        EnvelopeContent.of(stored).model_dump_json().encode("utf-8"),
+        content.model_dump_json(exclude_none=True).encode("utf-8"),
         node.public_key_of(recipient, fresh=fresh),
         letter_id=letter_id,
         step=step,
@@ -206,7 +221,9 @@ class DeliveryWorker:
         sealed = stored_sealed(session, row.letter_id, step, row.ordinal)
         if row.reseals > MAX_RESEALS or sealed is None:
             return False
-        row.envelope = _sealed_envelope(self.node, row.letter_id, step, row.recipient, sealed, fresh=True)
+        row.envelope = _sealed_envelope(
+            session, self.node, row.letter_id, step, row.recipient, sealed, fresh=True
+        )
         return True
 
     @staticmethod

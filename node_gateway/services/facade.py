@@ -52,7 +52,9 @@ class LetterRecord:
     letter_id: str
     firm: int
     bank: int
-    auditee_ref: str
+    # The reference under which the bank mandated the signer who authorised (or refused) the
+    # letter, from the chain; None until then.
+    auditee_ref: str | None
     letter_hash: str
     due_at: int
     # The chain's status as this gateway last saw it (a ``LetterStatus`` name), or ``PENDING`` for
@@ -204,7 +206,7 @@ class Letters:
         if event is None:
             return None
         chain_id = from_hex(str(event.args["signerId"]))
-        auditee_ref = session.scalar(select(LetterRow.auditee_ref).where(LetterRow.letter_id == letter_id))
+        auditee_ref = str(event.args["auditeeRef"])  # the reference the signer's mandate is under
         mandated = session.scalars(select(MandateRow.signer).where(MandateRow.auditee_ref == auditee_ref))
         return next((signer for signer in mandated if signer_id(signer) == chain_id), to_hex(chain_id))
 

@@ -30,10 +30,10 @@ from node_gateway.protocol.documents import (
 )
 from node_gateway.protocol.envelopes import Envelope, open_envelope
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
-from node_gateway.protocol.hashing import as_salt, from_hex, to_hex, verify_document_hash
+from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex, to_hex, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
-from node_gateway.services.letters import PENDING, stored_reply
+from node_gateway.services.letters import PENDING, stored_letter, stored_reply
 from node_gateway.services.notices import (
     FirmWords,
     check_firm_words,
@@ -109,6 +109,7 @@ class _Arrival:
     notice: NonComplianceNotice | None = None  # a bank's non-compliance notice
     sender: int = 0
     words: FirmWords | None = None  # a firm's follow-up message or withdrawal reason
+    auditee_salt: str | None = None  # with a reply: the salt of the letter's auditee reference
 
     def store(self, node: Node, session: Session) -> str:
         if self.notice is not None:
@@ -117,7 +118,7 @@ class _Arrival:
             return store_firm_words(node, session, self.sender, self.words, self.stored)
         if self.reply is None:
             return _store_letter(node, session, self.chain, self.letter_id, self.stored)
-        return _store_reply(node, session, self.letter_id, self.reply, self.stored, self.chain.reply_hash)
+        return _store_reply(node, session, self, self.reply)
 
 
 def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> _Arrival:
@@ -151,7 +152,9 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
     if chain.status not in _REPLY_ARRIVES:
         raise ChainNotReady(f"the chain does not show a reply to {envelope.letter_id} yet")
     verify_document_hash(reply, as_salt(stored.salt), chain.reply_hash)
-    return _Arrival(envelope.letter_id, chain, stored, reply)
+    if content.auditee_salt is None:
+        raise InvalidDocument("a reply carries the salt of the letter's auditee reference (auditee_salt)")
+    return _Arrival(envelope.letter_id, chain, stored, reply, auditee_salt=content.auditee_salt)
 
 
 def _check_letter(
@@ -187,20 +190,15 @@ def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, s
         return "duplicate"
     elif row.status in (PENDING, LetterStatus.REQUESTED.name):
         row.status = chain.status.name
+    row.auditee_ref = to_hex(chain.auditee_ref)  # before our indexer may have read the authorisation
     row.letter_sealed = node.vault.seal(letter_id, "letter", stored)
     row.confirmation_no = parse_letter(stored.canonical).confirmation_no
     row.received_at = utcnow()
     return "stored"
 
 
-def _store_reply(
-    node: Node,
-    session: Session,
-    letter_id: str,
-    reply: ConfirmationReply,
-    stored: StoredDocument,
-    reply_hash: bytes,
-) -> str:
+def _store_reply(node: Node, session: Session, arrival: _Arrival, reply: ConfirmationReply) -> str:
+    letter_id = arrival.letter_id
     row = session.get(LetterRow, letter_id, with_for_update=True)
     if row is None:
         raise PeerNotParty(f"this firm holds no letter {letter_id}")
@@ -209,8 +207,23 @@ def _store_reply(
         if existing != reply:
             raise DocumentHashMismatch("a different reply to this letter was received before")
         return "duplicate"
-    row.reply_sealed = node.vault.seal(letter_id, "reply", stored)
-    row.reply_hash = to_hex(reply_hash)
+    row.auditee_salt = _checked_auditee_salt(node, row, arrival)
+    row.reply_sealed = node.vault.seal(letter_id, "reply", arrival.stored)
+    row.reply_hash = to_hex(arrival.chain.reply_hash)
     row.reply_verified = True
     row.received_at = utcnow()
     return "stored"
+
+
+def _checked_auditee_salt(node: Node, row: LetterRow, arrival: _Arrival) -> str:
+    """The salt the bank sent with its reply, once it shows that the reference on chain (the one
+    the signer's mandate is under) commits to the letter's auditee: else the evidence could not
+    show whom the authorisation named."""
+    try:
+        salt = as_salt(from_hex(arrival.auditee_salt or ""))
+    except ValueError as exc:
+        raise InvalidDocument(f"the reply's auditee_salt is not a salt: {exc}") from exc
+    code = stored_letter(node, row).auditee.registration_code
+    if auditee_reference(code, salt) != arrival.chain.auditee_ref:
+        raise InvalidDocument("the reply's auditee_salt does not give the auditee reference on chain")
+    return to_hex(salt)

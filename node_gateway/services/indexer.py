@@ -176,7 +176,6 @@ class Indexer:
                 letter_id=letter_id,
                 firm=args["firm"],
                 bank=args["bank"],
-                auditee_ref=args["auditeeRef"],
                 letter_hash=args["letterHash"],
                 due_at=args["dueAt"],
                 status=LetterStatus.REQUESTED.name,
@@ -186,6 +185,8 @@ class Indexer:
         row.status = STATUS_AFTER[name].name
         if name == "LetterReplied":
             row.reply_hash = args["replyHash"]
+        if name in ("LetterAuthorised", "AuthorisationRefused"):
+            row.auditee_ref = args["auditeeRef"]  # the reference the signer's mandate is under
         if name in ("LetterRejected", "AuthorisationRefused"):
             row.reason = args["reason"]
         if me is None:

@@ -172,14 +172,15 @@ def _numbered(
 def create_letters(
     node: Node,
     session: Session,
-    drafts: Sequence[tuple[ConfirmationLetter, Salt, int | None]],
+    drafts: Sequence[tuple[ConfirmationLetter, int | None]],
     *,
     prepared_by: str | None = None,
 ) -> list[LetterRow]:
     """Stores letters and enqueues their requests: all of them, or none if any is wrong.
 
-    Each draft is the letter, the auditee reference salt its bank gave the auditee, and the
-    reply due time (default: two weeks). The gateway gives each letter its 函证编号 (a draft
+    Each draft is the letter and the reply due time (default: two weeks). The auditee's reference
+    at the bank is not asked for: the firm finds it when it relays the auditee's authorisation
+    (:func:`mandate_references`). The gateway gives each letter its 函证编号 (a draft
     that brings one is refused): the stored, hashed and sent document carries it. Where the firm
     reviews its letters (``firm_review_required``) they stay PREPARED, nothing enqueued, until a
     manager approves them (``services.firm_review``). A letter in a format its bank's published
@@ -190,8 +191,8 @@ def create_letters(
     problems: list[str] = []
     unaccepted: list[FormatRefusal] = []
     seen: set[str] = set()
-    letter_rows(session, [letter.letter_id for letter, _, _ in drafts])
-    for letter, _, due_at in drafts:
+    letter_rows(session, [letter.letter_id for letter, _ in drafts])
+    for letter, due_at in drafts:
         lid = letter.letter_id
         if lid in seen or session.get(LetterRow, lid) is not None:
             problems.append(f"{lid}: a letter with this id exists")
@@ -214,9 +215,6 @@ def create_letters(
         elif (refusal := format_refusal(session, letter)) is not None:
             unaccepted.append(refusal)
         problems += correction_problems(node, session, letter)
-    references = [auditee_reference(letter.auditee.registration_code, salt) for letter, salt, _ in drafts]
-    if not problems and not unaccepted:
-        problems += _foreign_references(node, [letter for letter, _, _ in drafts], references)
     if problems:
         raise InvalidRequest("; ".join(problems + [refusal.message for refusal in unaccepted]))
     if unaccepted:
@@ -225,17 +223,15 @@ def create_letters(
         )
     rows = []
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
-    numbered = _numbered(node, session, [letter for letter, _, _ in drafts])
-    for letter, (_, _, due_at), reference in zip(numbered, drafts, references, strict=True):
+    numbered = _numbered(node, session, [letter for letter, _ in drafts])
+    for letter, (_, due_at) in zip(numbered, drafts, strict=True):
         salt = new_salt()
         letter_hash = to_hex(document_hash(letter, salt))
-        auditee_ref = to_hex(reference)
         due = due_at or _now() + DEFAULT_REPLY_DAYS * 86400
         row = LetterRow(
             letter_id=letter.letter_id,
             firm=me,
             bank=letter.bank.member_no,
-            auditee_ref=auditee_ref,
             letter_hash=letter_hash,
             due_at=due,
             status=PREPARED if held else PENDING,
@@ -259,29 +255,43 @@ def request_step(row: LetterRow) -> tuple[str, str, dict[str, Any], str | None]:
     payload = {
         "letter_id": row.letter_id,
         "bank": row.bank,
-        "auditee_ref": row.auditee_ref,
         "letter_hash": row.letter_hash,
         "due_at": row.due_at,
     }
     return (f"request:{row.letter_id}", "request", payload, row.letter_id)
 
 
-def _foreign_references(
-    node: Node, letters: Sequence[ConfirmationLetter], references: Sequence[bytes]
-) -> list[str]:
-    """A problem for each letter whose auditee reference its bank never registered a mandate for:
-    a salt another bank gave, or a mistyped one, would put a reference on chain that no signer
-    can authorise and that links the auditee to the wrong bank."""
-    pairs = [
-        (letter.bank.member_no, reference) for letter, reference in zip(letters, references, strict=True)
-    ]
-    mandated = node.network.confirmations.mandated_references(pairs, node.network.deployment_block)
-    return [
-        f"{letter.letter_id}: bank {letter.bank.member_no} holds no mandate for this auditee reference; "
-        f"the auditee's salt must be the one bank {letter.bank.member_no} gave it"
-        for letter, pair in zip(letters, pairs, strict=True)
-        if pair not in mandated
-    ]
+class SignerNotMandated(InvalidRequest):
+    """The signer holds no valid mandate of one of the letters' banks (the API's code for it has
+    always been ``invalid_request``)."""
+
+
+class SignerMandateAmbiguous(Conflict):
+    """The signer holds valid mandates for several customers at one of the letters' banks, so the
+    firm cannot tell which of them the letters are about: a known limitation (a group's CFO
+    mandated for two subsidiaries at one bank); the bank must give each customer its own signer."""
+
+    code = "signer_mandate_ambiguous"
+
+
+def mandate_references(node: Node, signer: str, banks: Sequence[int]) -> dict[int, str]:
+    """The auditee reference under which each of ``banks`` mandates ``signer`` now, read from the
+    chain: what the firm relays with the signer's authorisation or refusal. The chain checks the
+    mandate again, and the bank, on arrival, that the letter's auditee is the customer the
+    reference commits to. SignerNotMandated where a bank mandates the signer under none,
+    SignerMandateAmbiguous where under several."""
+    found = node.network.confirmations.signer_references(
+        signer, banks, node.network.deployment_block, now=_now()
+    )
+    for bank, references in sorted(found.items()):
+        if not references:
+            raise SignerNotMandated(f"the signer {signer} holds no valid mandate of bank {bank}")
+        if len(references) > 1:
+            raise SignerMandateAmbiguous(
+                f"the signer holds mandates for several customers at bank {bank}; the bank must give "
+                "each customer its own signer"
+            )
+    return {bank: to_hex(references[0]) for bank, references in found.items()}
 
 
 def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> list[LetterRow]:
@@ -299,12 +309,7 @@ def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> li
 
 
 def requests_tree(rows: Sequence[LetterRow]) -> RequestsTree:
-    return RequestsTree(
-        [
-            LetterLeaf(from_hex(r.letter_id), from_hex(r.letter_hash), r.bank, from_hex(r.auditee_ref))
-            for r in rows
-        ]
-    )
+    return RequestsTree([LetterLeaf(from_hex(r.letter_id), from_hex(r.letter_hash), r.bank) for r in rows])
 
 
 def authorisation_request(
@@ -340,7 +345,6 @@ def authorisation_request(
             {
                 "letter_id": r.letter_id,
                 "bank": r.bank,
-                "auditee_ref": r.auditee_ref,
                 "letter_hash": r.letter_hash,
                 "document": json.loads(stored.canonical),
                 "salt": to_hex(stored.salt),
@@ -397,25 +401,16 @@ def submit_authorisation(
         else authorisation_typed_data(auth, chain_id=chain_id, registry=registry)
     )
     signer = _verified_signer(node, typed, signature, signer)
-    now = _now()
     for row in rows:
         if row.status not in _AWAITING_AUTHORISATION:
             raise Conflict(f"letter {row.letter_id} is {row.status}, not awaiting authorisation")
-    # One read for every bank and auditee the letters name, not one per letter.
-    pairs = sorted({(row.bank, row.auditee_ref) for row in rows})
-    valid = node.network.confirmations.mandates_valid_until(
-        [(bank, from_hex(ref)) for bank, ref in pairs], signer
-    )
-    mandates = dict(zip(pairs, valid, strict=True))
-    for row in rows:
-        if mandates[(row.bank, row.auditee_ref)] < now:
-            raise InvalidRequest(
-                f"the signer {signer} holds no valid mandate of bank {row.bank} for the auditee of {row.letter_id}"
-            )
+    # One lookup for every bank the letters go to, not one per letter.
+    references = mandate_references(node, signer, sorted({row.bank for row in rows}))
     step = "refuse" if is_refusal else "authorise"
     auth_json = {k: (to_hex(v) if isinstance(v, bytes) else v) for k, v in vars(auth).items()}
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     for row in rows:
+        row.auditee_ref = references[row.bank]
         proof = [to_hex(p) for p in tree.proof(from_hex(row.letter_id))]
         # The proof goes into the letter's evidence: it shows the signature covers this letter.
         row.authorisation = {
@@ -428,6 +423,7 @@ def submit_authorisation(
         payload = {
             "letter_id": row.letter_id,
             "refusal" if is_refusal else "authorisation": auth_json,
+            "auditee_ref": row.auditee_ref,
             "signer": signer,
             "signature": to_hex(signature),
             "proof": proof,
@@ -593,6 +589,7 @@ def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> Lett
     )
     if not accepted:
         raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")
+    row.auditee_salt = _auditee_salt(node, row)
     salt = new_salt()
     reply_hash = to_hex(document_hash(reply, salt))
     row.reply_sealed = node.vault.seal(row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt))
@@ -604,6 +601,19 @@ def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> Lett
         payload={"letter_id": row.letter_id, "reply_hash": reply_hash},
     )
     return row
+
+
+def _auditee_salt(node: Node, row: LetterRow) -> str:
+    """The salt of the reference the letter was authorised under, which the bank sends with its
+    reply so that the evidence shows whom the reference names. The letter's auditee must be the
+    customer it commits to: a letter about another company is rejected, not answered."""
+    salt, reference = customer_reference(node, stored_letter(node, row).auditee.registration_code)
+    if reference != row.auditee_ref:
+        raise Conflict(
+            f"the auditee of letter {row.letter_id} is not the customer whose signer authorised it; "
+            "reject it as an unknown customer"
+        )
+    return to_hex(salt)
 
 
 def _queued(session: Session, key: str) -> bool:

@@ -59,7 +59,9 @@ class LetterRow(Base):
     letter_id: Mapped[str] = mapped_column(String(66), primary_key=True)
     firm: Mapped[int] = mapped_column(Integer)
     bank: Mapped[int] = mapped_column(Integer)
-    auditee_ref: Mapped[str] = mapped_column(String(66))
+    # The auditee's reference at the bank, under which it mandated the signer who authorised or
+    # refused the letter: None until then (the chain records it with the authorisation).
+    auditee_ref: Mapped[str | None] = mapped_column(String(66))
     letter_hash: Mapped[str] = mapped_column(String(66))
     due_at: Mapped[int] = mapped_column(BigInteger)
     # The chain's state as this gateway last saw it (the indexer updates it).
@@ -69,6 +71,9 @@ class LetterRow(Base):
     reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     reply_hash: Mapped[str | None] = mapped_column(String(66))
     reply_verified: Mapped[bool] = mapped_column(default=False)
+    # The salt of the auditee reference (hex), which the bank sends with its reply (and keeps here):
+    # auditee_reference(the letter's registration code, salt) is the reference on chain.
+    auditee_salt: Mapped[str | None] = mapped_column(String(66))
     authorisation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[int | None] = mapped_column(Integer)  # rejection or refusal code
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -137,20 +136,27 @@ def signing_page(
 
 
 def _passkey_signer(node: Node, session: Session, letter_ids: list[str], keys: list[bytes]) -> str:
-    """The passkey signer (WebAuthn verifier ‖ key) among ``keys`` that holds a valid mandate of
-    every letter's bank for its auditee, read from the chain."""
+    """The passkey signer (WebAuthn verifier ‖ key) among ``keys`` that every letter's bank
+    mandates, under exactly one customer's reference, read from the chain (the references the
+    authorisation then relays). Where a key is mandated under several at a bank, and no key
+    serves, SignerMandateAmbiguous says so."""
     verifiers = node.network.verifiers
     if verifiers is None:
         raise PasskeyInvalid("this network names no WebAuthn verifier in its network file")
-    rows = letter_service.letter_rows(session, letter_ids).values()
-    pairs = sorted({(row.bank, from_hex(row.auditee_ref)) for row in rows})
-    now = int(time.time())
+    banks = sorted({row.bank for row in letter_service.letter_rows(session, letter_ids).values()})
+    ambiguous: letter_service.SignerMandateAmbiguous | None = None
     for key in keys:
-        signer = key_signer(verifiers.webauthn, key)
-        if pairs and all(
-            until >= now for until in node.network.confirmations.mandates_valid_until(pairs, signer)
-        ):
-            return signer_text(signer)
+        signer = signer_text(key_signer(verifiers.webauthn, key))
+        try:
+            letter_service.mandate_references(node, signer, banks)
+        except letter_service.SignerNotMandated:
+            continue
+        except letter_service.SignerMandateAmbiguous as exc:
+            ambiguous = exc
+            continue
+        return signer
+    if ambiguous is not None:
+        raise ambiguous
     raise PasskeyNotMandated(
         "this passkey holds no valid mandate of the letters' banks for this auditee: enrol it at the bank"
     )

@@ -12,7 +12,7 @@ import pytest
 from signer_kinds import KIND_OF, KINDS, AuditeeKeyOfAnyKind, WebAuthnKey, new_key
 
 from node_gateway.chain.authorisation import authorisation_typed_data, typed_data_digest, verified_signer
-from node_gateway.chain.contracts import LetterStatus
+from node_gateway.chain.contracts import Authorisation, LetterStatus
 from node_gateway.chain.errors import (
     ConfirmationAuthorisationNotCovering,
     ConfirmationAuthorisationWrongFirm,
@@ -82,9 +82,10 @@ def test_no_kind_replays_on_another_letter_firm_chain_or_deployment(
     covered, other = d.request(), d.request()
     signed = d.sign_authorisation([covered], signer=key)
     # Another letter: the signed root does not cover it.
+    assert isinstance(signed.message, Authorisation)
     call = d.confirmations.authorise(
         other.letter_id, signed.message, d.auditee_ref, signed.signer, signed.signature, []
-    )  # type: ignore[arg-type]
+    )
     d.assert_reverts(d.firm, call, ConfirmationAuthorisationNotCovering, other.letter_id)
     # Another firm: named in the signature; changing it unsigned breaks the signature.
     theirs = d.request(firm=d.firm2)

@@ -15,8 +15,7 @@ from signer_kinds import AuditeeKeyOfAnyKind, new_key
 
 from node_gateway.chain.authorisation import typed_data_digest
 from node_gateway.chain.signers import signer_text
-from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex, to_hex
-from node_gateway.protocol.samples import sample_letter
+from node_gateway.protocol.hashing import from_hex, to_hex
 
 from .test_firm_review import Firm, _firm
 
@@ -54,11 +53,7 @@ def firm(in_process: Chain, tmp_path: Path) -> Iterator[Firm]:
 def test_a_signer_that_is_no_ordinary_key_authorises_through_the_gateway(firm: Firm, kind: str) -> None:
     d = firm.deployed
     key = new_key(kind, d.network, d.operator.sender)
-    d.register_mandate(
-        d.bank,
-        auditee_reference(sample_letter().auditee.registration_code, as_salt(from_hex(firm.salt))),
-        key.signer,
-    )
+    d.register_mandate(d.bank, firm.reference, key.signer)
     letter_ids = [x["letter_id"] for x in firm.prepare(count=2)]
     firm.settle()
     body = _signed(firm, letter_ids, key)

@@ -21,7 +21,6 @@ from node_gateway.core.security import create_user
 from node_gateway.node import Node
 from node_gateway.protocol.documents import AuditFirm, Bank
 from node_gateway.protocol.envelopes import DEFAULT_SUITE, EncryptionKeyPair, encode_public_keys
-from node_gateway.protocol.hashing import auditee_reference, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.services.firm_review import DAY_S, NOT_AUTHORISED_IN_TIME
 from node_gateway.services.housekeeping import Housekeeping
@@ -48,7 +47,7 @@ class Firm:
     app: FastAPI
     http: TestClient
     keys: dict[str, str]
-    salt: str
+    reference: bytes  # the auditee reference under which the bank mandates the deployment's signer
 
     def as_(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[user]}"}
@@ -61,12 +60,7 @@ class Firm:
             )
             for _ in range(count)
         ]
-        body = {
-            "letters": [
-                {"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": self.salt}
-                for x in letters
-            ]
-        }
+        body = {"letters": [{"letter": x.model_dump(mode="json", by_alias=True)} for x in letters]}
         response = self.http.post("/v1/letters", json=body, headers=self.as_(user))
         assert response.status_code == 201, response.text
         created: list[dict[str, Any]] = response.json()
@@ -91,15 +85,12 @@ def _firm(in_process: Chain, path: Path, **settings: Any) -> Generator[Firm]:
     bank_key = encode_public_keys([EncryptionKeyPair.generate(DEFAULT_SUITE).public_key])
     deployed.send(deployed.bank, deployed.members.update_endpoint("http://127.0.0.1:9", bank_key))
     node = gateway_node(deployed, deployed.firm, path, **settings)
-    salt = new_salt()
-    reference = auditee_reference(sample_letter().auditee.registration_code, salt)
-    deployed.register_mandate(deployed.bank, reference, deployed.signer.address)
     with node.db.session() as session:
         keys = {
             name: create_user(session, MemberRole.AUDIT_FIRM, name, roles) for name, roles in PEOPLE.items()
         }
     app = create_app(node, run_workers=False)
-    yield Firm(deployed, node, app, client(app), keys, to_hex(salt))
+    yield Firm(deployed, node, app, client(app), keys, deployed.auditee_ref)
     node.db.dispose()
 
 

@@ -2,7 +2,7 @@
 per firm; the number is part of the stored (and hashed) document and is listed beside the letter id.
 
 On a firm's gateway over the in-process chain through the user API (no workers run: a created
-letter's request stays queued). The bank holds a mandate for the sample auditee.
+letter's request stays queued).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import pytest
 
 from node_gateway.core.config import MemberRole
 from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter
-from node_gateway.protocol.hashing import Salt, auditee_reference, new_salt, to_hex
-from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter
+from node_gateway.protocol.samples import sample_letter
 from node_gateway.services.letters import create_letters
 
 from .api_apps import Gateway, client, gateway
@@ -32,14 +31,7 @@ def deployed(in_process: Chain) -> Deployment:
 
 
 @pytest.fixture(scope="module")
-def salt(deployed: Deployment) -> Salt:
-    salt = new_salt()
-    deployed.register_mandate(deployed.bank, auditee_reference(AUDITEE_CODE, salt), deployed.signer.address)
-    return salt
-
-
-@pytest.fixture(scope="module")
-def firm(deployed: Deployment, salt: Salt, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def firm(deployed: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     built = gateway(deployed, MemberRole.AUDIT_FIRM, tmp_path_factory.mktemp("numbers"))
     yield built
     built.node.db.dispose()
@@ -53,31 +45,31 @@ def _letter(deployed: Deployment, **changes: Any) -> ConfirmationLetter:
     )
 
 
-def _draft(letter: ConfirmationLetter, salt: Salt) -> dict[str, Any]:
-    return {"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": to_hex(salt)}
+def _draft(letter: ConfirmationLetter) -> dict[str, Any]:
+    return {"letter": letter.model_dump(mode="json", by_alias=True)}
 
 
-def _create(firm: Gateway, salt: Salt, *letters: ConfirmationLetter) -> list[str]:
-    body = {"letters": [_draft(letter, salt) for letter in letters]}
+def _create(firm: Gateway, *letters: ConfirmationLetter) -> list[str]:
+    body = {"letters": [_draft(letter) for letter in letters]}
     response = client(firm.app).post("/v1/letters", json=body, headers=firm.auth("auditor"))
     assert response.status_code == 201, response.text
     return [summary["confirmation_no"] for summary in response.json()]
 
 
 def test_each_letter_is_numbered_by_the_firm_s_gateway_in_sequence_per_year(
-    firm: Gateway, deployed: Deployment, salt: Salt
+    firm: Gateway, deployed: Deployment
 ) -> None:
     prefix = f"F{deployed.firm.member_id}"
     first = _letter(deployed, issued_on=date(2025, 1, 6))
     second = _letter(deployed, issued_on=date(2025, 1, 7))
     next_year = _letter(deployed, reference_date=date(2025, 12, 31), issued_on=date(2026, 1, 5))
     assert first.confirmation_no is None  # a draft has none
-    assert _create(firm, salt, first, second, next_year) == [
+    assert _create(firm, first, second, next_year) == [
         f"{prefix}-2025-000001",
         f"{prefix}-2025-000002",
         f"{prefix}-2026-000001",
     ]
-    assert _create(firm, salt, _letter(deployed)) == [f"{prefix}-2025-000003"]  # the next request goes on
+    assert _create(firm, _letter(deployed)) == [f"{prefix}-2025-000003"]  # the next request goes on
 
     http = client(firm.app)
     listed = http.get("/v1/letters", headers=firm.auth("auditor")).json()["items"]
@@ -93,26 +85,24 @@ def test_each_letter_is_numbered_by_the_firm_s_gateway_in_sequence_per_year(
 
 
 def test_a_draft_that_brings_its_own_number_is_refused_and_uses_none_up(
-    firm: Gateway, deployed: Deployment, salt: Salt
+    firm: Gateway, deployed: Deployment
 ) -> None:
     http = client(firm.app)
     own = _letter(deployed, issued_on=date(2024, 3, 1), confirmation_no="XX-2024-000009")
-    response = http.post("/v1/letters", json={"letters": [_draft(own, salt)]}, headers=firm.auth("auditor"))
+    response = http.post("/v1/letters", json={"letters": [_draft(own)]}, headers=firm.auth("auditor"))
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_request"
     assert "函证编号" in response.json()["error"]["message"]
     assert http.get(f"/v1/letters/{own.letter_id}", headers=firm.auth("auditor")).status_code == 404
     prefix = f"F{deployed.firm.member_id}"
-    assert _create(firm, salt, _letter(deployed, issued_on=date(2024, 3, 1))) == [f"{prefix}-2024-000001"]
+    assert _create(firm, _letter(deployed, issued_on=date(2024, 3, 1))) == [f"{prefix}-2024-000001"]
 
 
-def test_the_firm_s_configured_prefix(deployed: Deployment, salt: Salt, tmp_path: Any) -> None:
+def test_the_firm_s_configured_prefix(deployed: Deployment, tmp_path: Any) -> None:
     node = gateway_node(deployed, deployed.firm, tmp_path, letter_number_prefix="MJ")
     try:
         with node.db.session() as session:
-            (row,) = create_letters(
-                node, session, [(_letter(deployed, issued_on=date(2025, 2, 1)), salt, None)]
-            )
+            (row,) = create_letters(node, session, [(_letter(deployed, issued_on=date(2025, 2, 1)), None)])
             assert row.confirmation_no == "MJ-2025-000001"
     finally:
         node.db.dispose()

@@ -38,7 +38,7 @@ from node_gateway.storage.models import (
 )
 
 LEGACY = Path(__file__).parent / "legacy_schema"
-CORE_HEAD = "0011"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules; 0010: notices' ordinals; 0011: signers as keys)
+CORE_HEAD = "0012"  # the core's newest revision (0005: failed sign-ins; 0006: people's names, notices; 0007: 函证编号; 0008: the firm's review, returns; 0009: banks' rules; 0010: notices' ordinals; 0011: signers as keys; 0012: the auditee reference at authorisation, its salt with the reply)
 BANK_TABLES = {"bank_compliance_checks", "bank_drafts", "bank_decisions"}
 NOW = datetime(2025, 1, 6, 1, 30, 15, tzinfo=UTC)
 
@@ -266,3 +266,45 @@ def test_the_bank_adapter_is_an_installed_plugin_with_its_branch() -> None:
     assert branch is not None
     assert branch.label == "bank"
     assert set(branch.metadata.tables) == BANK_TABLES
+
+
+def test_the_auditee_reference_is_empty_until_authorised_and_its_salt_is_kept(database_url: str) -> None:
+    """0012: a letter's auditee reference may be empty (not yet authorised) and a column keeps the
+    salt the bank sends with its reply; letters of before keep their reference. Downgraded, a
+    letter without a reference gets the zero one the old schema wants, and the salts go."""
+    db = Database(database_url)
+    before, after = new_letter_id(), new_letter_id()
+    row = {
+        "firm": 2,
+        "bank": 3,
+        "letter_hash": "0x" + "cd" * 32,
+        "due_at": 1_767_139_200,
+        "status": "REQUESTED",
+    }
+    try:
+        db.migrate(plugins=[])
+        _run(db, alembic_config(plugins=[]), "downgrade", "0011")
+        with db.engine.begin() as connection:  # the columns of 0011 only, with the models' defaults
+            connection.execute(
+                insert(LetterRow).values(letter_id=before, auditee_ref="0x" + "ab" * 32, **row)
+            )
+        db.migrate(plugins=[])
+        assert _versions(db) == {CORE_HEAD}
+        salt = "0x" + "5a" * 32
+        with db.session() as session:
+            session.add(LetterRow(letter_id=after, auditee_ref=None, auditee_salt=salt, **row))
+        with db.engine.connect() as connection:
+            found = dict(connection.execute(select(LetterRow.letter_id, LetterRow.auditee_ref)).all())
+            salts = set(connection.execute(select(LetterRow.auditee_salt)).scalars())
+        assert found == {before: "0x" + "ab" * 32, after: None}
+        assert salts == {None, salt}
+
+        _run(db, alembic_config(plugins=[]), "downgrade", "0011")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("letters")}
+            rows = connection.execute(text("SELECT letter_id, auditee_ref FROM letters")).all()
+            references = {str(letter_id): reference for letter_id, reference in rows}
+        assert "auditee_salt" not in columns
+        assert references == {before: "0x" + "ab" * 32, after: "0x" + "00" * 32}
+    finally:
+        db.dispose()

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex
-from node_gateway.protocol.samples import sample_letter
 from node_gateway.services.firm_review import DAY_S, NOT_AUTHORISED_IN_TIME
 from node_gateway.services.housekeeping import Housekeeping
 from node_gateway.storage.models import OutboxTransaction
@@ -49,7 +47,7 @@ def test_a_letter_whose_authorisation_the_chain_refused_goes_back(plain: Firm) -
     _authorise(plain, returned)
     _authorise(plain, signed_again)
     # The bank revokes the signer's mandate before the authorisations reach the chain.
-    reference = auditee_reference(sample_letter().auditee.registration_code, as_salt(from_hex(plain.salt)))
+    reference = plain.reference
     deployed = plain.deployed
     deployed.send(deployed.bank, deployed.confirmations.revoke_mandate(reference, deployed.signer.address))
     plain.settle()

@@ -38,7 +38,7 @@ from integration.harness import Consortium, wait_until
 
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec
 from node_gateway.chain.signers import SignerKind, as_signer, signer_id
-from node_gateway.protocol.hashing import from_hex
+from node_gateway.protocol.hashing import from_hex, to_hex
 from node_gateway.web.firm import request_token
 
 from .conftest import PASSWORD, SCREENSHOTS, TIMEOUT_MS, add_user
@@ -78,10 +78,10 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PasskeyNetwork
         add_user(consortium.firm, SIGNER, "auditee", password_file)
         add_user(consortium.bank, OFFICER, "officer", password_file)
         add_user(consortium.bank, SECOND_OFFICER, "officer", password_file)
-        # The customer has an ordinary key's mandate too (letters are created only for mandated
-        # auditees); the passkey becomes a second signer of its own.
+        # The customer has an ordinary key's mandate too; the passkey becomes a second signer of
+        # its own, under the same reference (the one the firm then relays with its authorisation).
         auditee = new_auditee(consortium, 1)
-        created = request(consortium, [compose(consortium, auditee) for _ in range(3)], auditee)
+        created = request(consortium, [compose(consortium, auditee) for _ in range(3)])
         ids = [row["letter_id"] for row in created]
         yield PasskeyNetwork(consortium, auditee, ids[:2], ids[2])
     finally:
@@ -195,10 +195,13 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     expect(page.get_by_test_id("signed")).to_contain_text("已签署授权 2 份询证函", timeout=TIMEOUT_MS)
     for letter_id in network.authorise:
         wait_status(consortium.firm, "auditor", letter_id, "AUTHORISED", timeout_s=TIMEOUT_MS / 1000)
-        authorisation = letter_view(consortium.firm, "auditor", letter_id)["authorisation"]
-        assert authorisation["signer"] == enrolled
+        view = letter_view(consortium.firm, "auditor", letter_id)
+        assert view["authorisation"]["signer"] == enrolled
+        # The firm relayed the reference the passkey's mandate is under; the page signed none.
+        assert view["auditee_ref"] == to_hex(ref)
     events = registry.contract.events.LetterAuthorised.get_logs(from_block=0)
     assert {e.args.signerId for e in events} == {signer_id(enrolled)}
+    assert {bytes(e.args.auditeeRef) for e in events} == {ref}
 
     # The same page refuses another letter, with a reason in words, signed the same way.
     page.goto(f"{firm}/web/authorise/{request_token([network.refuse])}")
@@ -210,6 +213,7 @@ def test_a_passkey_enrolled_at_the_bank_signs_and_refuses_at_the_firm(
     refused = letter_view(consortium.firm, "auditor", network.refuse)
     assert refused["refusal_text"] == WORDS
     assert refused["authorisation"]["signer"] == enrolled
+    assert refused["auditee_ref"] == to_hex(ref)
     # The auditor's page of the letter shows the signer's words.
     auditor = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
     signed_in(auditor, consortium.firm.url, AUDITOR, f"/web/firm/letters/{network.refuse.lower()}")
@@ -238,7 +242,7 @@ def test_a_passkey_without_a_mandate_is_refused(network: PasskeyNetwork, browser
     )
     assert cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     other = compose(consortium, network.auditee)
-    letter_id = request(consortium, [other], network.auditee)[0]["letter_id"]
+    letter_id = request(consortium, [other])[0]["letter_id"]
     link = f"{firm}/web/authorise/{request_token([letter_id])}"
 
     # A document altered on its way to the page (one balance in the data the script hashes) does

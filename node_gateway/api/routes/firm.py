@@ -29,7 +29,7 @@ from node_gateway.api.types import LetterId
 from node_gateway.chain.contracts import Authorisation, Refusal
 from node_gateway.errors import InvalidRequest, NotFound
 from node_gateway.protocol.documents import NonComplianceNotice
-from node_gateway.protocol.hashing import Salt, as_salt, from_hex, to_hex
+from node_gateway.protocol.hashing import from_hex, to_hex
 from node_gateway.services import firm_review, letters
 from node_gateway.services.notices import keep_refusal_words, notice_of
 
@@ -39,13 +39,6 @@ router = APIRouter(
     route_class=GatewayRoute,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
 )
-
-
-def _salt(value: str) -> Salt:
-    try:
-        return as_salt(from_hex(value))
-    except ValueError as exc:
-        raise InvalidRequest(f"auditee_salt: {exc}") from exc
 
 
 def _bytes(value: str, name: str) -> bytes:
@@ -64,7 +57,7 @@ def _bytes(value: str, name: str) -> bytes:
 def create_letters(
     body: CreateLetters, node: NodeDep, session: SessionDep, user: Auditor
 ) -> list[LetterSummary]:
-    drafts = [(d.letter, _salt(d.auditee_salt), d.due_at) for d in body.letters]
+    drafts = [(d.letter, d.due_at) for d in body.letters]
     rows = letters.create_letters(node, session, drafts, prepared_by=user.name)
     return [summary(row, 0) for row in rows]
 
@@ -210,6 +203,7 @@ def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor
         reply_hash=row.reply_hash,
         reply=json.loads(reply.canonical) if reply else None,
         reply_salt=to_hex(reply.salt) if reply else None,
+        auditee_salt=row.auditee_salt,
         authorisation=row.authorisation,
         chain=EvidenceChain(
             chain_id=network.chain_id,

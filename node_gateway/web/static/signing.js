@@ -41,8 +41,9 @@
 
   // keccak256(tag ‖ salt ‖ RFC 8785 JSON), the letter's hash on chain (protocol/hashing.py).
   const letterHash = (letter) => keccak(concat(fromHex(data.letter_domain), fromHex(letter.salt), utf8(canonical(letter.document))));
-  // A leaf binds the letter, its hash, bank and auditee, hashed twice (chain/authorisation.py).
-  const leaf = (letter, hash) => keccak(keccak(concat(fromHex(letter.letter_id), hash, word(letter.bank), fromHex(letter.auditee_ref))));
+  // A leaf binds the letter, its hash and its bank, hashed twice (chain/authorisation.py); the
+  // auditee's reference is the firm's to relay, under the signer's mandate.
+  const leaf = (letter, hash) => keccak(keccak(concat(fromHex(letter.letter_id), hash, word(letter.bank))));
   const root = (leaves) => { // OpenZeppelin's MerkleProof: sorted pairs, an unpaired node moves up
     let level = leaves;
     while (level.length > 1) {
