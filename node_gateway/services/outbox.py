@@ -118,11 +118,14 @@ class TransactionOutbox:
         return seconds_until_due(self.node.db, OutboxTransaction, fallback)
 
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
+        # A letter's due steps together, from where its first stands (the bank queues a round's
+        # accepts, then its replies: each letter's accept and reply share a transaction).
+        letter_first = func.min(OutboxTransaction.id).over(partition_by=OutboxTransaction.letter_id)
         with self.node.db.session() as session:
             rows = session.scalars(
                 select(OutboxTransaction)
                 .where(OutboxTransaction.state == "pending", OutboxTransaction.next_attempt_at <= utcnow())
-                .order_by(OutboxTransaction.id)
+                .order_by(letter_first, OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
             return [(row.id, row.step, dict(row.payload), row.transaction_hash, row.attempts) for row in rows]
