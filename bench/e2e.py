@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import statistics
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +52,7 @@ STRAIGHT_THROUGH_LIMIT = (
 )
 PASSPHRASE_BYTES = 24
 MAX_CHUNK = 64  # letters per create call and per signature, as the outbox bundles steps
+STALL_S = 120.0  # a run's letters count as stuck once the chain showed none of their events this long
 
 OPERATOR = MemberSpec("operator", "基准运营方", "51100000500000074H")
 FIRM = MemberSpec("audit_firm", "基准会计师事务所", "91310000MA1FL0TE5Q")
@@ -94,11 +96,29 @@ class BenchNetwork:
         assert self.network.w3 is not None
         return self.network.w3
 
+    def processes(self) -> dict[str, int]:
+        """The processes whose work the run is: this driver, anvil and each gateway (name → pid)."""
+        found = {"driver": os.getpid()}
+        anvil = self.network.anvil
+        if anvil is not None and anvil.pid is not None:
+            found["anvil"] = anvil.pid
+        for gateway in self.network.gateways:
+            if gateway.process is not None:
+                found[f"{gateway.role} gateway"] = gateway.process.pid
+        return found
+
     def stop(self) -> None:
         self.network.stop()
 
 
-def members(base: Path) -> list[MemberSpec]:
+def members(base: Path, database_urls: Mapping[str, str] | None = None) -> list[MemberSpec]:
+    """The operator, the firm and the bank; ``database_urls`` gives a role's gateway store (the
+    SQLAlchemy URL of a PostgreSQL database, say) instead of its SQLite file."""
+    urls = database_urls or {}
+
+    def store(role: str) -> dict[str, str]:
+        return {"CONFIRMNET_DATABASE_URL": urls[role]} if role in urls else {}
+
     bank = MemberSpec(
         "bank",
         BANK_NAME,
@@ -109,14 +129,23 @@ def members(base: Path) -> list[MemberSpec]:
             "CONFIRMNET_STRAIGHT_THROUGH_LIMIT": STRAIGHT_THROUGH_LIMIT,
             "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_NAME": "周明远",
             "CONFIRMNET_STRAIGHT_THROUGH_ACCOUNTABLE_TITLE": "运营管理部总经理",
+            **store("bank"),
         },
     )
-    return [OPERATOR, FIRM, bank]
+    firm = MemberSpec(FIRM.role, FIRM.name, FIRM.registration_code, env=store(FIRM.role))
+    return [OPERATOR, firm, bank]
 
 
-def start_network(base: Path, *, embedded: bool, customers: int = 24, passphrase: str) -> BenchNetwork:
+def start_network(
+    base: Path,
+    *,
+    embedded: bool,
+    customers: int = 24,
+    passphrase: str,
+    database_urls: Mapping[str, str] | None = None,
+) -> BenchNetwork:
     """Starts the network, loads the bank's core and registers a signer for each customer."""
-    network = LocalNetwork(base, members(base), passphrase=passphrase, embedded=embedded)
+    network = LocalNetwork(base, members(base, database_urls), passphrase=passphrase, embedded=embedded)
     try:
         network.start()
         firm, bank = network.gateways[1], network.gateways[2]
@@ -226,6 +255,7 @@ class ChainWatcher:
         self.letters: dict[str, dict[str, float]] = {}
         self.transactions: dict[str, Transaction] = {}
         self.closed = 0
+        self.events = 0  # every registry event seen: the run's progress
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chain watcher", daemon=True)
@@ -271,6 +301,7 @@ class ChainWatcher:
                 tx = self.transactions.setdefault(log["transactionHash"].lower(), Transaction())
                 tx.events.add(name)
                 tx.letters.add(letter_id)
+                self.events += 1
                 times = self.letters.setdefault(letter_id, {})
                 if name not in times:
                     times[name] = seen
@@ -278,23 +309,42 @@ class ChainWatcher:
             self.last_block = latest
             self._changed.notify_all()
 
-    def wait_closed(self, count: int, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
+    def wait_closed(self, count: int, stall_s: float) -> bool:
+        """Waits until ``count`` letters closed, for as long as events keep coming: False once
+        ``stall_s`` passed without a new one."""
         with self._changed:
+            seen, deadline = self.events, time.monotonic() + stall_s
             while self.closed < count:
+                if self.events != seen:
+                    seen, deadline = self.events, time.monotonic() + stall_s
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 self._changed.wait(min(left, 0.5))
         return True
 
-    def gas(self, hashes: Sequence[str]) -> dict[str, int]:
-        """gasUsed of each transaction."""
-        found: dict[str, int] = {}
+    def receipts(self, hashes: Sequence[str]) -> dict[str, OnChain]:
+        """What each transaction left on chain: its gas, its calldata's bytes and its logs' bytes."""
+        found: dict[str, OnChain] = {}
         for tx_hash in hashes:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            found[tx_hash] = int(receipt["gasUsed"])
+            receipt = wire_rpc(self.w3, "eth_getTransactionReceipt", [tx_hash])
+            calldata = wire_rpc(self.w3, "eth_getTransactionByHash", [tx_hash])["input"]
+            logs = sum(20 + 32 * len(log["topics"]) + (len(log["data"]) - 2) // 2 for log in receipt["logs"])
+            gas = receipt["gasUsed"]  # hex from a node, a number from the in-process chain
+            found[tx_hash] = OnChain(
+                int(gas, 16) if isinstance(gas, str) else int(gas), (len(calldata) - 2) // 2, logs
+            )
         return found
+
+
+@dataclass(frozen=True)
+class OnChain:
+    """A transaction's gas and bytes: its calldata (the signed envelope adds about 110 bytes a
+    transaction), and its logs (address, topics and data) as the receipts hold them."""
+
+    gas: int
+    calldata_bytes: int
+    log_bytes: int
 
 
 # --- the driver ---------------------------------------------------------------------------------
@@ -338,6 +388,8 @@ class RunResult:
     gas_per_letter: float
     gas_by_step: dict[str, float]  # per letter
     transactions: int
+    calldata_bytes_per_letter: float
+    log_bytes_per_letter: float
 
     @property
     def steps(self) -> dict[str, Percentiles | None]:
@@ -437,7 +489,9 @@ class Driver:
     def _close(self, client: httpx.Client, letter_ids: list[str]) -> None:
         _ok(client.post("/v1/letters/close", json={"letter_ids": letter_ids}), 202)
 
-    def run(self, letters: int, *, rate: float | None, timeout_s: float | None = None) -> RunResult:
+    def run(self, letters: int, *, rate: float | None, stall_s: float = STALL_S) -> RunResult:
+        """Drives ``letters`` at ``rate`` and waits for their closes for as long as the chain moves
+        (``stall_s`` without an event ends the wait: the letters not closed then are stuck)."""
         chunk = MAX_CHUNK if rate is None else max(1, min(MAX_CHUNK, round(rate / 4)))
         chunks = [self._drafts(min(chunk, letters - i)) for i in range(0, letters, chunk)]
         ids = {d["letter"]["letter_id"] for c, _ in chunks for d in c}
@@ -467,8 +521,7 @@ class Driver:
                 for future in futures:
                     future.result()
             injected = time.monotonic() - started
-            budget = timeout_s if timeout_s is not None else max(120.0, letters / 5)
-            watcher.wait_closed(len(ids), budget)
+            watcher.wait_closed(len(ids), stall_s)
         finally:
             stop.set()
             closer.join(10)
@@ -504,11 +557,11 @@ class Driver:
             last = max(last, marks[-1])
             first = min(first, marks[-1])
         ours = [h for h, tx in watcher.transactions.items() if tx.letters & ids]
-        gas = watcher.gas(ours)
+        on_chain = watcher.receipts(ours)
         by_step: dict[str, float] = {}
         for tx_hash in ours:
             category = _category(watcher.transactions[tx_hash].events)
-            by_step[category] = by_step.get(category, 0) + gas[tx_hash]
+            by_step[category] = by_step.get(category, 0) + on_chain[tx_hash].gas
         count = max(1, len(ids))
         return RunResult(
             offered=rate,
@@ -520,15 +573,17 @@ class Driver:
             chunk=chunk,
             step_samples=steps,
             total_samples=totals,
-            gas_per_letter=sum(gas.values()) / count,
+            gas_per_letter=sum(x.gas for x in on_chain.values()) / count,
             gas_by_step={k: v / count for k, v in sorted(by_step.items())},
             transactions=len(ours),
+            calldata_bytes_per_letter=sum(x.calldata_bytes for x in on_chain.values()) / count,
+            log_bytes_per_letter=sum(x.log_bytes for x in on_chain.values()) / count,
         )
 
 
 def unloaded(driver: Driver, letters: int) -> RunResult:
     """One letter at a time: each is sent when the one before is closed."""
-    results = [driver.run(1, rate=None, timeout_s=60) for _ in range(letters)]
+    results = [driver.run(1, rate=None, stall_s=60) for _ in range(letters)]
     return merge(results)
 
 
@@ -552,6 +607,8 @@ def merge(results: Sequence[RunResult]) -> RunResult:
         gas_per_letter=sum(r.gas_per_letter * r.letters for r in results) / letters,
         gas_by_step=gas_by_step,
         transactions=sum(r.transactions for r in results),
+        calldata_bytes_per_letter=sum(r.calldata_bytes_per_letter * r.letters for r in results) / letters,
+        log_bytes_per_letter=sum(r.log_bytes_per_letter * r.letters for r in results) / letters,
     )
 
 

@@ -1,0 +1,126 @@
+"""The soak: letters at a sustained rate for minutes, every process's memory sampled throughout.
+
+The rate is just under the highest measured earlier in the run. Every few seconds the resident
+memory (``VmRSS`` in ``/proc/PID/status``) of the driver, anvil and each gateway is noted; a
+process's growth is the least-squares slope of its second half, in MiB a minute (the first half
+holds the caches' and pools' warm-up). At the end the driver waits for the letters' closes for as
+long as the chain moves; whatever is not closed then is lost or stuck.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.e2e import Driver, RunResult
+
+SAMPLE_S = 5.0  # at most; a short soak samples more often, for enough points in its second half
+
+
+def rss_mib(pid: int) -> float | None:
+    """The resident memory of a process in MiB; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def slope_mib_per_minute(series: list[tuple[float, float]]) -> float | None:
+    """The least-squares slope of the series' second half (seconds, MiB), in MiB a minute."""
+    if not series:
+        return None
+    middle = series[0][0] + (series[-1][0] - series[0][0]) / 2
+    half = [(t, mib) for t, mib in series if t >= middle]
+    if len(half) < 2 or half[0][0] == half[-1][0]:
+        return None
+    fitted = statistics.linear_regression([t for t, _ in half], [mib for _, mib in half])
+    return fitted.slope * 60
+
+
+class MemorySampler:
+    """Samples the resident memory of named processes every ``every_s`` in a thread of its own."""
+
+    def __init__(self, processes: dict[str, int], every_s: float) -> None:
+        self.processes = processes
+        self.every_s = every_s
+        self.series: dict[str, list[tuple[float, float]]] = {name: [] for name in processes}
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory sampler", daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.sample()  # the end's figure
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.every_s)
+
+    def sample(self) -> None:
+        at = time.monotonic() - self._started
+        for name, pid in self.processes.items():
+            mib = rss_mib(pid)
+            if mib is not None:
+                self.series[name].append((round(at, 2), round(mib, 2)))
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    rate: float  # offered letters per second
+    seconds: float  # the injection's planned length
+    sample_s: float
+    run: RunResult
+    memory: dict[str, list[tuple[float, float]]]  # process → (seconds from the start, MiB)
+
+    @property
+    def lost(self) -> int:
+        """Letters injected and not closed once the chain stopped moving."""
+        return self.run.letters - self.run.closed
+
+    @property
+    def slopes(self) -> dict[str, float | None]:
+        return {name: slope_mib_per_minute(series) for name, series in self.memory.items()}
+
+    def as_json(self) -> dict[str, Any]:
+        slopes = {name: None if slope is None else round(slope, 3) for name, slope in self.slopes.items()}
+        return {
+            "offered_letters_per_second": round(self.rate, 2),
+            "planned_seconds": self.seconds,
+            "sample_seconds": self.sample_s,
+            "letters_injected": self.run.letters,
+            "letters_closed": self.run.closed,
+            "letters_lost_or_stuck": self.lost,
+            "memory_mib": {
+                name: {
+                    "first": series[0][1] if series else None,
+                    "last": series[-1][1] if series else None,
+                    "peak": max((mib for _, mib in series), default=None),
+                    "slope_mib_per_minute_second_half": slopes[name],
+                    "series": series,
+                }
+                for name, series in self.memory.items()
+            },
+        }
+
+
+def soak(driver: Driver, rate: float, seconds: float) -> SoakResult:
+    """``rate`` letters a second for ``seconds``, then the drain; memory sampled throughout."""
+    sample_s = min(SAMPLE_S, max(0.5, seconds / 40))
+    letters = max(1, round(rate * seconds))
+    with MemorySampler(driver.bench.processes(), sample_s) as sampler:
+        run = driver.run(letters, rate=rate)
+    return SoakResult(rate, seconds, sample_s, run, sampler.series)
