@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from hexbytes import HexBytes
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,8 @@ from bank_adapter.errors import CoreUnavailable, NotReadyToDraft, PreparerDidNot
 from bank_adapter.models import ComplianceCheckRow, DraftRow
 from bank_adapter.port import CoreBankingError, CoreBankingPort
 from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Role
+from node_gateway.chain.signers import as_signer
+from node_gateway.chain.transactions import Call, call_view
 from node_gateway.errors import Conflict, InvalidRequest
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
@@ -122,12 +125,13 @@ def _accepting(node: Node, session: Session, row: LetterRecord) -> bool:
 
 @dataclass
 class RoundReads:
-    """What the letters of one round share, read once: a firm's record and a signer's mandate
-    from the chain (fresh when the round starts), and each letter's parsed document."""
+    """What the letters of one round share, read once: a firm's record and the signers' mandates
+    from the chain (fresh when the round starts), each letter's signer and parsed document."""
 
     node: Node
     _members: dict[int, Member] = field(default_factory=dict)
     _mandates: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    _signers: dict[str, str | None] = field(default_factory=dict)
     _letters: dict[str, ConfirmationLetter] = field(default_factory=dict)
 
     def member(self, member_id: int) -> Member:
@@ -142,6 +146,34 @@ class RoundReads:
                 bank, from_hex(auditee_ref), signer
             )
         return self._mandates[key]
+
+    def read_mandates(self, session: Session, rows: Sequence[LetterRecord]) -> None:
+        """Reads the mandates the letters' checks ask for in one ``eth_call`` (a Multicall of
+        them), rather than a call each."""
+        keys: dict[tuple[int, str, str], None] = {}
+        for row in rows:
+            signer = self.signer(session, row.letter_id)
+            if signer is not None and row.auditee_ref:
+                key = (row.bank, row.auditee_ref.lower(), signer)
+                if key not in self._mandates:
+                    keys[key] = None
+        if not keys:
+            return
+        registry = self.node.network.confirmations
+        calls = [
+            registry.encode_call("mandateValidUntil", bank, from_hex(ref), as_signer(signer))
+            for bank, ref, signer in keys
+        ]
+        multicall = Call(registry.address, HexBytes(registry.encode_call("multicall", calls)), "mandates")
+        (results,) = registry.decode_result("multicall", call_view(self.node.w3, multicall))
+        for key, result in zip(keys, results, strict=True):
+            self._mandates[key] = int(registry.decode_result("mandateValidUntil", bytes(result))[0])
+
+    def signer(self, session: Session, letter_id: str) -> str | None:
+        """The letter's authorising signer (``Letters.authorising_signer``)."""
+        if letter_id not in self._signers:
+            self._signers[letter_id] = Letters(self.node).authorising_signer(session, letter_id)
+        return self._signers[letter_id]
 
     def letter(self, session: Session, letter_id: str) -> ConfirmationLetter:
         if letter_id not in self._letters:
@@ -163,7 +195,7 @@ def letter_facts(
     """The facts about a received letter, or None until this gateway has indexed its authorisation."""
     reads = reads or RoundReads(node)
     desk = Letters(node)
-    signer = desk.authorising_signer(session, row.letter_id)
+    signer = reads.signer(session, row.letter_id)
     if signer is None:
         return None
     requester = reads.member(row.firm)
@@ -503,15 +535,17 @@ class BankWorkflow:
         """Checks the letters, then drafts (in the same transaction, so that the accept and the
         reply go to the chain together) those it can; if it cannot (the core is down), the drafting
         pass retries."""
-        checked = []
         # One letter's check reads nothing another's writes, so they are written together.
         with session.no_autoflush:
+            rows = []
             for letter_id in letter_ids:
                 row = Letters(self.node).get(session, letter_id, for_update=True)
-                if session.get(ComplianceCheckRow, letter_id) is not None or not row.takes_reply:
-                    continue
-                if check_arrival(self.node, session, row, self.core, reads):
-                    checked.append(letter_id)
+                if session.get(ComplianceCheckRow, letter_id) is None and row.takes_reply:
+                    rows.append(row)
+            reads.read_mandates(session, rows)
+            checked = [
+                row.letter_id for row in rows if check_arrival(self.node, session, row, self.core, reads)
+            ]
         session.flush()
         self._draft(session, checked, reads, eager=True)
         return len(checked)
