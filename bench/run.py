@@ -247,7 +247,9 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
             soaked = soak(driver, rate, plan.soak_seconds)
             result["soak"] = {**soaked.as_json(), "run": run_json(soaked.run, ceiling)}
         console.log(f"the bank's catch-up: offline while {plan.catch_up_letters} letters move, then back")
-        result["catch_up"] = measure_catch_up(bench, driver, plan.catch_up_letters).as_json()
+        result["catch_up"] = _attempt(
+            "the catch-up", lambda: measure_catch_up(bench, driver, plan.catch_up_letters).as_json(), console
+        )
         closed = driver.closed_ids[-plan.verify_letters :]
         console.log(f"offline verification: the evidence of {len(closed)} closed letters")
         path = export_package(bench.firm, closed, work / "evidence.json")
@@ -259,7 +261,11 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         result["verification"] = {**_verify_json(verified), "pool": _verify_json(pooled)}
     finally:
         bench.stop()
-    result["end_to_end_postgresql"] = _postgresql(plan, work / "postgresql", passphrase, ceiling, console)
+    result["end_to_end_postgresql"] = _attempt(
+        "the PostgreSQL run",
+        lambda: _postgresql(plan, work / "postgresql", passphrase, ceiling, console),
+        console,
+    )
     console.log(f"end to end on the in-process chain: {plan.in_process_letters} letters")
     embedded = start_network(work / "in-process", embedded=True, passphrase=passphrase)
     try:
@@ -271,16 +277,31 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         embedded.stop()
     if plan.idle_seconds:
         console.log(f"idle: the demo's network with no letter moving, {plan.idle_seconds:g} s")
-        idle = measure_idle(work / "idle", window_s=plan.idle_seconds, passphrase=passphrase)
-        result["idle"] = {"load_average": list(os.getloadavg()), **idle.as_json()}
+        result["idle"] = _attempt(
+            "the idle network",
+            lambda: {
+                "load_average": list(os.getloadavg()),
+                **measure_idle(work / "idle", window_s=plan.idle_seconds, passphrase=passphrase).as_json(),
+            },
+            console,
+        )
     if plan.demo_letters:
         console.log(f"make demo: its {plan.demo_letters}-letter season, timed")
-        result["demo"] = _demo(work / "demo", plan.demo_letters)
+        result["demo"] = _attempt("make demo", lambda: _demo(work / "demo", plan.demo_letters), console)
     result["gas"] = _gas(result)
     result["targets"] = _targets(result)
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
+
+
+def _attempt(what: str, measure: Callable[[], dict[str, Any]], console: Console) -> dict[str, Any]:
+    """A part of the run whose failure is recorded with its reason, so that the rest still counts."""
+    try:
+        return measure()
+    except Exception as exc:  # recorded in the result; the run goes on
+        console.log(f"[red]{what} failed: {type(exc).__name__}: {exc}[/red]")
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _loads(
@@ -433,7 +454,7 @@ def _targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             bool(result["gas"]["by_transaction_kind_one_letter_per_transaction"]),
         ),
     ]
-    if "idle" in result:
+    if "percent_of_one_core_total" in result.get("idle", {}):
         idle = result["idle"]["percent_of_one_core_total"]
         found.append(
             _target(
@@ -445,7 +466,7 @@ def _targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     if "soak" in result:
         found += _soak_targets(result["soak"])
-    if "demo" in result:
+    if "seconds_by_its_summary" in result.get("demo", {}):
         seconds = result["demo"]["seconds_by_its_summary"]
         found.append(_target("demo_seconds", f"<= {DEMO_SECONDS:g} s", seconds, seconds <= DEMO_SECONDS))
     return found
@@ -453,6 +474,8 @@ def _targets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _postgresql_target(postgresql: dict[str, Any]) -> dict[str, Any]:
     wanted = "recorded beside SQLite"
+    if "error" in postgresql:
+        return _target("postgresql_recorded", wanted, f"failed: {postgresql['error']}", False)
     if not postgresql["available"]:
         return _target("postgresql_recorded", wanted, f"not available: {postgresql['reason']}", False)
     best = max(postgresql["runs"], key=lambda r: r["letters_per_second"])
@@ -504,7 +527,7 @@ def print_table(result: dict[str, Any], console: Console) -> None:
     )
     rows = [("unloaded", result["unloaded"])] + [("anvil", r) for r in result["end_to_end_anvil"]]
     postgresql = result["end_to_end_postgresql"]
-    if postgresql["available"]:
+    if postgresql.get("available"):
         rows.append(("unloaded, PostgreSQL", postgresql["unloaded"]))
         rows += [("anvil, PostgreSQL", r) for r in postgresql["runs"]]
     if "soak" in result:
@@ -554,15 +577,19 @@ def print_table(result: dict[str, Any], console: Console) -> None:
         )
     console.print(throughput)
     console.print(latency)
-    if not postgresql["available"]:
-        console.print(f"[yellow]PostgreSQL: not available, not measured ({postgresql['reason']})[/yellow]")
+    if not postgresql.get("available"):
+        why = postgresql.get("reason") or postgresql.get("error")
+        console.print(f"[yellow]PostgreSQL: not measured ({why})[/yellow]")
     _print_soak(result.get("soak"), console)
     caught = result["catch_up"]
-    console.print(
-        f"the bank's catch-up: {caught['blocks']:,} blocks with {caught['events']:,} events in "
-        f"{caught['catch_up_seconds']:g} s after its start ({caught['start_seconds']:g} s); "
-        f"{caught['closed_after_the_return']} of {caught['letters']} letters closed after"
-    )
+    if "error" in caught:
+        console.print(f"[red]the bank's catch-up: not measured ({caught['error']})[/red]")
+    else:
+        console.print(
+            f"the bank's catch-up: {caught['blocks']:,} blocks with {caught['events']:,} events in "
+            f"{caught['catch_up_seconds']:g} s after its start ({caught['start_seconds']:g} s); "
+            f"{caught['closed_after_the_return']} of {caught['letters']} letters closed after"
+        )
     v = result["verification"]
     for run in (v, v["pool"]):
         console.print(
@@ -571,14 +598,14 @@ def print_table(result: dict[str, Any], console: Console) -> None:
             f"{run['failures']} failures)"
         )
     idle = result.get("idle")
-    if idle is not None:
+    if idle is not None and "error" not in idle:
         shares = ", ".join(f"{kind} {share:g} %" for kind, share in idle["percent_of_one_core"].items())
         console.print(
             f"idle network: {idle['percent_of_one_core_total']:g} % of one core over "
             f"{idle['window_seconds']:g} s ({shares})"
         )
     demo = result.get("demo")
-    if demo is not None:
+    if demo is not None and "error" not in demo:
         console.print(
             f"make demo: {demo['letters']} letters in {demo['seconds_by_its_summary']:g} s by its summary "
             f"({demo['seconds_wall']:g} s in all)"
@@ -587,7 +614,9 @@ def print_table(result: dict[str, Any], console: Console) -> None:
     for column in ("target", "wanted", "measured", "met"):
         targets.add_column(column)
     for t in result["targets"]:
-        targets.add_row(t["name"], t["wanted"], f"{t['measured']}", "yes" if t["met"] else "[red]no[/red]")
+        measured = t["measured"]
+        shown = f"{measured:.1%}" if t["name"] == "e2e_share_of_ceiling" else f"{measured}"
+        targets.add_row(t["name"], t["wanted"], shown, "yes" if t["met"] else "[red]no[/red]")
     console.print(targets)
 
 
@@ -626,7 +655,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     runs = result["end_to_end_anvil"]
     postgresql = result["end_to_end_postgresql"]
-    pg_runs = postgresql["runs"] if postgresql["available"] else []
+    pg_runs = postgresql["runs"] if postgresql.get("available") else []
     offered = [_offered(r) for r in runs]
     figure = plt.figure(figsize=(11, 8.4))
     grid = figure.add_gridspec(2, 2)
