@@ -41,7 +41,8 @@ web-assets: setup
 demo: setup
 	$(BIN)/confirmnet demo $(DEMO_ARGS)
 
-# The benchmarks (docs/BENCHMARKS.md): QUICK=1 for a short run (under two minutes).
+# The benchmarks (docs/BENCHMARKS.md): QUICK=1 for a short run (a few minutes, a 30 s soak);
+# BENCH_ARGS='--soak-seconds 120' for another length of soak (600 s in the full run).
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 

@@ -730,7 +730,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer letters and loads (under two minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer letters and loads, a 30 s soak (a few minutes)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of throughput and latency")
     parser.add_argument("--work-dir", type=Path, default=None, help="where the networks keep their data")
