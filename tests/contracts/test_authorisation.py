@@ -251,37 +251,25 @@ def test_signer_not_on_the_mandate_reverts(deployment: Deployment) -> None:
 
 def test_mandate_of_one_auditee_does_not_extend_to_another(deployment: Deployment) -> None:
     d = deployment
-    letter = d.request(auditee_ref=os.urandom(32))  # the signer is mandated for d.auditee_ref only
-    d.assert_reverts(
-        d.firm,
-        d.authorise_call(letter),
-        ConfirmationSignerNotMandated,
-        letter.letter_id,
-        signer_id(d.signer.address),
-    )
-    # Another customer's reference at the same bank, with a mandate of its own: not this signer's.
-    theirs = os.urandom(32)
-    d.register_mandate(d.bank, theirs, Account.create().address)
-    relayed = dataclasses.replace(letter, auditee_ref=theirs)
-    d.assert_reverts(
-        d.firm,
-        d.authorise_call(relayed),
-        ConfirmationSignerNotMandated,
-        letter.letter_id,
-        signer_id(d.signer.address),
-    )
-    # The signer's reference at another bank does not serve at this one.
-    elsewhere = os.urandom(32)
-    d.register_mandate(d.bank2, elsewhere, d.signer.address)
-    d.assert_reverts(
-        d.firm,
-        d.authorise_call(dataclasses.replace(letter, auditee_ref=elsewhere)),
-        ConfirmationSignerNotMandated,
-        letter.letter_id,
-        signer_id(d.signer.address),
-    )
-    assert d.status(letter) == LetterStatus.REQUESTED
+    signer = Account.create()
+    mine, theirs, elsewhere = os.urandom(32), os.urandom(32), os.urandom(32)
+    d.register_mandate(d.bank, mine, signer.address)
+    d.register_mandate(d.bank, theirs, Account.create().address)  # another customer's signer
+    d.register_mandate(d.bank2, elsewhere, signer.address)  # the signer's customer at another bank
+    letter = d.request()
+    signed = d.sign_authorisation([letter], signer=signer)
+    # A reference the bank never used, another customer's, the signer's own at another bank.
+    for reference in (os.urandom(32), theirs, elsewhere):
+        d.assert_reverts(
+            d.firm,
+            d.authorise_call(dataclasses.replace(letter, auditee_ref=reference), signed),
+            ConfirmationSignerNotMandated,
+            letter.letter_id,
+            signer_id(signer.address),
+        )
     assert d.confirmations.get_letter(letter.letter_id).auditee_ref == bytes(32)
+    d.send(d.firm, d.authorise_call(dataclasses.replace(letter, auditee_ref=mine), signed))
+    assert d.confirmations.get_letter(letter.letter_id).auditee_ref == mine
 
 
 def test_the_zero_reference_is_refused_even_with_a_mandate_under_it(deployment: Deployment) -> None:
