@@ -191,6 +191,11 @@ def run_json(
     return found
 
 
+def _cpu_readers(bench: BenchNetwork) -> dict[str, Callable[[], float]]:
+    """A reading of each process's CPU seconds so far, by name."""
+    return {name: functools.partial(_cpu_seconds, pid) for name, pid in bench.processes().items()}
+
+
 def _measured(
     bench: BenchNetwork,
     driver: Driver,
@@ -200,10 +205,7 @@ def _measured(
 ) -> tuple[RunResult, dict[str, float], dict[str, int]]:
     """A run, the CPU seconds each process spent in it (and ``other_cpu``'s, a database server's),
     and the bytes it added to the firm's and the bank's database."""
-    readers: dict[str, Callable[[], float]] = {
-        name: functools.partial(_cpu_seconds, pid) for name, pid in bench.processes().items()
-    }
-    readers.update(other_cpu or {})
+    readers = {**_cpu_readers(bench), **(other_cpu or {})}
     stores = {f"{g.role} gateway": g.settings().effective_database_url for g in (bench.firm, bench.bank)}
     before = {name: read() for name, read in readers.items()}
     sizes = {name: database_bytes(url) for name, url in stores.items()}
@@ -244,8 +246,11 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         if plan.soak_seconds:
             rate = SOAK_RATE_SHARE * _best(result)["letters_per_second"]
             console.log(f"the soak: {rate:.1f} letters/s for {plan.soak_seconds:g} s, memory sampled")
+            readers = _cpu_readers(bench)
+            before = {name: read() for name, read in readers.items()}
             soaked = soak(driver, rate, plan.soak_seconds)
-            result["soak"] = {**soaked.as_json(), "run": run_json(soaked.run, ceiling)}
+            cpu = {name: read() - before[name] for name, read in readers.items()}
+            result["soak"] = {**soaked.as_json(), "run": run_json(soaked.run, ceiling, cpu)}
         console.log(f"the bank's catch-up: offline while {plan.catch_up_letters} letters move, then back")
         result["catch_up"] = _attempt(
             "the catch-up", lambda: measure_catch_up(bench, driver, plan.catch_up_letters).as_json(), console
@@ -730,7 +735,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer letters and loads, a 30 s soak (a few minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer letters and loads, a 30 s soak (a few minutes)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of throughput and latency")
     parser.add_argument("--work-dir", type=Path, default=None, help="where the networks keep their data")

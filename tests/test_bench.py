@@ -115,6 +115,7 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
     # The soak: every letter closed, every process's memory sampled, a slope for each.
     assert soaked["letters_lost_or_stuck"] == 0
     assert soaked["letters_closed"] == soaked["letters_injected"] > 0
+    assert soaked["run"]["cpu_ms_per_letter"]["bank gateway"] > 0
     best = max(r["letters_per_second"] for r in result["end_to_end_anvil"])
     assert soaked["offered_letters_per_second"] < best
     memory = soaked["memory_mib"]
