@@ -56,17 +56,18 @@ def wait_status(gateway: Gateway, user: str, letter_id: str, status: str, timeou
 
 @dataclass
 class Customer:
-    """An audited company: its registration code, its signer on the bank's mandate, its salt."""
+    """An audited company: its registration code, its signer on the bank's mandate (under the
+    company's reference at the bank, which the bank computes: nobody hands it a salt)."""
 
     registration_code: str
     name: str
     signer: LocalAccount
-    salt: str
 
 
-def new_auditee(consortium: Consortium, index: int) -> Customer:
+def new_auditee(consortium: Consortium, index: int, signer: LocalAccount | None = None) -> Customer:
+    """A customer of the consortium's bank with ``signer`` (default a new key) on its mandate."""
     code = uscc(f"91310000MA1G{index:05d}")
-    signer: LocalAccount = Account.create()
+    signer = signer or Account.create()
     with consortium.bank.client("officer") as bank:
         reference = ok(bank.get(f"/v1/customers/{code}/reference"))
         until = int(time.time()) + 365 * 86400
@@ -82,7 +83,7 @@ def new_auditee(consortium: Consortium, index: int) -> Customer:
     wait_until(
         lambda: network.confirmations.mandate_valid_until(bank_id, ref, signer.address) > 0, 30, "mandate"
     )
-    return Customer(code, f"苏州测试{index}号精密制造有限公司", signer, reference["salt"])
+    return Customer(code, f"苏州测试{index}号精密制造有限公司", signer)
 
 
 def compose(consortium: Consortium, auditee: Customer) -> ConfirmationLetter:
@@ -93,15 +94,9 @@ def compose(consortium: Consortium, auditee: Customer) -> ConfirmationLetter:
     )
 
 
-def request(
-    consortium: Consortium, letters: list[ConfirmationLetter], auditee: Customer
-) -> list[dict[str, Any]]:
-    body = {
-        "letters": [
-            {"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": auditee.salt}
-            for x in letters
-        ]
-    }
+def request(consortium: Consortium, letters: list[ConfirmationLetter]) -> list[dict[str, Any]]:
+    """The firm requests ``letters``: no salt, no reference; the auditee's signer brings its own."""
+    body = {"letters": [{"letter": x.model_dump(mode="json", by_alias=True)} for x in letters]}
     with consortium.firm.client("auditor") as firm:
         created: list[dict[str, Any]] = ok(firm.post("/v1/letters", json=body), 201)
     for row in created:
@@ -116,8 +111,10 @@ def sign_and_submit(
     *,
     refusal_reason: int | None = None,
     firm_gateway: Gateway | None = None,
+    status: int = 202,
 ) -> dict[str, Any]:
-    """The auditee's signer signs what the firm (the consortium's, or ``firm_gateway``) asks."""
+    """The auditee's signer signs what the firm (the consortium's, or ``firm_gateway``) asks; the
+    firm's answer, of HTTP ``status``."""
     with (firm_gateway or consortium.firm).client("auditor") as firm:
         bundle = ok(
             firm.post(
@@ -137,7 +134,7 @@ def sign_and_submit(
             "signature": "0x" + signature.hex(),
             "reason": refusal_reason,
         }
-        result: dict[str, Any] = ok(firm.post("/v1/authorisations", json=body), 202)
+        result: dict[str, Any] = ok(firm.post("/v1/authorisations", json=body), status)
         return result
 
 

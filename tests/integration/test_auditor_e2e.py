@@ -1,9 +1,11 @@
 """The audit firm's tools end to end over the real consortium, through the ``confirmnet`` CLI.
 
-A CSV of 50 letters is uploaded through the firm's gateway, authorised by the auditee with one
-batch signature (``confirmnet authorise sign``), answered by the bank through its API, closed,
-exported as one engagement's evidence, and verified offline against the anvil node with no
-gateway involved; then every kind of tampering with the package makes ``verify`` fail and name it.
+A CSV of 50 letters (no salt in it) is uploaded through the firm's gateway, authorised by the
+auditee with one batch signature (``confirmnet authorise sign``, checking each letter names its
+company), answered by the bank through its API, closed, exported as one engagement's evidence (each
+letter with the auditee salt its reply brought), and verified offline against the anvil node with
+no gateway involved; then every kind of tampering with the package makes ``verify`` fail and name
+it, a wrong auditee salt included.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ def _sheet(path: Path, consortium: Consortium, auditee: Customer, *, count: int)
         "bank_branch": "上海浦东支行",
         "auditee_code": auditee.registration_code,
         "auditee_name": auditee.name,
-        "auditee_salt": auditee.salt,
         "audit_period_start": "2024-01-01",
         "audit_period_end": "2024-12-31",
         "firm_contact_name": "赵敏",
@@ -149,8 +150,8 @@ def engagement(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory)
         str(bundle),
         "--keystore",
         str(keystore),
-        "--auditee-salt",
-        auditee.salt,
+        "--auditee-code",
+        auditee.registration_code,
         "--network",
         str(consortium.network_file),
         "--gateway",
@@ -192,8 +193,6 @@ def engagement(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory)
         str(package),
         "--engagement",
         "江南精密 2024 年报审计",
-        "--auditee-salt",
-        auditee.salt,
         "--split",
         str(split),
         "--pdf",
@@ -204,7 +203,7 @@ def engagement(consortium: Consortium, tmp_path_factory: pytest.TempPathFactory)
     print(
         f"\n50 letters through upload, batch authorisation, reply, close and export: {time.perf_counter() - started:.1f} s"
     )
-    return {"ids": ids, "package": package, "split": split, "pdf": pdf, "work": work}
+    return {"ids": ids, "package": package, "split": split, "pdf": pdf, "work": work, "auditee": auditee}
 
 
 def verify(consortium: Consortium, package: Path, report: Path) -> tuple[int, list[dict[str, Any]]]:
@@ -244,6 +243,16 @@ def test_the_engagement_verifies_offline(consortium: Consortium, engagement: dic
     } <= names
     by_letter = {c["subject"] for c in checks} - {"network"}
     assert by_letter == set(engagement["ids"])
+    # Each letter's reference, the one its signer is mandated under, opens to the auditee with the
+    # salt that came with the bank's reply: the bank's own salt for that customer.
+    code = engagement["auditee"].registration_code
+    opened = [c for c in checks if c["name"] == "auditee_ref"]
+    assert len(opened) == LETTERS
+    assert all(c["verdict"] == "pass" and f"opens to {code}" in c["detail"] for c in opened)
+    with consortium.bank.client("officer") as bank:
+        bank_salt = ok(bank.get(f"/v1/customers/{code}/reference"))["salt"]
+    letters = json.loads(engagement["package"].read_text(encoding="utf-8"))["letters"]
+    assert {x["auditee_salt"] for x in letters} == {bank_salt}
     signers = {c["detail"].split(" by ")[1].split(",")[0] for c in checks if c["name"] == "authorisation"}
     assert len(signers) == 1  # one batch signature covers the 50 letters
     print(f"verified {LETTERS} letters offline in {time.perf_counter() - started:.2f} s")

@@ -157,7 +157,7 @@ def _customer(consortium: Consortium, bank: AdapterBank, code: str, name: str) -
         30,
         "the mandate on chain",
     )
-    return Customer(code, name, signer, reference["salt"])
+    return Customer(code, name, signer)
 
 
 def _with_deposits(letter: ConfirmationLetter, deposits: list[DepositAccount]) -> ConfirmationLetter:
@@ -196,12 +196,12 @@ def season(consortium: Consortium, adapter_bank: AdapterBank) -> Season:
             _compose(consortium, adapter_bank, customer), [*deposits[:2], undated, *deposits[3:]]
         ),
     }
-    request(consortium, list(letters.values()), customer)
+    request(consortium, list(letters.values()))
     sign_and_submit(consortium, [x.letter_id for x in letters.values()], customer.signer)
 
     stranger = _customer(consortium, adapter_bank, uscc("91310000MA1K00002"), "无名贸易有限公司")
     letters["stranger"] = _compose(consortium, adapter_bank, stranger)
-    request(consortium, [letters["stranger"]], stranger)
+    request(consortium, [letters["stranger"]])
     sign_and_submit(consortium, [letters["stranger"].letter_id], stranger.signer)
     return Season(customer, letters)
 
@@ -264,17 +264,13 @@ def test_an_incomplete_letter_is_rejected(
     # this firm, to the same bank and auditee, is corrected.
     fresh = _compose(consortium, adapter_bank, season.customer)
     wrong = fresh.model_copy(update={"corrects": clean})
-    body = {
-        "letters": [
-            {"letter": wrong.model_dump(mode="json", by_alias=True), "auditee_salt": season.customer.salt}
-        ]
-    }
+    body = {"letters": [{"letter": wrong.model_dump(mode="json", by_alias=True)}]}
     with consortium.firm.client("auditor") as firm:
         refused = firm.post("/v1/letters", json=body)
     assert refused.status_code == 422, refused.text
     assert "only a letter the bank rejected is corrected" in refused.json()["error"]["message"]
     corrected = fresh.model_copy(update={"corrects": letter_id})
-    (created,) = request(consortium, [corrected], season.customer)
+    (created,) = request(consortium, [corrected])
     with consortium.firm.client("auditor") as firm:
         stored = ok(firm.get(f"/v1/letters/{created['letter_id']}"))
     assert stored["letter"]["corrects"] == letter_id
@@ -424,7 +420,7 @@ def test_a_bank_without_a_core_replies_with_a_maker_and_a_checker(consortium: Co
     ``/v1/letters/{id}/reply`` only once its preparer has drafted exactly that reply."""
     auditee = new_auditee(consortium, 14)
     letter = compose(consortium, auditee)
-    (created,) = request(consortium, [letter], auditee)
+    (created,) = request(consortium, [letter])
     sign_and_submit(consortium, [letter.letter_id], auditee.signer)
     wait_in_inbox(consortium, [letter.letter_id])
     alone = reviewed(sample_reply(letter, letter_hash=bytes.fromhex(created["letter_hash"][2:])))

@@ -59,7 +59,7 @@ def test_a_capital_letter_runs_end_to_end(consortium: Consortium, adapter_bank: 
     )
     assert imported.exit_code == 0, imported.output
 
-    (created,) = request(consortium, [letter], customer)
+    (created,) = request(consortium, [letter])
     assert created["confirmation_no"]  # numbered by the firm's gateway
     sign_and_submit(consortium, [letter.letter_id], customer.signer)
 

@@ -51,7 +51,7 @@ def test_item_3_is_answered_for_the_auditor_s_period(
             "items": LetterItems.model_validate(items),
         }
     )
-    (created,) = request(consortium, [letter], customer)
+    (created,) = request(consortium, [letter])
     assert created["confirmation_no"]  # numbered by the firm's gateway
     sign_and_submit(consortium, [letter.letter_id], customer.signer)
 

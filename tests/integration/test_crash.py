@@ -113,7 +113,7 @@ def test_bank_killed_while_receiving_and_while_replying(consortium: Consortium) 
     bank = consortium.bank
     auditee = new_auditee(consortium, 2)
     letters: list[ConfirmationLetter] = [compose(consortium, auditee) for _ in range(LETTERS)]
-    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    created = {row["letter_id"]: row for row in request(consortium, letters)}
     ids = set(created)
 
     # Killed while the firm's gateway is delivering the authorised letters to it: the bank is

@@ -63,12 +63,7 @@ def test_the_manager_reviews_before_the_letter_goes_out_and_accepts_the_reply(
         )
         for _ in range(2)
     ]
-    body = {
-        "letters": [
-            {"letter": x.model_dump(mode="json", by_alias=True), "auditee_salt": auditee.salt}
-            for x in letters
-        ]
-    }
+    body = {"letters": [{"letter": x.model_dump(mode="json", by_alias=True)} for x in letters]}
     with reviewing_firm.client("auditor") as assistant:
         created = ok(assistant.post("/v1/letters", json=body), 201)
         assert [x["status"] for x in created] == ["PREPARED", "PREPARED"]
@@ -119,7 +114,6 @@ def test_the_sdk_and_the_cli_review_and_recall_prepared_letters(
                 bank=bank,
                 auditee=Auditee(name=auditee.name, registration_code=auditee.registration_code),
             ),
-            auditee_salt=auditee.salt,
         )
         for _ in range(3)
     ]

@@ -45,9 +45,7 @@ def _bank_sees(
 
 def test_follow_up_messages_and_a_withdrawal_reason_reach_the_bank(consortium: Consortium) -> None:
     auditee = new_auditee(consortium, 8101)
-    held, unauthorised = request(
-        consortium, [compose(consortium, auditee), compose(consortium, auditee)], auditee
-    )
+    held, unauthorised = request(consortium, [compose(consortium, auditee), compose(consortium, auditee)])
     letter_id, kept_id = held["letter_id"], unauthorised["letter_id"]
     sign_and_submit(consortium, [letter_id], auditee.signer)
     wait_in_inbox(consortium, [letter_id])

@@ -54,7 +54,7 @@ def season(consortium: Consortium) -> dict[str, Any]:
     """An audit season in miniature: every way a letter can end, through the real gateways."""
     auditee = new_auditee(consortium, 1)
     letters = [compose(consortium, auditee) for _ in range(6)]
-    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    created = {row["letter_id"]: row for row in request(consortium, letters)}
     closed, exception, rejected, withdrawn, refused, waiting = letters
     # One batch signature authorises five letters; the auditee refuses the sixth.
     batch = [x.letter_id for x in (closed, exception, rejected, withdrawn, waiting)]
@@ -370,7 +370,7 @@ def _reply_verified(consortium: Consortium, letter_id: str) -> bool:
 def test_a_firm_closes_many_letters_in_one_call(consortium: Consortium) -> None:
     auditee = new_auditee(consortium, 3)
     letters = [compose(consortium, auditee) for _ in range(3)]
-    created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+    created = {row["letter_id"]: row for row in request(consortium, letters)}
     ids = [x.letter_id for x in letters]
     sign_and_submit(consortium, ids, auditee.signer)
     wait_in_inbox(consortium, ids)
@@ -480,17 +480,21 @@ def test_the_operator_refuses_what_the_chain_would_refuse(consortium: Consortium
     assert network.members.get_member(firm_id).status.name == "ACTIVE"
 
 
-def test_the_firm_refuses_an_auditee_reference_its_bank_never_gave(consortium: Consortium) -> None:
-    # The salt is one the bank gave; the auditee's registration code is one it did not give it
-    # for: the reference commits to no mandate at the addressed bank.
+def test_the_firm_relays_only_under_the_one_reference_the_signer_holds_at_the_bank(
+    consortium: Consortium,
+) -> None:
+    """The auditor gives no salt: the firm finds the reference by the signer's mandates. A signer
+    the bank never mandated is refused; so is one the bank mandated for two customers (the firm
+    cannot tell which one the letter is about: the bank must give each customer its own signer).
+    Nothing is relayed: the letter stays requested, with no reference."""
     auditee = new_auditee(consortium, 60)
-    stranger = new_auditee(consortium, 61)
     letter = compose(consortium, auditee)
-    body = {
-        "letters": [{"letter": letter.model_dump(mode="json", by_alias=True), "auditee_salt": stranger.salt}]
-    }
-    with consortium.firm.client("auditor") as firm:
-        response = firm.post("/v1/letters", json=body)
-        assert (response.status_code, _code(response)) == (422, "invalid_request")
-        assert "holds no mandate" in response.json()["error"]["message"]
-        assert firm.get(f"/v1/letters/{letter.letter_id}").status_code == 404  # nothing was stored
+    request(consortium, [letter])
+    stranger = sign_and_submit(consortium, [letter.letter_id], Account.create(), status=422)
+    assert stranger["error"]["code"] == "invalid_request"
+    assert "holds no valid mandate" in stranger["error"]["message"]
+    new_auditee(consortium, 61, signer=auditee.signer)  # a second customer's mandate, same signer
+    ambiguous = sign_and_submit(consortium, [letter.letter_id], auditee.signer, status=409)
+    assert ambiguous["error"]["code"] == "signer_mandate_ambiguous"
+    view = letter_view(consortium.firm, "auditor", letter.letter_id)
+    assert (view["status"], view["auditee_ref"], view["authorisation"]) == ("REQUESTED", None, None)

@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.anvil]
 def test_both_parties_print_the_same_letter_and_reply(consortium: Consortium, tmp_path: Path) -> None:
     auditee = new_auditee(consortium, 71)
     letter = compose(consortium, auditee)
-    (created,) = request(consortium, [letter], auditee)
+    (created,) = request(consortium, [letter])
     letter_id = created["letter_id"]
     with consortium.firm.client("auditor") as firm:
         early = firm.get(f"/v1/letters/{letter_id}/reply.pdf")

@@ -24,7 +24,7 @@ WORDS = "本公司未聘请该会计师事务所执行本期审计,不同意发�
 
 def test_the_signer_refuses_with_words_the_firm_shows_them(consortium: Consortium, tmp_path: Path) -> None:
     auditee = new_auditee(consortium, 7303)
-    (created,) = request(consortium, [compose(consortium, auditee)], auditee)
+    (created,) = request(consortium, [compose(consortium, auditee)])
     letter_id = created["letter_id"]
     runner, bundle, keystore = CliRunner(), tmp_path / "bundle.json", tmp_path / "signer.json"
     firm_env = {

@@ -92,7 +92,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmNetwork]:
             "letters": [
                 {
                     "letter": late.model_dump(mode="json", by_alias=True),
-                    "auditee_salt": auditee.salt,
                     "due_at": int(time.time()) + LATE_S,
                 }
             ]
@@ -104,7 +103,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmNetwork]:
         local.stop()
 
 
-def _sheet(letters: dict[str, ConfirmationLetter], salt: str) -> bytes:
+def _sheet(letters: dict[str, ConfirmationLetter]) -> bytes:
     """The letters as the rows of a CSV sheet (the layout of node_gateway.protocol.workbook): one
     row per entry, and a not-applicable row for each item without entries."""
     rows = []
@@ -124,7 +123,6 @@ def _sheet(letters: dict[str, ConfirmationLetter], salt: str) -> bytes:
             "bank_branch": letter.bank.branch or "",
             "auditee_code": letter.auditee.registration_code,
             "auditee_name": letter.auditee.name,
-            "auditee_salt": salt,
             "contact_name": contact.name if contact else "",
             "contact_phone": (contact.phone or "") if contact else "",
             "firm_contact_name": firm_contact.name,
@@ -203,7 +201,7 @@ def test_one_season_across_the_members_pages(network: FirmNetwork, browser: Brow
     expect(page.get_by_test_id("sync")).to_have_text("已同步", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("count-total")).to_have_text("1")
     page.get_by_role("navigation", name="menu").get_by_role("link", name="批量上传").click()
-    sheet = _sheet({"changed": network.changed, "clean": network.clean}, network.auditee.salt)
+    sheet = _sheet({"changed": network.changed, "clean": network.clean})
     page.get_by_test_id("sheet").set_input_files(
         files={"name": "函证.csv", "mimeType": "text/csv", "buffer": sheet}
     )

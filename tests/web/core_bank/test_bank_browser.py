@@ -64,7 +64,7 @@ def network(core_bank_network: CoreBankNetwork) -> BankNetwork:
     for name, role in ((PREPARER, "preparer"), (REVIEWER, "reviewer"), (OFFICER, "officer")):
         add_user(bank, name, role, core_bank_network.password_file)
     auditee, changed, clean = letters_with_an_exception(consortium, core_bank_network.core_url)
-    request(consortium, [changed, clean], auditee)
+    request(consortium, [changed, clean])
     sign_and_submit(consortium, [changed.letter_id, clean.letter_id], auditee.signer)
 
     def drafted() -> bool:

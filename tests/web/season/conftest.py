@@ -51,7 +51,7 @@ def season_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]
         (base / "password.txt").write_text(PASSWORD + "\n")
         auditee = new_auditee(consortium, 1)
         letters = [compose(consortium, auditee) for _ in range(4)]
-        created = {row["letter_id"]: row for row in request(consortium, letters, auditee)}
+        created = {row["letter_id"]: row for row in request(consortium, letters)}
         ids = [x.letter_id for x in letters]
         sign_and_submit(consortium, ids, auditee.signer)
         wait_in_inbox(consortium, ids)
