@@ -1,6 +1,7 @@
 """The soak: letters at a sustained rate for minutes, every process's memory sampled throughout.
 
-The rate is just under the highest measured earlier in the run. Every few seconds the resident
+The rate is just under what the run's largest load sustained before it (``bench.run``), so that
+memory that grows is not a queue filling. Every few seconds the resident
 memory (``VmRSS`` in ``/proc/PID/status``) of the driver, anvil and each gateway is noted; a
 process's growth is the least-squares slope of its second half, in MiB a minute (the first half
 holds the caches' and pools' warm-up). At the end the driver waits for the letters' closes for as

@@ -76,6 +76,14 @@ def stop_gateways(bench: BenchNetwork) -> None:
         gateway.stop()
 
 
+def start_gateways(bench: BenchNetwork) -> None:
+    """The gateways :func:`stop_gateways` stopped, started again on their databases."""
+    for gateway in bench.network.gateways:
+        gateway.spawn()
+    for gateway in bench.network.gateways:
+        gateway.wait_started()
+
+
 def _cpu_seconds() -> float:
     """User and system CPU of this process and of its children that have ended (a pool's)."""
     spent = os.times()

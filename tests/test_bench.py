@@ -116,8 +116,8 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
     assert soaked["letters_lost_or_stuck"] == 0
     assert soaked["letters_closed"] == soaked["letters_injected"] > 0
     assert soaked["run"]["cpu_ms_per_letter"]["bank gateway"] > 0
-    best = max(r["letters_per_second"] for r in result["end_to_end_anvil"])
-    assert soaked["offered_letters_per_second"] < best
+    sustained = result["end_to_end_anvil"][-1]  # the largest load
+    assert soaked["offered_letters_per_second"] < sustained["letters_per_second"]
     memory = soaked["memory_mib"]
     assert {"driver", "anvil", "operator gateway", "audit_firm gateway", "bank gateway"} <= set(memory)
     for sampled in memory.values():
