@@ -196,8 +196,8 @@ def letter_facts(
     reads = reads or RoundReads(node)
     desk = Letters(node)
     signer = reads.signer(session, row.letter_id)
-    if signer is None:
-        return None
+    if signer is None or row.auditee_ref is None:
+        return None  # its authorisation (which names both) is not indexed yet
     requester = reads.member(row.firm)
     code = letter.auditee.registration_code
     mandate = desk.mandate(session, row.auditee_ref, signer)
