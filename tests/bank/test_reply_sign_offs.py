@@ -139,7 +139,9 @@ def bank(deployed: Deployment, tmp_path: Path) -> Iterator[BankGateway]:
                 letter_id=letter.letter_id,
                 firm=deployed.firm.member_id,
                 bank=deployed.bank.member_id,
-                auditee_ref="0x" + deployed.auditee_ref.hex(),
+                # Authorised under the bank's own reference for the letter's auditee: the bank
+                # replies only to a letter about the customer the signer's mandate is for.
+                auditee_ref=letters.customer_reference(node, letter.auditee.registration_code)[1],
                 letter_hash=letter_hash,
                 due_at=int(time.time()) + 30 * 86400,
                 status=LetterStatus.ACCEPTED.name,

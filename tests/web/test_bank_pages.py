@@ -31,6 +31,7 @@ from node_gateway.core.security import create_user, set_password, set_person
 from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter, LetterItems
 from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
+from node_gateway.services import letters
 from node_gateway.storage.models import LetterRow, OutboxTransaction, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -65,7 +66,9 @@ def _store(gw: Gateway, letter: ConfirmationLetter, status: LetterStatus) -> Non
                 letter_id=letter.letter_id,
                 firm=deployed.firm.member_id,
                 bank=deployed.bank.member_id,
-                auditee_ref="0x" + deployed.auditee_ref.hex(),
+                # The bank's own reference for the auditee: the letter is about the customer
+                # whose signer authorised it, so the bank may answer it.
+                auditee_ref=letters.customer_reference(node, letter.auditee.registration_code)[1],
                 letter_hash=to_hex(document_hash(letter, salt)),
                 due_at=int(time.time()) + 30 * 86400,
                 status=status.name,
