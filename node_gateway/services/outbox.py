@@ -21,7 +21,7 @@ from typing import Any
 
 from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound, Web3ValidationError
 
@@ -237,18 +237,19 @@ class TransactionOutbox:
         return True
 
     def _record_hash(self, ids: list[int], tx_hash: str) -> None:
-        with self.node.db.session() as session:
-            for row in session.scalars(select(OutboxTransaction).where(OutboxTransaction.id.in_(ids))):
-                row.transaction_hash = tx_hash
-                row.attempts += 1
+        self._update(ids, transaction_hash=tx_hash, attempts=OutboxTransaction.attempts + 1)
 
     def _finish(self, ids: list[int], tx_hash: str | None) -> None:
+        found = {} if tx_hash is None else {"transaction_hash": tx_hash}
+        self._update(ids, state="done", done_at=utcnow(), **found)
+
+    def _update(self, ids: list[int], **values: Any) -> None:
+        """Sets ``values`` on the rows in one UPDATE, without loading them."""
         with self.node.db.session() as session:
-            for row in session.scalars(select(OutboxTransaction).where(OutboxTransaction.id.in_(ids))):
-                row.state = "done"
-                row.done_at = utcnow()
-                if tx_hash is not None:
-                    row.transaction_hash = tx_hash
+            session.execute(
+                update(OutboxTransaction).where(OutboxTransaction.id.in_(ids)).values(**values),
+                execution_options={"synchronize_session": False},
+            )
 
     def _fail(self, row_id: int, exc: ContractRevert) -> None:
         with self.node.db.session() as session:
