@@ -371,7 +371,8 @@ def test_an_upload_stopped_by_the_service_says_how_far_and_resumes(
         stopped = _send_and_wait(http, plan.url.path, csrf)
         assert 'data-state="failed"' in stopped
         assert "发送在处理 2 封后停止" in stopped
-        assert "公布的业务规则只受理格式一 (one)的询证函,本函为格式二 (two)" in stopped  # the refusal, in words
+        refusal = "公布的业务规则只受理格式一 (one)的询证函,本函为格式二 (two)"  # the service's, in words
+        assert refusal in stopped
         assert "<code>format_not_accepted</code>" in stopped
         assert _letter_count(firm) == before + 2
 
