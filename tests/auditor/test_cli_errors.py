@@ -247,6 +247,23 @@ def test_dry_run_passes_letters_to_active_banks(fake: Callable[..., FakeGateway]
     assert all(r.method == "GET" for r in gateway.requests)
 
 
+def test_an_older_sheet_s_salt_column_is_ignored_and_said_so(
+    fake: Callable[..., FakeGateway], tmp_path: Path
+) -> None:
+    fake(members=NETWORK)
+    sheet = _sheet(tmp_path / "old.csv", [3])
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    sheet.write_text(
+        "\n".join([lines[0] + ",auditee_salt", *(line + ",0x" + "ab" * 32 for line in lines[1:])]) + "\n",
+        encoding="utf-8-sig",
+    )
+    result = runner.invoke(app, ["auditor", "upload", str(sheet), "--dry-run"], env=ENV)
+    assert result.exit_code == 0, result.output
+    output = _text(result.output)
+    assert "row 1, auditee_salt: ignored: the auditor gives no salt" in output
+    assert "1 letters" in output
+
+
 def test_dry_run_without_a_way_to_check_the_banks_says_so(
     fake: Callable[..., FakeGateway], tmp_path: Path
 ) -> None:
