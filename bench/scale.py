@@ -51,6 +51,7 @@ def model(result: dict[str, Any]) -> list[Figure]:
     large = _best(postgresql["runs"]) if postgresql["available"] else sqlite
     store = "PostgreSQL" if postgresql["available"] else "SQLite"
     cpu_all = sum(sqlite["cpu_ms_per_letter"].values())
+    operator_cpu = sqlite["cpu_ms_per_letter"]["operator gateway"]
     bank_cpu = large["cpu_ms_per_letter"]["bank gateway"] + large["cpu_ms_per_letter"].get(
         "postgresql server", 0
     )
@@ -130,6 +131,11 @@ def model(result: dict[str, Any]) -> list[Figure]:
             "CPU per letter, every process",
             f"{cpu_all:.1f} ms",
             "measured: the highest load, SQLite stores, operator, firm, bank, anvil and driver",
+        ),
+        Figure(
+            "the operator's gateway (and each regulator's): CPU at peak",
+            f"{peak * operator_cpu / 1000:.2f} cores ({operator_cpu:.1f} ms a letter)",
+            "measured: the operator gateway's CPU per letter (it indexes every event); derived: × the national peak",
         ),
         Figure(
             f"the largest bank's gateway: CPU at peak ({store})",
