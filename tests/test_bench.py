@@ -15,6 +15,7 @@ from rich.console import Console
 
 from bench.e2e import STEPS, Percentiles
 from bench.run import Plan, main, print_table
+from bench.scale import markdown, model
 from bench.soak import slope_mib_per_minute
 from tools.postgres_cluster import PostgresUnavailable, find_binaries
 
@@ -153,6 +154,9 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
     print_table(result, console)
     printed = console.export_text()
     assert "End to end through the gateways" in printed
+    season = model(result)  # SCALE.md's model from the run: each figure measured or derived
+    assert all(f.how.startswith(("measured", "derived")) for f in season)
+    assert markdown(season).count("\n") == len(season) + 1
     assert "Soak: resident memory" in printed
     assert "Targets (issue 15)" in printed
 
