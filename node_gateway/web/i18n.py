@@ -1102,6 +1102,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your signature authorises the {n} letters below (to {banks} banks). Check every item, then "
         "sign with your passkey, or refuse and say why.",
     ),
+    "sign.to_actions": ("核对后前往签署 ↓", "Checked? Go to signing ↓"),
     "sign.letter_no": ("函证编号", "Letter no."),
     "sign.letter_hash": ("询证函哈希", "Letter hash"),
     "sign.what": ("签名内容", "What you sign"),
