@@ -789,7 +789,7 @@ def print_access(
     for gateway in network.gateways:
         keys = "\n".join(f"{user}: {key}" for user, key in gateway.api_keys.items())
         password = (web_passwords or {}).get(gateway.name)
-        pages = "" if password is None else f"{gateway.url}/web/\nuser admin\npassword {password}"
+        pages = "" if password is None else f"{gateway.pages_origin}/web/\nuser admin\npassword {password}"
         table.add_row(gateway.name, gateway.role, gateway.url, keys, pages)
     print_table(table, console)
     console.print(f"chain: {network.rpc_url}", soft_wrap=True)

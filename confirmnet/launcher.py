@@ -208,6 +208,13 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def pages_origin(self) -> str:
+        """Where a person opens the gateway's pages: at ``localhost``, not 127.0.0.1, because a
+        development network's passkeys are for the relying party "localhost" (the network file's
+        ``rp_id``) and a browser offers them on no other host."""
+        return f"http://localhost:{self.port}"
+
+    @property
     def config(self) -> Path:
         return self.data_dir / "gateway.toml"
 

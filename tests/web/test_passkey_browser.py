@@ -91,7 +91,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PasskeyNetwork
 def on_localhost(gateway: Gateway) -> str:
     """The gateway's pages at ``localhost``: the network's relying-party id (a passkey is bound to a
     domain, never to an IP address; the port does not count, so one passkey serves every gateway)."""
-    return gateway.url.replace("127.0.0.1", "localhost")
+    return gateway.pages_origin
 
 
 def signed_in(page: Page, url: str, name: str, then: str) -> None:
