@@ -20,6 +20,6 @@ def test_the_demo_prints_each_gateways_pages_with_its_user(tmp_path: Path) -> No
     print_access(Console(file=out, width=80), network, passwords)
     printed = out.getvalue()
     for gateway in network.gateways:
-        assert f"{gateway.url}/web/" in printed
+        assert f"{gateway.pages_origin}/web/" in printed
         assert passwords[gateway.name] in printed
     assert printed.count("user admin") == len(network.gateways)
