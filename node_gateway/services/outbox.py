@@ -5,9 +5,9 @@ both happen or neither. The worker sends due steps, bundling those to the same c
 Multicall, and while steps keep coming it lets them gather for a moment, so that they share a
 transaction. A transaction's gas limit is the sum of its steps' known bounds
 (``node_gateway.chain.gas``), so the node is not asked to estimate it, unless one of its steps
-has no bound or is being sent again: a transaction that ran out of gas is retried, estimated. Before a transaction is broadcast its hash is stored; after a crash the worker looks
-that hash up, and checks the chain for the step itself, so nothing is lost and nothing is done
-twice.
+has no bound or is being sent again: a transaction that ran out of gas is retried, estimated.
+Before a transaction is broadcast its hash is stored; after a crash the worker looks that hash
+up, and checks the chain for the step itself, so nothing is lost and nothing is done twice.
 """
 
 from __future__ import annotations
