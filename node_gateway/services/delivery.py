@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
@@ -27,6 +29,7 @@ from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.envelopes import Envelope, Step, seal
 from node_gateway.services.worker import seconds_until_due
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import LetterRow, NoticeRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -63,6 +66,22 @@ class EnvelopeContent(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A stored document (``sealed``) of ``step`` to queue for ``recipient``; ``ordinal`` tells
+    apart the steps that repeat (the Nth follow-up's message)."""
+
+    letter_id: str
+    step: Step
+    recipient: int
+    sealed: bytes
+    ordinal: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, int, int]:
+        return self.letter_id, self.step, self.recipient, self.ordinal
+
+
 def enqueue_delivery(
     session: Session,
     node: Node,
@@ -73,25 +92,45 @@ def enqueue_delivery(
     sealed: bytes,
     ordinal: int = 0,
 ) -> bool:
-    """Seals a stored document to ``recipient`` and queues it; False if it was already queued.
-    ``ordinal`` tells apart the steps that repeat (the Nth follow-up's message)."""
-    existing = session.scalar(
-        select(OutboxDelivery.id).where(
-            OutboxDelivery.letter_id == letter_id,
-            OutboxDelivery.step == step,
-            OutboxDelivery.recipient == recipient,
-            OutboxDelivery.ordinal == ordinal,
+    """Seals a stored document to ``recipient`` and queues it; False if it was already queued."""
+    return enqueue_deliveries(session, node, [Delivery(letter_id, step, recipient, sealed, ordinal)]) == 1
+
+
+def enqueue_deliveries(session: Session, node: Node, deliveries: Sequence[Delivery]) -> int:
+    """Seals each stored document to its recipient and queues it, skipping those already queued;
+    how many it queued. One query for what these letters have queued instead of one per delivery,
+    each of which would flush the rows added before it."""
+    queued: set[tuple[str, str, int, int]] = set()
+    for batch in in_batches(sorted({delivery.letter_id for delivery in deliveries})):
+        queued.update(
+            session.execute(
+                select(
+                    OutboxDelivery.letter_id,
+                    OutboxDelivery.step,
+                    OutboxDelivery.recipient,
+                    OutboxDelivery.ordinal,
+                ).where(OutboxDelivery.letter_id.in_(batch))
+            ).tuples()
         )
-    )
-    if existing is not None:
-        return False
-    envelope = _sealed_envelope(session, node, letter_id, step, recipient, sealed)
-    session.add(
-        OutboxDelivery(
-            letter_id=letter_id, step=step, recipient=recipient, ordinal=ordinal, envelope=envelope
+    added = 0
+    for delivery in deliveries:
+        if delivery.key in queued:
+            continue
+        queued.add(delivery.key)
+        envelope = _sealed_envelope(
+            session, node, delivery.letter_id, delivery.step, delivery.recipient, delivery.sealed
         )
-    )
-    return True
+        session.add(
+            OutboxDelivery(
+                letter_id=delivery.letter_id,
+                step=delivery.step,
+                recipient=delivery.recipient,
+                ordinal=delivery.ordinal,
+                envelope=envelope,
+            )
+        )
+        added += 1
+    return added
 
 
 def stored_sealed(session: Session, letter_id: str, step: Step, ordinal: int = 0) -> bytes | None:
@@ -260,4 +299,4 @@ def parse_envelope_content(plaintext: bytes) -> EnvelopeContent:
     return EnvelopeContent.model_validate_json(plaintext)
 
 
-__all__ = ["Envelope", "EnvelopeContent", "enqueue_delivery"]
+__all__ = ["Delivery", "Envelope", "EnvelopeContent", "enqueue_deliveries", "enqueue_delivery"]

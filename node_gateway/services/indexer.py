@@ -25,7 +25,7 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import ChainReference
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
-from node_gateway.services.delivery import enqueue_delivery
+from node_gateway.services.delivery import Delivery, enqueue_deliveries
 from node_gateway.services.letters import PENDING, letter_rows
 from node_gateway.services.notices import (
     FOLLOW_UP,
@@ -83,9 +83,11 @@ class Indexer:
             letters = letter_rows(
                 session, [_jsonable(e.args["letterId"]) for e in mine if "letterId" in e.args]
             )
+            deliveries: list[Delivery] = []  # queued together after the range's events
             for event in mine:
                 if (event.block_number, event.log_index) not in stored:
-                    self._store(session, event, timestamps[event.block_number], letters, me)
+                    self._store(session, event, timestamps[event.block_number], letters, me, deliveries)
+            enqueue_deliveries(session, self.node, deliveries)
             if cursor is None:
                 session.add(IndexerCursor(name=CURSOR, next_block=end + 1))
             else:
@@ -133,6 +135,7 @@ class Indexer:
         timestamp: int,
         letters: dict[str, LetterRow],
         me: int | None,
+        deliveries: list[Delivery],
     ) -> None:
         args = {key: _jsonable(value) for key, value in event.args.items()}
         letter_id = args.get("letterId")
@@ -156,16 +159,26 @@ class Indexer:
         # this event changes the status.
         bank_holds = row is not None and row.status not in (LetterStatus.REQUESTED.name, PENDING)
         if event.name in STATUS_AFTER:
-            self._apply(session, event.name, args, letters, me)
+            self._apply(session, event.name, args, letters, me, deliveries)
         if me is None or row is None or row.firm != me:
             return
+        if event.name in ("LetterFollowedUp", "LetterWithdrawn"):
+            # The firm's words go after the letter they are about: the deliveries so far first.
+            enqueue_deliveries(session, self.node, deliveries)
+            deliveries.clear()
         if event.name == "LetterFollowedUp":
             self._firm_words(session, row, FOLLOW_UP, stored, bank_holds)
         elif event.name == "LetterWithdrawn":
             self._firm_words(session, row, WITHDRAWAL, stored, bank_holds)
 
     def _apply(
-        self, session: Session, name: str, args: dict[str, Any], letters: dict[str, LetterRow], me: int | None
+        self,
+        session: Session,
+        name: str,
+        args: dict[str, Any],
+        letters: dict[str, LetterRow],
+        me: int | None,
+        deliveries: list[Delivery],
     ) -> None:
         letter_id = args["letterId"]
         row = letters.get(letter_id)
@@ -192,35 +205,14 @@ class Indexer:
         if me is None:
             return
         if name == "LetterAuthorised" and row.firm == me and row.letter_sealed is not None:
-            enqueue_delivery(
-                session,
-                self.node,
-                letter_id=letter_id,
-                step="letter",
-                recipient=row.bank,
-                sealed=row.letter_sealed,
-            )
+            deliveries.append(Delivery(letter_id, "letter", row.bank, row.letter_sealed))
         elif name == "LetterReplied" and row.bank == me and row.reply_sealed is not None:
-            enqueue_delivery(
-                session,
-                self.node,
-                letter_id=letter_id,
-                step="reply",
-                recipient=row.firm,
-                sealed=row.reply_sealed,
-            )
+            deliveries.append(Delivery(letter_id, "reply", row.firm, row.reply_sealed))
         elif name == "LetterRejected" and row.bank == me:
             # The bank's non-compliance notice follows its rejection on chain, as a reply does.
             notice = session.get(NoticeRow, (letter_id, "notice", 0))
             if notice is not None:
-                enqueue_delivery(
-                    session,
-                    self.node,
-                    letter_id=letter_id,
-                    step="notice",
-                    recipient=row.firm,
-                    sealed=notice.sealed,
-                )
+                deliveries.append(Delivery(letter_id, "notice", row.firm, notice.sealed))
 
     def _firm_words(
         self, session: Session, row: LetterRow, kind: FirmWordsKind, event: ChainEventRow, bank_holds: bool
