@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import Letter, LetterStatus
@@ -42,6 +43,7 @@ from node_gateway.services.notices import (
     store_firm_words,
     store_notice,
 )
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import LetterRow, utcnow
 from node_gateway.storage.vault import StoredDocument
 
@@ -80,14 +82,15 @@ def receive_envelopes(node: Node, sender: int, envelopes: Sequence[Envelope]) ->
         return results
     try:
         with node.db.session() as session:
+            rows = _locked_rows(session, [arrival for _, arrival in ready])
             for index, arrival in ready:
-                results[index] = arrival.store(node, session)
+                results[index] = arrival.store(node, session, rows)
     except Exception:
         # One arrival's failure rolled the others back: store each in its own transaction.
         for index, arrival in ready:
             try:
                 with node.db.session() as session:
-                    results[index] = arrival.store(node, session)
+                    results[index] = arrival.store(node, session, _locked_rows(session, [arrival]))
             except NodeGatewayError as exc:
                 results[index] = exc
     node.notify()
@@ -96,6 +99,17 @@ def receive_envelopes(node: Node, sender: int, envelopes: Sequence[Envelope]) ->
 
 def _id(envelope: Envelope) -> bytes:
     return from_hex(envelope.letter_id)
+
+
+def _locked_rows(session: Session, arrivals: Sequence[_Arrival]) -> dict[str, LetterRow]:
+    """The rows of the letters and replies among ``arrivals``, locked for the transaction, read
+    with one query per IN list: one ``get`` each would flush the rows stored before it."""
+    ids = sorted({a.letter_id for a in arrivals if a.notice is None and a.words is None})
+    return {
+        row.letter_id: row
+        for batch in in_batches(ids)
+        for row in session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(batch)).with_for_update())
+    }
 
 
 @dataclass(frozen=True)
@@ -111,14 +125,15 @@ class _Arrival:
     words: FirmWords | None = None  # a firm's follow-up message or withdrawal reason
     auditee_salt: str | None = None  # with a reply: the salt of the letter's auditee reference
 
-    def store(self, node: Node, session: Session) -> str:
+    def store(self, node: Node, session: Session, rows: dict[str, LetterRow]) -> str:
+        """Stores what arrived; ``rows``: the letters' rows, read and locked (``_locked_rows``)."""
         if self.notice is not None:
             return store_notice(node, session, self.sender, self.notice, self.stored)
         if self.words is not None:
             return store_firm_words(node, session, self.sender, self.words, self.stored)
         if self.reply is None:
-            return _store_letter(node, session, self.chain, self.letter_id, self.stored)
-        return _store_reply(node, session, self, self.reply)
+            return _store_letter(node, session, self.chain, self.letter_id, self.stored, rows)
+        return _store_reply(node, rows.get(self.letter_id), self, self.reply)
 
 
 def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> _Arrival:
@@ -173,8 +188,15 @@ def _check_letter(
     verify_document_hash(letter, as_salt(stored.salt), chain.letter_hash)
 
 
-def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, stored: StoredDocument) -> str:
-    row = session.get(LetterRow, letter_id, with_for_update=True)
+def _store_letter(
+    node: Node,
+    session: Session,
+    chain: Letter,
+    letter_id: str,
+    stored: StoredDocument,
+    rows: dict[str, LetterRow],
+) -> str:
+    row = rows.get(letter_id)
     if row is None:  # the envelope came before our indexer read the request
         row = LetterRow(
             letter_id=letter_id,
@@ -186,6 +208,7 @@ def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, s
             status=chain.status.name,
         )
         session.add(row)
+        rows[letter_id] = row
     elif row.letter_sealed is not None:
         return "duplicate"
     elif row.status in (PENDING, LetterStatus.REQUESTED.name):
@@ -197,9 +220,8 @@ def _store_letter(node: Node, session: Session, chain: Letter, letter_id: str, s
     return "stored"
 
 
-def _store_reply(node: Node, session: Session, arrival: _Arrival, reply: ConfirmationReply) -> str:
+def _store_reply(node: Node, row: LetterRow | None, arrival: _Arrival, reply: ConfirmationReply) -> str:
     letter_id = arrival.letter_id
-    row = session.get(LetterRow, letter_id, with_for_update=True)
     if row is None:
         raise PeerNotParty(f"this firm holds no letter {letter_id}")
     if row.reply_sealed is not None:
