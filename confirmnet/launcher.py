@@ -331,6 +331,7 @@ class Gateway:
         import uvicorn
 
         from node_gateway.api.app import create_app
+        from node_gateway.api.server import QuietServer
         from node_gateway.node import Node
 
         settings = GatewaySettings.from_file(self.config).model_copy(update={"poll_interval_s": 0.1})
@@ -338,7 +339,7 @@ class Gateway:
         config = uvicorn.Config(
             create_app(node), host="127.0.0.1", port=self.port, log_config=None, access_log=False
         )
-        self._server = uvicorn.Server(config)
+        self._server = QuietServer(config)
         self._thread = threading.Thread(target=self._server.run, name=f"gateway {self.name}", daemon=True)
         self._thread.start()
 

@@ -124,9 +124,8 @@ def _settings(config: Path) -> GatewaySettings:
 @gateway_app.command("serve")
 def serve(config: ConfigFile) -> None:
     """Run the gateway: the user API, the peer API and its workers."""
-    import uvicorn
-
     from node_gateway.api.app import create_app
+    from node_gateway.api.server import serve as serve_app
     from node_gateway.core.logging import configure_logging
     from node_gateway.node import Node
     from node_gateway.protocol.errors import ProtocolError
@@ -140,7 +139,7 @@ def serve(config: ConfigFile) -> None:
         node = Node.open(settings, keys)
     except ProtocolError as exc:  # a published calendar missing, or not the file the network recorded
         raise _fail(str(exc)) from exc
-    uvicorn.run(create_app(node), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    serve_app(create_app(node), host=settings.host, port=settings.port)
 
 
 network_app = typer.Typer(help="The consortium's network: its contracts on the chain.", no_args_is_help=True)

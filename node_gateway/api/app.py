@@ -63,12 +63,15 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
         BackgroundWorker("indexer", Indexer(node).run_once, new_block, indexer_idle_s),
         BackgroundWorker("new heads", heads.run_once, threading.Event(), RESUBSCRIBE_S, closing=heads.close),
         BackgroundWorker("delivery", deliveries.run_once, node.waker(), deliveries.idle_s),
-        BackgroundWorker("housekeeping", Housekeeping(node).run_once, node.waker(), 5.0),
     ]
+    housekeeping = Housekeeping(node)
+    workers.append(BackgroundWorker("housekeeping", housekeeping.run_once, node.waker(), housekeeping.idle_s))
     changes = DatabaseChanges(node.db, node.notify)  # commits by another process
     if changes.paths:
         workers.append(
-            BackgroundWorker("database changes", changes.run_once, threading.Event(), DATABASE_CHECK_S)
+            BackgroundWorker(
+                "database changes", changes.run_once, threading.Event(), DATABASE_CHECK_S, closing=changes.close
+            )
         )
     for plugin in for_role(node.role, plugins):
         for work in plugin.workers(node):

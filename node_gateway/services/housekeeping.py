@@ -19,6 +19,7 @@ from node_gateway.services.outbox import enqueue_step
 from node_gateway.storage.models import utcnow
 
 INTERVAL_S = 60.0
+ADMISSION_CHECK_S = 5.0  # how often a gateway not yet admitted asks the chain whether it is now
 RULES_INTERVAL_S = 300.0  # how often an audit firm looks for banks' rules it lacks or holds old
 
 
@@ -41,6 +42,13 @@ class Housekeeping:
             self._rules_last = time.monotonic()
             refresh_all(self.node)  # the banks' rules, for the composer
         return len(self.return_letters())
+
+    def idle_s(self) -> float:
+        """How long its worker may sleep: until the next round is due, or a short while until
+        this gateway's member has been admitted (a round did nothing then)."""
+        if self._last == 0.0:
+            return ADMISSION_CHECK_S
+        return max(0.0, INTERVAL_S - (time.monotonic() - self._last))
 
     def return_letters(self) -> list[str]:
         """An audit firm's letters not authorised in time, withdrawn (退回); their ids."""

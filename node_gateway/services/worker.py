@@ -15,13 +15,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from node_gateway.services.file_writes import watch_writes
 from node_gateway.storage.db import Database
 from node_gateway.storage.models import OutboxDelivery, OutboxTransaction, utcnow
 
 log = logging.getLogger(__name__)
 
-# How often a gateway on SQLite looks whether another process has committed to its database: work
-# queued so wakes the queues this soon rather than after their fallback interval.
+# How often a gateway on SQLite looks whether another process has committed to its database (at
+# most, where inotify tells it): work queued so wakes the queues this soon rather than after their
+# fallback interval.
 DATABASE_CHECK_S = 0.5
 # The shortest sleep after an idle round: a row due now that the round left (it could not act on
 # it yet) is looked at again this often, not in a spin.
@@ -92,9 +94,12 @@ def seconds_until_due(
 
 
 class DatabaseChanges:
-    """Notices commits to an SQLite database by any process (the size and modification time of the
-    file and of its write-ahead log, one ``stat`` each) and calls ``wake``; a round for a worker.
-    Other databases have nothing to look at here: their fallback interval bounds such work."""
+    """Notices commits to an SQLite database by any process and calls ``wake``; a round for a
+    worker. Where Linux's inotify is to be had the round sleeps until the database file or its
+    write-ahead log is written (then the worker's pause, ``DATABASE_CHECK_S``, bounds how often
+    a busy database wakes the queues); elsewhere it compares their size and modification time
+    (one ``stat`` each) every ``DATABASE_CHECK_S``. Other databases have nothing to look at here:
+    their fallback interval bounds such work."""
 
     def __init__(self, db: Database, wake: Callable[[], None]) -> None:
         url = db.engine.url
@@ -102,6 +107,7 @@ class DatabaseChanges:
         self.paths = [Path(path), Path(path + "-wal")] if path and path != ":memory:" else []
         self._wake = wake
         self._seen = self._stamp()
+        self.writes = watch_writes(self.paths) if self.paths else None
 
     def _stamp(self) -> tuple[tuple[int, int] | None, ...]:
         stamps: list[tuple[int, int] | None] = []
@@ -115,8 +121,17 @@ class DatabaseChanges:
         return tuple(stamps)
 
     def run_once(self) -> int:
+        if self.writes is not None:
+            if self.writes.wait():
+                self._wake()
+            return 0
         stamp = self._stamp()
         if stamp != self._seen:
             self._seen = stamp
             self._wake()
         return 0
+
+    def close(self) -> None:
+        """Ends a round waiting for writes, and lets go of the watch."""
+        if self.writes is not None:
+            self.writes.close()

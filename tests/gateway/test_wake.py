@@ -21,6 +21,7 @@ from node_gateway.api.app import start_workers
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import connect
 from node_gateway.node import Node
+from node_gateway.services.file_writes import watch_writes
 from node_gateway.services.heads import HeadListener, ws_url_of
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.services.worker import BackgroundWorker, DatabaseChanges, seconds_until_due
@@ -145,19 +146,64 @@ def test_without_a_websocket_the_indexer_polls(in_process: Chain, tmp_path: Path
     assert ws_url_of(node) == "ws://node.example:8546"  # a node serving WebSocket on its own port
 
 
+def _commit_from_another_pool(node: Node, key: str) -> None:
+    other = Database(str(node.db.engine.url))  # another connection pool, as another process has
+    try:
+        with other.session() as session:
+            enqueue_step(session, key=key, step="admit", payload=_admit_step(Account.create().address))
+    finally:
+        other.dispose()
+
+
 def test_a_commit_by_another_process_wakes_the_queues(in_process: Chain, tmp_path: Path) -> None:
+    """Told by inotify: a worker round sleeps until the database is written, then wakes the queues."""
     deployment = in_process.deploy()
     node = gateway_node(deployment, deployment.operator, tmp_path, queue_fallback_s=HOUR)
     woken: list[int] = []
     changes = DatabaseChanges(node.db, lambda: woken.append(1))
+    assert changes.writes is not None, "inotify is there on Linux"
+    assert not changes.writes.wait(0)  # nothing written since the watch began
+    worker = BackgroundWorker(
+        "database changes", changes.run_once, threading.Event(), HOUR, closing=changes.close
+    )
+    worker.start()
+    try:
+        _commit_from_another_pool(node, "theirs")
+        wait_until(lambda: woken, GUARD_S, "the commit to wake the queues")
+    finally:
+        worker.stop()  # ends the round waiting for a write
+    assert not worker._thread.is_alive()
+    assert not changes.writes.wait()  # closed: nothing to wait for
+
+
+def test_writes_to_a_log_made_after_the_watch_are_seen(tmp_path: Path) -> None:
+    database, log = tmp_path / "gateway.db", tmp_path / "gateway.db-wal"
+    database.write_bytes(b"")
+    writes = watch_writes([database, log])
+    assert writes is not None
+    try:
+        (tmp_path / "gateway.log").write_text("another file")
+        assert not writes.wait(0)  # another file of the directory: nothing to wake for
+        log.write_bytes(b"created")
+        assert writes.wait(GUARD_S)
+        assert not writes.wait(0)  # every event taken at once
+        with log.open("ab") as handle:
+            handle.write(b"a commit")
+        assert writes.wait(GUARD_S)  # its writes are watched from its creation on
+    finally:
+        writes.close()
+
+
+def test_without_inotify_a_commit_is_seen_by_the_files_stamps(in_process: Chain, tmp_path: Path) -> None:
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.operator, tmp_path, queue_fallback_s=HOUR)
+    woken: list[int] = []
+    changes = DatabaseChanges(node.db, lambda: woken.append(1))
+    changes.close()
+    changes.writes = None  # as on a system without inotify
     assert changes.run_once() == 0
     assert woken == []  # nothing committed since it looked
-    other = Database(str(node.db.engine.url))  # another connection pool, as another process has
-    try:
-        with other.session() as session:
-            enqueue_step(session, key="theirs", step="admit", payload=_admit_step(Account.create().address))
-    finally:
-        other.dispose()
+    _commit_from_another_pool(node, "theirs")
     changes.run_once()
     assert woken == [1]
     changes.run_once()
