@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -48,7 +49,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Join
@@ -82,7 +83,7 @@ from node_gateway.protocol.documents import (
     Loan,
     normalise_registration_code,
 )
-from node_gateway.storage.db import make_engine
+from node_gateway.storage.db import in_batches, make_engine
 
 TABLE_PREFIX = "core_"
 
@@ -154,6 +155,71 @@ def _in_force(table: Table, start: str, expiry: str, ended: str, as_of: date) ->
     return and_(_active(table.c[start], table.c[ended], as_of), table.c[expiry] >= as_of)
 
 
+@dataclass(frozen=True)
+class _CustomerRows:
+    """The rows of a snapshot's customers as of one date, by customer, and the balances of their
+    accounts and loans."""
+
+    balances: dict[tuple[str, str], tuple[Decimal, Decimal | None]]
+    accounts: dict[str, list[AccountRow]]
+    loans: dict[str, list[LoanRow]]
+    guarantees: dict[str, list[GuaranteeRow]]
+    bills: dict[str, list[BillRow]]
+    lcs: dict[str, list[LetterOfCreditRow]]
+    fx: dict[str, list[FxContractRow]]
+    custody: dict[str, list[CustodyRow]]
+    wealth: dict[str, list[WealthHoldingRow]]
+    pooled: dict[str, list[CashPoolRow]]
+    capital: dict[str, list[CapitalCreditRow]]
+
+    def balance(self, account_no: str, currency: str) -> tuple[Decimal, Decimal]:
+        """The account's latest principal and accrued interest (zero without a balance)."""
+        principal, interest = self.balances.get((account_no, currency), (Decimal(0), None))
+        return principal, interest or Decimal(0)
+
+    def snapshot(self, customer: CustomerRecord, as_of: date) -> CoreSnapshot:
+        code = customer.registration_code
+        accounts = self.accounts[code]
+        open_accounts = [a for a in accounts if a.closed_on is None or a.closed_on > as_of]
+        closed = [a for a in accounts if a.closed_on is not None and a.closed_on <= as_of]
+        loan_entries = [
+            x.entry(*self.balance(x.account_no, x.currency), borrower_name=customer.name)
+            for x in self.loans[code]
+        ]
+        bills = [bill for bill in self.bills[code] if bill.booked_on <= as_of]
+        return CoreSnapshot(
+            customer=customer,
+            as_of=as_of,
+            deposits=tuple(a.deposit(self.balance(a.account_no, a.currency)[0]) for a in open_accounts),
+            closed_accounts=tuple(a.closed() for a in closed),
+            loans=tuple(x for x in loan_entries if isinstance(x, Loan)),
+            entrusted_loans_given=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanGiven)),
+            entrusted_loans_taken=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanTaken)),
+            guarantees=tuple(g.as_entry() for g in self.guarantees[code]),
+            bank_acceptances=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.ACCEPTANCE and isinstance(e := b.as_entry(), BankAcceptance)
+            ),
+            discounted_bills=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.DISCOUNTED and isinstance(e := b.as_entry(), DiscountedBill)
+            ),
+            bills_for_collection=tuple(
+                e
+                for b in bills
+                if b.kind is BillKind.COLLECTION and isinstance(e := b.as_entry(), BillForCollection)
+            ),
+            letters_of_credit=tuple(x.as_entry() for x in self.lcs[code]),
+            fx_contracts=tuple(x.as_entry() for x in self.fx[code]),
+            custody=tuple(x.as_entry() for x in self.custody[code]),
+            wealth_products=tuple(x.as_entry() for x in self.wealth[code]),
+            cash_pooling=tuple(x.as_entry() for x in self.pooled[code]),
+            capital_contributions=tuple(x.as_entry() for x in self.capital[code]),
+        )
+
+
 class CoreBank:
     """The reference core bank; a :class:`~bank_adapter.port.CoreBankingPort`."""
 
@@ -171,33 +237,64 @@ class CoreBank:
     # --- reading ---------------------------------------------------------------------------
 
     def _rows(self, connection: Connection, row_type: type[RowT], *where: ColumnElement[bool]) -> list[RowT]:
+        return [row for _, row in self._records(connection, row_type, *where)]
+
+    def _records(
+        self, connection: Connection, row_type: type[RowT], *where: ColumnElement[bool]
+    ) -> Iterator[tuple[RowMapping, RowT]]:
+        """The matching records, in key order, each with its row (``CoreBankingError`` for one
+        the row model refuses)."""
         table = TABLES[row_type]
         query = select(table).where(*where).order_by(*(table.c[name] for name in row_type.key))
-        rows = []
         for record in connection.execute(query).mappings():
             try:
-                rows.append(row_type.model_validate(dict(record)))
+                row = row_type.model_validate(dict(record))
             except ValidationError as exc:
                 key = ", ".join(str(record[name]) for name in row_type.key)
                 raise CoreBankingError(f"the core's {row_type.table} record {key} is invalid: {exc}") from exc
-        return rows
+            yield record, row
 
     def customer(self, registration_code: str) -> CustomerRecord | None:
-        code = normalise_registration_code(registration_code)
+        return self.customers([registration_code]).get(registration_code)
+
+    def customers(self, registration_codes: Iterable[str]) -> dict[str, CustomerRecord]:
+        given = set(registration_codes)
         try:
             with self.engine.connect() as connection:
-                found = self._rows(connection, CustomerRow, TABLES[CustomerRow].c.registration_code == code)
+                found = self._customers(connection, {normalise_registration_code(c) for c in given})
         except SQLAlchemyError as exc:
             raise CoreBankingError(f"the core bank did not answer: {exc}") from exc
-        return CustomerRecord(found[0].registration_code, found[0].name) if found else None
+        return {
+            code: found[normal] for code in given if (normal := normalise_registration_code(code)) in found
+        }
 
     def snapshot(self, registration_code: str, as_of: date) -> CoreSnapshot:
-        code = normalise_registration_code(registration_code)
+        found = self.snapshots([registration_code], as_of)
+        if registration_code not in found:
+            raise UnknownCustomer(
+                f"the core knows no customer {normalise_registration_code(registration_code)}"
+            )
+        return found[registration_code]
+
+    def snapshots(self, registration_codes: Iterable[str], as_of: date) -> dict[str, CoreSnapshot]:
+        given = set(registration_codes)
         try:
             with self.engine.connect() as connection:
-                return self._snapshot(connection, code, as_of)
+                found = self._snapshots(connection, {normalise_registration_code(c) for c in given}, as_of)
         except SQLAlchemyError as exc:
             raise CoreBankingError(f"the core bank did not answer: {exc}") from exc
+        return {
+            code: found[normal] for code in given if (normal := normalise_registration_code(code)) in found
+        }
+
+    def _customers(self, connection: Connection, codes: Iterable[str]) -> dict[str, CustomerRecord]:
+        """The customers among ``codes`` (normalised) the core knows, by code."""
+        column = TABLES[CustomerRow].c.registration_code
+        return {
+            row.registration_code: CustomerRecord(row.registration_code, row.name)
+            for batch in in_batches(sorted(codes))
+            for row in self._rows(connection, CustomerRow, column.in_(batch))
+        }
 
     @staticmethod
     def _latest(table: Table, keys: Sequence[str], as_of: date) -> Join:
@@ -224,110 +321,83 @@ class CoreBank:
             table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest
         ).select_from(joined)
         result: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {}
-        for chunk_start in range(0, len(numbers), 500):  # bound the IN list
-            chunk = numbers[chunk_start : chunk_start + 500]
+        for batch in in_batches(numbers):
             for account_no, currency, balance, interest in connection.execute(
-                query.where(table.c.account_no.in_(chunk))
+                query.where(table.c.account_no.in_(batch))
             ):
                 result[(account_no, currency)] = (balance, interest)
         return result
 
-    def _snapshot(self, connection: Connection, code: str, as_of: date) -> CoreSnapshot:
-        customers = self._rows(connection, CustomerRow, TABLES[CustomerRow].c.registration_code == code)
-        if not customers:
-            raise UnknownCustomer(f"the core knows no customer {code}")
-        customer = CustomerRecord(customers[0].registration_code, customers[0].name)
+    def _snapshots(
+        self, connection: Connection, codes: Iterable[str], as_of: date
+    ) -> dict[str, CoreSnapshot]:
+        """The snapshots of the customers among ``codes`` (normalised) the core knows, by code: one
+        query per table for them all (per IN list), each table's rows then grouped by customer."""
+        customers = self._customers(connection, codes)
+        known = sorted(customers)
+        if not known:
+            return {}
 
-        def of_customer(row_type: type[RowT], *where: ColumnElement[bool]) -> list[RowT]:
-            return self._rows(connection, row_type, TABLES[row_type].c.customer_code == code, *where)
+        def of_customers(row_type: type[RowT], *where: ColumnElement[bool]) -> dict[str, list[RowT]]:
+            by_customer: dict[str, list[RowT]] = {code: [] for code in known}
+            column = TABLES[row_type].c.customer_code
+            for batch in in_batches(known):
+                for record, row in self._records(connection, row_type, column.in_(batch), *where):
+                    by_customer[record["customer_code"]].append(row)
+            return by_customer
 
-        accounts_t, loans_t = TABLES[AccountRow], TABLES[LoanRow]
-        accounts = of_customer(AccountRow, accounts_t.c.opened_on <= as_of)
-        loans = of_customer(LoanRow, _active(loans_t.c.start_date, loans_t.c.settled_on, as_of))
+        accounts_t, loans_t, bills_t = TABLES[AccountRow], TABLES[LoanRow], TABLES[BillRow]
+        fx_t, custody_t, wealth_t = TABLES[FxContractRow], TABLES[CustodyRow], TABLES[WealthHoldingRow]
+        accounts = of_customers(AccountRow, accounts_t.c.opened_on <= as_of)
+        loans = of_customers(LoanRow, _active(loans_t.c.start_date, loans_t.c.settled_on, as_of))
+        held = [a.account_no for rows in accounts.values() for a in rows]
         balances = self._balances(
-            connection, [a.account_no for a in accounts] + [x.account_no for x in loans], as_of
+            connection, held + [x.account_no for rows in loans.values() for x in rows], as_of
         )
-
-        def balance(account_no: str, currency: str) -> tuple[Decimal, Decimal]:
-            principal, interest = balances.get((account_no, currency), (Decimal(0), None))
-            return principal, interest or Decimal(0)
-
-        open_accounts = [a for a in accounts if a.closed_on is None or a.closed_on > as_of]
-        closed = [a for a in accounts if a.closed_on is not None and a.closed_on <= as_of]
-        loan_entries = [
-            x.entry(*balance(x.account_no, x.currency), borrower_name=customer.name) for x in loans
-        ]
-
-        guarantees = of_customer(
-            GuaranteeRow, _in_force(TABLES[GuaranteeRow], "start_date", "end_date", "released_on", as_of)
-        )
-        bills_t = TABLES[BillRow]
-        bills = [
-            bill
-            for bill in of_customer(
+        rows = _CustomerRows(
+            balances=balances,
+            accounts=accounts,
+            loans=loans,
+            guarantees=of_customers(
+                GuaranteeRow, _in_force(TABLES[GuaranteeRow], "start_date", "end_date", "released_on", as_of)
+            ),
+            bills=of_customers(
                 BillRow,
                 bills_t.c.due_on > as_of,
                 or_(bills_t.c.settled_on.is_(None), bills_t.c.settled_on > as_of),
-            )
-            if bill.booked_on <= as_of
-        ]
-        lcs = of_customer(
-            LetterOfCreditRow,
-            _in_force(TABLES[LetterOfCreditRow], "issued_on", "expires_on", "closed_on", as_of),
+            ),
+            lcs=of_customers(
+                LetterOfCreditRow,
+                _in_force(TABLES[LetterOfCreditRow], "issued_on", "expires_on", "closed_on", as_of),
+            ),
+            fx=of_customers(FxContractRow, fx_t.c.trade_date <= as_of, fx_t.c.settlement_date > as_of),
+            custody=of_customers(
+                CustodyRow, _active(custody_t.c.deposited_on, custody_t.c.withdrawn_on, as_of)
+            ),
+            wealth=of_customers(
+                WealthHoldingRow, _active(wealth_t.c.purchased_on, wealth_t.c.redeemed_on, as_of)
+            ),
+            pooled=self._cash_pooling(connection, known, as_of),
+            capital=of_customers(CapitalCreditRow, TABLES[CapitalCreditRow].c.paid_on <= as_of),
         )
-        fx_t = TABLES[FxContractRow]
-        fx = of_customer(FxContractRow, fx_t.c.trade_date <= as_of, fx_t.c.settlement_date > as_of)
-        custody_t = TABLES[CustodyRow]
-        custody = of_customer(CustodyRow, _active(custody_t.c.deposited_on, custody_t.c.withdrawn_on, as_of))
-        wealth_t = TABLES[WealthHoldingRow]
-        wealth = of_customer(
-            WealthHoldingRow, _active(wealth_t.c.purchased_on, wealth_t.c.redeemed_on, as_of)
-        )
+        return {code: rows.snapshot(customers[code], as_of) for code in known}
+
+    def _cash_pooling(
+        self, connection: Connection, codes: Sequence[str], as_of: date
+    ) -> dict[str, list[CashPoolRow]]:
+        """Each customer's cash-pooling links with their latest balance on or before ``as_of``."""
         pool_t = TABLES[CashPoolRow]
         pool_keys = ("provider_account_no", "user_account_no", "currency")
-        pooled = [
-            CashPoolRow.model_validate(dict(record))
+        by_customer: dict[str, list[CashPoolRow]] = {code: [] for code in codes}
+        for batch in in_batches(codes):
             for record in connection.execute(
                 select(pool_t)
                 .select_from(self._latest(pool_t, pool_keys, as_of))
-                .where(pool_t.c.customer_code == code)
+                .where(pool_t.c.customer_code.in_(batch))
                 .order_by(*(pool_t.c[k] for k in pool_keys))
-            ).mappings()
-        ]
-        return CoreSnapshot(
-            customer=customer,
-            as_of=as_of,
-            deposits=tuple(a.deposit(balance(a.account_no, a.currency)[0]) for a in open_accounts),
-            closed_accounts=tuple(a.closed() for a in closed),
-            loans=tuple(x for x in loan_entries if isinstance(x, Loan)),
-            entrusted_loans_given=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanGiven)),
-            entrusted_loans_taken=tuple(x for x in loan_entries if isinstance(x, EntrustedLoanTaken)),
-            guarantees=tuple(g.as_entry() for g in guarantees),
-            bank_acceptances=tuple(
-                e
-                for b in bills
-                if b.kind is BillKind.ACCEPTANCE and isinstance(e := b.as_entry(), BankAcceptance)
-            ),
-            discounted_bills=tuple(
-                e
-                for b in bills
-                if b.kind is BillKind.DISCOUNTED and isinstance(e := b.as_entry(), DiscountedBill)
-            ),
-            bills_for_collection=tuple(
-                e
-                for b in bills
-                if b.kind is BillKind.COLLECTION and isinstance(e := b.as_entry(), BillForCollection)
-            ),
-            letters_of_credit=tuple(x.as_entry() for x in lcs),
-            fx_contracts=tuple(x.as_entry() for x in fx),
-            custody=tuple(x.as_entry() for x in custody),
-            wealth_products=tuple(x.as_entry() for x in wealth),
-            cash_pooling=tuple(x.as_entry() for x in pooled),
-            capital_contributions=tuple(
-                x.as_entry()
-                for x in of_customer(CapitalCreditRow, TABLES[CapitalCreditRow].c.paid_on <= as_of)
-            ),
-        )
+            ).mappings():
+                by_customer[record["customer_code"]].append(CashPoolRow.model_validate(dict(record)))
+        return by_customer
 
     # --- writing ---------------------------------------------------------------------------
 

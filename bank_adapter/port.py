@@ -4,11 +4,14 @@ A bank plugs its own systems in by implementing :class:`CoreBankingPort`; ``core
 is the reference implementation on SQL. The port speaks the letter's own vocabulary: a
 :class:`CoreSnapshot` holds, for one customer as of one date, the bank's version of every item
 of the standard letter as protocol entries, so drafting compares like with like and no adapter
-has to learn a second data model.
+has to learn a second data model. The workflow asks for a round's customers and snapshots
+together (``customers``, ``snapshots``), so that a core answers a round of letters in one set of
+queries rather than a set per letter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -101,4 +104,15 @@ class CoreBankingPort(Protocol):
         Raises ``UnknownCustomer`` for a code the core does not know and ``CoreBankingError``
         when the core cannot answer.
         """
+        ...
+
+    def customers(self, registration_codes: Iterable[str]) -> Mapping[str, CustomerRecord]:
+        """Those of the customers the core knows, by the code as given (``customer`` of each, in
+        one go)."""
+        ...
+
+    def snapshots(self, registration_codes: Iterable[str], as_of: date) -> Mapping[str, CoreSnapshot]:
+        """The snapshots as of ``as_of`` of those of the customers the core knows, by the code as
+        given: ``snapshot`` of each, in one go, a code the core does not know left out. Raises
+        ``CoreBankingError`` when the core cannot answer for any of them."""
         ...

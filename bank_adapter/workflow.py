@@ -61,7 +61,7 @@ from bank_adapter.deadlines import Deadlines, today
 from bank_adapter.drafting import MATCH_KEYS, Draft, answer_item, draft_reply
 from bank_adapter.errors import CoreUnavailable, NotReadyToDraft, PreparerDidNotAct
 from bank_adapter.models import ComplianceCheckRow, DraftRow
-from bank_adapter.port import CoreBankingError, CoreBankingPort
+from bank_adapter.port import CoreBankingError, CoreBankingPort, CoreSnapshot
 from node_gateway.chain.contracts import LetterStatus, Member, MemberStatus, Role
 from node_gateway.chain.signers import as_signer
 from node_gateway.chain.transactions import Call, call_view
@@ -126,13 +126,16 @@ def _accepting(node: Node, session: Session, row: LetterRecord) -> bool:
 @dataclass
 class RoundReads:
     """What the letters of one round share, read once: a firm's record and the signers' mandates
-    from the chain (fresh when the round starts), each letter's signer and parsed document."""
+    from the chain (fresh when the round starts), each letter's signer and parsed document, and
+    what the core holds on the letters' customers (asked for the round's letters together)."""
 
     node: Node
     _members: dict[int, Member] = field(default_factory=dict)
     _mandates: dict[tuple[int, str, str], int] = field(default_factory=dict)
     _signers: dict[str, str | None] = field(default_factory=dict)
     _letters: dict[str, ConfirmationLetter] = field(default_factory=dict)
+    _known: dict[str, bool] = field(default_factory=dict)
+    _snapshots: dict[tuple[str, date], CoreSnapshot | None] = field(default_factory=dict)
 
     def member(self, member_id: int) -> Member:
         if member_id not in self._members:
@@ -180,6 +183,48 @@ class RoundReads:
             self._letters[letter_id] = Letters(self.node).document(session, letter_id)
         return self._letters[letter_id]
 
+    # The core is asked for all the round's letters at once; if it fails, nothing is kept and each
+    # letter asks again on its own, so that one customer's bad record fails only that letter.
+
+    def read_customers(self, session: Session, core: CoreBankingPort, rows: Sequence[LetterRecord]) -> None:
+        """Finds out in one question to the core which of the letters' auditees it knows."""
+        codes = {self.letter(session, row.letter_id).auditee.registration_code for row in rows} - set(
+            self._known
+        )
+        if not codes:
+            return
+        try:
+            found = core.customers(codes)
+        except CoreBankingError:
+            return
+        self._known |= {code: code in found for code in codes}
+
+    def customer_known(self, core: CoreBankingPort, code: str) -> bool:
+        if code not in self._known:
+            self._known[code] = core.customer(code) is not None
+        return self._known[code]
+
+    def read_snapshots(self, session: Session, core: CoreBankingPort, rows: Sequence[LetterRecord]) -> None:
+        """Reads the snapshots the letters ask for, one question to the core per reference date."""
+        by_date: dict[date, set[str]] = {}
+        for row in rows:
+            letter = self.letter(session, row.letter_id)
+            code, as_of = letter.auditee.registration_code, letter.reference_date
+            if (code, as_of) not in self._snapshots:
+                by_date.setdefault(as_of, set()).add(code)
+        for as_of, codes in sorted(by_date.items()):
+            try:
+                found = core.snapshots(codes, as_of)
+            except CoreBankingError:
+                continue
+            self._snapshots |= {(code, as_of): found.get(code) for code in codes}
+
+    def snapshot(self, core: CoreBankingPort, code: str, as_of: date) -> CoreSnapshot | None:
+        """The customer's snapshot as of the date, None for a customer the core does not know."""
+        if (code, as_of) not in self._snapshots:
+            self._snapshots[(code, as_of)] = core.snapshots([code], as_of).get(code)
+        return self._snapshots[(code, as_of)]
+
 
 # --- compliance ---------------------------------------------------------------------------------
 
@@ -202,7 +247,7 @@ def letter_facts(
     code = letter.auditee.registration_code
     mandate = desk.mandate(session, row.auditee_ref, signer)
     try:
-        known = core.customer(code) is not None
+        known = reads.customer_known(core, code)
     except CoreBankingError as exc:
         raise CoreUnavailable(str(exc)) from exc
     published = kept_rules(session, node.member_id())  # the rules this bank published, if any
@@ -313,6 +358,14 @@ def check_arrival(
 def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRecord:
     """The letter, locked, if it is this bank's, received, accepted (or being) and not answered."""
     row = Letters(node).get(session, letter_id, for_update=True)
+    check_draftable(node, session, row)
+    return row
+
+
+def check_draftable(node: Node, session: Session, row: LetterRecord) -> None:
+    """``NotReadyToDraft`` unless the letter (read under its lock) is this bank's, received,
+    accepted (or being) and not answered."""
+    letter_id = row.letter_id
     if row.bank != node.member_id():
         raise NotReadyToDraft(f"letter {letter_id} is not addressed to this bank")
     if not row.has_letter:
@@ -324,7 +377,6 @@ def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterReco
         raise NotReadyToDraft(f"letter {letter_id} was rejected as not compliant")
     if not _accepting(node, session, row):
         raise NotReadyToDraft(f"accept letter {letter_id} before drafting its reply")
-    return row
 
 
 def draft_from_core(
@@ -336,15 +388,13 @@ def draft_from_core(
 ) -> Draft:
     if core is None:
         raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
-    letter = (reads or RoundReads(node)).letter(session, row.letter_id)
-    code = letter.auditee.registration_code
+    reads = reads or RoundReads(node)
+    letter = reads.letter(session, row.letter_id)
     try:
-        if core.customer(code) is None:
-            return no_relationship_draft(letter)
-        snapshot = core.snapshot(code, letter.reference_date)
+        snapshot = reads.snapshot(core, letter.auditee.registration_code, letter.reference_date)
     except CoreBankingError as exc:
         raise CoreUnavailable(str(exc)) from exc
-    return draft_reply(letter, snapshot)
+    return no_relationship_draft(letter) if snapshot is None else draft_reply(letter, snapshot)
 
 
 def no_relationship_draft(letter: ConfirmationLetter) -> Draft:
@@ -537,15 +587,17 @@ class BankWorkflow:
         pass retries."""
         # One letter's check reads nothing another's writes, so they are written together.
         with session.no_autoflush:
-            rows = []
-            for letter_id in letter_ids:
-                row = Letters(self.node).get(session, letter_id, for_update=True)
-                if session.get(ComplianceCheckRow, letter_id) is None and row.takes_reply:
-                    rows.append(row)
-            reads.read_mandates(session, rows)
-            checked = [
-                row.letter_id for row in rows if check_arrival(self.node, session, row, self.core, reads)
-            ]
+            locked = Letters(self.node).lock(session, letter_ids)
+            done = set(
+                session.scalars(
+                    select(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.letter_id.in_(letter_ids))
+                )
+            )
+            rows = [row for row in locked if row.letter_id not in done and row.takes_reply]
+            if rows:
+                reads.read_mandates(session, rows)
+                reads.read_customers(session, self.core, rows)
+            checked = [row for row in rows if check_arrival(self.node, session, row, self.core, reads)]
         session.flush()
         self._draft(session, checked, reads, eager=True)
         return len(checked)
@@ -555,22 +607,35 @@ class BankWorkflow:
             among=select(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
             excluding=select(DraftRow.letter_id),
         )
-        return self._each(ids, "drafting", lambda session, batch: self._draft(session, batch, reads))
+        return self._each(
+            ids,
+            "drafting",
+            lambda session, batch: self._draft(session, Letters(self.node).lock(session, batch), reads),
+        )
 
     def _draft(
-        self, session: Session, letter_ids: Sequence[str], reads: RoundReads, *, eager: bool = False
+        self, session: Session, locked: Sequence[LetterRecord], reads: RoundReads, *, eager: bool = False
     ) -> int:
-        """Drafts the letters' replies from the core and approves and submits those the policy lets
-        through; how many it drafted. ``eager``: right after the check, where a failing core leaves
-        a letter to the drafting pass."""
-        drafts: list[NewDraft] = []
-        for letter_id in letter_ids:
+        """Drafts the replies to the letters (read under their locks in this transaction) from the
+        core and approves and submits those the policy lets through; how many it drafted.
+        ``eager``: right after the check, where a failing core leaves a letter to the drafting pass."""
+        drafted = set(
+            session.scalars(
+                select(DraftRow.letter_id).where(DraftRow.letter_id.in_([row.letter_id for row in locked]))
+            )
+        )
+        rows = []
+        for row in locked:
             try:
-                row = draftable_letter(self.node, session, letter_id)
+                check_draftable(self.node, session, row)
             except NotReadyToDraft:
                 continue
-            if session.scalar(select(DraftRow.id).where(DraftRow.letter_id == letter_id)) is not None:
-                continue  # an officer drafted it meanwhile
+            if row.letter_id not in drafted:  # else an officer drafted it meanwhile
+                rows.append(row)
+        if rows:
+            reads.read_snapshots(session, self.core, rows)
+        drafts: list[NewDraft] = []
+        for row in rows:
             try:
                 content = draft_from_core(self.node, session, row, self.core, reads)
             except CoreUnavailable:

@@ -136,6 +136,12 @@ class Letters:
         the session's transaction ends, as the gateway's own operations on it do."""
         return _record(letters.letter_row(session, letter_id, for_update=for_update))
 
+    def lock(self, session: Session, letter_ids: Sequence[str]) -> list[LetterRecord]:
+        """Those of the letters held here, in the order given, their rows locked until the session's
+        transaction ends: ``get(for_update=True)`` of each, in one query."""
+        rows = letters.letter_rows(session, letter_ids, for_update=True)
+        return [_record(rows[lid]) for letter_id in letter_ids if (lid := letter_id.lower()) in rows]
+
     def document(self, session: Session, letter_id: str) -> ConfirmationLetter:
         """The letter's document (``NotFound`` until it has arrived)."""
         return letters.stored_letter(self.node, letters.letter_row(session, letter_id))

@@ -96,15 +96,21 @@ def letter_row(session: Session, letter_id: str, *, for_update: bool = False) ->
     return row
 
 
-def letter_rows(session: Session, letter_ids: Sequence[str]) -> dict[str, LetterRow]:
+def letter_rows(
+    session: Session, letter_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, LetterRow]:
     """The rows of those of these letters held here, read with one query per IN list; looking
-    one up by its id in the session afterwards asks the database nothing."""
+    one up by its id in the session afterwards asks the database nothing. ``for_update`` locks
+    them until the transaction ends, in the order of their ids, so that two transactions locking
+    letters in batches never each hold a letter the other waits for."""
     ids = sorted({letter_id.lower() for letter_id in letter_ids})
-    return {
-        row.letter_id: row
-        for batch in in_batches(ids)
-        for row in session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(batch)))
-    }
+    found: dict[str, LetterRow] = {}
+    for batch in in_batches(ids):
+        query = select(LetterRow).where(LetterRow.letter_id.in_(batch)).order_by(LetterRow.letter_id)
+        found |= {
+            row.letter_id: row for row in session.scalars(query.with_for_update() if for_update else query)
+        }
+    return found
 
 
 def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:

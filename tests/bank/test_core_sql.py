@@ -20,6 +20,7 @@ from node_gateway.protocol.documents import (
     normalise_registration_code,
     uscc,
 )
+from node_gateway.storage import db
 
 CODE = uscc("91310115MA1H7Q3K9")
 AS_OF = date(2024, 12, 31)
@@ -199,3 +200,35 @@ def test_generated_data_is_realistic() -> None:
         "custody",
     ):
         assert dataset.get(table), table
+
+
+def test_the_snapshots_of_many_customers_are_each_ones_own(
+    core: CoreBank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's customers in one set of queries (here in IN lists of 7, so batches split) give
+    each customer exactly the snapshot it gets asked for alone, at each date."""
+    dataset = generate(customers=20, seed=7, reference_date=AS_OF)
+    core.load(dataset)
+    codes = [c.registration_code for c in rows_of(dataset, CustomerRow)]
+    monkeypatch.setattr(db, "IN_LIST_LIMIT", 7)
+    for as_of in (AS_OF, date(2024, 6, 30)):
+        together = core.snapshots(codes, as_of)
+        assert together == {code: core.snapshots([code], as_of)[code] for code in codes}
+        assert all(snapshot.as_of == as_of for snapshot in together.values())
+    assert sum(len(s.loans) + len(s.guarantees) for s in together.values()) > 0  # not only deposits
+    assert core.snapshots(codes, AS_OF) != core.snapshots(codes, date(2024, 6, 30))
+
+
+def test_a_batch_leaves_out_unknown_customers_and_keeps_the_spelling_asked(core: CoreBank) -> None:
+    core.load(
+        {"customers": [CustomerRow(registration_code=CODE, name="测试公司")], "accounts": [_account("A1")]}
+    )
+    unknown = uscc("91310115MA1H7Q3K0")
+    asked = [CODE.lower(), unknown]
+    assert core.customers(asked) == {CODE.lower(): core.customer(CODE)}
+    (snapshot,) = core.snapshots(asked, AS_OF).values()
+    assert core.snapshots(asked, AS_OF).keys() == {CODE.lower()}
+    assert snapshot == core.snapshot(CODE, AS_OF)
+    assert [d.account_no for d in snapshot.deposits] == ["A1"]
+    assert core.snapshots([], AS_OF) == {}
+    assert core.customers([unknown]) == {}
