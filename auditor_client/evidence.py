@@ -1,12 +1,17 @@
 """Evidence packages: one file holding what proves one letter, or an engagement's letters.
 
-The format (``confirmnet.evidence`` version 1) is documented in ``docs/EVIDENCE.md``. A package
+The format (``confirmnet.evidence`` version 2) is documented in ``docs/EVIDENCE.md``. A package
 carries the documents exactly as hashed, their salts, the auditee's authorisation with its
 Merkle proof, the chain references of every step, and the letter and the reply as the gateway
 printed them (PDF); ``confirmnet verify`` checks all of it against any node of the network,
-trusting no gateway. Documents stay plain JSON objects here (not
-parsed models), so that a package with an altered document still loads and the verifier can say
-which letter is wrong.
+trusting no gateway.
+
+Each document is its RFC 8785 bytes as a string, the bytes its salted hash on chain was made
+from: the verifier hashes them as they are, and whatever is shown of a document (the verifier's
+table, the PDF summary) is parsed from that same string. Version 1 held each document as a JSON
+object; it is still read, each object taken as its canonical text (what was hashed, when the
+object is as hashed; anything else fails the hash and is named). A package with an altered
+document still loads, so that the verifier can say which letter is wrong.
 """
 
 from __future__ import annotations
@@ -19,14 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import from_json
 
 from auditor_client.errors import AuditorClientError
+from node_gateway.protocol.hashing import canonical_json
 from node_gateway.protocol.wire import Evidence, Identity
 
 FORMAT: Literal["confirmnet.evidence"] = "confirmnet.evidence"
-VERSION: Literal[1] = 1
+VERSION: Literal[2] = 2
+READABLE = (1, 2)  # version 1: documents as JSON objects
 
 
 class EvidenceError(AuditorClientError):
@@ -106,10 +113,10 @@ class EvidenceLetter(_Model):
     bank: int
     auditee_ref: str | None = Field(description="The auditee reference on chain, once authorised or refused")
     due_at: int | None
-    letter: dict[str, Any]
+    letter: str = Field(description="The letter's RFC 8785 bytes (UTF-8): exactly what was hashed")
     letter_salt: str
     letter_hash: str
-    reply: dict[str, Any] | None = None
+    reply: str | None = Field(None, description="The reply's RFC 8785 bytes, like the letter's")
     reply_salt: str | None = None
     reply_hash: str | None = None
     auditee_salt: str | None = Field(
@@ -119,10 +126,50 @@ class EvidenceLetter(_Model):
     steps: list[EvidenceStep]
     printouts: EvidencePrintouts | None = None
 
+    def letter_document(self) -> dict[str, Any]:
+        """The letter, parsed from the bytes that were hashed (to show it; checking needs no parse)."""
+        return parsed_document(self.letter)
+
+    def reply_document(self) -> dict[str, Any] | None:
+        return None if self.reply is None else parsed_document(self.reply)
+
+
+def parsed_document(text: str) -> dict[str, Any]:
+    """A document's JSON object from its stored text; empty if the text is none (the verifier
+    names that)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def document_text(document: Any) -> str:
+    """A document object's canonical text, as a version-1 package is read and an older gateway's
+    evidence is packaged: RFC 8785, or (for what has none, such as a lone surrogate) compact JSON
+    that will not hash to what the chain recorded, so that the verifier names the document."""
+    try:
+        return canonical_json(document).decode("utf-8")
+    except ValueError:
+        return json.dumps(document, separators=(",", ":"))
+
+
+def _version_1_letter(entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    return {
+        **entry,
+        **{
+            kind: document_text(entry[kind])
+            for kind in ("letter", "reply")
+            if isinstance(entry.get(kind), dict)
+        },
+    }
+
 
 class EvidencePackage(_Model):
     format: Literal["confirmnet.evidence"] = FORMAT
-    version: Literal[1] = VERSION
+    version: Literal[2] = VERSION
     scope: Literal["letter", "engagement"]
     engagement: str | None = None
     exported_at: datetime
@@ -130,11 +177,21 @@ class EvidencePackage(_Model):
     network: EvidenceNetwork
     letters: list[EvidenceLetter] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_version_1(cls, data: Any) -> Any:
+        """A version-1 package, its documents taken as their canonical text."""
+        if not isinstance(data, dict) or data.get("version") != 1:
+            return data
+        letters = data.get("letters")
+        if isinstance(letters, list):
+            letters = [_version_1_letter(entry) for entry in letters]
+        return {**data, "version": VERSION, "letters": letters}
+
     def save(self, path: Path) -> None:
-        """Writes the package (UTF-8 JSON, readable Chinese), replacing ``path`` atomically."""
-        text = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
+        """Writes the package (compact UTF-8 JSON, Chinese unescaped), replacing ``path`` atomically."""
         partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
+        partial.write_bytes(self.model_dump_json().encode("utf-8") + b"\n")
         os.replace(partial, path)
 
     def split(self) -> list[EvidencePackage]:
@@ -149,8 +206,11 @@ def load_package(path: Path) -> EvidencePackage:
         raise EvidenceError(f"{path} is not a JSON file: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise EvidenceError(f"{path} is not a confirmnet evidence package")
-    if raw.get("version") != VERSION:
-        raise EvidenceError(f"{path} is version {raw.get('version')}; this tool reads version {VERSION}")
+    if raw.get("version") not in READABLE:
+        raise EvidenceError(
+            f"{path} is version {raw.get('version')}; this tool reads versions "
+            + " and ".join(map(str, READABLE))
+        )
     try:
         return EvidencePackage.model_validate(raw)
     except ValidationError as exc:
@@ -178,10 +238,10 @@ def evidence_letter(evidence: Evidence, *, printouts: EvidencePrintouts | None =
         bank=evidence.bank,
         auditee_ref=evidence.auditee_ref,
         due_at=_due_at(steps),
-        letter=evidence.letter,
+        letter=evidence.letter_canonical or document_text(evidence.letter),
         letter_salt=evidence.letter_salt,
         letter_hash=evidence.letter_hash,
-        reply=evidence.reply,
+        reply=evidence.reply_canonical or (None if evidence.reply is None else document_text(evidence.reply)),
         reply_salt=evidence.reply_salt,
         reply_hash=evidence.reply_hash,
         auditee_salt=evidence.auditee_salt,

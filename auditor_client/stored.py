@@ -1,34 +1,37 @@
-"""A package's documents checked as stored: their canonical bytes hashed, no model built.
+"""A package's documents checked as stored: their bytes hashed as they are, then read once.
 
-A document in an evidence package is the JSON object that was hashed. When its RFC 8785 bytes
-with its salt give the hash the chain holds, the document is byte for byte the one its author
-recorded; the checks then need only its schema, letter id and parties, read straight from the
-object. Parsing it into its model and re-serialising that (four fifths of a document's cost) is
-for display, not for checking.
+A document in an evidence package is the text of its RFC 8785 bytes, the bytes its salted hash on
+chain was made from. When those bytes with the salt give the chain's hash, the document is byte
+for byte the one its author recorded; the checks then need only its schema, letter id and
+parties, read from the object the same text parses to (which the verifier also reads the dates
+and the auditee from, and nothing else: no separate copy is ever shown). Building its model and
+serialising that again is for display, not for checking.
 
-Anything short of that (an altered byte, a wrong salt, a field of another type) gives None, and
-the verifier takes the full path, :func:`node_gateway.chain.verification.verify_against_record`,
-which names what is wrong exactly as before.
+A document's text must read one way in every program: a repeated key (which parsers resolve
+differently), a number beyond what every parser holds exactly, or an escape that decodes to no
+character would let the same bytes be shown as two documents, so such a text fails, hashed or
+not. Anything else short of the chain's hash (an altered byte, a wrong salt) takes the full path,
+:func:`node_gateway.chain.verification.verify_against_record`, which builds the document's model
+and names what is wrong (or finds it the recorded one stored otherwise, spaced say).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.crypto import keccak
+
 from node_gateway.chain.contracts import Letter
-from node_gateway.protocol import as_salt, to_hex
-from node_gateway.protocol.hashing import (
-    LETTER_DOMAIN,
-    REPLY_DOMAIN,
-    SALT_LENGTH,
-    canonical_json,
-    salted_hash,
-)
+from node_gateway.chain.verification import verify_against_record
+from node_gateway.protocol import to_hex
+from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, SALT_LENGTH
 from node_gateway.protocol.wire import DocumentKind
 
-# (check name, passed, detail), named and worded as verify_against_record's passing checks.
+# (check name, passed, detail), named and worded as verify_against_record's checks.
 Passed = tuple[str, bool, str]
 
 _SCHEMA: dict[DocumentKind, tuple[str, bytes]] = {
@@ -37,32 +40,105 @@ _SCHEMA: dict[DocumentKind, tuple[str, bytes]] = {
 }
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """A stored document's checks, its hash (hex) when it is the recorded one, and the object its
+    hashed text parses to (empty when that is no JSON object, or reads ambiguously)."""
+
+    checks: list[Passed]
+    document_hash: str | None
+    document: dict[str, Any]
+
+
 def _member_no(party: Any) -> int | None:
     number = party.get("member_no") if isinstance(party, dict) else None
     return number if type(number) is int else None  # not a bool, which equals 0 or 1
 
 
-def checked_as_stored(
-    record: Letter, *, kind: DocumentKind, document: Mapping[str, Any], salt: bytes
-) -> tuple[list[Passed], str] | None:
-    """The passing checks and the document's hash (hex) if ``document`` as stored is the one the
-    chain recorded for ``record`` and agrees with it; None for the full path to judge."""
+_SAFE_INTEGER = 2**53  # what every JSON parser reads exactly (JavaScript's, for one)
+
+
+class _Ambiguous(ValueError):
+    """A JSON text that programs may read differently."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Ambiguous("a key is repeated")
+    return found
+
+
+def _exact_integer(text: str) -> int:
+    value = int(text)
+    if not -_SAFE_INTEGER < value < _SAFE_INTEGER:
+        raise _Ambiguous(f"the integer {text} is beyond what every parser reads exactly")
+    return value
+
+
+def _no_fraction(text: str) -> Any:
+    raise _Ambiguous(f"the number {text} (documents hold amounts as text)")
+
+
+# Documents hold strings, small integers, booleans and nulls: anything else reads ambiguously.
+_ONE_READING = json.JSONDecoder(
+    object_pairs_hook=_unique_keys,
+    parse_int=_exact_integer,
+    parse_float=_no_fraction,
+    parse_constant=_no_fraction,
+)
+
+
+def _read_once(text: str) -> dict[str, Any]:
+    """The object ``text`` reads as in every program; ValueError naming why it may read otherwise
+    (or does not parse, or is no object)."""
+    document = _ONE_READING.decode(text)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    if "\\u" in text:  # an escape: of a lone surrogate, it decodes to no character
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    return document
+
+
+def check_stored(record: Letter, *, kind: DocumentKind, text: str, salt: bytes) -> StoredDocument:
+    """The checks of the document ``text`` (its stored canonical text) with ``salt`` against the
+    chain's ``record``: as stored when it hashes to the chain's hash, else the full path's."""
+    try:
+        data = text.encode("utf-8")
+        document = _read_once(text)
+    except _Ambiguous as exc:
+        detail = f"the {kind} reads differently in different programs ({exc}): it proves no one document"
+        return StoredDocument([("document", False, detail)], None, {})
+    except ValueError as exc:
+        detail = f"the {kind} is no JSON object in UTF-8: {exc}"
+        return StoredDocument([("document", False, detail)], None, {})
     schema, domain = _SCHEMA[kind]
+    expected = record.letter_hash if kind == "letter" else record.reply_hash
+    if (
+        len(salt) == SALT_LENGTH
+        and any(expected)
+        and hmac.compare_digest(keccak(domain + salt + data), expected)
+    ):
+        passed = _passed(record, kind, schema, document)
+        if passed is not None:
+            return StoredDocument(passed, to_hex(expected), document)
+    # Not the recorded bytes (or not this letter's): the full path names what is wrong, or finds
+    # the document stored otherwise than hashed (spaced, say) the recorded one once parsed.
+    full = verify_against_record(record, kind=kind, document_json=document, salt=salt)
+    checks = [(check.name, check.ok, check.detail) for check in full.checks]
+    return StoredDocument(checks, full.document_hash if full.valid else None, document)
+
+
+def _passed(
+    record: Letter, kind: DocumentKind, schema: str, document: Mapping[str, Any]
+) -> list[Passed] | None:
+    """The passing checks of a recorded document that names its schema, this letter and the
+    chain's parties; None otherwise."""
     version = document.get("version")
-    if document.get("schema") != schema or type(version) is not int or len(salt) != SALT_LENGTH:
+    if document.get("schema") != schema or type(version) is not int:
         return None
     if document.get("letter_id") != to_hex(record.letter_id):
         return None
-    expected = record.letter_hash if kind == "letter" else record.reply_hash
-    if kind == "reply" and not any(expected):
-        return None
-    try:
-        digest = salted_hash(domain, as_salt(salt), canonical_json(document))
-    except ValueError:  # not canonicalisable JSON (rfc8785's errors are ValueErrors)
-        return None
-    if not hmac.compare_digest(digest, expected):
-        return None
-    status = record.status.name.lower()
     if kind == "letter":
         stated = (_member_no(document.get("audit_firm")), _member_no(document.get("bank")))
         if stated != (record.firm, record.bank):
@@ -80,7 +156,7 @@ def checked_as_stored(
         )
     checks: list[Passed] = [
         ("document", True, f"the {kind} the chain's hash was recorded from ({schema} v{version})"),
-        ("letter_on_chain", True, f"the letter is {status}"),
+        ("letter_on_chain", True, f"the letter is {record.status.name.lower()}"),
     ]
     if kind == "reply":
         checks.append(("reply_on_chain", True, "the bank recorded a reply"))
@@ -88,4 +164,4 @@ def checked_as_stored(
         ("hash", True, f"the salted hash equals the {kind} hash on chain"),
         ("consistency", True, consistency),
     ]
-    return checks, to_hex(digest)
+    return checks

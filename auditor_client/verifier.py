@@ -40,6 +40,7 @@ letters in a process pool, with the same report.
 from __future__ import annotations
 
 import bisect
+import functools
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -58,8 +59,9 @@ from auditor_client.evidence import (
     EvidenceNetwork,
     EvidencePackage,
     EvidenceStep,
+    parsed_document,
 )
-from auditor_client.stored import checked_as_stored
+from auditor_client.stored import check_stored
 from node_gateway.chain.authorisation import (
     LetterLeaf,
     authorisation_typed_data,
@@ -88,7 +90,6 @@ from node_gateway.chain.errors import ChainError, NodeRejected, NodeUnavailable
 from node_gateway.chain.network import NetworkFile
 from node_gateway.chain.signers import SignatureVerifiers, account_of, as_signer, signer_id, signer_text
 from node_gateway.chain.transactions import wire_batch
-from node_gateway.chain.verification import verify_against_record
 from node_gateway.protocol import CHINA_TIME, as_salt, auditee_reference, from_hex, to_hex
 from node_gateway.protocol.lifecycle import BY_EVENT, STATUS_AFTER
 
@@ -231,6 +232,7 @@ def _bytes(text: str | None) -> bytes | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)  # a block's time is shown for each of its steps
 def _when(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S +08:00")
 
@@ -240,12 +242,6 @@ def _jsonable(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- the node ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Block:
-    timestamp: int
-    senders: dict[str, str]  # transaction hash -> sender, both lower-case hex
 
 
 class _Node:
@@ -289,16 +285,15 @@ class _Node:
             found += result
         return found
 
-    def blocks(self, numbers: Iterable[int]) -> dict[int, _Block]:
+    def timestamps(self, numbers: Iterable[int]) -> dict[int, int]:
+        """Each block's timestamp, from its header (a block the node cannot give is left out)."""
         wanted = sorted(set(numbers))
-        found: dict[int, _Block] = {}
+        found: dict[int, int] = {}
         for number, block in zip(
-            wanted, self.many([("eth_getBlockByNumber", [hex(n), True]) for n in wanted]), strict=True
+            wanted, self.many([("eth_getBlockByNumber", [hex(n), False]) for n in wanted]), strict=True
         ):
-            if isinstance(block, NodeRejected) or block is None:
-                continue
-            senders = {tx["hash"].lower(): tx["from"].lower() for tx in block["transactions"]}
-            found[number] = _Block(int(block["timestamp"], 16), senders)
+            if not isinstance(block, NodeRejected) and block is not None:
+                found[number] = int(block["timestamp"], 16)
         return found
 
 
@@ -424,7 +419,7 @@ class _Chain:
     names: dict[int, str]
     events: dict[str, list[ChainEvent]]
     records: dict[str, Letter | None]
-    blocks: dict[int, _Block]
+    timestamps: dict[int, int]  # block number -> its time, for each block with a step
     mandates: dict[tuple[int, str, str, int], int | NodeRejected]
     chain_id: int
     registry: str
@@ -434,6 +429,9 @@ class _Chain:
     # A signer that is no ordinary key (a contract account, a passkey, a P-256 or RSA key): whether
     # the registry's own isValidAuditeeSignature accepted its signature at the authorisation's block.
     key_signatures: dict[tuple[str, str, str, int], bool | NodeRejected] = field(default_factory=dict)
+    # The inner nodes of the requests trees met so far (sorted pair -> parent): the letters under
+    # one root share all but their lowest, so each is hashed once.
+    tree_nodes: dict[bytes, bytes] = field(default_factory=dict)
 
 
 def verify_package(
@@ -547,28 +545,18 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             if letter_id in events:
                 events[letter_id].append(event)
     raw = node.many([("eth_call", [confirmations.call("getLetter", from_hex(i)), "latest"]) for i in ids])
-    records: dict[str, Letter | None] = {}
-    for letter_id, result in zip(ids, raw, strict=True):
-        decoded = confirmations.result("getLetter", result)
-        if decoded is None:
-            records[letter_id] = None
-            continue
-        status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash = decoded[0]
-        records[letter_id] = Letter(
-            from_hex(letter_id),
-            LetterStatus(status),
-            firm,
-            bank,
-            due_at,
-            auditee_ref,
-            letter_hash,
-            reply_hash,
-        )
+    records = {
+        letter_id: _letter_record(confirmations, letter_id, result)
+        for letter_id, result in zip(ids, raw, strict=True)
+    }
     chain_id = int(node.one("eth_chainId", []), 16)
     signed = _signed_authorisations(package, chain_id, confirmations.address)
     auditee_steps = _auditee_steps(package, events, signed)
-    step_blocks = {e.block_number for found in events.values() for e in found}
-    blocks = node.blocks(step_blocks)
+    # The time of each step's block: in its log where the node gives it there (most do), else
+    # from the block's header.
+    steps = [e for found in events.values() for e in found]
+    timestamps = {e.block_number: e.block_timestamp for e in steps if e.block_timestamp is not None}
+    timestamps |= node.timestamps({e.block_number for e in steps} - timestamps.keys())
     member_ids = history.member_ids
     raw = node.many(
         [("eth_call", [members.call("getMember", member_id), "latest"]) for member_id in member_ids]
@@ -582,12 +570,38 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
         names=names,
         events=events,
         records=records,
-        blocks=blocks,
+        timestamps=timestamps,
         mandates=_read_mandates(node, confirmations, auditee_steps, records),
         chain_id=chain_id,
         registry=confirmations.address,
         signed=signed,
         key_signatures=_read_key_signatures(node, confirmations, auditee_steps),
+    )
+
+
+# getLetter's output, a struct of static words: (status uint8, firm uint32, bank uint32, dueAt
+# uint64) then auditeeRef, letterHash and replyHash (bytes32).
+_LETTER_INTS = (2**8, 2**32, 2**32, 2**64)
+
+
+def _letter_record(confirmations: _Abi, letter_id: str, raw: Any) -> Letter | None:
+    """The chain's record of a letter from getLetter's output: its words read by slicing (the ABI
+    decoder takes longer than the rest of the read), the decoder judging anything unexpected."""
+    if isinstance(raw, NodeRejected) or raw is None:
+        return None
+    data = from_hex(raw)
+    words = [data[i : i + 32] for i in range(0, len(data), 32)]
+    numbers = [int.from_bytes(word, "big") for word in words[:4]]
+    if len(data) == 7 * 32 and all(n < bound for n, bound in zip(numbers, _LETTER_INTS, strict=True)):
+        status, firm, bank, due_at = numbers
+        auditee_ref, letter_hash, reply_hash = words[4:]
+    else:
+        decoded = confirmations.result("getLetter", raw)
+        if decoded is None:
+            return None
+        status, firm, bank, due_at, auditee_ref, letter_hash, reply_hash = decoded[0]
+    return Letter(
+        from_hex(letter_id), LetterStatus(status), firm, bank, due_at, auditee_ref, letter_hash, reply_hash
     )
 
 
@@ -741,48 +755,49 @@ def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks) -> Non
     if record is None or record.status == LetterStatus.NONE:
         checks.add("record", False, f"no letter {entry.letter_id} on chain")
         return
-    _check_documents(entry, record, checks)
+    letter, reply = _check_documents(entry, record, checks)
     _check_record(entry, record, checks)
     events = chain.events.get(letter_id, [])
     matched = _check_steps(entry, events, chain, checks)
     _check_lifecycle(entry, record, events, checks)
-    _check_timestamps(entry, matched, checks)
+    _check_timestamps(entry, letter, reply, matched, checks)
     _check_authorisation(entry, record, matched, chain, checks)
-    _check_auditee(entry, record, _auditee_event(matched), checks)
+    _check_auditee(entry, letter, reply, record, _auditee_event(matched), checks)
 
 
-def _check_documents(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
-    documents: list[tuple[Literal["letter", "reply"], dict[str, Any] | None, str | None, str | None]] = [
+def _check_documents(
+    entry: EvidenceLetter, record: Letter, checks: _Checks
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The documents' checks; then the letter and the reply (if any) as their hashed text reads,
+    which is all that the other checks read of them."""
+    documents: list[tuple[Literal["letter", "reply"], str | None, str | None, str | None]] = [
         ("letter", entry.letter, entry.letter_salt, entry.letter_hash)
     ]
     if entry.reply is not None or any(record.reply_hash):
         documents.append(("reply", entry.reply, entry.reply_salt, entry.reply_hash))
-    for kind, document, salt_text, stated_hash in documents:
-        if document is None:
+    read: dict[str, dict[str, Any]] = {}
+    for kind, text, salt_text, stated_hash in documents:
+        if text is None:
             checks.add(f"{kind}.document", False, f"the chain records a {kind}; the package holds none")
             continue
         salt = _bytes(salt_text)
         if salt is None:
             checks.add(f"{kind}.salt", False, f"the {kind} salt is not hex")
+            read[kind] = parsed_document(text)
             continue
-        stored = checked_as_stored(record, kind=kind, document=document, salt=salt)
-        document_hash: str | None
-        if stored is not None:
-            passed, document_hash = stored
-        else:  # the full path names what is wrong
-            result = verify_against_record(record, kind=kind, document_json=document, salt=salt)
-            passed = [(check.name, check.ok, check.detail) for check in result.checks]
-            document_hash = result.document_hash if result.valid else None
-        for name, ok, detail in passed:
+        stored = check_stored(record, kind=kind, text=text, salt=salt)
+        read[kind] = stored.document
+        for name, ok, detail in stored.checks:
             altered = name == "hash" and not ok
             detail += f" (the {kind} document or its salt was altered)" if altered else ""
             checks.add(f"{kind}.{name}", ok, detail)
-        if document_hash is not None and (stated_hash or "").lower() != document_hash:
+        if stored.document_hash is not None and (stated_hash or "").lower() != stored.document_hash:
             checks.add(
                 f"{kind}.hash",
                 False,
-                f"the package states the {kind} hash {stated_hash}, the document gives {document_hash}",
+                f"the package states the {kind} hash {stated_hash}, the document gives {stored.document_hash}",
             )
+    return read.get("letter", {}), read.get("reply")
 
 
 def _check_record(entry: EvidenceLetter, record: Letter, checks: _Checks) -> None:
@@ -831,24 +846,21 @@ def _check_steps(
         if event is None:
             checks.add(name, False, "the chain has no such step of this letter")
             continue
-        block = chain.blocks.get(event.block_number)
+        timestamp = chain.timestamps.get(event.block_number)
+        transaction = to_hex(event.transaction_hash)
         wrong = []
         if step.name != event.name:
             wrong.append(f"event: package {step.name}, chain {event.name}")
-        if step.transaction_hash.lower() != to_hex(event.transaction_hash):
-            wrong.append(
-                f"transaction hash: package {step.transaction_hash}, chain {to_hex(event.transaction_hash)}"
-            )
+        if step.transaction_hash != transaction and step.transaction_hash.lower() != transaction:
+            wrong.append(f"transaction hash: package {step.transaction_hash}, chain {transaction}")
         if step.block_number != event.block_number:
             wrong.append(f"block: package {step.block_number}, chain {event.block_number}")
-        if block is None:
+        if timestamp is None:
             wrong.append(f"block {event.block_number} cannot be read")
-        elif step.block_timestamp != block.timestamp:
-            wrong.append(
-                f"timestamp: package {step.block_timestamp}, chain {block.timestamp} ({_when(block.timestamp)})"
-            )
-        chain_args = _jsonable(event.args)
-        if _normal_args(step.args) != _normal_args(chain_args):
+        elif step.block_timestamp != timestamp:
+            wrong.append(f"timestamp: package {step.block_timestamp}, chain {timestamp} ({_when(timestamp)})")
+        chain_args = _jsonable(event.args)  # lower-case hex and numbers: no other kind of argument
+        if step.args != chain_args and _normal_args(step.args) != chain_args:
             differing = sorted(
                 k
                 for k in set(step.args) | set(chain_args)
@@ -859,8 +871,8 @@ def _check_steps(
             checks.add(name, False, "; ".join(wrong))
             continue
         matched.append((step, event))
-        assert block is not None
-        checks.add(name, *_recorded_by(event, block, chain))
+        assert timestamp is not None
+        checks.add(name, *_recorded_by(event, timestamp, transaction, chain))
     for event in events[len(entry.steps) :]:
         checks.note(f"later {event.name}", f"on chain after the package was made: block {event.block_number}")
     return matched
@@ -874,17 +886,16 @@ def _normal_args(args: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _normal(value) for key, value in args.items()}
 
 
-def _recorded_by(event: ChainEvent, block: _Block, chain: _Chain) -> tuple[bool, str]:
-    sender = block.senders.get(to_hex(event.transaction_hash))
-    where = (
-        f"block {event.block_number} at {_when(block.timestamp)}, tx {to_hex(event.transaction_hash)[:12]}…"
-    )
+def _recorded_by(event: ChainEvent, timestamp: int, transaction: str, chain: _Chain) -> tuple[bool, str]:
+    """Who recorded the step: the member its event names, of the step's role and Active at that
+    point of the chain, from that member's account. The contract (its code checked against the
+    build) accepts a step from no other sender, so the transaction itself need not be read; the
+    members' history says who that was and shows the chain agrees."""
+    where = f"block {event.block_number} at {_when(timestamp)}, tx {transaction[:12]}…"
     actor = _ACTOR.get(event.name)
-    if sender is None:
-        return False, f"{where}: the transaction is not in its block"
     if actor is None:
         signer = _hex(event.args.get("signerId", b""))
-        return True, f"{where}: signed by the signer with id {signer[:12]}…, relayed by {sender}"
+        return True, f"{where}: signed by the signer with id {signer[:12]}…, relayed by a member"
     party, role = actor
     member_id = int(event.args[party])
     state = chain.members.at(member_id, _position(event))
@@ -896,14 +907,12 @@ def _recorded_by(event: ChainEvent, block: _Block, chain: _Chain) -> tuple[bool,
         problems.append(f"was a {state.role.name.lower()}, not a {role.name.lower()}")
     if state.status != MemberStatus.ACTIVE:
         problems.append(f"was {state.status.name.lower()}")
-    if state.account != sender:
-        problems.append(f"the transaction came from {sender}, not the member's account {state.account}")
     who = f"{role.name.lower()} {name!r} (member {member_id})"
     if problems:
         return False, f"{where}: {who} " + "; ".join(problems)
     return (
         True,
-        f"{where}: sent by {who}, {state.status.name.lower()} at that point, from its account {sender}",
+        f"{where}: sent by {who}, {state.status.name.lower()} at that point, from its account {state.account}",
     )
 
 
@@ -935,19 +944,23 @@ def _chinese_date(timestamp: int) -> date:
 
 
 def _check_timestamps(
-    entry: EvidenceLetter, matched: Sequence[tuple[EvidenceStep, ChainEvent]], checks: _Checks
+    entry: EvidenceLetter,
+    letter: Mapping[str, Any],
+    reply: Mapping[str, Any] | None,
+    matched: Sequence[tuple[EvidenceStep, ChainEvent]],
+    checks: _Checks,
 ) -> None:
     at = {step.name: step.block_timestamp for step, _ in matched}
     problems, notes = [], []
     stamps = [step.block_timestamp for step, _ in matched]
     if stamps != sorted(stamps):
         problems.append("the steps' times go backwards")
-    letter_date = entry.letter.get("issued_on")
+    letter_date = letter.get("issued_on")
     if "LetterRequested" in at and isinstance(letter_date, str):
         recorded = _chinese_date(at["LetterRequested"])
         if letter_date > recorded.isoformat():
             problems.append(f"the letter is dated {letter_date}, after it was recorded ({recorded})")
-    replied_on = entry.reply.get("replied_on") if entry.reply else None
+    replied_on = reply.get("replied_on") if reply else None
     if "LetterReplied" in at and isinstance(replied_on, str):
         recorded = _chinese_date(at["LetterReplied"])
         if replied_on > recorded.isoformat():
@@ -1008,11 +1021,11 @@ def _check_authorisation(
     except ValueError:
         signer = ""
     mandate = chain.mandates.get((record.bank, _reference(event), signer, event.block_number))
-    block = chain.blocks.get(event.block_number)
+    timestamp = chain.timestamps.get(event.block_number)
     mandate_note = ""
     if isinstance(mandate, NodeRejected) or mandate is None:
         mandate_note = "; the node keeps no state of that block, so the mandate was not re-read"
-    elif block is not None and mandate < block.timestamp:
+    elif timestamp is not None and mandate < timestamp:
         problems.append(
             f"the signer's mandate at bank {record.bank} did not hold at block {event.block_number}"
         )
@@ -1066,18 +1079,28 @@ def _authorisation_problems(
         problems.append(f"the package's reason {auth.reason} is not the chain's {event.args.get('reason')}")
     if auth.firm != record.firm:
         problems.append(f"the authorisation is for firm {auth.firm}, the letter's firm is {record.firm}")
-    block = chain.blocks.get(event.block_number)
-    if block is not None and auth.valid_until < block.timestamp:
+    timestamp = chain.timestamps.get(event.block_number)
+    if timestamp is not None and auth.valid_until < timestamp:
         problems.append(f"it expired ({_when(auth.valid_until)}) before it was recorded")
-    if auth.proof is not None:
-        proof = [_bytes(p) for p in auth.proof]
-        leaf = LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
-        if (
-            any(p is None or len(p) != 32 for p in proof)
-            or process_proof(leaf, [p for p in proof if p]) != root
-        ):
-            problems.append("the Merkle proof does not lead from this letter's leaf to the signed root")
+    if auth.proof is not None and _proven_root(record, auth.proof, chain.tree_nodes) != root:
+        problems.append("the Merkle proof does not lead from this letter's leaf to the signed root")
     return problems
+
+
+def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[bytes, bytes]) -> bytes | None:
+    """The root ``proof`` leads to from the letter's leaf (OpenZeppelin's processProof), each inner
+    node hashed once however many letters' proofs pass through it; None for a malformed proof."""
+    computed = LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
+    for text in proof:
+        sibling = _bytes(text)
+        if sibling is None or len(sibling) != 32:
+            return None
+        pair = computed + sibling if computed < sibling else sibling + computed
+        parent = nodes.get(pair)
+        if parent is None:
+            parent = nodes[pair] = process_proof(computed, [sibling])
+        computed = parent
+    return computed
 
 
 def _auditee_event(matched: Sequence[tuple[EvidenceStep, ChainEvent]]) -> ChainEvent | None:
@@ -1090,7 +1113,14 @@ def _reference(event: ChainEvent) -> str:
     return to_hex(bytes(event.args["auditeeRef"]))
 
 
-def _check_auditee(entry: EvidenceLetter, record: Letter, event: ChainEvent | None, checks: _Checks) -> None:
+def _check_auditee(
+    entry: EvidenceLetter,
+    letter: Mapping[str, Any],
+    reply: Mapping[str, Any] | None,
+    record: Letter,
+    event: ChainEvent | None,
+    checks: _Checks,
+) -> None:
     """The reference the signer was mandated under opens to the auditee the letter names: the
     signer consented for this auditee. The bank sends the salt with its reply, so a replied letter
     must carry it."""
@@ -1099,7 +1129,7 @@ def _check_auditee(entry: EvidenceLetter, record: Letter, event: ChainEvent | No
         return
     reference = _reference(event)
     if entry.auditee_salt is None:
-        replied = entry.reply is not None or any(record.reply_hash)
+        replied = reply is not None or any(record.reply_hash)
         if replied:
             checks.add(
                 "auditee_ref", False, "replied, but the package holds no auditee salt to open the reference"
@@ -1107,7 +1137,8 @@ def _check_auditee(entry: EvidenceLetter, record: Letter, event: ChainEvent | No
         else:
             checks.note("auditee_ref", "not opened: the bank sends the auditee salt with its reply")
         return
-    code = entry.letter.get("auditee", {}).get("registration_code", "")
+    auditee = letter.get("auditee")
+    code = auditee.get("registration_code", "") if isinstance(auditee, dict) else ""
     salt = _bytes(entry.auditee_salt)
     try:
         opened = to_hex(auditee_reference(code, as_salt(salt or b"")))

@@ -294,6 +294,10 @@ class Evidence(BaseModel):
     reply_hash: str | None
     reply: dict[str, Any] | None
     reply_salt: str | None
+    # The documents' RFC 8785 bytes as hashed, for evidence packages (version 2) to carry as they
+    # are; None from a gateway older than them (the package then canonicalises the objects above).
+    letter_canonical: str | None = None
+    reply_canonical: str | None = None
     auditee_salt: str | None = Field(
         description="The salt of the auditee reference (hex), sent by the bank with its reply: "
         "auditee_reference(the letter's registration code, auditee_salt) is the reference on chain; "

@@ -7,10 +7,12 @@ endings (closed, replied, accepted, refused), all under one batch authorisation.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -105,11 +107,20 @@ def _party(
     return Party(account, TransactionSender(w3, account), network.members.member_id_of(account.address))
 
 
-def _json(document: ConfirmationLetter | ConfirmationReply) -> dict[str, object]:
-    import json
+def _text(document: ConfirmationLetter | ConfirmationReply) -> str:
+    """A document as a package carries it: its canonical bytes, as hashed."""
+    return canonical_bytes(document).decode("utf-8")
 
-    value: dict[str, object] = json.loads(canonical_bytes(document))
-    return value
+
+def as_version_1(package: EvidencePackage) -> dict[str, Any]:
+    """The package as version 1 of the format held it: each document a JSON object."""
+    raw: dict[str, Any] = json.loads(package.model_dump_json())
+    raw["version"] = 1
+    for entry in raw["letters"]:
+        for kind in ("letter", "reply"):
+            if entry[kind] is not None:
+                entry[kind] = json.loads(entry[kind])
+    return raw
 
 
 def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
@@ -233,10 +244,10 @@ def build_letters(w3: Web3, rpc_url: str, count: int) -> Letters:
                 bank=bank.member_id,
                 auditee_ref=to_hex(auditee_ref),
                 due_at=now + YEAR,
-                letter=_json(letter),
+                letter=_text(letter),
                 letter_salt=to_hex(salt),
                 letter_hash=to_hex(letter_hash),
-                reply=_json(reply[0]) if reply else None,
+                reply=_text(reply[0]) if reply else None,
                 reply_salt=to_hex(reply[1]) if reply else None,
                 reply_hash=to_hex(document_hash(*reply)) if reply else None,
                 # The bank sends the reference's salt with its reply, and only then.

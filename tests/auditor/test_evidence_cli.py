@@ -37,7 +37,7 @@ def test_a_package_survives_saving_and_splitting(recorded: Letters, tmp_path: Pa
     [
         ("not json", "not a JSON file"),
         ('{"format": "something else"}', "not a confirmnet evidence package"),
-        ('{"format": "confirmnet.evidence", "version": 9}', "version 9"),
+        ('{"format": "confirmnet.evidence", "version": 9}', "version 9; this tool reads versions 1 and 2"),
         ('{"format": "confirmnet.evidence", "version": 1, "letters": []}', "problem"),
     ],
 )
@@ -58,11 +58,13 @@ def test_a_package_is_built_from_the_gateway_s_evidence(recorded: Letters) -> No
         status=entry.status,
         auditee_ref=entry.auditee_ref,
         letter_hash=entry.letter_hash,
-        letter=entry.letter,
+        letter=entry.letter_document(),
         letter_salt=entry.letter_salt,
         reply_hash=entry.reply_hash,
-        reply=entry.reply,
+        reply=entry.reply_document(),
         reply_salt=entry.reply_salt,
+        letter_canonical=entry.letter,
+        reply_canonical=entry.reply,
         auditee_salt=entry.auditee_salt,
         authorisation=entry.authorisation.model_dump() if entry.authorisation else None,
         chain=EvidenceChain(**network.model_dump()),
@@ -85,7 +87,12 @@ def test_a_package_is_built_from_the_gateway_s_evidence(recorded: Letters) -> No
     built = package.letters[0]
     assert built.auditee_salt == entry.auditee_salt  # the bank's, with its reply, as the firm kept it
     assert built.due_at == entry.due_at  # read from the LetterRequested step
+    assert (built.letter, built.reply) == (entry.letter, entry.reply)  # the bytes as hashed
     assert verify_package(package, connect(recorded.network_file.rpc_url), anchor=recorded.network_file).ok
+    # A gateway older than the canonical texts: its objects are canonicalised, to the same bytes.
+    older = evidence.model_copy(update={"letter_canonical": None, "reply_canonical": None})
+    rebuilt = build_package([older], identity=identity, gateway="http://firm").letters[0]
+    assert (rebuilt.letter, rebuilt.reply) == (entry.letter, entry.reply)
 
 
 def test_verify_cli_passes_a_sound_package_and_fails_a_tampered_one(

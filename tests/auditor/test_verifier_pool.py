@@ -1,6 +1,7 @@
 """The verifier's fast path and its process pool, on a real anvil: documents checked as stored
-pass exactly the checks the full path makes (and anything else goes to the full path), and any
-number of worker processes gives one process's report, failures included."""
+(their bytes hashed as they are) pass exactly the checks the full path makes, anything else is
+judged by the full path, and any number of worker processes gives one process's report, failures
+included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from auditor_client.evidence import EvidencePackage
-from auditor_client.stored import checked_as_stored
+from auditor_client.stored import check_stored
 from auditor_client.verifier import Report, verify_package
 from confirmnet.cli import app
 from node_gateway.chain.contracts import Letter
@@ -22,13 +23,13 @@ from node_gateway.chain.verification import verify_against_record
 from node_gateway.protocol import from_hex
 from node_gateway.protocol.wire import DocumentKind
 
-from .conftest import Letters
+from .conftest import Letters, as_version_1
 
 pytestmark = pytest.mark.anvil
 
 
-def _documents(recorded: Letters) -> list[tuple[Letter, DocumentKind, dict[str, Any], bytes]]:
-    found: list[tuple[Letter, DocumentKind, dict[str, Any], bytes]] = []
+def _documents(recorded: Letters) -> list[tuple[Letter, DocumentKind, str, bytes]]:
+    found: list[tuple[Letter, DocumentKind, str, bytes]] = []
     for entry in recorded.package.letters:
         record = recorded.network.confirmations.get_letter(from_hex(entry.letter_id))
         found.append((record, "letter", entry.letter, from_hex(entry.letter_salt)))
@@ -40,18 +41,19 @@ def _documents(recorded: Letters) -> list[tuple[Letter, DocumentKind, dict[str, 
 def test_documents_as_stored_pass_the_checks_of_the_full_path(recorded: Letters) -> None:
     documents = _documents(recorded)
     assert {kind for _, kind, _, _ in documents} == {"letter", "reply"}
-    for record, kind, document, salt in documents:
-        stored = checked_as_stored(record, kind=kind, document=document, salt=salt)
-        full = verify_against_record(record, kind=kind, document_json=document, salt=salt)
+    for record, kind, text, salt in documents:
+        stored = check_stored(record, kind=kind, text=text, salt=salt)
+        full = verify_against_record(record, kind=kind, document_json=text, salt=salt)
         assert full.valid
-        assert stored is not None
-        checks, document_hash = stored
+        checks = stored.checks
         assert [(name, ok) for name, ok, _ in checks] == [(c.name, c.ok) for c in full.checks]
-        assert document_hash == full.document_hash
+        assert stored.document_hash == full.document_hash
         # Every detail but the schema's is worded as the full path's.
         assert [d for n, _, d in checks if n != "document"] == [
             c.detail for c in full.checks if c.name != "document"
         ]
+        assert checks[0][2].startswith(f"the {kind} the chain's hash was recorded from")  # as stored
+        assert stored.document == json.loads(text)  # what is shown is what was hashed
 
 
 def _member_no_as_text(document: dict[str, Any]) -> None:
@@ -73,16 +75,25 @@ ALTERED: dict[str, tuple[Callable[[dict[str, Any]], None], bool]] = {
 
 @pytest.mark.parametrize("what", list(ALTERED))
 def test_a_document_not_as_recorded_is_left_to_the_full_path(recorded: Letters, what: str) -> None:
-    for record, kind, document, salt in _documents(recorded)[:2]:
-        altered = json.loads(json.dumps(document))
+    for record, kind, text, salt in _documents(recorded)[:2]:
+        altered = json.loads(text)
         change, recorded_once_parsed = ALTERED[what]
         change(altered)
-        assert checked_as_stored(record, kind=kind, document=altered, salt=salt) is None
+        stored = check_stored(record, kind=kind, text=_canonical_text(altered), salt=salt)
         full = verify_against_record(record, kind=kind, document_json=altered, salt=salt)
+        assert stored.checks == [(c.name, c.ok, c.detail) for c in full.checks]
         assert full.valid is recorded_once_parsed
-    record, kind, document, salt = _documents(recorded)[0]
-    assert checked_as_stored(record, kind=kind, document=document, salt=salt[:-1] + b"\x00") is None
-    assert checked_as_stored(record, kind=kind, document=document, salt=salt[:-1]) is None
+        assert (stored.document_hash is not None) is recorded_once_parsed
+        assert stored.document == altered
+    record, kind, text, salt = _documents(recorded)[0]
+    for wrong in (salt[:-1] + b"\x00", salt[:-1]):
+        stored = check_stored(record, kind=kind, text=text, salt=wrong)
+        assert stored.document_hash is None
+        assert not all(ok for _, ok, _ in stored.checks)
+
+
+def _canonical_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _verdicts(report: Report) -> list[tuple[str, str, str, str]]:
@@ -93,7 +104,9 @@ def _tampered_many(recorded: Letters) -> EvidencePackage:
     """The six letters forty times over, one copy's letter and another's reply salt altered."""
     package = json.loads(recorded.package.model_dump_json())
     package["letters"] = [json.loads(json.dumps(entry)) for entry in package["letters"] * 40]
-    package["letters"][77]["letter"]["audit_firm"]["name"] += "分所"
+    letter = json.loads(package["letters"][77]["letter"])
+    letter["audit_firm"]["name"] += "分所"
+    package["letters"][77]["letter"] = _canonical_text(letter)
     package["letters"][150]["reply_salt"] = "0x" + "00" * 32
     return EvidencePackage.model_validate(package)
 
@@ -140,9 +153,9 @@ def test_verify_cli_with_workers_writes_the_same_verdicts(recorded: Letters, tmp
 
 
 def test_a_document_stored_otherwise_than_hashed_is_judged_by_the_full_path(recorded: Letters) -> None:
-    # The firm's member number as text: not the bytes that were hashed, but the same letter once
-    # parsed, as the full path finds (the verdicts of before the fast path).
-    package = json.loads(recorded.package.model_dump_json())
+    # The firm's member number as text in a version-1 package: not the bytes that were hashed,
+    # but the same letter once parsed, as the full path finds (the verdicts of before the fast path).
+    package = as_version_1(recorded.package)
     _member_no_as_text(package["letters"][0]["letter"])
     report = verify_package(
         EvidencePackage.model_validate(package),

@@ -8,6 +8,7 @@ evidence) only if it gives the reference on chain.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,16 @@ from node_gateway.errors import Conflict
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter, uscc
 from node_gateway.protocol.envelopes import Envelope, encode_public_keys, seal
 from node_gateway.protocol.errors import InvalidDocument
-from node_gateway.protocol.hashing import auditee_reference, from_hex, new_salt, to_hex
+from node_gateway.protocol.hashing import (
+    LETTER_DOMAIN,
+    REPLY_DOMAIN,
+    as_salt,
+    auditee_reference,
+    from_hex,
+    new_salt,
+    salted_hash,
+    to_hex,
+)
 from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
 from node_gateway.services import letters
 from node_gateway.services.delivery import EnvelopeContent
@@ -159,6 +169,12 @@ def test_the_bank_sends_the_salt_with_its_reply_and_the_firm_keeps_it_once_check
         .json()
     )
     assert (evidence["auditee_salt"], evidence["auditee_ref"]) == (to_hex(bank_salt), to_hex(reference))
+    # The documents' bytes as hashed, for an evidence package (version 2) to carry as they are.
+    for kind, domain in (("letter", LETTER_DOMAIN), ("reply", REPLY_DOMAIN)):
+        text = evidence[f"{kind}_canonical"]
+        assert json.loads(text) == evidence[kind]
+        hashed = salted_hash(domain, as_salt(from_hex(evidence[f"{kind}_salt"])), text.encode("utf-8"))
+        assert to_hex(hashed) == evidence[f"{kind}_hash"]
 
 
 def test_the_bank_does_not_answer_a_letter_about_another_company(pair: Pair) -> None:

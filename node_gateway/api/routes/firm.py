@@ -203,6 +203,8 @@ def evidence(letter_id: LetterId, node: NodeDep, session: SessionDep, _: Auditor
         reply_hash=row.reply_hash,
         reply=json.loads(reply.canonical) if reply else None,
         reply_salt=to_hex(reply.salt) if reply else None,
+        letter_canonical=letter.canonical.decode("utf-8"),
+        reply_canonical=reply.canonical.decode("utf-8") if reply else None,
         auditee_salt=row.auditee_salt,
         authorisation=row.authorisation,
         chain=EvidenceChain(

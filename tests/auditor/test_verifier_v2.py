@@ -1,0 +1,126 @@
+"""Evidence format version 2 on a real anvil: each document is carried as the text of the bytes that
+were hashed, the verifier hashes it as stored, and what it shows of a document is read from that
+same text; a version-1 file is still read."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
+from auditor_client.stored import check_stored
+from auditor_client.verifier import Report, verify_package
+from node_gateway.chain.network import connect
+from node_gateway.protocol import as_salt, from_hex
+from node_gateway.protocol.hashing import LETTER_DOMAIN, salted_hash
+
+from .conftest import Letters, as_version_1
+
+pytestmark = pytest.mark.anvil
+
+
+def _verify(recorded: Letters, package: dict[str, Any]) -> Report:
+    return verify_package(
+        EvidencePackage.model_validate(package),
+        connect(recorded.network_file.rpc_url),
+        anchor=recorded.network_file,
+    )
+
+
+def _failed(report: Report) -> dict[tuple[str, str], str]:
+    return {(c.subject, c.name): c.detail for c in report.failures}
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "after"),
+    [("letter", "上海江南精密机械", "上海江北精密机械"), ("reply", '"replied_on":"20', '"replied_on":"19')],
+)
+def test_a_changed_byte_of_a_stored_document_fails_its_hash(
+    recorded: Letters, kind: str, before: str, after: str
+) -> None:
+    package = json.loads(recorded.package.model_dump_json())
+    entry = package["letters"][0]
+    assert before in entry[kind]
+    entry[kind] = entry[kind].replace(before, after, 1)
+    report = _verify(recorded, package)
+    failed = _failed(report)
+    assert (entry["letter_id"], f"{kind}.hash") in failed, failed
+    assert failed[(entry["letter_id"], f"{kind}.hash")].endswith(
+        f"(the {kind} document or its salt was altered)"
+    )
+    assert {subject for subject, _ in failed} == {entry["letter_id"]}
+
+
+def test_a_document_spaced_otherwise_is_the_recorded_one_once_parsed(recorded: Letters) -> None:
+    package = json.loads(recorded.package.model_dump_json())
+    entry = package["letters"][0]
+    entry["letter"] = json.dumps(json.loads(entry["letter"]), ensure_ascii=False, indent=2)
+    report = _verify(recorded, package)
+    assert report.ok, _failed(report)
+    checks = {c.name: c.detail for c in report.checks if c.subject == entry["letter_id"]}
+    assert checks["letter.document"].startswith("a valid letter")  # the full path's, not "as stored"
+
+
+def _ambiguous(text: str) -> str:
+    """The text with a second auditee before the real one: a parser keeping the last key reads the
+    original letter, one keeping the first reads another auditee."""
+    assert text.startswith('{"')
+    assert '"auditee":' in text
+    return '{"auditee":{"name":"假公司","registration_code":"91310000000000000X"},' + text[1:]
+
+
+def test_a_hashed_text_that_reads_two_ways_proves_nothing(recorded: Letters) -> None:
+    entry = recorded.package.letters[0]
+    real = recorded.network.confirmations.get_letter(from_hex(entry.letter_id))
+    salt = from_hex(entry.letter_salt)
+    for text in (
+        _ambiguous(entry.letter),
+        entry.letter.replace('"version":1', '"version":1.0', 1),  # a fraction
+        entry.letter.replace('"version":1', '"version":9007199254740993', 1),  # beyond 2**53
+    ):
+        assert text != entry.letter
+        # As if its author had recorded exactly these bytes on chain.
+        record = dataclasses.replace(
+            real, letter_hash=salted_hash(LETTER_DOMAIN, as_salt(salt), text.encode("utf-8"))
+        )
+        stored = check_stored(record, kind="letter", text=text, salt=salt)
+        assert [(name, ok) for name, ok, _ in stored.checks] == [("document", False)]
+        assert "reads differently in different programs" in stored.checks[0][2]
+        assert (stored.document_hash, stored.document) == (None, {})  # nothing of it is shown
+    # In a package, against the real record: the same verdict, before any hash is compared.
+    package = json.loads(recorded.package.model_dump_json())
+    package["letters"][0]["letter"] = _ambiguous(entry.letter)
+    failed = _failed(_verify(recorded, package))
+    assert "reads differently" in failed[(entry.letter_id, "letter.document")]
+
+
+def test_what_is_shown_of_a_document_is_read_from_its_hashed_text(recorded: Letters, tmp_path: Path) -> None:
+    entry = recorded.package.letters[0]
+    assert entry.letter_document() == json.loads(entry.letter)
+    assert entry.reply is not None
+    assert entry.reply_document() == json.loads(entry.reply)
+    # A second, unhashed copy of a document beside the text has no place in a package.
+    package = json.loads(recorded.package.model_dump_json())
+    package["letters"][0]["letter_object"] = json.loads(entry.letter)
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(EvidenceError, match="letter_object"):
+        load_package(path)
+
+
+def test_a_version_1_file_is_read_and_written_again_as_version_2(recorded: Letters, tmp_path: Path) -> None:
+    old, new = tmp_path / "v1.json", tmp_path / "v2.json"
+    old.write_text(json.dumps(as_version_1(recorded.package), ensure_ascii=False, indent=1), encoding="utf-8")
+    package = load_package(old)
+    assert package == recorded.package  # each document object read as its canonical text
+    assert verify_package(package, connect(recorded.network_file.rpc_url), anchor=recorded.network_file).ok
+    package.save(new)
+    written = json.loads(new.read_text(encoding="utf-8"))
+    assert written["version"] == 2
+    assert written["letters"][0]["letter"] == recorded.package.letters[0].letter
+    assert "\n" not in new.read_text(encoding="utf-8").rstrip("\n")  # compact
+    assert new.stat().st_size < old.stat().st_size
