@@ -51,16 +51,16 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
     something or a retry falls due, the indexer at every block the node announces (or, where it
     announces none, every ``poll_interval_s``)."""
     settings = node.settings
-    outbox, deliveries = TransactionOutbox(node), DeliveryWorker(node)
     new_block = node.waker()
     heads = HeadListener(ws_url_of(node), new_block)
+    outbox, deliveries = TransactionOutbox(node, heads), DeliveryWorker(node)
 
     def indexer_idle_s() -> float:
         return settings.queue_fallback_s if heads.subscribed else settings.poll_interval_s
 
     workers = [
         BackgroundWorker("outbox", outbox.run_once, node.waker(), outbox.idle_s),
-        BackgroundWorker("indexer", Indexer(node).run_once, new_block, indexer_idle_s),
+        BackgroundWorker("indexer", Indexer(node, heads).run_once, new_block, indexer_idle_s),
         BackgroundWorker("new heads", heads.run_once, threading.Event(), RESUBSCRIBE_S, closing=heads.close),
         BackgroundWorker("delivery", deliveries.run_once, node.waker(), deliveries.idle_s),
     ]
@@ -70,7 +70,11 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
     if changes.paths:
         workers.append(
             BackgroundWorker(
-                "database changes", changes.run_once, threading.Event(), DATABASE_CHECK_S, closing=changes.close
+                "database changes",
+                changes.run_once,
+                threading.Event(),
+                DATABASE_CHECK_S,
+                closing=changes.close,
             )
         )
     for plugin in for_role(node.role, plugins):

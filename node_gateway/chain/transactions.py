@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -41,7 +41,20 @@ T = TypeVar("T")
 GAS_HEADROOM = 1.25
 RECEIPT_TIMEOUT_S = 120.0
 RECEIPT_POLL_S = 0.05
+# Where the node announces its blocks, a receipt is asked for again at the next block, or after
+# this long if none was announced (a block missed, a connection that died unnoticed).
+RECEIPT_WAIT_S = 1.0
 GAS_PRICE_TTL_S = 30.0
+
+
+class NewBlocks(Protocol):
+    """Blocks as the node announces them (``node_gateway.services.heads.HeadListener``)."""
+
+    def announced(self, max_age_s: float) -> int | None:
+        """The last block announced within ``max_age_s``; None if none was."""
+
+    def wait_after(self, number: int, timeout_s: float) -> None:
+        """Returns once a block after ``number`` is announced, or after ``timeout_s``."""
 
 
 @dataclass(frozen=True)
@@ -175,18 +188,24 @@ class TransactionSender:
             )
         return receipt
 
-    def confirm(self, tx_hash: HexBytes, call: Call | None = None) -> int:
+    def confirm(self, tx_hash: HexBytes, call: Call | None = None, *, blocks: NewBlocks | None = None) -> int:
         """Waits until the transaction is mined; returns its block. A reverted one raises its
         decoded error. Like ``wait``, but it reads the receipt as the node sent it: web3 formats
-        every log of it, and a bundle's receipt holds a log per step."""
+        every log of it, and a bundle's receipt holds a log per step. With ``blocks``, the receipt
+        is asked for again when the next block is announced; without, or while none is, every
+        RECEIPT_POLL_S."""
         deadline = time.monotonic() + RECEIPT_TIMEOUT_S
         while True:
+            head = None if blocks is None else blocks.announced(RECEIPT_TIMEOUT_S)
             receipt = wire_rpc(self.w3, "eth_getTransactionReceipt", [to_hex(tx_hash)])
             if receipt is not None:
                 break
             if time.monotonic() > deadline:
                 raise TransactionFailed(f"transaction {tx_hash.hex()} not mined in time")
-            time.sleep(RECEIPT_POLL_S)
+            if blocks is None or head is None:
+                time.sleep(RECEIPT_POLL_S)
+            else:
+                blocks.wait_after(head, RECEIPT_WAIT_S)
         block = int(receipt["blockNumber"], 16)
         if int(receipt["status"], 16) != 1:
             if call is None:

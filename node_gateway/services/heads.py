@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
+from web3 import Web3
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
@@ -28,7 +30,13 @@ def ws_url_of(node: Node) -> str | None:
     (the same port, as anvil serves it); None for a chain without a URL (the in-process one)."""
     if node.settings.ws_url is not None:
         return node.settings.ws_url
-    endpoint = getattr(node.w3.provider, "endpoint_uri", None)
+    return ws_url_beside(node.w3)
+
+
+def ws_url_beside(w3: Web3) -> str | None:
+    """The WebSocket URL on the port of a node's JSON-RPC URL (as anvil serves it); None for a
+    chain without a URL."""
+    endpoint = getattr(w3.provider, "endpoint_uri", None)
     if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
         return None
     return "ws" + endpoint.removeprefix("http")
@@ -40,12 +48,27 @@ class HeadListener:
     def __init__(self, url: str | None, wake: threading.Event) -> None:
         self.url = url
         self._wake = wake
+        self._latest: tuple[int, float] | None = None  # the last head announced, and when
+        self._announced = threading.Condition()
         self._connection: ClientConnection | None = None
         self._closed = False
 
     @property
     def subscribed(self) -> bool:
         return self._connection is not None
+
+    def announced(self, max_age_s: float) -> int | None:
+        """The number of the last block the node announced, if it did so within ``max_age_s``;
+        else None: ask the node (blocks may have stopped, or the connection died unnoticed)."""
+        latest = self._latest
+        if latest is None or time.monotonic() - latest[1] > max_age_s:
+            return None
+        return latest[0]
+
+    def wait_after(self, number: int, timeout_s: float) -> None:
+        """Waits until the node announces a block after ``number``, at most ``timeout_s``."""
+        with self._announced:
+            self._announced.wait_for(lambda: (self._latest or (-1, 0.0))[0] > number, timeout_s)
 
     def run_once(self) -> int:
         """Waits for the next head (a dead connection shows by its pings); 1 while subscribed
@@ -60,14 +83,17 @@ class HeadListener:
                     self._drop()
                     return 0
                 self._wake.set()  # blocks may have come while nobody listened
-            message = self._connection.recv()
-        except (OSError, WebSocketException, ValueError, KeyError) as exc:
+            message = json.loads(self._connection.recv())
+            if message.get("method") == "eth_subscription":
+                with self._announced:
+                    self._latest = int(message["params"]["result"]["number"], 16), time.monotonic()
+                    self._announced.notify_all()
+                self._wake.set()
+        except (OSError, WebSocketException, ValueError, KeyError, TypeError) as exc:
             if not self._closed:
                 log.info("no new heads from %s (%s); the indexer polls the node", self.url, exc)
                 self._drop()
             return 0
-        if json.loads(message).get("method") == "eth_subscription":
-            self._wake.set()
         return 1
 
     def close(self) -> None:
@@ -76,6 +102,7 @@ class HeadListener:
         self._drop()
 
     def _drop(self) -> None:
+        self._latest = None  # heads may come unannounced now
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()

@@ -26,6 +26,7 @@ from node_gateway.protocol.documents import ChainReference
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import Delivery, enqueue_deliveries
+from node_gateway.services.heads import HeadListener
 from node_gateway.services.letters import PENDING, letter_rows
 from node_gateway.services.notices import (
     FOLLOW_UP,
@@ -47,20 +48,28 @@ def _jsonable(value: Any) -> Any:
 
 
 class Indexer:
-    def __init__(self, node: Node) -> None:
+    """``heads``: where the node announces new blocks, if it does (``services.heads``); then the
+    indexer knows the head without asking, whenever work in this process wakes it."""
+
+    def __init__(self, node: Node, heads: HeadListener | None = None) -> None:
         self.node = node
+        self._heads = heads
         self._sees_everything = node.role in (MemberRole.OPERATOR, MemberRole.REGULATOR)
         self._timestamps_cache: dict[int, int] = {}
+        self._indexed_to = -1  # the last block this process indexed (the cursor is the record)
 
     def run_once(self) -> int:
         """Indexes the next range of blocks; returns how many blocks it read."""
         if not self._sees_everything and not self.node.is_member():
             return 0  # until admitted, nothing on chain concerns us
         latest = self._latest()
+        if latest <= self._indexed_to:
+            return 0
         with self.node.db.session() as session:
             cursor = session.get(IndexerCursor, CURSOR)
             start = cursor.next_block if cursor is not None else self.node.network.deployment_block
         if start > latest:
+            self._indexed_to = start - 1
             return 0
         end = min(latest, start + MAX_RANGE - 1)
         network = self.node.network
@@ -94,12 +103,19 @@ class Indexer:
                 session.execute(
                     update(IndexerCursor).where(IndexerCursor.name == CURSOR).values(next_block=end + 1)
                 )
+        self._indexed_to = end
         if events:
             self.node.notify()
         return end - start + 1
 
     def _latest(self) -> int:
-        """The chain's head, without web3's middleware (asked every round)."""
+        """The chain's head: the last one the node announced lately, else asked (without web3's
+        middleware)."""
+        announced = (
+            None if self._heads is None else self._heads.announced(self.node.settings.queue_fallback_s)
+        )
+        if announced is not None:
+            return announced
         return int(wire_rpc(self.node.w3, "eth_blockNumber", []), 16)
 
     @staticmethod

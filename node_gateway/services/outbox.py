@@ -27,7 +27,7 @@ from web3.exceptions import TransactionNotFound, Web3ValidationError
 
 from node_gateway.chain.errors import ChainError, ContractRevert
 from node_gateway.chain.gas import transaction_gas
-from node_gateway.chain.transactions import Call, rpc
+from node_gateway.chain.transactions import Call, NewBlocks, rpc
 from node_gateway.node import Node
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.steps import STEPS
@@ -105,8 +105,12 @@ def _backoff(attempts: int) -> timedelta:
 
 
 class TransactionOutbox:
-    def __init__(self, node: Node) -> None:
+    """``blocks``: where the node announces new blocks, if it does (``services.heads``): a sent
+    transaction's receipt is read when its block comes rather than polled for."""
+
+    def __init__(self, node: Node, blocks: NewBlocks | None = None) -> None:
         self.node = node
+        self._blocks = blocks
         self._sent_at: float | None = None  # when the last transaction was sent (monotonic)
 
     def idle_s(self) -> float:
@@ -221,7 +225,7 @@ class TransactionOutbox:
         self._record_hash(ids, tx_hash)
         self._sent_at = time.monotonic()
         try:
-            self.node.sender.confirm(self.node.sender.broadcast(raw), call)
+            self.node.sender.confirm(self.node.sender.broadcast(raw), call, blocks=self._blocks)
         except ContractRevert as exc:
             if len(group) > 1:
                 return False
