@@ -26,7 +26,7 @@ import statistics
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -44,6 +44,7 @@ from node_gateway.chain.artifacts import load_artifact
 from node_gateway.chain.transactions import wire_rpc
 from node_gateway.protocol.documents import new_letter_id
 from node_gateway.protocol.hashing import to_hex
+from node_gateway.services.heads import HeadListener, ws_url_beside
 
 REFERENCE_DATE = date(2025, 12, 31)
 # Per currency: the sample and generated letters state CNY, USD, EUR, HKD and JPY amounts.
@@ -242,12 +243,15 @@ class Transaction:
 
 
 class ChainWatcher:
-    """Notes when each block is first seen and which letter events it holds."""
+    """Notes when each block is first seen and which letter events it holds: at each block the
+    node announces (``newHeads``), else every ``poll_s``."""
 
     def __init__(self, w3: Web3, registry: str, poll_s: float) -> None:
         self.w3 = w3
         self.registry = registry
         self.poll_s = poll_s
+        self._new_head = threading.Event()
+        self._heads = HeadListener(ws_url_beside(w3), self._new_head)
         self.topics = _event_topics()
         self.start_block = self._block_number()
         self.last_block = self.start_block
@@ -256,9 +260,13 @@ class ChainWatcher:
         self.transactions: dict[str, Transaction] = {}
         self.closed = 0
         self.events = 0  # every registry event seen: the run's progress
+        self.replied: set[str] = set()  # the letters whose reply the chain shows
         self._changed = threading.Condition()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chain watcher", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name="chain watcher", daemon=True),
+            threading.Thread(target=self._listen, name="new heads", daemon=True),
+        ]
 
     def _block_number(self) -> int:
         return int(wire_rpc(self.w3, "eth_blockNumber", []), 16)
@@ -273,16 +281,26 @@ class ChainWatcher:
         return logs
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(10)
+        self._new_head.set()
+        self._heads.close()
+        for thread in self._threads:
+            thread.join(10)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set() and self._heads.run_once():
+            pass  # until the node offers no subscription: then the watcher polls
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll()
-            self._stop.wait(self.poll_s)
+            # A head unannounced (a missed notice) is seen a second later.
+            self._new_head.wait(1.0 if self._heads.subscribed else self.poll_s)
+            self._new_head.clear()
 
     def poll(self) -> None:
         latest = self._block_number()
@@ -306,6 +324,8 @@ class ChainWatcher:
                 if name not in times:
                     times[name] = seen
                     self.closed += name == "LetterClosed"
+                if name == "LetterReplied":
+                    self.replied.add(letter_id)
             self.last_block = latest
             self._changed.notify_all()
 
@@ -322,6 +342,16 @@ class ChainWatcher:
                     return False
                 self._changed.wait(min(left, 0.5))
         return True
+
+    def replies(self) -> set[str]:
+        """The letters whose reply the chain shows so far."""
+        with self._changed:
+            return set(self.replied)
+
+    def wait_replied(self, known: int, timeout_s: float) -> None:
+        """Waits until the chain shows more than ``known`` letters replied, at most ``timeout_s``."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self.replied) > known, timeout_s)
 
     def receipts(self, hashes: Sequence[str]) -> dict[str, OnChain]:
         """What each transaction left on chain: its gas, its calldata's bytes and its logs' bytes."""
@@ -470,10 +500,16 @@ class Driver:
             202,
         )
 
-    def _close_loop(self, ids: set[str], stop: threading.Event) -> None:
+    def _close_loop(self, ids: set[str], stop: threading.Event, watcher: ChainWatcher) -> None:
+        """Closes the letters whose reply the firm verified, looking for them while the chain shows
+        replies that are not being closed yet."""
         closing: set[str] = set()
         with self.bench.firm.client("auditor") as client:
             while not stop.is_set() and len(closing) < len(ids):
+                replied = watcher.replies()
+                if not (replied & ids) - closing:
+                    watcher.wait_replied(len(replied), self.poll_s * 10)
+                    continue
                 page = _ok(client.get("/v1/letters", params={"status": "REPLIED", "limit": 1000}))
                 ready = [
                     x["letter_id"]
@@ -501,7 +537,7 @@ class Driver:
         )
         watcher.start()
         stop = threading.Event()
-        closer = threading.Thread(target=self._close_loop, args=(ids, stop), daemon=True)
+        closer = threading.Thread(target=self._close_loop, args=(ids, stop, watcher), daemon=True)
         closer.start()
         started = time.monotonic()
         clients = [self.bench.firm.client("auditor", timeout_s=300) for _ in range(self.injectors)]
@@ -510,14 +546,15 @@ class Driver:
                 futures = []
                 for index, (drafts, signer) in enumerate(chunks):
                     if rate is not None:
-                        wait = started + index * chunk / rate - time.monotonic()
-                        if wait > 0:
-                            time.sleep(wait)
+                        delay = started + index * chunk / rate - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
                     futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts, signer))
                     if rate is None:
                         # As fast as it goes, but no further ahead than the injectors can work.
-                        while sum(not f.done() for f in futures) >= self.injectors:
-                            time.sleep(0.005)
+                        busy = {f for f in futures if not f.done()}
+                        if len(busy) >= self.injectors:
+                            wait(busy, return_when=FIRST_COMPLETED)
                 for future in futures:
                     future.result()
             injected = time.monotonic() - started
