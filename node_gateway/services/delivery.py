@@ -246,8 +246,15 @@ class DeliveryWorker:
 
     def _settle(self, outcomes: list[tuple[int, str, str | None]]) -> None:
         with self.node.db.session() as session:
+            # One query for the rows, not one each (each would flush the rows settled before it).
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(OutboxDelivery).where(OutboxDelivery.id.in_([row_id for row_id, _, _ in outcomes]))
+                )
+            }
             for row_id, outcome, detail in outcomes:
-                row = session.get_one(OutboxDelivery, row_id)
+                row = rows[row_id]
                 if outcome == "reseal":
                     outcome = "retry" if self._reseal(session, row) else "failed"
                 self._settle_row(row, outcome, detail)
