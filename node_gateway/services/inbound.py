@@ -11,6 +11,7 @@ by ``services.notices``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import Letter, LetterStatus
 from node_gateway.chain.errors import ChainError
-from node_gateway.errors import ChainNotReady, Conflict, NodeGatewayError, PeerForged, PeerNotParty
+from node_gateway.errors import (
+    ChainNotReady,
+    Conflict,
+    NodeGatewayError,
+    NotFound,
+    PeerForged,
+    PeerNotParty,
+)
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
@@ -34,7 +42,7 @@ from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex, to_hex, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
-from node_gateway.services.letters import PENDING, stored_letter, stored_reply
+from node_gateway.services.letters import PENDING, stored_reply
 from node_gateway.services.notices import (
     FirmWords,
     check_firm_words,
@@ -245,7 +253,11 @@ def _checked_auditee_salt(node: Node, row: LetterRow, arrival: _Arrival) -> str:
         salt = as_salt(from_hex(arrival.auditee_salt or ""))
     except ValueError as exc:
         raise InvalidDocument(f"the reply's auditee_salt is not a salt: {exc}") from exc
-    code = stored_letter(node, row).auditee.registration_code
+    if row.letter_sealed is None:
+        raise NotFound(f"the document of letter {row.letter_id} has not arrived")
+    # The letter was checked when this firm stored it: its auditee's code is read, not parsed again.
+    letter = json.loads(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+    code = letter["auditee"]["registration_code"]
     if auditee_reference(code, salt) != arrival.chain.auditee_ref:
         raise InvalidDocument("the reply's auditee_salt does not give the auditee reference on chain")
     return to_hex(salt)
