@@ -22,7 +22,7 @@ from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import connect
 from node_gateway.node import Node
 from node_gateway.services.file_writes import watch_writes
-from node_gateway.services.heads import HeadListener, ws_url_of
+from node_gateway.services.heads import HeadListener, ws_url_beside, ws_url_of
 from node_gateway.services.outbox import enqueue_step
 from node_gateway.services.worker import BackgroundWorker, DatabaseChanges, seconds_until_due
 from node_gateway.storage.db import Database
@@ -91,6 +91,35 @@ def test_a_queued_step_and_a_new_block_wake_the_loops_without_a_poll(
     finally:
         for worker in workers:
             worker.stop()
+
+
+@pytest.mark.anvil
+def test_announced_heads_stand_for_the_node_and_wake_a_receipt_wait(anvil_rpc_url: str) -> None:
+    from conftest import SEND_GAS, Chain
+
+    deployment = Chain(connect(anvil_rpc_url), "anvil").deploy()
+    wake = threading.Event()
+    heads = HeadListener(ws_url_beside(deployment.w3), wake)
+    listener = BackgroundWorker("new heads", heads.run_once, threading.Event(), HOUR, closing=heads.close)
+    listener.start()
+    try:
+        wait_until(lambda: heads.subscribed, GUARD_S, "the subscription")
+        assert heads.announced(HOUR) is None  # no block since it subscribed: ask the node
+        sender = deployment.operator.sender
+        call = deployment.members.admit(
+            account=Account.create().address, role=Role.BANK, org_id=os.urandom(32), display_name="银行"
+        )
+        # The receipt is asked for again when a block is announced, not on a timer.
+        block = sender.confirm(sender.submit(call, gas=SEND_GAS), call, blocks=heads)
+        assert block == deployment.w3.eth.block_number
+        wait_until(lambda: heads.announced(HOUR) == block, GUARD_S, "the block announced")
+        deployment.new_member(Role.BANK)  # a block by someone else
+        heads.wait_after(block, GUARD_S)
+        assert heads.announced(HOUR) == deployment.w3.eth.block_number > block
+    finally:
+        listener.stop()
+    assert not heads.subscribed
+    assert heads.announced(HOUR) is None  # no longer following: ask the node
 
 
 def test_a_retry_wakes_its_queue_when_due(in_process: Chain, tmp_path: Path) -> None:
