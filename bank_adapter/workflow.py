@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -86,6 +86,8 @@ log = logging.getLogger(__name__)
 PASSED, REJECTED = "passed", "rejected"
 _BATCH = 64  # letters per round and per database transaction, as the outbox bundles steps
 _MAX_PAUSE_S = 60.0
+# The chain steps queued on each of a round's letters (``Letters.queued_steps``), read at once.
+Queued = Mapping[str, Collection[str]]
 
 
 @functools.cache
@@ -116,11 +118,16 @@ def policy_of(node: Node) -> ApprovalPolicy:
     )
 
 
-def _accepting(node: Node, session: Session, row: LetterRecord) -> bool:
+def _queued(node: Node, session: Session, row: LetterRecord, queued: Queued | None) -> Collection[str]:
+    """The steps queued on the letter: from ``queued`` (a round's, read at once) if given."""
+    if queued is not None:
+        return queued.get(row.letter_id, ())
+    return Letters(node).queued_steps(session, [row.letter_id]).get(row.letter_id, set())
+
+
+def _accepting(node: Node, session: Session, row: LetterRecord, queued: Queued | None = None) -> bool:
     """Whether the letter is accepted, on chain or with its accept queued."""
-    return row.status == LetterStatus.ACCEPTED.name or (
-        Letters(node).step_state(session, row.letter_id, "accept") is not None
-    )
+    return row.status == LetterStatus.ACCEPTED.name or "accept" in _queued(node, session, row, queued)
 
 
 @dataclass
@@ -320,13 +327,19 @@ def reject_letter(
 
 
 def check_arrival(
-    node: Node, session: Session, row: LetterRecord, core: CoreBankingPort, reads: RoundReads | None = None
+    node: Node,
+    session: Session,
+    row: LetterRecord,
+    core: CoreBankingPort,
+    reads: RoundReads | None = None,
+    queued: Queued | None = None,
 ) -> bool:
-    """Checks a received letter and accepts or rejects it; False if it cannot be decided yet."""
+    """Checks a received letter and accepts or rejects it; False if it cannot be decided yet.
+    ``queued``: the steps queued on the round's letters, read in this transaction."""
     reads = reads or RoundReads(node)
     desk = Letters(node)
-    accepted_by_hand = _accepting(node, session, row)
-    if accepted_by_hand or desk.step_state(session, row.letter_id, "reject") is not None:
+    accepted_by_hand = _accepting(node, session, row, queued)
+    if accepted_by_hand or "reject" in _queued(node, session, row, queued):
         # An officer decided through the plain letter routes; record it so the letter moves on.
         outcome = PASSED if accepted_by_hand else REJECTED
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
@@ -362,9 +375,9 @@ def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterReco
     return row
 
 
-def check_draftable(node: Node, session: Session, row: LetterRecord) -> None:
+def check_draftable(node: Node, session: Session, row: LetterRecord, queued: Queued | None = None) -> None:
     """``NotReadyToDraft`` unless the letter (read under its lock) is this bank's, received,
-    accepted (or being) and not answered."""
+    accepted (or being) and not answered. ``queued``: as for ``check_arrival``."""
     letter_id = row.letter_id
     if row.bank != node.member_id():
         raise NotReadyToDraft(f"letter {letter_id} is not addressed to this bank")
@@ -375,7 +388,7 @@ def check_draftable(node: Node, session: Session, row: LetterRecord) -> None:
     check = session.get(ComplianceCheckRow, letter_id)
     if check is not None and check.outcome == REJECTED:
         raise NotReadyToDraft(f"letter {letter_id} was rejected as not compliant")
-    if not _accepting(node, session, row):
+    if not _accepting(node, session, row, queued):
         raise NotReadyToDraft(f"accept letter {letter_id} before drafting its reply")
 
 
@@ -597,7 +610,10 @@ class BankWorkflow:
             if rows:
                 reads.read_mandates(session, rows)
                 reads.read_customers(session, self.core, rows)
-            checked = [row for row in rows if check_arrival(self.node, session, row, self.core, reads)]
+            queued = Letters(self.node).queued_steps(session, [row.letter_id for row in rows])
+            checked = [
+                row for row in rows if check_arrival(self.node, session, row, self.core, reads, queued)
+            ]
         session.flush()
         self._draft(session, checked, reads, eager=True)
         return len(checked)
@@ -619,15 +635,13 @@ class BankWorkflow:
         """Drafts the replies to the letters (read under their locks in this transaction) from the
         core and approves and submits those the policy lets through; how many it drafted.
         ``eager``: right after the check, where a failing core leaves a letter to the drafting pass."""
-        drafted = set(
-            session.scalars(
-                select(DraftRow.letter_id).where(DraftRow.letter_id.in_([row.letter_id for row in locked]))
-            )
-        )
+        ids = [row.letter_id for row in locked]
+        drafted = set(session.scalars(select(DraftRow.letter_id).where(DraftRow.letter_id.in_(ids))))
+        queued = Letters(self.node).queued_steps(session, ids)  # with the accepts the check just queued
         rows = []
         for row in locked:
             try:
-                check_draftable(self.node, session, row)
+                check_draftable(self.node, session, row, queued)
             except NotReadyToDraft:
                 continue
             if row.letter_id not in drafted:  # else an officer drafted it meanwhile

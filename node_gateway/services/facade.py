@@ -29,6 +29,7 @@ from node_gateway.protocol.documents import ConfirmationLetter, ConfirmationRepl
 from node_gateway.protocol.hashing import Salt, from_hex, to_hex
 from node_gateway.protocol.lifecycle import Role, open_to
 from node_gateway.services import letters
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import ChainEventRow, LetterRow, MandateRow, OutboxTransaction, UserRow
 
 # The chain steps a member records on one letter (the outbox's steps that name a letter).
@@ -197,6 +198,18 @@ class Letters:
             .limit(1)
         )
         return None if state is None else StepState(state)
+
+    def queued_steps(self, session: Session, letter_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The steps this member has queued on each of the letters, whatever their state (those
+        ``step_state`` is not None for), in one query per IN list; a letter with none is left out."""
+        found: dict[str, set[str]] = {}
+        for batch in in_batches(sorted(set(letter_ids))):
+            query = select(OutboxTransaction.letter_id, OutboxTransaction.step).where(
+                OutboxTransaction.letter_id.in_(batch)
+            )
+            for letter_id, step in session.execute(query):
+                found.setdefault(str(letter_id), set()).add(step)
+        return found
 
     def authorising_signer(self, session: Session, letter_id: str) -> str | None:
         """The signer of the letter's latest authorisation on chain as this gateway indexed it, None

@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from hashlib import sha256
 from typing import Any
@@ -93,7 +93,16 @@ def letter_row(session: Session, letter_id: str, *, for_update: bool = False) ->
     row = session.get(LetterRow, letter_id.lower(), with_for_update=for_update)
     if row is None:
         raise NotFound(f"no letter {letter_id} here")
+    if for_update:
+        _hold(session, [row])
     return row
+
+
+def _hold(session: Session, rows: Iterable[LetterRow]) -> None:
+    """Keeps locked rows in the session until it ends. It holds what it loaded only weakly, so a
+    row its caller kept no reference to would be read again by the transaction's next step on the
+    letter (accept, reply, its document); under the lock it cannot have changed meanwhile."""
+    session.info.setdefault("letters.locked", []).extend(rows)
 
 
 def letter_rows(
@@ -110,6 +119,8 @@ def letter_rows(
         found |= {
             row.letter_id: row for row in session.scalars(query.with_for_update() if for_update else query)
         }
+    if for_update:
+        _hold(session, found.values())
     return found
 
 
