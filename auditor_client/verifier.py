@@ -544,7 +544,10 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
             letter_id = _hex(event.args.get("letterId", b""))
             if letter_id in events:
                 events[letter_id].append(event)
-    raw = node.many([("eth_call", [confirmations.call("getLetter", from_hex(i)), "latest"]) for i in ids])
+    # getLetter(bytes32): its selector, then the id itself (a bytes32 is its own ABI encoding).
+    selector = to_hex(confirmations.contract.encode_call("getLetter", bytes(32))[:4])
+    to = confirmations.address
+    raw = node.many([("eth_call", [{"to": to, "data": selector + i[2:]}, "latest"]) for i in ids])
     records = {
         letter_id: _letter_record(confirmations, letter_id, result)
         for letter_id, result in zip(ids, raw, strict=True)

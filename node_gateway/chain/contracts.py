@@ -245,15 +245,20 @@ class _Event:
     topics: list[dict[str, Any]]  # the indexed inputs, in order
     data: list[dict[str, Any]]  # the others, in order
     data_types: tuple[str, ...]
+    # Each indexed input's name and type, the type None for a dynamic one (its topic is a hash):
+    # worked out once, as thousands of logs are decoded at a time.
+    topic_types: tuple[tuple[str, str | None], ...] = ()
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> _Event:
         data = [i for i in item["inputs"] if not i["indexed"]]
+        topics = [i for i in item["inputs"] if i["indexed"]]
         return cls(
             name=item["name"],
-            topics=[i for i in item["inputs"] if i["indexed"]],
+            topics=topics,
             data=data,
             data_types=tuple(abi_type(i) for i in data),
+            topic_types=tuple((i["name"], _static_type(abi_type(i))) for i in topics),
         )
 
     def args(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
@@ -261,15 +266,22 @@ class _Event:
         if len(topics) != len(self.topics):
             raise ValueError(f"{self.name} has {len(self.topics)} indexed inputs, the log {len(topics)}")
         args: dict[str, Any] = {}
-        for item, topic in zip(self.topics, topics, strict=True):
-            kind = abi_type(item)
-            dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
-            args[item["name"]] = (
-                topic if dynamic else _decode_words((kind,), topic)[0]
-            )  # a dynamic one's hash
+        for (name, kind), topic in zip(self.topic_types, topics, strict=True):
+            if kind is None:
+                args[name] = topic  # a dynamic one's hash
+            elif len(topic) == 32 and _static_word(kind):
+                args[name] = _word(kind, topic)
+            else:
+                args[name] = _decode_words((kind,), topic)[0]
         for item, value in zip(self.data, _decode_words(self.data_types, data), strict=True):
             args[item["name"]] = _checksummed(item, value) if _has_address(item) else value
         return args
+
+
+def _static_type(kind: str) -> str | None:
+    """``kind``, or None for a dynamic type (whose indexed topic is its hash)."""
+    dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+    return None if dynamic else kind
 
 
 def _decode_words(types: tuple[str, ...], data: bytes) -> tuple[Any, ...]:
