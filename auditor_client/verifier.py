@@ -429,9 +429,9 @@ class _Chain:
     # A signer that is no ordinary key (a contract account, a passkey, a P-256 or RSA key): whether
     # the registry's own isValidAuditeeSignature accepted its signature at the authorisation's block.
     key_signatures: dict[tuple[str, str, str, int], bool | NodeRejected] = field(default_factory=dict)
-    # The inner nodes of the requests trees met so far (sorted pair -> parent): the letters under
-    # one root share all but their lowest, so each is hashed once.
-    tree_nodes: dict[bytes, bytes] = field(default_factory=dict)
+    # The inner nodes of the requests trees met so far ((node, sibling as written) -> parent): the
+    # letters under one root share all but their lowest, so each is hashed and decoded once.
+    tree_nodes: dict[tuple[bytes, str], bytes] = field(default_factory=dict)
 
 
 def verify_package(
@@ -1090,18 +1090,17 @@ def _authorisation_problems(
     return problems
 
 
-def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[bytes, bytes]) -> bytes | None:
+def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[tuple[bytes, str], bytes]) -> bytes | None:
     """The root ``proof`` leads to from the letter's leaf (OpenZeppelin's processProof), each inner
     node hashed once however many letters' proofs pass through it; None for a malformed proof."""
     computed = LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
     for text in proof:
-        sibling = _bytes(text)
-        if sibling is None or len(sibling) != 32:
-            return None
-        pair = computed + sibling if computed < sibling else sibling + computed
-        parent = nodes.get(pair)
+        parent = nodes.get((computed, text))
         if parent is None:
-            parent = nodes[pair] = process_proof(computed, [sibling])
+            sibling = _bytes(text)
+            if sibling is None or len(sibling) != 32:
+                return None
+            parent = nodes[computed, text] = process_proof(computed, [sibling])
         computed = parent
     return computed
 
