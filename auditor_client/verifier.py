@@ -17,8 +17,9 @@ each one):
   recorded, and names the record's parties: :func:`verify_against_record`); ``record`` (the
   package's ids, parties, commitments and due time are the chain's); ``step N <Event>`` for every
   step (the event is on chain in that transaction and block at that time, with those arguments,
-  sent by the account of the member that the step belongs to, which held the right role and was
-  Active at that point of the chain); ``lifecycle`` (the steps are a valid sequence ending in the
+  and the member that the step belongs to held the right role and was Active at that point of the
+  chain: the contract, its code checked, records a step only from that member's account, so no
+  transaction is read); ``lifecycle`` (the steps are a valid sequence ending in the
   package's status); ``timestamps``; ``authorisation`` (the auditee's signature recovers to the
   signer the chain recorded, over the root the chain recorded, the Merkle proof leads from this
   letter's leaf to that root, and the signer's mandate under the auditee reference the chain
@@ -30,11 +31,12 @@ rotations) replayed up to the step's position (block, log index): exact within a
 needing no historical state, which not every node keeps. The mandate check reads state at the
 step's block and says so when the node keeps no history.
 
-Speed: logs are read once per contract (letter ids as OR-ed topics), records and blocks in JSON-RPC
-batches, each block once; each distinct authorisation's digest and recovery computed once (one
-covers many letters). Documents are checked as stored (:mod:`auditor_client.stored`): their
-canonical bytes hashed, no model built unless something is wrong. ``workers`` > 1 checks the
-letters in a process pool, with the same report.
+Speed: logs are read once per contract (letter ids as OR-ed topics), records in JSON-RPC batches,
+block times from the logs; each distinct authorisation's digest and recovery computed once (one
+covers many letters), each requests-tree node once. Documents are checked as stored
+(:mod:`auditor_client.stored`): the text of their canonical bytes hashed as it is and read once,
+no model built unless something is wrong. ``workers`` > 1 checks the letters in a process pool,
+with the same report.
 """
 
 from __future__ import annotations
@@ -898,7 +900,7 @@ def _recorded_by(event: ChainEvent, timestamp: int, transaction: str, chain: _Ch
     actor = _ACTOR.get(event.name)
     if actor is None:
         signer = _hex(event.args.get("signerId", b""))
-        return True, f"{where}: signed by the signer with id {signer[:12]}…, relayed by a member"
+        return True, f"{where}: signed by the signer with id {signer[:12]}…"
     party, role = actor
     member_id = int(event.args[party])
     state = chain.members.at(member_id, _position(event))
