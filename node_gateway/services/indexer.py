@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from hexbytes import HexBytes
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
@@ -45,6 +45,23 @@ MAX_RANGE = 2000
 
 def _jsonable(value: Any) -> Any:
     return to_hex(value) if isinstance(value, bytes | HexBytes) else value
+
+
+def _event_row(event: ChainEvent, timestamp: int) -> dict[str, Any]:
+    """The columns of the ``ChainEventRow`` an event is stored as."""
+    args = {key: _jsonable(value) for key, value in event.args.items()}
+    return {
+        "block_number": event.block_number,
+        "log_index": event.log_index,
+        "transaction_hash": to_hex(event.transaction_hash),
+        "block_timestamp": timestamp,
+        "name": event.name,
+        "letter_id": args.get("letterId"),
+        "firm": args.get("firm"),
+        "bank": args.get("bank"),
+        "member_id": args.get("memberId"),
+        "args": args,
+    }
 
 
 class Indexer:
@@ -92,10 +109,13 @@ class Indexer:
             letters = letter_rows(
                 session, [_jsonable(e.args["letterId"]) for e in mine if "letterId" in e.args]
             )
+            new = [event for event in mine if (event.block_number, event.log_index) not in stored]
+            rows = [_event_row(event, timestamps[event.block_number]) for event in new]
+            if rows:  # in one statement, not flushed one by one
+                session.execute(insert(ChainEventRow), rows)
             deliveries: list[Delivery] = []  # queued together after the range's events
-            for event in mine:
-                if (event.block_number, event.log_index) not in stored:
-                    self._store(session, event, timestamps[event.block_number], letters, me, deliveries)
+            for event, row in zip(new, rows, strict=True):
+                self._follow(session, event, row, letters, me, deliveries)
             enqueue_deliveries(session, self.node, deliveries)
             if cursor is None:
                 session.add(IndexerCursor(name=CURSOR, next_block=end + 1))
@@ -144,30 +164,18 @@ class Indexer:
                 raise block if isinstance(block, Exception) else NodeRejected(f"no block {number}")
         return [int(block["timestamp"], 16) for block in blocks]
 
-    def _store(
+    def _follow(
         self,
         session: Session,
         event: ChainEvent,
-        timestamp: int,
+        stored: dict[str, Any],
         letters: dict[str, LetterRow],
         me: int | None,
         deliveries: list[Delivery],
     ) -> None:
-        args = {key: _jsonable(value) for key, value in event.args.items()}
-        letter_id = args.get("letterId")
-        stored = ChainEventRow(
-            block_number=event.block_number,
-            log_index=event.log_index,
-            transaction_hash=to_hex(event.transaction_hash),
-            block_timestamp=timestamp,
-            name=event.name,
-            letter_id=letter_id,
-            firm=args.get("firm"),
-            bank=args.get("bank"),
-            member_id=args.get("memberId"),
-            args=args,
-        )
-        session.add(stored)
+        """What a stored event (its row's columns) changes: the letter's status, and the next
+        steps it calls for."""
+        args, letter_id = stored["args"], stored["letter_id"]
         if letter_id is None:
             return
         row = letters.get(letter_id)
@@ -183,9 +191,9 @@ class Indexer:
             enqueue_deliveries(session, self.node, deliveries)
             deliveries.clear()
         if event.name == "LetterFollowedUp":
-            self._firm_words(session, row, FOLLOW_UP, stored, bank_holds)
+            self._firm_words(session, row, FOLLOW_UP, ChainEventRow(**stored), bank_holds)
         elif event.name == "LetterWithdrawn":
-            self._firm_words(session, row, WITHDRAWAL, stored, bank_holds)
+            self._firm_words(session, row, WITHDRAWAL, ChainEventRow(**stored), bank_holds)
 
     def _apply(
         self,
@@ -235,11 +243,14 @@ class Indexer:
     ) -> None:
         """The firm's follow-up or withdrawal is on chain: its words (if any) go to the bank."""
         ordinal = 0
-        if kind == FOLLOW_UP:  # the letter's Nth, this event included (flushed by the query)
+        if kind == FOLLOW_UP:  # the letter's Nth, this event included (the range's are all stored)
             ordinal = (
                 session.scalar(
                     select(func.count()).where(
-                        ChainEventRow.letter_id == row.letter_id, ChainEventRow.name == "LetterFollowedUp"
+                        ChainEventRow.letter_id == row.letter_id,
+                        ChainEventRow.name == "LetterFollowedUp",
+                        tuple_(ChainEventRow.block_number, ChainEventRow.log_index)
+                        <= (event.block_number, event.log_index),
                     )
                 )
                 or 0
