@@ -57,7 +57,7 @@ from bank_adapter.approval import (
 )
 from bank_adapter.compliance import LetterFacts, check_letter
 from bank_adapter.core_sql import CoreBank
-from bank_adapter.deadlines import Deadlines, today
+from bank_adapter.deadlines import Deadlines, business_date, today
 from bank_adapter.drafting import MATCH_KEYS, Draft, answer_item, draft_reply
 from bank_adapter.errors import CoreUnavailable, NotReadyToDraft, PreparerDidNotAct
 from bank_adapter.models import ComplianceCheckRow, DraftRow
@@ -70,6 +70,7 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
+    LetterFormat,
     NonComplianceNotice,
     Officer,
     RejectionReason,
@@ -78,7 +79,7 @@ from node_gateway.protocol.documents import (
 )
 from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.bank_rules import kept_rules
-from node_gateway.services.facade import LetterRecord, Letters
+from node_gateway.services.facade import LetterRecord, Letters, Mandate
 from node_gateway.services.notices import send_notice
 
 log = logging.getLogger(__name__)
@@ -133,13 +134,17 @@ def _accepting(node: Node, session: Session, row: LetterRecord, queued: Queued |
 @dataclass
 class RoundReads:
     """What the letters of one round share, read once: a firm's record and the signers' mandates
-    from the chain (fresh when the round starts), each letter's signer and parsed document, and
-    what the core holds on the letters' customers (asked for the round's letters together)."""
+    from the chain (fresh when the round starts), each letter's signer, this bank's own record of
+    the mandates and its published rules, each letter's parsed document and deadlines, and what
+    the core holds on the letters' customers (asked for the round's letters together)."""
 
     node: Node
     _members: dict[int, Member] = field(default_factory=dict)
     _mandates: dict[tuple[int, str, str], int] = field(default_factory=dict)
     _signers: dict[str, str | None] = field(default_factory=dict)
+    _kept_mandates: dict[str, dict[str, Mandate]] = field(default_factory=dict)  # by reference, signer
+    _formats: dict[int, tuple[LetterFormat, ...] | None] = field(default_factory=dict)  # by bank
+    _deadlines: dict[date, Deadlines] = field(default_factory=dict)
     _letters: dict[str, ConfirmationLetter] = field(default_factory=dict)
     _known: dict[str, bool] = field(default_factory=dict)
     _snapshots: dict[tuple[str, date], CoreSnapshot | None] = field(default_factory=dict)
@@ -158,8 +163,17 @@ class RoundReads:
         return self._mandates[key]
 
     def read_mandates(self, session: Session, rows: Sequence[LetterRecord]) -> None:
-        """Reads the mandates the letters' checks ask for in one ``eth_call`` (a Multicall of
-        them), rather than a call each."""
+        """Reads what the letters' checks ask about their signers and mandates: the signers and
+        this bank's record of the mandates in a query each, the mandates on chain in one
+        ``eth_call`` (a Multicall of them), rather than each for each letter."""
+        desk = Letters(self.node)
+        unread = [row.letter_id for row in rows if row.letter_id not in self._signers]
+        signers = desk.authorising_signers(session, unread)
+        self._signers |= {letter_id: signers.get(letter_id) for letter_id in unread}
+        refs = {row.auditee_ref for row in rows if row.auditee_ref is not None} - set(self._kept_mandates)
+        self._kept_mandates |= {ref: {} for ref in refs}
+        for mandate in desk.mandates(session, sorted(refs)):
+            self._kept_mandates[mandate.auditee_ref][mandate.signer] = mandate
         keys: dict[tuple[int, str, str], None] = {}
         for row in rows:
             signer = self.signer(session, row.letter_id)
@@ -178,6 +192,26 @@ class RoundReads:
         (results,) = registry.decode_result("multicall", call_view(self.node.w3, multicall))
         for key, result in zip(keys, results, strict=True):
             self._mandates[key] = int(registry.decode_result("mandateValidUntil", bytes(result))[0])
+
+    def kept_mandate(self, session: Session, auditee_ref: str, signer: str) -> Mandate | None:
+        """This bank's record of the mandate (``Letters.mandate``)."""
+        if auditee_ref not in self._kept_mandates:
+            return Letters(self.node).mandate(session, auditee_ref, signer)
+        return self._kept_mandates[auditee_ref].get(signer)
+
+    def formats_accepted(self, session: Session) -> tuple[LetterFormat, ...] | None:
+        """The formats this bank's published rules accept, None if it published none."""
+        bank = self.node.member_id()
+        if bank not in self._formats:
+            published = kept_rules(session, bank)
+            self._formats[bank] = None if published is None else tuple(published.rules.formats)
+        return self._formats[bank]
+
+    def deadlines(self, received_at: datetime) -> Deadlines:
+        received_on = business_date(received_at)
+        if received_on not in self._deadlines:
+            self._deadlines[received_on] = Deadlines.for_receipt(received_at)
+        return self._deadlines[received_on]
 
     def signer(self, session: Session, letter_id: str) -> str | None:
         """The letter's authorising signer (``Letters.authorising_signer``)."""
@@ -252,12 +286,11 @@ def letter_facts(
         return None  # its authorisation (which names both) is not indexed yet
     requester = reads.member(row.firm)
     code = letter.auditee.registration_code
-    mandate = desk.mandate(session, row.auditee_ref, signer)
+    mandate = reads.kept_mandate(session, row.auditee_ref, signer)
     try:
         known = reads.customer_known(core, code)
     except CoreBankingError as exc:
         raise CoreUnavailable(str(exc)) from exc
-    published = kept_rules(session, node.member_id())  # the rules this bank published, if any
     return LetterFacts(
         bank_member_no=node.member_id(),
         requested_by=row.firm,
@@ -271,14 +304,22 @@ def letter_facts(
         mandate_revoked=mandate is not None and mandate.revoked,
         now=int(time.time()),
         today=today(),
-        formats_accepted=None if published is None else tuple(published.rules.formats),
+        formats_accepted=reads.formats_accepted(session),  # by the rules this bank published, if any
     )
 
 
 def _record_check(
-    session: Session, row: LetterRecord, *, outcome: str, reason: int | None, detail: str, by: Officer
+    session: Session,
+    row: LetterRecord,
+    *,
+    outcome: str,
+    reason: int | None,
+    detail: str,
+    by: Officer,
+    deadlines: Deadlines | None = None,
 ) -> ComplianceCheckRow:
-    deadlines = Deadlines.for_receipt(row.arrived_at)
+    """Records the check; ``deadlines``: the letter's, if known (a round's letters share them by day)."""
+    deadlines = deadlines or Deadlines.for_receipt(row.arrived_at)
     check = ComplianceCheckRow(
         letter_id=row.letter_id,
         received_at=row.arrived_at,
@@ -343,7 +384,15 @@ def check_arrival(
         # An officer decided through the plain letter routes; record it so the letter moves on.
         outcome = PASSED if accepted_by_hand else REJECTED
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
-        _record_check(session, row, outcome=outcome, reason=None, detail=detail, by=SYSTEM_WORKFLOW)
+        _record_check(
+            session,
+            row,
+            outcome=outcome,
+            reason=None,
+            detail=detail,
+            by=SYSTEM_WORKFLOW,
+            deadlines=reads.deadlines(row.arrived_at),
+        )
         return True
     letter = reads.letter(session, row.letter_id)
     facts = letter_facts(node, session, row, letter, core, reads)
@@ -354,7 +403,15 @@ def check_arrival(
         reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
     else:
         desk.accept(session, row.letter_id)
-        _record_check(session, row, outcome=PASSED, reason=None, detail=result.detail, by=SYSTEM_COMPLIANCE)
+        _record_check(
+            session,
+            row,
+            outcome=PASSED,
+            reason=None,
+            detail=result.detail,
+            by=SYSTEM_COMPLIANCE,
+            deadlines=reads.deadlines(row.arrived_at),
+        )
         log_decision(
             session,
             node.vault,

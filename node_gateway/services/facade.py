@@ -216,18 +216,29 @@ class Letters:
         until it has indexed one. The event names the signer by its id (keccak256 of its ERC-7913
         bytes): this bank's mandate for the letter's auditee with that id gives its text form (an
         account's checksummed address); a signer this bank never mandated stays its ``0x``-id."""
-        event = session.scalars(
-            select(ChainEventRow)
-            .where(ChainEventRow.letter_id == letter_id, ChainEventRow.name == "LetterAuthorised")
-            .order_by(ChainEventRow.id.desc())
-            .limit(1)
-        ).first()
-        if event is None:
-            return None
-        chain_id = from_hex(str(event.args["signerId"]))
-        auditee_ref = str(event.args["auditeeRef"])  # the reference the signer's mandate is under
-        mandated = session.scalars(select(MandateRow.signer).where(MandateRow.auditee_ref == auditee_ref))
-        return next((signer for signer in mandated if signer_id(signer) == chain_id), to_hex(chain_id))
+        return self.authorising_signers(session, [letter_id]).get(letter_id)
+
+    def authorising_signers(self, session: Session, letter_ids: Sequence[str]) -> dict[str, str]:
+        """``authorising_signer`` of each of the letters, in one query for their events and one for
+        the mandates (per IN list); a letter with no authorisation indexed yet is left out."""
+        latest: dict[str, tuple[bytes, str]] = {}  # letter -> the signer's id, the reference
+        for batch in in_batches(sorted(set(letter_ids))):
+            events = session.execute(
+                select(ChainEventRow.letter_id, ChainEventRow.args)
+                .where(ChainEventRow.letter_id.in_(batch), ChainEventRow.name == "LetterAuthorised")
+                .order_by(ChainEventRow.id)
+            )
+            for letter_id, args in events:  # the latest last
+                # The reference the signer's mandate is under.
+                latest[str(letter_id)] = (from_hex(str(args["signerId"])), str(args["auditeeRef"]))
+        mandated: dict[tuple[str, bytes], str] = {
+            (mandate.auditee_ref, signer_id(mandate.signer)): mandate.signer
+            for mandate in self.mandates(session, sorted({ref for _, ref in latest.values()}))
+        }
+        return {
+            letter_id: mandated.get((ref, chain_id), to_hex(chain_id))
+            for letter_id, (chain_id, ref) in latest.items()
+        }
 
     # --- the bank's steps ---------------------------------------------------------------------
 
@@ -264,9 +275,18 @@ class Letters:
         row = session.get(MandateRow, (auditee_ref, signer))
         return None if row is None else _mandate(row)
 
-    def mandates(self, session: Session) -> Sequence[Mandate]:
-        """Every mandate this bank registered, the oldest first."""
-        return [_mandate(row) for row in session.scalars(select(MandateRow).order_by(MandateRow.created_at))]
+    def mandates(self, session: Session, auditee_refs: Sequence[str] | None = None) -> list[Mandate]:
+        """Every mandate this bank registered (under ``auditee_refs`` only, if given), the oldest
+        first."""
+        query = select(MandateRow).order_by(MandateRow.created_at)
+        if auditee_refs is None:
+            return [_mandate(row) for row in session.scalars(query)]
+        found = [
+            _mandate(row)
+            for batch in in_batches(auditee_refs)
+            for row in session.scalars(query.where(MandateRow.auditee_ref.in_(batch)))
+        ]
+        return sorted(found, key=lambda mandate: mandate.created_at)
 
 
 def active_user(session: Session, name: str) -> User | None:
