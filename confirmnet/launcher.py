@@ -444,7 +444,9 @@ class LocalNetwork:
             self.w3 = _one_request_at_a_time(in_process_chain())
             self.rpc_url = "in-process"
         else:
-            self.anvil = AnvilNode(self.base / "chain")
+            # No state file: the network is made anew at every start (the demo wipes its directory
+            # first), so anvil's state written every second would never be read back.
+            self.anvil = AnvilNode()
             self.anvil.start()
             self.rpc_url = self.anvil.rpc_url
             self.w3 = connect(self.rpc_url)
