@@ -17,9 +17,11 @@ document still loads, so that the verifier can say which letter is wrong.
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -199,7 +201,26 @@ class EvidencePackage(_Model):
         return [self.model_copy(update={"scope": "letter", "letters": [letter]}) for letter in self.letters]
 
 
+@contextlib.contextmanager
+def paused_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a package is read or verified: what is built then
+    (parsed JSON, models, verdicts) holds no cycles and is freed as it goes, and the collector's
+    passes over the growing heap took a sixth of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_package(path: Path) -> EvidencePackage:
+    with paused_collection():
+        return _load_package(path)
+
+
+def _load_package(path: Path) -> EvidencePackage:
     try:
         raw = from_json(path.read_bytes())  # pydantic's parser: half again as fast as json's
     except (OSError, ValueError) as exc:

@@ -62,6 +62,7 @@ from auditor_client.evidence import (
     EvidencePackage,
     EvidenceStep,
     parsed_document,
+    paused_collection,
 )
 from auditor_client.stored import check_stored
 from node_gateway.chain.authorisation import (
@@ -450,6 +451,18 @@ def verify_package(
 
     The chain is read once, here; ``workers`` > 1 checks the letters in that many processes, in
     chunks, with the same report as one."""
+    with paused_collection():
+        return _verify_package(package, w3, anchor=anchor, progress=progress, workers=workers)
+
+
+def _verify_package(
+    package: EvidencePackage,
+    w3: Web3,
+    *,
+    anchor: Anchor | NetworkFile,
+    progress: Callable[[int], None],
+    workers: int,
+) -> Report:
     started = time.perf_counter()
     anchor = Anchor.of(anchor)
     report = Report(letters=len(package.letters), anchor=anchor)
