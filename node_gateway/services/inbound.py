@@ -132,6 +132,7 @@ class _Arrival:
     sender: int = 0
     words: FirmWords | None = None  # a firm's follow-up message or withdrawal reason
     auditee_salt: str | None = None  # with a reply: the salt of the letter's auditee reference
+    confirmation_no: str | None = None  # with a letter: its 函证编号, as parsed when it was checked
 
     def store(self, node: Node, session: Session, rows: dict[str, LetterRow]) -> str:
         """Stores what arrived; ``rows``: the letters' rows, read and locked (``_locked_rows``)."""
@@ -140,7 +141,7 @@ class _Arrival:
         if self.words is not None:
             return store_firm_words(node, session, self.sender, self.words, self.stored)
         if self.reply is None:
-            return _store_letter(node, session, self.chain, self.letter_id, self.stored, rows)
+            return _store_letter(node, session, self, rows)
         return _store_reply(node, rows.get(self.letter_id), self, self.reply)
 
 
@@ -158,7 +159,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
             raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
         letter = parse_letter(stored.canonical)
         _check_letter(letter, envelope, chain, stored)
-        return _Arrival(envelope.letter_id, chain, stored, None)
+        return _Arrival(envelope.letter_id, chain, stored, None, confirmation_no=letter.confirmation_no)
     if envelope.step == "notice":
         notice = parse_notice(stored.canonical)
         check_notice(notice, sender=sender, letter_id=envelope.letter_id, chain=chain)
@@ -196,14 +197,8 @@ def _check_letter(
     verify_document_hash(letter, as_salt(stored.salt), chain.letter_hash)
 
 
-def _store_letter(
-    node: Node,
-    session: Session,
-    chain: Letter,
-    letter_id: str,
-    stored: StoredDocument,
-    rows: dict[str, LetterRow],
-) -> str:
+def _store_letter(node: Node, session: Session, arrival: _Arrival, rows: dict[str, LetterRow]) -> str:
+    letter_id, chain = arrival.letter_id, arrival.chain
     row = rows.get(letter_id)
     if row is None:  # the envelope came before our indexer read the request
         row = LetterRow(
@@ -222,8 +217,8 @@ def _store_letter(
     elif row.status in (PENDING, LetterStatus.REQUESTED.name):
         row.status = chain.status.name
     row.auditee_ref = to_hex(chain.auditee_ref)  # before our indexer may have read the authorisation
-    row.letter_sealed = node.vault.seal(letter_id, "letter", stored)
-    row.confirmation_no = parse_letter(stored.canonical).confirmation_no
+    row.letter_sealed = node.vault.seal(letter_id, "letter", arrival.stored)
+    row.confirmation_no = arrival.confirmation_no
     row.received_at = utcnow()
     return "stored"
 
