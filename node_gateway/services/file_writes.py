@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 IN_MODIFY = 0x002
 IN_MOVED_TO = 0x080
 IN_CREATE = 0x100
+IN_Q_OVERFLOW = 0x4000  # events were dropped: anything may have been written
 IN_IGNORED = 0x8000  # the watch is gone (its file deleted)
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 
@@ -86,9 +87,11 @@ class FileWrites:
         written, offset = False, 0
         while offset < len(data):
             wd, mask, _, length = _EVENT.unpack_from(data, offset)
-            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0").decode()
+            name = os.fsdecode(data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0"))
             offset += _EVENT.size + length
-            if mask & IN_IGNORED:
+            if mask & IN_Q_OVERFLOW:
+                written = True
+            elif mask & IN_IGNORED:
                 self._files.pop(wd, None)
             elif wd in self._files:
                 written = True
