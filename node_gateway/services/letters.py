@@ -8,6 +8,7 @@ with the contract's error.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import secrets
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from node_gateway.chain.authorisation import (
     LetterLeaf,
@@ -125,9 +126,18 @@ def letter_rows(
 
 
 def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
+    """The letter's document, opened and parsed once per transaction (the bank's round reads it
+    for the check, the draft and the reply)."""
     if row.letter_sealed is None:
         raise NotFound(f"the document of letter {row.letter_id} has not arrived")
-    return parse_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+    session = object_session(row)
+    opened: dict[tuple[str, bytes], ConfirmationLetter] = (
+        {} if session is None else session.info.setdefault("letters.documents", {})
+    )
+    key = (row.letter_id, row.letter_sealed)
+    if key not in opened:
+        opened[key] = parse_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+    return opened[key]
 
 
 def stored_reply(node: Node, row: LetterRow) -> tuple[ConfirmationReply, StoredDocument]:
@@ -539,14 +549,17 @@ def verified_reply(
 def customer_salt(node: Node, registration_code: str) -> Salt:
     """The salt of a customer's auditee reference at this bank: derived, so it needs no table,
     and keyed, so nobody without the bank's storage key can derive it."""
-    code = normalise_registration_code(registration_code)
-    return Salt(
-        hmac.new(node.keys.storage_key, f"confirmnet/auditee-salt/v1/{code}".encode(), sha256).digest()
-    )
+    return _customer_reference(node.keys.storage_key, registration_code)[0]
 
 
 def customer_reference(node: Node, registration_code: str) -> tuple[Salt, str]:
-    salt = customer_salt(node, registration_code)
+    return _customer_reference(node.keys.storage_key, registration_code)
+
+
+@functools.lru_cache(maxsize=4096)  # a round asks for each letter's twice (its check, its reply)
+def _customer_reference(storage_key: bytes, registration_code: str) -> tuple[Salt, str]:
+    code = normalise_registration_code(registration_code)
+    salt = Salt(hmac.new(storage_key, f"confirmnet/auditee-salt/v1/{code}".encode(), sha256).digest())
     return salt, to_hex(auditee_reference(registration_code, salt))
 
 

@@ -9,7 +9,6 @@ records must be the draft a preparer made (``POST /v1/bank/letters/{id}/draft``)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from fastapi.testclient import TestClient
 from gateway.conftest import gateway_node
 from sqlalchemy import select
 
+from bank.conftest import store_received
 from bank_adapter.approval import SYSTEM_DRAFTER, Action, DraftStatus, decisions
 from bank_adapter.drafting import Draft
 from bank_adapter.models import DraftRow
@@ -38,12 +38,10 @@ from node_gateway.protocol.documents import (
     Officer,
     ReplyItems,
 )
-from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import PREPARER, sample_letter, sample_reply
 from node_gateway.services import letters
 from node_gateway.services.facade import Letters
-from node_gateway.storage.models import LetterRow, OutboxTransaction, utcnow
-from node_gateway.storage.vault import StoredDocument
+from node_gateway.storage.models import OutboxTransaction
 
 if TYPE_CHECKING:
     from conftest import Chain, Deployment
@@ -127,30 +125,12 @@ def bank(deployed: Deployment, tmp_path: Path) -> Iterator[BankGateway]:
         audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
         bank=Bank(member_no=deployed.bank.member_id, name="东海银行"),
     )
-    salt = new_salt()
-    letter_hash = to_hex(document_hash(letter, salt))
+    letter_hash = store_received(node, letter, LetterStatus.ACCEPTED)
     with node.db.session() as session:
         keys = {name: create_user(session, MemberRole.BANK, name, roles) for name, roles in USERS.items()}
         session.flush()
         for name, (display_name, title) in PEOPLE.items():
             set_person(session, name, display_name, title)
-        session.add(
-            LetterRow(
-                letter_id=letter.letter_id,
-                firm=deployed.firm.member_id,
-                bank=deployed.bank.member_id,
-                # Authorised under the bank's own reference for the letter's auditee: the bank
-                # replies only to a letter about the customer the signer's mandate is for.
-                auditee_ref=letters.customer_reference(node, letter.auditee.registration_code)[1],
-                letter_hash=letter_hash,
-                due_at=int(time.time()) + 30 * 86400,
-                status=LetterStatus.ACCEPTED.name,
-                letter_sealed=node.vault.seal(
-                    letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
-                ),
-                received_at=utcnow(),
-            )
-        )
     with node.db.session() as session:
         revoke_user(session, "chen")
     yield BankGateway(node, letter, letter_hash, keys)

@@ -10,7 +10,6 @@ reviewer (manual policy), so nothing goes to the chain.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -22,6 +21,7 @@ from gateway.conftest import gateway_node
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from bank.conftest import store_received
 from bank_adapter.approval import current_draft, open_content
 from bank_adapter.core_rows import CustomerRow, rows_of
 from bank_adapter.core_sql import CoreBank
@@ -31,11 +31,7 @@ from bank_adapter.workflow import BankWorkflow, core_for, no_relationship_draft
 from node_gateway.chain.contracts import LetterStatus
 from node_gateway.node import Node
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter, uscc
-from node_gateway.protocol.hashing import canonical_bytes, document_hash, new_salt, to_hex
 from node_gateway.protocol.samples import sample_letter
-from node_gateway.services import letters
-from node_gateway.storage.models import LetterRow, utcnow
-from node_gateway.storage.vault import StoredDocument
 
 if TYPE_CHECKING:
     from conftest import Chain, Deployment
@@ -73,23 +69,7 @@ def _receive(node: Node, deployed: Deployment, auditee: Auditee, reference_date:
         auditee=auditee,
         reference_date=reference_date,
     )
-    salt = new_salt()
-    with node.db.session() as session:
-        session.add(
-            LetterRow(
-                letter_id=letter.letter_id,
-                firm=deployed.firm.member_id,
-                bank=deployed.bank.member_id,
-                auditee_ref=letters.customer_reference(node, auditee.registration_code)[1],
-                letter_hash=to_hex(document_hash(letter, salt)),
-                due_at=int(time.time()) + 30 * 86400,
-                status=LetterStatus.ACCEPTED.name,
-                letter_sealed=node.vault.seal(
-                    letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
-                ),
-                received_at=utcnow(),
-            )
-        )
+    store_received(node, letter, LetterStatus.ACCEPTED)
     return letter
 
 
