@@ -17,7 +17,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from node_gateway.chain.contracts import Authorisation, LetterStatus
 from node_gateway.core.config import MemberRole
@@ -37,7 +37,7 @@ from node_gateway.protocol.hashing import (
 )
 from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
 from node_gateway.services import letters
-from node_gateway.services.delivery import EnvelopeContent
+from node_gateway.services.delivery import Delivery, EnvelopeContent, enqueue_deliveries
 from node_gateway.services.inbound import receive_envelopes
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
@@ -190,3 +190,20 @@ def test_the_bank_does_not_answer_a_letter_about_another_company(pair: Pair) -> 
     with pair.bank.node.db.session() as session:
         row = session.get_one(LetterRow, letter_id)
         assert (row.reply_sealed, row.auditee_salt) == (None, None)
+
+
+def test_a_delivery_is_queued_once_however_often_it_is_asked_for(pair: Pair) -> None:
+    letter_id = pair.request_and_authorise(_letter(pair))
+    firm = pair.firm.node
+    with firm.db.session() as session:
+        row = letters.letter_row(session, letter_id)
+        letter = Delivery(
+            letter_id, "letter", row.bank, letters.sealed_or_missing(row.letter_sealed, letter_id)
+        )
+        assert enqueue_deliveries(session, firm, [letter]) == 0  # the indexer queued it
+        session.execute(delete(OutboxDelivery).where(OutboxDelivery.letter_id == letter_id))
+        assert enqueue_deliveries(session, firm, [letter, letter]) == 1  # twice in one batch: once
+    with firm.db.session() as session:
+        assert enqueue_deliveries(session, firm, [letter]) == 0
+        queued = session.scalars(select(OutboxDelivery).where(OutboxDelivery.letter_id == letter_id)).one()
+    assert Envelope.model_validate(queued.envelope).recipient == row.bank
