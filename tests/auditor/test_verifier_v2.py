@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
 from auditor_client.stored import check_stored
 from auditor_client.verifier import Report, verify_package
@@ -124,3 +126,32 @@ def test_a_version_1_file_is_read_and_written_again_as_version_2(recorded: Lette
     assert written["letters"][0]["letter"] == recorded.package.letters[0].letter
     assert "\n" not in new.read_text(encoding="utf-8").rstrip("\n")  # compact
     assert new.stat().st_size < old.stat().st_size
+
+
+def test_block_times_come_from_the_headers_where_logs_leave_them_out(
+    recorded: Letters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not every node puts a block's time in its logs (anvil does); the verifier then reads the
+    headers of the steps' blocks, and a step's time is checked as before."""
+    logs, timestamps = verifier._Node.logs, verifier._Node.timestamps
+    asked: list[set[int]] = []
+
+    def logs_without_times(node: verifier._Node, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in log.items() if k != "blockTimestamp"} for log in logs(node, *args, **kwargs)
+        ]
+
+    def headers(node: verifier._Node, numbers: Iterable[int]) -> dict[int, int]:
+        asked.append(set(numbers))
+        return timestamps(node, numbers)
+
+    monkeypatch.setattr(verifier._Node, "logs", logs_without_times)
+    monkeypatch.setattr(verifier._Node, "timestamps", headers)
+    report = _verify(recorded, json.loads(recorded.package.model_dump_json()))
+    assert report.ok, _failed(report)
+    assert asked == [{step.block_number for entry in recorded.package.letters for step in entry.steps}]
+    package = json.loads(recorded.package.model_dump_json())
+    package["letters"][0]["steps"][0]["block_timestamp"] += 1
+    assert (package["letters"][0]["letter_id"], "step 1 LetterRequested") in _failed(
+        _verify(recorded, package)
+    )
