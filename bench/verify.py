@@ -1,7 +1,7 @@
 """Offline verification: documents verified per second from evidence packages, against the node.
 
 The firm exports the evidence of closed letters (as an auditor would, through its gateway); the
-package is saved to a file; the regulator's verifier (``auditor_client.verifier``) loads it and
+package is saved to a file (format version 2: each document the text of its hashed bytes); the regulator's verifier (``auditor_client.verifier``) loads it and
 checks every document and every step against the chain, trusting no gateway. Timed: loading the
 file and verifying it. A document is a letter or a reply.
 """
@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 bench.firm, driver.closed_ids[-args.letters :], Path(scratch) / "evidence.json"
             )
             stop_gateways(bench)
+            result["package_bytes"] = path.stat().st_size  # evidence format version 2: compact
             result["load_average_before_verifying"] = list(os.getloadavg())
             network_file = bench.network.network_file
             runs = [
