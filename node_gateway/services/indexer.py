@@ -11,6 +11,7 @@ words with a follow-up or a withdrawal to a bank that holds the letter (``servic
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from hexbytes import HexBytes
@@ -64,6 +65,17 @@ def _event_row(event: ChainEvent, timestamp: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Round:
+    """What a round's events act on: its transaction, the letters they touch, this member (None:
+    the operator or a regulator), and the deliveries they call for, queued together."""
+
+    session: Session
+    letters: dict[str, LetterRow]
+    me: int | None
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
 class Indexer:
     """``heads``: where the node announces new blocks, if it does (``services.heads``); then the
     indexer knows the head without asking, whenever work in this process wakes it."""
@@ -113,10 +125,10 @@ class Indexer:
             rows = [_event_row(event, timestamps[event.block_number]) for event in new]
             if rows:  # in one statement, not flushed one by one
                 session.execute(insert(ChainEventRow), rows)
-            deliveries: list[Delivery] = []  # queued together after the range's events
+            round_ = _Round(session, letters, me)
             for event, row in zip(new, rows, strict=True):
-                self._follow(session, event, row, letters, me, deliveries)
-            enqueue_deliveries(session, self.node, deliveries)
+                self._follow(round_, event, row)
+            enqueue_deliveries(session, self.node, round_.deliveries)
             if cursor is None:
                 session.add(IndexerCursor(name=CURSOR, next_block=end + 1))
             else:
@@ -164,46 +176,32 @@ class Indexer:
                 raise block if isinstance(block, Exception) else NodeRejected(f"no block {number}")
         return [int(block["timestamp"], 16) for block in blocks]
 
-    def _follow(
-        self,
-        session: Session,
-        event: ChainEvent,
-        stored: dict[str, Any],
-        letters: dict[str, LetterRow],
-        me: int | None,
-        deliveries: list[Delivery],
-    ) -> None:
+    def _follow(self, round_: _Round, event: ChainEvent, stored: dict[str, Any]) -> None:
         """What a stored event (its row's columns) changes: the letter's status, and the next
         steps it calls for."""
         args, letter_id = stored["args"], stored["letter_id"]
         if letter_id is None:
             return
-        row = letters.get(letter_id)
+        session, me = round_.session, round_.me
+        row = round_.letters.get(letter_id)
         # Whether the firm delivered the letter to its bank (the letter was authorised), before
         # this event changes the status.
         bank_holds = row is not None and row.status not in (LetterStatus.REQUESTED.name, PENDING)
         if event.name in STATUS_AFTER:
-            self._apply(session, event.name, args, letters, me, deliveries)
+            self._apply(round_, event.name, args)
         if me is None or row is None or row.firm != me:
             return
         if event.name in ("LetterFollowedUp", "LetterWithdrawn"):
             # The firm's words go after the letter they are about: the deliveries so far first.
-            enqueue_deliveries(session, self.node, deliveries)
-            deliveries.clear()
+            enqueue_deliveries(session, self.node, round_.deliveries)
+            round_.deliveries.clear()
         if event.name == "LetterFollowedUp":
             self._firm_words(session, row, FOLLOW_UP, ChainEventRow(**stored), bank_holds)
         elif event.name == "LetterWithdrawn":
             self._firm_words(session, row, WITHDRAWAL, ChainEventRow(**stored), bank_holds)
 
-    def _apply(
-        self,
-        session: Session,
-        name: str,
-        args: dict[str, Any],
-        letters: dict[str, LetterRow],
-        me: int | None,
-        deliveries: list[Delivery],
-    ) -> None:
+    def _apply(self, round_: _Round, name: str, args: dict[str, Any]) -> None:
+        session, letters, me, deliveries = round_.session, round_.letters, round_.me, round_.deliveries
         letter_id = args["letterId"]
         row = letters.get(letter_id)
         if row is None:
