@@ -41,7 +41,7 @@ from web3 import Web3
 
 from confirmnet.launcher import Gateway, LocalNetwork, MemberSpec, wait_until
 from node_gateway.chain.artifacts import load_artifact
-from node_gateway.chain.transactions import wire_rpc
+from node_gateway.chain.transactions import wire_batch, wire_rpc
 from node_gateway.protocol.documents import new_letter_id
 from node_gateway.protocol.hashing import to_hex
 from node_gateway.services.heads import HeadListener, ws_url_beside
@@ -356,9 +356,20 @@ class ChainWatcher:
     def receipts(self, hashes: Sequence[str]) -> dict[str, OnChain]:
         """What each transaction left on chain: its gas, its calldata's bytes and its logs' bytes."""
         found: dict[str, OnChain] = {}
-        for tx_hash in hashes:
-            receipt = wire_rpc(self.w3, "eth_getTransactionReceipt", [tx_hash])
-            calldata = wire_rpc(self.w3, "eth_getTransactionByHash", [tx_hash])["input"]
+        asked = [
+            (method, [h])
+            for h in hashes
+            for method in ("eth_getTransactionReceipt", "eth_getTransactionByHash")
+        ]
+        answers = [
+            answer
+            for start in range(0, len(asked), 200)
+            for answer in wire_batch(self.w3, asked[start : start + 200])
+        ]
+        for tx_hash, receipt, transaction in zip(hashes, answers[0::2], answers[1::2], strict=True):
+            if not isinstance(receipt, dict) or not isinstance(transaction, dict):
+                raise BenchError(f"the node does not tell transaction {tx_hash}: {receipt!r} {transaction!r}")
+            calldata = transaction["input"]
             logs = sum(20 + 32 * len(log["topics"]) + (len(log["data"]) - 2) // 2 for log in receipt["logs"])
             gas = receipt["gasUsed"]  # hex from a node, a number from the in-process chain
             found[tx_hash] = OnChain(
