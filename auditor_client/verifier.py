@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from hexbytes import HexBytes
 from web3 import Web3
@@ -115,9 +115,9 @@ class VerifierError(AuditorClientError):
     """The node cannot be asked (unreachable, or it refuses the requests); nothing was judged."""
 
 
-@dataclass(frozen=True)
-class Check:
-    """One verdict: ``subject`` is ``network`` or a letter id."""
+class Check(NamedTuple):
+    """One verdict: ``subject`` is ``network`` or a letter id. A tuple: a package's thousands of
+    verdicts are made in a third of the time of a frozen dataclass's."""
 
     subject: str
     name: str
@@ -208,7 +208,7 @@ class Report:
             "valid": self.ok,
             "anchor": self.anchor.as_json() if self.anchor else None,
             "seconds": self.seconds,
-            "checks": [vars(c) for c in self.checks],
+            "checks": [c._asdict() for c in self.checks],
         }
 
 
@@ -335,6 +335,10 @@ class MemberState:
     account: str  # lower-case
 
 
+def _first(entry: tuple[tuple[int, int], MemberState]) -> tuple[int, int]:
+    return entry[0]
+
+
 class MembershipHistory:
     """Every member's record after each MemberRegistry event, to look up at any point of the chain."""
 
@@ -366,7 +370,7 @@ class MembershipHistory:
     def at(self, member_id: int, position: tuple[int, int]) -> MemberState | None:
         """The member's record just before ``position`` (block number, log index)."""
         history = self._timeline.get(member_id, [])
-        index = bisect.bisect_left([p for p, _ in history], position)
+        index = bisect.bisect_left(history, position, key=_first)
         return history[index - 1][1] if index else None
 
     @property
@@ -957,6 +961,7 @@ def _check_lifecycle(
     checks.add("lifecycle", True, detail)
 
 
+@functools.lru_cache(maxsize=4096)  # a block's date, for each letter requested or replied in it
 def _chinese_date(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, UTC).astimezone(CHINA_TIME).date()
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
-from auditor_client.stored import check_stored
+from auditor_client.stored import _keccak256, check_stored
 from auditor_client.verifier import Report, verify_package
 from node_gateway.chain.network import connect
 from node_gateway.protocol import as_salt, from_hex
@@ -155,3 +158,23 @@ def test_block_times_come_from_the_headers_where_logs_leave_them_out(
     assert (package["letters"][0]["letter_id"], "step 1 LetterRequested") in _failed(
         _verify(recorded, package)
     )
+
+
+def test_documents_are_hashed_as_eth_hash_does_from_any_thread() -> None:
+    """The verifier's keccak256 (pycryptodome's C functions, a state per thread) gives eth-hash's
+    digest for every length around the sponge's block of 136 bytes, in threads at once."""
+    assert _keccak256.direct, "pycryptodome's keccak functions are not the expected ones"
+    results: list[bool] = []
+
+    def hash_many() -> None:
+        for size in (0, 1, 135, 136, 137, 272, 2_700, 10_000):
+            data = os.urandom(size)
+            results.append(_keccak256(data) == keccak(data))
+
+    threads = [threading.Thread(target=hash_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 32
+    assert all(results)
