@@ -102,16 +102,15 @@ def enqueue_deliveries(session: Session, node: Node, deliveries: Sequence[Delive
     each of which would flush the rows added before it."""
     queued: set[tuple[str, str, int, int]] = set()
     for batch in in_batches(sorted({delivery.letter_id for delivery in deliveries})):
-        queued.update(
-            session.execute(
-                select(
-                    OutboxDelivery.letter_id,
-                    OutboxDelivery.step,
-                    OutboxDelivery.recipient,
-                    OutboxDelivery.ordinal,
-                ).where(OutboxDelivery.letter_id.in_(batch))
-            ).tuples()
+        rows = session.execute(
+            select(
+                OutboxDelivery.letter_id,
+                OutboxDelivery.step,
+                OutboxDelivery.recipient,
+                OutboxDelivery.ordinal,
+            ).where(OutboxDelivery.letter_id.in_(batch))
         )
+        queued.update((letter_id, step, recipient, ordinal) for letter_id, step, recipient, ordinal in rows)
     added = 0
     for delivery in deliveries:
         if delivery.key in queued:
