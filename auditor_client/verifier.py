@@ -319,7 +319,7 @@ class _Abi:
         return self.contract.decode_result(function, data) if data else None
 
     def decode_logs(self, logs: Iterable[dict[str, Any]]) -> list[ChainEvent]:
-        events = [event for log in logs if (event := self.contract.decode_log(log)) is not None]
+        events = self.contract.decode_wire_logs(logs)
         events.sort(key=lambda e: (e.block_number, e.log_index))
         return events
 

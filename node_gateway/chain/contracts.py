@@ -8,7 +8,7 @@ own exceptions.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -318,6 +318,27 @@ def _word(kind: str, word: bytes) -> Any:
     return value
 
 
+_Read = Callable[[bytes], Any]
+
+
+def _word_reader(kind: str) -> _Read | None:
+    """How one static value reads from its word, as :func:`_word` reads it, the type's branch
+    taken once; None for a type that is no single word."""
+    if not _static_word(kind):
+        return None
+    if kind.startswith("uint"):
+        bound = 2 ** int(kind[4:])
+
+        def read_uint(word: bytes) -> Any:
+            value = int.from_bytes(word, "big")
+            return value if value < bound else _word(kind, word)  # _word refuses it
+
+        return read_uint
+    if kind == "bytes32":
+        return bytes  # every word is a clean bytes32
+    return functools.partial(_word, kind)
+
+
 def _raw(value: Any) -> bytes:
     """Log data and topics, whether formatted by web3 (bytes) or as on the wire (0x-hex)."""
     return from_hex(value) if isinstance(value, str) else bytes(value)
@@ -389,6 +410,75 @@ class _BoundContract:
         return ChainEvent(
             name=event.name,
             args=event.args([_raw(t) for t in topics[1:]], _raw(log["data"])),
+            address=self.address,
+            block_number=_int(log["blockNumber"]),
+            transaction_hash=_raw(log["transactionHash"]),
+            log_index=_int(log["logIndex"]),
+            block_timestamp=None if timestamp is None else _int(timestamp),
+        )
+
+    @functools.cached_property
+    def _wire_events(self) -> dict[str, tuple[str, list[tuple[str, _Read | None]], list[tuple[str, _Read]]]]:
+        """Each event whose inputs are all static words, by its topic as the wire writes it: its
+        name, how each indexed input and each data word reads (None: a dynamic input's hash)."""
+        found: dict[str, tuple[str, list[tuple[str, _Read | None]], list[tuple[str, _Read]]]] = {}
+        for topic, event in self._events.items():
+            data = [
+                (i["name"], _word_reader(kind)) for i, kind in zip(event.data, event.data_types, strict=True)
+            ]
+            if all(read is not None for _, read in data):
+                topics = [
+                    (name, None if kind is None else _word_reader(kind)) for name, kind in event.topic_types
+                ]
+                if all(
+                    read is not None or kind is None
+                    for (_, read), (_, kind) in zip(topics, event.topic_types, strict=True)
+                ):
+                    found[to_hex(topic)] = (event.name, topics, [(name, read) for name, read in data if read])
+        return found
+
+    def decode_wire_logs(self, logs: Iterable[Mapping[str, Any]]) -> list[ChainEvent]:
+        """This contract's events in ``logs`` as the node sent them (hex strings), as
+        :meth:`decode_log` decodes them: each static word read by a reader chosen once per input,
+        for the thousands of logs a verifier reads; anything else through :meth:`decode_log`."""
+        events, wire, address = [], self._wire_events, self._address_lower
+        for log in logs:
+            topics = log["topics"]
+            shape = wire.get(topics[0].lower()) if topics and isinstance(topics[0], str) else None
+            event = None if shape is None else self._wire_event(log, topics, *shape)
+            if event is None and (not topics or str(log["address"]).lower() == address):
+                event = self.decode_log(log)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _wire_event(
+        self,
+        log: Mapping[str, Any],
+        topics: Sequence[str],
+        name: str,
+        topic_readers: Sequence[tuple[str, _Read | None]],
+        data_readers: Sequence[tuple[str, _Read]],
+    ) -> ChainEvent | None:
+        """The event, or None for decode_log to judge (another address, an unexpected shape)."""
+        if str(log["address"]).lower() != self._address_lower or len(topics) != len(topic_readers) + 1:
+            return None
+        try:
+            data = bytes.fromhex(log["data"][2:])
+            words = [bytes.fromhex(topic[2:]) for topic in topics[1:]]
+        except (TypeError, ValueError):
+            return None
+        if len(data) != 32 * len(data_readers) or any(len(word) != 32 for word in words):
+            return None
+        args: dict[str, Any] = {}
+        for (arg, read), word in zip(topic_readers, words, strict=True):
+            args[arg] = word if read is None else read(word)
+        for index, (arg, read) in enumerate(data_readers):
+            args[arg] = read(data[32 * index : 32 * index + 32])
+        timestamp = log.get("blockTimestamp")
+        return ChainEvent(
+            name=name,
+            args=args,
             address=self.address,
             block_number=_int(log["blockNumber"]),
             transaction_hash=_raw(log["transactionHash"]),

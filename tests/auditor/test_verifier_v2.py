@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_abi.exceptions import InsufficientDataBytes
 from eth_utils.crypto import keccak
+from web3.exceptions import BadFunctionCallOutput
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
 from auditor_client.stored import _keccak256, check_stored
 from auditor_client.verifier import Report, verify_package
+from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.network import connect
 from node_gateway.protocol import as_salt, from_hex
 from node_gateway.protocol.hashing import LETTER_DOMAIN, salted_hash
@@ -178,3 +181,42 @@ def test_documents_are_hashed_as_eth_hash_does_from_any_thread() -> None:
         thread.join()
     assert len(results) == 32
     assert all(results)
+
+
+def test_logs_read_from_the_wire_are_the_events_decode_log_gives(recorded: Letters) -> None:
+    """The verifier's log reader (each word read by a reader chosen once per input) gives exactly
+    decode_log's events for every log of both contracts, and refuses what decode_log refuses: a
+    word beyond its type. A log of an unexpected shape is left to decode_log."""
+    network = recorded.network_file
+    w3 = connect(network.rpc_url)
+    node = verifier._Node(w3)
+    contracts = (
+        ConfirmationRegistry(w3, network.confirmation_registry),
+        MemberRegistry(w3, network.member_registry),
+    )
+    for contract in contracts:
+        logs = node.logs(contract.address, 0)
+        expected = [event for log in logs if (event := contract.decode_log(log)) is not None]
+        assert contract.decode_wire_logs(logs) == expected
+        assert len(expected) == len(logs) > 0
+    registry = contracts[0]
+    requested = next(
+        log
+        for log in node.logs(registry.address, 0)
+        if getattr(registry.decode_log(log), "name", "") == "LetterRequested"
+    )
+    topics = requested["topics"]
+    dirty_due = {**requested, "data": requested["data"][:66] + "f" * 64}  # dueAt: a uint64
+    dirty_firm = {**requested, "topics": [*topics[:2], "0x" + "f" * 64, *topics[3:]]}  # firm: a uint32
+    for dirty in (dirty_due, dirty_firm):
+        with pytest.raises(BadFunctionCallOutput):
+            registry.decode_log(dirty)
+        with pytest.raises(BadFunctionCallOutput):
+            registry.decode_wire_logs([dirty])
+    short = {**requested, "data": requested["data"][:-64]}  # dueAt cut off
+    with pytest.raises(InsufficientDataBytes):
+        registry.decode_log(short)
+    with pytest.raises(InsufficientDataBytes):
+        registry.decode_wire_logs([short])
+    other = {**requested, "address": network.member_registry}
+    assert registry.decode_wire_logs([other]) == []
