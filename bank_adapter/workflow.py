@@ -15,8 +15,9 @@ the round is done again one letter per transaction, and the failing letter is re
 growing pause.
 
 The operations are functions of (node, session, …) so the API uses the same ones. Every reply
-goes out through ``approve_and_submit``, whose approval checks who signs it off (see
-``approval``): the reviewer's reply route (``approve_posted_reply``) included. The letters are the
+is made by ``approved_reply`` (``approve_and_submit`` submits it at once, a round all its replies
+together), whose approval checks who signs it off (see ``approval``): the reviewer's reply route
+(``approve_posted_reply``) included. The letters are the
 gateway's, read and acted on through its facade (``node_gateway.services.facade.Letters``).
 """
 
@@ -502,19 +503,34 @@ def approve_and_submit(
     """Approves the draft and submits the reply it makes, in the caller's transaction. The policy
     (the node's unless given) and the letter (read unless given) decide whether the system may
     sign it off; the reply is dated today unless ``replied_on`` says otherwise."""
-    if letter is None:
-        letter = Letters(node).document(session, draft.letter_id)
-    reply = approve(
+    reply = approved_reply(
+        node, session, draft, reviewer, policy=policy, letter=letter, replied_on=replied_on
+    )
+    Letters(node).submit_reply(session, reply)
+    return reply
+
+
+def approved_reply(
+    node: Node,
+    session: Session,
+    draft: DraftRow,
+    reviewer: Officer,
+    *,
+    policy: ApprovalPolicy | None = None,
+    letter: ConfirmationLetter | None = None,
+    replied_on: date | None = None,
+) -> ConfirmationReply:
+    """``approve_and_submit`` but for the submitting: the reply, for the caller to submit in this
+    transaction (a round submits its replies together)."""
+    return approve(
         session,
         node.vault,
         draft,
         reviewer,
         replied_on=replied_on or today(),
         policy=policy or policy_of(node),
-        letter=letter,
+        letter=Letters(node).document(session, draft.letter_id) if letter is None else letter,
     )
-    Letters(node).submit_reply(session, reply)
-    return reply
 
 
 def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply) -> None:
@@ -715,17 +731,21 @@ class BankWorkflow:
                 raise
             drafts.append(NewDraft(row.letter_id, row.letter_hash, row.bank, content))
         stored = save_first_drafts(session, self.node.vault, drafts, SYSTEM_DRAFTER)
-        # Approving one draft reads nothing another's approval writes.
+        # Approving one draft reads nothing another's approval writes; the replies go out together.
         with session.no_autoflush:
+            replies = []
             for draft, draft_row in zip(drafts, stored, strict=True):
                 letter = reads.letter(session, draft.letter_id)
                 why = self.policy.needs_review(letter, draft.content, SYSTEM_DRAFTER.officer_id)
                 if why is None:
-                    approve_and_submit(
-                        self.node, session, draft_row, STRAIGHT_THROUGH, policy=self.policy, letter=letter
+                    replies.append(
+                        approved_reply(
+                            self.node, session, draft_row, STRAIGHT_THROUGH, policy=self.policy, letter=letter
+                        )
                     )
                 else:
                     log.info("draft %d of %s awaits a reviewer: %s", draft_row.version, draft.letter_id, why)
+            Letters(self.node).submit_replies(session, replies)
         return len(stored)
 
     def _retire_drafts(self) -> int:

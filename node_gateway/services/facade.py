@@ -255,6 +255,10 @@ class Letters:
         same reply again is a retry; another is refused."""
         letters.submit_reply(self.node, session, reply)
 
+    def submit_replies(self, session: Session, replies: Sequence[ConfirmationReply]) -> None:
+        """``submit_reply`` of each reply, all or none, in fewer queries (a round's replies)."""
+        letters.submit_replies(self.node, session, replies)
+
     # --- customers and mandates ---------------------------------------------------------------
 
     def customer_reference(self, registration_code: str) -> tuple[Salt, str]:

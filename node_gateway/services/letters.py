@@ -604,33 +604,38 @@ def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:
 
 def submit_reply(node: Node, session: Session, reply: ConfirmationReply) -> LetterRow:
     """Stores the bank's approved reply and enqueues its hash; delivery follows once it is on chain."""
-    row = _bank_letter(node, session, reply.letter_id)
-    if reply.bank_member_no != row.bank:
-        raise InvalidRequest(f"the reply names member {reply.bank_member_no} as bank, this is {row.bank}")
-    if reply.letter_hash.lower() != row.letter_hash:
-        raise InvalidRequest("the reply answers another version of the letter (its letter hash differs)")
-    if row.reply_sealed is not None:
-        existing, _ = stored_reply(node, row)
-        if existing == reply:
-            return row
-        raise Conflict(f"letter {row.letter_id} already has a different reply")
-    accepted = _allows(Action.REPLY, row.status) or (
-        _allows(Action.ACCEPT, row.status) and _queued(session, f"accept:{row.letter_id}")
-    )
-    if not accepted:
-        raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")
-    row.auditee_salt = _auditee_salt(node, row)
-    salt = new_salt()
-    reply_hash = to_hex(document_hash(reply, salt))
-    row.reply_sealed = node.vault.seal(row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt))
-    enqueue_step(
-        session,
-        key=f"reply:{row.letter_id}",
-        step="reply",
-        letter_id=row.letter_id,
-        payload={"letter_id": row.letter_id, "reply_hash": reply_hash},
-    )
-    return row
+    return submit_replies(node, session, [reply])[0]
+
+
+def submit_replies(node: Node, session: Session, replies: Sequence[ConfirmationReply]) -> list[LetterRow]:
+    """``submit_reply`` of each reply, all or none, with one query for the accepts queued and one
+    for the steps (a round's replies)."""
+    rows = [_bank_letter(node, session, reply.letter_id) for reply in replies]
+    accepting = [row.letter_id for row in rows if _allows(Action.ACCEPT, row.status)]
+    accepts = _queued_keys(session, [f"accept:{letter_id}" for letter_id in accepting])
+    steps: list[tuple[str, str, dict[str, Any], str | None]] = []
+    for reply, row in zip(replies, rows, strict=True):
+        if reply.bank_member_no != row.bank:
+            raise InvalidRequest(f"the reply names member {reply.bank_member_no} as bank, this is {row.bank}")
+        if reply.letter_hash.lower() != row.letter_hash:
+            raise InvalidRequest("the reply answers another version of the letter (its letter hash differs)")
+        if row.reply_sealed is not None:
+            existing, _ = stored_reply(node, row)
+            if existing == reply:
+                continue
+            raise Conflict(f"letter {row.letter_id} already has a different reply")
+        if not (_allows(Action.REPLY, row.status) or f"accept:{row.letter_id}" in accepts):
+            raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")
+        row.auditee_salt = _auditee_salt(node, row)
+        salt = new_salt()
+        reply_hash = to_hex(document_hash(reply, salt))
+        row.reply_sealed = node.vault.seal(
+            row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt)
+        )
+        payload: dict[str, Any] = {"letter_id": row.letter_id, "reply_hash": reply_hash}
+        steps.append((f"reply:{row.letter_id}", "reply", payload, row.letter_id))
+    enqueue_steps(session, steps)
+    return rows
 
 
 def _auditee_salt(node: Node, row: LetterRow) -> str:
@@ -646,8 +651,13 @@ def _auditee_salt(node: Node, row: LetterRow) -> str:
     return to_hex(salt)
 
 
-def _queued(session: Session, key: str) -> bool:
-    return session.scalar(select(OutboxTransaction.id).where(OutboxTransaction.key == key)) is not None
+def _queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Those of the outbox keys queued (in any state)."""
+    return {
+        key
+        for batch in in_batches(sorted(set(keys)))
+        for key in session.scalars(select(OutboxTransaction.key).where(OutboxTransaction.key.in_(batch)))
+    }
 
 
 def register_mandate(
