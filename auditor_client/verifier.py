@@ -241,7 +241,10 @@ def _when(timestamp: int) -> str:
 
 
 def _jsonable(args: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _hex(value) if isinstance(value, bytes | HexBytes) else value for key, value in args.items()}
+    # bytes.hex itself: HexBytes (a kind of bytes) spells its own with 0x in some versions
+    return {
+        key: "0x" + bytes.hex(value) if isinstance(value, bytes) else value for key, value in args.items()
+    }
 
 
 # --- the node ----------------------------------------------------------------------------------
