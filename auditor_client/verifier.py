@@ -1138,6 +1138,11 @@ def _reference(event: ChainEvent) -> str:
     return to_hex(bytes(event.args["auditeeRef"]))
 
 
+@functools.lru_cache(maxsize=4096)  # one customer's letters to one bank share its code and salt
+def _opened_reference(code: str, salt: bytes) -> str:
+    return to_hex(auditee_reference(code, as_salt(salt)))
+
+
 def _check_auditee(
     entry: EvidenceLetter,
     letter: Mapping[str, Any],
@@ -1166,7 +1171,7 @@ def _check_auditee(
     code = auditee.get("registration_code", "") if isinstance(auditee, dict) else ""
     salt = _bytes(entry.auditee_salt)
     try:
-        opened = to_hex(auditee_reference(code, as_salt(salt or b"")))
+        opened = _opened_reference(code, salt or b"")
     except ValueError as exc:
         checks.add("auditee_ref", False, f"the auditee salt or code is malformed: {exc}")
         return
