@@ -212,7 +212,18 @@ def paused_collection() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            _promote_young()
             gc.enable()
+
+
+def _promote_young() -> None:
+    """What the pause built moved to the collector's oldest generation at once: else the first
+    allocation after the pause makes the collector pass over all of it as young objects (a
+    package's worth), between reading a package and verifying it and again after. Not where
+    the process froze objects of its own (``gc.freeze``), which this would thaw."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def load_package(path: Path) -> EvidencePackage:

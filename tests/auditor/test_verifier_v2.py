@@ -5,6 +5,7 @@ same text; a version-1 file is still read."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import threading
@@ -220,3 +221,24 @@ def test_logs_read_from_the_wire_are_the_events_decode_log_gives(recorded: Lette
         registry.decode_wire_logs([short])
     other = {**requested, "address": network.member_registry}
     assert registry.decode_wire_logs([other]) == []
+
+
+def test_reading_a_package_leaves_the_collector_on_and_what_it_built_old(
+    recorded: Letters, tmp_path: Path
+) -> None:
+    """The cycle collector is paused while a package is read and on again after, what was read
+    already in its oldest generation (no pass over it as young objects); a process that froze
+    objects of its own keeps them frozen."""
+    path = tmp_path / "evidence.json"
+    recorded.package.save(path)
+    assert gc.isenabled()
+    package = load_package(path)
+    assert gc.isenabled()
+    assert any(o is package for o in gc.get_objects(generation=2))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        load_package(path)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
