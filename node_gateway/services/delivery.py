@@ -28,7 +28,7 @@ from node_gateway.node import Node
 from node_gateway.peer.endpoints import check_endpoint
 from node_gateway.peer.signing import sign_peer_request
 from node_gateway.protocol.envelopes import Envelope, Step, seal
-from node_gateway.services.worker import seconds_until_due
+from node_gateway.services.next_retry import NextRetry
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import LetterRow, NoticeRow, OutboxDelivery, utcnow
 from node_gateway.storage.vault import StoredDocument
@@ -176,11 +176,12 @@ class DeliveryWorker:
     def __init__(self, node: Node, client: httpx.Client | None = None) -> None:
         self.node = node
         self.client = client or httpx.Client(timeout=httpx.Timeout(15.0, connect=3.0))
+        self._next_retry = NextRetry(node.db, OutboxDelivery)
 
     def idle_s(self) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
         most the fallback."""
-        return seconds_until_due(self.node.db, OutboxDelivery, self.node.settings.queue_fallback_s)
+        return self._next_retry.idle_s(self.node.settings.queue_fallback_s)
 
     def run_once(self) -> int:
         with self.node.db.session() as session:
@@ -257,6 +258,8 @@ class DeliveryWorker:
                 if outcome == "reseal":
                     outcome = "retry" if self._reseal(session, row) else "failed"
                 self._settle_row(row, outcome, detail)
+                if row.state == "pending":
+                    self._next_retry.retry_at(row.next_attempt_at)
 
     def _reseal(self, session: Session, row: OutboxDelivery) -> bool:
         """Seals the envelope again to the recipient's current keys; False once that was tried

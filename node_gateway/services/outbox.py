@@ -30,8 +30,8 @@ from node_gateway.chain.gas import transaction_gas
 from node_gateway.chain.transactions import Call, NewBlocks, rpc
 from node_gateway.node import Node
 from node_gateway.protocol.hashing import to_hex
+from node_gateway.services.next_retry import NextRetry
 from node_gateway.services.steps import STEPS
-from node_gateway.services.worker import seconds_until_due
 from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import OutboxTransaction, utcnow
 
@@ -112,6 +112,7 @@ class TransactionOutbox:
         self.node = node
         self._blocks = blocks
         self._sent_at: float | None = None  # when the last transaction was sent (monotonic)
+        self._next_retry = NextRetry(node.db, OutboxTransaction)
 
     def idle_s(self) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
@@ -119,7 +120,7 @@ class TransactionOutbox:
         fallback = self.node.settings.queue_fallback_s
         if not self.node.is_member():
             return fallback
-        return seconds_until_due(self.node.db, OutboxTransaction, fallback)
+        return self._next_retry.idle_s(fallback)
 
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
         # A letter's due steps together, from where its first stands (the bank queues a round's
@@ -280,6 +281,7 @@ class TransactionOutbox:
             row = session.get_one(OutboxTransaction, row_id)
             row.attempts += 1
             row.next_attempt_at = utcnow() + _backoff(row.attempts)
+            self._next_retry.retry_at(row.next_attempt_at)
             row.error_code = type(exc).__name__
             row.error_message = str(exc)
         log.info("step %s will be retried: %s", row_id, exc)
