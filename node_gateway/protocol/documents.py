@@ -47,27 +47,33 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+_BINARY_NUMBERS = (float, bool)  # a tuple: ``float | bool`` would make a union at every call
+
+
 def _no_binary_float(value: object) -> object:
     # 0.1 as a float is not 0.1: an amount that went through a float may hash differently on
     # the other side, so amounts must come as strings (or integers, or Decimals).
-    if isinstance(value, float | bool):
+    if isinstance(value, _BINARY_NUMBERS):
         raise ValueError("give amounts and rates as strings, not floats")
     return value
 
 
 def _finite_decimal(places: int, *, signed: bool, limit: int) -> Callable[[Decimal], Decimal]:
     quantum = Decimal(1).scaleb(-places)
+    bound = Decimal(10) ** limit
+    zero = Decimal(0).quantize(quantum)
 
     def check(value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("must be a finite number")
-        if abs(value) >= Decimal(10) ** limit:
+        if abs(value) >= bound:
             raise ValueError(f"must be below 10^{limit}")
         if not signed and value < 0:
             raise ValueError("must not be negative")
-        if value.quantize(quantum) != value:
+        fixed = value.quantize(quantum)
+        if fixed != value:
             raise ValueError(f"at most {places} decimal places")
-        return value.quantize(quantum) if not value.is_zero() else Decimal(0).quantize(quantum)
+        return fixed if not value.is_zero() else zero  # "-0.00" is 0.00
 
     return check
 
