@@ -31,9 +31,10 @@ rotations) replayed up to the step's position (block, log index): exact within a
 needing no historical state, which not every node keeps. The mandate check reads state at the
 step's block and says so when the node keeps no history.
 
-Speed: logs are read once per contract (letter ids as OR-ed topics), records in JSON-RPC batches,
-block times from the logs; each distinct authorisation's digest and recovery computed once (one
-covers many letters), each requests-tree node once. Documents are checked as stored
+Speed: logs are read once per contract (letter ids as OR-ed topics) and decoded from the wire
+with a reader per event input, records in JSON-RPC batches, block times from the logs; each
+distinct authorisation's digest and recovery computed once (one covers many letters), each
+requests-tree node once, each auditee reference once per code and salt. Documents are checked as stored
 (:mod:`auditor_client.stored`): the text of their canonical bytes hashed as it is and read once,
 no model built unless something is wrong. ``workers`` > 1 checks the letters in a process pool,
 with the same report.
