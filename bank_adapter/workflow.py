@@ -15,8 +15,8 @@ the round is done again one letter per transaction, and the failing letter is re
 growing pause.
 
 The operations are functions of (node, session, …) so the API uses the same ones. Every reply
-is made by ``approved_reply`` (``approve_and_submit`` submits it at once, a round all its replies
-together), whose approval checks who signs it off (see ``approval``): the reviewer's reply route
+is made by ``approved_reply`` (then submitted at once, or by a round with all its replies),
+whose approval checks who signs it off (see ``approval``): the reviewer's reply route
 (``approve_posted_reply``) included. The letters are the
 gateway's, read and acted on through its facade (``node_gateway.services.facade.Letters``).
 """
@@ -490,26 +490,6 @@ def store_draft(node: Node, session: Session, row: LetterRecord, draft: Draft, p
     )
 
 
-def approve_and_submit(
-    node: Node,
-    session: Session,
-    draft: DraftRow,
-    reviewer: Officer,
-    *,
-    policy: ApprovalPolicy | None = None,
-    letter: ConfirmationLetter | None = None,
-    replied_on: date | None = None,
-) -> ConfirmationReply:
-    """Approves the draft and submits the reply it makes, in the caller's transaction. The policy
-    (the node's unless given) and the letter (read unless given) decide whether the system may
-    sign it off; the reply is dated today unless ``replied_on`` says otherwise."""
-    reply = approved_reply(
-        node, session, draft, reviewer, policy=policy, letter=letter, replied_on=replied_on
-    )
-    Letters(node).submit_reply(session, reply)
-    return reply
-
-
 def approved_reply(
     node: Node,
     session: Session,
@@ -520,8 +500,10 @@ def approved_reply(
     letter: ConfirmationLetter | None = None,
     replied_on: date | None = None,
 ) -> ConfirmationReply:
-    """``approve_and_submit`` but for the submitting: the reply, for the caller to submit in this
-    transaction (a round submits its replies together)."""
+    """Approves the draft and returns the reply it makes, for the caller to submit in its
+    transaction (``Letters.submit_reply``; a round submits its replies together). The policy (the
+    node's unless given) and the letter (read unless given) decide whether the system may sign it
+    off; the reply is dated today unless ``replied_on`` says otherwise."""
     return approve(
         session,
         node.vault,
@@ -574,7 +556,8 @@ def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply)
             f"the reply is not draft {live.version} of letter {row.letter_id} as {preparer} prepared it "
             "(its items, remarks, conclusion, 函证编号 or the officers' names and titles differ)"
         )
-    approve_and_submit(node, session, live, reply.reviewer, letter=letter, replied_on=reply.replied_on)
+    approved = approved_reply(node, session, live, reply.reviewer, letter=letter, replied_on=reply.replied_on)
+    Letters(node).submit_reply(session, approved)
 
 
 # --- the worker ---------------------------------------------------------------------------------

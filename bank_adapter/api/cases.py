@@ -22,7 +22,7 @@ from bank_adapter.errors import DraftChanged, DraftInconsistent, DraftNotPending
 from bank_adapter.models import ComplianceCheckRow, DecisionRow, DraftRow
 from bank_adapter.workflow import (
     PASSED,
-    approve_and_submit,
+    approved_reply,
     core_for,
     draft_from_core,
     draftable_letter,
@@ -435,7 +435,7 @@ def approve(
     letter_id: LetterId, body: ReviewIn, node: NodeDep, session: SessionDep, user: Reviewer
 ) -> ReviewOut:
     live = _live_draft(node, session, letter_id, body.draft_version)
-    approve_and_submit(node, session, live, officer(user, session))
+    Letters(node).submit_reply(session, approved_reply(node, session, live, officer(user, session)))
     return _reviewed(live)
 
 
