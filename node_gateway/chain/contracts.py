@@ -464,8 +464,8 @@ class _BoundContract:
         if str(log["address"]).lower() != self._address_lower or len(topics) != len(topic_readers) + 1:
             return None
         try:
-            data = bytes.fromhex(log["data"][2:])
-            words = [bytes.fromhex(topic[2:]) for topic in topics[1:]]
+            data = from_hex(log["data"])
+            words = [from_hex(topic) for topic in topics[1:]]
         except (TypeError, ValueError):
             return None
         if len(data) != 32 * len(data_readers) or any(len(word) != 32 for word in words):
