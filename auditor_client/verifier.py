@@ -1172,6 +1172,8 @@ def _check_auditee(
     code = auditee.get("registration_code", "") if isinstance(auditee, dict) else ""
     salt = _bytes(entry.auditee_salt)
     try:
+        if not isinstance(code, str):  # the document hashed right but is not a gateway's: no crash
+            raise ValueError("the letter's registration code is not text")
         opened = _opened_reference(code, salt or b"")
     except ValueError as exc:
         checks.add("auditee_ref", False, f"the auditee salt or code is malformed: {exc}")

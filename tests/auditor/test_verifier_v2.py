@@ -242,3 +242,19 @@ def test_reading_a_package_leaves_the_collector_on_and_what_it_built_old(
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_registration_code_that_is_not_text_fails_the_reference_check() -> None:
+    """A document that hashes right yet is no gateway's (its code a number): a failed check, not a
+    crash of the verifier."""
+    from types import SimpleNamespace
+
+    event = SimpleNamespace(name="LetterAuthorised", args={"auditeeRef": b"\x01" * 32})
+    entry = SimpleNamespace(auditee_salt="0x" + "ab" * 32)
+    record = SimpleNamespace(reply_hash=b"\x02" * 32)
+    report = Report()
+    checks = verifier._Checks("letter 1", report)
+    letter = {"auditee": {"registration_code": 91310115}}
+    verifier._check_auditee(entry, letter, None, record, event, checks)  # type: ignore[arg-type]
+    assert [(c.name, c.verdict) for c in report.checks] == [("auditee_ref", "fail")]
+    assert "not text" in report.checks[0].detail
