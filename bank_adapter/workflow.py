@@ -375,9 +375,11 @@ def check_arrival(
     core: CoreBankingPort,
     reads: RoundReads | None = None,
     queued: Queued | None = None,
+    accepts: list[str] | None = None,
 ) -> bool:
     """Checks a received letter and accepts or rejects it; False if it cannot be decided yet.
-    ``queued``: the steps queued on the round's letters, read in this transaction."""
+    ``queued``: the steps queued on the round's letters, read in this transaction; ``accepts``:
+    where a round collects the letters to accept, to queue them together (``accept_many``)."""
     reads = reads or RoundReads(node)
     desk = Letters(node)
     accepted_by_hand = _accepting(node, session, row, queued)
@@ -403,7 +405,10 @@ def check_arrival(
     if result.reason is not None:
         reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
     else:
-        desk.accept(session, row.letter_id)
+        if accepts is None:
+            desk.accept(session, row.letter_id)
+        else:
+            accepts.append(row.letter_id)
         _record_check(
             session,
             row,
@@ -667,9 +672,13 @@ class BankWorkflow:
                 reads.read_mandates(session, rows)
                 reads.read_customers(session, self.core, rows)
             queued = Letters(self.node).queued_steps(session, [row.letter_id for row in rows])
+            accepts: list[str] = []
             checked = [
-                row for row in rows if check_arrival(self.node, session, row, self.core, reads, queued)
+                row
+                for row in rows
+                if check_arrival(self.node, session, row, self.core, reads, queued, accepts)
             ]
+            Letters(self.node).accept_many(session, accepts)
         session.flush()
         self._draft(session, checked, reads, eager=True)
         return len(checked)

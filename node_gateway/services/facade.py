@@ -246,6 +246,10 @@ class Letters:
         """Queues ``accept`` (a letter accepted or answered already is left as it is)."""
         letters.accept(self.node, session, letter_id)
 
+    def accept_many(self, session: Session, letter_ids: Sequence[str]) -> None:
+        """``accept`` of each letter, all or none, in one query for the steps (a round's accepts)."""
+        letters.accept_many(self.node, session, letter_ids)
+
     def reject(self, session: Session, letter_id: str, reason: int) -> None:
         """Queues ``reject(reason)``."""
         letters.reject(self.node, session, letter_id, reason)

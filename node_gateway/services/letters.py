@@ -571,20 +571,23 @@ def _bank_letter(node: Node, session: Session, letter_id: str) -> LetterRow:
 
 
 def accept(node: Node, session: Session, letter_id: str) -> None:
-    row = _bank_letter(node, session, letter_id)
-    if row.letter_sealed is None:
-        raise Conflict(f"letter {letter_id} has not been received; it cannot be accepted")
-    if row.status in _ACCEPTED:
-        return
-    if not _allows(Action.ACCEPT, row.status):
-        raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is accepted")
-    enqueue_step(
-        session,
-        key=f"accept:{letter_id}",
-        step="accept",
-        letter_id=letter_id,
-        payload={"letter_id": letter_id},
-    )
+    accept_many(node, session, [letter_id])
+
+
+def accept_many(node: Node, session: Session, letter_ids: Sequence[str]) -> None:
+    """``accept`` of each letter, all or none, with one query for the steps queued (a round's
+    accepts); a letter accepted or answered already is left as it is."""
+    steps: list[tuple[str, str, dict[str, Any], str | None]] = []
+    for letter_id in letter_ids:
+        row = _bank_letter(node, session, letter_id)
+        if row.letter_sealed is None:
+            raise Conflict(f"letter {letter_id} has not been received; it cannot be accepted")
+        if row.status in _ACCEPTED:
+            continue
+        if not _allows(Action.ACCEPT, row.status):
+            raise Conflict(f"letter {letter_id} is {row.status}; only an authorised letter is accepted")
+        steps.append((f"accept:{letter_id}", "accept", {"letter_id": letter_id}, letter_id))
+    enqueue_steps(session, steps)
 
 
 def reject(node: Node, session: Session, letter_id: str, reason: int) -> None:

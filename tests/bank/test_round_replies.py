@@ -1,6 +1,7 @@
 """A round submits its replies together (``Letters.submit_replies``): each as ``submit_reply``
 would, all or none, with one query for the steps. The same replies again are a retry; a different
-reply to an answered letter refuses the whole batch, and nothing of it is kept."""
+reply to an answered letter refuses the whole batch, and nothing of it is kept. Its accepts go
+together the same way (``Letters.accept_many``)."""
 
 from __future__ import annotations
 
@@ -39,15 +40,17 @@ def node(deployed: Deployment, tmp_path: Path) -> Iterator[Node]:
     node.db.dispose()
 
 
-def _replies(node: Node, deployed: Deployment, count: int) -> list[ConfirmationReply]:
-    """Replies to ``count`` accepted letters this bank holds."""
+def _replies(
+    node: Node, deployed: Deployment, count: int, status: LetterStatus = LetterStatus.ACCEPTED
+) -> list[ConfirmationReply]:
+    """Replies to ``count`` letters in ``status`` this bank holds."""
     found = []
     for _ in range(count):
         letter = sample_letter(
             audit_firm=AuditFirm(member_no=deployed.firm.member_id, name="明鉴会计师事务所"),
             bank=Bank(member_no=deployed.bank.member_id, name="东海银行"),
         )
-        letter_hash = store_received(node, letter, LetterStatus.ACCEPTED)
+        letter_hash = store_received(node, letter, status)
         found.append(sample_reply(letter, letter_hash=from_hex(letter_hash)))
     return found
 
@@ -78,3 +81,21 @@ def test_a_rounds_replies_go_out_together_all_or_none(node: Node, deployed: Depl
     with pytest.raises(Conflict, match="already has a different reply"), node.db.session() as session:
         Letters(node).submit_replies(session, [third, changed])
     assert _state(node) == ([f"reply:{letter_id}" for letter_id in ids], set(ids))  # third not kept
+
+
+def test_a_rounds_accepts_go_out_together_all_or_none(node: Node, deployed: Deployment) -> None:
+    first, second = (reply.letter_id for reply in _replies(node, deployed, 2, LetterStatus.AUTHORISED))
+    (accepted,) = (reply.letter_id for reply in _replies(node, deployed, 1))
+    (rejected,) = (reply.letter_id for reply in _replies(node, deployed, 1, LetterStatus.REJECTED))
+    with node.db.session() as session:  # an accepted letter is left as it is
+        Letters(node).accept_many(session, [first, accepted])
+    assert _state(node)[0] == [f"accept:{first}"]
+    with node.db.session() as session:  # the same again: a retry, nothing new
+        Letters(node).accept_many(session, [first, second, first])
+    expected = sorted([f"accept:{first}", f"accept:{second}"])
+    assert _state(node)[0] == expected
+
+    (third,) = (reply.letter_id for reply in _replies(node, deployed, 1, LetterStatus.AUTHORISED))
+    with pytest.raises(Conflict, match="only an authorised letter"), node.db.session() as session:
+        Letters(node).accept_many(session, [third, rejected])
+    assert _state(node)[0] == expected  # third not queued
