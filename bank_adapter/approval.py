@@ -217,8 +217,15 @@ def check_reviewer(session: Session, officer_id: str) -> None:
         )
 
 
+_DRAFTED_HERE = "approval.drafted"
+"""The key in ``session.info`` of the (draft id, preparer) pairs this transaction logged drafting:
+a round approves the drafts it has just written without reading their entries back."""
+
+
 def prepared(session: Session, row: DraftRow) -> bool:
     """Whether the decision log records the draft's preparer drafting it."""
+    if (row.id, row.preparer_id) in session.info.get(_DRAFTED_HERE, ()):
+        return True
     found = session.scalar(
         select(DecisionRow.id)
         .where(
@@ -420,6 +427,7 @@ def _add_drafts(
         )
     # Written now: approving a draft checks the log shows its preparer drafting it.
     session.flush()
+    session.info.setdefault(_DRAFTED_HERE, set()).update((row.id, preparer.officer_id) for row in rows)
     return rows
 
 

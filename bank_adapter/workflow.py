@@ -646,10 +646,9 @@ class BankWorkflow:
         """Received letters still to answer, among or excluding the ids given, the earliest received
         first."""
         with self.node.db.session() as session:
-            rows = Letters(self.node).received(
+            return Letters(self.node).received_ids(
                 session, open_only=True, earliest="received", limit=_BATCH, among=among, excluding=excluding
             )
-            return [row.letter_id for row in rows]
 
     def _check_arrivals(self, reads: RoundReads) -> int:
         ids = self._awaiting(excluding=select(ComplianceCheckRow.letter_id))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -160,18 +160,24 @@ class Letters:
         """The letters addressed to this member whose document arrived, the earliest due (or
         received) first; ``open_only``: those that still take its reply. ``among`` and
         ``excluding`` narrow them to, or drop, the letter ids the given subquery selects."""
-        query = select(LetterRow).where(
-            LetterRow.bank == self.node.member_id(), LetterRow.letter_sealed.is_not(None)
+        query = _received(select(LetterRow), self.node.member_id(), open_only, earliest, among, excluding)
+        return [_record(row) for row in session.scalars(query.limit(limit))]
+
+    def received_ids(
+        self,
+        session: Session,
+        *,
+        open_only: bool,
+        earliest: Literal["due", "received"] = "due",
+        limit: int | None = None,
+        among: Select[str] | None = None,
+        excluding: Select[str] | None = None,
+    ) -> list[str]:
+        """The ids of the letters ``received`` gives, without loading their rows."""
+        query = _received(
+            select(LetterRow.letter_id), self.node.member_id(), open_only, earliest, among, excluding
         )
-        if open_only:
-            query = query.where(LetterRow.reply_sealed.is_(None), LetterRow.status.in_(_TAKES_REPLY))
-        if among is not None:
-            query = query.where(LetterRow.letter_id.in_(among))
-        if excluding is not None:
-            query = query.where(LetterRow.letter_id.not_in(excluding))
-        first = LetterRow.due_at if earliest == "due" else LetterRow.received_at
-        rows = session.scalars(query.order_by(first, LetterRow.letter_id).limit(limit))
-        return [_record(row) for row in rows]
+        return list(session.scalars(query.limit(limit)))
 
     def ended(self, session: Session, among: Select[str], *, limit: int) -> list[str]:
         """Those of the letter ids ``among`` selects that take no reply any more: answered, or in a
@@ -301,3 +307,26 @@ def active_user(session: Session, name: str) -> User | None:
     """The user of this gateway named ``name``, unless there is none or their key is revoked."""
     row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.revoked_at.is_(None)))
     return None if row is None else User(id=row.id, name=row.name, roles=frozenset(row.roles.split()))
+
+
+_T = TypeVar("_T", bound=Any)
+
+
+def _received(
+    query: Select[_T],
+    bank: int,
+    open_only: bool,
+    earliest: Literal["due", "received"],
+    among: Select[str] | None,
+    excluding: Select[str] | None,
+) -> Select[_T]:
+    """``query`` narrowed to the letters ``Letters.received`` gives, in its order."""
+    query = query.where(LetterRow.bank == bank, LetterRow.letter_sealed.is_not(None))
+    if open_only:
+        query = query.where(LetterRow.reply_sealed.is_(None), LetterRow.status.in_(_TAKES_REPLY))
+    if among is not None:
+        query = query.where(LetterRow.letter_id.in_(among))
+    if excluding is not None:
+        query = query.where(LetterRow.letter_id.not_in(excluding))
+    first = LetterRow.due_at if earliest == "due" else LetterRow.received_at
+    return query.order_by(first, LetterRow.letter_id)

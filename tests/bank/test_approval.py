@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bank_adapter.approval import (
     STRAIGHT_THROUGH,
@@ -269,6 +270,32 @@ def test_the_preparer_acted_as_the_decision_log_records(
         row.preparer_id, row.preparer_name = CHEN.officer_id, CHEN.name
     with staff.session() as session, pytest.raises(PreparerDidNotAct):
         approve(session, vault, session.get_one(DraftRow, draft_id), LIU, replied_on=ON)
+
+
+def test_a_draft_approved_in_the_transaction_that_wrote_it_names_its_preparer(
+    staff: Database, vault: Vault, letter: ConfirmationLetter, clean: Draft
+) -> None:
+    """The transaction that logged the drafting knows it without reading the log back, for the
+    preparer it logged only."""
+
+    def drafted(session: Session, preparer: Officer, one: ConfirmationLetter) -> DraftRow:
+        return save_draft(
+            session,
+            vault,
+            letter_id=one.letter_id,
+            letter_hash=to_hex(document_hash(one, new_salt())),
+            bank_member_no=one.bank.member_no,
+            content=clean,
+            preparer=preparer,
+        )
+
+    with staff.session() as session:
+        approve(session, vault, drafted(session, CHEN, letter), LIU, replied_on=ON)
+    with staff.session() as session:
+        row = drafted(session, SYSTEM_DRAFTER, sample_letter())
+        row.preparer_id, row.preparer_name = CHEN.officer_id, CHEN.name  # behind the log's back
+        with pytest.raises(PreparerDidNotAct):
+            approve(session, vault, row, LIU, replied_on=ON)
 
 
 def test_the_system_sign_offs_are_two_officers() -> None:
