@@ -33,7 +33,6 @@ from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
     NonComplianceNotice,
-    parse_letter,
     parse_notice,
     parse_reply,
 )
@@ -42,7 +41,7 @@ from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex, to_hex, verify_document_hash
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
-from node_gateway.services.letters import PENDING, stored_reply
+from node_gateway.services.letters import PENDING, parsed_letter, stored_reply
 from node_gateway.services.notices import (
     FirmWords,
     check_firm_words,
@@ -157,7 +156,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
     if envelope.step == "letter":
         if chain.firm != sender or chain.bank != me:
             raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
-        letter = parse_letter(stored.canonical)
+        letter = parsed_letter(stored.canonical)  # the round that checks it parses it no more
         _check_letter(letter, envelope, chain, stored)
         return _Arrival(envelope.letter_id, chain, stored, None, confirmation_no=letter.confirmation_no)
     if envelope.step == "notice":

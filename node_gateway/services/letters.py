@@ -136,8 +136,16 @@ def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
     )
     key = (row.letter_id, row.letter_sealed)
     if key not in opened:
-        opened[key] = parse_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+        opened[key] = parsed_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
     return opened[key]
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_letter(canonical: bytes) -> ConfirmationLetter:
+    """``parse_letter`` of a letter's bytes, remembered for the latest letters: a bank's gateway
+    parses each letter as it arrives and again in the round that checks it. A letter is frozen
+    throughout (tuples, not lists), so one parse can be shared; a refusal is not remembered."""
+    return parse_letter(canonical)
 
 
 def stored_reply(node: Node, row: LetterRow) -> tuple[ConfirmationReply, StoredDocument]:
