@@ -11,6 +11,7 @@ by ``services.notices``.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,13 +33,23 @@ from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationReply,
+    Document,
     NonComplianceNotice,
     parse_notice,
     parse_reply,
 )
 from node_gateway.protocol.envelopes import Envelope, open_envelope
 from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
-from node_gateway.protocol.hashing import as_salt, auditee_reference, from_hex, to_hex, verify_document_hash
+from node_gateway.protocol.hashing import (
+    LETTER_DOMAIN,
+    REPLY_DOMAIN,
+    as_salt,
+    auditee_reference,
+    from_hex,
+    salted_hash,
+    to_hex,
+    verify_document_hash,
+)
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
 from node_gateway.services.letters import PENDING, parsed_letter, stored_reply
@@ -174,7 +185,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
         raise InvalidDocument("the reply names another letter or bank than its envelope")
     if chain.status not in _REPLY_ARRIVES:
         raise ChainNotReady(f"the chain does not show a reply to {envelope.letter_id} yet")
-    verify_document_hash(reply, as_salt(stored.salt), chain.reply_hash)
+    _verify_hash(reply, REPLY_DOMAIN, stored, chain.reply_hash)
     if content.auditee_salt is None:
         raise InvalidDocument("a reply carries the salt of the letter's auditee reference (auditee_salt)")
     return _Arrival(envelope.letter_id, chain, stored, reply, auditee_salt=content.auditee_salt)
@@ -193,7 +204,16 @@ def _check_letter(
         raise ChainNotReady(f"letter {envelope.letter_id} is not authorised on chain yet")
     if chain.status not in _LETTER_ARRIVES:
         raise Conflict(f"letter {envelope.letter_id} is {chain.status.name} on chain; it is not delivered")
-    verify_document_hash(letter, as_salt(stored.salt), chain.letter_hash)
+    _verify_hash(letter, LETTER_DOMAIN, stored, chain.letter_hash)
+
+
+def _verify_hash(document: Document, domain: bytes, stored: StoredDocument, expected: bytes) -> None:
+    """``verify_document_hash``, the bytes as they came judged first: a gateway sends a document's
+    canonical bytes, which give the chain's hash without serialising the document again. Other
+    bytes of the same document are judged by its canonical form, as they always were."""
+    salt = as_salt(stored.salt)
+    if not hmac.compare_digest(salted_hash(domain, salt, stored.canonical), expected):
+        verify_document_hash(document, salt, expected)
 
 
 def _store_letter(node: Node, session: Session, arrival: _Arrival, rows: dict[str, LetterRow]) -> str:

@@ -24,7 +24,7 @@ from node_gateway.core.config import MemberRole
 from node_gateway.errors import Conflict
 from node_gateway.protocol.documents import Auditee, AuditFirm, Bank, ConfirmationLetter, uscc
 from node_gateway.protocol.envelopes import Envelope, encode_public_keys, seal
-from node_gateway.protocol.errors import InvalidDocument
+from node_gateway.protocol.errors import DocumentHashMismatch, InvalidDocument
 from node_gateway.protocol.hashing import (
     LETTER_DOMAIN,
     REPLY_DOMAIN,
@@ -42,6 +42,7 @@ from node_gateway.services.inbound import receive_envelopes
 from node_gateway.services.indexer import Indexer
 from node_gateway.services.outbox import TransactionOutbox
 from node_gateway.storage.models import LetterRow, OutboxDelivery
+from node_gateway.storage.vault import StoredDocument
 
 from .api_apps import Gateway, client, gateway
 
@@ -207,3 +208,35 @@ def test_a_delivery_is_queued_once_however_often_it_is_asked_for(pair: Pair) -> 
         assert enqueue_deliveries(session, firm, [letter]) == 0
         queued = session.scalars(select(OutboxDelivery).where(OutboxDelivery.letter_id == letter_id)).one()
     assert Envelope.model_validate(queued.envelope).recipient == row.bank
+
+
+def test_a_reply_in_other_bytes_is_judged_by_its_canonical_form(pair: Pair) -> None:
+    """The bytes as sent are hashed first (a gateway sends canonical bytes); the same reply written
+    otherwise is still kept, and another reply refused, by its canonical form."""
+    letter = _letter(pair)
+    letter_id = pair.request_and_authorise(letter)
+    _reply(pair, letter, letter_id)
+    bank, firm = pair.bank.node, pair.firm.node
+    with bank.db.session() as session:
+        row = letters.letter_row(session, letter_id)
+        stored = bank.vault.open(letter_id, "reply", letters.sealed_or_missing(row.reply_sealed, letter_id))
+    salt = to_hex(letters.customer_reference(bank, AUDITEE_CODE)[0])
+
+    def sent(canonical: bytes) -> Envelope:
+        content = EnvelopeContent.of(StoredDocument(canonical, stored.salt), salt)
+        return seal(
+            content.model_dump_json(exclude_none=True).encode("utf-8"),
+            bank.public_key_of(firm.member_id()),
+            letter_id=letter_id,
+            step="reply",
+            sender=bank.member_id(),
+            recipient=firm.member_id(),
+        )
+
+    document = json.loads(stored.canonical)
+    other = dict(document, remarks="另有说明")
+    (refused,) = receive_envelopes(firm, bank.member_id(), [sent(json.dumps(other).encode())])
+    assert isinstance(refused, DocumentHashMismatch)
+    indented = json.dumps(dict(reversed(document.items())), indent=2, ensure_ascii=False).encode()
+    assert indented != stored.canonical
+    assert receive_envelopes(firm, bank.member_id(), [sent(indented)]) == ["stored"]
