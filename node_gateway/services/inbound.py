@@ -45,6 +45,7 @@ from node_gateway.protocol.hashing import (
     REPLY_DOMAIN,
     as_salt,
     auditee_reference,
+    canonical_bytes,
     from_hex,
     salted_hash,
     to_hex,
@@ -168,7 +169,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
         if chain.firm != sender or chain.bank != me:
             raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
         letter = parsed_letter(stored.canonical)  # the round that checks it parses it no more
-        _check_letter(letter, envelope, chain, stored)
+        stored = _check_letter(letter, envelope, chain, stored)
         return _Arrival(envelope.letter_id, chain, stored, None, confirmation_no=letter.confirmation_no)
     if envelope.step == "notice":
         notice = parse_notice(stored.canonical)
@@ -185,7 +186,7 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
         raise InvalidDocument("the reply names another letter or bank than its envelope")
     if chain.status not in _REPLY_ARRIVES:
         raise ChainNotReady(f"the chain does not show a reply to {envelope.letter_id} yet")
-    _verify_hash(reply, REPLY_DOMAIN, stored, chain.reply_hash)
+    stored = _as_committed(reply, REPLY_DOMAIN, stored, chain.reply_hash)
     if content.auditee_salt is None:
         raise InvalidDocument("a reply carries the salt of the letter's auditee reference (auditee_salt)")
     return _Arrival(envelope.letter_id, chain, stored, reply, auditee_salt=content.auditee_salt)
@@ -193,7 +194,8 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
 
 def _check_letter(
     letter: ConfirmationLetter, envelope: Envelope, chain: Letter, stored: StoredDocument
-) -> None:
+) -> StoredDocument:
+    """The letter's checks; what to keep of it (:func:`_as_committed`)."""
     if letter.letter_id != envelope.letter_id:
         raise InvalidDocument("the letter inside names another letter id than its envelope")
     if letter.audit_firm.member_no != chain.firm or letter.bank.member_no != chain.bank:
@@ -204,16 +206,22 @@ def _check_letter(
         raise ChainNotReady(f"letter {envelope.letter_id} is not authorised on chain yet")
     if chain.status not in _LETTER_ARRIVES:
         raise Conflict(f"letter {envelope.letter_id} is {chain.status.name} on chain; it is not delivered")
-    _verify_hash(letter, LETTER_DOMAIN, stored, chain.letter_hash)
+    return _as_committed(letter, LETTER_DOMAIN, stored, chain.letter_hash)
 
 
-def _verify_hash(document: Document, domain: bytes, stored: StoredDocument, expected: bytes) -> None:
+def _as_committed(
+    document: Document, domain: bytes, stored: StoredDocument, expected: bytes
+) -> StoredDocument:
     """``verify_document_hash``, the bytes as they came judged first: a gateway sends a document's
     canonical bytes, which give the chain's hash without serialising the document again. Other
-    bytes of the same document are judged by its canonical form, as they always were."""
+    bytes of the same document are judged by its canonical form, as they always were, and that
+    form is what is kept: the evidence carries the stored bytes, and the verifier hashes them as
+    they are."""
     salt = as_salt(stored.salt)
-    if not hmac.compare_digest(salted_hash(domain, salt, stored.canonical), expected):
-        verify_document_hash(document, salt, expected)
+    if hmac.compare_digest(salted_hash(domain, salt, stored.canonical), expected):
+        return stored
+    verify_document_hash(document, salt, expected)
+    return StoredDocument(canonical_bytes(document), stored.salt)
 
 
 def _store_letter(node: Node, session: Session, arrival: _Arrival, rows: dict[str, LetterRow]) -> str:

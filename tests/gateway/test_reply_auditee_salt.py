@@ -212,7 +212,7 @@ def test_a_delivery_is_queued_once_however_often_it_is_asked_for(pair: Pair) -> 
 
 def test_a_reply_in_other_bytes_is_judged_by_its_canonical_form(pair: Pair) -> None:
     """The bytes as sent are hashed first (a gateway sends canonical bytes); the same reply written
-    otherwise is still kept, and another reply refused, by its canonical form."""
+    otherwise is still kept, in its canonical form, and another reply refused."""
     letter = _letter(pair)
     letter_id = pair.request_and_authorise(letter)
     _reply(pair, letter, letter_id)
@@ -240,3 +240,8 @@ def test_a_reply_in_other_bytes_is_judged_by_its_canonical_form(pair: Pair) -> N
     indented = json.dumps(dict(reversed(document.items())), indent=2, ensure_ascii=False).encode()
     assert indented != stored.canonical
     assert receive_envelopes(firm, bank.member_id(), [sent(indented)]) == ["stored"]
+    # What is kept is the canonical form: the evidence carries it, and the verifier hashes it as is.
+    with firm.db.session() as session:
+        row = letters.letter_row(session, letter_id)
+        kept = firm.vault.open(letter_id, "reply", letters.sealed_or_missing(row.reply_sealed, letter_id))
+    assert kept.canonical == stored.canonical
