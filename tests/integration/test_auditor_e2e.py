@@ -268,19 +268,26 @@ def _first_letter(package: dict[str, Any]) -> dict[str, Any]:
     return letter
 
 
+def _edit_document(letter: dict[str, Any], kind: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Changes a document the package carries as the text of its hashed bytes (evidence format 2)."""
+    document = json.loads(letter[kind])
+    edit(document)
+    letter[kind] = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 def _flip_hex(text: str) -> str:
     return text[:-1] + ("0" if text[-1] != "0" else "1")
 
 
 TAMPERING: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "a byte of the letter": (
-        lambda p: _first_letter(p)["letter"]["auditee"].update(
-            name=_first_letter(p)["letter"]["auditee"]["name"] + "X"
+        lambda p: _edit_document(
+            _first_letter(p), "letter", lambda d: d["auditee"].update(name=d["auditee"]["name"] + "X")
         ),
         "letter.hash",
     ),
     "a byte of the reply": (
-        lambda p: _first_letter(p)["reply"].update(replied_on="2025-01-09"),
+        lambda p: _edit_document(_first_letter(p), "reply", lambda d: d.update(replied_on="2025-01-09")),
         "reply.hash",
     ),
     "the letter's salt": (
