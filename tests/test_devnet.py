@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
-from node_gateway.chain.devnet import Devnet, free_port
+from node_gateway.chain.devnet import AnvilNode, Devnet, free_port
 from node_gateway.chain.network import Network, NetworkFile, connect
 from node_gateway.chain.transactions import TransactionSender
 
@@ -70,3 +70,23 @@ def test_status_without_devnet_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["devnet", "status", "--data-dir", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "no devnet" in result.output
+
+
+def test_a_node_spills_past_states_to_a_directory_of_its_own_removed_when_it_stops() -> None:
+    """anvil's default, ~/.foundry/anvil/tmp, outlives every node and filled the disk under load."""
+    with AnvilNode() as node:
+        cache = node.cache_dir
+        assert cache is not None
+        assert cache.is_dir()
+        command = Path(f"/proc/{node.pid}/cmdline").read_bytes().split(b"\0")
+        assert command[command.index(b"--cache-path") + 1] == str(cache).encode()
+        assert connect(node.rpc_url).eth.block_number >= 0
+    assert not cache.exists()
+
+
+def test_the_detached_devnet_keeps_its_spilled_states_in_its_data_directory(data_dir: Path) -> None:
+    devnet = Devnet(data_dir)
+    devnet.up(port=free_port())
+    pid = int(devnet.pid_file.read_text())
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert command[command.index(b"--cache-path") + 1] == str(data_dir / "anvil-cache").encode()

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,17 @@ DEVNET_HARDFORK = "cancun"
 
 
 def anvil_command(
-    *, port: int, state_file: Path | None, chain_id: int = DEVNET_CHAIN_ID, hardfork: str = DEVNET_HARDFORK
+    *,
+    port: int,
+    state_file: Path | None,
+    cache_dir: Path,
+    chain_id: int = DEVNET_CHAIN_ID,
+    hardfork: str = DEVNET_HARDFORK,
 ) -> list[str]:
+    """``cache_dir``: where anvil spills the states of past blocks it cannot keep in memory, about
+    a gigabyte a minute under the bench's load. Its default, ``~/.foundry/anvil/tmp``, is never
+    cleaned when a node is stopped, and filled this machine's disk; a directory of the node's own
+    goes with it."""
     if not ANVIL.exists():
         raise DevnetError(f"anvil is not installed ({ANVIL}); run `make setup`")
     command = [
@@ -96,6 +106,7 @@ def anvil_command(
         "--base-fee", "0",
         "--gas-price", "0",
         "--silent",
+        "--cache-path", str(cache_dir),
     ]  # fmt: skip
     if state_file is not None:
         # Loaded at start, written at exit and every second, so a killed node loses at most a second.
@@ -115,12 +126,24 @@ class AnvilNode:
         self.state_file = data_dir / "state.json" if data_dir is not None else None
         self.rpc_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
+        self._cache: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """The node's spilled past states, removed when it stops (or when this process ends)."""
+        return Path(self._cache.name) if self._cache is not None else None
 
     def start(self) -> None:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self._cache = tempfile.TemporaryDirectory(prefix="confirmnet-anvil-")
         self._process = subprocess.Popen(
-            anvil_command(port=self.port, state_file=self.state_file, hardfork=self.hardfork),
+            anvil_command(
+                port=self.port,
+                state_file=self.state_file,
+                cache_dir=Path(self._cache.name),
+                hardfork=self.hardfork,
+            ),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             preexec_fn=dies_with_this_thread(),
@@ -140,6 +163,9 @@ class AnvilNode:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._cache is not None:
+            self._cache.cleanup()
+            self._cache = None
 
     def __enter__(self) -> AnvilNode:
         self.start()
@@ -182,6 +208,7 @@ class Devnet:
         self.network_file = data_dir / "network.json"
         self.pid_file = data_dir / "anvil.pid"
         self.log_file = data_dir / "anvil.log"
+        self.cache_dir = data_dir / "anvil-cache"
         self.operator_keystore = data_dir / "operator.keystore.json"
         self.operator_passphrase = data_dir / "operator.passphrase"
 
@@ -199,9 +226,11 @@ class Devnet:
         if self._pid() is None:
             if known is not None:
                 port = int(known.rpc_url.rsplit(":", 1)[1])
+            # The chain resumes from the state file; the node before spilled states no one reads.
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
             with self.log_file.open("ab") as log:
                 process = subprocess.Popen(
-                    anvil_command(port=port, state_file=self.state_file),
+                    anvil_command(port=port, state_file=self.state_file, cache_dir=self.cache_dir),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
