@@ -59,6 +59,7 @@ from node_gateway.services.bank_rules import FormatRefusal, format_refusal
 from node_gateway.services.notices import correction_problems, keep_follow_up_message, keep_withdrawal_reason
 from node_gateway.services.outbox import enqueue_step, enqueue_steps
 from node_gateway.storage.db import in_batches
+from node_gateway.storage.memo import transaction_memo
 from node_gateway.storage.models import (
     LetterNumberRow,
     LetterRow,
@@ -103,7 +104,7 @@ def _hold(session: Session, rows: Iterable[LetterRow]) -> None:
     """Keeps locked rows in the session until it ends. It holds what it loaded only weakly, so a
     row its caller kept no reference to would be read again by the transaction's next step on the
     letter (accept, reply, its document); under the lock it cannot have changed meanwhile."""
-    session.info.setdefault("letters.locked", []).extend(rows)
+    transaction_memo(session, "letters.locked", list[LetterRow]).extend(rows)
 
 
 def letter_rows(
@@ -132,7 +133,7 @@ def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
         raise NotFound(f"the document of letter {row.letter_id} has not arrived")
     session = object_session(row)
     opened: dict[tuple[str, bytes], ConfirmationLetter] = (
-        {} if session is None else session.info.setdefault("letters.documents", {})
+        {} if session is None else transaction_memo(session, "letters.documents", dict)
     )
     key = (row.letter_id, row.letter_sealed)
     if key not in opened:
