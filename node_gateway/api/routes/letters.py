@@ -4,10 +4,11 @@ the letter and its reply as PDFs."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from node_gateway.api.deps import LetterReader, NodeDep, SessionDep
@@ -26,7 +27,7 @@ from node_gateway.node import Node
 from node_gateway.services.letters import AWAITING_BANK, letter_row, stored_letter
 from node_gateway.services.notices import firm_words, refusal_words
 from node_gateway.services.printouts import Printout, letter_printout, reply_printout
-from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction
+from node_gateway.storage.models import ChainEventRow, LetterRow, OutboxTransaction, UtcDateTime
 
 router = APIRouter(
     prefix="/v1/letters",
@@ -36,27 +37,43 @@ router = APIRouter(
 )
 
 
+# What a summary shows of a letter as stored; of its documents only whether they are here, so that
+# a list reads neither of them.
+_SUMMARY_FIELDS = (
+    "letter_id",
+    "confirmation_no",
+    "firm",
+    "bank",
+    "status",
+    "due_at",
+    "letter_hash",
+    "reply_hash",
+    "reply_verified",
+    "reason",
+    "created_at",
+    "prepared_by",
+    "reviewed_by",
+    "accepted_by",
+    "returned",
+)
+_SUMMARY_COLUMNS = (
+    *(getattr(LetterRow, name) for name in _SUMMARY_FIELDS),
+    LetterRow.letter_sealed.is_not(None).label("has_letter"),
+    LetterRow.reply_sealed.is_not(None).label("has_reply"),
+)
+
+
 def summary(row: LetterRow, now: int) -> LetterSummary:
-    return LetterSummary(
-        letter_id=row.letter_id,
-        confirmation_no=row.confirmation_no,
-        firm=row.firm,
-        bank=row.bank,
-        status=row.status,
-        overdue=row.status in AWAITING_BANK and now > row.due_at,
-        due_at=row.due_at,
-        letter_hash=row.letter_hash,
-        reply_hash=row.reply_hash,
-        has_letter=row.letter_sealed is not None,
-        has_reply=row.reply_sealed is not None,
-        reply_verified=row.reply_verified,
-        reason=row.reason,
-        created_at=row.created_at,
-        prepared_by=row.prepared_by,
-        reviewed_by=row.reviewed_by,
-        accepted_by=row.accepted_by,
-        returned=row.returned,
+    return _summary(
+        {name: getattr(row, name) for name in _SUMMARY_FIELDS}
+        | {"has_letter": row.letter_sealed is not None, "has_reply": row.reply_sealed is not None},
+        now,
     )
+
+
+def _summary(values: Mapping[Any, Any], now: int) -> LetterSummary:
+    """The summary of a letter from its ``_SUMMARY_COLUMNS``."""
+    return LetterSummary(**values, overdue=values["status"] in AWAITING_BANK and now > values["due_at"])
 
 
 def _mine(node: Node) -> ColumnElement[bool]:
@@ -76,11 +93,22 @@ def list_letters(
     due_before: UnixTime | None = None,
     due_after: UnixTime | None = None,
     counterparty: MemberId | None = None,
+    reply_verified: Annotated[
+        bool | None, Query(description="Only letters whose reply this gateway has verified (or not)")
+    ] = None,
+    after: Annotated[
+        LetterId | None,
+        Query(
+            description="Only letters after this one in the list's order (oldest first): the next "
+            "page after a page that ended with it. Unlike offset, no letter is skipped when letters "
+            "leave the filter between two pages. 404 not_found if this member holds no such letter."
+        ),
+    ] = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LetterPage:
     now = int(time.time())
-    query = select(LetterRow).where(_mine(node))
+    query = select(*_SUMMARY_COLUMNS).where(_mine(node))
     if status:
         query = query.where(LetterRow.status.in_([s.upper() for s in status]))
     if overdue is not None:
@@ -92,11 +120,26 @@ def list_letters(
         query = query.where(LetterRow.due_at >= due_after)
     if counterparty is not None:
         query = query.where(or_(LetterRow.firm == counterparty, LetterRow.bank == counterparty))
+    if reply_verified is not None:
+        query = query.where(LetterRow.reply_verified.is_(reply_verified))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(LetterRow.created_at, LetterRow.letter_id).offset(offset).limit(limit)
+    if after is not None:
+        query = query.where(_after(node, session, after))
+    rows = session.execute(query.order_by(*_LIST_ORDER).offset(offset).limit(limit)).mappings()
+    return LetterPage(items=[_summary(row, now) for row in rows], total=total, offset=offset, limit=limit)
+
+
+_LIST_ORDER = (LetterRow.created_at, LetterRow.letter_id)
+
+
+def _after(node: Node, session: Session, letter_id: str) -> ColumnElement[bool]:
+    """The letters after ``letter_id`` in the list's order."""
+    created_at = session.scalar(
+        select(LetterRow.created_at).where(LetterRow.letter_id == letter_id.lower(), _mine(node))
     )
-    return LetterPage(items=[summary(row, now) for row in rows], total=total, offset=offset, limit=limit)
+    if created_at is None:
+        raise NotFound(f"no letter {letter_id} here")
+    return tuple_(*_LIST_ORDER) > tuple_(literal(created_at, UtcDateTime()), literal(letter_id.lower()))
 
 
 def letter_detail(node: Node, session: Session, letter_id: str) -> LetterDetail:
