@@ -227,10 +227,10 @@ def create_letters(
     problems: list[str] = []
     unaccepted: list[FormatRefusal] = []
     seen: set[str] = set()
-    letter_rows(session, [letter.letter_id for letter, _ in drafts])
+    existing = letter_rows(session, [letter.letter_id for letter, _ in drafts])
     for letter, due_at in drafts:
         lid = letter.letter_id
-        if lid in seen or session.get(LetterRow, lid) is not None:
+        if lid in seen or lid.lower() in existing:
             problems.append(f"{lid}: a letter with this id exists")
         seen.add(lid)
         if letter.audit_firm.member_no != me:
@@ -336,11 +336,15 @@ def _firm_letters(node: Node, session: Session, letter_ids: Sequence[str]) -> li
     if len(set(letter_ids)) != len(letter_ids):
         raise InvalidRequest("a letter is named twice")
     me = node.member_id()
-    letter_rows(session, letter_ids)
-    rows = [letter_row(session, lid) for lid in letter_ids]
-    for row in rows:
+    found = letter_rows(session, letter_ids)
+    rows = []
+    for letter_id in letter_ids:
+        row = found.get(letter_id.lower())
+        if row is None:
+            raise NotFound(f"no letter {letter_id} here")
         if row.firm != me:
             raise Forbidden(f"letter {row.letter_id} was not requested by this firm")
+        rows.append(row)
     return rows
 
 
