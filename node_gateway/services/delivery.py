@@ -19,7 +19,7 @@ from typing import cast
 
 import httpx
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.errors import ChainError
@@ -111,7 +111,7 @@ def enqueue_deliveries(session: Session, node: Node, deliveries: Sequence[Delive
             ).where(OutboxDelivery.letter_id.in_(batch))
         )
         queued.update((letter_id, step, recipient, ordinal) for letter_id, step, recipient, ordinal in rows)
-    added = 0
+    new: list[dict[str, object]] = []
     for delivery in deliveries:
         if delivery.key in queued:
             continue
@@ -119,17 +119,18 @@ def enqueue_deliveries(session: Session, node: Node, deliveries: Sequence[Delive
         envelope = _sealed_envelope(
             session, node, delivery.letter_id, delivery.step, delivery.recipient, delivery.sealed
         )
-        session.add(
-            OutboxDelivery(
-                letter_id=delivery.letter_id,
-                step=delivery.step,
-                recipient=delivery.recipient,
-                ordinal=delivery.ordinal,
-                envelope=envelope,
-            )
+        new.append(
+            {
+                "letter_id": delivery.letter_id,
+                "step": delivery.step,
+                "recipient": delivery.recipient,
+                "ordinal": delivery.ordinal,
+                "envelope": envelope,
+            }
         )
-        added += 1
-    return added
+    if new:  # one INSERT of many rows, in their order, without the ORM's unit of work
+        session.execute(insert(OutboxDelivery), new)
+    return len(new)
 
 
 def stored_sealed(session: Session, letter_id: str, step: Step, ordinal: int = 0) -> bytes | None:

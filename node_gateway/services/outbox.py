@@ -21,7 +21,7 @@ from typing import Any
 
 from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound, Web3ValidationError
 
@@ -58,7 +58,7 @@ def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, An
     """Adds many steps (key, step, payload, letter id), skipping keys that exist; how many it added.
 
     One query for the existing keys instead of one per step, each of which would flush the steps
-    added before it.
+    added before it, and one statement for the new rows.
     """
     for _, step, _, _ in steps:
         if step not in STEPS:
@@ -68,14 +68,15 @@ def enqueue_steps(session: Session, steps: Sequence[tuple[str, str, dict[str, An
         existing.update(
             session.scalars(select(OutboxTransaction.key).where(OutboxTransaction.key.in_(batch)))
         )
-    added = 0
+    rows: list[dict[str, Any]] = []
     for key, step, payload, letter_id in steps:
         if key in existing:
             continue
         existing.add(key)
-        session.add(OutboxTransaction(key=key, step=step, payload=payload, letter_id=letter_id))
-        added += 1
-    return added
+        rows.append({"key": key, "step": step, "payload": payload, "letter_id": letter_id})
+    if rows:  # one INSERT of many rows, in their order, without the ORM's unit of work
+        session.execute(insert(OutboxTransaction), rows)
+    return len(rows)
 
 
 # A pending step tried this often, or waiting this long, is stuck: /health says so.
