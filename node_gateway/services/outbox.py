@@ -21,7 +21,7 @@ from typing import Any
 
 from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound, Web3ValidationError
 
@@ -43,6 +43,8 @@ BATCH_LIMIT = 64
 # each waits for its own block.
 LINGER_S = 0.05
 MAX_BACKOFF_S = 30.0
+# The steps that answer or end a letter under way: sent before the others (``_due``).
+FINISHING_STEPS = ("accept", "reply", "reject", "close", "withdraw")
 # What a step's payload can raise when it is encoded: it will never be sent, so it fails for good.
 _UNENCODABLE = (EncodingError, Web3ValidationError, ValueError, TypeError, OverflowError, KeyError)
 
@@ -124,17 +126,29 @@ class TransactionOutbox:
         return self._next_retry.idle_s(fallback)
 
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
-        # A letter's due steps together, from where its first stands (the bank queues a round's
-        # accepts, then its replies: each letter's accept and reply share a transaction).
+        # The steps that finish letters under way before those that start new ones, so that a
+        # saturated gateway closes letters rather than piling up open ones; then a letter's due
+        # steps together, from where its first stands (the bank queues a round's accepts, then
+        # its replies: each letter's accept and reply share a transaction).
+        starting = case((OutboxTransaction.step.in_(FINISHING_STEPS), 0), else_=1)
         letter_first = func.min(OutboxTransaction.id).over(partition_by=OutboxTransaction.letter_id)
         with self.node.db.session() as session:
-            rows = session.scalars(
-                select(OutboxTransaction)
+            rows = session.execute(
+                select(
+                    OutboxTransaction.id,
+                    OutboxTransaction.step,
+                    OutboxTransaction.payload,
+                    OutboxTransaction.transaction_hash,
+                    OutboxTransaction.attempts,
+                )
                 .where(OutboxTransaction.state == "pending", OutboxTransaction.next_attempt_at <= utcnow())
-                .order_by(letter_first, OutboxTransaction.id)
+                .order_by(starting, letter_first, OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
-            return [(row.id, row.step, dict(row.payload), row.transaction_hash, row.attempts) for row in rows]
+            return [
+                (row_id, step, dict(payload), tx_hash, attempts)
+                for row_id, step, payload, tx_hash, attempts in rows
+            ]
 
     def run_once(self) -> int:
         """Sends the due steps; returns how many it settled (done or failed)."""

@@ -1,13 +1,13 @@
-"""The order in which the outbox takes due steps: a letter's steps together, from where its first
-stands, so that the bank's round (every letter's accept, then every letter's reply) still sends
-each letter's accept and reply in one transaction."""
+"""The order in which the outbox takes due steps: those that finish letters under way first, then
+a letter's steps together, from where its first stands, so that the bank's round (every letter's
+accept, then every letter's reply) still sends each letter's accept and reply in one transaction."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from node_gateway.services.outbox import TransactionOutbox, enqueue_steps
+from node_gateway.services.outbox import BATCH_LIMIT, TransactionOutbox, enqueue_steps
 
 from .conftest import gateway_node
 
@@ -35,6 +35,28 @@ def test_a_letters_due_steps_are_taken_together(in_process: Chain, tmp_path: Pat
         ("reply", letters[1]),
         ("accept", letters[2]),
         ("reply", letters[2]),
+        ("reject", "0x00"),  # an answer too: before the mandate queued ahead of it
         ("register_mandate", None),
-        ("reject", "0x00"),
     ]
+
+
+def test_steps_that_finish_letters_go_before_those_that_start_new_ones(
+    in_process: Chain, tmp_path: Path
+) -> None:
+    """A saturated firm closes the letters it has replies for before it requests more: a close
+    queued behind a full batch of requests is in the next transaction, not after them all."""
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.firm, tmp_path)
+    new = ["0x" + f"{n:064x}" for n in range(1, BATCH_LIMIT + 2)]
+    requests = [
+        (f"request:{lid}", "request", {"letter_id": lid, "bank": 2, "letter_hash": lid, "due_at": 1}, lid)
+        for lid in new
+    ]
+    answered = "0x" + "ee" * 32
+    with node.db.session() as session:
+        enqueue_steps(session, requests)
+        enqueue_steps(session, [(f"close:{answered}", "close", {"letter_id": answered}, answered)])
+    due = [(step, payload["letter_id"]) for _, step, payload, _, _ in TransactionOutbox(node)._due()]
+    assert len(due) == BATCH_LIMIT
+    assert due[0] == ("close", answered)
+    assert due[1:] == [("request", lid) for lid in new[: BATCH_LIMIT - 1]]  # the rest in their order
