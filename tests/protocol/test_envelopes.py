@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -31,7 +32,7 @@ from node_gateway.protocol import (
     parse_envelope,
     seal,
 )
-from node_gateway.protocol.envelopes import EnvelopeHeader
+from node_gateway.protocol.envelopes import EnvelopeHeader, envelope_from
 from node_gateway.protocol.samples import sample_letter
 
 LETTER_ID = "0x" + "5a" * 32
@@ -178,6 +179,29 @@ def test_parse_envelope_errors() -> None:
         parse_envelope(json.dumps(data | {"extra": 1}))
     with pytest.raises(EnvelopeMalformed):
         parse_envelope(b"{")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"suite": "rsa-oaep"}, {"version": 2}, {"enc": "not base64!"}, {"extra": 1}, {"sender": "1"}],
+)
+def test_an_envelope_already_read_is_judged_as_its_json(change: dict[str, Any]) -> None:
+    """``envelope_from`` (a batch's item, read with the body) gives what ``parse_envelope`` of the
+    same JSON gives: the same envelope, or the same error."""
+    data = json.loads(_seal(DEFAULT_SUITE).model_dump_json()) | change
+    readers: list[Callable[[], Envelope]] = [
+        lambda: parse_envelope(json.dumps(data)),
+        lambda: envelope_from(data),
+    ]
+    outcomes: list[Envelope | type[EnvelopeError]] = []
+    for read in readers:
+        try:
+            outcomes.append(read())
+        except EnvelopeError as exc:
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]
+    with pytest.raises(EnvelopeMalformed):
+        envelope_from(["not", "an", "envelope"])
 
 
 # --- keys --------------------------------------------------------------------------------------

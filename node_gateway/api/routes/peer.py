@@ -14,7 +14,6 @@ A call is dealt with in an order that costs an unauthenticated caller as little 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -38,7 +37,7 @@ from node_gateway.peer.signing import (
     sql_nonce_store,
     verify_peer_request,
 )
-from node_gateway.protocol.envelopes import Envelope, EnvelopeSuite, parse_envelope
+from node_gateway.protocol.envelopes import Envelope, EnvelopeSuite, envelope_from, parse_envelope
 from node_gateway.protocol.errors import EnvelopeMalformed, ProtocolError
 from node_gateway.services.delivery import MAX_BATCH, PEER_ENVELOPES_PATH
 from node_gateway.services.inbound import receive_envelope, receive_envelopes
@@ -202,20 +201,21 @@ def _deliver(node: Node, sender: int, body: bytes) -> dict[str, Any]:
     return {"result": receive_envelope(node, sender, parse_envelope(body))}
 
 
-def _batch(data: dict[str, Any]) -> list[str]:
+def _batch(data: dict[str, Any]) -> list[object]:
     items = data["envelopes"]
     if len(data) != 1 or not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
         raise EnvelopeMalformed(f'a batch is {{"envelopes": [1 to {MAX_BATCH} envelopes]}} and nothing else')
-    return [json.dumps(item) for item in items]
+    return items
 
 
-def _receive_batch(node: Node, sender: int, items: list[str]) -> list[dict[str, Any]]:
-    """Each envelope of a batch: its result, or its error, without failing the others."""
+def _receive_batch(node: Node, sender: int, items: list[object]) -> list[dict[str, Any]]:
+    """Each envelope of a batch (as read from the body's JSON, validated as it is): its result, or
+    its error, without failing the others."""
     results: list[dict[str, Any] | None] = []
     envelopes: list[tuple[int, Envelope]] = []
     for index, item in enumerate(items):
         try:
-            envelopes.append((index, parse_envelope(item)))
+            envelopes.append((index, envelope_from(item)))
             results.append(None)
         except ProtocolError as exc:
             results.append(_error(exc))
