@@ -7,8 +7,8 @@ plays the auditors and the auditee's signer over the firm's HTTP API:
 - the *injector* creates letters in chunks at the offered rate (one ``POST /v1/letters`` per
   chunk, each chunk one customer's letters), asks for what the customer's signer signs, signs it
   (one EIP-712 signature per chunk) and hands it back;
-- the *closer* lists the firm's replied letters and closes those whose reply the gateway has
-  verified, as they arrive.
+- the *closer* closes the letters whose reply the firm's gateway verified, as they arrive: while
+  the chain shows replies it has not closed, it pages through the firm's replied letters.
 
 Everything between — the firm's outbox and indexer, delivery to the bank, the bank's compliance
 check, accept, draft from the core, straight-through approval, reply, delivery back — is the
@@ -53,6 +53,8 @@ STRAIGHT_THROUGH_LIMIT = (
 )
 PASSPHRASE_BYTES = 24
 MAX_CHUNK = 64  # letters per create call and per signature, as the outbox bundles steps
+LIST_PAGE = 1000  # the largest page of the firm's letter list
+CLOSE_BATCH = 1000  # letters per close call (the API takes up to 5,000 in one transaction)
 STALL_S = 120.0  # a run's letters count as stuck once the chain showed none of their events this long
 
 OPERATOR = MemberSpec("operator", "基准运营方", "51100000500000074H")
@@ -467,6 +469,14 @@ def _category(events: set[str]) -> str:
     return "mixed"
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """A run's letters on their way at one moment."""
+
+    in_flight: int  # offered (due by the run's schedule) and not closed on chain
+    awaiting_close: int  # replied on chain and not closed: the closes' queue
+
+
 class Driver:
     """Plays the auditors and the auditee's signer against the firm's gateway."""
 
@@ -478,6 +488,18 @@ class Driver:
         self.closed_ids: list[str] = []  # every letter closed so far, in the order of the runs
         self._lock = threading.Lock()
         self._template = 0
+        self._offered = 0  # the running run's letters due so far (handed to the injectors)
+        self._watcher: ChainWatcher | None = None  # the running run's
+
+    def backlog(self) -> Backlog | None:
+        """The running run's letters on their way; None between runs."""
+        watcher = self._watcher
+        if watcher is None:
+            return None
+        closed, replied = watcher.closed, len(watcher.replies())
+        with self._lock:
+            offered = self._offered
+        return Backlog(in_flight=offered - closed, awaiting_close=replied - closed)
 
     def _drafts(self, count: int) -> tuple[list[dict[str, Any]], LocalAccount]:
         """A chunk: ``count`` letters of the next customer, and the customer's signer."""
@@ -518,20 +540,32 @@ class Driver:
         with self.bench.firm.client("auditor") as client:
             while not stop.is_set() and len(closing) < len(ids):
                 replied = watcher.replies()
-                if not (replied & ids) - closing:
+                waiting = (replied & ids) - closing
+                if not waiting:
                     watcher.wait_replied(len(replied), self.poll_s * 10)
                     continue
-                page = _ok(client.get("/v1/letters", params={"status": "REPLIED", "limit": 1000}))
-                ready = [
-                    x["letter_id"]
-                    for x in page["items"]
-                    if x["reply_verified"] and x["letter_id"] in ids and x["letter_id"] not in closing
-                ]
-                if ready:
-                    self._close(client, ready)
+                ready = [letter_id for letter_id in self._verified_replies(client) if letter_id in waiting]
+                for start in range(0, len(ready), CLOSE_BATCH):
+                    self._close(client, ready[start : start + CLOSE_BATCH])
                 closing.update(ready)
                 if not ready:
                     stop.wait(self.poll_s)
+
+    def _verified_replies(self, client: httpx.Client) -> list[str]:
+        """The letters the firm holds as replied, not closed, with their reply verified: every page
+        of them (a page ends the list once it is not full). A letter its close moves on while the
+        pages are read may be missed by this listing; the next one finds it."""
+        found: list[str] = []
+        offset = 0
+        while True:
+            page = _ok(
+                client.get("/v1/letters", params={"status": "REPLIED", "offset": offset, "limit": LIST_PAGE})
+            )
+            items = page["items"]
+            found += [x["letter_id"] for x in items if x["reply_verified"]]
+            if len(items) < LIST_PAGE:
+                return found
+            offset += len(items)
 
     def _close(self, client: httpx.Client, letter_ids: list[str]) -> None:
         _ok(client.post("/v1/letters/close", json={"letter_ids": letter_ids}), 202)
@@ -547,6 +581,8 @@ class Driver:
             w3, _registry_address(self.bench.network), 0.01 if not self.bench.network.embedded else 0.03
         )
         watcher.start()
+        with self._lock:
+            self._offered, self._watcher = 0, watcher
         stop = threading.Event()
         closer = threading.Thread(target=self._close_loop, args=(ids, stop, watcher), daemon=True)
         closer.start()
@@ -561,6 +597,8 @@ class Driver:
                         if delay > 0:
                             time.sleep(delay)
                     futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts, signer))
+                    with self._lock:
+                        self._offered += len(drafts)
                     if rate is None:
                         # As fast as it goes, but no further ahead than the injectors can work.
                         busy = {f for f in futures if not f.done()}
@@ -574,6 +612,7 @@ class Driver:
             stop.set()
             closer.join(10)
             watcher.stop()
+            self._watcher = None
             for client in clients:
                 client.close()
         return self._result(watcher, ids, rate, chunk, started, injected)

@@ -62,6 +62,7 @@ DEMO_SECONDS = 60.0
 # "Memory flat": no gateway's resident memory grows faster than this over the soak's second half.
 SOAK_SLOPE_MIB_PER_MINUTE = 1.0
 SOAK_RATE_SHARE = 0.9  # the soak's rate, of the highest sustained before it (see _sustained)
+KEPT_PACE = 0.95  # a load was sustained if its letters closed at this share of the offered rate at least
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Plan:
 FULL = Plan(
     ceiling_letters=1000,
     unloaded_letters=12,
-    loads=[(10, 100), (20, 200), (40, 320), (80, 480), (None, 1000)],
+    loads=[(10, 100), (20, 200), (40, 320), (60, 420), (80, 480), (None, 1000)],
     verify_letters=1000,
     in_process_letters=120,
     postgres_unloaded_letters=12,
@@ -255,13 +256,20 @@ def run(plan: Plan, work: Path, console: Console) -> dict[str, Any]:
         result["verification"] = {**_verify_json(verified), "pool": _verify_json(pooled)}
         start_gateways(bench)  # again, for the soak on the chain as the loads left it
         if plan.soak_seconds:
-            rate = SOAK_RATE_SHARE * _sustained(result)["letters_per_second"]
-            console.log(f"the soak: {rate:.1f} letters/s for {plan.soak_seconds:g} s, memory sampled")
+            sustained, basis = _sustained(result)
+            rate = SOAK_RATE_SHARE * sustained
+            console.log(
+                f"the soak: {rate:.1f} letters/s ({basis}) for {plan.soak_seconds:g} s, memory sampled"
+            )
             readers = _cpu_readers(bench)
             before = {name: read() for name, read in readers.items()}
             soaked = soak(driver, rate, plan.soak_seconds)
             cpu = {name: read() - before[name] for name, read in readers.items()}
-            result["soak"] = {**soaked.as_json(), "run": run_json(soaked.run, ceiling, cpu)}
+            result["soak"] = {
+                **soaked.as_json(),
+                "rate_from": basis,
+                "run": run_json(soaked.run, ceiling, cpu),
+            }
         console.log(f"the bank's catch-up: offline while {plan.catch_up_letters} letters move, then back")
         result["catch_up"] = _attempt(
             "the catch-up", lambda: measure_catch_up(bench, driver, plan.catch_up_letters).as_json(), console
@@ -396,11 +404,30 @@ def _best(result: dict[str, Any]) -> dict[str, Any]:
     return max(runs, key=lambda r: r["letters_per_second"])
 
 
-def _sustained(result: dict[str, Any]) -> dict[str, Any]:
-    """The run that shows what the network sustains: the one with the most letters (a short run
-    at a higher offered rate can close faster than that, its letters held in the queues)."""
+def _sustained(result: dict[str, Any]) -> tuple[float, str]:
+    """The highest rate the network sustains, and how it was found: the highest offered load whose
+    letters closed as fast as they were offered while they closed (``KEPT_PACE``). The run as fast
+    as the driver injects is no measure of it: its closes drain a burst, in the largest batches,
+    which a steady rate of that size does not keep up with (its CPU a letter is the lowest). Where
+    no offered load kept pace (a run of a few letters closing in one block), the largest run's
+    closes over its whole time."""
     runs: list[dict[str, Any]] = result["end_to_end_anvil"]
-    return max(runs, key=lambda r: (r["letters"], r["letters_per_second"]))
+    kept = [
+        r
+        for r in runs
+        if r["offered_letters_per_second"] is not None
+        and r["closing_letters_per_second"] >= KEPT_PACE * r["offered_letters_per_second"]
+    ]
+    if kept:
+        best = max(kept, key=lambda r: r["offered_letters_per_second"])
+        offered: float = best["offered_letters_per_second"]
+        return (
+            offered,
+            f"offered {offered:g}/s, closed {best['closing_letters_per_second']:g}/s while closing",
+        )
+    largest = max(runs, key=lambda r: (r["letters"], r["letters_per_second"]))
+    closed: float = largest["letters_per_second"]
+    return closed, f"{largest['letters']} letters closed at {closed:g}/s over their run"
 
 
 def _gas(result: dict[str, Any]) -> dict[str, Any]:
@@ -498,20 +525,31 @@ def _postgresql_target(postgresql: dict[str, Any]) -> dict[str, Any]:
 
 
 def _soak_targets(soaked: dict[str, Any]) -> list[dict[str, Any]]:
-    """Memory flat in every gateway (anvil keeps the chain in memory and grows with it by design;
-    the driver is the bench's own), and every letter closed."""
+    """The rate sustained (the letters on their way not growing), memory flat in every gateway
+    (anvil keeps the chain in memory and grows with it by design; the driver is the bench's own),
+    and every letter closed. Memory that grows while the letters on their way grow is not judged:
+    the queue's rows and documents are held there until they close."""
     slopes = {
         name: memory["slope_mib_per_minute_second_half"]
         for name, memory in soaked["memory_mib"].items()
         if name.endswith("gateway")
     }
     steepest = max((v for v in slopes.values() if v is not None), default=None)
+    fell_behind = soaked["fell_behind"]
+    growth = soaked["backlog"]["slope_letters_per_minute_second_half"]["in_flight"]
+    flat = steepest is not None and steepest <= SOAK_SLOPE_MIB_PER_MINUTE
     return [
+        _target(
+            "soak_rate_sustained",
+            "the letters on their way not growing over the second half",
+            f"{growth:+,.0f} letters/min" if growth is not None else None,
+            None if fell_behind is None else not fell_behind,
+        ),
         _target(
             "soak_gateway_memory_slope_mib_per_minute",
             f"<= {SOAK_SLOPE_MIB_PER_MINUTE:g} MiB/min in every gateway (second half)",
-            steepest,
-            steepest is not None and steepest <= SOAK_SLOPE_MIB_PER_MINUTE,
+            steepest if not fell_behind or flat else f"{steepest} while its queues grew: not judged",
+            None if fell_behind and not flat else flat,
         ),
         _target(
             "soak_letters_lost_or_stuck",
@@ -630,18 +668,27 @@ def print_table(result: dict[str, Any], console: Console) -> None:
     for t in result["targets"]:
         measured = t["measured"]
         shown = f"{measured:.1%}" if t["name"] == "e2e_share_of_ceiling" else f"{measured}"
-        targets.add_row(t["name"], t["wanted"], shown, "yes" if t["met"] else "[red]no[/red]")
+        met = "not judged" if t["met"] is None else "yes" if t["met"] else "[red]no[/red]"
+        targets.add_row(t["name"], t["wanted"], shown, met)
     console.print(targets)
 
 
 def _print_soak(soaked: dict[str, Any] | None, console: Console) -> None:
     if soaked is None:
         return
+    growth = soaked["backlog"]["slope_letters_per_minute_second_half"]
     console.print(
         f"soak: {soaked['offered_letters_per_second']:g} letters/s offered for {soaked['planned_seconds']:g} s; "
         f"{soaked['letters_closed']} of {soaked['letters_injected']} closed, "
-        f"{soaked['letters_lost_or_stuck']} lost or stuck"
+        f"{soaked['letters_lost_or_stuck']} lost or stuck; letters on their way "
+        f"{_per_minute(growth['in_flight'])}, replied and awaiting their close "
+        f"{_per_minute(growth['awaiting_close'])} over the second half"
     )
+    if soaked["fell_behind"]:
+        console.print(
+            "[red]the soak fell behind: its letters on their way grew, so the rate was not sustained; "
+            "memory that grew meanwhile may be that queue rather than a leak[/red]"
+        )
     memory = Table(title="Soak: resident memory (MiB)")
     for column in ("process", "first", "last", "peak", "slope, second half (MiB/min)"):
         memory.add_column(column, justify="right")
@@ -651,6 +698,10 @@ def _print_soak(soaked: dict[str, Any] | None, console: Console) -> None:
             name, f"{m['first']}", f"{m['last']}", f"{m['peak']}", "–" if slope is None else f"{slope:+.3f}"
         )
     console.print(memory)
+
+
+def _per_minute(slope: float | None) -> str:
+    return "–" if slope is None else f"{slope:+,.0f}/min"
 
 
 def _offered(run: dict[str, Any]) -> float:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from bench.e2e import STEPS, Percentiles
-from bench.run import Plan, main, print_table
+from bench.e2e import STEPS, Backlog, Percentiles, RunResult
+from bench.run import SOAK_RATE_SHARE, Plan, _soak_targets, _sustained, main, print_table
 from bench.scale import markdown, model
-from bench.soak import slope_mib_per_minute
+from bench.soak import SoakResult, slope_per_minute
 from tools.postgres_cluster import PostgresUnavailable, find_binaries
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil]
@@ -54,13 +54,97 @@ def test_percentiles_interpolate_between_ranks() -> None:
 
 
 def test_a_memory_slope_is_fitted_over_the_second_half() -> None:
-    assert slope_mib_per_minute([]) is None
-    assert slope_mib_per_minute([(0.0, 100.0)]) is None
+    assert slope_per_minute([]) is None
+    assert slope_per_minute([(0.0, 100.0)]) is None
     # 60 MiB in the first half (warm-up), then 1 MiB every 30 s: 2 MiB a minute.
     series = [(0.0, 40.0), (30.0, 100.0), (60.0, 100.0), (90.0, 101.0), (120.0, 102.0)]
-    slope = slope_mib_per_minute(series)
+    slope = slope_per_minute(series)
     assert slope is not None
     assert round(slope, 6) == 2.0
+
+
+def _soaked(rate: float, injected_s: float, in_flight: list[int]) -> SoakResult:
+    """A soak's result whose letters on their way were ``in_flight``, one sample every 5 s."""
+    letters = round(rate * injected_s)
+    run = RunResult(
+        offered=rate,
+        letters=letters,
+        closed=letters,
+        injected_seconds=injected_s,
+        seconds=injected_s + 10,
+        closing_seconds=injected_s,
+        chunk=10,
+        step_samples={step: [] for step in STEPS},
+        total_samples=[],
+        gas_per_letter=0.0,
+        gas_by_step={},
+        transactions=0,
+        calldata_bytes_per_letter=0.0,
+        log_bytes_per_letter=0.0,
+    )
+    backlog = [(5.0 * i, Backlog(n, n // 2)) for i, n in enumerate(in_flight)]
+    return SoakResult(rate, injected_s, 5.0, run, {"audit_firm gateway": [(0.0, 100.0)]}, backlog)
+
+
+def test_a_soak_tells_a_growing_backlog_from_a_steady_one() -> None:
+    # 40 letters/s for 300 s: at a steady rate the letters on their way hover around rate × latency
+    # (here 160, as chunks come and close); the drain after the injection (t > 300) empties them.
+    steady = [160 + (15 if i % 2 else -15) for i in range(61)] + [80, 0]
+    assert _soaked(40, 300, steady).fell_behind is False
+    # Falling behind by 4 letters a second (10 % of the rate): 240 more on their way each minute.
+    growing = [160 + 20 * i for i in range(61)] + [600, 0]
+    soaked = _soaked(40, 300, growing)
+    assert soaked.fell_behind is True
+    slopes = soaked.as_json()["backlog"]["slope_letters_per_minute_second_half"]
+    assert slopes == {"in_flight": 240.0, "awaiting_close": 120.0}
+    # Too short to tell a queue from the pipeline filling.
+    assert _soaked(40, 30, growing[:7]).fell_behind is None
+
+
+def test_the_sustained_rate_is_the_highest_load_whose_closes_kept_pace() -> None:
+    def run(offered: float | None, letters: int, closed_per_s: float, closing_per_s: float) -> dict[str, Any]:
+        return {
+            "offered_letters_per_second": offered,
+            "letters": letters,
+            "letters_per_second": closed_per_s,
+            "closing_letters_per_second": closing_per_s,
+        }
+
+    # As in the run of 2026-12-01: 80/s closed at 75.4/s while closing (behind), the burst at 91.5/s.
+    runs = [
+        run(10, 100, 9.9, 10.1),
+        run(40, 320, 38.7, 39.9),
+        run(80, 480, 69.9, 75.4),
+        run(None, 1000, 91.5, 175.2),
+    ]
+    assert _sustained({"end_to_end_anvil": runs}) == (40, "offered 40/s, closed 39.9/s while closing")
+    # No offered load kept pace: the largest run's closes over its whole time.
+    assert _sustained({"end_to_end_anvil": [runs[2], runs[3]]}) == (
+        91.5,
+        "1000 letters closed at 91.5/s over their run",
+    )
+
+
+def test_memory_growth_while_the_soak_falls_behind_is_not_judged() -> None:
+    def targets(fell_behind: bool | None, slope: float) -> dict[str, Any]:
+        soaked = {
+            "fell_behind": fell_behind,
+            "backlog": {
+                "slope_letters_per_minute_second_half": {"in_flight": 240.0, "awaiting_close": 120.0}
+            },
+            "memory_mib": {"audit_firm gateway": {"slope_mib_per_minute_second_half": slope}},
+            "letters_lost_or_stuck": 0,
+        }
+        return {t["name"]: t["met"] for t in _soak_targets(soaked)}
+
+    assert targets(True, 1.4) == {
+        "soak_rate_sustained": False,
+        "soak_gateway_memory_slope_mib_per_minute": None,
+        "soak_letters_lost_or_stuck": True,
+    }
+    assert targets(True, 0.2)["soak_gateway_memory_slope_mib_per_minute"] is True
+    assert targets(False, 1.4)["soak_gateway_memory_slope_mib_per_minute"] is False
+    assert targets(None, 0.2)["soak_rate_sustained"] is None
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +201,9 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
     assert soaked["letters_lost_or_stuck"] == 0
     assert soaked["letters_closed"] == soaked["letters_injected"] > 0
     assert soaked["run"]["cpu_ms_per_letter"]["bank gateway"] > 0
-    sustained = result["end_to_end_anvil"][-1]  # the largest load
-    assert soaked["offered_letters_per_second"] < sustained["letters_per_second"]
+    sustained, basis = _sustained(result)
+    assert soaked["offered_letters_per_second"] == round(SOAK_RATE_SHARE * sustained, 2)
+    assert soaked["rate_from"] == basis
     memory = soaked["memory_mib"]
     assert {"driver", "anvil", "operator gateway", "audit_firm gateway", "bank gateway"} <= set(memory)
     for sampled in memory.values():
@@ -149,6 +234,8 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
         "soak_letters_lost_or_stuck",
     }
     assert targets["soak_letters_lost_or_stuck"]["met"] is True
+    assert soaked["fell_behind"] is None  # a soak of seconds is all fill
+    assert max(in_flight for _, in_flight, _ in soaked["backlog"]["series"]) > 0  # sampled as they moved
     assert png.read_bytes().startswith(b"\x89PNG")
     console = Console(record=True, width=200)
     print_table(result, console)
