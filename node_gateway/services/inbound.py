@@ -35,6 +35,7 @@ from node_gateway.protocol.documents import (
     ConfirmationReply,
     Document,
     NonComplianceNotice,
+    parse_letter,
     parse_notice,
     parse_reply,
 )
@@ -53,7 +54,7 @@ from node_gateway.protocol.hashing import (
 )
 from node_gateway.protocol.lifecycle import only_after
 from node_gateway.services.delivery import parse_envelope_content
-from node_gateway.services.letters import PENDING, parsed_letter, stored_reply
+from node_gateway.services.letters import PENDING, keep_opened_letter, stored_reply
 from node_gateway.services.notices import (
     FirmWords,
     check_firm_words,
@@ -143,7 +144,7 @@ class _Arrival:
     sender: int = 0
     words: FirmWords | None = None  # a firm's follow-up message or withdrawal reason
     auditee_salt: str | None = None  # with a reply: the salt of the letter's auditee reference
-    confirmation_no: str | None = None  # with a letter: its 函证编号, as parsed when it was checked
+    letter: ConfirmationLetter | None = None  # a letter as parsed when it was checked
 
     def store(self, node: Node, session: Session, rows: dict[str, LetterRow]) -> str:
         """Stores what arrived; ``rows``: the letters' rows, read and locked (``_locked_rows``)."""
@@ -168,9 +169,9 @@ def _open(node: Node, sender: int, envelope: Envelope, chain: Letter | None) -> 
     if envelope.step == "letter":
         if chain.firm != sender or chain.bank != me:
             raise PeerNotParty(f"member {sender} did not request letter {envelope.letter_id} from this bank")
-        letter = parsed_letter(stored.canonical)  # the round that checks it parses it no more
+        letter = parse_letter(stored.canonical)
         stored = _check_letter(letter, envelope, chain, stored)
-        return _Arrival(envelope.letter_id, chain, stored, None, confirmation_no=letter.confirmation_no)
+        return _Arrival(envelope.letter_id, chain, stored, None, letter=letter)
     if envelope.step == "notice":
         notice = parse_notice(stored.canonical)
         check_notice(notice, sender=sender, letter_id=envelope.letter_id, chain=chain)
@@ -245,7 +246,9 @@ def _store_letter(node: Node, session: Session, arrival: _Arrival, rows: dict[st
         row.status = chain.status.name
     row.auditee_ref = to_hex(chain.auditee_ref)  # before our indexer may have read the authorisation
     row.letter_sealed = node.vault.seal(letter_id, "letter", arrival.stored)
-    row.confirmation_no = arrival.confirmation_no
+    if arrival.letter is not None:
+        row.confirmation_no = arrival.letter.confirmation_no
+        keep_opened_letter(node, row, arrival.letter)  # the round that checks it parses it no more
     row.received_at = utcnow()
     return "stored"
 

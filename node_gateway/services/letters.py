@@ -12,7 +12,9 @@ import functools
 import hmac
 import json
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from hashlib import sha256
@@ -20,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from node_gateway.chain.authorisation import (
     LetterLeaf,
@@ -66,7 +68,7 @@ from node_gateway.storage.models import (
     MandateRow,
     OutboxTransaction,
 )
-from node_gateway.storage.vault import StoredDocument
+from node_gateway.storage.vault import StoredDocument, Vault
 
 PENDING = "PENDING"  # a letter stored here whose request is not on chain yet
 # The firm's review (``firm_review_required``): a letter waits, prepared, for a manager's approval
@@ -126,27 +128,52 @@ def letter_rows(
     return found
 
 
+class _OpenedLetters:
+    """The latest letters opened and parsed, by the sealed bytes they were opened from and under
+    which letter id (the vault binds a ciphertext to its letter). A bank's gateway parses each
+    letter as it arrives, and its round reads it again for the check, the draft and the reply, in
+    another transaction: a letter is frozen throughout (tuples, not lists), so one parse can be
+    shared; a refusal is not remembered."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._letters: OrderedDict[tuple[Vault, str, bytes], ConfirmationLetter] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Vault, str, bytes]) -> ConfirmationLetter | None:
+        with self._lock:
+            letter = self._letters.get(key)
+            if letter is not None:
+                self._letters.move_to_end(key)
+            return letter
+
+    def keep(self, key: tuple[Vault, str, bytes], letter: ConfirmationLetter) -> None:
+        with self._lock:
+            self._letters[key] = letter
+            self._letters.move_to_end(key)
+            while len(self._letters) > self._size:
+                self._letters.popitem(last=False)
+
+
+_OPENED = _OpenedLetters(256)  # a bank round reads 64 letters; a parse is some 35 KB
+
+
 def stored_letter(node: Node, row: LetterRow) -> ConfirmationLetter:
-    """The letter's document, opened and parsed once per transaction (the bank's round reads it
-    for the check, the draft and the reply)."""
+    """The letter's document, opened and parsed once for the gateway's latest letters."""
     if row.letter_sealed is None:
         raise NotFound(f"the document of letter {row.letter_id} has not arrived")
-    session = object_session(row)
-    opened: dict[tuple[str, bytes], ConfirmationLetter] = (
-        {} if session is None else transaction_memo(session, "letters.documents", dict)
-    )
-    key = (row.letter_id, row.letter_sealed)
-    if key not in opened:
-        opened[key] = parsed_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
-    return opened[key]
+    key = (node.vault, row.letter_id, row.letter_sealed)
+    letter = _OPENED.get(key)
+    if letter is None:
+        letter = parse_letter(node.vault.open(row.letter_id, "letter", row.letter_sealed).canonical)
+        _OPENED.keep(key, letter)
+    return letter
 
 
-@functools.lru_cache(maxsize=256)
-def parsed_letter(canonical: bytes) -> ConfirmationLetter:
-    """``parse_letter`` of a letter's bytes, remembered for the latest letters: a bank's gateway
-    parses each letter as it arrives and again in the round that checks it. A letter is frozen
-    throughout (tuples, not lists), so one parse can be shared; a refusal is not remembered."""
-    return parse_letter(canonical)
+def keep_opened_letter(node: Node, row: LetterRow, letter: ConfirmationLetter) -> None:
+    """Remembers the letter just sealed into ``row`` as parsed on its arrival (``stored_letter``)."""
+    if row.letter_sealed is not None:
+        _OPENED.keep((node.vault, row.letter_id, row.letter_sealed), letter)
 
 
 def stored_reply(node: Node, row: LetterRow) -> tuple[ConfirmationReply, StoredDocument]:
