@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 
 from hexbytes import HexBytes
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bank_adapter.approval import (
     STRAIGHT_THROUGH,
@@ -82,6 +82,7 @@ from node_gateway.protocol.hashing import from_hex
 from node_gateway.services.bank_rules import kept_rules
 from node_gateway.services.facade import LetterRecord, Letters, Mandate
 from node_gateway.services.notices import send_notice
+from node_gateway.storage.models import LetterRow
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +121,10 @@ def policy_of(node: Node) -> ApprovalPolicy:
     )
 
 
-def _queued(node: Node, session: Session, row: LetterRecord, queued: Queued | None) -> Collection[str]:
-    """The steps queued on the letter: from ``queued`` (a round's, read at once) if given."""
-    if queued is not None:
-        return queued.get(row.letter_id, ())
-    return Letters(node).queued_steps(session, [row.letter_id]).get(row.letter_id, set())
-
-
-def _accepting(node: Node, session: Session, row: LetterRecord, queued: Queued | None = None) -> bool:
-    """Whether the letter is accepted, on chain or with its accept queued."""
-    return row.status == LetterStatus.ACCEPTED.name or "accept" in _queued(node, session, row, queued)
+def _accepting(row: LetterRecord, queued: Queued) -> bool:
+    """Whether the letter is accepted, on chain or with its accept queued (``queued``: the steps
+    queued on the round's letters, read in this transaction)."""
+    return row.status == LetterStatus.ACCEPTED.name or "accept" in queued.get(row.letter_id, ())
 
 
 @dataclass
@@ -277,10 +272,9 @@ def letter_facts(
     row: LetterRecord,
     letter: ConfirmationLetter,
     core: CoreBankingPort,
-    reads: RoundReads | None = None,
+    reads: RoundReads,
 ) -> LetterFacts | None:
     """The facts about a received letter, or None until this gateway has indexed its authorisation."""
-    reads = reads or RoundReads(node)
     desk = Letters(node)
     signer = reads.signer(session, row.letter_id)
     if signer is None or row.auditee_ref is None:
@@ -368,22 +362,31 @@ def reject_letter(
     )
 
 
-def check_arrival(
+def check_arrivals(
+    node: Node, session: Session, rows: Sequence[LetterRecord], core: CoreBankingPort, reads: RoundReads
+) -> list[LetterRecord]:
+    """Checks received letters (read under their locks in this transaction) and accepts or rejects
+    each; those it decided (one that cannot be decided yet is left). The accepts are queued
+    together; one letter is a round of one."""
+    queued = Letters(node).queued_steps(session, [row.letter_id for row in rows])
+    accepts: list[str] = []
+    decided = [row for row in rows if _check_arrival(node, session, row, core, reads, queued, accepts)]
+    Letters(node).accept_many(session, accepts)
+    return decided
+
+
+def _check_arrival(
     node: Node,
     session: Session,
     row: LetterRecord,
     core: CoreBankingPort,
-    reads: RoundReads | None = None,
-    queued: Queued | None = None,
-    accepts: list[str] | None = None,
+    reads: RoundReads,
+    queued: Queued,
+    accepts: list[str],
 ) -> bool:
-    """Checks a received letter and accepts or rejects it; False if it cannot be decided yet.
-    ``queued``: the steps queued on the round's letters, read in this transaction; ``accepts``:
-    where a round collects the letters to accept, to queue them together (``accept_many``)."""
-    reads = reads or RoundReads(node)
-    desk = Letters(node)
-    accepted_by_hand = _accepting(node, session, row, queued)
-    if accepted_by_hand or "reject" in _queued(node, session, row, queued):
+    """Checks the letter and rejects it, or adds it to ``accepts``; False if it cannot be decided yet."""
+    accepted_by_hand = _accepting(row, queued)
+    if accepted_by_hand or "reject" in queued.get(row.letter_id, ()):
         # An officer decided through the plain letter routes; record it so the letter moves on.
         outcome = PASSED if accepted_by_hand else REJECTED
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
@@ -404,27 +407,20 @@ def check_arrival(
     result = check_letter(letter, facts)
     if result.reason is not None:
         reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
-    else:
-        if accepts is None:
-            desk.accept(session, row.letter_id)
-        else:
-            accepts.append(row.letter_id)
-        _record_check(
-            session,
-            row,
-            outcome=PASSED,
-            reason=None,
-            detail=result.detail,
-            by=SYSTEM_COMPLIANCE,
-            deadlines=reads.deadlines(row.arrived_at),
-        )
-        log_decision(
-            session,
-            node.vault,
-            letter_id=row.letter_id,
-            action=Action.COMPLIANCE_PASSED,
-            actor=SYSTEM_COMPLIANCE,
-        )
+        return True
+    accepts.append(row.letter_id)
+    _record_check(
+        session,
+        row,
+        outcome=PASSED,
+        reason=None,
+        detail=result.detail,
+        by=SYSTEM_COMPLIANCE,
+        deadlines=reads.deadlines(row.arrived_at),
+    )
+    log_decision(
+        session, node.vault, letter_id=row.letter_id, action=Action.COMPLIANCE_PASSED, actor=SYSTEM_COMPLIANCE
+    )
     return True
 
 
@@ -434,13 +430,29 @@ def check_arrival(
 def draftable_letter(node: Node, session: Session, letter_id: str) -> LetterRecord:
     """The letter, locked, if it is this bank's, received, accepted (or being) and not answered."""
     row = Letters(node).get(session, letter_id, for_update=True)
-    check_draftable(node, session, row)
+    check_draftable(node, row, *_drafting_reads(node, session, [letter_id]))
     return row
 
 
-def check_draftable(node: Node, session: Session, row: LetterRecord, queued: Queued | None = None) -> None:
+def _drafting_reads(
+    node: Node, session: Session, letter_ids: Sequence[str]
+) -> tuple[Queued, Mapping[str, str]]:
+    """What ``check_draftable`` asks of the letters, read at once: the steps queued on them (the
+    accepts this transaction queued included) and their compliance checks' outcomes."""
+    checks = session.execute(
+        select(ComplianceCheckRow.letter_id, ComplianceCheckRow.outcome).where(
+            ComplianceCheckRow.letter_id.in_(letter_ids)
+        )
+    )
+    return Letters(node).queued_steps(session, letter_ids), {
+        str(key): str(outcome) for key, outcome in checks
+    }
+
+
+def check_draftable(node: Node, row: LetterRecord, queued: Queued, outcomes: Mapping[str, str]) -> None:
     """``NotReadyToDraft`` unless the letter (read under its lock) is this bank's, received,
-    accepted (or being) and not answered. ``queued``: as for ``check_arrival``."""
+    accepted (or being) and not answered. ``queued`` and ``outcomes``: the steps queued on the
+    round's letters and their checks' outcomes (``_drafting_reads``), read in this transaction."""
     letter_id = row.letter_id
     if row.bank != node.member_id():
         raise NotReadyToDraft(f"letter {letter_id} is not addressed to this bank")
@@ -448,10 +460,9 @@ def check_draftable(node: Node, session: Session, row: LetterRecord, queued: Que
         raise NotReadyToDraft(f"letter {letter_id} has not been received")
     if not row.takes_reply:
         raise NotReadyToDraft(f"letter {letter_id} is {row.status}; it takes no reply now")
-    check = session.get(ComplianceCheckRow, letter_id)
-    if check is not None and check.outcome == REJECTED:
+    if outcomes.get(letter_id) == REJECTED:
         raise NotReadyToDraft(f"letter {letter_id} was rejected as not compliant")
-    if not _accepting(node, session, row, queued):
+    if not _accepting(row, queued):
         raise NotReadyToDraft(f"accept letter {letter_id} before drafting its reply")
 
 
@@ -460,11 +471,10 @@ def draft_from_core(
     session: Session,
     row: LetterRecord,
     core: CoreBankingPort | None,
-    reads: RoundReads | None = None,
+    reads: RoundReads,
 ) -> Draft:
     if core is None:
         raise CoreUnavailable("this gateway has no core bank configured (core_banking_url); draft by hand")
-    reads = reads or RoundReads(node)
     letter = reads.letter(session, row.letter_id)
     try:
         snapshot = reads.snapshot(core, letter.auditee.registration_code, letter.reference_date)
@@ -568,6 +578,13 @@ def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply)
 # --- the worker ---------------------------------------------------------------------------------
 
 
+def _of_letter(letter_id: InstrumentedAttribute[str]) -> Select[str]:
+    """The letter id of ``letter_id``'s rows for the letter a query is at: the round's ``IN`` and
+    ``NOT IN`` correlated with the letter, so that each open letter is looked up by key, rather
+    than every check or draft ever made read at each round (a cost that grew with the database)."""
+    return select(letter_id).where(letter_id == LetterRow.letter_id)
+
+
 @dataclass
 class BankWorkflow:
     """The background work of a bank gateway with a core bank; ``run_once`` is one round."""
@@ -650,9 +667,23 @@ class BankWorkflow:
                 session, open_only=True, earliest="received", limit=_BATCH, among=among, excluding=excluding
             )
 
+    def _awaiting_check(self) -> Sequence[str]:
+        """Received letters with no compliance check yet."""
+        return self._awaiting(excluding=_of_letter(ComplianceCheckRow.letter_id))
+
+    def _awaiting_draft(self) -> Sequence[str]:
+        """Received letters that passed the check and have no draft yet."""
+        return self._awaiting(
+            among=_of_letter(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
+            excluding=_of_letter(DraftRow.letter_id),
+        )
+
     def _check_arrivals(self, reads: RoundReads) -> int:
-        ids = self._awaiting(excluding=select(ComplianceCheckRow.letter_id))
-        return self._each(ids, "compliance check", lambda session, batch: self._check(session, batch, reads))
+        return self._each(
+            self._awaiting_check(),
+            "compliance check",
+            lambda session, batch: self._check(session, batch, reads),
+        )
 
     def _check(self, session: Session, letter_ids: Sequence[str], reads: RoundReads) -> int:
         """Checks the letters, then drafts (in the same transaction, so that the accept and the
@@ -670,25 +701,14 @@ class BankWorkflow:
             if rows:
                 reads.read_mandates(session, rows)
                 reads.read_customers(session, self.core, rows)
-            queued = Letters(self.node).queued_steps(session, [row.letter_id for row in rows])
-            accepts: list[str] = []
-            checked = [
-                row
-                for row in rows
-                if check_arrival(self.node, session, row, self.core, reads, queued, accepts)
-            ]
-            Letters(self.node).accept_many(session, accepts)
+            checked = check_arrivals(self.node, session, rows, self.core, reads)
         session.flush()
         self._draft(session, checked, reads, eager=True)
         return len(checked)
 
     def _draft_accepted(self, reads: RoundReads) -> int:
-        ids = self._awaiting(
-            among=select(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
-            excluding=select(DraftRow.letter_id),
-        )
         return self._each(
-            ids,
+            self._awaiting_draft(),
             "drafting",
             lambda session, batch: self._draft(session, Letters(self.node).lock(session, batch), reads),
         )
@@ -701,11 +721,11 @@ class BankWorkflow:
         ``eager``: right after the check, where a failing core leaves a letter to the drafting pass."""
         ids = [row.letter_id for row in locked]
         drafted = set(session.scalars(select(DraftRow.letter_id).where(DraftRow.letter_id.in_(ids))))
-        queued = Letters(self.node).queued_steps(session, ids)  # with the accepts the check just queued
+        queued, outcomes = _drafting_reads(self.node, session, ids)  # with what the check just wrote
         rows = []
         for row in locked:
             try:
-                check_draftable(self.node, session, row, queued)
+                check_draftable(self.node, row, queued, outcomes)
             except NotReadyToDraft:
                 continue
             if row.letter_id not in drafted:  # else an officer drafted it meanwhile

@@ -22,6 +22,7 @@ from bank_adapter.errors import DraftChanged, DraftInconsistent, DraftNotPending
 from bank_adapter.models import ComplianceCheckRow, DecisionRow, DraftRow
 from bank_adapter.workflow import (
     PASSED,
+    RoundReads,
     approved_reply,
     core_for,
     draft_from_core,
@@ -395,7 +396,9 @@ def draft(
     preparer = officer(user, session)
     row = draftable_letter(node, session, letter_id.lower())
     if body.items is None:
-        content = draft_from_core(node, session, row, core_for(node.settings.core_banking_url))
+        content = draft_from_core(
+            node, session, row, core_for(node.settings.core_banking_url), RoundReads(node)
+        )
         if body.remarks is not None:
             content = content.model_copy(update={"remarks": body.remarks})
     else:
