@@ -45,9 +45,10 @@ from __future__ import annotations
 import bisect
 import functools
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
@@ -65,9 +66,8 @@ from auditor_client.evidence import (
     parsed_document,
     paused_collection,
 )
-from auditor_client.stored import check_stored
+from auditor_client.stored import ReadDocument, check_stored, keccak256, read_stored
 from node_gateway.chain.authorisation import (
-    LetterLeaf,
     authorisation_typed_data,
     process_proof,
     recover_signer,
@@ -276,15 +276,19 @@ class _Node:
             raise VerifierError(str(result))
         return result
 
-    def logs(self, address: str, from_block: int, topics: list[Any] | None = None) -> list[dict[str, Any]]:
-        """The logs since ``from_block``, asked for in windows a node accepts, in one batch."""
+    def logs(
+        self, address: str, from_block: int, topic_sets: Sequence[list[Any] | None] = (None,)
+    ) -> list[dict[str, Any]]:
+        """The logs since ``from_block`` matching any of ``topic_sets`` (None: every log), asked
+        for in windows a node accepts, in as few batches as they fit."""
         latest = int(self.one("eth_blockNumber", []), 16)
         requests = []
-        for first, last in block_windows(from_block, latest):
-            params: dict[str, Any] = {"address": address, "fromBlock": hex(first), "toBlock": hex(last)}
-            if topics is not None:
-                params["topics"] = topics
-            requests.append(("eth_getLogs", [params]))
+        for topics in topic_sets:
+            for first, last in block_windows(from_block, latest):
+                params: dict[str, Any] = {"address": address, "fromBlock": hex(first), "toBlock": hex(last)}
+                if topics is not None:
+                    params["topics"] = topics
+                requests.append(("eth_getLogs", [params]))
         found: list[dict[str, Any]] = []
         for result in self.many(requests):
             if isinstance(result, NodeRejected):
@@ -490,7 +494,7 @@ def _verify_package(
         checks.note("letters", "not checked: the package's network is not the trusted one on this node")
         report.seconds = time.perf_counter() - started
         return report
-    chain = _read_chain(node, package, anchor)
+    chain, reads = _read_chain_and_documents(node, package, anchor, workers)
     first = chain.members.first_position
     checks.add(
         "deployment_block",
@@ -498,12 +502,51 @@ def _verify_package(
         f"the MemberRegistry was deployed in block {first[0] if first else '?'}, the package says "
         f"{network.deployment_block}",
     )
-    for checked, documents, letters in _verify_letters(package.letters, chain, workers):
+    for checked, documents, letters in _verify_letters(package.letters, chain, workers, reads):
         report.checks += checked
         report.documents += documents
         progress(letters)
     report.seconds = time.perf_counter() - started
     return report
+
+
+# While the chain is read, the GIL changes hands this often (Python's default is 5 ms): the thread
+# reading the node, its answer arrived, waits no longer than this for the documents' reading.
+_SWITCH_INTERVAL_S = 0.0005
+
+# A letter's documents as read before the chain is (kind -> what was read).
+_Reads = dict[str, ReadDocument]
+
+
+def _read_chain_and_documents(
+    node: _Node, package: EvidencePackage, anchor: Anchor, workers: int
+) -> tuple[_Chain, list[_Reads] | None]:
+    """The chain read in a thread, and meanwhile (checking in this process) every document read
+    and hashed as stored: the node's time spent answering is no longer added to the reading's.
+    With a pool, its processes read the documents instead."""
+    interval = sys.getswitchinterval()
+    with ThreadPoolExecutor(1, thread_name_prefix="chain-read") as reader:
+        reading = reader.submit(_read_chain, node, package, anchor)
+        try:
+            sys.setswitchinterval(min(interval, _SWITCH_INTERVAL_S))
+            reads = [_read_documents(entry) for entry in package.letters] if workers <= 1 else None
+        finally:
+            sys.setswitchinterval(interval)
+        return reading.result(), reads
+
+
+def _read_documents(entry: EvidenceLetter) -> _Reads:
+    """The letter's documents that have a salt, each read once and hashed as stored."""
+    reads: _Reads = {}
+    documents: tuple[tuple[Literal["letter", "reply"], str | None, str | None], ...] = (
+        ("letter", entry.letter, entry.letter_salt),
+        ("reply", entry.reply, entry.reply_salt),
+    )
+    for kind, text, salt_text in documents:
+        salt = _bytes(salt_text)
+        if text is not None and salt is not None:
+            reads[kind] = read_stored(kind=kind, text=text, salt=salt)
+    return reads
 
 
 # --- the letters, in one process or several -----------------------------------------------------
@@ -520,12 +563,15 @@ def _share(letters: Sequence[EvidenceLetter], chain: _Chain) -> None:
     _shared = (letters, chain)
 
 
-def _check_letters(letters: Sequence[EvidenceLetter], chain: _Chain) -> tuple[list[Check], int, int]:
-    """The checks of ``letters``, their documents and their count."""
+def _check_letters(
+    letters: Sequence[EvidenceLetter], chain: _Chain, reads: Sequence[_Reads] | None = None
+) -> tuple[list[Check], int, int]:
+    """The checks of ``letters``, their documents and their count; ``reads`` their documents as
+    :func:`_read_documents` read them, when they were."""
     report = Report()
-    for entry in letters:
+    for index, entry in enumerate(letters):
         report.documents += 1 + (entry.reply is not None)
-        _verify_letter(entry, chain, _Checks(entry.letter_id, report))
+        _verify_letter(entry, chain, _Checks(entry.letter_id, report), reads[index] if reads else {})
     return report.checks, report.documents, len(letters)
 
 
@@ -536,14 +582,17 @@ def _check_shared(span: tuple[int, int]) -> tuple[list[Check], int, int]:
 
 
 def _verify_letters(
-    letters: Sequence[EvidenceLetter], chain: _Chain, workers: int
+    letters: Sequence[EvidenceLetter], chain: _Chain, workers: int, reads: Sequence[_Reads] | None = None
 ) -> Iterator[tuple[list[Check], int, int]]:
     """Each chunk's checks, documents and letters, in the package's order."""
     workers = max(1, min(workers, len(letters)))
     size = max(1, min(CHUNK, -(-len(letters) // (workers * 4))))  # at least four chunks a worker
     spans = [(start, min(start + size, len(letters))) for start in range(0, len(letters), size)]
     if workers == 1:
-        yield from (_check_letters(letters[start:stop], chain) for start, stop in spans)
+        yield from (
+            _check_letters(letters[start:stop], chain, reads[start:stop] if reads else None)
+            for start, stop in spans
+        )
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -561,12 +610,11 @@ def _read_chain(node: _Node, package: EvidencePackage, anchor: Anchor) -> _Chain
     ids = sorted({e.letter_id.lower() for e in package.letters if len(_bytes(e.letter_id) or b"") == 32})
     start = member_events[0].block_number if member_events else package.network.deployment_block
     events: dict[str, list[ChainEvent]] = {i: [] for i in ids}
-    for offset in range(0, len(ids), TOPIC_CHUNK):
-        logs = node.logs(confirmations.address, start, [None, ids[offset : offset + TOPIC_CHUNK]])
-        for event in confirmations.decode_logs(logs):
-            letter_id = _hex(event.args.get("letterId", b""))
-            if letter_id in events:
-                events[letter_id].append(event)
+    chunks = [[None, ids[offset : offset + TOPIC_CHUNK]] for offset in range(0, len(ids), TOPIC_CHUNK)]
+    for event in confirmations.decode_logs(node.logs(confirmations.address, start, chunks)):
+        letter_id = _hex(event.args.get("letterId", b""))
+        if letter_id in events:
+            events[letter_id].append(event)
     # getLetter(bytes32): its selector, then the id itself (a bytes32 is its own ABI encoding).
     selector = to_hex(confirmations.contract.encode_call("getLetter", bytes(32))[:4])
     to = confirmations.address
@@ -775,13 +823,13 @@ def _read_key_signatures(
 # --- one letter --------------------------------------------------------------------------------
 
 
-def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks) -> None:
+def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks, reads: _Reads) -> None:
     letter_id = entry.letter_id.lower()
     record = chain.records.get(letter_id)
     if record is None or record.status == LetterStatus.NONE:
         checks.add("record", False, f"no letter {entry.letter_id} on chain")
         return
-    letter, reply = _check_documents(entry, record, checks)
+    letter, reply = _check_documents(entry, record, checks, reads)
     _check_record(entry, record, checks)
     events = chain.events.get(letter_id, [])
     matched = _check_steps(entry, events, chain, checks)
@@ -792,10 +840,10 @@ def _verify_letter(entry: EvidenceLetter, chain: _Chain, checks: _Checks) -> Non
 
 
 def _check_documents(
-    entry: EvidenceLetter, record: Letter, checks: _Checks
+    entry: EvidenceLetter, record: Letter, checks: _Checks, reads: _Reads
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The documents' checks; then the letter and the reply (if any) as their hashed text reads,
-    which is all that the other checks read of them."""
+    """The documents' checks (of what ``reads`` holds as read already); then the letter and the
+    reply (if any) as their hashed text reads, which is all that the other checks read of them."""
     documents: list[tuple[Literal["letter", "reply"], str | None, str | None, str | None]] = [
         ("letter", entry.letter, entry.letter_salt, entry.letter_hash)
     ]
@@ -811,7 +859,7 @@ def _check_documents(
             checks.add(f"{kind}.salt", False, f"the {kind} salt is not hex")
             read[kind] = parsed_document(text)
             continue
-        stored = check_stored(record, kind=kind, text=text, salt=salt)
+        stored = check_stored(record, kind=kind, text=text, salt=salt, read=reads.get(kind))
         read[kind] = stored.document
         for name, ok, detail in stored.checks:
             altered = name == "hash" and not ok
@@ -1117,7 +1165,7 @@ def _authorisation_problems(
 def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[tuple[bytes, str], bytes]) -> bytes | None:
     """The root ``proof`` leads to from the letter's leaf (OpenZeppelin's processProof), each inner
     node hashed once however many letters' proofs pass through it; None for a malformed proof."""
-    computed = LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
+    computed = _leaf_hash(record)
     for text in proof:
         parent = nodes.get((computed, text))
         if parent is None:
@@ -1127,6 +1175,13 @@ def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[tuple[bytes, 
             parent = nodes[computed, text] = process_proof(computed, [sibling])
         computed = parent
     return computed
+
+
+def _leaf_hash(record: Letter) -> bytes:
+    """The letter's leaf of its requests tree, as ``LetterLeaf.hash`` makes it (a test holds them
+    equal), hashed through the verifier's keccak256: eth-utils' hash objects cost more than the
+    two hashes of 96 and 32 bytes. The chain's record gives 32-byte words and a uint32 bank."""
+    return keccak256(keccak256(record.letter_id + record.letter_hash + record.bank.to_bytes(32, "big")))
 
 
 def _auditee_event(matched: Sequence[tuple[EvidenceStep, ChainEvent]]) -> ChainEvent | None:

@@ -20,7 +20,7 @@ from web3.exceptions import BadFunctionCallOutput
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
-from auditor_client.stored import _keccak256, check_stored
+from auditor_client.stored import keccak256, check_stored
 from auditor_client.verifier import Report, verify_package
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.network import connect
@@ -167,13 +167,13 @@ def test_block_times_come_from_the_headers_where_logs_leave_them_out(
 def test_documents_are_hashed_as_eth_hash_does_from_any_thread() -> None:
     """The verifier's keccak256 (pycryptodome's C functions, a state per thread) gives eth-hash's
     digest for every length around the sponge's block of 136 bytes, in threads at once."""
-    assert _keccak256.direct, "pycryptodome's keccak functions are not the expected ones"
+    assert keccak256.direct, "pycryptodome's keccak functions are not the expected ones"
     results: list[bool] = []
 
     def hash_many() -> None:
         for size in (0, 1, 135, 136, 137, 272, 2_700, 10_000):
             data = os.urandom(size)
-            results.append(_keccak256(data) == keccak(data))
+            results.append(keccak256(data) == keccak(data))
 
     threads = [threading.Thread(target=hash_many) for _ in range(4)]
     for thread in threads:
