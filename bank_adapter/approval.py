@@ -59,6 +59,7 @@ from node_gateway.protocol.documents import (
     quoted_number,
 )
 from node_gateway.services.facade import active_user
+from node_gateway.storage.memo import transaction_memo
 from node_gateway.storage.models import UserRow, utcnow
 from node_gateway.storage.vault import StoredDocument, Vault
 
@@ -217,14 +218,20 @@ def check_reviewer(session: Session, officer_id: str) -> None:
         )
 
 
-_DRAFTED_HERE = "approval.drafted"
-"""The key in ``session.info`` of the (draft id, preparer) pairs this transaction logged drafting:
-a round approves the drafts it has just written without reading their entries back."""
+_DRAFTED_HERE = "bank_adapter.approval.drafted"
+"""The memo (``transaction_memo``) of the drafts this transaction wrote and logged drafting, by
+draft id: their preparer and content. A round approves the drafts it has just written without
+reading their log entries back or opening their sealed content again."""
+
+
+def _drafted_here(session: Session) -> dict[int, tuple[str, Draft]]:
+    return transaction_memo(session, _DRAFTED_HERE, dict[int, tuple[str, Draft]])
 
 
 def prepared(session: Session, row: DraftRow) -> bool:
     """Whether the decision log records the draft's preparer drafting it."""
-    if (row.id, row.preparer_id) in session.info.get(_DRAFTED_HERE, ()):
+    logged = _drafted_here(session).get(row.id)
+    if logged is not None and logged[0] == row.preparer_id:
         return True
     found = session.scalar(
         select(DecisionRow.id)
@@ -425,9 +432,11 @@ def _add_drafts(
         log_decision(
             session, vault, letter_id=row.letter_id, action=Action.DRAFTED, actor=preparer, draft_id=row.id
         )
-    # Written now: approving a draft checks the log shows its preparer drafting it.
-    session.flush()
-    session.info.setdefault(_DRAFTED_HERE, set()).update((row.id, preparer.officer_id) for row in rows)
+    # Approving them in this transaction finds their drafting in the memo, before the entries
+    # are written (with the session's next flush).
+    _drafted_here(session).update(
+        (row.id, (preparer.officer_id, draft.content)) for row, draft in zip(rows, drafts, strict=True)
+    )
     return rows
 
 
@@ -496,7 +505,9 @@ def approve(
     lets the draft of ``letter`` straight through.
     """
     _review(row, reviewer)
-    content = open_content(vault, row)
+    # What this transaction sealed into the draft, if it wrote it; a draft is never changed after.
+    logged = _drafted_here(session).get(row.id)
+    content = open_content(vault, row) if logged is None else logged[1]
     automated = (
         (is_system(row.preparer_id) or is_system(reviewer.officer_id))
         and policy.control is not None
