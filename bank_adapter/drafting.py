@@ -25,7 +25,7 @@ exceptions for a person to answer, and flagged for attention.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
@@ -140,19 +140,36 @@ def _label(entry: Entry, keys: tuple[tuple[str, ...], ...]) -> str:
     return ""
 
 
-def _find(
-    entry: Entry, candidates: Sequence[Entry], keys: tuple[tuple[str, ...], ...], taken: set[int]
-) -> int | None:
-    for fields in keys:
-        wanted = [getattr(entry, name) for name in fields]
-        if any(v is None for v in wanted):
-            continue
-        for index, candidate in enumerate(candidates):
-            if index not in taken and all(
-                _same(w, getattr(candidate, name)) for w, name in zip(wanted, fields, strict=True)
-            ):
-                return index
-    return None
+def _compared(value: Any) -> Any:
+    """A value as ``_same`` compares it: text normalised, anything else as it is."""
+    return normalise_text(value) if isinstance(value, str) else value
+
+
+class _Records:
+    """The bank's records an auditor's entry may match, indexed by the values of each match key as
+    ``_same`` compares them, so that finding an entry's record is a look-up rather than a pass
+    over every record (a customer's hundreds of accounts made drafting quadratic)."""
+
+    def __init__(self, records: Sequence[Entry], keys: tuple[tuple[str, ...], ...]) -> None:
+        self._keys = keys
+        self._index: dict[tuple[str, ...], dict[tuple[Any, ...], list[int]]] = {}
+        for fields in keys:
+            by_values = self._index[fields] = {}
+            for position, record in enumerate(records):
+                values = tuple(_compared(getattr(record, name)) for name in fields)
+                by_values.setdefault(values, []).append(position)
+
+    def find(self, entry: Entry, taken: Collection[int] = ()) -> int | None:
+        """The position of the first record not ``taken`` that holds the entry's values of the
+        first key the entry gives all of and some record matches; None if none does."""
+        for fields in self._keys:
+            wanted = [getattr(entry, name) for name in fields]
+            if any(v is None for v in wanted):
+                continue
+            for position in self._index[fields].get(tuple(_compared(v) for v in wanted), ()):
+                if position not in taken:
+                    return position
+        return None
 
 
 def named(entry: Entry) -> dict[str, Any]:
@@ -217,25 +234,29 @@ def answer_item(
     closed before the period.
     """
     pool = list(bank_entries if candidates is None else candidates)
+    records = _Records(pool, keys)
     taken: set[int] = set()
     differences: list[Difference] = []
     for index, entry in enumerate(item.entries):
-        found = _find(entry, pool, keys, taken)
+        found = records.find(entry, taken)
         if found is None:
             differences.append(unmatched(index, entry))
             continue
         taken.add(found)
         differences += compare_entries(index, entry, pool[found])
-    matched = [pool[i] for i in taken]
-    unlisted = [e for e in bank_entries if not any(e is m for m in matched)]
+    matched = {id(pool[i]) for i in taken}
+    unlisted = [e for e in bank_entries if id(e) not in matched]
     # In format two the bank fills the item in, so what the auditor did not list is no exception,
     # unless the auditor declared the item not applicable.
     bank_fills_in = letter_format is LetterFormat.TWO
     report_unlisted = not bank_fills_in or item.not_applicable
     entries = tuple(bank_entries) if bank_fills_in else tuple(unlisted)
     if report_unlisted:
+        positions: dict[int, int] = {}
+        for i, e in enumerate(entries):
+            positions.setdefault(id(e), i)
         for entry in unlisted:
-            position = next(i for i, e in enumerate(entries) if e is entry)
+            position = positions[id(entry)]
             label = _label(entry, keys)
             differences.append(
                 Difference(
@@ -259,7 +280,7 @@ def _account_elsewhere(
     keys = MATCH_KEYS[ItemKey.DEPOSITS]  # closed and open accounts alike: number and currency
 
     def unmatched(index: int, entry: Entry) -> Difference:
-        found = _find(entry, accounts, keys, set())
+        found = _Records(accounts, keys).find(entry)  # rare: an entry the item's records lack
         return _unknown(index, entry) if found is None else difference(index, entry, accounts[found])
 
     return unmatched

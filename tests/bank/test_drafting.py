@@ -10,11 +10,12 @@ import pytest
 
 from bank_adapter.core_rows import BalanceRow
 from bank_adapter.core_sql import CoreBank
-from bank_adapter.drafting import Draft, draft_reply
+from bank_adapter.drafting import MATCH_KEYS, Draft, answer_item, draft_reply
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
     Difference,
     DifferenceReason,
+    ItemKey,
     ItemStatus,
     LetterFormat,
     OtherMatter,
@@ -230,3 +231,21 @@ def test_a_balance_booked_after_the_reference_date_does_not_count(
         }
     )
     assert _draft(sample_core, letter).exceptions == 0
+
+
+def test_each_record_answers_one_entry_found_by_its_key_as_compared() -> None:
+    """An entry finds the first record not yet taken whose key holds its values as compared
+    (full-width forms, case, spaces); a second entry with the same key, with no such record left,
+    is unknown to the bank, and the records no entry took are reported as not listed."""
+    (first, *_) = sample_letter().items.deposits.entries
+    listed = first.model_copy(update={"account_no": "X" + first.account_no})
+    item = sample_letter().items.deposits.model_copy(update={"entries": (listed, listed)})
+    other = first.model_copy(update={"account_no": "9" + first.account_no})
+    bank = (first.model_copy(update={"account_no": " ｘ" + first.account_no}), other, first)
+    answer = answer_item(item, bank, MATCH_KEYS[ItemKey.DEPOSITS], letter_format=LetterFormat.ONE)
+    assert [(d.reason, d.entry, d.bank_entry) for d in answer.differences] == [
+        (DifferenceReason.UNKNOWN_TO_BANK, 1, None),  # the one record of its key went to entry 0
+        (DifferenceReason.NOT_LISTED_BY_AUDITOR, None, 0),
+        (DifferenceReason.NOT_LISTED_BY_AUDITOR, None, 1),
+    ]
+    assert answer.entries == (other, first)
