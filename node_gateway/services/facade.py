@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -147,37 +147,38 @@ class Letters:
         """The letter's document (``NotFound`` until it has arrived)."""
         return letters.stored_letter(self.node, letters.letter_row(session, letter_id))
 
+    @overload
     def received(
         self,
         session: Session,
         *,
         open_only: bool,
-        earliest: Literal["due", "received"] = "due",
-        limit: int | None = None,
-        among: Select[str] | None = None,
-        excluding: Select[str] | None = None,
-    ) -> list[LetterRecord]:
-        """The letters addressed to this member whose document arrived, the earliest due (or
-        received) first; ``open_only``: those that still take its reply. ``among`` and
-        ``excluding`` narrow them to, or drop, the letter ids the given subquery selects."""
-        query = _received(select(LetterRow), self.node.member_id(), open_only, earliest, among, excluding)
-        return [_record(row) for row in session.scalars(query.limit(limit))]
+        ids: Literal[False] = False,
+        **narrowing: Unpack[Narrowing],
+    ) -> list[LetterRecord]: ...
 
-    def received_ids(
-        self,
-        session: Session,
-        *,
-        open_only: bool,
-        earliest: Literal["due", "received"] = "due",
-        limit: int | None = None,
-        among: Select[str] | None = None,
-        excluding: Select[str] | None = None,
-    ) -> list[str]:
-        """The ids of the letters ``received`` gives, without loading their rows."""
-        query = _received(
-            select(LetterRow.letter_id), self.node.member_id(), open_only, earliest, among, excluding
-        )
-        return list(session.scalars(query.limit(limit)))
+    @overload
+    def received(
+        self, session: Session, *, open_only: bool, ids: Literal[True], **narrowing: Unpack[Narrowing]
+    ) -> list[str]: ...
+
+    def received(
+        self, session: Session, *, open_only: bool, ids: bool = False, **narrowing: Unpack[Narrowing]
+    ) -> list[LetterRecord] | list[str]:
+        """The letters addressed to this member whose document arrived, the earliest due (or
+        received) first; ``open_only``: those that still take its reply; ``ids``: their ids only,
+        without loading their rows. ``narrowing`` as ``Narrowing`` says."""
+        bank = self.node.member_id()
+        if ids:
+            return list(session.scalars(_received(select(LetterRow.letter_id), bank, open_only, **narrowing)))
+        return [
+            _record(row)
+            for row in session.scalars(_received(select(LetterRow), bank, open_only, **narrowing))
+        ]
+
+    def received_ids(self, session: Session, *, open_only: bool, **narrowing: Unpack[Narrowing]) -> list[str]:
+        """``received(..., ids=True)``, for the callers not moved to it yet."""
+        return self.received(session, open_only=open_only, ids=True, **narrowing)
 
     def ended(self, session: Session, among: Select[str], *, limit: int) -> list[str]:
         """Those of the letter ids ``among`` selects that take no reply any more: answered, or in a
@@ -312,13 +313,25 @@ def active_user(session: Session, name: str) -> User | None:
 _T = TypeVar("_T", bound=Any)
 
 
+class Narrowing(TypedDict, total=False):
+    """How ``Letters.received`` narrows the letters: ``earliest`` orders them by their due time
+    (the default) or by when they arrived; at most ``limit`` of them; ``among`` and ``excluding``
+    keep, or drop, the letter ids the given subquery selects."""
+
+    earliest: Literal["due", "received"]
+    limit: int | None
+    among: Select[str] | None
+    excluding: Select[str] | None
+
+
 def _received(
     query: Select[_T],
     bank: int,
     open_only: bool,
-    earliest: Literal["due", "received"],
-    among: Select[str] | None,
-    excluding: Select[str] | None,
+    earliest: Literal["due", "received"] = "due",
+    limit: int | None = None,
+    among: Select[str] | None = None,
+    excluding: Select[str] | None = None,
 ) -> Select[_T]:
     """``query`` narrowed to the letters ``Letters.received`` gives, in its order."""
     query = query.where(LetterRow.bank == bank, LetterRow.letter_sealed.is_not(None))
@@ -329,4 +342,4 @@ def _received(
     if excluding is not None:
         query = query.where(LetterRow.letter_id.not_in(excluding))
     first = LetterRow.due_at if earliest == "due" else LetterRow.received_at
-    return query.order_by(first, LetterRow.letter_id)
+    return query.order_by(first, LetterRow.letter_id).limit(limit)
