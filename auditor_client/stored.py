@@ -152,29 +152,29 @@ def _read_once(text: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReadDocument:
-    """What a stored document is before the chain is read: the object its text reads as (empty
-    with ``failure`` when it reads as none, or ambiguously) and its salted hash as stored (None
-    for a salt of another length, which the full path names)."""
+    """What a stored document is before the chain is read: its bytes, and the object its text
+    reads as (empty with ``failure`` when it reads as none, or ambiguously)."""
 
+    data: bytes
     document: dict[str, Any]
-    digest: bytes | None
     failure: str | None = None
 
 
-def read_stored(*, kind: DocumentKind, text: str, salt: bytes) -> ReadDocument:
-    """The stored document ``text`` with ``salt`` read once and hashed as it is: all that its
-    checks need of it, which needs no chain (the verifier does it while the node answers)."""
+def read_stored(*, kind: DocumentKind, text: str) -> ReadDocument:
+    """The stored document ``text`` read once, which needs no chain (the verifier does it while
+    the node answers). Not hashed yet: pycryptodome's calls give up the GIL, and each would then
+    wait for the thread reading the node to give it back."""
     try:
         data = text.encode("utf-8")
-        document = _read_once(text)
-    except _Ambiguous as exc:
-        return ReadDocument(
-            {}, None, f"the {kind} reads differently in different programs ({exc}): it proves no one document"
-        )
     except ValueError as exc:
-        return ReadDocument({}, None, f"the {kind} is no JSON object in UTF-8: {exc}")
-    digest = keccak256(_SCHEMA[kind][1] + salt + data) if len(salt) == SALT_LENGTH else None
-    return ReadDocument(document, digest)
+        return ReadDocument(b"", {}, f"the {kind} is no JSON object in UTF-8: {exc}")
+    try:
+        return ReadDocument(data, _read_once(text))
+    except _Ambiguous as exc:
+        detail = f"the {kind} reads differently in different programs ({exc}): it proves no one document"
+        return ReadDocument(data, {}, detail)
+    except ValueError as exc:
+        return ReadDocument(data, {}, f"the {kind} is no JSON object in UTF-8: {exc}")
 
 
 def check_stored(
@@ -182,15 +182,20 @@ def check_stored(
 ) -> StoredDocument:
     """The checks of the document ``text`` (its stored canonical text) with ``salt`` against the
     chain's ``record``: as stored when it hashes to the chain's hash, else the full path's.
-    ``read`` is :func:`read_stored`'s of the same text and salt, when already made."""
+    ``read`` is :func:`read_stored`'s of the same text, when already made."""
     if read is None:
-        read = read_stored(kind=kind, text=text, salt=salt)
+        read = read_stored(kind=kind, text=text)
     document = read.document
     if read.failure is not None:
         return StoredDocument([("document", False, read.failure)], None, {})
+    schema, domain = _SCHEMA[kind]
     expected = record.letter_hash if kind == "letter" else record.reply_hash
-    if read.digest is not None and any(expected) and hmac.compare_digest(read.digest, expected):
-        passed = _passed(record, kind, _SCHEMA[kind][0], document)
+    if (
+        len(salt) == SALT_LENGTH
+        and any(expected)
+        and hmac.compare_digest(keccak256(domain + salt + read.data), expected)
+    ):
+        passed = _passed(record, kind, schema, document)
         if passed is not None:
             return StoredDocument(passed, to_hex(expected), document)
     # Not the recorded bytes (or not this letter's): the full path names what is wrong, or finds

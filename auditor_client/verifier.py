@@ -521,8 +521,8 @@ _Reads = dict[str, ReadDocument]
 def _read_chain_and_documents(
     node: _Node, package: EvidencePackage, anchor: Anchor, workers: int
 ) -> tuple[_Chain, list[_Reads] | None]:
-    """The chain read in a thread, and meanwhile (checking in this process) every document read
-    and hashed as stored: the node's time spent answering is no longer added to the reading's.
+    """The chain read in a thread, and meanwhile (checking in this process) every document read:
+    the node's time spent answering is no longer added to the reading's.
     With a pool, its processes read the documents instead."""
     interval = sys.getswitchinterval()
     with ThreadPoolExecutor(1, thread_name_prefix="chain-read") as reader:
@@ -536,16 +536,10 @@ def _read_chain_and_documents(
 
 
 def _read_documents(entry: EvidenceLetter) -> _Reads:
-    """The letter's documents that have a salt, each read once and hashed as stored."""
-    reads: _Reads = {}
-    documents: tuple[tuple[Literal["letter", "reply"], str | None, str | None], ...] = (
-        ("letter", entry.letter, entry.letter_salt),
-        ("reply", entry.reply, entry.reply_salt),
-    )
-    for kind, text, salt_text in documents:
-        salt = _bytes(salt_text)
-        if text is not None and salt is not None:
-            reads[kind] = read_stored(kind=kind, text=text, salt=salt)
+    """The letter's documents, each read once."""
+    reads: _Reads = {"letter": read_stored(kind="letter", text=entry.letter)}
+    if entry.reply is not None:
+        reads["reply"] = read_stored(kind="reply", text=entry.reply)
     return reads
 
 

@@ -52,13 +52,13 @@ def test_a_document_read_before_the_chain_is_judged_as_one_read_with_it(recorded
         for candidate, wrong_salt in [(text, salt[:-1]), (text, bytes(32))] + [
             (tampered, salt) for tampered in _tampered_texts(text)
         ]:
-            read = read_stored(kind=kind, text=candidate, salt=wrong_salt)
+            read = read_stored(kind=kind, text=candidate)
             early = check_stored(record, kind=kind, text=candidate, salt=wrong_salt, read=read)
             late = check_stored(record, kind=kind, text=candidate, salt=wrong_salt)
             assert early == late
             assert early.document_hash is None
             assert not all(ok for _, ok, _ in early.checks)
-        read = read_stored(kind=kind, text=text, salt=salt)
+        read = read_stored(kind=kind, text=text)
         assert read.failure is None
         assert read.document == json.loads(text)
         passed = check_stored(record, kind=kind, text=text, salt=salt, read=read)
