@@ -138,7 +138,14 @@ def salted_hash(domain: bytes, salt: Salt, data: bytes) -> Hash32:
 
 def document_hash(document: Document, salt: Salt) -> Hash32:
     """The hash recorded on chain for a letter (``request``) or a reply (``reply``)."""
-    return salted_hash(_DOCUMENT_DOMAINS[type(document)], salt, canonical_bytes(document))
+    return hashed_document(document, salt)[1]
+
+
+def hashed_document(document: Document, salt: Salt) -> tuple[bytes, Hash32]:
+    """The document's canonical bytes and its ``document_hash``, the bytes made once (a gateway
+    stores the bytes whose hash it records)."""
+    canonical = canonical_bytes(document)
+    return canonical, salted_hash(_DOCUMENT_DOMAINS[type(document)], salt, canonical)
 
 
 def verify_document_hash(document: Document, salt: Salt, expected: bytes) -> None:

@@ -49,9 +49,8 @@ from node_gateway.protocol.hashing import (
     Salt,
     as_salt,
     auditee_reference,
-    canonical_bytes,
-    document_hash,
     from_hex,
+    hashed_document,
     new_salt,
     to_hex,
     verify_document_hash,
@@ -289,20 +288,18 @@ def create_letters(
     numbered = _numbered(node, session, [letter for letter, _ in drafts])
     for letter, (_, due_at) in zip(numbered, drafts, strict=True):
         salt = new_salt()
-        letter_hash = to_hex(document_hash(letter, salt))
+        canonical, letter_hash = hashed_document(letter, salt)
         due = due_at or _now() + DEFAULT_REPLY_DAYS * 86400
         row = LetterRow(
             letter_id=letter.letter_id,
             firm=me,
             bank=letter.bank.member_no,
-            letter_hash=letter_hash,
+            letter_hash=to_hex(letter_hash),
             due_at=due,
             status=PREPARED if held else PENDING,
             confirmation_no=letter.confirmation_no,
             prepared_by=prepared_by,
-            letter_sealed=node.vault.seal(
-                letter.letter_id, "letter", StoredDocument(canonical_bytes(letter), salt)
-            ),
+            letter_sealed=node.vault.seal(letter.letter_id, "letter", StoredDocument(canonical, salt)),
         )
         session.add(row)
         if not held:
@@ -671,11 +668,9 @@ def submit_replies(node: Node, session: Session, replies: Sequence[ConfirmationR
             raise Conflict(f"letter {row.letter_id} is {row.status}; accept it before replying")
         row.auditee_salt = _auditee_salt(node, row)
         salt = new_salt()
-        reply_hash = to_hex(document_hash(reply, salt))
-        row.reply_sealed = node.vault.seal(
-            row.letter_id, "reply", StoredDocument(canonical_bytes(reply), salt)
-        )
-        payload: dict[str, Any] = {"letter_id": row.letter_id, "reply_hash": reply_hash}
+        canonical, reply_hash = hashed_document(reply, salt)
+        row.reply_sealed = node.vault.seal(row.letter_id, "reply", StoredDocument(canonical, salt))
+        payload: dict[str, Any] = {"letter_id": row.letter_id, "reply_hash": to_hex(reply_hash)}
         steps.append((f"reply:{row.letter_id}", "reply", payload, row.letter_id))
     enqueue_steps(session, steps)
     return rows

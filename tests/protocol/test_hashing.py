@@ -43,6 +43,7 @@ from node_gateway.protocol.hashing import (
     REPLY_DOMAIN,
     canonical_json,
     from_hex,
+    hashed_document,
     salted_hash,
 )
 from node_gateway.protocol.samples import AUDITEE_CODE, sample_letter, sample_reply
@@ -127,6 +128,16 @@ def test_known_answers() -> None:
     assert to_hex(document_hash(_minimal_letter(), SALT)) == (
         "0x53819ea9b9909926163b0f7507153eecf53cc718c8572606c1fa877064025213"
     )
+
+
+def test_hashed_document_gives_the_bytes_it_hashed() -> None:
+    letter = sample_letter()
+    reply = sample_reply(letter, letter_hash=document_hash(letter, SALT))
+    for document in (letter, reply):
+        canonical, digest = hashed_document(document, SALT)
+        assert canonical == canonical_bytes(document)
+        assert digest == document_hash(document, SALT)
+    assert hashed_document(letter, SALT)[1] == salted_hash(LETTER_DOMAIN, SALT, canonical_bytes(letter))
 
 
 def test_hash_changes_with_the_salt() -> None:
