@@ -19,7 +19,7 @@ from typing import cast
 
 import httpx
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.errors import ChainError
@@ -246,15 +246,22 @@ class DeliveryWorker:
         return outcomes
 
     def _settle(self, outcomes: list[tuple[int, str, str | None]]) -> None:
+        delivered = [row_id for row_id, outcome, _ in outcomes if outcome == "done"]
+        others = [(row_id, outcome, detail) for row_id, outcome, detail in outcomes if outcome != "done"]
         with self.node.db.session() as session:
-            # One query for the rows, not one each (each would flush the rows settled before it).
-            rows = {
-                row.id: row
-                for row in session.scalars(
-                    select(OutboxDelivery).where(OutboxDelivery.id.in_([row_id for row_id, _, _ in outcomes]))
+            if delivered:  # most of them: one UPDATE, their rows (and envelopes) not loaded
+                session.execute(
+                    update(OutboxDelivery)
+                    .where(OutboxDelivery.id.in_(delivered))
+                    .values(
+                        state="done", done_at=utcnow(), attempts=OutboxDelivery.attempts + 1, last_error=None
+                    ),
+                    execution_options={"synchronize_session": False},
                 )
-            }
-            for row_id, outcome, detail in outcomes:
+            # One query for the other rows, not one each (each would flush the rows settled before it).
+            query = select(OutboxDelivery).where(OutboxDelivery.id.in_([row_id for row_id, _, _ in others]))
+            rows = {row.id: row for row in session.scalars(query)} if others else {}
+            for row_id, outcome, detail in others:
                 row = rows[row_id]
                 if outcome == "reseal":
                     outcome = "retry" if self._reseal(session, row) else "failed"
