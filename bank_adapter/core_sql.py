@@ -297,11 +297,14 @@ class CoreBank:
         }
 
     @staticmethod
-    def _latest(table: Table, keys: Sequence[str], as_of: date) -> Join:
-        """For each distinct ``keys`` the latest row of a dated table on or before ``as_of``."""
+    def _latest(table: Table, keys: Sequence[str], as_of: date, among: ColumnElement[bool]) -> Join:
+        """For each distinct ``keys`` of the rows ``among`` selects, the latest row of a dated table
+        on or before ``as_of``. ``among`` must select every row of the keys it selects any of: the
+        latest rows are looked for among the keys asked about, not over the whole table's history
+        (a scan at every round that grew with the core)."""
         latest = (
             select(*(table.c[k] for k in keys), func.max(table.c.as_of).label("as_of"))
-            .where(table.c.as_of <= as_of)
+            .where(table.c.as_of <= as_of, among)
             .group_by(*(table.c[k] for k in keys))
             .subquery()
         )
@@ -316,12 +319,12 @@ class CoreBank:
         if not numbers:
             return {}
         table = TABLES[BalanceRow]
-        joined = self._latest(table, ("account_no", "currency"), as_of)
-        query = select(
-            table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest
-        ).select_from(joined)
         result: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {}
         for batch in in_batches(numbers):
+            joined = self._latest(table, ("account_no", "currency"), as_of, table.c.account_no.in_(batch))
+            query = select(
+                table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest
+            ).select_from(joined)
             for account_no, currency, balance, interest in connection.execute(
                 query.where(table.c.account_no.in_(batch))
             ):
@@ -389,10 +392,15 @@ class CoreBank:
         pool_t = TABLES[CashPoolRow]
         pool_keys = ("provider_account_no", "user_account_no", "currency")
         by_customer: dict[str, list[CashPoolRow]] = {code: [] for code in codes}
+        theirs = pool_t.alias("theirs")
         for batch in in_batches(codes):
+            # Every row of the links the customers hold any of, whoever holds their latest row.
+            links = pool_t.c.provider_account_no.in_(
+                select(theirs.c.provider_account_no).where(theirs.c.customer_code.in_(batch))
+            )
             for record in connection.execute(
                 select(pool_t)
-                .select_from(self._latest(pool_t, pool_keys, as_of))
+                .select_from(self._latest(pool_t, pool_keys, as_of, links))
                 .where(pool_t.c.customer_code.in_(batch))
                 .order_by(*(pool_t.c[k] for k in pool_keys))
             ).mappings():

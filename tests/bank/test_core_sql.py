@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bank_adapter.core_rows import AccountRow, BalanceRow, CustomerRow, LoanRow, rows_of
 from bank_adapter.core_sql import TABLES, CoreBank
@@ -232,3 +234,35 @@ def test_a_batch_leaves_out_unknown_customers_and_keeps_the_spelling_asked(core:
     assert [d.account_no for d in snapshot.deposits] == ["A1"]
     assert core.snapshots([], AS_OF) == {}
     assert core.customers([unknown]) == {}
+
+
+def test_a_snapshot_reads_the_dated_rows_of_its_own_accounts_only(core: CoreBank) -> None:
+    """The latest balance and cash-pooling rows on or before the date are looked for among the
+    asked customers' accounts and links (by key), never by grouping the whole table's history,
+    which grows with every customer and every day the core keeps."""
+    dataset = generate(customers=20, seed=7, reference_date=AS_OF)
+    core.load(dataset)
+    code = rows_of(dataset, CustomerRow)[0].registration_code
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: object, cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(core.engine, "before_cursor_execute", seen)
+    try:
+        snapshot = core.snapshot(code, AS_OF)
+    finally:
+        event.remove(core.engine, "before_cursor_execute", seen)
+    assert snapshot.deposits
+    dated = [(s, p) for s, p in statements if "max(" in s]
+    assert {"core_balances", "core_cash_pooling"} <= {
+        t for s, _ in dated for t in ("core_balances", "core_cash_pooling") if t in s
+    }
+    if core.engine.dialect.name != "sqlite":
+        return
+    with core.engine.connect() as connection:
+        for statement, parameters in dated:
+            plan = [
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            ]
+            assert not [step for step in plan if step.startswith("SCAN core_")], plan
