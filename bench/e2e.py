@@ -552,20 +552,17 @@ class Driver:
                     stop.wait(self.poll_s)
 
     def _verified_replies(self, client: httpx.Client) -> list[str]:
-        """The letters the firm holds as replied, not closed, with their reply verified: every page
-        of them (a page ends the list once it is not full). A letter its close moves on while the
-        pages are read may be missed by this listing; the next one finds it."""
+        """The letters the firm holds as replied and not closed with their reply verified: every
+        page of them, each after the last letter of the page before (a cursor: no letter is
+        skipped when others close meanwhile), until a page is not full."""
         found: list[str] = []
-        offset = 0
+        params = {"status": "REPLIED", "reply_verified": "true", "limit": str(LIST_PAGE)}
         while True:
-            page = _ok(
-                client.get("/v1/letters", params={"status": "REPLIED", "offset": offset, "limit": LIST_PAGE})
-            )
-            items = page["items"]
-            found += [x["letter_id"] for x in items if x["reply_verified"]]
+            items = _ok(client.get("/v1/letters", params=params))["items"]
+            found += [x["letter_id"] for x in items]
             if len(items) < LIST_PAGE:
                 return found
-            offset += len(items)
+            params["after"] = items[-1]["letter_id"]
 
     def _close(self, client: httpx.Client, letter_ids: list[str]) -> None:
         _ok(client.post("/v1/letters/close", json={"letter_ids": letter_ids}), 202)
@@ -588,27 +585,29 @@ class Driver:
         closer.start()
         started = time.monotonic()
         clients = [self.bench.firm.client("auditor", timeout_s=300) for _ in range(self.injectors)]
+        pool = ThreadPoolExecutor(self.injectors)
         try:
-            with ThreadPoolExecutor(self.injectors) as pool:
-                futures = []
-                for index, (drafts, signer) in enumerate(chunks):
-                    if rate is not None:
-                        delay = started + index * chunk / rate - time.monotonic()
-                        if delay > 0:
-                            time.sleep(delay)
-                    futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts, signer))
-                    with self._lock:
-                        self._offered += len(drafts)
-                    if rate is None:
-                        # As fast as it goes, but no further ahead than the injectors can work.
-                        busy = {f for f in futures if not f.done()}
-                        if len(busy) >= self.injectors:
-                            wait(busy, return_when=FIRST_COMPLETED)
-                for future in futures:
-                    future.result()
+            futures = []
+            for index, (drafts, signer) in enumerate(chunks):
+                if rate is not None:
+                    delay = started + index * chunk / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                futures.append(pool.submit(self._inject, clients[index % self.injectors], drafts, signer))
+                with self._lock:
+                    self._offered += len(drafts)
+                if rate is None:
+                    # As fast as it goes, but no further ahead than the injectors can work.
+                    busy = {f for f in futures if not f.done()}
+                    if len(busy) >= self.injectors:
+                        wait(busy, return_when=FIRST_COMPLETED)
+            for future in futures:
+                future.result()
             injected = time.monotonic() - started
             watcher.wait_closed(len(ids), stall_s)
         finally:
+            # An interrupted or failed run sends none of the chunks still waiting for an injector.
+            pool.shutdown(cancel_futures=True)
             stop.set()
             closer.join(10)
             watcher.stop()

@@ -154,6 +154,9 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], 
     out, png = tmp_path / "quick.json", tmp_path / "plot.png"
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr("bench.run.QUICK", TINY)
+        # The closer reads the firm's replied letters in pages of 3: every letter closes only if
+        # it follows the list's cursor from page to page.
+        monkeypatch.setattr("bench.e2e.LIST_PAGE", 3)
         argv = ["--quick", "--out", str(out), "--plot", str(png), "--work-dir", str(tmp_path / "work")]
         assert main(argv) == 0
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
