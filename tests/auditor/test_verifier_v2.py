@@ -20,7 +20,7 @@ from web3.exceptions import BadFunctionCallOutput
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
-from auditor_client.stored import keccak256, check_stored
+from auditor_client.stored import check_stored, keccak256
 from auditor_client.verifier import Report, verify_package
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.network import connect
