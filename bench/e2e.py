@@ -475,6 +475,7 @@ class Backlog:
 
     in_flight: int  # offered (due by the run's schedule) and not closed on chain
     awaiting_close: int  # replied on chain and not closed: the closes' queue
+    untaken: int  # offered and not yet taken by the firm's API: the injection behind its schedule
 
 
 class Driver:
@@ -489,6 +490,7 @@ class Driver:
         self._lock = threading.Lock()
         self._template = 0
         self._offered = 0  # the running run's letters due so far (handed to the injectors)
+        self._taken = 0  # the running run's letters the firm's API took
         self._watcher: ChainWatcher | None = None  # the running run's
 
     def backlog(self) -> Backlog | None:
@@ -498,8 +500,8 @@ class Driver:
             return None
         closed, replied = watcher.closed, len(watcher.replies())
         with self._lock:
-            offered = self._offered
-        return Backlog(in_flight=offered - closed, awaiting_close=replied - closed)
+            offered, taken = self._offered, self._taken
+        return Backlog(in_flight=offered - closed, awaiting_close=replied - closed, untaken=offered - taken)
 
     def _drafts(self, count: int) -> tuple[list[dict[str, Any]], LocalAccount]:
         """A chunk: ``count`` letters of the next customer, and the customer's signer."""
@@ -515,6 +517,8 @@ class Driver:
         with self._lock:
             self.sent_at.update(dict.fromkeys(ids, sent))
         _ok(client.post("/v1/letters", json={"letters": drafts}), 201)
+        with self._lock:
+            self._taken += len(ids)
         bundle = _ok(client.post("/v1/authorisations/requests", json={"letter_ids": ids}))
         typed, message = bundle["typed_data"], bundle["typed_data"]["message"]
         signature = signer.sign_message(encode_typed_data(full_message=typed)).signature
@@ -579,7 +583,7 @@ class Driver:
         )
         watcher.start()
         with self._lock:
-            self._offered, self._watcher = 0, watcher
+            self._offered, self._taken, self._watcher = 0, 0, watcher
         stop = threading.Event()
         closer = threading.Thread(target=self._close_loop, args=(ids, stop, watcher), daemon=True)
         closer.start()

@@ -680,9 +680,9 @@ def _print_soak(soaked: dict[str, Any] | None, console: Console) -> None:
     console.print(
         f"soak: {soaked['offered_letters_per_second']:g} letters/s offered for {soaked['planned_seconds']:g} s; "
         f"{soaked['letters_closed']} of {soaked['letters_injected']} closed, "
-        f"{soaked['letters_lost_or_stuck']} lost or stuck; letters on their way "
-        f"{_per_minute(growth['in_flight'])}, replied and awaiting their close "
-        f"{_per_minute(growth['awaiting_close'])} over the second half"
+        f"{soaked['letters_lost_or_stuck']} lost or stuck; over the second half, letters on their way "
+        f"{_per_minute(growth['in_flight'])}, of them not yet taken by the firm's API "
+        f"{_per_minute(growth['untaken'])}, replied and awaiting their close {_per_minute(growth['awaiting_close'])}"
     )
     if soaked["fell_behind"]:
         console.print(

@@ -115,6 +115,7 @@ class SoakResult:
         return {
             "in_flight": slope_per_minute(self._injecting(lambda b: b.in_flight)),
             "awaiting_close": slope_per_minute(self._injecting(lambda b: b.awaiting_close)),
+            "untaken": slope_per_minute(self._injecting(lambda b: b.untaken)),
         }
 
     @property
@@ -150,7 +151,7 @@ class SoakResult:
                     name: None if slope is None else round(slope, 1)
                     for name, slope in self.backlog_slopes.items()
                 },
-                "series": [[t, b.in_flight, b.awaiting_close] for t, b in self.backlog],
+                "series": [[t, b.in_flight, b.awaiting_close, b.untaken] for t, b in self.backlog],
             },
             "memory_mib": {
                 name: {

@@ -82,7 +82,7 @@ def _soaked(rate: float, injected_s: float, in_flight: list[int]) -> SoakResult:
         calldata_bytes_per_letter=0.0,
         log_bytes_per_letter=0.0,
     )
-    backlog = [(5.0 * i, Backlog(n, n // 2)) for i, n in enumerate(in_flight)]
+    backlog = [(5.0 * i, Backlog(n, n // 2, 0)) for i, n in enumerate(in_flight)]
     return SoakResult(rate, injected_s, 5.0, run, {"audit_firm gateway": [(0.0, 100.0)]}, backlog)
 
 
@@ -96,7 +96,7 @@ def test_a_soak_tells_a_growing_backlog_from_a_steady_one() -> None:
     soaked = _soaked(40, 300, growing)
     assert soaked.fell_behind is True
     slopes = soaked.as_json()["backlog"]["slope_letters_per_minute_second_half"]
-    assert slopes == {"in_flight": 240.0, "awaiting_close": 120.0}
+    assert slopes == {"in_flight": 240.0, "awaiting_close": 120.0, "untaken": 0.0}
     # Too short to tell a queue from the pipeline filling.
     assert _soaked(40, 30, growing[:7]).fell_behind is None
 
@@ -238,7 +238,9 @@ def test_a_tiny_run_measures_everything(tiny_run: tuple[dict[str, Any], Path]) -
     }
     assert targets["soak_letters_lost_or_stuck"]["met"] is True
     assert soaked["fell_behind"] is None  # a soak of seconds is all fill
-    assert max(in_flight for _, in_flight, _ in soaked["backlog"]["series"]) > 0  # sampled as they moved
+    series = soaked["backlog"]["series"]
+    assert max(in_flight for _, in_flight, _, _ in series) > 0  # sampled as they moved
+    assert all(0 <= untaken <= in_flight for _, in_flight, _, untaken in series)
     assert png.read_bytes().startswith(b"\x89PNG")
     console = Console(record=True, width=200)
     print_table(result, console)
