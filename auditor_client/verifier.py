@@ -516,20 +516,27 @@ _SWITCH_INTERVAL_S = 0.0005
 
 # A letter's documents as read before the chain is (kind -> what was read).
 _Reads = dict[str, ReadDocument]
+# The most letters whose documents are read ahead (some 35 KB a letter held until checked); the
+# others' are read as they are checked, as are all once the chain has been read.
+PREREAD_LETTERS = 2_000
 
 
 def _read_chain_and_documents(
     node: _Node, package: EvidencePackage, anchor: Anchor, workers: int
-) -> tuple[_Chain, list[_Reads] | None]:
-    """The chain read in a thread, and meanwhile (checking in this process) every document read:
-    the node's time spent answering is no longer added to the reading's.
-    With a pool, its processes read the documents instead."""
+) -> tuple[_Chain, list[_Reads]]:
+    """The chain read in a thread, and meanwhile (checking in this process) the documents read,
+    letter by letter, until it is done (or :data:`PREREAD_LETTERS` are): the node's time spent
+    answering is no longer added to the reading's. With a pool, its processes read them."""
     interval = sys.getswitchinterval()
+    reads: list[_Reads] = []
     with ThreadPoolExecutor(1, thread_name_prefix="chain-read") as reader:
         reading = reader.submit(_read_chain, node, package, anchor)
         try:
             sys.setswitchinterval(min(interval, _SWITCH_INTERVAL_S))
-            reads = [_read_documents(entry) for entry in package.letters] if workers <= 1 else None
+            for entry in package.letters[:PREREAD_LETTERS] if workers <= 1 else ():
+                if reading.done():
+                    break
+                reads.append(_read_documents(entry))
         finally:
             sys.setswitchinterval(interval)
         return reading.result(), reads
@@ -558,14 +565,15 @@ def _share(letters: Sequence[EvidenceLetter], chain: _Chain) -> None:
 
 
 def _check_letters(
-    letters: Sequence[EvidenceLetter], chain: _Chain, reads: Sequence[_Reads] | None = None
+    letters: Sequence[EvidenceLetter], chain: _Chain, reads: Sequence[_Reads] = ()
 ) -> tuple[list[Check], int, int]:
-    """The checks of ``letters``, their documents and their count; ``reads`` their documents as
-    :func:`_read_documents` read them, when they were."""
+    """The checks of ``letters``, their documents and their count; ``reads`` the documents of the
+    first of them as :func:`_read_documents` read them ahead."""
     report = Report()
     for index, entry in enumerate(letters):
         report.documents += 1 + (entry.reply is not None)
-        _verify_letter(entry, chain, _Checks(entry.letter_id, report), reads[index] if reads else {})
+        read = reads[index] if index < len(reads) else {}
+        _verify_letter(entry, chain, _Checks(entry.letter_id, report), read)
     return report.checks, report.documents, len(letters)
 
 
@@ -576,17 +584,14 @@ def _check_shared(span: tuple[int, int]) -> tuple[list[Check], int, int]:
 
 
 def _verify_letters(
-    letters: Sequence[EvidenceLetter], chain: _Chain, workers: int, reads: Sequence[_Reads] | None = None
+    letters: Sequence[EvidenceLetter], chain: _Chain, workers: int, reads: Sequence[_Reads] = ()
 ) -> Iterator[tuple[list[Check], int, int]]:
     """Each chunk's checks, documents and letters, in the package's order."""
     workers = max(1, min(workers, len(letters)))
     size = max(1, min(CHUNK, -(-len(letters) // (workers * 4))))  # at least four chunks a worker
     spans = [(start, min(start + size, len(letters))) for start in range(0, len(letters), size)]
     if workers == 1:
-        yield from (
-            _check_letters(letters[start:stop], chain, reads[start:stop] if reads else None)
-            for start, stop in spans
-        )
+        yield from (_check_letters(letters[start:stop], chain, reads[start:stop]) for start, stop in spans)
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)

@@ -110,3 +110,19 @@ def test_the_verifier_s_leaf_is_the_chain_layer_s() -> None:
         letter_id, letter_hash = os.urandom(32), os.urandom(32)
         record = Letter(letter_id, LetterStatus.CLOSED, 2, bank, 0, bytes(32), letter_hash, bytes(32))
         assert verifier._leaf_hash(record) == LetterLeaf(letter_id, letter_hash, bank).hash()
+
+
+def test_letters_beyond_those_read_ahead_are_read_as_they_are_checked(
+    recorded: Letters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = json.loads(recorded.package.model_dump_json())
+    for index in (1, 4):  # one read ahead, one beyond what may be
+        package["letters"][index]["letter"] = _tampered_texts(package["letters"][index]["letter"])[0]
+    tampered = EvidencePackage.model_validate(package)
+    w3 = connect(recorded.network_file.rpc_url)
+    every = verify_package(tampered, w3, anchor=recorded.network_file)
+    monkeypatch.setattr(verifier, "PREREAD_LETTERS", 2)
+    two = verify_package(tampered, w3, anchor=recorded.network_file)
+    assert [tuple(c) for c in two.checks] == [tuple(c) for c in every.checks]
+    failed = {(c.subject, c.name) for c in two.failures}
+    assert failed == {(package["letters"][i]["letter_id"], "letter.hash") for i in (1, 4)}
