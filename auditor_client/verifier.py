@@ -70,7 +70,7 @@ from auditor_client.stored import ReadDocument, check_stored, keccak256, read_st
 from node_gateway.chain.authorisation import (
     authorisation_typed_data,
     process_proof,
-    recover_signer,
+    recover_signer_from_digest,
     refusal_typed_data,
     typed_data_digest,
 )
@@ -709,9 +709,9 @@ def _signed(auth: EvidenceAuthorisation, chain_id: int, registry: str) -> _Signe
         typed = authorisation_typed_data(
             Authorisation(root, auth.firm, auth.valid_until, auth.nonce), chain_id=chain_id, registry=registry
         )
-    account = account_of(signer)
-    recovered = account is not None and _recover(typed, signature) == account.lower()
-    return _Signed(signer, typed_data_digest(typed), signature, recovered, signer_id(signer))
+    digest, account = typed_data_digest(typed), account_of(signer)
+    recovered = account is not None and _recover(digest, signature) == account.lower()
+    return _Signed(signer, digest, signature, recovered, signer_id(signer))
 
 
 def _authorisation_key(auth: EvidenceAuthorisation) -> tuple[Any, ...]:
@@ -1060,9 +1060,9 @@ def _span(seconds: int) -> str:
     return f"{days} d {hours} h {rest // 60} min" if days else f"{hours} h {rest // 60} min {rest % 60} s"
 
 
-def _recover(typed: dict[str, Any], signature: bytes) -> str | None:
+def _recover(digest: bytes, signature: bytes) -> str | None:
     try:
-        return recover_signer(typed, signature).lower()
+        return recover_signer_from_digest(digest, signature).lower()
     except ValueError:  # a signature that does not decode recovers nobody
         return None
 

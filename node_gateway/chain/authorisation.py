@@ -162,8 +162,15 @@ def sign_typed_data(signer: LocalAccount, typed_data: dict[str, Any]) -> bytes:
 def recover_signer(typed_data: dict[str, Any], signature: bytes) -> ChecksumAddress:
     """The account whose key made ``signature`` over an EIP-712 document, as the contract's ECDSA
     recovery finds it; ValueError if the signature does not decode."""
+    return recover_signer_from_digest(typed_data_digest(typed_data), signature)
+
+
+def recover_signer_from_digest(digest: bytes, signature: bytes) -> ChecksumAddress:
+    """:func:`recover_signer` from the document's :func:`typed_data_digest`, for a caller that
+    needs the digest too: encoding the document is most of the cost of a recovery."""
     try:
-        signer = Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature)
+        # What Account.recover_message does once it has hashed the message.
+        signer = Account._recover_hash(digest, signature=signature)
     except Exception as exc:  # eth-account raises several kinds for a malformed signature
         raise ValueError(f"the signature does not decode: {exc}") from exc
     return ChecksumAddress(signer)
