@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
@@ -339,6 +339,22 @@ def _word_reader(kind: str) -> _Read | None:
     return functools.partial(_word, kind)
 
 
+class _WireEvent(NamedTuple):
+    """How an event of static words reads from the wire: its name; each indexed input's name and
+    reader; each data input's name, where its word starts in the data and its reader; the data's
+    length in hex. A reader None takes the word as it is (a bytes32, or a dynamic input's hash)."""
+
+    name: str
+    topics: tuple[tuple[str, _Read | None], ...]
+    data: tuple[tuple[str, int, _Read | None], ...]
+    data_chars: int
+
+
+def _unless_bytes(read: _Read | None) -> _Read | None:
+    """None for a reader that would only copy the word (a bytes32's)."""
+    return None if read is bytes else read
+
+
 def _raw(value: Any) -> bytes:
     """Log data and topics, whether formatted by web3 (bytes) or as on the wire (0x-hex)."""
     return from_hex(value) if isinstance(value, str) else bytes(value)
@@ -418,23 +434,30 @@ class _BoundContract:
         )
 
     @functools.cached_property
-    def _wire_events(self) -> dict[str, tuple[str, list[tuple[str, _Read | None]], list[tuple[str, _Read]]]]:
-        """Each event whose inputs are all static words, by its topic as the wire writes it: its
-        name, how each indexed input and each data word reads (None: a dynamic input's hash)."""
-        found: dict[str, tuple[str, list[tuple[str, _Read | None]], list[tuple[str, _Read]]]] = {}
+    def _wire_events(self) -> dict[str, _WireEvent]:
+        """Each event whose inputs are all static words (or indexed dynamic ones, read as their
+        hash), by its topic as the wire writes it, with how each of its words reads."""
+        found: dict[str, _WireEvent] = {}
         for topic, event in self._events.items():
-            data = [
-                (i["name"], _word_reader(kind)) for i, kind in zip(event.data, event.data_types, strict=True)
-            ]
-            if all(read is not None for _, read in data):
-                topics = [
-                    (name, None if kind is None else _word_reader(kind)) for name, kind in event.topic_types
-                ]
-                if all(
-                    read is not None or kind is None
-                    for (_, read), (_, kind) in zip(topics, event.topic_types, strict=True)
-                ):
-                    found[to_hex(topic)] = (event.name, topics, [(name, read) for name, read in data if read])
+            data = [_word_reader(kind) for kind in event.data_types]
+            topics = [None if kind is None else _word_reader(kind) for _, kind in event.topic_types]
+            dynamic = any(read is None for read in data) or any(
+                read is None and kind is not None
+                for read, (_, kind) in zip(topics, event.topic_types, strict=True)
+            )
+            if not dynamic:
+                found[to_hex(topic)] = _WireEvent(
+                    event.name,
+                    tuple(
+                        (name, _unless_bytes(read))
+                        for (name, _), read in zip(event.topic_types, topics, strict=True)
+                    ),
+                    tuple(
+                        (item["name"], 32 * index, _unless_bytes(read))
+                        for index, (item, read) in enumerate(zip(event.data, data, strict=True))
+                    ),
+                    2 + 64 * len(data),
+                )
         return found
 
     def decode_wire_logs(self, logs: Iterable[Mapping[str, Any]]) -> list[ChainEvent]:
@@ -445,7 +468,7 @@ class _BoundContract:
         for log in logs:
             topics = log["topics"]
             shape = wire.get(topics[0].lower()) if topics and isinstance(topics[0], str) else None
-            event = None if shape is None else self._wire_event(log, topics, *shape)
+            event = None if shape is None else self._wire_event(log, topics, shape)
             if event is None and (not topics or str(log["address"]).lower() == address):
                 event = self.decode_log(log)
             if event is not None:
@@ -453,37 +476,40 @@ class _BoundContract:
         return events
 
     def _wire_event(
-        self,
-        log: Mapping[str, Any],
-        topics: Sequence[str],
-        name: str,
-        topic_readers: Sequence[tuple[str, _Read | None]],
-        data_readers: Sequence[tuple[str, _Read]],
+        self, log: Mapping[str, Any], topics: Sequence[str], shape: _WireEvent
     ) -> ChainEvent | None:
         """The event, or None for decode_log to judge (another address, an unexpected shape)."""
-        if str(log["address"]).lower() != self._address_lower or len(topics) != len(topic_readers) + 1:
+        data = log["data"]
+        if (
+            len(topics) != len(shape.topics) + 1
+            or not isinstance(data, str)
+            or len(data) != shape.data_chars
+            or not data.startswith("0x")
+            or str(log["address"]).lower() != self._address_lower
+        ):
             return None
         try:
-            data = from_hex(log["data"])
             words = [from_hex(topic) for topic in topics[1:]]
+            raw = bytes.fromhex(data[2:])
         except (TypeError, ValueError):
             return None
-        if len(data) != 32 * len(data_readers) or any(len(word) != 32 for word in words):
-            return None
         args: dict[str, Any] = {}
-        for (arg, read), word in zip(topic_readers, words, strict=True):
+        for (arg, read), word in zip(shape.topics, words, strict=True):
+            if len(word) != 32:
+                return None
             args[arg] = word if read is None else read(word)
-        for index, (arg, read) in enumerate(data_readers):
-            args[arg] = read(data[32 * index : 32 * index + 32])
+        for arg, start, read in shape.data:
+            word = raw[start : start + 32]
+            args[arg] = word if read is None else read(word)
         timestamp = log.get("blockTimestamp")
         return ChainEvent(
-            name=name,
-            args=args,
-            address=self.address,
-            block_number=_int(log["blockNumber"]),
-            transaction_hash=_raw(log["transactionHash"]),
-            log_index=_int(log["logIndex"]),
-            block_timestamp=None if timestamp is None else _int(timestamp),
+            shape.name,
+            args,
+            self.address,
+            _int(log["blockNumber"]),
+            _raw(log["transactionHash"]),
+            _int(log["logIndex"]),
+            None if timestamp is None else _int(timestamp),
         )
 
     def events_in(self, receipt: TxReceipt) -> list[ChainEvent]:
