@@ -106,8 +106,9 @@ class SoakResult:
     backlog: list[tuple[float, Backlog]]  # (seconds from the start, the letters on their way)
 
     def _injecting(self, of: Callable[[Backlog], int]) -> list[tuple[float, float]]:
-        """A backlog figure while letters were being sent (the drain after it empties the queues)."""
-        return [(t, float(of(b))) for t, b in self.backlog if t <= self.run.injected_seconds]
+        """A backlog figure while the schedule offered letters: after it the queues drain, even
+        while injectors behind the schedule still send."""
+        return [(t, float(of(b))) for t, b in self.backlog if t <= self.seconds]
 
     @property
     def backlog_slopes(self) -> dict[str, float | None]:
@@ -123,7 +124,7 @@ class SoakResult:
         """Whether the letters on their way grew over the injection's second half faster than
         ``FALLING_BEHIND_SHARE`` of the rate; None: too short a soak to tell from the fill."""
         slope = self.backlog_slopes["in_flight"]
-        if slope is None or self.run.injected_seconds / 2 < JUDGED_HALF_S:
+        if slope is None or self.seconds / 2 < JUDGED_HALF_S:
             return None
         return slope / 60 > FALLING_BEHIND_SHARE * self.rate
 

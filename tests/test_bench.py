@@ -63,16 +63,18 @@ def test_a_memory_slope_is_fitted_over_the_second_half() -> None:
     assert round(slope, 6) == 2.0
 
 
-def _soaked(rate: float, injected_s: float, in_flight: list[int]) -> SoakResult:
-    """A soak's result whose letters on their way were ``in_flight``, one sample every 5 s."""
-    letters = round(rate * injected_s)
+def _soaked(rate: float, seconds: float, in_flight: list[int], injected_s: float | None = None) -> SoakResult:
+    """A soak's result whose letters on their way were ``in_flight``, one sample every 5 s; the
+    injectors done ``injected_s`` after the start (the schedule's ``seconds`` if None)."""
+    letters = round(rate * seconds)
+    injected = injected_s or seconds
     run = RunResult(
         offered=rate,
         letters=letters,
         closed=letters,
-        injected_seconds=injected_s,
-        seconds=injected_s + 10,
-        closing_seconds=injected_s,
+        injected_seconds=injected,
+        seconds=injected + 10,
+        closing_seconds=injected,
         chunk=10,
         step_samples={step: [] for step in STEPS},
         total_samples=[],
@@ -83,7 +85,7 @@ def _soaked(rate: float, injected_s: float, in_flight: list[int]) -> SoakResult:
         log_bytes_per_letter=0.0,
     )
     backlog = [(5.0 * i, Backlog(n, n // 2, 0)) for i, n in enumerate(in_flight)]
-    return SoakResult(rate, injected_s, 5.0, run, {"audit_firm gateway": [(0.0, 100.0)]}, backlog)
+    return SoakResult(rate, seconds, 5.0, run, {"audit_firm gateway": [(0.0, 100.0)]}, backlog)
 
 
 def test_a_soak_tells_a_growing_backlog_from_a_steady_one() -> None:
@@ -97,6 +99,9 @@ def test_a_soak_tells_a_growing_backlog_from_a_steady_one() -> None:
     assert soaked.fell_behind is True
     slopes = soaked.as_json()["backlog"]["slope_letters_per_minute_second_half"]
     assert slopes == {"in_flight": 240.0, "awaiting_close": 120.0, "untaken": 0.0}
+    # Injectors behind the schedule send for 100 s after it, while the queues drain: the schedule's
+    # second half is judged, not the injection's.
+    assert _soaked(40, 300, [*growing[:61], *range(1300, 0, -65)], injected_s=400).fell_behind is True
     # Too short to tell a queue from the pipeline filling.
     assert _soaked(40, 30, growing[:7]).fell_behind is None
 
