@@ -20,6 +20,7 @@ from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from node_gateway.errors import Conflict, Forbidden, FormatNotAccepted, InvalidR
 from node_gateway.node import Node
 from node_gateway.protocol.documents import (
     ConfirmationLetter,
+    ConfirmationNo,
     ConfirmationReply,
     RejectionReason,
     format_confirmation_no,
@@ -45,6 +47,7 @@ from node_gateway.protocol.documents import (
     parse_letter,
     parse_reply,
 )
+from node_gateway.protocol.errors import InvalidDocument
 from node_gateway.protocol.hashing import (
     Salt,
     as_salt,
@@ -225,10 +228,22 @@ def _numbered(
         first = _reserve_numbers(session, year, len(indexes))
         for offset, index in enumerate(indexes):
             numbers[index] = format_confirmation_no(prefix, year, first + offset)
+    # Only the number is new: it is checked, and the letter, checked whole when it came in (no
+    # rule of a letter looks at its number), is not parsed again around it.
     return [
-        parse_letter(letter.model_dump(mode="json", by_alias=True) | {"confirmation_no": numbers[index]})
+        letter.model_copy(update={"confirmation_no": _checked_number(numbers[index])})
         for index, letter in enumerate(letters)
     ]
+
+
+_CONFIRMATION_NO: TypeAdapter[str] = TypeAdapter(ConfirmationNo)
+
+
+def _checked_number(number: str) -> str:
+    try:
+        return _CONFIRMATION_NO.validate_python(number)
+    except ValidationError as exc:
+        raise InvalidDocument(f"the 函证编号 {number} is not one: {exc}") from exc
 
 
 def create_letters(

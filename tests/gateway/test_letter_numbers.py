@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from node_gateway.core.config import MemberRole
-from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter
+from node_gateway.protocol.documents import AuditFirm, Bank, ConfirmationLetter, parse_letter
+from node_gateway.protocol.hashing import as_salt, document_hash, to_hex
 from node_gateway.protocol.samples import sample_letter
 from node_gateway.services.letters import create_letters
+from node_gateway.storage.models import LetterNumberRow, LetterRow
 
 from .api_apps import Gateway, client, gateway
 from .conftest import gateway_node
@@ -106,3 +108,31 @@ def test_the_firm_s_configured_prefix(deployed: Deployment, tmp_path: Any) -> No
             assert row.confirmation_no == "MJ-2025-000001"
     finally:
         node.db.dispose()
+
+
+def test_the_numbered_letter_is_the_draft_with_its_number(firm: Gateway, deployed: Deployment) -> None:
+    """Numbering checks the number alone: the stored document reads back as the same letter, and
+    its hash on the row is that document's."""
+    draft = _letter(deployed, issued_on=date(2023, 5, 2))
+    [number] = _create(firm, draft)
+    with firm.node.db.session() as session:
+        row = session.get(LetterRow, draft.letter_id)
+        assert row is not None
+        stored = firm.node.vault.open(row.letter_id, "letter", row.letter_sealed or b"")
+        letter_hash = row.letter_hash
+    assert parse_letter(stored.canonical) == draft.model_copy(update={"confirmation_no": number})
+    assert to_hex(document_hash(parse_letter(stored.canonical), as_salt(stored.salt))) == letter_hash
+
+
+def test_a_number_beyond_the_years_sequence_is_refused(firm: Gateway, deployed: Deployment) -> None:
+    with firm.node.db.session() as session:
+        session.add(LetterNumberRow(year=2022, last=999_999))
+    late = _letter(deployed, issued_on=date(2022, 12, 30))
+    response = client(firm.app).post(
+        "/v1/letters", json={"letters": [_draft(late)]}, headers=firm.auth("auditor")
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_document"
+    assert (
+        client(firm.app).get(f"/v1/letters/{late.letter_id}", headers=firm.auth("auditor")).status_code == 404
+    )
