@@ -663,8 +663,14 @@ class BankWorkflow:
         """Received letters still to answer, among or excluding the ids given, the earliest received
         first."""
         with self.node.db.session() as session:
-            return Letters(self.node).received_ids(
-                session, open_only=True, earliest="received", limit=_BATCH, among=among, excluding=excluding
+            return Letters(self.node).received(
+                session,
+                open_only=True,
+                ids=True,
+                earliest="received",
+                limit=_BATCH,
+                among=among,
+                excluding=excluding,
             )
 
     def _awaiting_check(self) -> Sequence[str]:

@@ -240,6 +240,10 @@ class Gateway:
 
     def env(self) -> dict[str, str]:
         return {
+            # glibc gives each busy thread an arena of its own that keeps what it freed: a gateway's
+            # dozens of request threads then grow its memory for minutes. Two arenas keep it flat
+            # (the soak in docs/BENCHMARKS.md); the environment's own setting wins.
+            "MALLOC_ARENA_MAX": "2",
             **os.environ,
             "CONFIRMNET_PASSPHRASE": self.passphrase,
             "CONFIRMNET_POLL_INTERVAL_S": "0.1",

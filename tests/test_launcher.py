@@ -118,6 +118,18 @@ def _fake_gateway(tmp_path: Path, work: str) -> launcher.Gateway:
     return gateway
 
 
+def test_a_gateway_runs_with_two_malloc_arenas_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = launcher.Gateway(
+        launcher.MemberSpec("bank", "东海银行", "91310000132206210U"), tmp_path, tmp_path, "p"
+    )
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert gateway.env()["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert gateway.env()["MALLOC_ARENA_MAX"] == "8"
+
+
 @pytest.mark.skipif(launcher.cpu_ticks(os.getpid()) is None, reason="no /proc to see CPU time in")
 def test_a_gateway_busy_starting_is_waited_for(tmp_path: Path, quick: None) -> None:
     gateway = _fake_gateway(tmp_path, "busy")

@@ -176,10 +176,6 @@ class Letters:
             for row in session.scalars(_received(select(LetterRow), bank, open_only, **narrowing))
         ]
 
-    def received_ids(self, session: Session, *, open_only: bool, **narrowing: Unpack[Narrowing]) -> list[str]:
-        """``received(..., ids=True)``, for the callers not moved to it yet."""
-        return self.received(session, open_only=open_only, ids=True, **narrowing)
-
     def ended(self, session: Session, among: Select[str], *, limit: int) -> list[str]:
         """Those of the letter ids ``among`` selects that take no reply any more: answered, or in a
         state past the bank's turn (rejected, withdrawn, closed)."""
