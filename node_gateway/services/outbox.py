@@ -126,12 +126,16 @@ class TransactionOutbox:
         return self._next_retry.idle_s(fallback)
 
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
-        # The steps that finish letters under way before those that start new ones, so that a
-        # saturated gateway closes letters rather than piling up open ones; then a letter's due
-        # steps together, from where its first stands (the bank queues a round's accepts, then
-        # its replies: each letter's accept and reply share a transaction).
-        starting = case((OutboxTransaction.step.in_(FINISHING_STEPS), 0), else_=1)
-        letter_first = func.min(OutboxTransaction.id).over(partition_by=OutboxTransaction.letter_id)
+        # The letters with a step that finishes them under way before those only starting, so that
+        # a saturated gateway closes letters rather than piling up open ones; then a letter's due
+        # steps together, in the order they were queued (a follow-up before the withdrawal queued
+        # after it), from where its first stands (the bank queues a round's accepts, then its
+        # replies: each letter's accept and reply share a transaction).
+        letter = OutboxTransaction.letter_id
+        starting = func.min(case((OutboxTransaction.step.in_(FINISHING_STEPS), 0), else_=1)).over(
+            partition_by=letter
+        )
+        letter_first = func.min(OutboxTransaction.id).over(partition_by=letter)
         with self.node.db.session() as session:
             rows = session.execute(
                 select(

@@ -1,6 +1,7 @@
-"""The order in which the outbox takes due steps: those that finish letters under way first, then
-a letter's steps together, from where its first stands, so that the bank's round (every letter's
-accept, then every letter's reply) still sends each letter's accept and reply in one transaction."""
+"""The order in which the outbox takes due steps: the letters with a step that finishes them first,
+then a letter's steps together, in the order queued, from where its first stands, so that the
+bank's round (every letter's accept, then every letter's reply) still sends each letter's accept
+and reply in one transaction."""
 
 from __future__ import annotations
 
@@ -60,3 +61,17 @@ def test_steps_that_finish_letters_go_before_those_that_start_new_ones(
     assert len(due) == BATCH_LIMIT
     assert due[0] == ("close", answered)
     assert due[1:] == [("request", lid) for lid in new[: BATCH_LIMIT - 1]]  # the rest in their order
+
+
+def test_a_letter_under_way_keeps_its_steps_in_the_order_queued(in_process: Chain, tmp_path: Path) -> None:
+    """A follow-up queued before the letter's withdrawal goes before it, though the withdrawal
+    finishes the letter: sent after it, the follow-up would find the letter withdrawn."""
+    deployment = in_process.deploy()
+    node = gateway_node(deployment, deployment.firm, tmp_path)
+    starting, withdrawn = "0x" + "01" * 32, "0x" + "02" * 32
+    with node.db.session() as session:
+        enqueue_steps(session, [(f"request:{starting}", "request", {"letter_id": starting}, starting)])
+        enqueue_steps(session, [(f"follow_up:{withdrawn}", "follow_up", {"letter_id": withdrawn}, withdrawn)])
+        enqueue_steps(session, [(f"withdraw:{withdrawn}", "withdraw", {"letter_id": withdrawn}, withdrawn)])
+    due = [(step, payload["letter_id"]) for _, step, payload, _, _ in TransactionOutbox(node)._due()]
+    assert due == [("follow_up", withdrawn), ("withdraw", withdrawn), ("request", starting)]
