@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from typer.testing import CliRunner
+from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
 from confirmnet.cli import app
@@ -95,6 +96,8 @@ def test_a_node_writes_no_past_states_to_disk_and_still_answers_at_the_head() ->
         assert w3.eth.block_number >= 300
         assert w3.eth.get_block(1)["number"] == 1  # past blocks stay; only their states go
         assert w3.eth.get_balance(w3.eth.accounts[0]) > 0
+        with pytest.raises(Web3RPCError):
+            w3.eth.get_balance(w3.eth.accounts[0], block_identifier=1)  # neither on disk nor in memory
         assert not [path for path in cache.rglob("*") if path.is_file()]
 
 
