@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from typer.testing import CliRunner
-from web3.exceptions import Web3RPCError
-from web3.types import RPCEndpoint
 
 from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
@@ -84,21 +82,6 @@ def test_a_node_spills_past_states_to_a_directory_of_its_own_removed_when_it_sto
         assert command[command.index(b"--cache-path") + 1] == str(cache).encode()
         assert connect(node.rpc_url).eth.block_number >= 0
     assert not cache.exists()
-
-
-def test_a_node_writes_no_past_states_to_disk_and_still_answers_at_the_head() -> None:
-    """anvil spilled every past block's whole state to disk (3 GB a minute under the bench's load)."""
-    with AnvilNode() as node:
-        cache = node.cache_dir
-        assert cache is not None
-        w3 = connect(node.rpc_url)
-        w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(300)])
-        assert w3.eth.block_number >= 300
-        assert w3.eth.get_block(1)["number"] == 1  # past blocks stay; only their states go
-        assert w3.eth.get_balance(w3.eth.accounts[0]) > 0
-        with pytest.raises(Web3RPCError):
-            w3.eth.get_balance(w3.eth.accounts[0], block_identifier=1)  # neither on disk nor in memory
-        assert not [path for path in cache.rglob("*") if path.is_file()]
 
 
 def test_the_detached_devnet_keeps_its_spilled_states_in_its_data_directory(data_dir: Path) -> None:

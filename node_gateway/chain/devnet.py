@@ -90,13 +90,12 @@ def anvil_command(
     chain_id: int = DEVNET_CHAIN_ID,
     hardfork: str = DEVNET_HARDFORK,
 ) -> list[str]:
-    """anvil keeps the states of recent blocks in memory and by default writes older ones to disk,
-    up to 3,600 of them, each as big as the whole state: under the bench's load some 3 GB a minute,
-    46 GB in a ten-minute soak. Nothing here reads a past block's state (every call is at
-    ``latest``; past blocks, receipts and logs stay), so the node keeps the last 16 in memory and
-    none on disk (``--prune-history``; ``--max-persisted-states 0`` alone kept them all in memory,
-    9.6 GB in the soak). ``cache_dir``, a directory of the node's own that goes with it, stands in
-    for the default ``~/.foundry/anvil/tmp``, which nothing ever cleaned."""
+    """anvil keeps the states of recent blocks in memory and writes older ones to ``cache_dir``, up
+    to 3,600, each the whole state: 46 GB by the end of the bench's ten-minute soak. They are kept:
+    the regulator's verifier checks a contract signer's signature in the state of the block that
+    recorded the authorisation (``--prune-history`` failed those checks; ``--max-persisted-states
+    0`` kept every state in memory instead, 9.6 GB). ``cache_dir`` is a directory of the node's own
+    that goes with it, in place of the default ``~/.foundry/anvil/tmp``, which nothing cleaned."""
     if not ANVIL.exists():
         raise DevnetError(f"anvil is not installed ({ANVIL}); run `make setup`")
     command = [
@@ -110,7 +109,6 @@ def anvil_command(
         "--gas-price", "0",
         "--silent",
         "--cache-path", str(cache_dir),
-        "--prune-history", "16",
     ]  # fmt: skip
     if state_file is not None:
         # Loaded at start, written at exit and every second, so a killed node loses at most a second.
