@@ -43,8 +43,8 @@ BATCH_LIMIT = 64
 # each waits for its own block.
 LINGER_S = 0.05
 MAX_BACKOFF_S = 30.0
-# The steps that answer or end a letter under way: sent before the others (``_due``).
-FINISHING_STEPS = ("accept", "reply", "reject", "close", "withdraw")
+# The steps that answer or end a letter under way: their letters go first (``_due``).
+FINISHING_STEPS = tuple(name for name, kind in STEPS.items() if kind.finishes)
 # What a step's payload can raise when it is encoded: it will never be sent, so it fails for good.
 _UNENCODABLE = (EncodingError, Web3ValidationError, ValueError, TypeError, OverflowError, KeyError)
 

@@ -26,6 +26,8 @@ class StepKind:
     build: Callable[[Network, dict[str, Any]], Call]
     # None when the chain keeps no trace to check (a follow-up is an event only).
     is_done: Callable[[Network, dict[str, Any]], bool] | None
+    # A step that answers or ends a letter under way: the outbox sends its letter first.
+    finishes: bool = False
 
 
 def _status(network: Network, payload: dict[str, Any]) -> LetterStatus:
@@ -98,19 +100,25 @@ STEPS: dict[str, StepKind] = {
         ),
         is_done=_in_states(LetterStatus.REFUSED),
     ),
-    "accept": StepKind(build=_letter_call("accept"), is_done=lambda n, p: _status(n, p) in _AFTER_ACCEPTED),
+    "accept": StepKind(
+        build=_letter_call("accept"), is_done=lambda n, p: _status(n, p) in _AFTER_ACCEPTED, finishes=True
+    ),
     "reject": StepKind(
         build=lambda n, p: n.confirmations.reject(from_hex(p["letter_id"]), p["reason"]),
         is_done=_in_states(LetterStatus.REJECTED),
+        finishes=True,
     ),
     "reply": StepKind(
         build=lambda n, p: n.confirmations.reply(from_hex(p["letter_id"]), from_hex(p["reply_hash"])),
         is_done=lambda n, p: (
             n.confirmations.get_letter(from_hex(p["letter_id"])).reply_hash == from_hex(p["reply_hash"])
         ),
+        finishes=True,
     ),
-    "close": StepKind(build=_letter_call("close"), is_done=_in_states(LetterStatus.CLOSED)),
-    "withdraw": StepKind(build=_letter_call("withdraw"), is_done=_in_states(LetterStatus.WITHDRAWN)),
+    "close": StepKind(build=_letter_call("close"), is_done=_in_states(LetterStatus.CLOSED), finishes=True),
+    "withdraw": StepKind(
+        build=_letter_call("withdraw"), is_done=_in_states(LetterStatus.WITHDRAWN), finishes=True
+    ),
     "follow_up": StepKind(build=_letter_call("follow_up"), is_done=None),
     "register_mandate": StepKind(
         build=lambda n, p: n.confirmations.register_mandate(
