@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from bank_adapter.drafting import Draft
@@ -271,6 +271,19 @@ def check_sign_offs(session: Session, row: DraftRow, reviewer: Officer, *, autom
 # --- the decision log -------------------------------------------------------------------------
 
 _NOTE_KIND = "decision-note"
+_DECISIONS = cast(Table, DecisionRow.__table__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An entry for the decision log (``log_decisions``)."""
+
+    letter_id: str
+    action: Action
+    actor: Officer
+    draft_id: int | None = None
+    reason: int | None = None
+    note: str | None = None
 
 
 def log_decision(
@@ -283,23 +296,34 @@ def log_decision(
     draft_id: int | None = None,
     reason: int | None = None,
     note: str | None = None,
-) -> DecisionRow:
-    """Adds an entry to the log; it is written with the session's next flush, in the order added
-    (the worker writes a round's entries together)."""
-    row = DecisionRow(
-        letter_id=letter_id,
-        draft_id=draft_id,
-        action=action.value,
-        actor_id=actor.officer_id,
-        actor_name=actor.name,
-        reason=reason,
-        note_sealed=None
-        if note is None
-        else vault.seal(letter_id, _NOTE_KIND, StoredDocument(note.encode(), b"")),
-        at=utcnow(),
+) -> None:
+    """Writes an entry to the log (``log_decisions`` of one)."""
+    log_decisions(session, vault, [Decision(letter_id, action, actor, draft_id, reason, note)])
+
+
+def log_decisions(session: Session, vault: Vault, entries: Sequence[Decision]) -> None:
+    """Writes the entries to the log now, in the order given, in one statement: a round's entries
+    together rather than an ORM object each, flushed with the rest."""
+    if not entries:
+        return
+    session.execute(
+        _DECISIONS.insert(),
+        [
+            {
+                "letter_id": entry.letter_id,
+                "draft_id": entry.draft_id,
+                "action": entry.action.value,
+                "actor_id": entry.actor.officer_id,
+                "actor_name": entry.actor.name,
+                "reason": entry.reason,
+                "note_sealed": None
+                if entry.note is None
+                else vault.seal(entry.letter_id, _NOTE_KIND, StoredDocument(entry.note.encode(), b"")),
+                "at": utcnow(),
+            }
+            for entry in entries
+        ],
     )
-    session.add(row)
-    return row
 
 
 def decision_note(vault: Vault, row: DecisionRow) -> str | None:
@@ -344,8 +368,10 @@ def _decide(
     *,
     note: str | None = None,
     as_reviewer: bool = False,
+    log: list[Decision] | None = None,
 ) -> None:
-    """Moves the draft to ``status`` and logs who did it (as its reviewer, when they review)."""
+    """Moves the draft to ``status`` and logs who did it (as its reviewer, when they review); into
+    ``log``, if given, for the caller to write with others (``log_decisions``)."""
     row.status = status
     row.decided_at = utcnow()
     if as_reviewer:
@@ -355,9 +381,11 @@ def _decide(
         DraftStatus.APPROVED: Action.APPROVED,
         DraftStatus.RETURNED: Action.RETURNED,
     }[status]
-    log_decision(
-        session, vault, letter_id=row.letter_id, action=action, actor=actor, draft_id=row.id, note=note
-    )
+    entry = Decision(row.letter_id, action, actor, draft_id=row.id, note=note)
+    if log is None:
+        log_decisions(session, vault, [entry])
+    else:
+        log.append(entry)
 
 
 def supersede(session: Session, vault: Vault, row: DraftRow, *, actor: Officer, why: str) -> None:
@@ -428,12 +456,11 @@ def _add_drafts(
     ]
     session.add_all(rows)
     session.flush()  # their ids, for the log
-    for row in rows:
-        log_decision(
-            session, vault, letter_id=row.letter_id, action=Action.DRAFTED, actor=preparer, draft_id=row.id
-        )
-    # Approving them in this transaction finds their drafting in the memo, before the entries
-    # are written (with the session's next flush).
+    log_decisions(
+        session, vault, [Decision(row.letter_id, Action.DRAFTED, preparer, draft_id=row.id) for row in rows]
+    )
+    # Approving them in this transaction finds their drafting in the memo, without reading the
+    # log back.
     _drafted_here(session).update(
         (row.id, (preparer.officer_id, draft.content)) for row, draft in zip(rows, drafts, strict=True)
     )
@@ -498,11 +525,13 @@ def approve(
     replied_on: date,
     policy: ApprovalPolicy = MANUAL,
     letter: ConfirmationLetter | None = None,
+    log: list[Decision] | None = None,
 ) -> ConfirmationReply:
     """Approves the draft and returns the reply made from it (the caller submits it).
 
     The sign-offs are checked (``check_sign_offs``); the system's stand in only where ``policy``
-    lets the draft of ``letter`` straight through.
+    lets the draft of ``letter`` straight through. ``log``: where the approval's log entry goes for
+    the caller to write with others of its round (``log_decisions``); else it is written at once.
     """
     _review(row, reviewer)
     # What this transaction sealed into the draft, if it wrote it; a draft is never changed after.
@@ -527,7 +556,7 @@ def approve(
         confirmation_no=row.letter_id if letter is None else quoted_number(letter),
         control=control,
     )
-    _decide(session, vault, row, DraftStatus.APPROVED, reviewer, as_reviewer=True)
+    _decide(session, vault, row, DraftStatus.APPROVED, reviewer, as_reviewer=True, log=log)
     return made
 
 

@@ -29,9 +29,10 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import cast
 
 from hexbytes import HexBytes
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bank_adapter.approval import (
@@ -41,6 +42,7 @@ from bank_adapter.approval import (
     SYSTEM_WORKFLOW,
     Action,
     ApprovalPolicy,
+    Decision,
     DraftStatus,
     NewDraft,
     approve,
@@ -48,6 +50,7 @@ from bank_adapter.approval import (
     check_reviewer,
     current_draft,
     log_decision,
+    log_decisions,
     open_content,
     reply_of,
     save_draft,
@@ -89,6 +92,7 @@ log = logging.getLogger(__name__)
 PASSED, REJECTED = "passed", "rejected"
 _BATCH = 64  # letters per round and per database transaction, as the outbox bundles steps
 _MAX_PAUSE_S = 60.0
+_CHECKS = cast(Table, ComplianceCheckRow.__table__)
 # The chain steps queued on each of a round's letters (``Letters.queued_steps``), read at once.
 Queued = Mapping[str, Collection[str]]
 
@@ -303,8 +307,7 @@ def letter_facts(
     )
 
 
-def _record_check(
-    session: Session,
+def _check_record(
     row: LetterRecord,
     *,
     outcome: str,
@@ -312,22 +315,27 @@ def _record_check(
     detail: str,
     by: Officer,
     deadlines: Deadlines | None = None,
-) -> ComplianceCheckRow:
-    """Records the check; ``deadlines``: the letter's, if known (a round's letters share them by day)."""
+) -> dict[str, object]:
+    """The check's row (``_record_checks``); ``deadlines``: the letter's, if known (a round's
+    letters share them by day)."""
     deadlines = deadlines or Deadlines.for_receipt(row.arrived_at)
-    check = ComplianceCheckRow(
-        letter_id=row.letter_id,
-        received_at=row.arrived_at,
-        compliance_due=deadlines.compliance_due,
-        reply_due=deadlines.reply_due,
-        outcome=outcome,
-        reason=reason,
-        detail=detail,
-        decided_by=by.officer_id,
-        checked_at=datetime.now(UTC),
-    )
-    session.add(check)
-    return check
+    return {
+        "letter_id": row.letter_id,
+        "received_at": row.arrived_at,
+        "compliance_due": deadlines.compliance_due,
+        "reply_due": deadlines.reply_due,
+        "outcome": outcome,
+        "reason": reason,
+        "detail": detail,
+        "decided_by": by.officer_id,
+        "checked_at": datetime.now(UTC),
+    }
+
+
+def _record_checks(session: Session, checks: Sequence[dict[str, object]]) -> None:
+    """Writes the checks now, in one statement (a round's together, not an ORM object each)."""
+    if checks:
+        session.execute(_CHECKS.insert(), checks)
 
 
 def reject_letter(
@@ -350,7 +358,7 @@ def reject_letter(
         decided_by=by,
     )
     send_notice(node, session, notice)
-    _record_check(session, row, outcome=REJECTED, reason=int(reason), detail=detail, by=by)
+    _record_checks(session, [_check_record(row, outcome=REJECTED, reason=int(reason), detail=detail, by=by)])
     log_decision(
         session,
         node.vault,
@@ -362,16 +370,28 @@ def reject_letter(
     )
 
 
+@dataclass
+class _CheckPass:
+    """What a round's checks decided, written together: the letters to accept, the checks and the
+    log's entries."""
+
+    accepts: list[str] = field(default_factory=list)
+    checks: list[dict[str, object]] = field(default_factory=list)
+    log: list[Decision] = field(default_factory=list)
+
+
 def check_arrivals(
     node: Node, session: Session, rows: Sequence[LetterRecord], core: CoreBankingPort, reads: RoundReads
 ) -> list[LetterRecord]:
     """Checks received letters (read under their locks in this transaction) and accepts or rejects
-    each; those it decided (one that cannot be decided yet is left). The accepts are queued
-    together; one letter is a round of one."""
+    each; those it decided (one that cannot be decided yet is left). The accepts, the checks and
+    their log entries are written together; one letter is a round of one."""
     queued = Letters(node).queued_steps(session, [row.letter_id for row in rows])
-    accepts: list[str] = []
-    decided = [row for row in rows if _check_arrival(node, session, row, core, reads, queued, accepts)]
-    Letters(node).accept_many(session, accepts)
+    done = _CheckPass()
+    decided = [row for row in rows if _check_arrival(node, session, row, core, reads, queued, done)]
+    Letters(node).accept_many(session, done.accepts)
+    _record_checks(session, done.checks)
+    log_decisions(session, node.vault, done.log)
     return decided
 
 
@@ -382,22 +402,23 @@ def _check_arrival(
     core: CoreBankingPort,
     reads: RoundReads,
     queued: Queued,
-    accepts: list[str],
+    done: _CheckPass,
 ) -> bool:
-    """Checks the letter and rejects it, or adds it to ``accepts``; False if it cannot be decided yet."""
+    """Checks the letter and rejects it, or adds it to ``done``; False if it cannot be decided yet."""
     accepted_by_hand = _accepting(row, queued)
     if accepted_by_hand or "reject" in queued.get(row.letter_id, ()):
         # An officer decided through the plain letter routes; record it so the letter moves on.
         outcome = PASSED if accepted_by_hand else REJECTED
         detail = f"{'accepted' if accepted_by_hand else 'rejected'} by an officer without the check"
-        _record_check(
-            session,
-            row,
-            outcome=outcome,
-            reason=None,
-            detail=detail,
-            by=SYSTEM_WORKFLOW,
-            deadlines=reads.deadlines(row.arrived_at),
+        done.checks.append(
+            _check_record(
+                row,
+                outcome=outcome,
+                reason=None,
+                detail=detail,
+                by=SYSTEM_WORKFLOW,
+                deadlines=reads.deadlines(row.arrived_at),
+            )
         )
         return True
     letter = reads.letter(session, row.letter_id)
@@ -408,19 +429,18 @@ def _check_arrival(
     if result.reason is not None:
         reject_letter(node, session, row, result.reason, by=SYSTEM_COMPLIANCE, detail=result.detail)
         return True
-    accepts.append(row.letter_id)
-    _record_check(
-        session,
-        row,
-        outcome=PASSED,
-        reason=None,
-        detail=result.detail,
-        by=SYSTEM_COMPLIANCE,
-        deadlines=reads.deadlines(row.arrived_at),
+    done.accepts.append(row.letter_id)
+    done.checks.append(
+        _check_record(
+            row,
+            outcome=PASSED,
+            reason=None,
+            detail=result.detail,
+            by=SYSTEM_COMPLIANCE,
+            deadlines=reads.deadlines(row.arrived_at),
+        )
     )
-    log_decision(
-        session, node.vault, letter_id=row.letter_id, action=Action.COMPLIANCE_PASSED, actor=SYSTEM_COMPLIANCE
-    )
+    done.log.append(Decision(row.letter_id, Action.COMPLIANCE_PASSED, SYSTEM_COMPLIANCE))
     return True
 
 
@@ -514,11 +534,12 @@ def approved_reply(
     policy: ApprovalPolicy | None = None,
     letter: ConfirmationLetter | None = None,
     replied_on: date | None = None,
+    log: list[Decision] | None = None,
 ) -> ConfirmationReply:
     """Approves the draft and returns the reply it makes, for the caller to submit in its
     transaction (``Letters.submit_reply``; a round submits its replies together). The policy (the
     node's unless given) and the letter (read unless given) decide whether the system may sign it
-    off; the reply is dated today unless ``replied_on`` says otherwise."""
+    off; the reply is dated today unless ``replied_on`` says otherwise; ``log`` as ``approve``."""
     return approve(
         session,
         node.vault,
@@ -527,6 +548,7 @@ def approved_reply(
         replied_on=replied_on or today(),
         policy=policy or policy_of(node),
         letter=Letters(node).document(session, draft.letter_id) if letter is None else letter,
+        log=log,
     )
 
 
@@ -748,20 +770,29 @@ class BankWorkflow:
                 raise
             drafts.append(NewDraft(row.letter_id, row.letter_hash, row.bank, content))
         stored = save_first_drafts(session, self.node.vault, drafts, SYSTEM_DRAFTER)
-        # Approving one draft reads nothing another's approval writes; the replies go out together.
+        # Approving one draft reads nothing another's approval writes; the replies, and the
+        # approvals' log entries, are written together.
         with session.no_autoflush:
-            replies = []
+            replies: list[ConfirmationReply] = []
+            approvals: list[Decision] = []
             for draft, draft_row in zip(drafts, stored, strict=True):
                 letter = reads.letter(session, draft.letter_id)
                 why = self.policy.needs_review(letter, draft.content, SYSTEM_DRAFTER.officer_id)
                 if why is None:
                     replies.append(
                         approved_reply(
-                            self.node, session, draft_row, STRAIGHT_THROUGH, policy=self.policy, letter=letter
+                            self.node,
+                            session,
+                            draft_row,
+                            STRAIGHT_THROUGH,
+                            policy=self.policy,
+                            letter=letter,
+                            log=approvals,
                         )
                     )
                 else:
                     log.info("draft %d of %s awaits a reviewer: %s", draft_row.version, draft.letter_id, why)
+            log_decisions(session, self.node.vault, approvals)
             Letters(self.node).submit_replies(session, replies)
         return len(stored)
 
