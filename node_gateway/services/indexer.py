@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hexbytes import HexBytes
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from node_gateway.chain.contracts import ChainEvent, LetterStatus, read_events
@@ -28,7 +28,7 @@ from node_gateway.protocol.hashing import to_hex
 from node_gateway.protocol.lifecycle import STATUS_AFTER
 from node_gateway.services.delivery import Delivery, enqueue_deliveries
 from node_gateway.services.heads import HeadListener
-from node_gateway.services.letters import PENDING, letter_rows
+from node_gateway.services.letters import PENDING
 from node_gateway.services.notices import (
     FOLLOW_UP,
     WITHDRAWAL,
@@ -36,12 +36,16 @@ from node_gateway.services.notices import (
     firm_words_recorded,
     follow_up_asked_as,
 )
+from node_gateway.storage.db import in_batches
 from node_gateway.storage.models import ChainEventRow, IndexerCursor, LetterRow, NoticeRow
 
 log = logging.getLogger(__name__)
 
 CURSOR = "events"
 MAX_RANGE = 2000
+# The tables the indexer writes with Core statements, many rows in each, without the ORM's objects.
+_EVENTS = cast(Table, ChainEventRow.__table__)
+_LETTERS = cast(Table, LetterRow.__table__)
 
 
 def _jsonable(value: Any) -> Any:
@@ -66,12 +70,74 @@ def _event_row(event: ChainEvent, timestamp: int) -> dict[str, Any]:
 
 
 @dataclass
+class _Letter:
+    """A letter a round's events touch: its columns as the round read them (or, ``new``, as its
+    request on chain gives them), and what the round's events changed, written once at its end."""
+
+    firm: int
+    bank: int
+    status: str
+    letter_sealed: bytes | None = None
+    reply_sealed: bytes | None = None
+    new: bool = False
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, **columns: Any) -> None:
+        self.changes.update(columns)
+        if "status" in columns:
+            self.status = columns["status"]
+
+
+def _read_letters(session: Session, letter_ids: list[str]) -> dict[str, _Letter]:
+    """Those of these letters held here, with one query per IN list and no ORM objects."""
+    found: dict[str, _Letter] = {}
+    columns = (
+        _LETTERS.c.letter_id,
+        _LETTERS.c.firm,
+        _LETTERS.c.bank,
+        _LETTERS.c.status,
+        _LETTERS.c.letter_sealed,
+        _LETTERS.c.reply_sealed,
+    )
+    for batch in in_batches(sorted({letter_id.lower() for letter_id in letter_ids})):
+        for letter_id, firm, bank, status, letter_sealed, reply_sealed in session.execute(
+            select(*columns).where(_LETTERS.c.letter_id.in_(batch))
+        ):
+            found[letter_id] = _Letter(firm, bank, status, letter_sealed, reply_sealed)
+    return found
+
+
+def _write_letters(session: Session, letters: dict[str, _Letter]) -> None:
+    """The round's new letters inserted and its changed ones updated: one statement of many rows
+    for each set of columns, instead of a flush of the ORM's rows one by one."""
+    inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for letter_id, letter in letters.items():
+        if letter.new:
+            row = {"letter_id": letter_id, **letter.changes}
+            inserts.setdefault(tuple(sorted(row)), []).append(row)
+        elif letter.changes:
+            updates.setdefault(tuple(sorted(letter.changes)), []).append(
+                {"key_letter_id": letter_id, **letter.changes}
+            )
+    for rows in inserts.values():
+        session.execute(insert(_LETTERS), rows)
+    for names, rows in updates.items():
+        statement = (
+            update(_LETTERS)
+            .where(_LETTERS.c.letter_id == bindparam("key_letter_id"))
+            .values({name: bindparam(name) for name in names})
+        )
+        session.execute(statement, rows)
+
+
+@dataclass
 class _Round:
     """What a round's events act on: its transaction, the letters they touch, this member (None:
     the operator or a regulator), and the deliveries they call for, queued together."""
 
     session: Session
-    letters: dict[str, LetterRow]
+    letters: dict[str, _Letter]
     me: int | None
     deliveries: list[Delivery] = field(default_factory=list)
 
@@ -118,16 +184,17 @@ class Indexer:
                     )
                 )
             }
-            letters = letter_rows(
+            letters = _read_letters(
                 session, [_jsonable(e.args["letterId"]) for e in mine if "letterId" in e.args]
             )
             new = [event for event in mine if (event.block_number, event.log_index) not in stored]
             rows = [_event_row(event, timestamps[event.block_number]) for event in new]
             if rows:  # in one statement, not flushed one by one
-                session.execute(insert(ChainEventRow), rows)
+                session.execute(insert(_EVENTS), rows)
             round_ = _Round(session, letters, me)
             for event, row in zip(new, rows, strict=True):
                 self._follow(round_, event, row)
+            _write_letters(session, letters)
             enqueue_deliveries(session, self.node, round_.deliveries)
             if cursor is None:
                 session.add(IndexerCursor(name=CURSOR, next_block=end + 1))
@@ -196,9 +263,9 @@ class Indexer:
             enqueue_deliveries(session, self.node, round_.deliveries)
             round_.deliveries.clear()
         if event.name == "LetterFollowedUp":
-            self._firm_words(session, row, FOLLOW_UP, ChainEventRow(**stored), bank_holds)
+            self._firm_words(session, letter_id, row.bank, FOLLOW_UP, ChainEventRow(**stored), bank_holds)
         elif event.name == "LetterWithdrawn":
-            self._firm_words(session, row, WITHDRAWAL, ChainEventRow(**stored), bank_holds)
+            self._firm_words(session, letter_id, row.bank, WITHDRAWAL, ChainEventRow(**stored), bank_holds)
 
     def _apply(self, round_: _Round, name: str, args: dict[str, Any]) -> None:
         session, letters, me, deliveries = round_.session, round_.letters, round_.me, round_.deliveries
@@ -207,23 +274,22 @@ class Indexer:
         if row is None:
             if name != "LetterRequested":
                 return  # a letter from before this member's time; nothing to act on
-            row = LetterRow(
-                letter_id=letter_id,
+            row = letters[letter_id] = _Letter(
+                args["firm"], args["bank"], LetterStatus.REQUESTED.name, new=True
+            )
+            row.set(
                 firm=args["firm"],
                 bank=args["bank"],
                 letter_hash=args["letterHash"],
                 due_at=args["dueAt"],
-                status=LetterStatus.REQUESTED.name,
             )
-            session.add(row)
-            letters[letter_id] = row
-        row.status = STATUS_AFTER[name].name
+        row.set(status=STATUS_AFTER[name].name)
         if name == "LetterReplied":
-            row.reply_hash = args["replyHash"]
+            row.set(reply_hash=args["replyHash"])
         if name in ("LetterAuthorised", "AuthorisationRefused"):
-            row.auditee_ref = args["auditeeRef"]  # the reference the signer's mandate is under
+            row.set(auditee_ref=args["auditeeRef"])  # the reference the signer's mandate is under
         if name in ("LetterRejected", "AuthorisationRefused"):
-            row.reason = args["reason"]
+            row.set(reason=args["reason"])
         if me is None:
             return
         if name == "LetterAuthorised" and row.firm == me and row.letter_sealed is not None:
@@ -237,7 +303,13 @@ class Indexer:
                 deliveries.append(Delivery(letter_id, "notice", row.firm, notice.sealed))
 
     def _firm_words(
-        self, session: Session, row: LetterRow, kind: FirmWordsKind, event: ChainEventRow, bank_holds: bool
+        self,
+        session: Session,
+        letter_id: str,
+        bank: int,
+        kind: FirmWordsKind,
+        event: ChainEventRow,
+        bank_holds: bool,
     ) -> None:
         """The firm's follow-up or withdrawal is on chain: its words (if any) go to the bank."""
         ordinal = 0
@@ -245,7 +317,7 @@ class Indexer:
             ordinal = (
                 session.scalar(
                     select(func.count()).where(
-                        ChainEventRow.letter_id == row.letter_id,
+                        ChainEventRow.letter_id == letter_id,
                         ChainEventRow.name == "LetterFollowedUp",
                         tuple_(ChainEventRow.block_number, ChainEventRow.log_index)
                         <= (event.block_number, event.log_index),
@@ -257,8 +329,8 @@ class Indexer:
                 # Not the follow-up this firm numbered so (one asked before it failed, or they
                 # reached the chain out of order): a message goes with the follow-up it was
                 # written for or not at all.
-                if session.get(NoticeRow, (row.letter_id, FOLLOW_UP, ordinal)) is not None:
-                    log.warning("follow-up %s of %s is not the one asked as such", ordinal, row.letter_id)
+                if session.get(NoticeRow, (letter_id, FOLLOW_UP, ordinal)) is not None:
+                    log.warning("follow-up %s of %s is not the one asked as such", ordinal, letter_id)
                 return
         recorded = ChainReference(block_number=event.block_number, transaction_hash=event.transaction_hash)
-        firm_words_recorded(self.node, session, row, kind, ordinal, recorded, to_bank=bank_holds)
+        firm_words_recorded(self.node, session, letter_id, bank, kind, ordinal, recorded, to_bank=bank_holds)

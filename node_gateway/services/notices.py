@@ -253,7 +253,8 @@ def follow_up_asked_as(session: Session, event: ChainEventRow) -> int | None:
 def firm_words_recorded(
     node: Node,
     session: Session,
-    row: LetterRow,
+    letter_id: str,
+    bank: int,
     kind: FirmWordsKind,
     ordinal: int,
     recorded: ChainReference,
@@ -262,8 +263,8 @@ def firm_words_recorded(
 ) -> None:
     """At the firm, its indexer has seen the step on chain: the words kept for it (if any) are
     completed with where the chain recorded it and, if ``to_bank`` (the bank holds the letter),
-    queued encrypted to the bank. Repeated rounds change nothing."""
-    notice = session.get(NoticeRow, (row.letter_id, kind, ordinal))
+    queued encrypted to ``bank``. Repeated rounds change nothing."""
+    notice = session.get(NoticeRow, (letter_id, kind, ordinal))
     if notice is None:
         return
     words = _open_words(node, notice)
@@ -274,9 +275,9 @@ def firm_words_recorded(
         enqueue_delivery(
             session,
             node,
-            letter_id=row.letter_id,
+            letter_id=letter_id,
             step=kind,
-            recipient=row.bank,
+            recipient=bank,
             sealed=notice.sealed,
             ordinal=ordinal,
         )
