@@ -7,7 +7,10 @@ transaction. A transaction's gas limit is the sum of its steps' known bounds
 (``node_gateway.chain.gas``), so the node is not asked to estimate it, unless one of its steps
 has no bound or is being sent again: a transaction that ran out of gas is retried, estimated.
 Before a transaction is broadcast its hash is stored; after a crash the worker looks that hash
-up, and checks the chain for the step itself, so nothing is lost and nothing is done twice.
+up, and checks the chain for the step itself, so nothing is lost and nothing is done twice. While
+steps keep coming, the steps a transaction recorded are marked done in the commit that stores the
+next transaction's hash: one commit a transaction, not two (a crash between leaves them pending
+with their hash, which the chain then confirms).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ BATCH_LIMIT = 64
 # small transactions cost every member's indexer a round each, and on a chain with block times
 # each waits for its own block.
 LINGER_S = 0.05
+# Transactions one round sends at most while steps keep coming, before it lets the worker look
+# whether it is asked to stop.
+ROUND_TRANSACTIONS = 8
 MAX_BACKOFF_S = 30.0
 # The steps that answer or end a letter under way: their letters go first (``_due``).
 FINISHING_STEPS = tuple(name for name, kind in STEPS.items() if kind.finishes)
@@ -116,6 +122,8 @@ class TransactionOutbox:
         self._blocks = blocks
         self._sent_at: float | None = None  # when the last transaction was sent (monotonic)
         self._next_retry = NextRetry(node.db, OutboxTransaction)
+        # The steps of transactions on chain not yet marked done: marked with the next hash stored.
+        self._recorded: list[int] = []
 
     def idle_s(self) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
@@ -145,7 +153,12 @@ class TransactionOutbox:
                     OutboxTransaction.transaction_hash,
                     OutboxTransaction.attempts,
                 )
-                .where(OutboxTransaction.state == "pending", OutboxTransaction.next_attempt_at <= utcnow())
+                .where(
+                    OutboxTransaction.state == "pending",
+                    OutboxTransaction.next_attempt_at <= utcnow(),
+                    # On chain already, to be marked done with the next commit (``_update``).
+                    *([OutboxTransaction.id.not_in(self._recorded)] if self._recorded else []),
+                )
                 .order_by(starting, letter_first, OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
@@ -155,9 +168,23 @@ class TransactionOutbox:
             ]
 
     def run_once(self) -> int:
-        """Sends the due steps; returns how many it settled (done or failed)."""
+        """Sends the due steps, while there are some (at most ``ROUND_TRANSACTIONS`` bundles);
+        returns how many it settled (done or failed)."""
         if not self.node.is_member():
             return 0
+        settled = 0
+        try:
+            for _ in range(ROUND_TRANSACTIONS):
+                sent = self._send_due()
+                if not sent:
+                    break
+                settled += sent
+        finally:
+            if self._recorded:  # the last transaction's steps: no next hash to go with
+                self._update([])
+        return settled
+
+    def _send_due(self) -> int:
         work = self._due()
         if not work:
             return 0
@@ -174,7 +201,7 @@ class TransactionOutbox:
                 # A step never tried before is sent without asking the chain first; if someone
                 # else recorded it meanwhile, its revert is checked against the chain then.
                 if attempts and self._already_done(step, payload, tx_hash):
-                    self._finish([row_id], None)
+                    self._finish([row_id])
                     settled += 1
                     continue
                 to_send.append(_Outgoing(row_id, STEPS[step].build(self.node.network, payload), attempts > 0))
@@ -256,24 +283,35 @@ class TransactionOutbox:
             for row_id in ids:
                 self._retry(row_id, exc)
             return True
-        self._finish(ids, tx_hash)
+        self._recorded.extend(ids)  # done: marked so in the next commit (``_update``)
         log.info("recorded %s in %s", call.label, tx_hash)
         return True
 
     def _record_hash(self, ids: list[int], tx_hash: str) -> None:
         self._update(ids, transaction_hash=tx_hash, attempts=OutboxTransaction.attempts + 1)
 
-    def _finish(self, ids: list[int], tx_hash: str | None) -> None:
-        found = {} if tx_hash is None else {"transaction_hash": tx_hash}
-        self._update(ids, state="done", done_at=utcnow(), **found)
+    def _finish(self, ids: list[int]) -> None:
+        """Marks done steps found on chain (a transaction of ours or someone else's)."""
+        self._update(ids, state="done", done_at=utcnow())
 
     def _update(self, ids: list[int], **values: Any) -> None:
-        """Sets ``values`` on the rows in one UPDATE, without loading them."""
+        """Sets ``values`` on the rows ``ids`` in one UPDATE, without loading them; in the same
+        commit, marks done the steps of the transactions on chain since the last one (a commit
+        that fails leaves them pending with their hash, which the next round finds on chain)."""
+        done, self._recorded = self._recorded, []
         with self.node.db.session() as session:
-            session.execute(
-                update(OutboxTransaction).where(OutboxTransaction.id.in_(ids)).values(**values),
-                execution_options={"synchronize_session": False},
-            )
+            if done:
+                session.execute(
+                    update(OutboxTransaction)
+                    .where(OutboxTransaction.id.in_(done))
+                    .values(state="done", done_at=utcnow()),
+                    execution_options={"synchronize_session": False},
+                )
+            if ids:
+                session.execute(
+                    update(OutboxTransaction).where(OutboxTransaction.id.in_(ids)).values(**values),
+                    execution_options={"synchronize_session": False},
+                )
 
     def _fail(self, row_id: int, exc: ContractRevert) -> None:
         with self.node.db.session() as session:
@@ -281,7 +319,7 @@ class TransactionOutbox:
             step, payload = row.step, dict(row.payload)
         # Another party may have done it meanwhile (e.g. relayed the same authorisation).
         if self._already_done(step, payload, None):
-            self._finish([row_id], None)
+            self._finish([row_id])
         else:
             self._give_up(row_id, exc.solidity_name, str(exc))
 
