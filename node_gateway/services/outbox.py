@@ -24,7 +24,7 @@ from typing import Any
 
 from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound, Web3ValidationError
 
@@ -133,39 +133,54 @@ class TransactionOutbox:
             return fallback
         return self._next_retry.idle_s(fallback)
 
+    def _due_where(self) -> list[ColumnElement[bool]]:
+        return [
+            OutboxTransaction.state == "pending",
+            OutboxTransaction.next_attempt_at <= utcnow(),
+            # On chain already, to be marked done with the next commit (``_update``).
+            *([OutboxTransaction.id.not_in(self._recorded)] if self._recorded else []),
+        ]
+
+    def _due_count(self) -> int:
+        """How many steps are due, up to a full bundle: a count, without ``_due``'s ordering."""
+        due = select(OutboxTransaction.id).where(*self._due_where()).limit(BATCH_LIMIT).subquery()
+        with self.node.db.session() as session:
+            return session.scalar(select(func.count()).select_from(due)) or 0
+
     def _due(self) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
         # The letters with a step that finishes them under way before those only starting, so that
         # a saturated gateway closes letters rather than piling up open ones; then a letter's due
         # steps together, in the order they were queued (a follow-up before the withdrawal queued
         # after it), from where its first stands (the bank queues a round's accepts, then its
-        # replies: each letter's accept and reply share a transaction).
+        # replies: each letter's accept and reply share a transaction). The order is worked out on
+        # the ids alone; the chosen rows' payloads are read after.
         letter = OutboxTransaction.letter_id
         starting = func.min(case((OutboxTransaction.step.in_(FINISHING_STEPS), 0), else_=1)).over(
             partition_by=letter
         )
         letter_first = func.min(OutboxTransaction.id).over(partition_by=letter)
         with self.node.db.session() as session:
-            rows = session.execute(
-                select(
-                    OutboxTransaction.id,
-                    OutboxTransaction.step,
-                    OutboxTransaction.payload,
-                    OutboxTransaction.transaction_hash,
-                    OutboxTransaction.attempts,
-                )
-                .where(
-                    OutboxTransaction.state == "pending",
-                    OutboxTransaction.next_attempt_at <= utcnow(),
-                    # On chain already, to be marked done with the next commit (``_update``).
-                    *([OutboxTransaction.id.not_in(self._recorded)] if self._recorded else []),
-                )
+            ids = session.scalars(
+                select(OutboxTransaction.id)
+                .where(*self._due_where())
                 .order_by(starting, letter_first, OutboxTransaction.id)
                 .limit(BATCH_LIMIT)
             ).all()
-            return [
-                (row_id, step, dict(payload), tx_hash, attempts)
-                for row_id, step, payload, tx_hash, attempts in rows
-            ]
+            if not ids:
+                return []
+            rows = {
+                row_id: (row_id, step, dict(payload), tx_hash, attempts)
+                for row_id, step, payload, tx_hash, attempts in session.execute(
+                    select(
+                        OutboxTransaction.id,
+                        OutboxTransaction.step,
+                        OutboxTransaction.payload,
+                        OutboxTransaction.transaction_hash,
+                        OutboxTransaction.attempts,
+                    ).where(OutboxTransaction.id.in_(ids))
+                )
+            }
+            return [rows[row_id] for row_id in ids]
 
     def run_once(self) -> int:
         """Sends the due steps, while there are some (at most ``ROUND_TRANSACTIONS`` bundles);
@@ -185,15 +200,15 @@ class TransactionOutbox:
         return settled
 
     def _send_due(self) -> int:
-        work = self._due()
-        if not work:
+        due = self._due_count()
+        if not due:
             return 0
         since = None if self._sent_at is None else time.monotonic() - self._sent_at
-        if len(work) < BATCH_LIMIT and since is not None and since < LINGER_S:
+        if due < BATCH_LIMIT and since is not None and since < LINGER_S:
             # Steps keep coming: gather them a moment longer, so that they share a transaction
             # (a quiet gateway's first step goes at once).
             time.sleep(LINGER_S - since)
-            work = self._due()
+        work = self._due()
         to_send: list[_Outgoing] = []
         settled = 0
         for row_id, step, payload, tx_hash, attempts in work:
