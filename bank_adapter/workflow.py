@@ -32,8 +32,8 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 from hexbytes import HexBytes
-from sqlalchemy import Select, Table, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
 
 from bank_adapter.approval import (
     STRAIGHT_THROUGH,
@@ -600,13 +600,6 @@ def approve_posted_reply(node: Node, session: Session, reply: ConfirmationReply)
 # --- the worker ---------------------------------------------------------------------------------
 
 
-def _of_letter(letter_id: InstrumentedAttribute[str]) -> Select[str]:
-    """The letter id of ``letter_id``'s rows for the letter a query is at: the round's ``IN`` and
-    ``NOT IN`` correlated with the letter, so that each open letter is looked up by key, rather
-    than every check or draft ever made read at each round (a cost that grew with the database)."""
-    return select(letter_id).where(letter_id == LetterRow.letter_id)
-
-
 @dataclass
 class BankWorkflow:
     """The background work of a bank gateway with a core bank; ``run_once`` is one round."""
@@ -632,7 +625,7 @@ class BankWorkflow:
         if not self.node.is_member():
             return 0
         reads = RoundReads(self.node)
-        return self._check_arrivals(reads) + self._draft_accepted(reads) + self._retire_drafts()
+        return self._answer_arrivals(reads) + self._retire_drafts()
 
     def _due(self, letter_id: str) -> bool:
         paused = self._pause.get(letter_id)
@@ -679,44 +672,34 @@ class BankWorkflow:
             done += 1 if acted else 0
         return done
 
-    def _awaiting(
-        self, *, among: Select[str] | None = None, excluding: Select[str] | None = None
-    ) -> Sequence[str]:
-        """Received letters still to answer, among or excluding the ids given, the earliest received
-        first."""
+    def _awaiting(self) -> Sequence[str]:
+        """Received letters still to answer that have no compliance check yet, or passed it and have
+        no draft yet, the earliest received first. One query of the open letters, each looked up by
+        key in the checks and the drafts (correlated ``IN``s), rather than every check or draft ever
+        made read at each round: a check that rejected, or one followed by a draft, leaves nothing
+        for the round to do."""
+        check = ComplianceCheckRow
+        drafted = select(DraftRow.letter_id).where(DraftRow.letter_id == check.letter_id)
+        done = select(check.letter_id).where(
+            check.letter_id == LetterRow.letter_id, (check.outcome != PASSED) | check.letter_id.in_(drafted)
+        )
         with self.node.db.session() as session:
             return Letters(self.node).received(
-                session,
-                open_only=True,
-                ids=True,
-                earliest="received",
-                limit=_BATCH,
-                among=among,
-                excluding=excluding,
+                session, open_only=True, ids=True, earliest="received", limit=_BATCH, excluding=done
             )
 
-    def _awaiting_check(self) -> Sequence[str]:
-        """Received letters with no compliance check yet."""
-        return self._awaiting(excluding=_of_letter(ComplianceCheckRow.letter_id))
-
-    def _awaiting_draft(self) -> Sequence[str]:
-        """Received letters that passed the check and have no draft yet."""
-        return self._awaiting(
-            among=_of_letter(ComplianceCheckRow.letter_id).where(ComplianceCheckRow.outcome == PASSED),
-            excluding=_of_letter(DraftRow.letter_id),
-        )
-
-    def _check_arrivals(self, reads: RoundReads) -> int:
+    def _answer_arrivals(self, reads: RoundReads) -> int:
         return self._each(
-            self._awaiting_check(),
-            "compliance check",
-            lambda session, batch: self._check(session, batch, reads),
+            self._awaiting(),
+            "checking or drafting",
+            lambda session, batch: self._check_and_draft(session, batch, reads),
         )
 
-    def _check(self, session: Session, letter_ids: Sequence[str], reads: RoundReads) -> int:
-        """Checks the letters, then drafts (in the same transaction, so that the accept and the
-        reply go to the chain together) those it can; if it cannot (the core is down), the drafting
-        pass retries."""
+    def _check_and_draft(self, session: Session, letter_ids: Sequence[str], reads: RoundReads) -> int:
+        """Checks the letters not checked yet, then drafts (in the same transaction, so that the
+        accept and the reply go to the chain together) those it can, with the letters checked before
+        and still to draft; a letter it has just checked and cannot draft (the core is down) is left
+        to a later round, where its drafting fails, and is retried, alone."""
         # One letter's check reads nothing another's writes, so they are written together.
         with session.no_autoflush:
             locked = Letters(self.node).lock(session, letter_ids)
@@ -731,22 +714,16 @@ class BankWorkflow:
                 reads.read_customers(session, self.core, rows)
             checked = check_arrivals(self.node, session, rows, self.core, reads)
         session.flush()
-        self._draft(session, checked, reads, eager=True)
-        return len(checked)
-
-    def _draft_accepted(self, reads: RoundReads) -> int:
-        return self._each(
-            self._awaiting_draft(),
-            "drafting",
-            lambda session, batch: self._draft(session, Letters(self.node).lock(session, batch), reads),
-        )
+        to_draft = checked + [row for row in locked if row.letter_id in done]
+        drafted = self._draft(session, to_draft, reads, eager={row.letter_id for row in checked})
+        return len(checked) + drafted
 
     def _draft(
-        self, session: Session, locked: Sequence[LetterRecord], reads: RoundReads, *, eager: bool = False
+        self, session: Session, locked: Sequence[LetterRecord], reads: RoundReads, *, eager: Collection[str]
     ) -> int:
         """Drafts the replies to the letters (read under their locks in this transaction) from the
         core and approves and submits those the policy lets through; how many it drafted.
-        ``eager``: right after the check, where a failing core leaves a letter to the drafting pass."""
+        ``eager``: the letters checked just now, which a failing core leaves to a later round."""
         ids = [row.letter_id for row in locked]
         drafted = set(session.scalars(select(DraftRow.letter_id).where(DraftRow.letter_id.in_(ids))))
         queued, outcomes = _drafting_reads(self.node, session, ids)  # with what the check just wrote
@@ -765,7 +742,7 @@ class BankWorkflow:
             try:
                 content = draft_from_core(self.node, session, row, self.core, reads)
             except CoreUnavailable:
-                if eager:
+                if row.letter_id in eager:
                     continue
                 raise
             drafts.append(NewDraft(row.letter_id, row.letter_hash, row.bank, content))
@@ -803,6 +780,8 @@ class BankWorkflow:
             ended = Letters(self.node).ended(
                 session, select(DraftRow.letter_id).where(DraftRow.status.in_(live)), limit=_BATCH
             )
+            if not ended:  # as at most rounds: no live draft's letter ended
+                return 0
             rows = session.scalars(
                 select(DraftRow).where(DraftRow.letter_id.in_(ended), DraftRow.status.in_(live))
             ).all()
