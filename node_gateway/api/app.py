@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_gateway import web
 from node_gateway.api.errors import install_error_handlers
@@ -86,6 +87,40 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
     return workers
 
 
+class _Observed:
+    """Each request: the letter its path names, for the log lines it causes; its status class
+    counted (``/metrics``). A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would run
+    every request in a task group of its own and pass its response through a stream."""
+
+    def __init__(self, app: ASGIApp, node: Node) -> None:
+        self.app = app
+        self.node = node
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        token = current_letter.set(
+            next((p.lower() for p in path.split("/") if len(p) == 66 and p.startswith("0x")), None)
+        )
+        started = time.perf_counter()
+        status = 0
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            current_letter.reset(token)
+        self.node.metrics_requests[f"{status // 100}xx"] += 1
+        log.debug("%s %s %s %.1f ms", scope["method"], path, status, (time.perf_counter() - started) * 1000)
+
+
 def create_app(
     node: Node, *, run_workers: bool = True, plugins: Sequence[GatewayPlugin] | None = None
 ) -> FastAPI:
@@ -122,25 +157,5 @@ def create_app(
             app.include_router(router)
     web.install(app, node.role, serving)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        parts = request.url.path.split("/")
-        token = current_letter.set(
-            next((p.lower() for p in parts if len(p) == 66 and p.startswith("0x")), None)
-        )
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            current_letter.reset(token)
-        node.metrics_requests[f"{response.status_code // 100}xx"] += 1
-        log.debug(
-            "%s %s %s %.1f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
+    app.add_middleware(_Observed, node=node)
     return app
