@@ -26,62 +26,19 @@ library's parser with a check of each key and number for any other text.
 from __future__ import annotations
 
 import hmac
-import importlib
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import orjson
-from eth_utils.crypto import keccak
 
 from node_gateway.chain.contracts import Letter
 from node_gateway.chain.verification import verify_against_record
 from node_gateway.protocol import to_hex
-from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, SALT_LENGTH
+from node_gateway.protocol.hashing import LETTER_DOMAIN, REPLY_DOMAIN, SALT_LENGTH, keccak256
 from node_gateway.protocol.wire import DocumentKind
-
-
-class _Keccak256:
-    """keccak256 through pycryptodome's C functions (eth-hash's own backend), one state per thread
-    reset for each document: its hash objects cost as much again as hashing a 2.7 KB document,
-    and a package holds thousands. eth-utils' keccak where those functions are not as expected."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        try:  # pycryptodome's own modules, which its type stubs leave out
-            self._lib: Any = importlib.import_module("Crypto.Hash.keccak")._raw_keccak_lib
-            self._api: Any = importlib.import_module("Crypto.Util._raw_api")
-            self.direct = self._hash(b"abc") == keccak(b"abc")
-        except (ImportError, AttributeError, TypeError, ValueError):
-            self.direct = False
-
-    def __call__(self, data: bytes) -> bytes:
-        return self._hash(data) if self.direct else keccak(data)
-
-    def _hash(self, data: bytes) -> bytes:
-        local, lib = self._local, self._lib
-        state = getattr(local, "state", None)
-        if state is None:
-            pointer = self._api.VoidPointer()
-            if lib.keccak_init(pointer.address_of(), 64, 24):  # capacity 512 bits, 24 rounds
-                raise ValueError("keccak_init failed")
-            # The owner frees the state when the thread's locals go.
-            local.owner = self._api.SmartPointer(pointer.get(), lib.keccak_destroy)
-            state = local.state = local.owner.get()
-            local.out = self._api.create_string_buffer(32)
-        out = local.out
-        padding = 1  # Keccak's own, not SHA-3's
-        if lib.keccak_reset(state) or lib.keccak_absorb(state, data, len(data)):
-            raise ValueError("keccak failed")
-        if lib.keccak_digest(state, out, 32, padding):
-            raise ValueError("keccak failed")
-        return bytes(self._api.get_raw_buffer(out))
-
-
-keccak256 = _Keccak256()
 
 # (check name, passed, detail), named and worded as verify_against_record's checks.
 Passed = tuple[str, bool, str]

@@ -66,8 +66,9 @@ from auditor_client.evidence import (
     parsed_document,
     paused_collection,
 )
-from auditor_client.stored import ReadDocument, check_stored, keccak256, read_stored
+from auditor_client.stored import ReadDocument, check_stored, read_stored
 from node_gateway.chain.authorisation import (
+    LetterLeaf,
     authorisation_typed_data,
     process_proof,
     recover_signer_from_digest,
@@ -1177,10 +1178,8 @@ def _proven_root(record: Letter, proof: Sequence[str], nodes: dict[tuple[bytes, 
 
 
 def _leaf_hash(record: Letter) -> bytes:
-    """The letter's leaf of its requests tree, as ``LetterLeaf.hash`` makes it (a test holds them
-    equal), hashed through the verifier's keccak256: eth-utils' hash objects cost more than the
-    two hashes of 96 and 32 bytes. The chain's record gives 32-byte words and a uint32 bank."""
-    return keccak256(keccak256(record.letter_id + record.letter_hash + record.bank.to_bytes(32, "big")))
+    """The letter's leaf of its requests tree."""
+    return LetterLeaf(record.letter_id, record.letter_hash, record.bank).hash()
 
 
 def _auditee_event(matched: Sequence[tuple[EvidenceStep, ChainEvent]]) -> ChainEvent | None:

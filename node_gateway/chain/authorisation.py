@@ -16,10 +16,10 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 
 from node_gateway.chain.contracts import Authorisation, ConfirmationRegistry, Refusal
 from node_gateway.chain.signers import Signer, account_signer, as_signer
+from node_gateway.protocol.hashing import keccak256
 
 DOMAIN_NAME = "confirmnet ConfirmationRegistry"
 DOMAIN_VERSION = "1"
@@ -55,11 +55,11 @@ class LetterLeaf:
         if len(self.letter_id) != 32 or len(self.letter_hash) != 32 or not 0 <= self.bank < 2**32:
             raise ValueError("a leaf binds a 32-byte letter id and hash and a uint32 bank")
         inner = bytes(self.letter_id) + bytes(self.letter_hash) + self.bank.to_bytes(32, "big")
-        return keccak(keccak(inner))
+        return keccak256(keccak256(inner))
 
 
 def _pair(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a < b else keccak(b + a)
+    return keccak256(a + b) if a < b else keccak256(b + a)
 
 
 class RequestsTree:
@@ -179,7 +179,7 @@ def recover_signer_from_digest(digest: bytes, signature: bytes) -> ChecksumAddre
 def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
     """The EIP-712 digest of a document, as the contract computes it."""
     signable = encode_typed_data(full_message=typed_data)
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return keccak256(b"\x19" + signable.version + signable.header + signable.body)
 
 
 def verified_signer(

@@ -20,11 +20,10 @@ from enum import StrEnum
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 
-from node_gateway.protocol.hashing import from_hex, to_hex
+from node_gateway.protocol.hashing import from_hex, keccak256, to_hex
 
 ADDRESS_LENGTH = 20
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -85,7 +84,7 @@ def signer_text(signer: Signer) -> str:
 
 def signer_id(signer: Signer) -> bytes:
     """What mandates and events name a signer by: the keccak256 of its bytes."""
-    return keccak(as_signer(signer))
+    return keccak256(as_signer(signer))
 
 
 def account_signer(address: str) -> bytes:

@@ -13,8 +13,10 @@ chain's values cannot be tested against guesses (a likely auditee, a likely bala
 from __future__ import annotations
 
 import hmac
+import importlib
 import json
 import secrets
+import threading
 from typing import Any, NewType
 
 import rfc8785
@@ -47,6 +49,47 @@ _DOCUMENT_DOMAINS: dict[type[BaseModel], bytes] = {
     ConfirmationLetter: LETTER_DOMAIN,
     ConfirmationReply: REPLY_DOMAIN,
 }
+
+
+class _Keccak256:
+    """keccak256 through pycryptodome's C functions (eth-hash's own backend), one state per thread
+    reset for each input: eth-utils' hash objects cost as much again as hashing a 2.7 KB document,
+    and three times a hash of 64 bytes (a Merkle tree's node). eth-utils' keccak where those
+    functions are not as expected."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        try:  # pycryptodome's own modules, which its type stubs leave out
+            self._lib: Any = importlib.import_module("Crypto.Hash.keccak")._raw_keccak_lib
+            self._api: Any = importlib.import_module("Crypto.Util._raw_api")
+            self.direct = self._hash(b"abc") == keccak(b"abc")
+        except (ImportError, AttributeError, TypeError, ValueError):
+            self.direct = False
+
+    def __call__(self, data: bytes) -> bytes:
+        return self._hash(data) if self.direct else keccak(data)
+
+    def _hash(self, data: bytes) -> bytes:
+        local, lib = self._local, self._lib
+        state = getattr(local, "state", None)
+        if state is None:
+            pointer = self._api.VoidPointer()
+            if lib.keccak_init(pointer.address_of(), 64, 24):  # capacity 512 bits, 24 rounds
+                raise ValueError("keccak_init failed")
+            # The owner frees the state when the thread's locals go.
+            local.owner = self._api.SmartPointer(pointer.get(), lib.keccak_destroy)
+            state = local.state = local.owner.get()
+            local.out = self._api.create_string_buffer(32)
+        out = local.out
+        padding = 1  # Keccak's own, not SHA-3's
+        if lib.keccak_reset(state) or lib.keccak_absorb(state, data, len(data)):
+            raise ValueError("keccak failed")
+        if lib.keccak_digest(state, out, 32, padding):
+            raise ValueError("keccak failed")
+        return bytes(self._api.get_raw_buffer(out))
+
+
+keccak256 = _Keccak256()
 
 
 def new_salt() -> Salt:
@@ -133,7 +176,7 @@ def canonical_json(value: Any) -> bytes:
 
 def salted_hash(domain: bytes, salt: Salt, data: bytes) -> Hash32:
     """keccak256(domain || salt || data): the one construction behind every salted value."""
-    return Hash32(keccak(domain + as_salt(salt) + data))
+    return Hash32(keccak256(domain + as_salt(salt) + data))
 
 
 def document_hash(document: Document, salt: Salt) -> Hash32:
@@ -176,4 +219,4 @@ def organisation_id(registration_code: str) -> Hash32:
     Unsalted on purpose: membership is public, and anyone must be able to check which
     organisation a member is.
     """
-    return Hash32(keccak(ORGANISATION_DOMAIN + normalise_registration_code(registration_code).encode()))
+    return Hash32(keccak256(ORGANISATION_DOMAIN + normalise_registration_code(registration_code).encode()))

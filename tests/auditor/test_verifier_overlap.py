@@ -10,12 +10,13 @@ import os
 import random
 
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidencePackage
 from auditor_client.stored import check_stored, read_stored
 from auditor_client.verifier import verify_package
-from node_gateway.chain.authorisation import LetterLeaf
 from node_gateway.chain.contracts import Letter, LetterStatus
 from node_gateway.chain.network import connect
 from node_gateway.protocol import from_hex
@@ -104,12 +105,14 @@ def test_the_letters_logs_come_in_one_batch_across_topic_chunks(
     assert sorted(n for n in asked if n) == [1, 3]  # the members' logs, then every letter chunk at once
 
 
-def test_the_verifier_s_leaf_is_the_chain_layer_s() -> None:
+def test_the_verifier_s_leaf_is_the_abi_encoding_hashed_twice_by_eth_hash() -> None:
+    """The leaf as the contract makes it: keccak256(keccak256(abi.encode(id, hash, bank)))."""
     rng = random.Random(15)
     for bank in [0, 1, 3, 2**32 - 1, *(rng.randrange(2**32) for _ in range(20))]:
         letter_id, letter_hash = os.urandom(32), os.urandom(32)
         record = Letter(letter_id, LetterStatus.CLOSED, 2, bank, 0, bytes(32), letter_hash, bytes(32))
-        assert verifier._leaf_hash(record) == LetterLeaf(letter_id, letter_hash, bank).hash()
+        encoded = encode(["bytes32", "bytes32", "uint32"], [letter_id, letter_hash, bank])
+        assert verifier._leaf_hash(record) == keccak(keccak(encoded))
 
 
 def test_letters_beyond_those_read_ahead_are_read_as_they_are_checked(

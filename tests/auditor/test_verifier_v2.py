@@ -20,12 +20,12 @@ from web3.exceptions import BadFunctionCallOutput
 
 from auditor_client import verifier
 from auditor_client.evidence import EvidenceError, EvidencePackage, load_package
-from auditor_client.stored import check_stored, keccak256
+from auditor_client.stored import check_stored
 from auditor_client.verifier import Report, verify_package
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
 from node_gateway.chain.network import connect
 from node_gateway.protocol import as_salt, from_hex
-from node_gateway.protocol.hashing import LETTER_DOMAIN, salted_hash
+from node_gateway.protocol.hashing import LETTER_DOMAIN, keccak256, salted_hash
 
 from .conftest import Letters, as_version_1
 
@@ -165,7 +165,7 @@ def test_block_times_come_from_the_headers_where_logs_leave_them_out(
 
 
 def test_documents_are_hashed_as_eth_hash_does_from_any_thread() -> None:
-    """The verifier's keccak256 (pycryptodome's C functions, a state per thread) gives eth-hash's
+    """The protocol's keccak256 (pycryptodome's C functions, a state per thread) gives eth-hash's
     digest for every length around the sponge's block of 136 bytes, in threads at once."""
     assert keccak256.direct, "pycryptodome's keccak functions are not the expected ones"
     results: list[bool] = []
