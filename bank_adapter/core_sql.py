@@ -20,9 +20,10 @@ What counts at a reference date (the end of that day):
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,6 +43,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -51,8 +53,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import Join, Select
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from bank_adapter.core_rows import (
@@ -145,14 +147,104 @@ TABLES: dict[type[CoreRow], Table] = {row_type: _table(metadata, row_type) for r
 RowT = TypeVar("RowT", bound=CoreRow)
 
 
-def _active(started: ColumnElement[Any], ended: ColumnElement[Any], as_of: date) -> ColumnElement[bool]:
+# The snapshot's queries are built once, with the customers (``codes``), the accounts
+# (``numbers``) and the reference date (``as_of``) as parameters: building a statement and its
+# cache key cost more than running it, at a dozen queries a round.
+_AS_OF: BindParameter[date] = bindparam("as_of")
+
+
+def _among(name: str) -> BindParameter[Any]:
+    return bindparam(name, expanding=True)
+
+
+def _active(started: ColumnElement[Any], ended: ColumnElement[Any]) -> ColumnElement[bool]:
     """Begun on or before ``as_of`` and not ended by its end."""
-    return and_(started <= as_of, or_(ended.is_(None), ended > as_of))
+    return and_(started <= _AS_OF, or_(ended.is_(None), ended > _AS_OF))
 
 
-def _in_force(table: Table, start: str, expiry: str, ended: str, as_of: date) -> ColumnElement[bool]:
+def _in_force(table: Table, start: str, expiry: str, ended: str) -> ColumnElement[bool]:
     """Valid on ``as_of`` (both validity dates count) and not released or closed by its end."""
-    return and_(_active(table.c[start], table.c[ended], as_of), table.c[expiry] >= as_of)
+    return and_(_active(table.c[start], table.c[ended]), table.c[expiry] >= _AS_OF)
+
+
+def _query(row_type: type[CoreRow], *where: ColumnElement[bool]) -> Select[Any]:
+    """The rows of ``row_type`` that ``where`` selects, in key order."""
+    table = TABLES[row_type]
+    return select(table).where(*where).order_by(*(table.c[name] for name in row_type.key))
+
+
+# What counts of a customer's rows of each kind at ``as_of`` (the module's docstring).
+_HELD_AT: dict[type[CoreRow], Callable[[Table], tuple[ColumnElement[bool], ...]]] = {
+    AccountRow: lambda t: (t.c.opened_on <= _AS_OF,),
+    LoanRow: lambda t: (_active(t.c.start_date, t.c.settled_on),),
+    GuaranteeRow: lambda t: (_in_force(t, "start_date", "end_date", "released_on"),),
+    BillRow: lambda t: (t.c.due_on > _AS_OF, or_(t.c.settled_on.is_(None), t.c.settled_on > _AS_OF)),
+    LetterOfCreditRow: lambda t: (_in_force(t, "issued_on", "expires_on", "closed_on"),),
+    FxContractRow: lambda t: (t.c.trade_date <= _AS_OF, t.c.settlement_date > _AS_OF),
+    CustodyRow: lambda t: (_active(t.c.deposited_on, t.c.withdrawn_on),),
+    WealthHoldingRow: lambda t: (_active(t.c.purchased_on, t.c.redeemed_on),),
+    CapitalCreditRow: lambda t: (t.c.paid_on <= _AS_OF,),
+}
+
+
+@functools.cache
+def _known_customers_query() -> Select[Any]:
+    """The customers among ``codes``."""
+    return _query(CustomerRow, TABLES[CustomerRow].c.registration_code.in_(_among("codes")))
+
+
+@functools.cache
+def _customers_query(row_type: type[CoreRow]) -> Select[Any]:
+    """The rows of ``row_type`` of the customers ``codes`` that count at ``as_of``."""
+    table = TABLES[row_type]
+    return _query(row_type, table.c.customer_code.in_(_among("codes")), *_HELD_AT[row_type](table))
+
+
+def _latest(table: Table, keys: Sequence[str], among: ColumnElement[bool]) -> Join:
+    """For each distinct ``keys`` of the rows ``among`` selects, the latest row of a dated table
+    on or before ``as_of``. ``among`` must select every row of the keys it selects any of: the
+    latest rows are looked for among the keys asked about, not over the whole table's history
+    (a scan at every round that grew with the core)."""
+    latest = (
+        select(*(table.c[k] for k in keys), func.max(table.c.as_of).label("as_of"))
+        .where(table.c.as_of <= _AS_OF, among)
+        .group_by(*(table.c[k] for k in keys))
+        .subquery()
+    )
+    on = and_(*(table.c[k] == latest.c[k] for k in (*keys, "as_of")))
+    return table.join(latest, on)
+
+
+@functools.cache
+def _balances_query() -> Select[Any]:
+    """The latest balance and accrued interest of each of the accounts ``numbers`` at ``as_of``."""
+    table = TABLES[BalanceRow]
+    numbers = table.c.account_no.in_(_among("numbers"))
+    return (
+        select(table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest)
+        .select_from(_latest(table, ("account_no", "currency"), numbers))
+        .where(numbers)
+    )
+
+
+_POOL_KEYS = ("provider_account_no", "user_account_no", "currency")
+
+
+@functools.cache
+def _cash_pooling_query() -> Select[Any]:
+    """Each cash-pooling link of the customers ``codes`` with its latest balance at ``as_of``."""
+    pool_t = TABLES[CashPoolRow]
+    theirs = pool_t.alias("theirs")
+    # Every row of the links the customers hold any of, whoever holds their latest row.
+    links = pool_t.c.provider_account_no.in_(
+        select(theirs.c.provider_account_no).where(theirs.c.customer_code.in_(_among("codes")))
+    )
+    return (
+        select(pool_t)
+        .select_from(_latest(pool_t, _POOL_KEYS, links))
+        .where(pool_t.c.customer_code.in_(_among("codes")))
+        .order_by(*(pool_t.c[k] for k in _POOL_KEYS))
+    )
 
 
 @dataclass(frozen=True)
@@ -237,16 +329,18 @@ class CoreBank:
     # --- reading ---------------------------------------------------------------------------
 
     def _rows(self, connection: Connection, row_type: type[RowT], *where: ColumnElement[bool]) -> list[RowT]:
-        return [row for _, row in self._records(connection, row_type, *where)]
+        return [row for _, row in self._records(connection, row_type, _query(row_type, *where))]
 
     def _records(
-        self, connection: Connection, row_type: type[RowT], *where: ColumnElement[bool]
+        self,
+        connection: Connection,
+        row_type: type[RowT],
+        query: Select[Any],
+        parameters: Mapping[str, Any] | None = None,
     ) -> Iterator[tuple[RowMapping, RowT]]:
-        """The matching records, in key order, each with its row (``CoreBankingError`` for one
-        the row model refuses)."""
-        table = TABLES[row_type]
-        query = select(table).where(*where).order_by(*(table.c[name] for name in row_type.key))
-        for record in connection.execute(query).mappings():
+        """The records ``query`` selects of ``row_type``, each with its row (``CoreBankingError``
+        for one the row model refuses)."""
+        for record in connection.execute(query, parameters).mappings():
             try:
                 row = row_type.model_validate(dict(record))
             except ValidationError as exc:
@@ -289,47 +383,25 @@ class CoreBank:
 
     def _customers(self, connection: Connection, codes: Iterable[str]) -> dict[str, CustomerRecord]:
         """The customers among ``codes`` (normalised) the core knows, by code."""
-        column = TABLES[CustomerRow].c.registration_code
+        query = _known_customers_query()
         return {
             row.registration_code: CustomerRecord(row.registration_code, row.name)
             for batch in in_batches(sorted(codes))
-            for row in self._rows(connection, CustomerRow, column.in_(batch))
+            for _, row in self._records(connection, CustomerRow, query, {"codes": batch})
         }
-
-    @staticmethod
-    def _latest(table: Table, keys: Sequence[str], as_of: date, among: ColumnElement[bool]) -> Join:
-        """For each distinct ``keys`` of the rows ``among`` selects, the latest row of a dated table
-        on or before ``as_of``. ``among`` must select every row of the keys it selects any of: the
-        latest rows are looked for among the keys asked about, not over the whole table's history
-        (a scan at every round that grew with the core)."""
-        latest = (
-            select(*(table.c[k] for k in keys), func.max(table.c.as_of).label("as_of"))
-            .where(table.c.as_of <= as_of, among)
-            .group_by(*(table.c[k] for k in keys))
-            .subquery()
-        )
-        on = and_(*(table.c[k] == latest.c[k] for k in (*keys, "as_of")))
-        return table.join(latest, on)
 
     def _balances(
         self, connection: Connection, account_nos: Iterable[str], as_of: date
     ) -> dict[tuple[str, str], tuple[Decimal, Decimal | None]]:
         """The latest balance and accrued interest of each account and currency."""
-        numbers = sorted(set(account_nos))
-        if not numbers:
-            return {}
-        table = TABLES[BalanceRow]
-        result: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {}
-        for batch in in_batches(numbers):
-            joined = self._latest(table, ("account_no", "currency"), as_of, table.c.account_no.in_(batch))
-            query = select(
-                table.c.account_no, table.c.currency, table.c.balance, table.c.accrued_interest
-            ).select_from(joined)
+        query = _balances_query()
+        return {
+            (account_no, currency): (balance, interest)
+            for batch in in_batches(sorted(set(account_nos)))
             for account_no, currency, balance, interest in connection.execute(
-                query.where(table.c.account_no.in_(batch))
-            ):
-                result[(account_no, currency)] = (balance, interest)
-        return result
+                query, {"numbers": batch, "as_of": as_of}
+            )
+        }
 
     def _snapshots(
         self, connection: Connection, codes: Iterable[str], as_of: date
@@ -341,18 +413,17 @@ class CoreBank:
         if not known:
             return {}
 
-        def of_customers(row_type: type[RowT], *where: ColumnElement[bool]) -> dict[str, list[RowT]]:
+        def of_customers(row_type: type[RowT]) -> dict[str, list[RowT]]:
             by_customer: dict[str, list[RowT]] = {code: [] for code in known}
-            column = TABLES[row_type].c.customer_code
+            query = _customers_query(row_type)
             for batch in in_batches(known):
-                for record, row in self._records(connection, row_type, column.in_(batch), *where):
+                for record, row in self._records(
+                    connection, row_type, query, {"codes": batch, "as_of": as_of}
+                ):
                     by_customer[record["customer_code"]].append(row)
             return by_customer
 
-        accounts_t, loans_t, bills_t = TABLES[AccountRow], TABLES[LoanRow], TABLES[BillRow]
-        fx_t, custody_t, wealth_t = TABLES[FxContractRow], TABLES[CustodyRow], TABLES[WealthHoldingRow]
-        accounts = of_customers(AccountRow, accounts_t.c.opened_on <= as_of)
-        loans = of_customers(LoanRow, _active(loans_t.c.start_date, loans_t.c.settled_on, as_of))
+        accounts, loans = of_customers(AccountRow), of_customers(LoanRow)
         held = [a.account_no for rows in accounts.values() for a in rows]
         balances = self._balances(
             connection, held + [x.account_no for rows in loans.values() for x in rows], as_of
@@ -361,27 +432,14 @@ class CoreBank:
             balances=balances,
             accounts=accounts,
             loans=loans,
-            guarantees=of_customers(
-                GuaranteeRow, _in_force(TABLES[GuaranteeRow], "start_date", "end_date", "released_on", as_of)
-            ),
-            bills=of_customers(
-                BillRow,
-                bills_t.c.due_on > as_of,
-                or_(bills_t.c.settled_on.is_(None), bills_t.c.settled_on > as_of),
-            ),
-            lcs=of_customers(
-                LetterOfCreditRow,
-                _in_force(TABLES[LetterOfCreditRow], "issued_on", "expires_on", "closed_on", as_of),
-            ),
-            fx=of_customers(FxContractRow, fx_t.c.trade_date <= as_of, fx_t.c.settlement_date > as_of),
-            custody=of_customers(
-                CustodyRow, _active(custody_t.c.deposited_on, custody_t.c.withdrawn_on, as_of)
-            ),
-            wealth=of_customers(
-                WealthHoldingRow, _active(wealth_t.c.purchased_on, wealth_t.c.redeemed_on, as_of)
-            ),
+            guarantees=of_customers(GuaranteeRow),
+            bills=of_customers(BillRow),
+            lcs=of_customers(LetterOfCreditRow),
+            fx=of_customers(FxContractRow),
+            custody=of_customers(CustodyRow),
+            wealth=of_customers(WealthHoldingRow),
             pooled=self._cash_pooling(connection, known, as_of),
-            capital=of_customers(CapitalCreditRow, TABLES[CapitalCreditRow].c.paid_on <= as_of),
+            capital=of_customers(CapitalCreditRow),
         )
         return {code: rows.snapshot(customers[code], as_of) for code in known}
 
@@ -389,22 +447,13 @@ class CoreBank:
         self, connection: Connection, codes: Sequence[str], as_of: date
     ) -> dict[str, list[CashPoolRow]]:
         """Each customer's cash-pooling links with their latest balance on or before ``as_of``."""
-        pool_t = TABLES[CashPoolRow]
-        pool_keys = ("provider_account_no", "user_account_no", "currency")
         by_customer: dict[str, list[CashPoolRow]] = {code: [] for code in codes}
-        theirs = pool_t.alias("theirs")
+        query = _cash_pooling_query()
         for batch in in_batches(codes):
-            # Every row of the links the customers hold any of, whoever holds their latest row.
-            links = pool_t.c.provider_account_no.in_(
-                select(theirs.c.provider_account_no).where(theirs.c.customer_code.in_(batch))
-            )
-            for record in connection.execute(
-                select(pool_t)
-                .select_from(self._latest(pool_t, pool_keys, as_of, links))
-                .where(pool_t.c.customer_code.in_(batch))
-                .order_by(*(pool_t.c[k] for k in pool_keys))
-            ).mappings():
-                by_customer[record["customer_code"]].append(CashPoolRow.model_validate(dict(record)))
+            for record, row in self._records(
+                connection, CashPoolRow, query, {"codes": batch, "as_of": as_of}
+            ):
+                by_customer[record["customer_code"]].append(row)
         return by_customer
 
     # --- writing ---------------------------------------------------------------------------
