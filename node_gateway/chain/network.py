@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
+import orjson
 import requests
 import requests.adapters
 import requests.utils
@@ -17,7 +19,8 @@ from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import TxReceipt, Wei
+from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt, Wei
 
 from node_gateway.chain.artifacts import VERIFIERS, load_artifact
 from node_gateway.chain.contracts import ConfirmationRegistry, MemberRegistry
@@ -143,11 +146,36 @@ class Network:
         )
 
 
+class _NodeProvider(HTTPProvider):
+    """web3's HTTP provider, its JSON written by orjson and read by msgspec: the same requests and
+    the same answers (big integers exact, a repeated key's last value) in a fraction of the time,
+    which for a verifier's megabytes of logs was a fifth of its chain read's CPU. What either
+    cannot handle (bytes or web3's own types in a request, NaN in an answer) goes web3's way."""
+
+    def encode_rpc_request(self, method: RPCEndpoint, params: Any) -> bytes:
+        request = {
+            "jsonrpc": "2.0",
+            "method": method,
+            "params": params or [],
+            "id": next(self.request_counter),
+        }
+        try:
+            return orjson.dumps(request)
+        except TypeError:  # web3's way, with the next id: a batch's ids still rise in its order
+            return super().encode_rpc_request(method, params)
+
+    @staticmethod
+    def decode_rpc_response(raw_response: bytes) -> RPCResponse:
+        try:
+            answer: RPCResponse = msgspec.json.decode(raw_response)
+        except msgspec.DecodeError:
+            return HTTPProvider.decode_rpc_response(raw_response)
+        return answer
+
+
 def connect(rpc_url: str, *, timeout_s: float = 30.0) -> Web3:
     """A web3 client for a JSON-RPC node, tolerant of proof-of-authority (QBFT) block headers."""
-    provider = Web3.HTTPProvider(
-        rpc_url, request_kwargs={"timeout": timeout_s}, session=_rpc_session(rpc_url)
-    )
+    provider = _NodeProvider(rpc_url, request_kwargs={"timeout": timeout_s}, session=_rpc_session(rpc_url))
     w3 = Web3(provider)
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return w3
