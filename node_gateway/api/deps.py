@@ -7,7 +7,7 @@ nothing else. ``tests/gateway/test_api_roles.py`` holds every route against a ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,7 +24,13 @@ def get_node(request: Request) -> Node:
     return node
 
 
-NodeDep = Annotated[Node, Depends(get_node)]
+async def _request_node(request: Request) -> Node:
+    """``get_node`` as a coroutine: FastAPI runs a plain function dependency in a worker thread,
+    a hand-off and back for every request, for what only reads the application's state."""
+    return get_node(request)
+
+
+NodeDep = Annotated[Node, Depends(_request_node)]
 
 
 def get_session(node: NodeDep) -> Iterator[Session]:
@@ -50,13 +56,13 @@ def get_user(
 CurrentUser = Annotated[User, Depends(get_user)]
 
 
-def require(*roles: str) -> Callable[[User], User]:
+def require(*roles: str) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through only users holding one of ``roles`` (or admin)."""
     known = set().union(*USER_ROLES.values())
     if not roles or not known.issuperset(roles):
         raise ValueError(f"unknown roles {sorted(set(roles) - known)}; roles are among {sorted(known)}")
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:  # a coroutine: no thread hand-off (``_request_node``)
         if not any(user.has(role) for role in roles):
             raise Forbidden(f"user {user.name!r} lacks the role {' or '.join(map(repr, roles))}")
         return user
