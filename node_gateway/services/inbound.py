@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from node_gateway.chain.contracts import Letter, LetterStatus
 from node_gateway.chain.errors import ChainError
@@ -121,6 +121,13 @@ def _id(envelope: Envelope) -> bytes:
     return from_hex(envelope.letter_id)
 
 
+# What storing an arrival reads of its letter's row; the rest it only writes, so it is not loaded
+# (a batch's rows, each with its authorisation's JSON, cost more to load than to store).
+_READ_ON_ARRIVAL = load_only(
+    LetterRow.letter_id, LetterRow.status, LetterRow.letter_sealed, LetterRow.reply_sealed, raiseload=True
+)
+
+
 def _locked_rows(session: Session, arrivals: Sequence[_Arrival]) -> dict[str, LetterRow]:
     """The rows of the letters and replies among ``arrivals``, locked for the transaction, read
     with one query per IN list: one ``get`` each would flush the rows stored before it."""
@@ -128,7 +135,12 @@ def _locked_rows(session: Session, arrivals: Sequence[_Arrival]) -> dict[str, Le
     return {
         row.letter_id: row
         for batch in in_batches(ids)
-        for row in session.scalars(select(LetterRow).where(LetterRow.letter_id.in_(batch)).with_for_update())
+        for row in session.scalars(
+            select(LetterRow)
+            .where(LetterRow.letter_id.in_(batch))
+            .options(_READ_ON_ARRIVAL)
+            .with_for_update()
+        )
     }
 
 
