@@ -8,8 +8,6 @@ own exceptions.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -152,8 +150,6 @@ class ChainEvent:
 
 
 READ_BATCH = 256  # reads bundled into one eth_call
-# Signers whose mandates' events a registry remembers (``ConfirmationRegistry.signer_references``).
-MANDATE_LOOKUPS_KEPT = 4096
 # Blocks per eth_getLogs: Besu refuses wider ranges by default (rpc-max-logs-range).
 LOG_WINDOW = 5000
 
@@ -700,15 +696,6 @@ class MemberRegistry(_BoundContract):
 class ConfirmationRegistry(_BoundContract):
     artifact_name = "ConfirmationRegistry"
 
-    def __init__(self, w3: Web3, address: str) -> None:
-        super().__init__(w3, address)
-        # (signer id, bank, first block) -> the last block read (number, hash) and the references its
-        # events named: a lookup reads only the blocks since the last one, not the whole chain again.
-        self._mandates_read: OrderedDict[tuple[bytes, int, int], tuple[int, bytes, frozenset[bytes]]] = (
-            OrderedDict()
-        )
-        self._mandates_lock = threading.Lock()
-
     def request(self, *, letter_id: bytes, bank: int, letter_hash: bytes, due_at: int) -> Call:
         return self._call("request", letter_id, bank, letter_hash, due_at)
 
@@ -824,52 +811,22 @@ class ConfirmationRegistry(_BoundContract):
         """The auditee references under which each of ``banks`` mandates ``signer`` at ``now``, in
         order, every bank present: the references its ``MandateRegistered`` events name (topics: the
         banks, any reference, the signer's id), kept where ``mandateValidUntil`` is still ``now`` or
-        later (one ``eth_call`` per 256; a revoked mandate reads 0). The events are read from
-        ``from_block`` once, then only from the block after the last lookup's head."""
+        later (one ``eth_call`` per 256; a revoked mandate reads 0)."""
         raw = as_signer(signer)
-        named = self._mandates_named(signer_id(raw), sorted(set(banks)), from_block)
-        candidates = sorted(
-            (bank, reference) for bank, references in named.items() for reference in references
+        latest = rpc(lambda: self.w3.eth.block_number)
+        events = self.find_events(
+            "MandateRegistered",
+            [[bank.to_bytes(32, "big") for bank in sorted(set(banks))], None, [signer_id(raw)]],
+            from_block,
+            latest,
         )
+        candidates = sorted({(event.args["bank"], bytes(event.args["auditeeRef"])) for event in events})
         valid = self.mandates_valid_until(candidates, raw)
         found: dict[int, list[bytes]] = {bank: [] for bank in banks}
         for (bank, reference), until in zip(candidates, valid, strict=True):
             if until >= now:
                 found[bank].append(reference)
         return found
-
-    def _mandates_named(self, signer: bytes, banks: list[int], from_block: int) -> dict[int, set[bytes]]:
-        """The references each bank's ``MandateRegistered`` events named for ``signer`` from
-        ``from_block`` to the head, reading only the blocks after those earlier lookups read."""
-        head, head_hash = self._block_at("latest")
-        with self._mandates_lock:
-            known = {bank: self._mandates_read.get((signer, bank, from_block)) for bank in banks}
-        # What was read counts while the block it ended at is still in the chain (a devnet's
-        # snapshot may have been reverted since, and other blocks mined in its place).
-        still = {
-            block: block <= head and self._block_at(block) == (block, hash_)
-            for block, hash_ in {(entry[0], entry[1]) for entry in known.values() if entry is not None}
-        }
-        read = {bank: entry for bank, entry in known.items() if entry is not None and still[entry[0]]}
-        named = {bank: set(read[bank][2]) if bank in read else set() for bank in banks}
-        start = min(read[bank][0] + 1 if bank in read else from_block for bank in banks)
-        if start <= head:
-            topics = [[bank.to_bytes(32, "big") for bank in banks], None, [signer]]
-            for event in self.find_events("MandateRegistered", topics, start, head):
-                named[event.args["bank"]].add(bytes(event.args["auditeeRef"]))
-        with self._mandates_lock:
-            for bank in banks:
-                key = (signer, bank, from_block)
-                self._mandates_read[key] = (head, head_hash, frozenset(named[bank]))
-                self._mandates_read.move_to_end(key)
-            while len(self._mandates_read) > MANDATE_LOOKUPS_KEPT:
-                self._mandates_read.popitem(last=False)
-        return named
-
-    def _block_at(self, block: BlockIdentifier) -> tuple[int, bytes]:
-        """A block's number and hash."""
-        found = rpc(lambda: self.w3.eth.get_block(block))
-        return int(found["number"]), bytes(found["hash"])
 
     def mandates_valid_until(self, mandates: Sequence[tuple[int, bytes]], signer: Signer) -> list[int]:
         """``signer``'s mandates from several (bank, auditee reference) pairs, in order, read in one

@@ -4,8 +4,7 @@ with an authorisation or refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from eth_account import Account
@@ -57,54 +56,3 @@ def test_the_lookup_reads_in_windows(chain: Chain, monkeypatch: pytest.MonkeyPat
         signer, [bank], deployment.network.deployment_block, now=deployment.now()
     )
     assert found == {bank: [reference]}
-
-
-def test_a_second_lookup_reads_only_the_blocks_after_the_first(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    d = deployment
-    registry = d.confirmations
-    signer, first, second = Account.create().address, random_bytes32(), random_bytes32()
-    bank = d.bank.member_id
-    d.register_mandate(d.bank, first, signer)
-    assert registry.signer_references(signer, [bank], d.network.deployment_block, now=d.now()) == {
-        bank: [first]
-    }
-    head = d.chain.w3.eth.block_number
-    d.register_mandate(d.bank, second, signer)
-    d.send(d.bank, registry.revoke_mandate(first, signer))
-    read_from: list[int] = []
-    find_events = registry.find_events
-
-    def spy(name: str, indexed: Sequence[Sequence[bytes] | None], from_block: int, to_block: int) -> Any:
-        read_from.append(from_block)
-        return find_events(name, indexed, from_block, to_block)
-
-    monkeypatch.setattr(registry, "find_events", spy)
-    found = registry.signer_references(signer, [bank], d.network.deployment_block, now=d.now())
-    assert found == {bank: [second]}  # the new mandate found, the revoked one left out
-    assert read_from == [head + 1]
-    # A bank not asked about before is read from the first block, the other with it.
-    at_bank2 = random_bytes32()
-    d.register_mandate(d.bank2, at_bank2, signer)
-    both = registry.signer_references(
-        signer, [bank, d.bank2.member_id], d.network.deployment_block, now=d.now()
-    )
-    assert both == {bank: [second], d.bank2.member_id: [at_bank2]}
-    assert read_from[-1] == d.network.deployment_block
-
-
-def test_a_lookup_after_the_chain_went_back_reads_anew(chain: Chain) -> None:
-    d = chain.deploy()
-    signer, bank = Account.create().address, d.bank.member_id
-    before = chain.snapshot()
-    reverted = random_bytes32()
-    d.register_mandate(d.bank, reverted, signer)
-    lookup = d.confirmations.signer_references
-    assert lookup(signer, [bank], d.network.deployment_block, now=d.now()) == {bank: [reverted]}
-    chain.revert(before)
-    # Other blocks in place of the reverted one, as many and more: the registry's head block is gone.
-    instead = random_bytes32()
-    d.register_mandate(d.bank, instead, signer)
-    chain.advance(1)
-    assert lookup(signer, [bank], d.network.deployment_block, now=d.now()) == {bank: [instead]}
