@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,10 @@ DEMO_SECONDS = 60.0
 SOAK_SLOPE_MIB_PER_MINUTE = 1.0
 SOAK_RATE_SHARE = 0.9  # the soak's rate, of the highest sustained before it (see _sustained)
 KEPT_PACE = 0.95  # a load was sustained if its letters closed at this share of the offered rate at least
+# anvil writes each past block's whole state to its cache directory in the temporary directory:
+# 46 GB by the end of the recorded ten-minute soak at 72 letters/s (more blocks, each larger, the
+# longer it runs: about the square of its length), none before the soak's first minutes.
+SOAK_DISK_GB_FOR_TEN_MINUTES = 50.0
 
 
 @dataclass(frozen=True)
@@ -793,6 +798,19 @@ def plot(result: dict[str, Any], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+def disk_short_of(plan: Plan, temporary: Path) -> str | None:
+    """Why the soak would fill the disk, checked before the run's first minutes; None if it fits."""
+    need_gb = SOAK_DISK_GB_FOR_TEN_MINUTES * (plan.soak_seconds / 600) ** 2
+    free_gb = shutil.disk_usage(temporary).free / 1e9
+    if free_gb >= need_gb:
+        return None
+    return (
+        f"the soak of {plan.soak_seconds:g} s needs about {need_gb:.0f} GB free in {temporary} for anvil's "
+        f"past states, and {free_gb:.0f} GB are: free some, set TMPDIR elsewhere, or shorten it "
+        "(--soak-seconds)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -812,6 +830,10 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     if args.soak_seconds is not None:
         plan = replace(plan, soak_seconds=args.soak_seconds)
+    short = disk_short_of(plan, Path(tempfile.gettempdir()))
+    if short:
+        console.print(f"[red]{short}")
+        return 2
     with tempfile.TemporaryDirectory(prefix="confirmnet-bench-") as scratch:
         work = args.work_dir or Path(scratch)
         result = run(plan, work, console)

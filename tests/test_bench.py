@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from rich.console import Console
 
 from bench.e2e import STEPS, Backlog, Percentiles, RunResult
-from bench.run import SOAK_RATE_SHARE, Plan, _soak_targets, _sustained, main, print_table
+from bench.run import (
+    FULL,
+    QUICK,
+    SOAK_RATE_SHARE,
+    Plan,
+    _soak_targets,
+    _sustained,
+    disk_short_of,
+    main,
+    print_table,
+)
 from bench.scale import markdown, model
 from bench.soak import SoakResult, slope_per_minute
 from tools.postgres_cluster import PostgresUnavailable, find_binaries
@@ -282,3 +293,16 @@ def test_the_tiny_run_with_postgresql_stores(tiny_run: tuple[dict[str, Any], Pat
     console = Console(record=True, width=200)
     print_table(result, console)
     assert "anvil, PostgreSQL" in console.export_text()
+
+
+def test_a_soak_that_would_fill_the_disk_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bench.run.shutil.disk_usage", lambda _: SimpleNamespace(free=20e9))  # 20 GB
+    short = disk_short_of(FULL, tmp_path)
+    assert short is not None
+    assert "--soak-seconds" in short
+    assert str(tmp_path) in short
+    assert disk_short_of(QUICK, tmp_path) is None  # a 30 s soak needs well under a GB
+    assert main(["--out", str(tmp_path / "r.json")]) == 2
+    assert not (tmp_path / "r.json").exists()
