@@ -112,12 +112,18 @@ def enqueue_deliveries(session: Session, node: Node, deliveries: Sequence[Delive
         )
         queued.update((letter_id, step, recipient, ordinal) for letter_id, step, recipient, ordinal in rows)
     new: list[dict[str, object]] = []
+    salts = _auditee_salts(session, [d.letter_id for d in deliveries if d.step == "reply"])
     for delivery in deliveries:
         if delivery.key in queued:
             continue
         queued.add(delivery.key)
         envelope = _sealed_envelope(
-            session, node, delivery.letter_id, delivery.step, delivery.recipient, delivery.sealed
+            node,
+            delivery.letter_id,
+            delivery.step,
+            delivery.recipient,
+            delivery.sealed,
+            salts.get(delivery.letter_id) if delivery.step == "reply" else None,
         )
         new.append(
             {
@@ -143,21 +149,30 @@ def stored_sealed(session: Session, letter_id: str, step: Step, ordinal: int = 0
     return None if letter is None else letter.letter_sealed if step == "letter" else letter.reply_sealed
 
 
+def _auditee_salts(session: Session, letter_ids: Sequence[str]) -> dict[str, str | None]:
+    """The auditee reference's salt the bank keeps beside each of these letters, with one query
+    per IN list (a reply's envelope carries it)."""
+    salts: dict[str, str | None] = {}
+    for batch in in_batches(sorted(set(letter_ids))):
+        query = select(LetterRow.letter_id, LetterRow.auditee_salt).where(LetterRow.letter_id.in_(batch))
+        salts.update((letter_id, salt) for letter_id, salt in session.execute(query))
+    return salts
+
+
 def _sealed_envelope(
-    session: Session,
     node: Node,
     letter_id: str,
     step: Step,
     recipient: int,
     sealed: bytes,
+    auditee_salt: str | None,
     *,
     fresh: bool = False,
 ) -> dict[str, object]:
     """The stored document sealed to the recipient's published key (read anew if ``fresh``); a
     reply with the auditee reference's salt the bank keeps beside it (never a rejection)."""
     stored = node.vault.open(letter_id, step, sealed)
-    letter = session.get(LetterRow, letter_id) if step == "reply" else None
-    content = EnvelopeContent.of(stored, None if letter is None else letter.auditee_salt)
+    content = EnvelopeContent.of(stored, auditee_salt)
     envelope = seal(
         content.model_dump_json(exclude_none=True).encode("utf-8"),
         node.public_key_of(recipient, fresh=fresh),
@@ -277,8 +292,9 @@ class DeliveryWorker:
         sealed = stored_sealed(session, row.letter_id, step, row.ordinal)
         if row.reseals > MAX_RESEALS or sealed is None:
             return False
+        salt = _auditee_salts(session, [row.letter_id]).get(row.letter_id) if step == "reply" else None
         row.envelope = _sealed_envelope(
-            session, self.node, row.letter_id, step, row.recipient, sealed, fresh=True
+            self.node, row.letter_id, step, row.recipient, sealed, salt, fresh=True
         )
         return True
 
