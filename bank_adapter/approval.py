@@ -24,6 +24,7 @@ Every decision (compliance, drafting, approval, return, rejection) is logged wit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -93,13 +94,21 @@ class Action(StrEnum):
 _AMOUNT_CURRENCY = {"bought_amount": "bought_currency", "sold_amount": "sold_currency"}
 
 
+@functools.cache
+def _money_fields(entry_type: type[Entry]) -> tuple[tuple[str, str], ...]:
+    """The kind of entry's money fields, each with the field of its currency (asked once a kind:
+    a round asks for every entry of every letter)."""
+    names = sorted(AMOUNT_FIELDS & entry_type.model_fields.keys())
+    return tuple((name, _AMOUNT_CURRENCY.get(name, "currency")) for name in names)
+
+
 def amounts_by_currency(entries: Iterable[Entry]) -> dict[str, Decimal]:
     """The largest amount of money among ``entries`` in each currency they state."""
     largest: dict[str, Decimal] = {}
     for entry in entries:
-        for name in AMOUNT_FIELDS & type(entry).model_fields.keys():
+        for name, currency_field in _money_fields(type(entry)):
             value = getattr(entry, name)
-            currency = getattr(entry, _AMOUNT_CURRENCY.get(name, "currency"), None)
+            currency = getattr(entry, currency_field, None)
             if value is not None and currency is not None:
                 largest[currency] = max(largest.get(currency, Decimal(0)), abs(value))
     return largest
