@@ -84,6 +84,14 @@ def test_a_node_spills_past_states_to_a_directory_of_its_own_removed_when_it_sto
     assert not cache.exists()
 
 
+def test_a_node_mines_blocks_of_the_production_chains_gas() -> None:
+    """deploy/besu's genesis gives blocks 100M gas; anvil's own default is 30M."""
+    with AnvilNode() as node:
+        w3 = connect(node.rpc_url)
+        assert w3.eth.get_block("latest")["gasLimit"] == 100_000_000
+        assert TransactionSender(w3, Account.create()).block_gas_limit == 100_000_000
+
+
 def test_the_detached_devnet_keeps_its_spilled_states_in_its_data_directory(data_dir: Path) -> None:
     devnet = Devnet(data_dir)
     devnet.up(port=free_port())

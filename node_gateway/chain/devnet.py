@@ -80,6 +80,7 @@ def _wait_for_rpc(rpc_url: str, process: subprocess.Popen[bytes] | None, timeout
 # RIP-7212's address 0x100, which OpenZeppelin's P256 calls before its Solidity fallback) from
 # "osaka" on; tests/contracts/test_gas.py measures both.
 DEVNET_HARDFORK = "cancun"
+DEVNET_BLOCK_GAS_LIMIT = 100_000_000
 
 
 def anvil_command(
@@ -104,9 +105,11 @@ def anvil_command(
         "--port", str(port),
         "--chain-id", str(chain_id),
         "--hardfork", hardfork,
-        # Like the production chain (Besu QBFT): no fees, so member accounts need no funding.
+        # Like the production chain (Besu QBFT): no fees, so member accounts need no funding, and
+        # blocks of 100M gas (deploy/besu's genesis), so a bundle may be as large as it will be there.
         "--base-fee", "0",
         "--gas-price", "0",
+        "--gas-limit", str(DEVNET_BLOCK_GAS_LIMIT),
         "--silent",
         "--cache-path", str(cache_dir),
     ]  # fmt: skip
