@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 import time
 from email.utils import formatdate
@@ -84,7 +85,16 @@ def serve(app: Any, *, host: str, port: int) -> None:
     gateway's own logging), with a :class:`QuietServer`."""
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = QuietServer(config)
+    _freeze_what_lives_for_good()
     with contextlib.suppress(KeyboardInterrupt):  # SIGINT, raised again after the shutdown
         server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def _freeze_what_lives_for_good() -> None:
+    """What the gateway built to start (its modules, the application and its routes: some 200,000
+    objects) lives as long as the process. Frozen, it leaves the collector's full passes, which
+    under load scanned all of it every few seconds (about a tenth of a gateway's CPU)."""
+    gc.collect()
+    gc.freeze()

@@ -3,6 +3,7 @@ and shuts down gracefully: asked from another thread, and by SIGTERM in a proces
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import httpx
 import uvicorn
 
 from confirmnet.launcher import wait_until
-from node_gateway.api.server import QuietServer
+from node_gateway.api.server import QuietServer, serve
 from node_gateway.chain.devnet import free_port
 
 GUARD_S = 60.0  # a hang guard only
@@ -94,3 +95,23 @@ def test_sigterm_ends_the_server_after_its_shutdown(tmp_path: Path) -> None:
         process.kill()
     assert marker.read_text() == "shut down"  # the application's shutdown ran
     assert process.returncode == -signal.SIGTERM  # uvicorn ends by the signal it was sent
+
+
+def test_serving_freezes_what_the_gateway_built_to_start(monkeypatch: Any) -> None:
+    """The objects made before serving are out of the collector's generations once the server runs
+    (``gc.get_objects`` lists the generations, not the frozen ones)."""
+    built: dict[str, list[int]] = {"routes": []}
+    seen: dict[str, bool] = {}
+
+    def run(self: QuietServer) -> None:
+        seen["listed"] = any(found is built for found in gc.get_objects())
+        self.started = True
+
+    monkeypatch.setattr(QuietServer, "run", run)
+    gc.unfreeze()
+    assert any(found is built for found in gc.get_objects())
+    try:
+        serve(_app, host="127.0.0.1", port=free_port())
+    finally:
+        gc.unfreeze()
+    assert seen == {"listed": False}
