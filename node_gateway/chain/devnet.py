@@ -91,12 +91,13 @@ def anvil_command(
     chain_id: int = DEVNET_CHAIN_ID,
     hardfork: str = DEVNET_HARDFORK,
 ) -> list[str]:
-    """anvil keeps the states of recent blocks in memory and writes older ones to ``cache_dir``, up
-    to 3,600, each the whole state: 46 GB by the end of the bench's ten-minute soak. They are kept:
-    the regulator's verifier checks a contract signer's signature in the state of the block that
-    recorded the authorisation (``--prune-history`` failed those checks; ``--max-persisted-states
-    0`` kept every state in memory instead, 9.6 GB). ``cache_dir`` is a directory of the node's own
-    that goes with it, in place of the default ``~/.foundry/anvil/tmp``, which nothing cleaned."""
+    """anvil keeps the states of its last 500 blocks in memory and writes older ones to
+    ``cache_dir``, up to 3,600 more, each the whole state: 46 GB by the end of the bench's
+    ten-minute soak. They are kept: the regulator's verifier checks a contract signer's signature
+    in the state of the block that recorded the authorisation (``--prune-history`` failed those
+    checks; ``--max-persisted-states 0`` keeps only the 500 in memory, 9.6 GB in that soak).
+    ``cache_dir`` is a directory of the node's own that goes with it, in place of the default
+    ``~/.foundry/anvil/tmp``, which nothing cleaned."""
     if not ANVIL.exists():
         raise DevnetError(f"anvil is not installed ({ANVIL}); run `make setup`")
     command = [
