@@ -114,7 +114,7 @@ def _write_letters(session: Session, letters: dict[str, _Letter]) -> None:
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for letter_id, letter in letters.items():
         if letter.new:
-            row = {"letter_id": letter_id, **letter.changes}
+            row = {"letter_id": letter_id, "firm": letter.firm, "bank": letter.bank, **letter.changes}
             inserts.setdefault(tuple(sorted(row)), []).append(row)
         elif letter.changes:
             updates.setdefault(tuple(sorted(letter.changes)), []).append(
@@ -277,12 +277,7 @@ class Indexer:
             row = letters[letter_id] = _Letter(
                 args["firm"], args["bank"], LetterStatus.REQUESTED.name, new=True
             )
-            row.set(
-                firm=args["firm"],
-                bank=args["bank"],
-                letter_hash=args["letterHash"],
-                due_at=args["dueAt"],
-            )
+            row.set(letter_hash=args["letterHash"], due_at=args["dueAt"])
         row.set(status=STATUS_AFTER[name].name)
         if name == "LetterReplied":
             row.set(reply_hash=args["replyHash"])
