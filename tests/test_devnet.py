@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from confirmnet.cli import app
 from node_gateway.chain.contracts import Role
-from node_gateway.chain.devnet import AnvilNode, Devnet, free_port
+from node_gateway.chain.devnet import DEVNET_BLOCK_GAS_LIMIT, AnvilNode, Devnet, free_port
 from node_gateway.chain.network import Network, NetworkFile, connect
 from node_gateway.chain.transactions import TransactionSender
 
@@ -85,11 +85,12 @@ def test_a_node_spills_past_states_to_a_directory_of_its_own_removed_when_it_sto
 
 
 def test_a_node_mines_blocks_of_the_production_chains_gas() -> None:
-    """deploy/besu's genesis gives blocks 100M gas; anvil's own default is 30M."""
+    """deploy/besu's genesis gives blocks DEVNET_BLOCK_GAS_LIMIT gas (test_besu_kit holds the two
+    equal); anvil's own default is 30M."""
     with AnvilNode() as node:
         w3 = connect(node.rpc_url)
-        assert w3.eth.get_block("latest")["gasLimit"] == 100_000_000
-        assert TransactionSender(w3, Account.create()).block_gas_limit == 100_000_000
+        assert w3.eth.get_block("latest")["gasLimit"] == DEVNET_BLOCK_GAS_LIMIT
+        assert TransactionSender(w3, Account.create()).block_gas_limit == DEVNET_BLOCK_GAS_LIMIT
 
 
 def test_the_detached_devnet_keeps_its_spilled_states_in_its_data_directory(data_dir: Path) -> None:
