@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from node_gateway.protocol.documents import FIELD_TITLES
+from node_gateway.protocol.documents import FIELD_TITLES, ITEM_TITLES, STANDARD_ITEMS, ItemKey
 
 LANGUAGES = ("zh", "en")
 
@@ -93,6 +93,43 @@ def _field_messages() -> dict[str, tuple[str, str]]:
             words = (title, FIELD_WORDS.get(field, field))
             messages[f"field.{key.value}.{field}"] = words
             messages.setdefault(f"field.{field}", words)
+    return messages
+
+
+ITEM_WORDS: Mapping[ItemKey, str] = {
+    ItemKey.DEPOSITS: "Deposits",
+    ItemKey.LOANS: "Loans",
+    ItemKey.CLOSED_ACCOUNTS: "Accounts closed in the period",
+    ItemKey.ENTRUSTED_LOANS_GIVEN: "Entrusted loans (as entrustor)",
+    ItemKey.ENTRUSTED_LOANS_TAKEN: "Entrusted loans (as borrower)",
+    ItemKey.GUARANTEES: "Guarantees",
+    ItemKey.BANK_ACCEPTANCES: "Bank acceptances",
+    ItemKey.DISCOUNTED_BILLS: "Discounted bills",
+    ItemKey.BILLS_FOR_COLLECTION: "Bills for collection",
+    ItemKey.LETTERS_OF_CREDIT: "Letters of credit",
+    ItemKey.FX_CONTRACTS: "FX contracts",
+    ItemKey.CUSTODY: "Custody",
+    ItemKey.WEALTH_PRODUCTS: "Wealth-management products",
+    ItemKey.OTHER: "Other",
+    ItemKey.CASH_POOLING: "cash pooling",
+    ItemKey.CAPITAL_CONTRIBUTIONS: "investors' contributions",
+}
+"""The items in English. Their Chinese is the standard letter's (``documents.ITEM_TITLES``)."""
+
+
+def _item_messages() -> dict[str, tuple[str, str]]:
+    """``item.<item>``: the item as the pages name it, numbered as on the letter ("1 银行存款"),
+    the annex and the 验资 letter's one item by what they are."""
+    messages: dict[str, tuple[str, str]] = {}
+    for key in ItemKey:
+        title, words = ITEM_TITLES[key], ITEM_WORDS[key]
+        if key is ItemKey.CASH_POOLING:
+            messages[f"item.{key.value}"] = (f"附 {title}", f"Annex: {words}")
+        elif key in STANDARD_ITEMS:
+            number = STANDARD_ITEMS.index(key) + 1
+            messages[f"item.{key.value}"] = (f"{number} {title}", f"{number} {words}")
+        else:
+            messages[f"item.{key.value}"] = (f"验资 {title}", f"Capital verification: {words}")
     return messages
 
 
@@ -669,27 +706,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "item.not_applicable": ("不适用", "not applicable"),
     # the entries' fields as their items' columns: field.<item>.<field> and field.<field>
     **_field_messages(),
-    "item.deposits": ("1 银行存款", "1 Deposits"),
-    "item.loans": ("2 银行借款", "2 Loans"),
-    "item.closed_accounts": ("3 期内注销账户", "3 Accounts closed in the period"),
-    "item.entrusted_loans_given": ("4 委托贷款(委托人)", "4 Entrusted loans (as entrustor)"),
-    "item.entrusted_loans_taken": ("5 委托贷款(借款人)", "5 Entrusted loans (as borrower)"),
-    "item.guarantees": ("6 担保(含保函)", "6 Guarantees"),
-    "item.bank_acceptances": ("7 银行承兑汇票", "7 Bank acceptances"),
-    "item.discounted_bills": ("8 已贴现未到期商业汇票", "8 Discounted bills"),
-    "item.bills_for_collection": ("9 托收商业汇票", "9 Bills for collection"),
-    "item.letters_of_credit": ("10 不可撤销信用证", "10 Letters of credit"),
-    "item.fx_contracts": ("11 外汇买卖合约", "11 FX contracts"),
-    "item.custody": ("12 托管证券或其他产权文件", "12 Custody"),
-    "item.wealth_products": ("13 理财产品", "13 Wealth-management products"),
-    "item.other": ("14 其他", "14 Other"),
-    "item.cash_pooling": ("附 资金归集(资金池)", "Annex: cash pooling"),
+    **_item_messages(),
     # the capital-verification (验资) letter: its format and its one item
     "firm.format.capital": (
         "银行询证函(验资)(投资者缴款,银行确认)",
         "capital verification (验资: contributions, the bank confirms)",
     ),
-    "item.capital_contributions": ("验资 投资者缴款", "Capital verification: investors' contributions"),
     "compose.say.capital_blank": (
         "验资询证函须列出请银行确认的投资者缴款",
         "a capital-verification (验资) letter lists the contributions it asks the bank to confirm",
