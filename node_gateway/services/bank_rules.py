@@ -92,10 +92,16 @@ def accepted_formats(session: Session, bank: int) -> list[LetterFormat] | None:
     return None if signed is None else signed.rules.formats
 
 
-def format_refusal(session: Session, letter: ConfirmationLetter) -> FormatRefusal | None:
+def format_refusal(
+    session: Session, letter: ConfirmationLetter, read: dict[int, list[LetterFormat] | None] | None = None
+) -> FormatRefusal | None:
     """Whether ``letter``'s bank does not take its format: None if the bank's rules kept here
-    list the format, or if none are kept (a bank that published no rules takes every format)."""
-    accepted = accepted_formats(session, letter.bank.member_no)
+    list the format, or if none are kept (a bank that published no rules takes every format).
+    ``read``: each bank's formats as already read, filled as read (a batch reads a bank's once)."""
+    read = {} if read is None else read
+    if (bank := letter.bank.member_no) not in read:
+        read[bank] = accepted_formats(session, bank)
+    accepted = read[bank]
     if accepted is None or letter.format in accepted:
         return None
     return FormatRefusal(letter.letter_id, letter.bank.member_no, letter.format, tuple(accepted))

@@ -41,6 +41,7 @@ from node_gateway.protocol.documents import (
     ConfirmationLetter,
     ConfirmationNo,
     ConfirmationReply,
+    LetterFormat,
     RejectionReason,
     format_confirmation_no,
     normalise_registration_code,
@@ -268,6 +269,7 @@ def create_letters(
     problems: list[str] = []
     unaccepted: list[FormatRefusal] = []
     seen: set[str] = set()
+    formats: dict[int, list[LetterFormat] | None] = {}  # each bank's rules read once for the batch
     existing = letter_rows(session, [letter.letter_id for letter, _ in drafts])
     for letter, due_at in drafts:
         lid = letter.letter_id
@@ -289,7 +291,7 @@ def create_letters(
             continue
         if bank.role != Role.BANK or bank.status != MemberStatus.ACTIVE:
             problems.append(f"{lid}: member {letter.bank.member_no} is not an active bank")
-        elif (refusal := format_refusal(session, letter)) is not None:
+        elif (refusal := format_refusal(session, letter, formats)) is not None:
             unaccepted.append(refusal)
         problems += correction_problems(node, session, letter)
     if problems:

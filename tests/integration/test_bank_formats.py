@@ -128,11 +128,11 @@ def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(
     bank_no = rules_bank.member_no
     firm = AuditFirm(member_no=member_id(consortium.firm), name=consortium.firm.name)
 
-    def draft(letter_format: LetterFormat) -> LetterDraft:
+    def draft(letter_format: LetterFormat, bank: Bank | None = None) -> LetterDraft:
         letter = sample_letter(
             letter_format=letter_format,
             audit_firm=firm,
-            bank=Bank(member_no=bank_no, name=rules_bank.gateway.name),
+            bank=bank or Bank(member_no=bank_no, name=rules_bank.gateway.name),
         )
         return LetterDraft(letter=letter)
 
@@ -151,6 +151,16 @@ def test_a_letter_in_a_format_the_bank_does_not_accept_is_refused(
                     "accepted": ["one"],
                 }
             ]
+        # In a batch, each letter is held to its own bank's rules: the other bank takes format two.
+        other = Bank(member_no=member_id(consortium.bank), name=consortium.bank.name)
+        batch = [draft(LetterFormat.TWO), draft(LetterFormat.TWO, other), draft(LetterFormat.CAPITAL)]
+        with pytest.raises(InvalidRequest) as refused:
+            auditor.create_letters(batch)
+        assert refused.value.code == "format_not_accepted"
+        assert [(x["letter_id"], x["format"]) for x in refused.value.details] == [
+            (batch[0].letter.letter_id, "two"),
+            (batch[2].letter.letter_id, "capital"),
+        ]
         # Format one passes: created (no salt, no mandate asked for: its signer brings the reference).
         one = draft(LetterFormat.ONE)
         assert [x.letter_id for x in auditor.create_letters([one])] == [one.letter.letter_id]
