@@ -3,6 +3,7 @@ what the plugins serving its role add to them (``node_gateway.plugins``)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -55,19 +56,25 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
     new_block = node.waker()
     heads = HeadListener(ws_url_of(node), new_block)
     outbox, deliveries = TransactionOutbox(node, heads), DeliveryWorker(node)
+    changes = DatabaseChanges(node.db, node.notify)  # commits by another process
+    # Where every process's commits wake the queues, their fallback bounds only a plugin's pause.
+    fallback_s = settings.queue_fallback_watched_s if changes.paths else settings.queue_fallback_s
 
     def indexer_idle_s() -> float:
         return settings.queue_fallback_s if heads.subscribed else settings.poll_interval_s
 
     workers = [
-        BackgroundWorker("outbox", outbox.run_once, node.waker(), outbox.idle_s),
+        BackgroundWorker(
+            "outbox", outbox.run_once, node.waker(), functools.partial(outbox.idle_s, fallback_s)
+        ),
         BackgroundWorker("indexer", Indexer(node, heads).run_once, new_block, indexer_idle_s),
         BackgroundWorker("new heads", heads.run_once, threading.Event(), RESUBSCRIBE_S, closing=heads.close),
-        BackgroundWorker("delivery", deliveries.run_once, node.waker(), deliveries.idle_s),
+        BackgroundWorker(
+            "delivery", deliveries.run_once, node.waker(), functools.partial(deliveries.idle_s, fallback_s)
+        ),
     ]
     housekeeping = Housekeeping(node)
     workers.append(BackgroundWorker("housekeeping", housekeeping.run_once, node.waker(), housekeeping.idle_s))
-    changes = DatabaseChanges(node.db, node.notify)  # commits by another process
     if changes.paths:
         workers.append(
             BackgroundWorker(
@@ -80,7 +87,7 @@ def start_workers(node: Node, plugins: Sequence[GatewayPlugin] | None = None) ->
         )
     for plugin in for_role(node.role, plugins):
         for work in plugin.workers(node):
-            idle_s = work.poll_s or settings.queue_fallback_s
+            idle_s = work.poll_s or fallback_s
             workers.append(BackgroundWorker(work.name, work.run_once, node.waker(), idle_s))
     for worker in workers:
         worker.start()

@@ -140,6 +140,13 @@ class GatewaySettings(BaseSettings):
         "nothing to wake it: how late it sees work queued by another process sharing its database; "
         "retries wake it when they are due",
     )
+    queue_fallback_watched_s: float = Field(
+        60.0,
+        gt=0,
+        description="The same where the gateway's database is an SQLite file, whose every commit, "
+        "by any process, wakes the queues (told by inotify, or seen every 0.5 s): it bounds only a "
+        "plugin's own retry pause (the bank workflow's, after its core bank failed)",
+    )
     ws_url: str | None = Field(
         None,
         description="The node's WebSocket endpoint for new blocks (eth_subscribe newHeads); unset: "

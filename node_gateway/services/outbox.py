@@ -125,10 +125,11 @@ class TransactionOutbox:
         # The steps of transactions on chain not yet marked done: marked with the next hash stored.
         self._recorded: list[int] = []
 
-    def idle_s(self) -> float:
+    def idle_s(self, fallback_s: float | None = None) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
-        most the fallback; until admitted, the fallback (the indexer's news of it wakes us)."""
-        fallback = self.node.settings.queue_fallback_s
+        most the fallback (``queue_fallback_s`` unless given); until admitted, the fallback (the
+        indexer's news of it wakes us)."""
+        fallback = self.node.settings.queue_fallback_s if fallback_s is None else fallback_s
         if not self.node.is_member():
             return fallback
         return self._next_retry.idle_s(fallback)

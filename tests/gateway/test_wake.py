@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,9 @@ from confirmnet.launcher import wait_until
 from node_gateway.api.app import start_workers
 from node_gateway.chain.contracts import Role
 from node_gateway.chain.network import connect
+from node_gateway.core.config import MemberRole
 from node_gateway.node import Node
+from node_gateway.plugins import GatewayPlugin, Worker
 from node_gateway.services.file_writes import watch_writes
 from node_gateway.services.heads import HeadListener, ws_url_beside, ws_url_of
 from node_gateway.services.outbox import enqueue_step
@@ -70,7 +73,12 @@ def test_a_queued_step_and_a_new_block_wake_the_loops_without_a_poll(
 
     deployment = Chain(connect(anvil_rpc_url), "anvil").deploy()
     node = gateway_node(
-        deployment, deployment.operator, tmp_path, poll_interval_s=HOUR, queue_fallback_s=HOUR
+        deployment,
+        deployment.operator,
+        tmp_path,
+        poll_interval_s=HOUR,
+        queue_fallback_s=HOUR,
+        queue_fallback_watched_s=HOUR,
     )
     assert ws_url_of(node) == "ws" + anvil_rpc_url.removeprefix("http")
     workers = start_workers(node, plugins=[])
@@ -120,6 +128,38 @@ def test_announced_heads_stand_for_the_node_and_wake_a_receipt_wait(anvil_rpc_ur
         listener.stop()
     assert not heads.subscribed
     assert heads.announced(HOUR) is None  # no longer following: ask the node
+
+
+def test_on_an_sqlite_file_the_queues_fall_back_at_the_watched_interval(
+    in_process: Chain, tmp_path: Path
+) -> None:
+    """Every commit to an SQLite file, by any process, wakes the queues, so they and the plugins'
+    workers fall back at ``queue_fallback_watched_s`` there, not at ``queue_fallback_s``."""
+    deployment = in_process.deploy()
+    node = gateway_node(
+        deployment, deployment.operator, tmp_path, queue_fallback_s=HOUR, queue_fallback_watched_s=0.05
+    )
+    assert node.db.engine.url.database, "an SQLite file"
+    rounds: list[int] = []
+
+    def count_a_round() -> int:
+        rounds.append(1)
+        return 0  # found no work: sleep until woken or the fallback
+
+    class _Counting(GatewayPlugin):
+        name = "counting"
+        roles = frozenset(MemberRole)
+
+        def workers(self, node: Node) -> Sequence[Worker]:
+            return (Worker("counting", count_a_round),)
+
+    workers = start_workers(node, plugins=[_Counting()])
+    try:
+        # The start's own commits wake it a few times; twenty rounds come only from the fallback.
+        wait_until(lambda: len(rounds) >= 20, GUARD_S, "the plugin's worker to fall back at 0.05 s")
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 def test_a_retry_wakes_its_queue_when_due(in_process: Chain, tmp_path: Path) -> None:
