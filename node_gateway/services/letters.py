@@ -70,6 +70,7 @@ from node_gateway.storage.models import (
     LetterRow,
     MandateRow,
     OutboxTransaction,
+    utcnow,
 )
 from node_gateway.storage.vault import StoredDocument, Vault
 
@@ -303,7 +304,10 @@ def create_letters(
     rows = []
     steps: list[tuple[str, str, dict[str, Any], str | None]] = []
     numbered = _numbered(node, session, [letter for letter, _ in drafts])
-    for letter, (_, due_at) in zip(numbered, drafts, strict=True):
+    # A batch's letters are listed in the order they came in (the lists sort on created_at, then
+    # the id): one microsecond apart, where the column's default could give two the same instant.
+    created = utcnow()
+    for index, (letter, (_, due_at)) in enumerate(zip(numbered, drafts, strict=True)):
         salt = new_salt()
         canonical, letter_hash = hashed_document(letter, salt)
         due = due_at or _now() + DEFAULT_REPLY_DAYS * 86400
@@ -317,6 +321,7 @@ def create_letters(
             confirmation_no=letter.confirmation_no,
             prepared_by=prepared_by,
             letter_sealed=node.vault.seal(letter.letter_id, "letter", StoredDocument(canonical, salt)),
+            created_at=created + timedelta(microseconds=index),
         )
         session.add(row)
         if not held:
