@@ -194,12 +194,10 @@ class DeliveryWorker:
         self.client = client or httpx.Client(timeout=httpx.Timeout(15.0, connect=3.0))
         self._next_retry = NextRetry(node.db, OutboxDelivery)
 
-    def idle_s(self, fallback_s: float | None = None) -> float:
+    def idle_s(self, fallback_s: float) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
-        most the fallback (``queue_fallback_s`` unless given)."""
-        return self._next_retry.idle_s(
-            self.node.settings.queue_fallback_s if fallback_s is None else fallback_s
-        )
+        most ``fallback_s``."""
+        return self._next_retry.idle_s(fallback_s)
 
     def run_once(self) -> int:
         with self.node.db.session() as session:

@@ -125,14 +125,12 @@ class TransactionOutbox:
         # The steps of transactions on chain not yet marked done: marked with the next hash stored.
         self._recorded: list[int] = []
 
-    def idle_s(self, fallback_s: float | None = None) -> float:
+    def idle_s(self, fallback_s: float) -> float:
         """How long the worker may sleep with nothing to wake it: until the next retry is due, at
-        most the fallback (``queue_fallback_s`` unless given); until admitted, the fallback (the
-        indexer's news of it wakes us)."""
-        fallback = self.node.settings.queue_fallback_s if fallback_s is None else fallback_s
+        most ``fallback_s``; until admitted, ``fallback_s`` (the indexer's news of it wakes us)."""
         if not self.node.is_member():
-            return fallback
-        return self._next_retry.idle_s(fallback)
+            return fallback_s
+        return self._next_retry.idle_s(fallback_s)
 
     def _due_where(self) -> list[ColumnElement[bool]]:
         return [
